@@ -1,0 +1,34 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { AuthModule } from './auth/auth.module';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { ProblemFilter } from './http/problem.filter';
+import { UsersModule } from './users/users.module';
+
+export interface AppDependencies {
+  config: AppConfig;
+  dataSource: DataSource;
+  jwtSecret: string;
+}
+
+@Module({})
+export class AppModule {
+  /** Everything the app needs from outside arrives here, explicitly; nothing is read from globals. */
+  static with({ config, dataSource, jwtSecret }: AppDependencies): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forConfig(config),
+        DatabaseModule.forDataSource(dataSource),
+        HealthModule,
+        AuthModule.withSecret(jwtSecret),
+        UsersModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+    };
+  }
+}

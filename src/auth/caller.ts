@@ -1,0 +1,27 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { FastifyRequest } from 'fastify';
+
+/** Who is making the request, taken from a verified Bearer token. */
+export interface Caller {
+  userId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+export const IS_PUBLIC = 'auth:public';
+
+/**
+ * Marks a route as open to anonymous callers. A token sent anyway is still verified (a bad one
+ * answers 401), so public routes know the caller when there is one.
+ */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** The verified caller; null only on public routes called without a token. */
+export const CurrentCaller = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Caller | null =>
+    context.switchToHttp().getRequest<FastifyRequest>().caller ?? null,
+);

@@ -1,0 +1,78 @@
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({}, '/srv/app');
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: null,
+      dataDir: '/srv/app/.data',
+      publicBaseUrl: null,
+      jwtSecret: null,
+      corsOrigins: [],
+      idempotencyTtlMs: 24 * 3_600_000,
+      maxUploadBytes: 26_214_400,
+      storageDriver: 'postgres',
+      authRateLimit: 60,
+      accessTokenTtlSeconds: 3600,
+    });
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgresql://u:p@db:5432/orders',
+      DATA_DIR: '/var/lib/orders',
+      PUBLIC_BASE_URL: 'https://api.example.com/',
+      JWT_SECRET: 'x'.repeat(32),
+      CORS_ORIGINS: 'https://a.example.com, http://localhost:5173',
+      IDEMPOTENCY_TTL: '90m',
+      MAX_UPLOAD_BYTES: '1048576',
+      STORAGE_DRIVER: 'filesystem',
+      AUTH_RATE_LIMIT: '0',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'postgresql://u:p@db:5432/orders',
+      dataDir: '/var/lib/orders',
+      publicBaseUrl: 'https://api.example.com',
+      corsOrigins: ['https://a.example.com', 'http://localhost:5173'],
+      idempotencyTtlMs: 90 * 60_000,
+      maxUploadBytes: 1_048_576,
+      storageDriver: 'filesystem',
+      authRateLimit: 0,
+    });
+  });
+
+  it.each([
+    ['PORT', { PORT: '70000' }],
+    ['PORT', { PORT: '3000abc' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://db/orders' }],
+    ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'ftp://example.com' }],
+    ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'https://example.com/?q=1' }],
+    ['JWT_SECRET', { JWT_SECRET: 'short' }],
+    ['JWT_SECRET', { NODE_ENV: 'production' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://a.example.com/path' }],
+    ['IDEMPOTENCY_TTL', { IDEMPOTENCY_TTL: '24 hours' }],
+    ['MAX_UPLOAD_BYTES', { MAX_UPLOAD_BYTES: '-1' }],
+    ['STORAGE_DRIVER', { STORAGE_DRIVER: 's3' }],
+    ['AUTH_RATE_LIMIT', { AUTH_RATE_LIMIT: 'many' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ])('rejects a bad %s with one line naming it', (variable, env) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(
+      new RegExp(`^Invalid environment variable ${variable}: [^\\n]+$`),
+    );
+  });
+
+  it('never echoes credentials from a bad DATABASE_URL or a JWT secret', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://admin:hunter2@db/x' })).toThrow(
+      /<credentials>@/,
+    );
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://admin:hunter2@db/x' })).not.toThrow(/hunter2/);
+    expect(() => loadConfig({ JWT_SECRET: 'tooshort' })).not.toThrow(/tooshort/);
+  });
+});

@@ -1,0 +1,182 @@
+import { isAbsolute, resolve } from 'node:path';
+import { parseDuration } from './duration';
+
+export type StorageDriver = 'postgres' | 'filesystem';
+
+/** The service's whole configuration, read once from the environment at start-up. */
+export interface AppConfig {
+  nodeEnv: string;
+  logLevel: string;
+  port: number;
+  host: string;
+  /** Unset: an embedded PostgreSQL under `dataDir` is started by the service. */
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  /** How long start-up waits for an unreachable database before giving up. */
+  databaseConnectTimeoutMs: number;
+  dataDir: string;
+  /** Without a trailing slash; null keeps `Location` and `url` relative. */
+  publicBaseUrl: string | null;
+  /** Null outside production: a secret is generated once and kept under `dataDir`. */
+  jwtSecret: string | null;
+  accessTokenTtlSeconds: number;
+  corsOrigins: string[];
+  idempotencyTtlMs: number;
+  maxUploadBytes: number;
+  storageDriver: StorageDriver;
+  authRateLimit: number;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** A bad environment value; its message is the one line printed before start-up stops. */
+export class ConfigError extends Error {
+  constructor(variable: string, expectation: string, actual: string) {
+    super(
+      `Invalid environment variable ${variable}: ${expectation} (got ${JSON.stringify(actual)})`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `expected an integer from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+function duration(env: Env, name: string, fallback: string, minMs: number): number {
+  const raw = read(env, name) ?? fallback;
+  const ms = parseDuration(raw);
+  if (ms === null || ms < minMs) {
+    throw new ConfigError(
+      name,
+      `expected a duration such as 30s, 15m or 24h, at least ${minMs} ms`,
+      raw,
+    );
+  }
+  return ms;
+}
+
+function postgresUrl(env: Env): string | null {
+  const raw = read(env, 'DATABASE_URL');
+  if (raw === undefined) return null;
+  if (!/^postgres(ql)?:$/.test(urlOrNull(raw)?.protocol ?? '')) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'expected a postgres:// or postgresql:// URL',
+      redactUrl(raw),
+    );
+  }
+  return raw;
+}
+
+function baseUrl(env: Env): string | null {
+  const raw = read(env, 'PUBLIC_BASE_URL');
+  if (raw === undefined) return null;
+  const url = urlOrNull(raw);
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash) {
+    throw new ConfigError(
+      'PUBLIC_BASE_URL',
+      'expected an absolute http(s) URL without query or fragment',
+      raw,
+    );
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function origins(env: Env): string[] {
+  const raw = read(env, 'CORS_ORIGINS');
+  if (raw === undefined) return [];
+  const list = raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of list) {
+    const url = urlOrNull(origin);
+    if (!url || url.origin !== origin) {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        'expected comma-separated origins such as https://app.example.com',
+        origin,
+      );
+    }
+  }
+  return list;
+}
+
+function jwtSecret(env: Env, nodeEnv: string): string | null {
+  const raw = read(env, 'JWT_SECRET');
+  if (raw === undefined) {
+    if (nodeEnv === 'production')
+      throw new ConfigError('JWT_SECRET', 'required when NODE_ENV=production', '');
+    return null;
+  }
+  if (raw.length < 32)
+    throw new ConfigError('JWT_SECRET', 'expected at least 32 characters', '<redacted>');
+  return raw;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(env: Env): string {
+  const raw = read(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(raw))
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`, raw);
+  return raw;
+}
+
+function storageDriver(env: Env): StorageDriver {
+  const raw = read(env, 'STORAGE_DRIVER') ?? 'postgres';
+  if (raw !== 'postgres' && raw !== 'filesystem') {
+    throw new ConfigError('STORAGE_DRIVER', 'expected postgres or filesystem', raw);
+  }
+  return raw;
+}
+
+function urlOrNull(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
+}
+
+function redactUrl(text: string): string {
+  return text.replace(/\/\/[^@/]*@/, '//<credentials>@');
+}
+
+/** Validates the environment into a typed config; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
+  const nodeEnv = read(env, 'NODE_ENV') ?? 'development';
+  const dataDir = read(env, 'DATA_DIR') ?? './.data';
+  return {
+    nodeEnv,
+    logLevel: logLevel(env),
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: read(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl: postgresUrl(env),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 2, 1000),
+    databaseConnectTimeoutMs: duration(env, 'DATABASE_CONNECT_TIMEOUT', '10s', 0),
+    dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
+    publicBaseUrl: baseUrl(env),
+    jwtSecret: jwtSecret(env, nodeEnv),
+    accessTokenTtlSeconds: Math.floor(duration(env, 'ACCESS_TOKEN_TTL', '1h', 1_000) / 1_000),
+    corsOrigins: origins(env),
+    idempotencyTtlMs: duration(env, 'IDEMPOTENCY_TTL', '24h', 1_000),
+    maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 26_214_400, 1, Number.MAX_SAFE_INTEGER),
+    storageDriver: storageDriver(env),
+    authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),
+  };
+}

@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { User } from '../users/user.entity';
+
+/** Every entity of the service; migrations are the only way the schema changes. */
+export const ENTITIES = [User];
+
+const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{js,ts}');
+
+export interface DataSourceSettings {
+  url: string;
+  poolSize: number;
+  applicationName?: string;
+}
+
+export function createDataSource({
+  url,
+  poolSize,
+  applicationName,
+}: DataSourceSettings): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: [MIGRATIONS_GLOB],
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false, // failures surface as errors mapped to problem+json and logged with the request id
+    applicationName: applicationName ?? 'order-service',
+    // A dead or restarting server must surface as a fast 503, never a request that hangs.
+    connectTimeoutMS: 3_000,
+    extra: {
+      max: poolSize,
+      connectionTimeoutMillis: 3_000,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: 15_000,
+      keepAlive: true,
+    },
+    // node-postgres emits `error` for idle clients whose server went away; unhandled, it kills the process.
+    poolErrorHandler: () => undefined,
+  });
+}

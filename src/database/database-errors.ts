@@ -1,0 +1,41 @@
+const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53', '57P']; // connection, resources, operator intervention
+const UNAVAILABLE_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Connection is not established',
+  'Cannot use a pool after calling end',
+];
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** True for failures that mean "the database cannot serve us right now" rather than a bug. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  // Duck-typed, not `instanceof Error`: socket errors may come from another realm (VM contexts).
+  if (typeof error !== 'object' || error === null) return false;
+  const code = codeOf(error) ?? codeOf((error as { driverError?: unknown }).driverError);
+  if (code && UNAVAILABLE_NODE_CODES.has(code)) return true;
+  if (code && UNAVAILABLE_SQLSTATE_CLASSES.some((prefix) => code.startsWith(prefix))) return true;
+  if (code === '57014') return true; // statement_timeout: an overloaded database, retry later
+  const message = (error as { message?: unknown }).message;
+  if (typeof message !== 'string') return false;
+  return UNAVAILABLE_MESSAGES.some((known) => message.includes(known));
+}
+
+/** The violated constraint's name when `error` is a unique violation (SQLSTATE 23505). */
+export function uniqueViolation(error: unknown): string | null {
+  const driverError = (error as { driverError?: unknown } | null)?.driverError ?? error;
+  if (codeOf(driverError) !== '23505') return null;
+  return (driverError as { constraint?: string }).constraint ?? '';
+}

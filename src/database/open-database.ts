@@ -1,0 +1,94 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { isDatabaseUnavailable } from './database-errors';
+import { createDataSource } from './data-source';
+import { EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
+
+export interface OpenDatabase {
+  dataSource: DataSource;
+  /** Closes the pool, then stops the embedded server if this process started one. */
+  close(): Promise<void>;
+}
+
+/** Thrown when the database cannot be reached at start-up; the message is one line. */
+export class DatabaseStartupError extends Error {}
+
+type DatabaseConfig = Pick<
+  AppConfig,
+  'databaseUrl' | 'databasePoolSize' | 'dataDir' | 'databaseConnectTimeoutMs'
+>;
+
+/**
+ * Connects to DATABASE_URL, or starts the embedded server under DATA_DIR, and applies pending
+ * migrations. Retries for a bounded time so a database that is still booting (compose) is awaited.
+ */
+export async function openDatabase(
+  config: DatabaseConfig,
+  log: (line: string) => void,
+): Promise<OpenDatabase> {
+  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.dataDir, log);
+  const url = config.databaseUrl ?? embedded!.url;
+  const dataSource = createDataSource({ url, poolSize: config.databasePoolSize });
+  try {
+    await connectWithin(dataSource, config.databaseConnectTimeoutMs, url);
+    const applied = await migrateUnderLock(dataSource);
+    if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
+  } catch (error) {
+    await stopQuietly(dataSource, embedded);
+    throw error;
+  }
+  return { dataSource, close: () => stopQuietly(dataSource, embedded) };
+}
+
+async function connectWithin(dataSource: DataSource, timeoutMs: number, url: string) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await dataSource.initialize();
+      return;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() >= deadline) {
+        throw new DatabaseStartupError(
+          `cannot connect to PostgreSQL at ${describe(url)}: ${reason(error)}`,
+        );
+      }
+      await sleep(500);
+    }
+  }
+}
+
+/** Any constant works; it only has to be the same for every replica of this service. */
+const MIGRATION_LOCK_KEY = 7_283_001;
+
+/**
+ * Replicas starting together must not run the same migration twice: the first takes a session
+ * advisory lock, the others wait for it and then find nothing left to apply.
+ */
+async function migrateUnderLock(dataSource: DataSource): Promise<string[]> {
+  const lock = dataSource.createQueryRunner();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.release();
+  }
+}
+
+async function stopQuietly(dataSource: DataSource, embedded: EmbeddedDatabase | null) {
+  if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+  await embedded?.stop();
+}
+
+function describe(url: string): string {
+  const { hostname, port, pathname } = new URL(url);
+  return `${hostname}:${port || 5432}${pathname}`;
+}
+
+function reason(error: unknown): string {
+  const text =
+    error instanceof Error ? error.message || (error as { code?: string }).code : String(error);
+  return (text ?? 'unknown error').split('\n')[0];
+}

@@ -1,0 +1,12 @@
+import { v7 } from 'uuid';
+
+/** Time-ordered ids (UUIDv7), made by the service so a create knows its id before it writes. */
+export function newId(): string {
+  return v7();
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(text: string): boolean {
+  return UUID_PATTERN.test(text);
+}

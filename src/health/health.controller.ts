@@ -1,0 +1,36 @@
+import { Controller, Get } from '@nestjs/common';
+import { Public } from '../auth/caller';
+import { SchemaStatus } from '../database/schema-status';
+import { ServiceUnavailableError } from '../http/problem';
+
+const READY_TIMEOUT_MS = 2_000;
+
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(private readonly schema: SchemaStatus) {}
+
+  /** The process is up and serving HTTP. */
+  @Get('live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** The database answers and every migration is applied: safe to route traffic here. */
+  @Get('ready')
+  async ready() {
+    const pending = await withTimeout(this.schema.pendingMigrations(), READY_TIMEOUT_MS).catch(
+      () => null,
+    );
+    if (pending === null || pending.length > 0) throw new ServiceUnavailableError();
+    return { status: 'ok', database: 'up', migrations: 'applied' };
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,40 @@
+import { NotFoundException } from '@nestjs/common';
+import { toDomainError } from './error-mapping';
+import { DomainError } from './problem';
+
+describe('toDomainError', () => {
+  it('keeps domain errors as they are', () => {
+    const error = new DomainError(409, 'email_taken', 'Email taken', 'taken');
+    expect(toDomainError(error)).toBe(error);
+  });
+
+  it.each([
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ],
+    [
+      'an admin shutdown',
+      { message: 'terminating connection due to administrator command', code: '57P01' },
+    ],
+    ['a terminated connection', new Error('Connection terminated unexpectedly')],
+    ['a pool timeout', new Error('timeout exceeded when trying to connect')],
+    ['a TypeORM-wrapped driver error', { message: 'query failed', driverError: { code: '08006' } }],
+  ])('maps %s to 503 with Retry-After', (_case, error) => {
+    const mapped = toDomainError(error);
+    expect(mapped?.status).toBe(503);
+    expect(mapped?.headers['Retry-After']).toBe('2');
+  });
+
+  it('maps framework HTTP errors to problems with stable codes', () => {
+    expect(toDomainError(new NotFoundException('Cannot GET /x'))?.toProblem()).toMatchObject({
+      status: 404,
+      code: 'not_found',
+    });
+  });
+
+  it('leaves programming errors unmapped, so they become a logged, opaque 500', () => {
+    expect(toDomainError(new TypeError('x is undefined'))).toBeNull();
+    expect(toDomainError({ code: '23502', message: 'null value in column' })).toBeNull();
+  });
+});

@@ -1,0 +1,88 @@
+import { HttpException } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../database/database-errors';
+import {
+  DomainError,
+  problemType,
+  ServiceUnavailableError,
+  ValidationFailedError,
+} from './problem';
+
+const CODES_BY_STATUS: Record<number, [code: string, title: string]> = {
+  400: ['bad_request', 'Bad request'],
+  401: ['unauthorized', 'Unauthorized'],
+  404: ['not_found', 'Not found'],
+  405: ['method_not_allowed', 'Method not allowed'],
+  406: ['not_acceptable', 'Not acceptable'],
+  413: ['payload_too_large', 'Payload too large'],
+  415: ['unsupported_media_type', 'Unsupported media type'],
+  429: ['rate_limited', 'Too many requests'],
+};
+
+/** Fastify's own request errors (body parsing, limits) that arrive before any Nest handler. */
+const FASTIFY_DETAILS: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Send the body as application/json.',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is larger than this endpoint accepts.',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body.',
+};
+
+/** Maps any thrown value to a DomainError, so every answer is problem+json with a stable code. */
+export function toDomainError(error: unknown): DomainError | null {
+  if (error instanceof DomainError) return error;
+  if (isDatabaseUnavailable(error)) return new ServiceUnavailableError();
+  if (error instanceof HttpException) return fromHttpException(error);
+  return fromFastify(error);
+}
+
+function fromFastify(error: unknown): DomainError | null {
+  const { statusCode, code } = (error ?? {}) as { statusCode?: number; code?: string };
+  if (typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return null;
+  if (
+    code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    isJsonSyntax(error)
+  ) {
+    return new ValidationFailedError(
+      [{ field: '', message: 'the body is not valid JSON' }],
+      'The body is not valid JSON.',
+    );
+  }
+  return fromStatus(statusCode, FASTIFY_DETAILS[code ?? ''] ?? null);
+}
+
+function isJsonSyntax(error: unknown): boolean {
+  return (
+    error instanceof SyntaxError ||
+    (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+  );
+}
+
+function fromHttpException(error: HttpException): DomainError {
+  const detail = detailOf(error);
+  // Nest raises a bare 400 for bodies it cannot parse: to the client that is invalid input like any other.
+  if (error.getStatus() === 400)
+    return new ValidationFailedError(
+      [{ field: '', message: detail ?? 'invalid request' }],
+      detail ?? undefined,
+    );
+  return fromStatus(error.getStatus(), detail);
+}
+
+function fromStatus(status: number, detail: string | null): DomainError {
+  const [code, title] = CODES_BY_STATUS[status] ?? [`http_${status}`, 'Request failed'];
+  return new DomainError(status, code, title, detail ?? title);
+}
+
+function detailOf(error: HttpException): string | null {
+  const response = error.getResponse();
+  const message =
+    typeof response === 'object' ? (response as { message?: unknown }).message : response;
+  return typeof message === 'string' ? message : null;
+}
+
+export const INTERNAL_ERROR_PROBLEM = {
+  type: problemType('internal_error'),
+  title: 'Internal server error',
+  status: 500,
+  detail: 'An unexpected error occurred; it has been logged with the request id.',
+  code: 'internal_error',
+};

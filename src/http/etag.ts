@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto';
+
+/** A strong validator of a JSON representation: equal bodies, equal tags. */
+export function etagOf(representation: unknown): string {
+  const digest = createHash('sha256').update(JSON.stringify(representation)).digest('base64url');
+  return `"${digest.slice(0, 32)}"`;
+}
+
+function listedTags(header: string): string[] {
+  return header
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter(Boolean);
+}
+
+/** If-None-Match uses the weak comparison (RFC 9110 §13.1.2). */
+export function noneMatchHits(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const opaque = etag.replace(/^W\//, '');
+  return listedTags(ifNoneMatch).some((tag) => tag === '*' || tag.replace(/^W\//, '') === opaque);
+}
+
+/** If-Match uses the strong comparison (RFC 9110 §13.1.1): weak tags never match. */
+export function matchHits(ifMatch: string, etag: string | null): boolean {
+  if (etag === null) return false;
+  return listedTags(ifMatch).some((tag) => tag === '*' || tag === etag);
+}

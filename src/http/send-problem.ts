@@ -1,0 +1,24 @@
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { INTERNAL_ERROR_PROBLEM, toDomainError } from './error-mapping';
+import { PROBLEM_CONTENT_TYPE } from './problem';
+
+/** Writes `error` as problem+json; unexpected errors are logged with the request id and hidden. */
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (reply.sent) return;
+  const domainError = toDomainError(error);
+  if (!domainError) {
+    request.log.error({ err: error }, 'unhandled error');
+    void reply
+      .status(500)
+      .header('Content-Type', PROBLEM_CONTENT_TYPE)
+      .send(INTERNAL_ERROR_PROBLEM);
+    return;
+  }
+  if (domainError.status >= 500) request.log.warn({ err: error }, domainError.code);
+  void reply
+    .status(domainError.status)
+    .headers(domainError.headers)
+    .header('Content-Type', PROBLEM_CONTENT_TYPE)
+    .header('Cache-Control', 'no-store')
+    .send(domainError.toProblem());
+}

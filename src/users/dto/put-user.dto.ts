@@ -1,0 +1,13 @@
+import { IsOptional, IsString, Length } from 'class-validator';
+import { PASSWORD_MAX, PASSWORD_MIN, UserProfileDto } from './user-profile.dto';
+
+/**
+ * PUT /api/users/{id}: creating at the URI needs a password; replacing an existing user changes
+ * only `email` and `name`, and a password there is refused rather than silently ignored.
+ */
+export class PutUserDto extends UserProfileDto {
+  @IsOptional()
+  @IsString()
+  @Length(PASSWORD_MIN, PASSWORD_MAX)
+  password?: string;
+}

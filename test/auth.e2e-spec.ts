@@ -1,0 +1,97 @@
+import { startTestApp, TestApp } from './support/test-app';
+import { forgeJwt } from './support/jwt';
+import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+
+const SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
+
+describe('POST /api/auth/token and Bearer tokens', () => {
+  let app: TestApp;
+  let user: SignedUpUser;
+  beforeAll(async () => {
+    app = await startTestApp({ JWT_SECRET: SECRET });
+    user = await signUpAndIn(app);
+  });
+  afterAll(() => app.close());
+
+  it('issues a Bearer token for the right password, whatever the email case', async () => {
+    const response = await app.http
+      .post('/api/auth/token')
+      .send({ email: user.email.toUpperCase(), password: user.password })
+      .expect(200);
+    expect(response.body).toEqual({
+      accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      tokenType: 'Bearer',
+      expiresIn: 3600,
+    });
+    expect(response.headers['cache-control']).toBe('no-store');
+    await app.http
+      .get(`/api/users/${user.id}`)
+      .set('Authorization', `Bearer ${response.body.accessToken}`)
+      .expect(200);
+  });
+
+  it('gives the same 401 invalid_credentials for a wrong password and an unknown email', async () => {
+    const wrongPassword = await app.http
+      .post('/api/auth/token')
+      .send({ email: user.email, password: 'wrong password' });
+    const unknownEmail = await app.http
+      .post('/api/auth/token')
+      .send({ email: `nobody-${user.email}`, password: user.password });
+    expectProblem(wrongPassword, 401, 'invalid_credentials');
+    expect(unknownEmail.status).toBe(401);
+    expect(unknownEmail.body).toEqual(wrongPassword.body);
+  });
+
+  it('answers 400 validation_failed for a sign-in body of the wrong shape', async () => {
+    expectProblem(
+      await app.http.post('/api/auth/token').send({ email: user.email }),
+      400,
+      'validation_failed',
+    );
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  it.each([
+    ['expired', () => forgeJwt({ sub: user.id, iat: now() - 7200, exp: now() - 3600 }, SECRET)],
+    [
+      'signed with another secret',
+      () => forgeJwt({ sub: user.id, exp: now() + 3600 }, 'another-secret-another-secret-another'),
+    ],
+    [
+      'unsigned (alg none)',
+      () => forgeJwt({ sub: user.id, exp: now() + 3600 }, null, { alg: 'none', typ: 'JWT' }),
+    ],
+    [
+      'tampered',
+      () =>
+        user.token.replace(/\.([\w-]+)\./, (_m, payload: string) => `.${payload.slice(0, -2)}AA.`),
+    ],
+    [
+      'for a subject that is not a user id',
+      () => forgeJwt({ sub: 'admin', exp: now() + 3600 }, SECRET),
+    ],
+  ])('rejects a token that is %s with 401', async (_case, token) => {
+    const response = await app.http
+      .get(`/api/users/${user.id}`)
+      .set('Authorization', `Bearer ${token()}`);
+    expectProblem(response, 401, 'unauthorized');
+    expect(response.headers['www-authenticate']).toBe('Bearer');
+  });
+
+  it.each([
+    ['no scheme', () => user.token],
+    ['Basic scheme', () => `Basic ${user.token}`],
+    ['empty bearer', () => 'Bearer '],
+  ])('rejects an Authorization header with %s', async (_case, header) => {
+    expectProblem(
+      await app.http.get(`/api/users/${user.id}`).set('Authorization', header()),
+      401,
+      'unauthorized',
+    );
+  });
+
+  it('accepts a token it forged with the right secret, proving the forged-token cases test the right thing', async () => {
+    const token = forgeJwt({ sub: user.id, iat: now(), exp: now() + 60 }, SECRET);
+    await app.http.get(`/api/users/${user.id}`).set('Authorization', `Bearer ${token}`).expect(200);
+  });
+});

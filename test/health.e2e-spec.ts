@@ -1,0 +1,39 @@
+import { startTestApp, TestApp } from './support/test-app';
+import { createDatabaseOn, TestDatabase } from './support/test-database';
+
+describe('health', () => {
+  // A database of its own: this file deletes a migration record, which the shared one must never see.
+  let database: TestDatabase;
+  let app: TestApp;
+  beforeAll(async () => {
+    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+    app = await startTestApp({}, database.url);
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.stop();
+  });
+
+  it('answers live and ready without credentials once migrations are applied', async () => {
+    await app.http.get('/health/live').expect(200, { status: 'ok' });
+    const ready = await app.http.get('/health/ready').expect(200);
+    expect(ready.body).toEqual({ status: 'ok', database: 'up', migrations: 'applied' });
+  });
+
+  it('is not ready while a migration is missing from the database', async () => {
+    const [latest] = await app.dataSource.query(
+      'SELECT id, timestamp, name FROM migrations ORDER BY id DESC LIMIT 1',
+    );
+    await app.dataSource.query('DELETE FROM migrations WHERE id = $1', [latest.id]);
+    try {
+      const response = await app.http.get('/health/ready').expect(503);
+      expect(response.headers['retry-after']).toBeTruthy();
+    } finally {
+      await app.dataSource.query(
+        'INSERT INTO migrations (id, timestamp, name) VALUES ($1, $2, $3)',
+        [latest.id, latest.timestamp, latest.name],
+      );
+    }
+    await app.http.get('/health/ready').expect(200);
+  });
+});

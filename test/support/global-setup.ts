@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { openDatabase } from '../../src/database/open-database';
+import { createDatabaseOn, startTemporaryEmbedded, TestDatabase } from './test-database';
+
+declare global {
+  var testDatabase: TestDatabase | undefined;
+}
+
+/**
+ * One PostgreSQL for the whole e2e run: a fresh database on DATABASE_URL's server when it is set,
+ * otherwise a temporary embedded server. Migrations are applied once here; test files share the
+ * database and keep apart by using their own users. Workers find it in E2E_DATABASE_URL.
+ */
+export default async function globalSetup() {
+  const database = process.env.DATABASE_URL
+    ? await createDatabaseOn(process.env.DATABASE_URL)
+    : await startTemporaryEmbedded();
+  const migrated = await openDatabase(
+    {
+      databaseUrl: database.url,
+      databasePoolSize: 2,
+      dataDir: '',
+      databaseConnectTimeoutMs: 5_000,
+    },
+    () => undefined,
+  );
+  await migrated.close();
+  process.env.E2E_DATABASE_URL = database.url;
+  globalThis.testDatabase = database;
+}

@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/app';
+import { loadConfig } from '../../src/config/app-config';
+import { createLogger } from '../../src/http/logger';
+import { openDatabase } from '../../src/database/open-database';
+
+export interface TestApp {
+  baseUrl: string;
+  http: ReturnType<typeof request>;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+/**
+ * The real application listening on a free loopback port, on the run's PostgreSQL (or `databaseUrl`),
+ * configured through the same environment parsing as production.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  databaseUrl = process.env.E2E_DATABASE_URL!,
+): Promise<TestApp> {
+  const config = loadConfig({
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'order-service-app-')),
+    JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!',
+    LOG_LEVEL: 'silent',
+    DATABASE_CONNECT_TIMEOUT: '5s',
+    ...env,
+    DATABASE_URL: databaseUrl,
+  });
+  const database = await openDatabase(config, () => undefined);
+  let app: NestFastifyApplication;
+  try {
+    app = await createApp(
+      { config, dataSource: database.dataSource, jwtSecret: config.jwtSecret! },
+      createLogger(config.logLevel),
+    );
+    await app.listen({ port: 0, host: '127.0.0.1' });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const baseUrl = await app.getUrl();
+  return {
+    baseUrl: baseUrl.replace('[::1]', '127.0.0.1'),
+    http: request(baseUrl),
+    dataSource: database.dataSource,
+    close: async () => {
+      await app.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { EmbeddedDatabase, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+
+export interface TestDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh database on the server DATABASE_URL names; dropped again by stop(). */
+export async function createDatabaseOn(serverUrl: string): Promise<TestDatabase> {
+  const name = `order_service_test_${randomBytes(4).toString('hex')}`;
+  await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    stop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/** A throw-away embedded PostgreSQL in a temporary folder (the default, with no server installed). */
+export async function startTemporaryEmbedded(): Promise<
+  TestDatabase & { server: EmbeddedDatabase; dataDir: string }
+> {
+  const dataDir = traversableTempDir('order-service-test-');
+  const database = {
+    server: await startEmbeddedPostgres(dataDir, () => undefined),
+    dataDir,
+    get url() {
+      return database.server.url;
+    },
+    stop: async () => {
+      await database.server.stop(); // the server in use now: a test may have restarted it
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return database;
+}
+
+async function adminQuery(serverUrl: string, sql: string) {
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** mkdtemp makes 0700 folders, which the `postgres` user could not enter when tests run as root. */
+export function traversableTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}

@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { startTestApp, TestApp } from './support/test-app';
+import { expectProblem, signUpAndIn, uniqueEmail } from './support/users';
+
+describe('users over HTTP', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  const countUsers = async (email: string) =>
+    Number(
+      (
+        await app.dataSource.query('SELECT count(*) AS n FROM users WHERE email_normalized = $1', [
+          email.toLowerCase(),
+        ])
+      )[0].n,
+    );
+
+  describe('POST /api/users', () => {
+    it('answers 201 with Location, ETag, no-store and the full user without any password', async () => {
+      const email = uniqueEmail('Ann');
+      const response = await app.http
+        .post('/api/users')
+        .send({ email, name: 'Ann', password: 'long enough' })
+        .expect(201);
+
+      expect(Object.keys(response.body).sort()).toEqual([
+        'createdAt',
+        'email',
+        'id',
+        'name',
+        'updatedAt',
+      ]);
+      expect(response.body).toMatchObject({ email, name: 'Ann' });
+      expect(response.body.id).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+      expect(new Date(response.body.createdAt).toISOString()).toBe(response.body.createdAt);
+      expect(response.headers.location).toBe(`/api/users/${response.body.id}`);
+      expect(response.headers.etag).toMatch(/^"[\w-]+"$/);
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['x-request-id']).toBeTruthy();
+      expect(response.headers['x-powered-by']).toBeUndefined();
+      const [row] = await app.dataSource.query('SELECT password_hash FROM users WHERE id = $1', [
+        response.body.id,
+      ]);
+      expect(row.password_hash).toMatch(/^scrypt\$/);
+      expect(row.password_hash).not.toContain('long enough');
+    });
+
+    it("makes the Location resolvable: GET it with the new user's token returns the same body and ETag", async () => {
+      const user = await signUpAndIn(app);
+      const created = await app.http.get(`/api/users/${user.id}`).set(user.auth).expect(200);
+      expect(created.body.id).toBe(user.id);
+      expect(created.headers.etag).toMatch(/^"[\w-]+"$/);
+    });
+
+    it('answers 409 email_taken for the same email in another case, and keeps one user', async () => {
+      const email = uniqueEmail('Case');
+      await app.http
+        .post('/api/users')
+        .send({ email, name: 'First', password: 'long enough' })
+        .expect(201);
+      const duplicate = await app.http.post('/api/users').send({
+        email: ` ${email.toUpperCase()} `.trim(),
+        name: 'Second',
+        password: 'long enough',
+      });
+      expectProblem(duplicate, 409, 'email_taken');
+      expect(await countUsers(email)).toBe(1);
+    });
+
+    it('gives exactly one 201 and 409s to concurrent sign-ups with one email, never a 500', async () => {
+      const email = uniqueEmail('race');
+      const attempts = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          app.http.post('/api/users').send({ email, name: `Racer ${i}`, password: 'long enough' }),
+        ),
+      );
+      const statuses = attempts.map((response) => response.status).sort();
+      expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+      for (const loser of attempts.filter((response) => response.status === 409))
+        expectProblem(loser, 409, 'email_taken');
+      expect(await countUsers(email)).toBe(1);
+    });
+
+    it.each([
+      ['a short password', { name: 'A', password: 'short' }, 'password'],
+      ['a malformed email', { email: 'not-an-email', name: 'A', password: 'long enough' }, 'email'],
+      ['a number as name', { name: 42, password: 'long enough' }, 'name'],
+      ['a blank name', { name: '   ', password: 'long enough' }, 'name'],
+      ['an unknown field', { name: 'A', password: 'long enough', isAdmin: true }, 'isAdmin'],
+      ['a server-owned field', { name: 'A', password: 'long enough', id: randomUUID() }, 'id'],
+    ])('answers 400 validation_failed for %s and writes nothing', async (_case, fields, field) => {
+      const email = uniqueEmail('invalid');
+      const response = await app.http.post('/api/users').send({ email, ...fields });
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([{ field, message: expect.any(String) }]),
+      );
+      expect(await countUsers((fields as { email?: string }).email ?? email)).toBe(0);
+    });
+
+    it('answers 400 for malformed JSON, 415 for a body that is not JSON, 413 for an oversized body', async () => {
+      const malformed = await app.http
+        .post('/api/users')
+        .set('Content-Type', 'application/json')
+        .send('{"email": ');
+      expectProblem(malformed, 400, 'validation_failed');
+      const text = await app.http
+        .post('/api/users')
+        .set('Content-Type', 'text/plain')
+        .send('email=a@b.c');
+      expectProblem(text, 415, 'unsupported_media_type');
+      const form = await app.http.post('/api/users').type('form').send({ email: 'a@b.c' });
+      expectProblem(form, 415, 'unsupported_media_type');
+      const huge = await app.http
+        .post('/api/users')
+        .send({ email: uniqueEmail(), name: 'x'.repeat(300_000), password: 'long enough' });
+      expectProblem(huge, 413, 'payload_too_large');
+    });
+
+    it('never reveals internals in an error', async () => {
+      const response = await app.http
+        .post('/api/users')
+        .set('Content-Type', 'application/json')
+        .send('{"__proto__": {"x": 1}}');
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(response.body)).not.toMatch(
+        /at \w+ \(|node_modules|\/src\/|SELECT|INSERT/,
+      );
+    });
+  });
+
+  describe('GET /api/users/{id}', () => {
+    it('shows users only themselves: 200 with ETag, 304 on If-None-Match, 404 for anyone else', async () => {
+      const [ann, bob] = await Promise.all([signUpAndIn(app, 'Ann'), signUpAndIn(app, 'Bob')]);
+      const own = await app.http.get(`/api/users/${ann.id}`).set(ann.auth).expect(200);
+      expect(own.body).toMatchObject({ id: ann.id, email: ann.email, name: 'Ann' });
+      expect(own.headers['cache-control']).toBe('private, no-cache');
+
+      const notModified = await app.http
+        .get(`/api/users/${ann.id}`)
+        .set(ann.auth)
+        .set('If-None-Match', own.headers.etag);
+      expect(notModified.status).toBe(304);
+      expect(notModified.text).toBeFalsy();
+
+      expectProblem(await app.http.get(`/api/users/${ann.id}`).set(bob.auth), 404, 'not_found');
+      expectProblem(
+        await app.http.get(`/api/users/${randomUUID()}`).set(bob.auth),
+        404,
+        'not_found',
+      );
+      expectProblem(await app.http.get(`/api/users/${ann.id}`), 401, 'unauthorized');
+      expectProblem(
+        await app.http.get('/api/users/not-a-uuid').set(ann.auth),
+        400,
+        'validation_failed',
+      );
+    });
+  });
+
+  describe('PUT /api/users/{id}', () => {
+    it('creates the user at a client-chosen URI with 201, then that user replaces name and email with 200', async () => {
+      const id = randomUUID();
+      const email = uniqueEmail('put');
+      const created = await app.http
+        .put(`/api/users/${id}`)
+        .send({ email, name: 'Put', password: 'long enough' })
+        .expect(201);
+      expect(created.body).toMatchObject({ id, email, name: 'Put' });
+      expect(created.headers.location).toBe(`/api/users/${id}`);
+      expect(created.headers.etag).toBeTruthy();
+
+      const { body: token } = await app.http
+        .post('/api/auth/token')
+        .send({ email, password: 'long enough' })
+        .expect(200);
+      const newEmail = uniqueEmail('renamed');
+      const replaced = await app.http
+        .put(`/api/users/${id}`)
+        .set('Authorization', `Bearer ${token.accessToken}`)
+        .set('If-Match', created.headers.etag)
+        .send({ email: newEmail, name: 'Renamed' })
+        .expect(200);
+      expect(replaced.body).toMatchObject({
+        id,
+        email: newEmail,
+        name: 'Renamed',
+        createdAt: created.body.createdAt,
+      });
+      expect(replaced.headers.etag).not.toBe(created.headers.etag);
+      expect(replaced.headers.location).toBeUndefined();
+    });
+
+    it("refuses replacement without the owner's token (401, 404) and with a stale If-Match (412)", async () => {
+      const [ann, bob] = await Promise.all([signUpAndIn(app, 'Ann'), signUpAndIn(app, 'Bob')]);
+      const change = { email: ann.email, name: 'Hijacked' };
+      expectProblem(await app.http.put(`/api/users/${ann.id}`).send(change), 401, 'unauthorized');
+      expectProblem(
+        await app.http.put(`/api/users/${ann.id}`).set(bob.auth).send(change),
+        404,
+        'not_found',
+      );
+      const stale = await app.http
+        .put(`/api/users/${ann.id}`)
+        .set(ann.auth)
+        .set('If-Match', '"stale"')
+        .send(change);
+      expectProblem(stale, 412, 'precondition_failed');
+      const current = await app.http.get(`/api/users/${ann.id}`).set(ann.auth).expect(200);
+      expect(current.body.name).toBe('Ann');
+    });
+
+    it('answers 400 for a password on replace or none on create, 409 for an email another user has', async () => {
+      const [ann, bob] = await Promise.all([signUpAndIn(app, 'Ann'), signUpAndIn(app, 'Bob')]);
+      const withPassword = await app.http
+        .put(`/api/users/${ann.id}`)
+        .set(ann.auth)
+        .send({ email: ann.email, name: 'A', password: 'new password' });
+      expectProblem(withPassword, 400, 'validation_failed');
+      expect(withPassword.body.errors).toEqual([
+        { field: 'password', message: expect.any(String) },
+      ]);
+      const id = randomUUID();
+      expectProblem(
+        await app.http.put(`/api/users/${id}`).send({ email: uniqueEmail(), name: 'No password' }),
+        400,
+        'validation_failed',
+      );
+      expect((await app.dataSource.query('SELECT 1 FROM users WHERE id = $1', [id])).length).toBe(
+        0,
+      );
+      const taken = await app.http
+        .put(`/api/users/${ann.id}`)
+        .set(ann.auth)
+        .send({ email: bob.email.toUpperCase(), name: 'Ann' });
+      expectProblem(taken, 409, 'email_taken');
+    });
+
+    it('honours If-None-Match: * as create-only and If-Match on a missing user as 412', async () => {
+      const ann = await signUpAndIn(app, 'Ann');
+      const createOnly = await app.http
+        .put(`/api/users/${ann.id}`)
+        .set(ann.auth)
+        .set('If-None-Match', '*')
+        .send({ email: ann.email, name: 'Ann' });
+      expectProblem(createOnly, 412, 'precondition_failed');
+      const missing = await app.http
+        .put(`/api/users/${randomUUID()}`)
+        .set('If-Match', '*')
+        .send({ email: uniqueEmail(), name: 'X', password: 'long enough' });
+      expectProblem(missing, 412, 'precondition_failed');
+    });
+  });
+});
+
+describe('users with PUBLIC_BASE_URL', () => {
+  it('answers an absolute Location', async () => {
+    const app = await startTestApp({ PUBLIC_BASE_URL: 'https://orders.example.com/' });
+    try {
+      const response = await app.http
+        .post('/api/users')
+        .send({ email: uniqueEmail(), name: 'Abs', password: 'long enough' })
+        .expect(201);
+      expect(response.headers.location).toBe(
+        `https://orders.example.com/api/users/${response.body.id}`,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
