@@ -6,6 +6,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { ProblemFilter } from './http/problem.filter';
 import { UsersModule } from './users/users.module';
 
@@ -26,6 +27,7 @@ export class AppModule {
         DatabaseModule.forDataSource(dataSource),
         HealthModule,
         AuthModule.withSecret(jwtSecret),
+        IdempotencyModule.withSecret(jwtSecret),
         UsersModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],

@@ -1,60 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createServer } from 'node:net';
+import { freePort, isRunning, startService, waitUntilReady } from './support/service-process';
 import { traversableTempDir } from './support/test-database';
-
-/** The service as operators run it: its own process, configured only by environment. */
-function startService(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: join(__dirname, '..'),
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.resume();
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return { child, output: () => stderr, exited };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntilReady(port: number, ms: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    const status = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return Date.now() - started;
-    await sleep(250);
-  }
-  throw new Error(`not ready within ${ms} ms`);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('start-up and shutdown of the service process', () => {
   it.each([
@@ -66,7 +13,7 @@ describe('start-up and shutdown of the service process', () => {
   ])('stops with exit code 1 and one line naming %s for a bad value', async (variable, env) => {
     const service = startService(env);
     expect(await service.exited).toBe(1);
-    const lines = service.output().trim().split('\n');
+    const lines = service.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(variable);
   });
@@ -78,7 +25,7 @@ describe('start-up and shutdown of the service process', () => {
       DATABASE_CONNECT_TIMEOUT: '1s',
     });
     expect(await service.exited).toBe(1);
-    const lines = service.output().trim().split('\n');
+    const lines = service.stderr().trim().split('\n');
     expect(lines).toEqual([
       expect.stringContaining(`cannot connect to PostgreSQL at 127.0.0.1:${port}/orders`),
     ]);
@@ -108,7 +55,7 @@ describe('start-up and shutdown of the service process', () => {
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
       expect(isRunning(serverPid)).toBe(false);
-      expect(second.output()).toBe(''); // nothing at warn level or above: a clean run
+      expect(second.stderr()).toBe(''); // nothing at warn level or above: a clean run
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -22,6 +22,9 @@ export interface AppConfig {
   accessTokenTtlSeconds: number;
   corsOrigins: string[];
   idempotencyTtlMs: number;
+  /** How long a duplicate waits for the request holding its key (and any lock) before 409. */
+  idempotencyWaitMs: number;
+  idempotencySweepIntervalMs: number;
   maxUploadBytes: number;
   storageDriver: StorageDriver;
   authRateLimit: number;
@@ -175,6 +178,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     accessTokenTtlSeconds: Math.floor(duration(env, 'ACCESS_TOKEN_TTL', '1h', 1_000) / 1_000),
     corsOrigins: origins(env),
     idempotencyTtlMs: duration(env, 'IDEMPOTENCY_TTL', '24h', 1_000),
+    idempotencyWaitMs: duration(env, 'IDEMPOTENCY_WAIT', '5s', 1),
+    idempotencySweepIntervalMs: duration(env, 'IDEMPOTENCY_SWEEP_INTERVAL', '1m', 100),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 26_214_400, 1, Number.MAX_SAFE_INTEGER),
     storageDriver: storageDriver(env),
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),

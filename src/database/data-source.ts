@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { User } from '../users/user.entity';
 
 /** Every entity of the service; migrations are the only way the schema changes. */
-export const ENTITIES = [User];
+export const ENTITIES = [User, IdempotencyKey];
 
 const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{js,ts}');
 
@@ -35,6 +36,10 @@ export function createDataSource({
       connectionTimeoutMillis: 3_000,
       idleTimeoutMillis: 30_000,
       statement_timeout: 15_000,
+      // Row-lock waits end in a 503 rather than queueing requests behind a stuck transaction.
+      lock_timeout: 10_000,
+      // A transaction left open by a hung process must not hold keys and row locks for long.
+      idle_in_transaction_session_timeout: 60_000,
       keepAlive: true,
     },
     // node-postgres emits `error` for idle clients whose server went away; unhandled, it kills the process.

@@ -28,6 +28,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (code && UNAVAILABLE_NODE_CODES.has(code)) return true;
   if (code && UNAVAILABLE_SQLSTATE_CLASSES.some((prefix) => code.startsWith(prefix))) return true;
   if (code === '57014') return true; // statement_timeout: an overloaded database, retry later
+  if (code === '55P03') return true; // lock_timeout: a row is held too long; busy, retry later
   const message = (error as { message?: unknown }).message;
   if (typeof message !== 'string') return false;
   return UNAVAILABLE_MESSAGES.some((known) => message.includes(known));

@@ -29,7 +29,10 @@ export async function openDatabase(
 ): Promise<OpenDatabase> {
   const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.dataDir, log);
   const url = config.databaseUrl ?? embedded!.url;
-  const dataSource = createDataSource({ url, poolSize: config.databasePoolSize });
+  const dataSource = createDataSource({
+    url,
+    poolSize: config.databasePoolSize,
+  });
   try {
     await connectWithin(dataSource, config.databaseConnectTimeoutMs, url);
     const applied = await migrateUnderLock(dataSource);
@@ -48,12 +51,16 @@ async function connectWithin(dataSource: DataSource, timeoutMs: number, url: str
       await dataSource.initialize();
       return;
     } catch (error) {
-      if (!isDatabaseUnavailable(error) || Date.now() >= deadline) {
-        throw new DatabaseStartupError(
-          `cannot connect to PostgreSQL at ${describe(url)}: ${reason(error)}`,
-        );
+      const retryable = isDatabaseUnavailable(error) && Date.now() < deadline;
+      if (retryable) {
+        await sleep(500);
+        continue;
       }
-      await sleep(500);
+      // Driver errors (refused, bad password, no such database) carry a code; mapping bugs do not.
+      if (!(error as { code?: unknown }).code) throw error;
+      throw new DatabaseStartupError(
+        `cannot connect to PostgreSQL at ${describe(url)}: ${reason(error)}`,
+      );
     }
   }
 }

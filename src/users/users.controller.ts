@@ -1,6 +1,9 @@
 import { Body, Controller, Get, Headers, Param, Post, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller, Public } from '../auth/caller';
+import { Idempotent } from '../idempotency/idempotent.decorator';
+import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
+import { createdOutcome, sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
 import { replyCreated, replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidPipe } from '../http/uuid.pipe';
@@ -14,16 +17,21 @@ export class UsersController {
   constructor(
     private readonly users: UsersService,
     private readonly urls: ResourceUrls,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   @Public()
   @Post()
   async signUp(
     @Body() input: CreateUserDto,
+    @Idempotent({ required: false }) idempotent: IdempotentRequest | null,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserResponse> {
-    const user = await this.users.signUp(input);
-    return replyCreated(reply, this.urls.to(`/api/users/${user.id}`), user);
+  ): Promise<string> {
+    const { outcome, replayed } = await this.idempotency.execute(idempotent, async (tx) => {
+      const user = await this.users.signUp(input, tx);
+      return createdOutcome(this.urls.to(`/api/users/${user.id}`), user);
+    });
+    return sendOutcome(reply, outcome, replayed);
   }
 
   @Get(':id')

@@ -30,8 +30,8 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
   ) {}
 
-  /** Sign-up. `tx` lets a caller (the idempotency store) put the insert into its own transaction. */
-  async signUp(input: CreateUserDto, tx: Tx = this.transactions.autocommit): Promise<UserResponse> {
+  /** Sign-up inside the caller's transaction, which the idempotency store commits with its key record. */
+  async signUp(input: CreateUserDto, tx: Tx): Promise<UserResponse> {
     const user = await this.newUser(newId(), input);
     await this.users.insert(tx, user);
     return UserResponse.from(user);

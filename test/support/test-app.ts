@@ -12,6 +12,8 @@ import { openDatabase } from '../../src/database/open-database';
 
 export interface TestApp {
   baseUrl: string;
+  /** The Nest application, to read a provider such as the metrics. */
+  nest: NestFastifyApplication;
   http: ReturnType<typeof request>;
   dataSource: DataSource;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function startTestApp(
   const baseUrl = await app.getUrl();
   return {
     baseUrl: baseUrl.replace('[::1]', '127.0.0.1'),
+    nest: app,
     http: request(baseUrl),
     dataSource: database.dataSource,
     close: async () => {

@@ -1,0 +1,44 @@
+import { FastifyReply } from 'fastify';
+import { etagOf } from './etag';
+import { DomainError, PROBLEM_CONTENT_TYPE } from './problem';
+
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * A finished HTTP answer as bytes and headers: what a create sends the first time and what the
+ * idempotency store keeps to replay byte for byte.
+ */
+export interface HttpOutcome {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** 201 Created with Location and a strong ETag of exactly the bytes sent. */
+export function createdOutcome(location: string, representation: unknown): HttpOutcome {
+  return {
+    status: 201,
+    headers: {
+      Location: location,
+      ETag: etagOf(representation),
+      'Content-Type': JSON_CONTENT_TYPE,
+    },
+    body: JSON.stringify(representation),
+  };
+}
+
+/** A business rejection (409 email_taken, ...) as an outcome, so it can be stored and replayed too. */
+export function problemOutcome(error: DomainError): HttpOutcome {
+  return {
+    status: error.status,
+    headers: { ...error.headers, 'Content-Type': PROBLEM_CONTENT_TYPE },
+    body: JSON.stringify(error.toProblem()),
+  };
+}
+
+/** Sends an outcome as it is; creates and their replays are never cached. */
+export function sendOutcome(reply: FastifyReply, outcome: HttpOutcome, replayed = false): string {
+  void reply.status(outcome.status).headers(outcome.headers).header('Cache-Control', 'no-store');
+  if (replayed) void reply.header('Idempotent-Replayed', 'true');
+  return outcome.body;
+}

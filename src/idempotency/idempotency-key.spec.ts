@@ -1,0 +1,37 @@
+import { countKeyFields, IdempotencyKeyInvalidError, parseIdempotencyKey } from './idempotency-key';
+
+describe('parseIdempotencyKey', () => {
+  it.each([
+    ['"abc"', 'abc'],
+    ['abc', 'abc'],
+    ['  "8e03978e-40d5-43e8-bc93-6894a57f9324"  ', '8e03978e-40d5-43e8-bc93-6894a57f9324'],
+    ['"a\\"b\\\\c"', 'a"b\\c'],
+    ['x'.repeat(255), 'x'.repeat(255)],
+    ['order:2024/07#1', 'order:2024/07#1'],
+  ])('reads %s as the key %s', (fieldValue, key) =>
+    expect(parseIdempotencyKey(fieldValue)).toBe(key),
+  );
+
+  it.each([
+    ['an empty value', ''],
+    ['an empty sf-string', '""'],
+    ['256 characters', 'x'.repeat(256)],
+    ['a quoted 256 characters', `"${'x'.repeat(256)}"`],
+    ['a space inside', 'a b'],
+    ['a non-ASCII character', 'clé'],
+    ['a control character', 'a\tb'],
+    ['an unterminated sf-string', '"abc'],
+    ['text after the closing quote', '"abc"def'],
+    ['an invalid escape', '"a\\nb"'],
+  ])('refuses %s', (_case, fieldValue) => {
+    expect(() => parseIdempotencyKey(fieldValue)).toThrow(IdempotencyKeyInvalidError);
+  });
+});
+
+describe('countKeyFields', () => {
+  it('counts repeated fields whatever their case, which Node would otherwise join into one', () => {
+    expect(countKeyFields(['Host', 'x', 'Idempotency-Key', 'a', 'idempotency-key', 'b'])).toBe(2);
+    expect(countKeyFields(['Host', 'x', 'Idempotency-Key', 'a, b'])).toBe(1);
+    expect(countKeyFields(['Host', 'x'])).toBe(0);
+  });
+});

@@ -1,0 +1,68 @@
+import { DomainError } from '../http/problem';
+
+export const MAX_KEY_LENGTH = 255;
+
+export class IdempotencyKeyInvalidError extends DomainError {
+  constructor(reason: string) {
+    super(400, 'idempotency_key_invalid', 'Invalid Idempotency-Key', `Idempotency-Key ${reason}.`);
+  }
+}
+
+export class IdempotencyKeyMissingError extends DomainError {
+  constructor() {
+    super(
+      400,
+      'idempotency_key_missing',
+      'Idempotency-Key required',
+      'This endpoint needs an Idempotency-Key header.',
+    );
+  }
+}
+
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+
+/**
+ * Reads an Idempotency-Key field value: the draft's sf-string (`"abc"`, RFC 8941 §3.3.3, with
+ * `\"` and `\\` escapes) or the bare form (`abc`); both name the key `abc`. Keys are 1..255 visible
+ * ASCII characters.
+ */
+export function parseIdempotencyKey(fieldValue: string): string {
+  const value = fieldValue.trim();
+  const key = value.startsWith('"') ? unquote(value) : value;
+  if (key.length === 0) throw new IdempotencyKeyInvalidError('must not be empty');
+  if (key.length > MAX_KEY_LENGTH)
+    throw new IdempotencyKeyInvalidError(`must be at most ${MAX_KEY_LENGTH} characters`);
+  if (!VISIBLE_ASCII.test(key))
+    throw new IdempotencyKeyInvalidError('must be visible ASCII characters only');
+  return key;
+}
+
+function unquote(value: string): string {
+  let key = '';
+  for (let i = 1; i < value.length; i++) {
+    const char = value[i];
+    if (char === '"') {
+      if (i !== value.length - 1)
+        throw new IdempotencyKeyInvalidError('has characters after the closing quote');
+      return key;
+    }
+    if (char === '\\') {
+      const escaped = value[++i];
+      if (escaped !== '"' && escaped !== '\\')
+        throw new IdempotencyKeyInvalidError('has an invalid escape');
+      key += escaped;
+    } else {
+      key += char;
+    }
+  }
+  throw new IdempotencyKeyInvalidError('is missing its closing quote');
+}
+
+/** How many Idempotency-Key fields the request carried: Node joins repeats into one string. */
+export function countKeyFields(rawHeaders: string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() === 'idempotency-key') count++;
+  }
+  return count;
+}

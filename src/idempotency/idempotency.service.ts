@@ -1,0 +1,153 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FastifyBaseLogger } from 'fastify';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { Transactions, Tx } from '../database/transactions';
+import { HttpOutcome, problemOutcome } from '../http/outcome';
+import { DomainError } from '../http/problem';
+import { fingerprint, FingerprintInput } from './fingerprint';
+import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from './idempotency.errors';
+import { IdempotencyMetrics } from './idempotency-metrics';
+import { IdempotencyRepository, KeyScope } from './idempotency.repository';
+import { InFlightRequests } from './in-flight';
+
+export const FINGERPRINT_SECRET = Symbol('FINGERPRINT_SECRET');
+
+/** What the @Idempotent() parameter hands a controller: the key's scope and the request to fingerprint. */
+export interface IdempotentRequest {
+  scope: KeyScope;
+  request: FingerprintInput;
+  log: FastifyBaseLogger;
+}
+
+export interface Executed {
+  outcome: HttpOutcome;
+  replayed: boolean;
+}
+
+/** A rejection by the handler itself (< 500): stored and replayed like a success. */
+class HandlerRejection extends Error {
+  constructor(readonly error: DomainError) {
+    super(error.message);
+  }
+}
+
+const RETRY_AFTER_SECONDS = 1;
+const FIRST_PAUSE_MS = 10;
+const MAX_PAUSE_MS = 200;
+
+@Injectable()
+export class IdempotencyService {
+  private readonly inFlight = new InFlightRequests();
+
+  constructor(
+    private readonly transactions: Transactions,
+    private readonly store: IdempotencyRepository,
+    private readonly metrics: IdempotencyMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FINGERPRINT_SECRET) private readonly secret: Buffer,
+  ) {}
+
+  /**
+   * Runs `work` exactly once per key: the key record, everything `work` writes through `tx` and
+   * the outcome commit in one transaction. A retry replays the stored outcome; without a key,
+   * `work` simply runs in a transaction of its own.
+   */
+  async execute(
+    idempotent: IdempotentRequest | null,
+    work: (tx: Tx) => Promise<HttpOutcome>,
+  ): Promise<Executed> {
+    if (!idempotent) return { outcome: await this.transactions.run(work), replayed: false };
+    const print = fingerprint(this.secret, idempotent.request);
+    const ran = await this.inFlight.runAfterCurrent(
+      scopeId(idempotent.scope),
+      this.config.idempotencyWaitMs,
+      () => this.claimAndRun(idempotent, print, work),
+    );
+    if (!ran.done) throw this.inUse(idempotent);
+    return ran.value;
+  }
+
+  /** Retries while another transaction holds the key, sleeping between tries with no connection held. */
+  private async claimAndRun(
+    idempotent: IdempotentRequest,
+    print: Buffer,
+    work: (tx: Tx) => Promise<HttpOutcome>,
+  ): Promise<Executed> {
+    const deadline = Date.now() + this.config.idempotencyWaitMs;
+    for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
+      const executed = await this.attempt(idempotent, print, work);
+      if (executed) return executed;
+      if (Date.now() + pause > deadline) throw this.inUse(idempotent);
+      await sleep(pause);
+    }
+  }
+
+  /** One transaction: claim, then run and store, or replay. Null while the key is busy elsewhere. */
+  private async attempt(
+    idempotent: IdempotentRequest,
+    print: Buffer,
+    work: (tx: Tx) => Promise<HttpOutcome>,
+  ): Promise<Executed | null> {
+    try {
+      return await this.transactions.run(async (tx) => {
+        const claim = await this.store.claim(
+          tx,
+          idempotent.scope,
+          print,
+          this.config.idempotencyTtlMs,
+        );
+        if (claim === 'busy') return null;
+        if (claim === 'exists') return this.replay(tx, idempotent, print);
+        const outcome = await work(tx).catch(asHandlerRejection);
+        await this.store.complete(tx, idempotent.scope, outcome);
+        this.metrics.count('stored');
+        return { outcome, replayed: false };
+      });
+    } catch (error) {
+      if (!(error instanceof HandlerRejection)) throw error;
+      // The business rows rolled back with the failed transaction; keep the answer under the key.
+      return this.claimAndRun(idempotent, print, async () => problemOutcome(error.error));
+    }
+  }
+
+  private async replay(tx: Tx, idempotent: IdempotentRequest, print: Buffer): Promise<Executed> {
+    const stored = await this.store.find(tx, idempotent.scope);
+    if (!stored) throw this.inUse(idempotent); // expired in the instant since the claim: retry
+    if (!stored.fingerprint.equals(print)) {
+      this.metrics.count('mismatched');
+      idempotent.log.info(
+        { idempotencyKeyHash: keyHash(idempotent.scope) },
+        'idempotency key reused for another request',
+      );
+      throw new IdempotencyKeyReusedError();
+    }
+    this.metrics.count('replayed');
+    idempotent.log.info({ idempotencyKeyHash: keyHash(idempotent.scope) }, 'idempotent replay');
+    return { outcome: stored.outcome, replayed: true };
+  }
+
+  private inUse(idempotent: IdempotentRequest): IdempotencyKeyInUseError {
+    this.metrics.count('in_flight_conflict');
+    idempotent.log.info(
+      { idempotencyKeyHash: keyHash(idempotent.scope) },
+      'idempotency key in use',
+    );
+    return new IdempotencyKeyInUseError(RETRY_AFTER_SECONDS);
+  }
+}
+
+function asHandlerRejection(error: unknown): never {
+  if (error instanceof DomainError && error.status < 500) throw new HandlerRejection(error);
+  throw error;
+}
+
+function scopeId({ caller, method, route, key }: KeyScope): string {
+  return JSON.stringify([caller, method, route, key]);
+}
+
+/** Logs name a key by this hash, never by the key itself. */
+export function keyHash(scope: KeyScope): string {
+  return createHash('sha256').update(scopeId(scope)).digest('hex').slice(0, 16);
+}

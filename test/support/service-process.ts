@@ -1,0 +1,81 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Everything written to stdout (the JSON log) so far. */
+  stdout(): string;
+  exited: Promise<number | null>;
+}
+
+/** The service as operators run it: its own process, configured only by environment. */
+export function startService(env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: join(__dirname, '..', '..'),
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return { child, stderr: () => stderr, stdout: () => stdout, exited };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves with the milliseconds it took for /health/ready to answer 200. */
+export async function waitUntilReady(port: number, ms: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < ms) {
+    const status = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return Date.now() - started;
+    await sleep(250);
+  }
+  throw new Error(`not ready within ${ms} ms`);
+}
+
+/** Starts a service on `databaseUrl` and waits until it is ready; stop it with SIGTERM. */
+export async function startReadyService(databaseUrl: string, env: Record<string, string> = {}) {
+  const port = await freePort();
+  const service = startService({
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!',
+    ...env,
+  });
+  await Promise.race([
+    waitUntilReady(port, 30_000),
+    service.exited.then((code) =>
+      Promise.reject(new Error(`service exited with ${code}: ${service.stderr()}`)),
+    ),
+  ]);
+  return { ...service, port, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
