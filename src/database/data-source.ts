@@ -40,6 +40,9 @@ export function createDataSource({
       lock_timeout: 10_000,
       // A transaction left open by a hung process must not hold keys and row locks for long.
       idle_in_transaction_session_timeout: 60_000,
+      // PostgreSQL 14+: notice within a second that a crashed replica's socket is gone, even while
+      // its query waits on a lock, so its transaction (and idempotency claim) is rolled back at once.
+      options: '-c client_connection_check_interval=1000',
       keepAlive: true,
     },
     // node-postgres emits `error` for idle clients whose server went away; unhandled, it kills the process.

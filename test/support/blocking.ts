@@ -16,9 +16,13 @@ export async function holdEmail(databaseUrl: string, email: string) {
      VALUES ($1, $2, $3, 'Blocker', 'none', now(), now())`,
     [randomUUID(), email, email.toLowerCase()],
   );
+  let released = false;
   return {
     client,
+    /** Rolls the blocking insert back; safe to call more than once. */
     release: async () => {
+      if (released) return;
+      released = true;
       await client.query('ROLLBACK');
       await client.end();
     },

@@ -1,0 +1,117 @@
+import { Client } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { blockedServiceBackend, holdEmail } from './support/blocking';
+import { startReadyService } from './support/service-process';
+import { createDatabaseOn, TestDatabase } from './support/test-database';
+import { uniqueEmail } from './support/users';
+
+type Service = Awaited<ReturnType<typeof startReadyService>>;
+
+const signUp = (service: Service, key: string, email: string) =>
+  fetch(`${service.baseUrl}/api/users`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+    body: JSON.stringify({ email, name: 'Replica', password: 'long enough' }),
+  }).then(async (response) => ({
+    status: response.status,
+    replayed: response.headers.get('idempotent-replayed'),
+    location: response.headers.get('location'),
+    etag: response.headers.get('etag'),
+    text: await response.text(),
+  }));
+
+async function stop(service: Service | undefined) {
+  if (!service || service.child.exitCode !== null || service.child.signalCode !== null) return;
+  service.child.kill('SIGTERM');
+  await service.exited;
+}
+
+describe('idempotency across service processes on one database', () => {
+  let database: TestDatabase;
+  let admin: Client;
+  beforeAll(async () => {
+    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+    admin = new Client({ connectionString: database.url });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin.end();
+    await database.stop();
+  });
+  const usersWith = async (email: string) =>
+    Number(
+      (await admin.query('SELECT count(*) AS n FROM users WHERE email_normalized = $1', [email]))
+        .rows[0].n,
+    );
+
+  describe('two replicas', () => {
+    let replicas: Service[] = [];
+    beforeAll(async () => {
+      replicas = await Promise.all(
+        [1, 2].map(() => startReadyService(database.url, { LOG_LEVEL: 'info' })),
+      );
+    });
+    afterAll(() => Promise.all(replicas.map(stop)));
+
+    it('behave as one: concurrent same-key requests split across both create one user and one answer', async () => {
+      const key = `replicas-${Date.now()}`;
+      const email = uniqueEmail('replicas');
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => signUp(replicas[i % 2], key, email)),
+      );
+
+      expect(answers.filter((answer) => answer.status >= 500)).toEqual([]);
+      expect(
+        new Set(answers.map((a) => `${a.status} ${a.location} ${a.etag} ${a.text}`)).size,
+      ).toBe(1);
+      expect(answers[0].status).toBe(201);
+      expect(answers.filter((answer) => answer.replayed === 'true')).toHaveLength(39);
+      expect(await usersWith(email)).toBe(1);
+
+      const logs = replicas.map((replica) => replica.stdout()).join('');
+      expect(logs).toContain('idempotencyKeyHash');
+      expect(logs).not.toContain(key); // logs name keys by hash only
+    });
+  });
+
+  it('leaves nothing behind when a process is SIGKILLed mid-request: the retry runs afresh, once', async () => {
+    const key = `crash-${Date.now()}`;
+    const email = uniqueEmail('crash');
+    const blocker = await holdEmail(database.url, email);
+    let victim: Service | undefined = await startReadyService(database.url, {
+      IDEMPOTENCY_WAIT: '20s',
+    });
+    let survivor: Service | undefined;
+    try {
+      const inFlight = signUp(victim, key, email).catch((error: Error) => error);
+      const backend = await blockedServiceBackend(blocker.client);
+      victim.child.kill('SIGKILL');
+      expect(await inFlight).toMatchObject({ message: 'fetch failed' }); // the client saw the connection die
+      await victim.exited;
+      victim = undefined;
+      for (
+        let waited = 0;
+        (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [backend])).rowCount;
+        waited += 50
+      ) {
+        if (waited > 10_000) throw new Error("the killed process's session did not end");
+        await sleep(50);
+      }
+      await blocker.release();
+      expect(
+        (await admin.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])).rowCount,
+      ).toBe(0);
+
+      survivor = await startReadyService(database.url);
+      const retry = await signUp(survivor, key, email);
+      expect([retry.status, retry.replayed]).toEqual([201, null]);
+      expect(await usersWith(email)).toBe(1);
+      const again = await signUp(survivor, key, email);
+      expect([again.status, again.replayed, again.text]).toEqual([201, 'true', retry.text]);
+    } finally {
+      await stop(victim);
+      await stop(survivor);
+      await blocker.release();
+    }
+  });
+});
