@@ -10,6 +10,7 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
+      setupFiles: ['reflect-metadata'],
     },
     {
       displayName: 'e2e',

@@ -8,6 +8,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { ProblemFilter } from './http/problem.filter';
+import { OrdersModule } from './orders/orders.module';
 import { UsersModule } from './users/users.module';
 
 export interface AppDependencies {
@@ -29,6 +30,7 @@ export class AppModule {
         AuthModule.withSecret(jwtSecret),
         IdempotencyModule.withSecret(jwtSecret),
         UsersModule,
+        OrdersModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

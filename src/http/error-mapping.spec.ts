@@ -33,6 +33,17 @@ describe('toDomainError', () => {
     });
   });
 
+  it('maps text PostgreSQL cannot store (NUL) to 400 validation_failed', () => {
+    const error = {
+      message: 'invalid byte sequence for encoding "UTF8": 0x00',
+      driverError: { code: '22021' },
+    };
+    expect(toDomainError(error)?.toProblem()).toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+    });
+  });
+
   it('leaves programming errors unmapped, so they become a logged, opaque 500', () => {
     expect(toDomainError(new TypeError('x is undefined'))).toBeNull();
     expect(toDomainError({ code: '23502', message: 'null value in column' })).toBeNull();

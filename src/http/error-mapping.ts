@@ -29,8 +29,19 @@ const FASTIFY_DETAILS: Record<string, string> = {
 export function toDomainError(error: unknown): DomainError | null {
   if (error instanceof DomainError) return error;
   if (isDatabaseUnavailable(error)) return new ServiceUnavailableError();
+  if (isUnstorableText(error)) {
+    return new ValidationFailedError([
+      { field: '', message: 'text must not contain NUL (\\u0000) characters' },
+    ]);
+  }
   if (error instanceof HttpException) return fromHttpException(error);
   return fromFastify(error);
+}
+
+/** PostgreSQL refuses NUL in text (SQLSTATE 22021/22P05): that is the client's input, not our bug. */
+function isUnstorableText(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: unknown } } | null)?.driverError;
+  return driverError?.code === '22021' || driverError?.code === '22P05';
 }
 
 function fromFastify(error: unknown): DomainError | null {

@@ -1,0 +1,71 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Caller, CurrentCaller } from '../auth/caller';
+import { createdOutcome, sendOutcome } from '../http/outcome';
+import { ResourceUrls } from '../http/resource-urls';
+import { replyUpdated, replyWithEtag } from '../http/responses';
+import { UuidPipe } from '../http/uuid.pipe';
+import { Idempotent } from '../idempotency/idempotent.decorator';
+import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
+import { CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersQuery } from './dto/list-orders.query';
+import { OrderPageResponse, OrderResponse } from './dto/order.response';
+import { OrdersService } from './orders.service';
+
+@Controller('api/orders')
+export class OrdersController {
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly idempotency: IdempotencyService,
+    private readonly urls: ResourceUrls,
+  ) {}
+
+  @Post()
+  async create(
+    @Body() input: CreateOrderDto,
+    @CurrentCaller() caller: Caller,
+    @Idempotent({ required: true }) idempotent: IdempotentRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const { outcome, replayed } = await this.idempotency.execute(idempotent, async (tx) => {
+      const order = await this.orders.create(tx, caller, input);
+      return createdOutcome(this.urls.to(`/api/orders/${order.id}`), order);
+    });
+    return sendOutcome(reply, outcome, replayed);
+  }
+
+  @Get()
+  async list(
+    @Query() query: ListOrdersQuery,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderPageResponse> {
+    const page = await this.orders.list(caller, query);
+    void reply.header('Cache-Control', 'private, no-cache');
+    if (page.nextCursor) {
+      const next = this.urls.to(`/api/orders?limit=${query.limit}&cursor=${page.nextCursor}`);
+      void reply.header('Link', `<${next}>; rel="next"`);
+    }
+    return page;
+  }
+
+  @Get(':id')
+  async get(
+    @Param('id', UuidPipe) id: string,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderResponse | undefined> {
+    return replyWithEtag(request, reply, await this.orders.get(caller, id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  async cancel(
+    @Param('id', UuidPipe) id: string,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderResponse> {
+    return replyUpdated(reply, await this.orders.cancel(caller, id));
+  }
+}

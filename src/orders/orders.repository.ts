@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { uniqueViolation } from '../database/database-errors';
+import { Tx } from '../database/transactions';
+import { OrderCursor } from './order-cursor';
+import { OrderItemResponse, OrderResponse } from './dto/order.response';
+import { OrderReferenceTakenError } from './orders.errors';
+
+interface OrderRow {
+  id: string;
+  user_id: string;
+  status: OrderResponse['status'];
+  currency: string;
+  total: string;
+  client_reference: string | null;
+  note: string | null;
+  created_at: Date;
+  updated_at: Date;
+  items: OrderItemResponse[];
+}
+
+/** Every column of the response, items aggregated in their original order: one round trip. */
+const ORDER_COLUMNS = `o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
+  (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
+          ORDER BY i.position)
+     FROM order_items i WHERE i.order_id = o.id) AS items`;
+
+function toResponse(row: OrderRow): OrderResponse {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    status: row.status,
+    currency: row.currency,
+    items: row.items,
+    total: Number(row.total),
+    clientReference: row.client_reference,
+    note: row.note,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** All SQL about orders. Every read and write is filtered by owner: another user's order does not exist. */
+@Injectable()
+export class OrdersRepository {
+  /** The order and all its items in one statement. */
+  async insert(tx: Tx, order: OrderResponse): Promise<void> {
+    const column = <K extends keyof OrderItemResponse>(key: K) =>
+      order.items.map((item) => item[key]);
+    try {
+      await tx.manager.query(
+        `WITH inserted AS (
+           INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+           RETURNING id)
+         INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
+         SELECT inserted.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
+           FROM inserted,
+                unnest($9::text[], $10::integer[], $11::bigint[], $12::bigint[])
+                  WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)`,
+        [
+          order.id,
+          order.userId,
+          order.status,
+          order.currency,
+          order.total,
+          order.clientReference,
+          order.note,
+          order.createdAt,
+          column('sku'),
+          column('quantity'),
+          column('unitPrice'),
+          column('lineTotal'),
+        ],
+      );
+    } catch (error) {
+      if (uniqueViolation(error) === 'orders_user_client_reference_key')
+        throw new OrderReferenceTakenError();
+      throw error;
+    }
+  }
+
+  async findOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
+    const rows: OrderRow[] = await tx.manager.query(
+      `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.id = $1 AND o.user_id = $2`,
+      [id, userId],
+    );
+    return rows.length ? toResponse(rows[0]) : null;
+  }
+
+  /** Newest first, strictly older than `after`; served by orders_user_created_idx. */
+  async listOwned(
+    tx: Tx,
+    userId: string,
+    limit: number,
+    after: OrderCursor | null,
+  ): Promise<OrderResponse[]> {
+    const rows: OrderRow[] = await tx.manager.query(
+      `SELECT ${ORDER_COLUMNS} FROM orders o
+        WHERE o.user_id = $1 AND ($2::timestamptz IS NULL OR (o.created_at, o.id) < ($2::timestamptz, $3::uuid))
+        ORDER BY o.created_at DESC, o.id DESC
+        LIMIT $4`,
+      [userId, after?.createdAt ?? null, after?.id ?? null, limit],
+    );
+    return rows.map(toResponse);
+  }
+
+  /** Cancels and returns the order; an already cancelled order comes back unchanged. */
+  async cancelOwned(tx: Tx, userId: string, id: string, at: Date): Promise<OrderResponse | null> {
+    const rows: OrderRow[] = await tx.manager.query(
+      `WITH o AS (
+         UPDATE orders
+            SET status = 'cancelled', updated_at = CASE WHEN status = 'cancelled' THEN updated_at ELSE $3 END
+          WHERE id = $1 AND user_id = $2
+         RETURNING *)
+       SELECT ${ORDER_COLUMNS} FROM o`,
+      [id, userId, at],
+    );
+    return rows.length ? toResponse(rows[0]) : null;
+  }
+}

@@ -1,0 +1,322 @@
+import { randomUUID } from 'node:crypto';
+import { startTestApp, TestApp } from './support/test-app';
+import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+
+const item = (sku: string, quantity: number, unitPrice: number) => ({ sku, quantity, unitPrice });
+const validOrder = () => ({
+  currency: 'EUR',
+  items: [item('SKU-1', 2, 1250), item('SKU-2', 1, 99)],
+  note: 'leave at the door',
+});
+
+describe('orders over HTTP', () => {
+  let app: TestApp;
+  let ann: SignedUpUser;
+  let bob: SignedUpUser;
+  beforeAll(async () => {
+    app = await startTestApp();
+    [ann, bob] = await Promise.all([signUpAndIn(app, 'Ann'), signUpAndIn(app, 'Bob')]);
+  });
+  afterAll(() => app.close());
+
+  const create = (user: SignedUpUser, payload: object, key: string = randomUUID()) =>
+    app.http.post('/api/orders').set(user.auth).set('Idempotency-Key', key).send(payload);
+  const ordersOf = async (user: SignedUpUser) =>
+    Number(
+      (
+        await app.dataSource.query('SELECT count(*) AS n FROM orders WHERE user_id = $1', [user.id])
+      )[0].n,
+    );
+
+  describe('POST /api/orders', () => {
+    it('answers 201 with Location, ETag, no-store and the full order, totals computed by the service', async () => {
+      const response = await create(ann, {
+        ...validOrder(),
+        clientReference: `ref-${randomUUID()}`,
+      }).expect(201);
+      expect(response.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        userId: ann.id,
+        status: 'pending',
+        currency: 'EUR',
+        items: [
+          { sku: 'SKU-1', quantity: 2, unitPrice: 1250, lineTotal: 2500 },
+          { sku: 'SKU-2', quantity: 1, unitPrice: 99, lineTotal: 99 },
+        ],
+        total: 2599,
+        clientReference: expect.stringMatching(/^ref-/),
+        note: 'leave at the door',
+        createdAt: expect.any(String),
+        updatedAt: response.body.createdAt,
+      });
+      expect(response.headers.location).toBe(`/api/orders/${response.body.id}`);
+      expect(response.headers.etag).toMatch(/^"[\w-]+"$/);
+      expect(response.headers['cache-control']).toBe('no-store');
+
+      const fetched = await app.http.get(response.headers.location).set(ann.auth).expect(200);
+      expect(fetched.body).toEqual(response.body);
+      expect(fetched.headers.etag).toBe(response.headers.etag);
+    });
+
+    it('returns null for an absent clientReference and note, and keeps the largest order exact', async () => {
+      const largest = {
+        currency: 'JPY',
+        items: Array.from({ length: 100 }, (_, i) => item(`S${i}`, 10_000, 1_000_000_000)),
+      };
+      const response = await create(ann, largest).expect(201);
+      expect(response.body).toMatchObject({ total: 1e15, clientReference: null, note: null });
+      const [row] = await app.dataSource.query(
+        'SELECT total::text AS total FROM orders WHERE id = $1',
+        [response.body.id],
+      );
+      expect(row.total).toBe('1000000000000000');
+    });
+
+    it('needs a Bearer token (401) and an Idempotency-Key (400 idempotency_key_missing)', async () => {
+      expectProblem(
+        await app.http.post('/api/orders').set('Idempotency-Key', randomUUID()).send(validOrder()),
+        401,
+        'unauthorized',
+      );
+      const before = await ordersOf(ann);
+      expectProblem(
+        await app.http.post('/api/orders').set(ann.auth).send(validOrder()),
+        400,
+        'idempotency_key_missing',
+      );
+      expect(await ordersOf(ann)).toBe(before);
+    });
+
+    it.each([
+      ['a lower-case currency', { currency: 'eur' }, 'currency'],
+      ['a currency that is not ISO 4217', { currency: 'XYZ' }, 'currency'],
+      ['no items', { items: [] }, 'items'],
+      ['101 items', { items: Array.from({ length: 101 }, () => item('A', 1, 1)) }, 'items'],
+      ['a zero quantity', { items: [item('A', 0, 1)] }, 'items.0.quantity'],
+      ['a quantity over 10000', { items: [item('A', 10_001, 1)] }, 'items.0.quantity'],
+      ['a fractional quantity', { items: [item('A', 1.5, 1)] }, 'items.0.quantity'],
+      [
+        'a quantity as a string',
+        { items: [{ sku: 'A', quantity: '2', unitPrice: 1 }] },
+        'items.0.quantity',
+      ],
+      ['a negative unit price', { items: [item('A', 1, -1)] }, 'items.0.unitPrice'],
+      ['a fractional unit price', { items: [item('A', 1, 9.99)] }, 'items.0.unitPrice'],
+      ['a unit price over 10^9', { items: [item('A', 1, 1_000_000_001)] }, 'items.0.unitPrice'],
+      [
+        'an unknown item field',
+        { items: [{ ...item('A', 1, 1), discount: 5 }] },
+        'items.0.discount',
+      ],
+      ['a blank sku', { items: [item('', 1, 1)] }, 'items.0.sku'],
+      [
+        'a clientReference over 128 characters',
+        { clientReference: 'r'.repeat(129) },
+        'clientReference',
+      ],
+      ['a note with a NUL character', { note: 'a\u0000b' }, 'note'],
+      ['a server-owned id', { id: randomUUID() }, 'id'],
+      ['a server-owned userId', { userId: randomUUID() }, 'userId'],
+      ['a server-owned status', { status: 'cancelled' }, 'status'],
+      ['a server-owned total', { total: 1 }, 'total'],
+      ['a server-owned createdAt', { createdAt: new Date().toISOString() }, 'createdAt'],
+    ])('answers 400 validation_failed for %s and writes nothing', async (_case, change, field) => {
+      const before = await ordersOf(bob);
+      const response = await create(bob, { ...validOrder(), ...change });
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([{ field, message: expect.any(String) }]),
+      );
+      expect(await ordersOf(bob)).toBe(before);
+    });
+  });
+
+  describe('idempotent creation', () => {
+    it('replays the 201 (same body, Location, ETag, Idempotent-Replayed) and creates no second order', async () => {
+      const key = randomUUID();
+      const before = await ordersOf(ann);
+      const first = await create(ann, validOrder(), key).expect(201);
+      const retry = await create(ann, validOrder(), key).expect(201);
+      expect(retry.text).toBe(first.text);
+      expect(retry.headers.location).toBe(first.headers.location);
+      expect(retry.headers.etag).toBe(first.headers.etag);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(await ordersOf(ann)).toBe(before + 1);
+    });
+
+    it('answers 422 idempotency_key_reused when the body changes under the same key', async () => {
+      const key = randomUUID();
+      await create(ann, validOrder(), key).expect(201);
+      const before = await ordersOf(ann);
+      expectProblem(
+        await create(ann, { ...validOrder(), currency: 'USD' }, key),
+        422,
+        'idempotency_key_reused',
+      );
+      expect(await ordersOf(ann)).toBe(before);
+    });
+
+    it('creates one order for 50 concurrent creates with one key', async () => {
+      const key = randomUUID();
+      const before = await ordersOf(bob);
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => create(bob, validOrder(), key)),
+      );
+      expect(answers.filter((answer) => answer.status >= 500)).toEqual([]);
+      expect(new Set(answers.map((answer) => `${answer.status} ${answer.text}`)).size).toBe(1);
+      expect(answers[0].status).toBe(201);
+      expect(await ordersOf(bob)).toBe(before + 1);
+    });
+
+    it('lets two users use the same key for their own orders', async () => {
+      const key = randomUUID();
+      const [forAnn, forBob] = [
+        await create(ann, validOrder(), key),
+        await create(bob, validOrder(), key),
+      ];
+      expect([forAnn.status, forBob.status]).toEqual([201, 201]);
+      expect(forBob.body.userId).toBe(bob.id);
+      expect(forBob.headers['idempotent-replayed']).toBeUndefined();
+    });
+  });
+
+  describe('clientReference', () => {
+    it('answers 409 order_reference_taken for a second order with the reference, and replays that 409 under its key', async () => {
+      const reference = `ref-${randomUUID()}`;
+      await create(ann, { ...validOrder(), clientReference: reference }).expect(201);
+      const key = randomUUID();
+      const taken = await create(ann, { ...validOrder(), clientReference: reference }, key);
+      expectProblem(taken, 409, 'order_reference_taken');
+      const replay = await create(ann, { ...validOrder(), clientReference: reference }, key);
+      expect([replay.status, replay.text, replay.headers['idempotent-replayed']]).toEqual([
+        409,
+        taken.text,
+        'true',
+      ]);
+      const rows = await app.dataSource.query(
+        'SELECT count(*) AS n FROM orders WHERE client_reference = $1',
+        [reference],
+      );
+      expect(Number(rows[0].n)).toBe(1);
+    });
+
+    it('is unique per user only', async () => {
+      const reference = `ref-${randomUUID()}`;
+      await create(ann, { ...validOrder(), clientReference: reference }).expect(201);
+      await create(bob, { ...validOrder(), clientReference: reference }).expect(201);
+    });
+  });
+
+  describe('GET /api/orders/{id} and cancel', () => {
+    it('shows an order to its owner only: 304 on If-None-Match, 404 for others, 400 for a malformed id', async () => {
+      const { body: order, headers } = await create(ann, validOrder()).expect(201);
+      const notModified = await app.http
+        .get(`/api/orders/${order.id}`)
+        .set(ann.auth)
+        .set('If-None-Match', headers.etag);
+      expect(notModified.status).toBe(304);
+      expectProblem(await app.http.get(`/api/orders/${order.id}`).set(bob.auth), 404, 'not_found');
+      expectProblem(
+        await app.http.post(`/api/orders/${order.id}/cancel`).set(bob.auth),
+        404,
+        'not_found',
+      );
+      expectProblem(
+        await app.http.get(`/api/orders/${randomUUID()}`).set(ann.auth),
+        404,
+        'not_found',
+      );
+      expectProblem(await app.http.get('/api/orders/42').set(ann.auth), 400, 'validation_failed');
+      expectProblem(await app.http.get(`/api/orders/${order.id}`), 401, 'unauthorized');
+      const [row] = await app.dataSource.query('SELECT status FROM orders WHERE id = $1', [
+        order.id,
+      ]);
+      expect(row.status).toBe('pending');
+    });
+
+    it('cancels with 200, a new updatedAt and ETag; cancelling again is harmless', async () => {
+      const { body: order, headers } = await create(ann, validOrder()).expect(201);
+      const cancelled = await app.http
+        .post(`/api/orders/${order.id}/cancel`)
+        .set(ann.auth)
+        .expect(200);
+      expect(cancelled.body).toEqual({
+        ...order,
+        status: 'cancelled',
+        updatedAt: expect.any(String),
+      });
+      expect(new Date(cancelled.body.updatedAt).getTime()).toBeGreaterThanOrEqual(
+        new Date(order.updatedAt).getTime(),
+      );
+      expect(cancelled.body.updatedAt).not.toBe(order.updatedAt);
+      expect(cancelled.headers.etag).not.toBe(headers.etag);
+
+      const again = await app.http.post(`/api/orders/${order.id}/cancel`).set(ann.auth).expect(200);
+      expect(again.body).toEqual(cancelled.body);
+      expect(again.headers.etag).toBe(cancelled.headers.etag);
+      const fetched = await app.http.get(`/api/orders/${order.id}`).set(ann.auth).expect(200);
+      expect(fetched.body.status).toBe('cancelled');
+    });
+  });
+
+  describe('GET /api/orders', () => {
+    it("pages through the caller's orders newest first, each exactly once, while new ones are created", async () => {
+      const carol = await signUpAndIn(app, 'Carol');
+      const created: string[] = [];
+      for (let i = 0; i < 7; i++)
+        created.push((await create(carol, validOrder()).expect(201)).body.id);
+
+      const seen: string[] = [];
+      let url: string | null = '/api/orders?limit=3';
+      let pages = 0;
+      while (url) {
+        const page = await app.http.get(url).set(carol.auth).expect(200);
+        seen.push(...page.body.data.map((order: { id: string }) => order.id));
+        expect(page.body.data.every((order: { userId: string }) => order.userId === carol.id)).toBe(
+          true,
+        );
+        const link = page.headers.link as string | undefined;
+        if (page.body.nextCursor) {
+          expect(link).toBe(`</api/orders?limit=3&cursor=${page.body.nextCursor}>; rel="next"`);
+          await create(carol, validOrder()).expect(201); // a newer order arrives between pages
+        } else {
+          expect(link).toBeUndefined();
+        }
+        url = link ? link.slice(1, link.indexOf('>')) : null;
+        pages++;
+      }
+      expect(pages).toBe(3);
+      expect(seen).toEqual([...created].reverse());
+    });
+
+    it("defaults to 20 per page and never shows another user's orders", async () => {
+      const erin = await signUpAndIn(app, 'Erin');
+      for (let i = 0; i < 21; i++) await create(erin, validOrder()).expect(201);
+      const page = await app.http.get('/api/orders').set(erin.auth).expect(200);
+      expect(page.body.data).toHaveLength(20);
+      expect(page.body.nextCursor).toEqual(expect.any(String));
+      const rest = await app.http
+        .get(`/api/orders?cursor=${page.body.nextCursor}`)
+        .set(erin.auth)
+        .expect(200);
+      expect(rest.body.data).toHaveLength(1);
+      expect(rest.body.nextCursor).toBeNull();
+      const ofBob = await app.http.get('/api/orders?limit=100').set(bob.auth).expect(200);
+      expect(ofBob.body.data.length).toBeGreaterThan(0);
+      expect(ofBob.body.data.every((order: { userId: string }) => order.userId === bob.id)).toBe(
+        true,
+      );
+    });
+
+    it.each([['limit=0'], ['limit=101'], ['limit=ten'], ['cursor=bogus'], ['page=2']])(
+      'answers 400 for %s',
+      async (query) => {
+        expectProblem(
+          await app.http.get(`/api/orders?${query}`).set(ann.auth),
+          400,
+          'validation_failed',
+        );
+      },
+    );
+  });
+});
