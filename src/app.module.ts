@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { FilesModule } from './files/files.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { ProblemFilter } from './http/problem.filter';
@@ -31,6 +32,7 @@ export class AppModule {
         IdempotencyModule.withSecret(jwtSecret),
         UsersModule,
         OrdersModule,
+        FilesModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

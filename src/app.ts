@@ -1,3 +1,4 @@
+import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyInstance } from 'fastify';
@@ -55,6 +56,8 @@ export async function createApp(
     });
   }
   installHttpBasics(app.getHttpAdapter().getInstance());
+  // Uploads are read as streams by the files module, with per-request limits.
+  await app.register(multipart, { throwFileSizeLimit: true });
   await app.init();
   return app;
 }

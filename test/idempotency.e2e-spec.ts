@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ExpirySweeper } from '../src/idempotency/expiry-sweeper';
 import { IdempotencyMetrics } from '../src/idempotency/idempotency-metrics';
 import { blockedServiceBackend, holdEmail } from './support/blocking';
 import { startTestApp, TestApp } from './support/test-app';
@@ -19,7 +20,7 @@ describe('Idempotency-Key on POST /api/users', () => {
   let app: TestApp;
   beforeAll(async () => {
     database = await createDatabaseOn(process.env.E2E_DATABASE_URL!); // slow-request tests lock rows
-    app = await startTestApp({}, database.url);
+    app = await startTestApp({ IDEMPOTENCY_SWEEP_INTERVAL: '1h' }, database.url); // sweeps only when a test asks
   });
   afterAll(async () => {
     await app.close();
@@ -251,6 +252,25 @@ describe('Idempotency-Key on POST /api/users', () => {
       expect(metrics.stored).toBeGreaterThan(5);
       expect(metrics.replayed).toBeGreaterThan(200);
       expect(metrics.mismatched).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('expiry', () => {
+    it('sweeps exactly the expired records, in batches, and leaves live ones', async () => {
+      await app.dataSource.query(
+        `INSERT INTO idempotency_keys (caller, method, route, key, fingerprint, response_status, response_headers,
+                                       response_body, created_at, expires_at)
+         SELECT 'sweep-test', 'POST', '/api/users', 'expired-' || n, '\\x00', 201, '{}', '', now(), now() - interval '1 minute'
+           FROM generate_series(1, 1234) AS n`,
+      );
+      const live = keyOf();
+      await signUp(live, body(uniqueEmail())).expect(201);
+      expect(await app.nest.get(ExpirySweeper).sweep()).toBe(1234);
+      const [{ n }] = await app.dataSource.query(
+        `SELECT count(*) AS n FROM idempotency_keys WHERE caller = 'sweep-test'`,
+      );
+      expect(Number(n)).toBe(0);
+      expect(await keyRows(live)).toBe(1);
     });
   });
 

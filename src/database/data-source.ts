@@ -1,12 +1,22 @@
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { StoredFile } from '../files/file.entity';
+import { FileBlob, FileBlobChunk } from '../files/storage/blob.entities';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { OrderItem } from '../orders/order-item.entity';
 import { Order } from '../orders/order.entity';
 import { User } from '../users/user.entity';
 
 /** Every entity of the service; migrations are the only way the schema changes. */
-export const ENTITIES = [User, IdempotencyKey, Order, OrderItem];
+export const ENTITIES = [
+  User,
+  IdempotencyKey,
+  Order,
+  OrderItem,
+  StoredFile,
+  FileBlob,
+  FileBlobChunk,
+];
 
 const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{js,ts}');
 

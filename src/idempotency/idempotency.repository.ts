@@ -104,12 +104,14 @@ export class IdempotencyRepository {
       [lockKey],
     );
     if (!locked) return null;
-    const rows: unknown[] = await tx.manager.query(
-      `DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
-         SELECT ctid FROM idempotency_keys WHERE expires_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED))
-       RETURNING 1`,
+    const [{ deleted }]: { deleted: number }[] = await tx.manager.query(
+      `WITH deleted AS (
+         DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+           SELECT ctid FROM idempotency_keys WHERE expires_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED))
+         RETURNING 1)
+       SELECT count(*)::int AS deleted FROM deleted`,
       [batchSize],
     );
-    return rows.length;
+    return deleted;
   }
 }

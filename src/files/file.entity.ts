@@ -1,0 +1,44 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { User } from '../users/user.entity';
+
+export type StorageDriverName = 'postgres' | 'filesystem';
+
+/** An uploaded file's metadata; its bytes are a blob in the storage named by `storage`. */
+@Entity({ name: 'files' })
+@Index('files_user_created_idx', ['userId', 'createdAt'])
+export class StoredFile {
+  @PrimaryColumn('uuid', { primaryKeyConstraintName: 'files_pkey' })
+  id: string;
+
+  @Column('uuid', { name: 'user_id' })
+  userId: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'files_user_id_fkey' })
+  user?: User;
+
+  /** Server-generated; the client's filename never names anything in storage. */
+  @Index('files_blob_id_key', { unique: true })
+  @Column('uuid', { name: 'blob_id' })
+  blobId: string;
+
+  @Column('text')
+  storage: StorageDriverName;
+
+  /** Sanitised, for display and Content-Disposition only. */
+  @Column('text')
+  filename: string;
+
+  /** Sniffed from the bytes, not taken from the client. */
+  @Column('text', { name: 'content_type' })
+  contentType: string;
+
+  @Column('bigint')
+  size: number;
+
+  @Column('character', { length: 64 })
+  sha256: string;
+
+  @Column('timestamptz', { name: 'created_at' })
+  createdAt: Date;
+}

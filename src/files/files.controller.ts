@@ -1,0 +1,117 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Caller, CurrentCaller } from '../auth/caller';
+import { noneMatchHits } from '../http/etag';
+import { createdOutcome, sendOutcome } from '../http/outcome';
+import { ResourceUrls } from '../http/resource-urls';
+import { replyWithEtag } from '../http/responses';
+import { UuidPipe } from '../http/uuid.pipe';
+import { Idempotent } from '../idempotency/idempotent.decorator';
+import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
+import { parseRange } from './byte-range';
+import { servedContentType } from './content-type';
+import { FileResponse } from './dto/file.response';
+import { contentDisposition } from './filename';
+import { RangeNotSatisfiableError } from './files.errors';
+import { FilesService } from './files.service';
+import { StagedUpload, UploadReader } from './upload-reader';
+
+@Controller('api/files')
+export class FilesController {
+  constructor(
+    private readonly files: FilesService,
+    private readonly uploads: UploadReader,
+    private readonly idempotency: IdempotencyService,
+    private readonly urls: ResourceUrls,
+  ) {}
+
+  /** The bytes are stored first; the key, the file row and the answer then commit together. */
+  @Post()
+  async upload(
+    @Req() request: FastifyRequest,
+    @CurrentCaller() caller: Caller,
+    @Idempotent({ required: false }) idempotent: IdempotentRequest | null,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const staged = await this.uploads.stage(request);
+    try {
+      const { outcome, replayed } = await this.idempotency.execute(
+        withUpload(idempotent, staged),
+        async (tx) => {
+          const file = await this.files.create(tx, caller, staged);
+          return createdOutcome(this.urls.to(`/api/files/${file.id}`), file);
+        },
+      );
+      if (replayed || outcome.status !== 201) await this.uploads.discard(staged);
+      return sendOutcome(reply, outcome, replayed);
+    } catch (error) {
+      await this.uploads.discard(staged).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  @Get(':id')
+  async get(
+    @Param('id', UuidPipe) id: string,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<FileResponse | undefined> {
+    return replyWithEtag(request, reply, await this.files.get(caller, id));
+  }
+
+  /** Streams the bytes: ETag is the SHA-256, Range gives 206 (or 416), If-None-Match 304. */
+  @Get(':id/content')
+  async content(
+    @Param('id', UuidPipe) id: string,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { file, read } = await this.files.open(caller, id);
+    const etag = `"${file.sha256}"`;
+    void reply
+      .header('ETag', etag)
+      .header('Cache-Control', 'private, no-cache')
+      .header('Accept-Ranges', 'bytes');
+    if (noneMatchHits(request.headers['if-none-match'], etag)) return void reply.status(304).send();
+    const ifRange = request.headers['if-range'];
+    const range =
+      ifRange === undefined || ifRange === etag
+        ? parseRange(request.headers.range, file.size)
+        : null;
+    if (range === 'unsatisfiable') throw new RangeNotSatisfiableError(file.size);
+    void reply
+      .header('Content-Type', servedContentType(file.contentType))
+      .header('Content-Disposition', contentDisposition(file.filename));
+    if (range) {
+      void reply
+        .status(206)
+        .header('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
+    }
+    const length = range ? range.end - range.start + 1 : file.size;
+    void reply.header('Content-Length', String(length)).send(read(range));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async delete(@Param('id', UuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<void> {
+    await this.files.delete(caller, id);
+  }
+}
+
+/** Uploads are fingerprinted by their bytes' SHA-256 and their name, not by a JSON body. */
+function withUpload(
+  idempotent: IdempotentRequest | null,
+  staged: StagedUpload,
+): IdempotentRequest | null {
+  if (!idempotent) return null;
+  return {
+    ...idempotent,
+    request: {
+      ...idempotent.request,
+      body: { filename: staged.filename },
+      extra: `sha256:${staged.sha256}`,
+    },
+  };
+}

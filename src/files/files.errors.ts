@@ -1,0 +1,44 @@
+import { DomainError, ValidationFailedError } from '../http/problem';
+
+export class UnsupportedFileTypeError extends DomainError {
+  constructor() {
+    super(
+      415,
+      'unsupported_file_type',
+      'Unsupported file type',
+      'Only PNG, JPEG, GIF, WebP, PDF and UTF-8 text or CSV files are accepted, judged by their content.',
+    );
+  }
+}
+
+export class FileTooLargeError extends DomainError {
+  constructor(maxBytes: number) {
+    super(413, 'file_too_large', 'File too large', `Files may be at most ${maxBytes} bytes.`);
+  }
+}
+
+export class NotMultipartError extends DomainError {
+  constructor() {
+    super(
+      415,
+      'unsupported_media_type',
+      'Unsupported media type',
+      'Send the file as multipart/form-data with one part named "file".',
+    );
+  }
+}
+
+export function badUpload(message: string): ValidationFailedError {
+  return new ValidationFailedError(
+    [{ field: 'file', message }],
+    `The upload is not valid: ${message}.`,
+  );
+}
+
+export class RangeNotSatisfiableError extends DomainError {
+  constructor(size: number) {
+    super(416, 'range_not_satisfiable', 'Range not satisfiable', `The file has ${size} bytes.`, {
+      'Content-Range': `bytes */${size}`,
+    });
+  }
+}

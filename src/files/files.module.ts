@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { ResourceUrls } from '../http/resource-urls';
+import { FilesController } from './files.controller';
+import { FilesRepository } from './files.repository';
+import { FilesService } from './files.service';
+import { OrphanSweeper } from './orphan-sweeper';
+import { BlobStorages } from './storage/blob-storages';
+import { UploadReader } from './upload-reader';
+
+@Module({
+  controllers: [FilesController],
+  providers: [
+    FilesService,
+    FilesRepository,
+    UploadReader,
+    BlobStorages,
+    OrphanSweeper,
+    ResourceUrls,
+  ],
+})
+export class FilesModule {}

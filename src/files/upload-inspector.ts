@@ -1,0 +1,74 @@
+import { createHash, Hash } from 'node:crypto';
+import { Transform, TransformCallback } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import { binaryTypeOf, SNIFF_BYTES } from './content-type';
+import { UnsupportedFileTypeError } from './files.errors';
+
+export interface InspectedBytes {
+  size: number;
+  sha256: string;
+  /** A binary type from the allow-list, or 'text' for UTF-8 text without NUL. */
+  kind: ReturnType<typeof binaryTypeOf> | 'text';
+}
+
+/**
+ * Passes upload bytes through while hashing and counting them and judging the content by its
+ * bytes: an allowed magic number, or else valid UTF-8 text without NUL. Anything else fails the
+ * stream with 415 as soon as it is seen, so the rest is never stored.
+ */
+export class UploadInspector extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+  private head = Buffer.alloc(0);
+  private kind: InspectedBytes['kind'] | undefined;
+  private size = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    try {
+      this.size += chunk.length;
+      this.hash.update(chunk);
+      if (this.kind === undefined) this.sniff(chunk);
+      else if (this.kind === 'text') this.checkText(chunk, true);
+      done(null, chunk);
+    } catch (error) {
+      done(error as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback) {
+    try {
+      if (this.kind === undefined)
+        this.decide(false); // the whole upload is shorter than SNIFF_BYTES
+      else if (this.kind === 'text') this.checkText(Buffer.alloc(0), false);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  }
+
+  result(): InspectedBytes {
+    return { size: this.size, sha256: this.hash.digest('hex'), kind: this.kind ?? 'text' };
+  }
+
+  /** Holds the first bytes back until there are enough to judge; each byte is checked once. */
+  private sniff(chunk: Buffer) {
+    this.head = Buffer.concat([this.head, chunk]);
+    if (this.head.length >= SNIFF_BYTES) this.decide(true);
+  }
+
+  private decide(more: boolean) {
+    this.kind = binaryTypeOf(this.head) ?? 'text';
+    if (this.kind === 'text') this.checkText(this.head, more);
+    this.head = Buffer.alloc(0);
+  }
+
+  private checkText(bytes: Buffer, more: boolean) {
+    let text: string;
+    try {
+      text = this.utf8.decode(bytes, { stream: more });
+    } catch {
+      throw new UnsupportedFileTypeError();
+    }
+    if (text.includes('\u0000')) throw new UnsupportedFileTypeError();
+  }
+}

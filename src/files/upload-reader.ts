@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Multipart, MultipartFile } from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { isDatabaseUnavailable } from '../database/database-errors';
+import { newId } from '../database/uuid';
+import { DomainError } from '../http/problem';
+import { AllowedType, textTypeFor } from './content-type';
+import { sanitizeFilename } from './filename';
+import { badUpload, FileTooLargeError, NotMultipartError } from './files.errors';
+import { BlobStorages } from './storage/blob-storages';
+import { UploadInspector } from './upload-inspector';
+
+/** Bytes already stored as a blob, judged and hashed, but not yet a file anyone can see. */
+export interface StagedUpload {
+  blobId: string;
+  storage: BlobStorages['current']['name'];
+  filename: string;
+  contentType: AllowedType;
+  size: number;
+  sha256: string;
+}
+
+const ONE_PART = 'send exactly one part: the file, named "file"';
+
+/**
+ * Streams a multipart upload into storage while hashing and judging it, before any transaction
+ * opens (a slow client must not hold one). Whatever goes wrong, nothing of the upload is kept.
+ */
+@Injectable()
+export class UploadReader {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly storages: BlobStorages,
+  ) {}
+
+  async stage(request: FastifyRequest): Promise<StagedUpload> {
+    if (!request.isMultipart()) throw new NotMultipartError();
+    const limits = {
+      fileSize: this.config.maxUploadBytes,
+      files: 1,
+      fields: 0,
+      parts: 1,
+      headerPairs: 20,
+    };
+    const parts = request.parts({ limits });
+    const part = await this.onlyFilePart(parts);
+    const blobId = newId();
+    const storage = this.storages.current;
+    try {
+      const inspected = await this.store(blobId, part);
+      if (!(await parts.next()).done) throw badUpload(ONE_PART);
+      if (inspected.size === 0) throw badUpload('the file is empty');
+      const filename = sanitizeFilename(part.filename);
+      const contentType =
+        inspected.kind === 'text' ? textTypeFor(part.mimetype, filename) : inspected.kind!;
+      return {
+        blobId,
+        storage: storage.name,
+        filename,
+        contentType,
+        size: inspected.size,
+        sha256: inspected.sha256,
+      };
+    } catch (error) {
+      await storage.delete(blobId).catch(() => undefined);
+      throw this.translate(error);
+    }
+  }
+
+  /** Drops a staged blob that did not become a file (a replay, a rejection, a failure). */
+  async discard(upload: StagedUpload): Promise<void> {
+    await this.storages.named(upload.storage).delete(upload.blobId);
+  }
+
+  private async onlyFilePart(parts: AsyncIterableIterator<Multipart>): Promise<MultipartFile> {
+    let first: IteratorResult<Multipart>;
+    try {
+      first = await parts.next();
+    } catch (error) {
+      throw this.translate(error);
+    }
+    if (first.done || first.value.type !== 'file' || first.value.fieldname !== 'file')
+      throw badUpload(ONE_PART);
+    return first.value;
+  }
+
+  private async store(blobId: string, part: MultipartFile) {
+    const inspector = new UploadInspector();
+    // The storage's read of `inspector` reports its errors; until that read starts (a blob row
+    // is written first), this listener keeps an early 415 from being an unhandled 'error' event.
+    inspector.on('error', () => undefined);
+    part.file.on('error', (error) => inspector.destroy(error));
+    part.file.pipe(inspector);
+    await this.storages.current.write(blobId, inspector);
+    if (part.file.truncated) throw new FileTooLargeError(this.config.maxUploadBytes);
+    return inspector.result();
+  }
+
+  private translate(error: unknown): unknown {
+    if (error instanceof DomainError || isDatabaseUnavailable(error)) return error;
+    const code = (error as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE') return new FileTooLargeError(this.config.maxUploadBytes);
+    if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new NotMultipartError();
+    if (code?.startsWith('FST_')) return badUpload(ONE_PART);
+    const message = (error as { message?: string }).message ?? '';
+    if (/multipart|boundary|part header|end of form/i.test(message))
+      return badUpload('the multipart body is malformed');
+    return error;
+  }
+}

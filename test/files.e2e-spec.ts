@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { OrphanSweeper } from '../src/files/orphan-sweeper';
+import { ELF, PNG, sha256 } from './support/files';
+import { startTestApp, TestApp } from './support/test-app';
+import { traversableTempDir } from './support/test-database';
+import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+
+const CSV = Buffer.from('sku,quantity\nA-1,2\nB-€,3\n');
+/** Larger than one 256 KiB storage chunk, with a 3-byte character across the boundary. */
+const BIG_TEXT = Buffer.concat([
+  Buffer.alloc(262_143, 'a'),
+  Buffer.from('€'),
+  Buffer.alloc(150_000, 'b'),
+]);
+
+describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (driver) => {
+  const dataDir = traversableTempDir(`order-service-files-${driver}-`);
+  let app: TestApp;
+  let ann: SignedUpUser;
+  let bob: SignedUpUser;
+  beforeAll(async () => {
+    app = await startTestApp({
+      STORAGE_DRIVER: driver,
+      DATA_DIR: dataDir,
+      MAX_UPLOAD_BYTES: String(1024 * 1024),
+    });
+    [ann, bob] = await Promise.all([signUpAndIn(app, 'Ann'), signUpAndIn(app, 'Bob')]);
+  });
+  afterAll(() => app.close());
+
+  const upload = (
+    user: SignedUpUser,
+    bytes: Buffer,
+    filename: string,
+    contentType = 'application/octet-stream',
+    key?: string,
+  ) => {
+    const call = app.http.post('/api/files').set(user.auth);
+    if (key) void call.set('Idempotency-Key', key);
+    return call.attach('file', bytes, { filename, contentType });
+  };
+  const blobCount = async (): Promise<number> => {
+    if (driver === 'filesystem')
+      return readdirSync(join(dataDir, 'files')).filter((name) => name !== 'tmp').length;
+    return Number((await app.dataSource.query('SELECT count(*) AS n FROM file_blobs'))[0].n);
+  };
+  const tempCount = () =>
+    driver === 'filesystem' ? readdirSync(join(dataDir, 'files', 'tmp')).length : 0;
+  const download = (user: SignedUpUser, id: string) =>
+    app.http
+      .get(`/api/files/${id}/content`)
+      .set(user.auth)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res
+          .on('data', (chunk: Buffer) => chunks.push(chunk))
+          .on('end', () => done(null, Buffer.concat(chunks)));
+      });
+
+  it('answers 201 with Location, ETag and metadata that match the bytes, and serves the same bytes back', async () => {
+    const response = await upload(ann, PNG, 'pixel.png', 'image/png').expect(201);
+    expect(response.body).toEqual({
+      id: expect.any(String),
+      filename: 'pixel.png',
+      contentType: 'image/png',
+      size: PNG.length,
+      sha256: sha256(PNG),
+      url: `/api/files/${response.body.id}/content`,
+      createdAt: expect.any(String),
+    });
+    expect(response.headers.location).toBe(`/api/files/${response.body.id}`);
+    expect(response.headers.etag).toBeTruthy();
+    await app.http.get(response.headers.location).set(ann.auth).expect(200, response.body);
+
+    const content = await download(ann, response.body.id).expect(200);
+    expect(Buffer.compare(content.body as Buffer, PNG)).toBe(0);
+    expect(content.headers).toMatchObject({
+      'content-type': 'image/png',
+      'content-length': String(PNG.length),
+      etag: `"${sha256(PNG)}"`,
+      'content-disposition': `attachment; filename="pixel.png"; filename*=UTF-8''pixel.png`,
+      'accept-ranges': 'bytes',
+      'x-content-type-options': 'nosniff',
+    });
+    const notModified = await app.http
+      .get(`/api/files/${response.body.id}/content`)
+      .set(ann.auth)
+      .set('If-None-Match', `"${sha256(PNG)}"`);
+    expect(notModified.status).toBe(304);
+  });
+
+  it('judges text by its bytes and serves CSV as CSV, across storage chunks', async () => {
+    const csv = await upload(ann, CSV, 'stock.csv', 'text/csv').expect(201);
+    expect(csv.body.contentType).toBe('text/csv');
+    const big = await upload(ann, BIG_TEXT, 'notes.txt', 'text/plain').expect(201);
+    expect(big.body).toMatchObject({
+      contentType: 'text/plain',
+      size: BIG_TEXT.length,
+      sha256: sha256(BIG_TEXT),
+    });
+    const content = await download(ann, big.body.id).expect(200);
+    expect(content.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(sha256(content.body as Buffer)).toBe(sha256(BIG_TEXT));
+  });
+
+  it('answers Range with 206 (also across chunks and as a suffix) and 416 beyond the end', async () => {
+    const { body: file } = await upload(ann, BIG_TEXT, 'range.txt', 'text/plain').expect(201);
+    const across = await download(ann, file.id).set('Range', 'bytes=262140-262149').expect(206);
+    expect(Buffer.compare(across.body as Buffer, BIG_TEXT.subarray(262_140, 262_150))).toBe(0);
+    expect(across.headers['content-range']).toBe(`bytes 262140-262149/${BIG_TEXT.length}`);
+    expect(across.headers['content-length']).toBe('10');
+    const suffix = await download(ann, file.id).set('Range', 'bytes=-5').expect(206);
+    expect(Buffer.compare(suffix.body as Buffer, BIG_TEXT.subarray(-5))).toBe(0);
+    const beyond = await app.http
+      .get(`/api/files/${file.id}/content`)
+      .set(ann.auth)
+      .set('Range', `bytes=${BIG_TEXT.length}-`);
+    expectProblem(beyond, 416, 'range_not_satisfiable');
+    expect(beyond.headers['content-range']).toBe(`bytes */${BIG_TEXT.length}`);
+  });
+
+  it('answers 413 when the upload crosses MAX_UPLOAD_BYTES, and keeps nothing', async () => {
+    const before = await blobCount();
+    const response = await upload(ann, Buffer.alloc(1024 * 1024 + 1, 'x'), 'big.txt', 'text/plain');
+    expectProblem(response, 413, 'file_too_large');
+    expect(await blobCount()).toBe(before);
+    expect(tempCount()).toBe(0);
+  });
+
+  it('answers 415 for an executable renamed .png, whatever type it declares, and keeps nothing', async () => {
+    const before = await blobCount();
+    expectProblem(await upload(ann, ELF, 'cat.png', 'image/png'), 415, 'unsupported_file_type');
+    expectProblem(
+      await upload(ann, Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x42]), 'bad.txt', 'text/plain'),
+      415,
+      'unsupported_file_type',
+    );
+    expect(await blobCount()).toBe(before);
+  });
+
+  it('keeps the client filename only as sanitised display text', async () => {
+    const response = await upload(ann, CSV, '../../etc/\u202epasswd\u0007.csv', 'text/csv').expect(
+      201,
+    );
+    expect(response.body.filename).toBe('passwd.csv');
+    const [row] = await app.dataSource.query('SELECT blob_id FROM files WHERE id = $1', [
+      response.body.id,
+    ]);
+    expect(row.blob_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers 400 without exactly one part named file, and 401 without a token', async () => {
+    const withoutFile = await app.http
+      .post('/api/files')
+      .set(ann.auth)
+      .attach('document', CSV, 'a.csv');
+    expectProblem(withoutFile, 400, 'validation_failed');
+    const twoFiles = await app.http
+      .post('/api/files')
+      .set(ann.auth)
+      .attach('file', CSV, 'a.csv')
+      .attach('file', CSV, 'b.csv');
+    expectProblem(twoFiles, 400, 'validation_failed');
+    const withField = await app.http
+      .post('/api/files')
+      .set(ann.auth)
+      .attach('file', CSV, 'a.csv')
+      .field('note', 'x');
+    expectProblem(withField, 400, 'validation_failed');
+    expectProblem(
+      await app.http.post('/api/files').set(ann.auth).send({ file: 'x' }),
+      415,
+      'unsupported_media_type',
+    );
+    expectProblem(
+      await app.http.post('/api/files').attach('file', CSV, 'a.csv'),
+      401,
+      'unauthorized',
+    );
+  });
+
+  it('replays the same file under the same key, 422 for another file, keeping one blob', async () => {
+    const key = randomUUID();
+    const first = await upload(ann, CSV, 'same.csv', 'text/csv', key).expect(201);
+    const before = await blobCount();
+    const retry = await upload(ann, CSV, 'same.csv', 'text/csv', key).expect(201);
+    expect(retry.text).toBe(first.text);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expectProblem(
+      await upload(ann, PNG, 'same.csv', 'image/png', key),
+      422,
+      'idempotency_key_reused',
+    );
+    expect(await blobCount()).toBe(before);
+  });
+
+  it('shows, serves and deletes a file for its owner only; DELETE answers 204 and removes the bytes', async () => {
+    const { body: file } = await upload(ann, CSV, 'mine.csv', 'text/csv').expect(201);
+    expectProblem(await app.http.get(`/api/files/${file.id}`).set(bob.auth), 404, 'not_found');
+    expectProblem(
+      await app.http.get(`/api/files/${file.id}/content`).set(bob.auth),
+      404,
+      'not_found',
+    );
+    expectProblem(await app.http.delete(`/api/files/${file.id}`).set(bob.auth), 404, 'not_found');
+    const before = await blobCount();
+    await app.http.delete(`/api/files/${file.id}`).set(ann.auth).expect(204);
+    expectProblem(await app.http.get(`/api/files/${file.id}`).set(ann.auth), 404, 'not_found');
+    expect(await blobCount()).toBe(before - 1);
+  });
+
+  it('sweeps blobs a crash left without a file row, and only those', async () => {
+    const { body: kept } = await upload(ann, CSV, 'kept.csv', 'text/csv').expect(201);
+    const orphan = randomUUID();
+    const longAgo = new Date(Date.now() - 2 * 3_600_000);
+    if (driver === 'filesystem') {
+      mkdirSync(join(dataDir, 'files'), { recursive: true });
+      writeFileSync(join(dataDir, 'files', orphan), 'left by a crash');
+      writeFileSync(join(dataDir, 'files', 'tmp', `${randomUUID()}.part`), 'half an upload');
+      for (const name of readdirSync(join(dataDir, 'files'))) {
+        if (name !== 'tmp') utimesSync(join(dataDir, 'files', name), longAgo, longAgo);
+      }
+      for (const name of readdirSync(join(dataDir, 'files', 'tmp')))
+        utimesSync(join(dataDir, 'files', 'tmp', name), longAgo, longAgo);
+    } else {
+      await app.dataSource.query('INSERT INTO file_blobs (id, created_at) VALUES ($1, $2)', [
+        orphan,
+        longAgo,
+      ]);
+      await app.dataSource.query('UPDATE file_blobs SET created_at = $1', [longAgo]);
+    }
+    const before = await blobCount();
+    expect(await app.nest.get(OrphanSweeper).sweep()).toBeGreaterThanOrEqual(1);
+    expect(await blobCount()).toBe(before - 1);
+    expect(tempCount()).toBe(0);
+    await download(ann, kept.id).expect(200);
+  });
+});
