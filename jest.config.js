@@ -1,5 +1,19 @@
 /** Unit specs live beside the code; HTTP e2e specs in test/ run against a real PostgreSQL. */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+/**
+ * Node 20.19 loads ESM-only dependencies with require(); Jest's module system cannot, so those few
+ * (content-disposition 3, under @fastify/static) are compiled to CommonJS for the tests.
+ */
+const transformation = {
+  transform: {
+    '^.+\\.ts$': tsJest,
+    '^.+/node_modules/content-disposition/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs' } },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+};
 
 module.exports = {
   testTimeout: 90_000,
@@ -9,7 +23,7 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: '.',
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      ...transformation,
       setupFiles: ['reflect-metadata'],
     },
     {
@@ -17,7 +31,7 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      ...transformation,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['reflect-metadata'],

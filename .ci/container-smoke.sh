@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the image's start command with the image's environment (see Dockerfile) against a fresh
-# database on the machine's PostgreSQL, because CI has no Docker engine: migrations at start,
-# /health/ready, one sign-up, a restart on the same database, then SIGTERM must exit 0.
+# database on the machine's PostgreSQL, because CI has no Docker engine: the migration command,
+# the start command (which also migrates), /health/ready, one sign-up, a restart on the same
+# database, then SIGTERM must exit 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server=${CI_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -22,6 +23,7 @@ run_once() {
   echo "service not ready within 30 s"; kill "$pid"; return 1
 }
 
+node dist/src/database/migrate.cli.js   # npm run migration:run, as an operator would before a rollout
 run_once
 curl -fsS -o /dev/null -w 'sign-up: %{http_code}\n' -X POST "http://127.0.0.1:$port/api/users" \
   -H 'Content-Type: application/json' -d '{"email":"smoke@example.com","name":"Smoke","password":"smoke-test-1"}'

@@ -6,6 +6,7 @@ import { Logger } from 'pino';
 import { AppDependencies, AppModule } from './app.module';
 import { NestPinoLogger } from './http/logger';
 import { requestIdFor } from './http/request-id';
+import { serveOpenApi } from './http/openapi';
 import { createValidationPipe } from './http/validation';
 
 /** JSON bodies are small: the largest order (100 items) is a few KiB. Uploads have their own limit. */
@@ -56,6 +57,7 @@ export async function createApp(
     });
   }
   installHttpBasics(app.getHttpAdapter().getInstance());
+  serveOpenApi(app);
   // Uploads are read as streams by the files module, with per-request limits.
   await app.register(multipart, { throwFileSizeLimit: true });
   await app.init();

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { OrphanSweeper } from '../src/files/orphan-sweeper';
 import { ELF, PNG, sha256 } from './support/files';
 import { startTestApp, TestApp } from './support/test-app';
@@ -14,6 +16,8 @@ const BIG_TEXT = Buffer.concat([
   Buffer.from('€'),
   Buffer.alloc(150_000, 'b'),
 ]);
+
+const list = (folder: string) => (existsSync(folder) ? readdirSync(folder) : []);
 
 describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (driver) => {
   const dataDir = traversableTempDir(`order-service-files-${driver}-`);
@@ -43,11 +47,11 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
   };
   const blobCount = async (): Promise<number> => {
     if (driver === 'filesystem')
-      return readdirSync(join(dataDir, 'files')).filter((name) => name !== 'tmp').length;
+      return list(join(dataDir, 'files')).filter((name) => name !== 'tmp').length;
     return Number((await app.dataSource.query('SELECT count(*) AS n FROM file_blobs'))[0].n);
   };
   const tempCount = () =>
-    driver === 'filesystem' ? readdirSync(join(dataDir, 'files', 'tmp')).length : 0;
+    driver === 'filesystem' ? list(join(dataDir, 'files', 'tmp')).length : 0;
   const download = (user: SignedUpUser, id: string) =>
     app.http
       .get(`/api/files/${id}/content`)
@@ -128,6 +132,31 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expectProblem(response, 413, 'file_too_large');
     expect(await blobCount()).toBe(before);
     expect(tempCount()).toBe(0);
+  });
+
+  it('keeps nothing of an upload the client aborts half-way', async () => {
+    const before = await blobCount();
+    const boundary = 'abort-boundary';
+    const call = request(`${app.baseUrl}/api/files`, {
+      method: 'POST',
+      headers: {
+        ...ann.auth,
+        'Content-Type': `multipart/form-data; boundary=${boundary}`,
+        'Content-Length': 900_000,
+      },
+    });
+    call.on('error', () => undefined); // the abort itself
+    call.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.txt"\r\n\r\n`,
+    );
+    call.write(Buffer.alloc(300_000, 'x')); // more than one storage chunk is already written
+    await sleep(300);
+    call.destroy();
+    for (let waited = 0; (await blobCount()) !== before || tempCount() !== 0; waited += 100) {
+      if (waited > 5_000) throw new Error('the aborted upload left a blob behind');
+      await sleep(100);
+    }
+    expect(await blobCount()).toBe(before);
   });
 
   it('answers 415 for an executable renamed .png, whatever type it declares, and keeps nothing', async () => {

@@ -1,16 +1,22 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../http/openapi.decorators';
 import { Public } from './caller';
+import { TokenResponse } from './dto/token.response';
 import { AuthService } from './auth.service';
 import { SignInDto } from './dto/sign-in.dto';
 import { IssuedToken } from './token.service';
 
+@ApiTags('auth')
 @Controller('api/auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
   @Post('token')
+  @ApiResponse({ status: 200, type: TokenResponse, description: 'Signed in.' })
+  @ApiProblems(400, 401, 503)
   @HttpCode(200)
   async token(
     @Body() input: SignInDto,

@@ -4,12 +4,9 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isUuid } from '../database/uuid';
 import { UnauthorizedError } from '../http/problem';
 import { Caller } from './caller';
+import { TokenResponse } from './dto/token.response';
 
-export interface IssuedToken {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-}
+export type IssuedToken = TokenResponse;
 
 /** HS256 access tokens; verification pins the algorithm, so `alg: none` and RS/HS confusion fail. */
 @Injectable()

@@ -6,6 +6,8 @@ import { createdOutcome, sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
 import { replyWithEtag } from '../http/responses';
 import { UuidPipe } from '../http/uuid.pipe';
+import { ApiBody, ApiConsumes, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
 import { parseRange } from './byte-range';
@@ -16,6 +18,8 @@ import { RangeNotSatisfiableError } from './files.errors';
 import { FilesService } from './files.service';
 import { StagedUpload, UploadReader } from './upload-reader';
 
+@ApiTags('files')
+@ApiBearer()
 @Controller('api/files')
 export class FilesController {
   constructor(
@@ -27,6 +31,17 @@ export class FilesController {
 
   /** The bytes are stored first; the key, the file row and the answer then commit together. */
   @Post()
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['file'],
+      properties: { file: { type: 'string', format: 'binary' } },
+    },
+    description:
+      'Exactly one part, named `file`. PNG, JPEG, GIF, WebP, PDF, UTF-8 text or CSV, judged by the bytes; at most MAX_UPLOAD_BYTES.',
+  })
+  @ApiCreate(FileResponse, { idempotencyKey: 'optional', problems: [400, 401, 409, 413, 415, 422] })
   async upload(
     @Req() request: FastifyRequest,
     @CurrentCaller() caller: Caller,
@@ -51,6 +66,7 @@ export class FilesController {
   }
 
   @Get(':id')
+  @ApiRead(FileResponse)
   async get(
     @Param('id', UuidPipe) id: string,
     @CurrentCaller() caller: Caller,
@@ -62,6 +78,20 @@ export class FilesController {
 
   /** Streams the bytes: ETag is the SHA-256, Range gives 206 (or 416), If-None-Match 304. */
   @Get(':id/content')
+  @ApiHeader({
+    name: 'Range',
+    required: false,
+    description: 'One range, `bytes=a-b`, `bytes=a-` or `bytes=-n`.',
+  })
+  @ApiHeader({ name: 'If-None-Match', required: false })
+  @ApiResponse({
+    status: 200,
+    description:
+      'The bytes, with Content-Type (sniffed), Content-Length, ETag (the SHA-256) and Content-Disposition.',
+  })
+  @ApiResponse({ status: 206, description: 'The requested range, with Content-Range.' })
+  @ApiResponse({ status: 304, description: 'Not modified.' })
+  @ApiProblems(400, 401, 404, 416, 503)
   async content(
     @Param('id', UuidPipe) id: string,
     @CurrentCaller() caller: Caller,
@@ -95,6 +125,8 @@ export class FilesController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiResponse({ status: 204, description: 'Deleted, bytes included.' })
+  @ApiProblems(400, 401, 404, 503)
   async delete(@Param('id', UuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.files.delete(caller, id);
   }

@@ -1,10 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/caller';
+import { ApiProblems } from '../http/openapi.decorators';
 import { SchemaStatus } from '../database/schema-status';
 import { ServiceUnavailableError } from '../http/problem';
 
 const READY_TIMEOUT_MS = 2_000;
 
+@ApiTags('health')
 @Public()
 @Controller('health')
 export class HealthController {
@@ -18,6 +21,8 @@ export class HealthController {
 
   /** The database answers and every migration is applied: safe to route traffic here. */
   @Get('ready')
+  @ApiResponse({ status: 200, description: 'Ready.' })
+  @ApiProblems(503)
   async ready() {
     const pending = await withTimeout(this.schema.pendingMigrations(), READY_TIMEOUT_MS).catch(
       () => null,

@@ -5,6 +5,8 @@ import { createdOutcome, sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
 import { replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidPipe } from '../http/uuid.pipe';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -12,6 +14,8 @@ import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPageResponse, OrderResponse } from './dto/order.response';
 import { OrdersService } from './orders.service';
 
+@ApiTags('orders')
+@ApiBearer()
 @Controller('api/orders')
 export class OrdersController {
   constructor(
@@ -21,6 +25,10 @@ export class OrdersController {
   ) {}
 
   @Post()
+  @ApiCreate(OrderResponse, {
+    idempotencyKey: 'required',
+    problems: [400, 401, 409, 413, 415, 422],
+  })
   async create(
     @Body() input: CreateOrderDto,
     @CurrentCaller() caller: Caller,
@@ -35,6 +43,18 @@ export class OrdersController {
   }
 
   @Get()
+  @ApiResponse({
+    status: 200,
+    type: OrderPageResponse,
+    description: "The caller's orders, newest first.",
+    headers: {
+      Link: {
+        description: '`<...>; rel="next"` when there is an older page.',
+        schema: { type: 'string' },
+      },
+    },
+  })
+  @ApiProblems(400, 401, 503)
   async list(
     @Query() query: ListOrdersQuery,
     @CurrentCaller() caller: Caller,
@@ -50,6 +70,7 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @ApiRead(OrderResponse)
   async get(
     @Param('id', UuidPipe) id: string,
     @CurrentCaller() caller: Caller,
@@ -61,6 +82,8 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @HttpCode(200)
+  @ApiResponse({ status: 200, type: OrderResponse, description: 'Cancelled (again: unchanged).' })
+  @ApiProblems(400, 401, 404, 503)
   async cancel(
     @Param('id', UuidPipe) id: string,
     @CurrentCaller() caller: Caller,

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Headers, Param, Post, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller, Public } from '../auth/caller';
+import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
 import { createdOutcome, sendOutcome } from '../http/outcome';
@@ -12,6 +14,7 @@ import { PutUserDto } from './dto/put-user.dto';
 import { UserResponse } from './dto/user.response';
 import { UsersService } from './users.service';
 
+@ApiTags('users')
 @Controller('api/users')
 export class UsersController {
   constructor(
@@ -22,6 +25,7 @@ export class UsersController {
 
   @Public()
   @Post()
+  @ApiCreate(UserResponse, { idempotencyKey: 'optional', problems: [400, 401, 409, 413, 415, 422] })
   async signUp(
     @Body() input: CreateUserDto,
     @Idempotent({ required: false }) idempotent: IdempotentRequest | null,
@@ -35,6 +39,8 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiBearer()
+  @ApiRead(UserResponse)
   async get(
     @Param('id', UuidPipe) id: string,
     @CurrentCaller() caller: Caller,
@@ -46,6 +52,28 @@ export class UsersController {
 
   @Public()
   @Put(':id')
+  @ApiBearer()
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'Replace only if the user still has this ETag.',
+  })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description: '`*`: create only, never replace.',
+  })
+  @ApiResponse({
+    status: 201,
+    type: UserResponse,
+    description: 'Created at this URI (public; password required).',
+  })
+  @ApiResponse({
+    status: 200,
+    type: UserResponse,
+    description: 'Replaced name and email (that user only).',
+  })
+  @ApiProblems(400, 401, 404, 409, 412, 503)
   async put(
     @Param('id', UuidPipe) id: string,
     @Body() input: PutUserDto,

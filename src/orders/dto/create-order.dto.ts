@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -27,11 +28,14 @@ export class OrderItemDto {
   @Matches(VISIBLE_ASCII, { message: 'sku must be visible ASCII characters without spaces' })
   sku: string;
 
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_QUANTITY })
   @IsInt()
   @Min(1)
   @Max(MAX_QUANTITY)
   quantity: number;
 
+  /** Minor units (cents) of the order's currency. */
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_UNIT_PRICE })
   @IsInt()
   @Min(0)
   @Max(MAX_UNIT_PRICE)
@@ -43,6 +47,7 @@ export class CreateOrderDto {
   @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 currency code' })
   currency: string;
 
+  @ApiProperty({ type: () => [OrderItemDto], minItems: 1, maxItems: MAX_ITEMS })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_ITEMS)

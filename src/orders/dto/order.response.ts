@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { OrderStatus } from '../order.entity';
 
 export class OrderItemResponse {
@@ -11,6 +12,7 @@ export class OrderItemResponse {
 export class OrderResponse {
   id: string;
   userId: string;
+  @ApiProperty({ enum: ['pending', 'cancelled'] })
   status: OrderStatus;
   currency: string;
   items: OrderItemResponse[];

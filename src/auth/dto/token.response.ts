@@ -1,0 +1,7 @@
+export class TokenResponse {
+  /** HS256 JWT; send it as `Authorization: Bearer <accessToken>`. */
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** Seconds until the token expires (ACCESS_TOKEN_TTL). */
+  expiresIn: number;
+}
