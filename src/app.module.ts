@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
+import { AuthRateLimitModule } from './auth/auth-rate-limit';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -28,6 +29,7 @@ export class AppModule {
         ConfigModule.forConfig(config),
         DatabaseModule.forDataSource(dataSource),
         HealthModule,
+        AuthRateLimitModule.perMinute(config.authRateLimit),
         AuthModule.withSecret(jwtSecret),
         IdempotencyModule.withSecret(jwtSecret),
         UsersModule,

@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../http/openapi.decorators';
+import { AuthRateLimitGuard } from './auth-rate-limit';
 import { Public } from './caller';
 import { TokenResponse } from './dto/token.response';
 import { AuthService } from './auth.service';
@@ -14,9 +15,10 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
+  @UseGuards(AuthRateLimitGuard)
   @Post('token')
   @ApiResponse({ status: 200, type: TokenResponse, description: 'Signed in.' })
-  @ApiProblems(400, 401, 503)
+  @ApiProblems(400, 401, 429, 503)
   @HttpCode(200)
   async token(
     @Body() input: SignInDto,

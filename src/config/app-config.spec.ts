@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 26_214_400,
       storageDriver: 'postgres',
       authRateLimit: 60,
+      trustProxy: false,
       accessTokenTtlSeconds: 3600,
     });
   });
@@ -61,6 +62,7 @@ describe('loadConfig', () => {
     ['STORAGE_DRIVER', { STORAGE_DRIVER: 's3' }],
     ['AUTH_RATE_LIMIT', { AUTH_RATE_LIMIT: 'many' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
   ])('rejects a bad %s with one line naming it', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(

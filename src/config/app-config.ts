@@ -28,6 +28,8 @@ export interface AppConfig {
   maxUploadBytes: number;
   storageDriver: StorageDriver;
   authRateLimit: number;
+  /** Fastify's trustProxy: false, true, or the number of proxy hops to trust for the client IP. */
+  trustProxy: boolean | number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -131,6 +133,19 @@ function jwtSecret(env: Env, nodeEnv: string): string | null {
   return raw;
 }
 
+function trustProxy(env: Env): boolean | number {
+  const raw = read(env, 'TRUST_PROXY') ?? 'false';
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  const hops = /^\d{1,2}$/.test(raw) ? Number(raw) : 0;
+  if (hops < 1 || hops > 10)
+    throw new ConfigError(
+      'TRUST_PROXY',
+      'expected true, false or a number of proxy hops from 1 to 10',
+      raw,
+    );
+  return hops;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function logLevel(env: Env): string {
@@ -183,5 +198,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 26_214_400, 1, Number.MAX_SAFE_INTEGER),
     storageDriver: storageDriver(env),
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),
+    trustProxy: trustProxy(env),
   };
 }

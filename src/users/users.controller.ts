@@ -1,5 +1,17 @@
-import { Body, Controller, Get, Headers, Param, Post, Put, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  Param,
+  Post,
+  Put,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthRateLimitGuard } from '../auth/auth-rate-limit';
 import { type Caller, CurrentCaller, Public } from '../auth/caller';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
@@ -24,8 +36,12 @@ export class UsersController {
   ) {}
 
   @Public()
+  @UseGuards(AuthRateLimitGuard)
   @Post()
-  @ApiCreate(UserResponse, { idempotencyKey: 'optional', problems: [400, 401, 409, 413, 415, 422] })
+  @ApiCreate(UserResponse, {
+    idempotencyKey: 'optional',
+    problems: [400, 401, 409, 413, 415, 422, 429],
+  })
   async signUp(
     @Body() input: CreateUserDto,
     @Idempotent({ required: false }) idempotent: IdempotentRequest | null,
@@ -51,6 +67,7 @@ export class UsersController {
   }
 
   @Public()
+  @UseGuards(AuthRateLimitGuard)
   @Put(':id')
   @ApiBearer()
   @ApiHeader({
@@ -73,7 +90,7 @@ export class UsersController {
     type: UserResponse,
     description: 'Replaced name and email (that user only).',
   })
-  @ApiProblems(400, 401, 404, 409, 412, 503)
+  @ApiProblems(400, 401, 404, 409, 412, 429, 503)
   async put(
     @Param('id', UuidPipe) id: string,
     @Body() input: PutUserDto,

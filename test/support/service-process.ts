@@ -60,6 +60,7 @@ export async function startReadyService(databaseUrl: string, env: Record<string,
     PORT: String(port),
     HOST: '127.0.0.1',
     JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!',
+    AUTH_RATE_LIMIT: '0',
     ...env,
   });
   await Promise.race([

@@ -31,6 +31,7 @@ export async function startTestApp(
     DATA_DIR: mkdtempSync(join(tmpdir(), 'order-service-app-')),
     JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!',
     LOG_LEVEL: 'silent',
+    AUTH_RATE_LIMIT: '0', // tests sign up many users from one IP; rate limiting has its own test
     DATABASE_CONNECT_TIMEOUT: '5s',
     ...env,
     DATABASE_URL: databaseUrl,

@@ -1,0 +1,35 @@
+import { startTestApp, TestApp } from './support/test-app';
+import { expectProblem, uniqueEmail } from './support/users';
+
+const signIn = (app: TestApp) =>
+  app.http
+    .post('/api/auth/token')
+    .send({ email: uniqueEmail('nobody'), password: 'wrong password' });
+
+describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
+  let limited: TestApp;
+  let unlimited: TestApp;
+  beforeAll(async () => {
+    [limited, unlimited] = await Promise.all([
+      startTestApp({ AUTH_RATE_LIMIT: '3' }),
+      startTestApp({ AUTH_RATE_LIMIT: '0' }),
+    ]);
+  });
+  afterAll(() => Promise.all([limited.close(), unlimited.close()]));
+
+  it('answers 429 rate_limited with Retry-After past the limit per client IP, for sign-in and sign-up alike', async () => {
+    for (let i = 0; i < 3; i++) expect((await signIn(limited)).status).toBe(401);
+    const refused = await signIn(limited);
+    expectProblem(refused, 429, 'rate_limited');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    const signUp = await limited.http
+      .post('/api/users')
+      .send({ email: uniqueEmail(), name: 'Late', password: 'long enough' });
+    expectProblem(signUp, 429, 'rate_limited');
+    await limited.http.get('/health/ready').expect(200); // other routes are not limited
+  });
+
+  it('is off with AUTH_RATE_LIMIT=0', async () => {
+    for (let i = 0; i < 5; i++) expect((await signIn(unlimited)).status).toBe(401);
+  });
+});
