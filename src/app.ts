@@ -7,6 +7,8 @@ import { AppDependencies, AppModule } from './app.module';
 import { NestPinoLogger } from './http/logger';
 import { requestIdFor } from './http/request-id';
 import { serveOpenApi } from './http/openapi';
+import { UnsupportedMediaTypeError } from './http/problem';
+import { sendError } from './http/send-problem';
 import { createValidationPipe } from './http/validation';
 
 /** JSON bodies are small: the largest order (100 items) is a few KiB. Uploads have their own limit. */
@@ -42,6 +44,7 @@ export async function createApp(
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     trustProxy: deps.config.trustProxy,
+    requestTimeout: deps.config.requestTimeoutMs,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.with(deps), adapter, {
     logger: new NestPinoLogger(logger),
@@ -65,9 +68,22 @@ export async function createApp(
   return app;
 }
 
+/** The only routes that read multipart bodies; elsewhere such a body is the wrong media type. */
+const MULTIPART_ROUTES = new Set(['/api/files']);
+
 function installHttpBasics(fastify: FastifyInstance) {
   fastify.removeContentTypeParser('text/plain'); // JSON only: anything else answers 415
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('X-Request-Id', request.id).header('X-Content-Type-Options', 'nosniff');
+  });
+  fastify.addHook('preValidation', async (request, reply) => {
+    if (request.isMultipart() && !MULTIPART_ROUTES.has(request.routeOptions.url ?? '')) {
+      sendError(
+        new UnsupportedMediaTypeError('Send the body as application/json.'),
+        request,
+        reply,
+      );
+      return reply;
+    }
   });
 }

@@ -48,6 +48,12 @@ describe('start-up and shutdown of the service process', () => {
       const second = startService({ DATA_DIR: dataDir, PORT: String(port) });
       await waitUntilReady(port, 30_000);
       expect(isRunning(orphanPid)).toBe(false);
+      const intruder = startService({ DATA_DIR: dataDir, PORT: String(await freePort()) });
+      expect(await intruder.exited).toBe(1); // a second service must not take over a live server
+      expect(intruder.stderr()).toMatch(
+        /^order-service: .* is in use by the embedded PostgreSQL \(pid \d+\) of a running service.*\n$/,
+      );
+      await waitUntilReady(port, 5_000);
       const serverPid = Number(
         readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0],
       );

@@ -118,6 +118,11 @@ describe('users over HTTP', () => {
       expectProblem(text, 415, 'unsupported_media_type');
       const form = await app.http.post('/api/users').type('form').send({ email: 'a@b.c' });
       expectProblem(form, 415, 'unsupported_media_type');
+      const multipart = await app.http
+        .post('/api/users')
+        .field('email', 'a@b.c')
+        .field('name', 'A');
+      expectProblem(multipart, 415, 'unsupported_media_type');
       const huge = await app.http
         .post('/api/users')
         .send({ email: uniqueEmail(), name: 'x'.repeat(300_000), password: 'long enough' });

@@ -25,7 +25,11 @@ export class AuthRateLimitGuard extends ThrottlerGuard {
   }
 
   /** One budget per IP for all the guarded routes together, not one per route. */
-  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+  protected override generateKey(
+    _context: ExecutionContext,
+    tracker: string,
+    throttlerName: string,
+  ): string {
     return `auth:${throttlerName}:${tracker}`;
   }
 }

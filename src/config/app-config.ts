@@ -28,6 +28,8 @@ export interface AppConfig {
   maxUploadBytes: number;
   storageDriver: StorageDriver;
   authRateLimit: number;
+  /** Longest a request may take to arrive whole: bounds slow-drip uploads. */
+  requestTimeoutMs: number;
   /** Fastify's trustProxy: false, true, or the number of proxy hops to trust for the client IP. */
   trustProxy: boolean | number;
 }
@@ -199,5 +201,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     storageDriver: storageDriver(env),
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),
     trustProxy: trustProxy(env),
+    requestTimeoutMs: duration(env, 'REQUEST_TIMEOUT', '10m', 1_000),
   };
 }

@@ -48,6 +48,10 @@ export function createDataSource({
       connectionTimeoutMillis: 3_000,
       idleTimeoutMillis: 30_000,
       statement_timeout: 15_000,
+      // A server that stops answering (frozen host, silent partition) must not hang requests for
+      // the kernel's TCP timeout: give up client-side a little after statement_timeout.
+      query_timeout: 20_000,
+      keepAliveInitialDelayMillis: 10_000,
       // Row-lock waits end in a 503 rather than queueing requests behind a stuck transaction.
       lock_timeout: 10_000,
       // A transaction left open by a hung process must not hold keys and row locks for long.

@@ -9,6 +9,7 @@ const UNAVAILABLE_NODE_CODES = new Set([
 ]);
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
+  'Query read timeout',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
   'Connection is not established',

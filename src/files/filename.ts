@@ -13,9 +13,10 @@ export function sanitizeFilename(raw: string | undefined): string {
     .trim()
     .replace(/^\.+/, '');
   if (!cleaned) return 'file';
-  if (cleaned.length <= MAX_FILENAME_LENGTH) return cleaned;
+  const characters = Array.from(cleaned); // code points: never half of a surrogate pair
+  if (characters.length <= MAX_FILENAME_LENGTH) return cleaned;
   const extension = /\.[A-Za-z0-9]{1,10}$/.exec(cleaned)?.[0] ?? '';
-  return cleaned.slice(0, MAX_FILENAME_LENGTH - extension.length) + extension;
+  return characters.slice(0, MAX_FILENAME_LENGTH - extension.length).join('') + extension;
 }
 
 /** RFC 6266 attachment with an ASCII fallback and the exact name in RFC 8187 `filename*`. */

@@ -1,4 +1,4 @@
-import { DomainError, ValidationFailedError } from '../http/problem';
+import { DomainError, UnsupportedMediaTypeError, ValidationFailedError } from '../http/problem';
 
 export class UnsupportedFileTypeError extends DomainError {
   constructor() {
@@ -17,14 +17,9 @@ export class FileTooLargeError extends DomainError {
   }
 }
 
-export class NotMultipartError extends DomainError {
+export class NotMultipartError extends UnsupportedMediaTypeError {
   constructor() {
-    super(
-      415,
-      'unsupported_media_type',
-      'Unsupported media type',
-      'Send the file as multipart/form-data with one part named "file".',
-    );
+    super('Send the file as multipart/form-data with one part named "file".');
   }
 }
 

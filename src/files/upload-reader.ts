@@ -68,9 +68,13 @@ export class UploadReader {
     }
   }
 
-  /** Drops a staged blob that did not become a file (a replay, a rejection, a failure). */
+  /**
+   * Drops a staged blob that did not become a file (a replay, a rejection, a failure). Checked
+   * against the file rows: after a connection lost at COMMIT the file may exist after all. If the
+   * database cannot say, the blob stays for the orphan sweeper.
+   */
   async discard(upload: StagedUpload): Promise<void> {
-    await this.storages.named(upload.storage).delete(upload.blobId);
+    await this.storages.named(upload.storage).deleteUnreferenced(upload.blobId);
   }
 
   private async onlyFilePart(parts: AsyncIterableIterator<Multipart>): Promise<MultipartFile> {

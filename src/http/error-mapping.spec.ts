@@ -44,6 +44,14 @@ describe('toDomainError', () => {
     });
   });
 
+  it("maps a write for a token's user that no longer exists to 401", () => {
+    const error = {
+      message: 'insert violates foreign key',
+      driverError: { code: '23503', constraint: 'orders_user_id_fkey' },
+    };
+    expect(toDomainError(error)?.toProblem()).toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+
   it('leaves programming errors unmapped, so they become a logged, opaque 500', () => {
     expect(toDomainError(new TypeError('x is undefined'))).toBeNull();
     expect(toDomainError({ code: '23502', message: 'null value in column' })).toBeNull();

@@ -4,6 +4,7 @@ import {
   DomainError,
   problemType,
   ServiceUnavailableError,
+  UnauthorizedError,
   ValidationFailedError,
 } from './problem';
 
@@ -29,6 +30,8 @@ const FASTIFY_DETAILS: Record<string, string> = {
 export function toDomainError(error: unknown): DomainError | null {
   if (error instanceof DomainError) return error;
   if (isDatabaseUnavailable(error)) return new ServiceUnavailableError();
+  if (isMissingOwner(error))
+    return new UnauthorizedError('The access token names a user that no longer exists.');
   if (isUnstorableText(error)) {
     return new ValidationFailedError([
       { field: '', message: 'text must not contain NUL (\\u0000) characters' },
@@ -36,6 +39,13 @@ export function toDomainError(error: unknown): DomainError | null {
   }
   if (error instanceof HttpException) return fromHttpException(error);
   return fromFastify(error);
+}
+
+/** A valid token whose user is gone (deleted, or another database): a foreign key on user_id. */
+function isMissingOwner(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: unknown; constraint?: unknown } } | null)
+    ?.driverError;
+  return driverError?.code === '23503' && String(driverError.constraint).endsWith('_user_id_fkey');
 }
 
 /** PostgreSQL refuses NUL in text (SQLSTATE 22021/22P05): that is the client's input, not our bug. */

@@ -76,6 +76,12 @@ export class PreconditionFailedError extends DomainError {
   }
 }
 
+export class UnsupportedMediaTypeError extends DomainError {
+  constructor(detail: string) {
+    super(415, 'unsupported_media_type', 'Unsupported media type', detail);
+  }
+}
+
 export class ServiceUnavailableError extends DomainError {
   constructor(retryAfterSeconds = 2) {
     super(

@@ -44,6 +44,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationShutdown() {
     if (this.timer) clearInterval(this.timer);
+    this.timer = null; // ends a sweep in progress after its current batch
     await this.sweeping;
   }
 

@@ -9,7 +9,7 @@ import { DomainError } from '../http/problem';
 import { fingerprint, FingerprintInput } from './fingerprint';
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from './idempotency.errors';
 import { IdempotencyMetrics } from './idempotency-metrics';
-import { IdempotencyRepository, KeyScope } from './idempotency.repository';
+import { IdempotencyRepository, KeyScope, StoredOutcome } from './idempotency.repository';
 import { InFlightRequests } from './in-flight';
 
 export const FINGERPRINT_SECRET = Symbol('FINGERPRINT_SECRET');
@@ -19,6 +19,12 @@ export interface IdempotentRequest {
   scope: KeyScope;
   request: FingerprintInput;
   log: FastifyBaseLogger;
+}
+
+interface KeyedRequest extends IdempotentRequest {
+  print: Buffer;
+  /** When a duplicate stops waiting for the request holding its key and answers 409. */
+  deadline: number;
 }
 
 export interface Executed {
@@ -53,78 +59,98 @@ export class IdempotencyService {
    * Runs `work` exactly once per key: the key record, everything `work` writes through `tx` and
    * the outcome commit in one transaction. A retry replays the stored outcome; without a key,
    * `work` simply runs in a transaction of its own.
+   *
+   * `prepare` is slow work that needs no database (hashing a password): it runs before the
+   * transaction opens, so it holds no pooled connection, and not for a replay, which a cheap
+   * look-up finds first (a look-up the fast path without `prepare` does not pay for).
    */
-  async execute(
+  async execute<P = undefined>(
     idempotent: IdempotentRequest | null,
-    work: (tx: Tx) => Promise<HttpOutcome>,
+    work: (tx: Tx, prepared: P) => Promise<HttpOutcome>,
+    prepare?: () => Promise<P>,
   ): Promise<Executed> {
-    if (!idempotent) return { outcome: await this.transactions.run(work), replayed: false };
-    const print = fingerprint(this.secret, idempotent.request);
+    if (!idempotent) {
+      const prepared = (await prepare?.()) as P;
+      return { outcome: await this.transactions.run((tx) => work(tx, prepared)), replayed: false };
+    }
+    const request: KeyedRequest = {
+      ...idempotent,
+      print: fingerprint(this.secret, idempotent.request),
+      deadline: Date.now() + this.config.idempotencyWaitMs, // one bound for all of a duplicate's waiting
+    };
     const ran = await this.inFlight.runAfterCurrent(
       scopeId(idempotent.scope),
       this.config.idempotencyWaitMs,
-      () => this.claimAndRun(idempotent, print, work),
+      async () => {
+        if (!prepare) return this.claimAndRun(request, (tx) => work(tx, undefined as P));
+        const earlier = await this.store.find(this.transactions.autocommit, request.scope);
+        if (earlier) return this.answerFrom(earlier, request);
+        const prepared = await prepare();
+        return this.claimAndRun(request, (tx) => work(tx, prepared));
+      },
     );
-    if (!ran.done) throw this.inUse(idempotent);
+    if (!ran.done) throw this.inUse(request);
     return ran.value;
   }
 
   /** Retries while another transaction holds the key, sleeping between tries with no connection held. */
   private async claimAndRun(
-    idempotent: IdempotentRequest,
-    print: Buffer,
+    request: KeyedRequest,
     work: (tx: Tx) => Promise<HttpOutcome>,
   ): Promise<Executed> {
-    const deadline = Date.now() + this.config.idempotencyWaitMs;
     for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
-      const executed = await this.attempt(idempotent, print, work);
+      const executed = await this.attempt(request, work);
       if (executed) return executed;
-      if (Date.now() + pause > deadline) throw this.inUse(idempotent);
+      if (Date.now() + pause > request.deadline) throw this.inUse(request);
       await sleep(pause);
     }
   }
 
   /** One transaction: claim, then run and store, or replay. Null while the key is busy elsewhere. */
   private async attempt(
-    idempotent: IdempotentRequest,
-    print: Buffer,
+    request: KeyedRequest,
     work: (tx: Tx) => Promise<HttpOutcome>,
   ): Promise<Executed | null> {
     try {
       return await this.transactions.run(async (tx) => {
         const claim = await this.store.claim(
           tx,
-          idempotent.scope,
-          print,
+          request.scope,
+          request.print,
           this.config.idempotencyTtlMs,
         );
         if (claim === 'busy') return null;
-        if (claim === 'exists') return this.replay(tx, idempotent, print);
+        if (claim === 'exists') return this.replay(tx, request);
         const outcome = await work(tx).catch(asHandlerRejection);
-        await this.store.complete(tx, idempotent.scope, outcome);
+        await this.store.complete(tx, request.scope, outcome);
         this.metrics.count('stored');
         return { outcome, replayed: false };
       });
     } catch (error) {
       if (!(error instanceof HandlerRejection)) throw error;
       // The business rows rolled back with the failed transaction; keep the answer under the key.
-      return this.claimAndRun(idempotent, print, async () => problemOutcome(error.error));
+      return this.claimAndRun(request, async () => problemOutcome(error.error));
     }
   }
 
-  private async replay(tx: Tx, idempotent: IdempotentRequest, print: Buffer): Promise<Executed> {
-    const stored = await this.store.find(tx, idempotent.scope);
-    if (!stored) throw this.inUse(idempotent); // expired in the instant since the claim: retry
-    if (!stored.fingerprint.equals(print)) {
+  private async replay(tx: Tx, request: KeyedRequest): Promise<Executed> {
+    const stored = await this.store.find(tx, request.scope);
+    if (!stored) throw this.inUse(request); // expired in the instant since the claim: retry
+    return this.answerFrom(stored, request);
+  }
+
+  /** The stored outcome for the same request; 422 for another request under the same key. */
+  private answerFrom(stored: StoredOutcome, request: KeyedRequest): Executed {
+    if (!stored.fingerprint.equals(request.print)) {
       this.metrics.count('mismatched');
-      idempotent.log.info(
-        { idempotencyKeyHash: keyHash(idempotent.scope) },
+      request.log.info(
+        { idempotencyKeyHash: keyHash(request.scope) },
         'idempotency key reused for another request',
       );
       throw new IdempotencyKeyReusedError();
     }
     this.metrics.count('replayed');
-    idempotent.log.info({ idempotencyKeyHash: keyHash(idempotent.scope) }, 'idempotent replay');
+    request.log.info({ idempotencyKeyHash: keyHash(request.scope) }, 'idempotent replay');
     return { outcome: stored.outcome, replayed: true };
   }
 

@@ -47,10 +47,14 @@ export class UsersController {
     @Idempotent({ required: false }) idempotent: IdempotentRequest | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    const { outcome, replayed } = await this.idempotency.execute(idempotent, async (tx) => {
-      const user = await this.users.signUp(input, tx);
-      return createdOutcome(this.urls.to(`/api/users/${user.id}`), user);
-    });
+    const { outcome, replayed } = await this.idempotency.execute(
+      idempotent,
+      async (tx, prepared) => {
+        const user = await this.users.insert(tx, prepared);
+        return createdOutcome(this.urls.to(`/api/users/${user.id}`), user);
+      },
+      () => this.users.prepareSignUp(input),
+    );
     return sendOutcome(reply, outcome, replayed);
   }
 

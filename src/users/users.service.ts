@@ -30,9 +30,13 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
   ) {}
 
-  /** Sign-up inside the caller's transaction, which the idempotency store commits with its key record. */
-  async signUp(input: CreateUserDto, tx: Tx): Promise<UserResponse> {
-    const user = await this.newUser(newId(), input);
+  /** The new user with its password hashed: slow by design, so done before any transaction. */
+  prepareSignUp(input: CreateUserDto): Promise<User> {
+    return this.newUser(newId(), input);
+  }
+
+  /** Inserts a prepared user inside the caller's transaction (the idempotency store's). */
+  async insert(tx: Tx, user: User): Promise<UserResponse> {
     await this.users.insert(tx, user);
     return UserResponse.from(user);
   }

@@ -10,6 +10,11 @@ export interface BlobStorage {
   /** The blob's bytes, or the inclusive `range` of them. */
   read(blobId: string, size: number, range: ByteRange | null): Readable;
   delete(blobId: string): Promise<void>;
+  /**
+   * Deletes the blob unless a file row references it: safe even when it is unknown whether the
+   * transaction that would reference it committed (a connection lost at COMMIT).
+   */
+  deleteUnreferenced(blobId: string): Promise<void>;
   /** Deletes blobs older than `olderThan` that no file row references (left by a crash); how many. */
   sweepOrphans(olderThan: Date): Promise<number>;
 }

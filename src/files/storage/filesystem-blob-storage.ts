@@ -49,6 +49,14 @@ export class FilesystemBlobStorage implements BlobStorage {
     await rm(this.pathOf(blobId), { force: true });
   }
 
+  async deleteUnreferenced(blobId: string): Promise<void> {
+    const rows: unknown[] = await this.transactions.autocommit.manager.query(
+      'SELECT 1 FROM files WHERE blob_id = $1',
+      [blobId],
+    );
+    if (rows.length === 0) await this.delete(blobId);
+  }
+
   async sweepOrphans(olderThan: Date): Promise<number> {
     const staleTemp = await this.olderThan(this.temp, olderThan, (name) => name.endsWith('.part'));
     const staleBlobs = await this.olderThan(this.root, olderThan, isUuid);

@@ -44,6 +44,13 @@ export class PostgresBlobStorage implements BlobStorage {
     await this.db.query('DELETE FROM file_blobs WHERE id = $1', [blobId]);
   }
 
+  async deleteUnreferenced(blobId: string): Promise<void> {
+    await this.db.query(
+      'DELETE FROM file_blobs b WHERE b.id = $1 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)',
+      [blobId],
+    );
+  }
+
   async sweepOrphans(olderThan: Date): Promise<number> {
     const [{ deleted }]: { deleted: number }[] = await this.db.query(
       `WITH deleted AS (
