@@ -36,5 +36,16 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['reflect-metadata'],
     },
+    {
+      // `npm run test:faults`: real service processes under crashes, outages and hostile input.
+      displayName: 'faults',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
+      ...transformation,
+      globalSetup: '<rootDir>/test/faults/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/faults/support/global-teardown.ts',
+      setupFiles: ['reflect-metadata'],
+    },
   ],
 };

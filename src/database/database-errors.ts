@@ -10,6 +10,9 @@ const UNAVAILABLE_NODE_CODES = new Set([
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
   'Query read timeout',
+  // TypeORM marks a query runner released once its connection died (terminated backend, restart).
+  'Database connection provided by a query runner was already released',
+  'Query runner already released',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
   'Connection is not established',

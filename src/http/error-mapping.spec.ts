@@ -19,6 +19,12 @@ describe('toDomainError', () => {
     ],
     ['a terminated connection', new Error('Connection terminated unexpectedly')],
     ['a pool timeout', new Error('timeout exceeded when trying to connect')],
+    [
+      'a query runner whose connection died',
+      new Error(
+        'Database connection provided by a query runner was already released, cannot continue',
+      ),
+    ],
     ['a TypeORM-wrapped driver error', { message: 'query failed', driverError: { code: '08006' } }],
   ])('maps %s to 503 with Retry-After', (_case, error) => {
     const mapped = toDomainError(error);

@@ -1,0 +1,172 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { isRunning, startReadyService } from '../support/service-process';
+import { EmbeddedServerProcess, spawnEmbeddedServer } from '../support/embedded-server';
+import { createDatabaseOn, TestDatabase, traversableTempDir } from '../support/test-database';
+import {
+  Answer,
+  audit,
+  createOrder,
+  createWithRetries,
+  signUp,
+  unexpected5xx,
+} from './support/orders-client';
+import { report } from './support/report';
+
+type Service = Awaited<ReturnType<typeof startReadyService>>;
+
+/** Client loops that create orders with retries until stopped; what they saw, and what they got. */
+function startClients(target: () => string, token: string, count: number) {
+  const answers: Answer[] = [];
+  const confirmed = new Map<string, string>();
+  let running = true;
+  const loops = Array.from({ length: count }, async () => {
+    while (running) {
+      const seen: Answer[] = [];
+      const { key, order } = await createWithRetries(target, token, Date.now() + 30_000, seen);
+      answers.push(...seen);
+      if (order) confirmed.set(key, order);
+    }
+  });
+  return {
+    answers,
+    confirmed,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+describe('faults: PostgreSQL restarted under load', () => {
+  const dataDir = traversableTempDir('order-service-restarts-');
+  let server: EmbeddedServerProcess;
+  let service: Service;
+  beforeAll(async () => {
+    server = await spawnEmbeddedServer(dataDir);
+    service = await startReadyService(server.url, {}, 'build');
+  });
+  afterAll(async () => {
+    service.child.kill('SIGTERM');
+    await service.exited;
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const postmasterPid = () =>
+    Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+  it.each([
+    ['fast', async () => server.stop()],
+    [
+      'immediate',
+      async () => {
+        const pid = postmasterPid();
+        process.kill(pid, 'SIGQUIT'); // PostgreSQL's immediate shutdown
+        while (isRunning(pid)) await sleep(20);
+        await server.stop();
+      },
+    ],
+  ])(
+    '%s shutdown: only 503 with Retry-After while down, recovery within 5 s, no duplicates',
+    async (mode, shutDown) => {
+      const user = await signUp(service.baseUrl);
+      const clients = startClients(() => service.baseUrl, user.token, 4);
+      await sleep(1_000);
+      const downAt = Date.now();
+      await shutDown();
+      await sleep(2_000);
+      const port = Number(new URL(server.url).port);
+      server = await spawnEmbeddedServer(dataDir, port);
+      const upAt = Date.now();
+      const before = clients.confirmed.size;
+      while (clients.confirmed.size === before && Date.now() - upAt < 10_000) await sleep(20);
+      const recoveryMs = Date.now() - upAt;
+      await sleep(500);
+      await clients.stop();
+
+      const whileDown = clients.answers.filter(
+        (answer) => answer.at > downAt + 200 && answer.at < upAt,
+      );
+      expect(whileDown.length).toBeGreaterThan(0);
+      for (const answer of whileDown)
+        expect([answer.status, Number(answer.retryAfter) > 0]).toEqual([503, true]);
+      expect(unexpected5xx(clients.answers)).toEqual([]);
+      expect(recoveryMs).toBeLessThan(5_000);
+      const found = await audit(server.url, user.id, clients.confirmed);
+      expect(found).toMatchObject({ duplicates: 0, lost: 0 });
+      report({
+        scenario: `PostgreSQL ${mode} restart under load`,
+        requests: clients.answers.length,
+        duplicates: found.duplicates,
+        lost: found.lost,
+        fiveHundreds: unexpected5xx(clients.answers).length,
+        note: `${whileDown.length} x 503 while down; first 201 ${recoveryMs} ms after restart`,
+      });
+    },
+  );
+});
+
+describe('faults: a slow database (a held lock) with more requests than the pool', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+  });
+  afterAll(() => database.stop());
+
+  it('ends every wait in 409/503 within bounds, keeps serving health, and recovers with flat memory', async () => {
+    const service = await startReadyService(database.url, {}, 'build');
+    const rssOf = () =>
+      Number(
+        /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${service.child.pid}/status`, 'utf8'))![1],
+      ) * 1024;
+    try {
+      const user = await signUp(service.baseUrl);
+      const confirmed = new Map<string, string>();
+      const confirm = (key: string, answer: Answer) => {
+        expect(answer.status).toBe(201);
+        confirmed.set(key, (JSON.parse(answer.body) as { id: string }).id);
+      };
+      confirm('warm-up', await createOrder(service.baseUrl, user.token, 'warm-up'));
+      const rssBefore = rssOf();
+      const locker = new Client({ connectionString: database.url });
+      await locker.connect();
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE'); // every order insert now waits
+      const started = Date.now();
+      const pending = Array.from({ length: 60 }, (_, i) =>
+        createOrder(service.baseUrl, user.token, `slow-${i}`, 30_000).then((answer) => ({
+          ...answer,
+          ms: Date.now() - started,
+        })),
+      );
+      await sleep(1_000);
+      const live = await fetch(`${service.baseUrl}/health/live`);
+      const answers = await Promise.all(pending);
+      await locker.query('ROLLBACK');
+      await locker.end();
+
+      expect(live.status).toBe(200);
+      expect(answers.every((answer) => [409, 503].includes(answer.status))).toBe(true);
+      expect(Math.max(...answers.map((answer) => answer.ms))).toBeLessThan(15_000);
+      confirm('after-the-lock', await createOrder(service.baseUrl, user.token, 'after-the-lock'));
+      const found = await audit(database.url, user.id, confirmed);
+      expect(found).toMatchObject({ orders: 2, duplicates: 0, lost: 0 }); // the refused ones left nothing
+      const growth = rssOf() - rssBefore;
+      expect(growth).toBeLessThan(64 * 1024 * 1024);
+      report({
+        scenario: 'held table lock, 60 requests on a pool of 10',
+        requests: answers.length + 2,
+        duplicates: found.duplicates,
+        lost: found.lost,
+        fiveHundreds: unexpected5xx(answers).length,
+        note: `slowest answer ${Math.max(...answers.map((a) => a.ms))} ms; RSS growth ${(growth / 1048576).toFixed(1)} MiB`,
+      });
+    } finally {
+      service.child.kill('SIGTERM');
+      await service.exited;
+    }
+  });
+});

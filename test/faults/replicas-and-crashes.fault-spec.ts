@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { startReadyService } from '../support/service-process';
+import { createDatabaseOn, TestDatabase } from '../support/test-database';
+import {
+  Answer,
+  audit,
+  createOrder,
+  createWithRetries,
+  orderBody,
+  signUp,
+  tally,
+  unexpected5xx,
+} from './support/orders-client';
+import { report } from './support/report';
+
+type Service = Awaited<ReturnType<typeof startReadyService>>;
+const stop = async (service: Service | undefined) => {
+  if (service && service.child.exitCode === null && service.child.signalCode === null) {
+    service.child.kill('SIGTERM');
+    await service.exited;
+  }
+};
+
+describe('faults: replicas, crashes, terminated connections, disconnecting clients', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+  });
+  afterAll(() => database.stop());
+
+  it('200 concurrent same-key creates over 3 processes make one order; answers are that 201 or 409 in_use', async () => {
+    const services = await Promise.all(
+      [1, 2, 3].map(() => startReadyService(database.url, {}, 'build')),
+    );
+    try {
+      const user = await signUp(services[0].baseUrl);
+      const key = randomUUID();
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          createOrder(services[i % 3].baseUrl, user.token, key),
+        ),
+      );
+      const created = answers.filter((answer) => answer.status === 201);
+      const inUse = answers.filter((answer) => answer.status === 409);
+      expect(created.length + inUse.length).toBe(200);
+      expect(new Set(created.map((answer) => answer.body)).size).toBe(1);
+      for (const answer of inUse)
+        expect([answer.code, Number(answer.retryAfter) > 0]).toEqual([
+          'idempotency_key_in_use',
+          true,
+        ]);
+      const found = await audit(
+        database.url,
+        user.id,
+        new Map([[key, JSON.parse(created[0].body).id as string]]),
+      );
+      expect(found).toMatchObject({ orders: 1, duplicates: 0, lost: 0 });
+      report({
+        scenario: '200 same-key creates over 3 processes',
+        requests: 200,
+        duplicates: found.duplicates,
+        lost: found.lost,
+        fiveHundreds: unexpected5xx(answers).length,
+        note: `${created.length} x 201, ${inUse.length} x 409`,
+      });
+    } finally {
+      await Promise.all(services.map(stop));
+    }
+  });
+
+  it('a client retrying with the same key through 10 SIGKILLs and restarts loses and duplicates nothing', async () => {
+    let service: Service | undefined = await startReadyService(database.url, {}, 'build');
+    const port = String(service.port);
+    const user = await signUp(service.baseUrl);
+    const answers: Answer[] = [];
+    const confirmed = new Map<string, string>();
+    let clientsRunning = true;
+    const clientLoop = async () => {
+      while (clientsRunning) {
+        const { key, order } = await createWithRetries(
+          () => `http://127.0.0.1:${port}`,
+          user.token,
+          Date.now() + 60_000,
+          answers,
+        );
+        if (order) confirmed.set(key, order);
+      }
+    };
+    const clients = Array.from({ length: 4 }, clientLoop);
+    try {
+      for (let kill = 0; kill < 10; kill++) {
+        await sleep(400);
+        service.child.kill('SIGKILL');
+        await service.exited;
+        service = await startReadyService(database.url, { PORT: port }, 'build');
+      }
+      await sleep(400);
+    } finally {
+      clientsRunning = false;
+      await Promise.all(clients);
+      await stop(service);
+    }
+    const found = await audit(database.url, user.id, confirmed);
+    expect(unexpected5xx(answers)).toEqual([]);
+    expect(found).toMatchObject({ duplicates: 0, lost: 0 });
+    expect(found.orders).toBe(found.keys);
+    expect(confirmed.size).toBeGreaterThan(10);
+    report({
+      scenario: 'client retries through 10 SIGKILL restarts',
+      requests: answers.length,
+      duplicates: found.duplicates,
+      lost: found.lost,
+      fiveHundreds: unexpected5xx(answers).length,
+      note: `${confirmed.size} orders confirmed`,
+    });
+  });
+
+  it('pg_terminate_backend of the service connections under load: the process survives, retries succeed, no duplicates', async () => {
+    const service = await startReadyService(database.url, {}, 'build');
+    const user = await signUp(service.baseUrl);
+    const admin = new Client({ connectionString: database.url });
+    await admin.connect();
+    const answers: Answer[] = [];
+    const confirmed = new Map<string, string>();
+    let clientsRunning = true;
+    const clients = Array.from({ length: 6 }, async () => {
+      while (clientsRunning) {
+        const { key, order } = await createWithRetries(
+          () => service.baseUrl,
+          user.token,
+          Date.now() + 30_000,
+          answers,
+        );
+        if (order) confirmed.set(key, order);
+      }
+    });
+    try {
+      for (let round = 0; round < 10; round++) {
+        await sleep(300);
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'order-service'`,
+        );
+      }
+      await sleep(300);
+    } finally {
+      clientsRunning = false;
+      await Promise.all(clients);
+      await admin.end();
+    }
+    expect(service.child.exitCode).toBeNull(); // it survived
+    await stop(service);
+    const found = await audit(database.url, user.id, confirmed);
+    expect(unexpected5xx(answers)).toEqual([]);
+    expect(found).toMatchObject({ duplicates: 0, lost: 0 });
+    report({
+      scenario: 'pg_terminate_backend x10 under load',
+      requests: answers.length,
+      duplicates: found.duplicates,
+      lost: found.lost,
+      fiveHundreds: unexpected5xx(answers).length,
+      note: tally(answers),
+    });
+  });
+
+  it('a client that disconnects before its answer: the create commits once and the retry replays it', async () => {
+    const service = await startReadyService(database.url, {}, 'build');
+    try {
+      const user = await signUp(service.baseUrl);
+      const reference = `disconnect-${randomUUID()}`;
+      const blocker = new Client({ connectionString: database.url });
+      await blocker.connect();
+      await blocker.query('BEGIN');
+      await blocker.query(
+        `INSERT INTO orders (id, user_id, status, currency, total, client_reference, created_at, updated_at)
+         VALUES ($1, $2, 'pending', 'EUR', 0, $3, now(), now())`,
+        [randomUUID(), user.id, reference],
+      ); // the service's insert of the same reference waits on this until it rolls back
+      const key = randomUUID();
+      const body = JSON.stringify({ ...orderBody(), clientReference: reference });
+      const call = request(`${service.baseUrl}/api/orders`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Authorization: `Bearer ${user.token}`,
+          'Idempotency-Key': key,
+        },
+      });
+      call.on('error', () => undefined);
+      call.end(body);
+      await sleep(500);
+      call.destroy(); // the client gives up while the service is still working
+      await sleep(200);
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+      await sleep(500);
+
+      const retry = await fetch(`${service.baseUrl}/api/orders`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Authorization: `Bearer ${user.token}`,
+          'Idempotency-Key': key,
+        },
+        body,
+      });
+      expect([retry.status, retry.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+      const found = await audit(
+        database.url,
+        user.id,
+        new Map([[key, ((await retry.json()) as { id: string }).id]]),
+      );
+      expect(found).toMatchObject({ orders: 1, duplicates: 0, lost: 0 });
+      report({
+        scenario: 'client disconnects before its answer',
+        requests: 2,
+        duplicates: found.duplicates,
+        lost: found.lost,
+        fiveHundreds: 0,
+      });
+    } finally {
+      await stop(service);
+    }
+  });
+});
