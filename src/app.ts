@@ -1,13 +1,15 @@
 import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { FastifyInstance } from 'fastify';
+import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'pino';
 import { AppDependencies, AppModule } from './app.module';
+import { handleClientError } from './http/client-error';
 import { NestPinoLogger } from './http/logger';
 import { requestIdFor } from './http/request-id';
 import { serveOpenApi } from './http/openapi';
-import { UnsupportedMediaTypeError } from './http/problem';
+import { MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
+import { UnsupportedMediaTypeError, ValidationFailedError } from './http/problem';
 import { sendError } from './http/send-problem';
 import { createValidationPipe } from './http/validation';
 
@@ -45,6 +47,10 @@ export async function createApp(
     return503OnClosing: true,
     trustProxy: deps.config.trustProxy,
     requestTimeout: deps.config.requestTimeoutMs,
+    clientErrorHandler: handleClientError,
+    // Router-level rejections (malformed URL, a path parameter over 100 characters) as problem+json too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      sendError(error, request, reply),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.with(deps), adapter, {
     logger: new NestPinoLogger(logger),
@@ -73,6 +79,7 @@ const MULTIPART_ROUTES = new Set(['/api/files']);
 
 function installHttpBasics(fastify: FastifyInstance) {
   fastify.removeContentTypeParser('text/plain'); // JSON only: anything else answers 415
+  limitJsonNesting(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('X-Request-Id', request.id).header('X-Content-Type-Options', 'nosniff');
   });
@@ -86,4 +93,25 @@ function installHttpBasics(fastify: FastifyInstance) {
       return reply;
     }
   });
+}
+
+/** Fastify's own JSON parsing (proto-poisoning checks included), after a cheap nesting-depth check. */
+function limitJsonNesting(fastify: FastifyInstance) {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: JSON_BODY_LIMIT },
+    (request, body: string, done) => {
+      if (nestingDepth(body) > MAX_JSON_DEPTH) {
+        return done(
+          new ValidationFailedError([
+            { field: '', message: `JSON may be nested at most ${MAX_JSON_DEPTH} levels deep` },
+          ]),
+          undefined,
+        );
+      }
+      void parseJson(request, body, done);
+    },
+  );
 }

@@ -170,6 +170,23 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expect(await blobCount()).toBe(before);
   });
 
+  it('refuses a name whose extension does not fit the content (double extensions), keeping nothing', async () => {
+    const before = await blobCount();
+    const response = await upload(ann, PNG, 'invoice.pdf.exe', 'image/png');
+    expectProblem(response, 415, 'unsupported_file_type');
+    expectProblem(
+      await upload(
+        ann,
+        Buffer.concat([PNG, Buffer.from('<script>alert(1)</script>')]),
+        'cat.png',
+        'image/png',
+      ),
+      415,
+      'unsupported_file_type',
+    );
+    expect(await blobCount()).toBe(before);
+  });
+
   it('keeps the client filename only as sanitised display text', async () => {
     const response = await upload(ann, CSV, '../../etc/\u202epasswd\u0007.csv', 'text/csv').expect(
       201,
@@ -219,7 +236,7 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expect(retry.text).toBe(first.text);
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expectProblem(
-      await upload(ann, PNG, 'same.csv', 'image/png', key),
+      await upload(ann, PNG, 'same.png', 'image/png', key),
       422,
       'idempotency_key_reused',
     );

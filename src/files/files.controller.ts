@@ -41,7 +41,10 @@ export class FilesController {
     description:
       'Exactly one part, named `file`. PNG, JPEG, GIF, WebP, PDF, UTF-8 text or CSV, judged by the bytes; at most MAX_UPLOAD_BYTES.',
   })
-  @ApiCreate(FileResponse, { idempotencyKey: 'optional', problems: [400, 401, 409, 413, 415, 422] })
+  @ApiCreate(FileResponse, {
+    idempotencyKey: 'optional',
+    problems: [400, 401, 408, 409, 413, 415, 422],
+  })
   async upload(
     @Req() request: FastifyRequest,
     @CurrentCaller() caller: Caller,

@@ -1,13 +1,10 @@
 import { DomainError, UnsupportedMediaTypeError, ValidationFailedError } from '../http/problem';
 
 export class UnsupportedFileTypeError extends DomainError {
-  constructor() {
-    super(
-      415,
-      'unsupported_file_type',
-      'Unsupported file type',
-      'Only PNG, JPEG, GIF, WebP, PDF and UTF-8 text or CSV files are accepted, judged by their content.',
-    );
+  constructor(
+    detail = 'Only PNG, JPEG, GIF, WebP, PDF and UTF-8 text or CSV files are accepted, judged by their content.',
+  ) {
+    super(415, 'unsupported_file_type', 'Unsupported file type', detail);
   }
 }
 
@@ -28,6 +25,17 @@ export function badUpload(message: string): ValidationFailedError {
     [{ field: 'file', message }],
     `The upload is not valid: ${message}.`,
   );
+}
+
+export class UploadTimeoutError extends DomainError {
+  constructor(timeoutMs: number) {
+    super(
+      408,
+      'request_timeout',
+      'Request timeout',
+      `The upload did not arrive whole within ${timeoutMs / 1000} s (REQUEST_TIMEOUT).`,
+    );
+  }
 }
 
 export class RangeNotSatisfiableError extends DomainError {

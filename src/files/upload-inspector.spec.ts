@@ -12,14 +12,42 @@ async function inspect(chunks: Buffer[]) {
 const hex = (text: string) => Buffer.from(text.replace(/ /g, ''), 'hex');
 
 describe('UploadInspector', () => {
+  const PNG = hex(
+    '89504e47 0d0a1a0a 0000000d 49484452 00000001 00000001 08060000 001f15c4 89 00000000 49454e44 ae426082',
+  );
+  const JPEG = hex('ffd8ffe0 00104a46 49460001 ffd9');
+  const GIF = Buffer.concat([
+    Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00', 'latin1'),
+    Buffer.from([0x3b]),
+  ]);
+  const WEBP = Buffer.concat([
+    Buffer.from('RIFF', 'latin1'),
+    Buffer.from([0x0c, 0, 0, 0]),
+    Buffer.from('WEBPVP8 \x00\x00\x00\x00', 'latin1'),
+  ]);
+  const PDF = Buffer.from('%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n', 'latin1');
+
   it.each([
-    ['image/png', hex('89504e47 0d0a1a0a 0000000d 49484452')],
-    ['image/jpeg', hex('ffd8ffe0 00104a46 49460001')],
-    ['image/gif', Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00', 'latin1')],
-    ['image/webp', Buffer.from('RIFF\x24\x00\x00\x00WEBPVP8 ', 'latin1')],
-    ['application/pdf', Buffer.from('%PDF-1.7\n%âãÏÓ\n', 'latin1')],
-  ])('recognises %s by its magic number', async (type, bytes) => {
-    expect((await inspect([bytes])).kind).toBe(type);
+    ['image/png', PNG],
+    ['image/jpeg', JPEG],
+    ['image/gif', GIF],
+    ['image/webp', WEBP],
+    ['application/pdf', PDF],
+  ])('recognises %s by its magic number and its end', async (type, bytes) => {
+    expect((await inspect([bytes.subarray(0, 5), bytes.subarray(5)])).kind).toBe(type);
+  });
+
+  it.each([
+    [
+      'a PNG with a payload appended (a polyglot)',
+      Buffer.concat([PNG, Buffer.from('PK\x03\x04 a zip archive', 'latin1')]),
+    ],
+    ['a truncated JPEG', JPEG.subarray(0, -2)],
+    ['a GIF with script appended', Buffer.concat([GIF, Buffer.from('alert(1)//')])],
+    ['a WebP whose RIFF size does not cover the file', Buffer.concat([WEBP, Buffer.from('extra')])],
+    ['a PDF without %%EOF', PDF.subarray(0, 20)],
+  ])('refuses %s', async (_case, bytes) => {
+    await expect(inspect([bytes])).rejects.toBeInstanceOf(UnsupportedFileTypeError);
   });
 
   it('accepts UTF-8 text split anywhere, even inside a character, and hashes and counts it', async () => {

@@ -1,7 +1,7 @@
 import { createHash, Hash } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
 import { TextDecoder } from 'node:util';
-import { binaryTypeOf, SNIFF_BYTES } from './content-type';
+import { binaryTypeOf, endsWell, SNIFF_BYTES, TAIL_BYTES } from './content-type';
 import { UnsupportedFileTypeError } from './files.errors';
 
 export interface InspectedBytes {
@@ -20,6 +20,10 @@ export class UploadInspector extends Transform {
   private readonly hash: Hash = createHash('sha256');
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
   private head = Buffer.alloc(0);
+  /** The first bytes, kept for the end-of-file check (WebP's size field). */
+  private first = Buffer.alloc(0);
+  /** The last TAIL_BYTES seen. */
+  private tail = Buffer.alloc(0);
   private kind: InspectedBytes['kind'] | undefined;
   private size = 0;
 
@@ -27,6 +31,7 @@ export class UploadInspector extends Transform {
     try {
       this.size += chunk.length;
       this.hash.update(chunk);
+      this.keepEnds(chunk);
       if (this.kind === undefined) this.sniff(chunk);
       else if (this.kind === 'text') this.checkText(chunk, true);
       done(null, chunk);
@@ -40,6 +45,11 @@ export class UploadInspector extends Transform {
       if (this.kind === undefined)
         this.decide(false); // the whole upload is shorter than SNIFF_BYTES
       else if (this.kind === 'text') this.checkText(Buffer.alloc(0), false);
+      if (this.kind !== 'text' && !endsWell(this.kind!, this.first, this.tail, this.size)) {
+        throw new UnsupportedFileTypeError(
+          `The file does not end as ${this.kind} must: it is truncated or has data appended.`,
+        );
+      }
       done();
     } catch (error) {
       done(error as Error);
@@ -48,6 +58,12 @@ export class UploadInspector extends Transform {
 
   result(): InspectedBytes {
     return { size: this.size, sha256: this.hash.digest('hex'), kind: this.kind ?? 'text' };
+  }
+
+  private keepEnds(chunk: Buffer) {
+    if (this.first.length < SNIFF_BYTES)
+      this.first = Buffer.concat([this.first, chunk]).subarray(0, SNIFF_BYTES);
+    this.tail = Buffer.concat([this.tail, chunk.subarray(-TAIL_BYTES)]).subarray(-TAIL_BYTES);
   }
 
   /** Holds the first bytes back until there are enough to judge; each byte is checked once. */

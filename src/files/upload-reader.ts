@@ -5,9 +5,15 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { newId } from '../database/uuid';
 import { DomainError } from '../http/problem';
-import { AllowedType, textTypeFor } from './content-type';
+import { AllowedType, extensionFits, textTypeFor } from './content-type';
 import { sanitizeFilename } from './filename';
-import { badUpload, FileTooLargeError, NotMultipartError } from './files.errors';
+import {
+  badUpload,
+  FileTooLargeError,
+  NotMultipartError,
+  UnsupportedFileTypeError,
+  UploadTimeoutError,
+} from './files.errors';
 import { BlobStorages } from './storage/blob-storages';
 import { UploadInspector } from './upload-inspector';
 
@@ -54,6 +60,11 @@ export class UploadReader {
       const filename = sanitizeFilename(part.filename);
       const contentType =
         inspected.kind === 'text' ? textTypeFor(part.mimetype, filename) : inspected.kind!;
+      if (!extensionFits(filename, contentType)) {
+        throw new UnsupportedFileTypeError(
+          `The name's extension does not fit the content (${contentType}).`,
+        );
+      }
       return {
         blobId,
         storage: storage.name,
@@ -89,14 +100,24 @@ export class UploadReader {
     return first.value;
   }
 
+  /**
+   * Streams the part into storage. REQUEST_TIMEOUT bounds the whole upload here, where the bytes
+   * are read: a slow-drip client is cut off with 408 instead of holding a blob open for hours.
+   */
   private async store(blobId: string, part: MultipartFile) {
     const inspector = new UploadInspector();
     // The storage's read of `inspector` reports its errors; until that read starts (a blob row
     // is written first), this listener keeps an early 415 from being an unhandled 'error' event.
     inspector.on('error', () => undefined);
     part.file.on('error', (error) => inspector.destroy(error));
-    part.file.pipe(inspector);
-    await this.storages.current.write(blobId, inspector);
+    const timeoutMs = this.config.requestTimeoutMs;
+    const timer = setTimeout(() => part.file.destroy(new UploadTimeoutError(timeoutMs)), timeoutMs);
+    try {
+      part.file.pipe(inspector);
+      await this.storages.current.write(blobId, inspector);
+    } finally {
+      clearTimeout(timer);
+    }
     if (part.file.truncated) throw new FileTooLargeError(this.config.maxUploadBytes);
     return inspector.result();
   }

@@ -15,6 +15,7 @@ const CODES_BY_STATUS: Record<number, [code: string, title: string]> = {
   405: ['method_not_allowed', 'Method not allowed'],
   406: ['not_acceptable', 'Not acceptable'],
   413: ['payload_too_large', 'Payload too large'],
+  414: ['uri_too_long', 'URI too long'],
   415: ['unsupported_media_type', 'Unsupported media type'],
   429: ['rate_limited', 'Too many requests'],
 };

@@ -10,6 +10,7 @@ const PROBLEM_MEANINGS: Record<number, string> = {
   400: 'Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`).',
   401: 'No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`).',
   404: "No such resource for this caller (`not_found`): other users' resources are never revealed.",
+  408: 'The upload did not arrive whole within REQUEST_TIMEOUT (`request_timeout`).',
   409: 'A business conflict (`email_taken`, `order_reference_taken`), or the same `Idempotency-Key` still in flight (`idempotency_key_in_use`, with `Retry-After`).',
   412: '`If-Match` / `If-None-Match` do not hold (`precondition_failed`).',
   413: 'Body or upload too large (`payload_too_large`, `file_too_large`).',

@@ -5,6 +5,9 @@ import { PROBLEM_CONTENT_TYPE } from './problem';
 /** Writes `error` as problem+json; unexpected errors are logged with the request id and hidden. */
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   if (reply.sent) return;
+  // An answer given before the body arrived whole (an upload refused mid-stream, a slow drip):
+  // close the connection rather than wait for, or read, the rest.
+  if (!request.raw.complete) void reply.header('Connection', 'close');
   const domainError = toDomainError(error);
   if (!domainError) {
     request.log.error({ err: error }, 'unhandled error');

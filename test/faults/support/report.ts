@@ -3,8 +3,9 @@ import { appendFileSync } from 'node:fs';
 export interface ScenarioReport {
   scenario: string;
   requests: number;
-  duplicates: number;
-  lost: number;
+  /** '-' where the scenario cannot duplicate or lose a create (it makes none). */
+  duplicates: number | '-';
+  lost: number | '-';
   fiveHundreds: number;
   note?: string;
 }

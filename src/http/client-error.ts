@@ -1,0 +1,41 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
+
+const BY_NODE_CODE: Record<string, [status: number, code: string, detail: string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'request_timeout',
+    'The request did not arrive whole within REQUEST_TIMEOUT.',
+  ],
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'headers_too_large',
+    'The request headers are larger than the server accepts.',
+  ],
+};
+const MALFORMED: [number, string, string] = [
+  400,
+  'malformed_request',
+  'The request is not valid HTTP.',
+];
+
+/**
+ * Requests broken below HTTP (unparseable, headers too large, too slow) never reach Fastify's
+ * routes; answer them with problem+json too, then close the connection.
+ */
+export function handleClientError(error: NodeJS.ErrnoException, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, code, detail] = BY_NODE_CODE[error.code ?? ''] ?? MALFORMED;
+  const body = JSON.stringify({
+    type: problemType(code),
+    title: STATUS_CODES[status],
+    status,
+    detail,
+    code,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
