@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { FilesModule } from './files/files.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { ProblemFilter } from './http/problem.filter';
 import { OrdersModule } from './orders/orders.module';
@@ -29,6 +30,7 @@ export class AppModule {
         ConfigModule.forConfig(config),
         DatabaseModule.forDataSource(dataSource),
         HealthModule,
+        MetricsModule,
         AuthRateLimitModule.perMinute(config.authRateLimit),
         AuthModule.withSecret(jwtSecret),
         IdempotencyModule.withSecret(jwtSecret),

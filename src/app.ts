@@ -5,6 +5,7 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'pino';
 import { AppDependencies, AppModule } from './app.module';
 import { handleClientError } from './http/client-error';
+import { Metrics } from './metrics/metrics';
 import { NestPinoLogger } from './http/logger';
 import { requestIdFor } from './http/request-id';
 import { serveOpenApi } from './http/openapi';
@@ -68,6 +69,7 @@ export async function createApp(
   }
   installHttpBasics(app.getHttpAdapter().getInstance());
   serveOpenApi(app);
+  recordMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics));
   // Uploads are read as streams by the files module, with per-request limits.
   await app.register(multipart, { throwFileSizeLimit: true });
   await app.init();
@@ -114,4 +116,16 @@ function limitJsonNesting(fastify: FastifyInstance) {
       void parseJson(request, body, done);
     },
   );
+}
+
+/** Every answered request is counted and timed by its route template (never the raw URL). */
+function recordMetrics(fastify: FastifyInstance, metrics: Metrics) {
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.observe(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
 }

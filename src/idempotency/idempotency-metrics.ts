@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { Metrics } from '../metrics/metrics';
 
 export type IdempotencyEvent =
   'stored' | 'replayed' | 'mismatched' | 'in_flight_conflict' | 'expired_deleted';
 
-/** Counters of what the store did, for /metrics and for tests; process-local by nature. */
+/** Counters of what the store did, exported on /metrics and readable here (tests); per process. */
 @Injectable()
 export class IdempotencyMetrics {
   private readonly counts: Record<IdempotencyEvent, number> = {
@@ -14,8 +15,11 @@ export class IdempotencyMetrics {
     expired_deleted: 0,
   };
 
+  constructor(private readonly metrics: Metrics) {}
+
   count(event: IdempotencyEvent, by = 1) {
     this.counts[event] += by;
+    this.metrics.idempotency.inc({ event }, by);
   }
 
   snapshot(): Readonly<Record<IdempotencyEvent, number>> {
