@@ -36,4 +36,30 @@ describe('health', () => {
     }
     await app.http.get('/health/ready').expect(200);
   });
+
+  it('runs the create path end to end for monitors: 201 with timings, and leaves no row behind', async () => {
+    const tables = ['users', 'orders', 'order_items', 'idempotency_keys'];
+    const counts = async () =>
+      Promise.all(
+        tables.map(async (table) =>
+          Number((await app.dataSource.query(`SELECT count(*) AS n FROM ${table}`))[0].n),
+        ),
+      );
+    const before = await counts();
+    const response = await app.http.post('/api/health/create-test').expect(201);
+    expect(response.body).toEqual({
+      status: 'ok',
+      rolledBack: true,
+      timingsMs: {
+        validation: expect.any(Number),
+        user: expect.any(Number),
+        idempotencyKey: expect.any(Number),
+        order: expect.any(Number),
+        total: expect.any(Number),
+      },
+    });
+    expect(response.body.timingsMs.total).toBeGreaterThan(0);
+    expect(response.headers['cache-control']).toBe('no-store');
+    expect(await counts()).toEqual(before);
+  });
 });

@@ -1,5 +1,13 @@
 import { Module } from '@nestjs/common';
+import { OrdersModule } from '../orders/orders.module';
+import { UsersModule } from '../users/users.module';
+import { CreateProbeController } from './create-probe.controller';
+import { CreateProbe } from './create-probe.service';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({
+  imports: [UsersModule, OrdersModule],
+  controllers: [HealthController, CreateProbeController],
+  providers: [CreateProbe],
+})
 export class HealthModule {}

@@ -93,6 +93,17 @@ export class IdempotencyService {
     return ran.value;
   }
 
+  /** The store's claim and stored answer for `scope`, inside `tx` (the synthetic create probe). */
+  async exercise(tx: Tx, scope: KeyScope): Promise<void> {
+    if (
+      (await this.store.claim(tx, scope, Buffer.alloc(32), this.config.idempotencyTtlMs)) !==
+      'claimed'
+    ) {
+      throw new Error('the probe could not claim a fresh idempotency key');
+    }
+    await this.store.complete(tx, scope, { status: 201, headers: {}, body: '{}' });
+  }
+
   /** Retries while another transaction holds the key, sleeping between tries with no connection held. */
   private async claimAndRun(
     request: KeyedRequest,

@@ -7,5 +7,6 @@ import { OrdersService } from './orders.service';
 @Module({
   controllers: [OrdersController],
   providers: [OrdersService, OrdersRepository, ResourceUrls],
+  exports: [OrdersService],
 })
 export class OrdersModule {}

@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { Transactions } from '../database/transactions';
+import { newId } from '../database/uuid';
+import { IdempotencyService } from '../idempotency/idempotency.service';
+import { CreateOrderDto } from '../orders/dto/create-order.dto';
+import { OrdersService } from '../orders/orders.service';
+import { UsersService } from '../users/users.service';
+
+const SAMPLE_ORDER = {
+  currency: 'EUR',
+  items: [{ sku: 'PROBE-1', quantity: 2, unitPrice: 150 }],
+  note: 'synthetic probe',
+};
+
+export interface ProbeResult {
+  status: 'ok';
+  rolledBack: true;
+  timingsMs: {
+    validation: number;
+    user: number;
+    idempotencyKey: number;
+    order: number;
+    total: number;
+  };
+}
+
+/** Thrown at the end of the probe's transaction so that everything it wrote is rolled back. */
+class ProbeDone extends Error {
+  constructor(readonly result: ProbeResult) {
+    super('probe finished');
+  }
+}
+
+/**
+ * The real create path, end to end, inside one transaction that is always rolled back: request
+ * validation, a user, the idempotency store's claim and stored answer, the order insert.
+ */
+@Injectable()
+export class CreateProbe {
+  constructor(
+    private readonly transactions: Transactions,
+    private readonly users: UsersService,
+    private readonly orders: OrdersService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  async run(): Promise<ProbeResult> {
+    const clock = new Stopwatch();
+    const input = plainToInstance(CreateOrderDto, SAMPLE_ORDER);
+    if ((await validate(input, { whitelist: true, forbidNonWhitelisted: true })).length > 0)
+      throw new Error('probe order invalid');
+    const validation = clock.lap();
+    try {
+      await this.transactions.run(async (tx) => {
+        const user = await this.users.insert(tx, syntheticUser());
+        const userMs = clock.lap();
+        await this.idempotency.exercise(tx, {
+          caller: user.id,
+          method: 'POST',
+          route: '/api/health/create-test',
+          key: newId(),
+        });
+        const idempotencyKey = clock.lap();
+        await this.orders.create(tx, { userId: user.id }, input);
+        const order = clock.lap();
+        const total = clock.total();
+        throw new ProbeDone({
+          status: 'ok',
+          rolledBack: true,
+          timingsMs: { validation, user: userMs, idempotencyKey, order, total },
+        });
+      });
+    } catch (error) {
+      if (error instanceof ProbeDone) return error.result;
+      throw error;
+    }
+    throw new Error('the probe transaction committed'); // unreachable: the work always throws
+  }
+}
+
+function syntheticUser() {
+  const id = newId();
+  const now = new Date();
+  const email = `probe-${id}@probe.invalid`;
+  return {
+    id,
+    email,
+    emailNormalized: email,
+    name: 'Synthetic probe',
+    passwordHash: '!',
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Milliseconds, to a tenth, since the last lap and since the start. */
+class Stopwatch {
+  private readonly started = performance.now();
+  private last = this.started;
+
+  lap(): number {
+    const now = performance.now();
+    const ms = now - this.last;
+    this.last = now;
+    return Math.round(ms * 10) / 10;
+  }
+
+  total(): number {
+    return Math.round((performance.now() - this.started) * 10) / 10;
+  }
+}
