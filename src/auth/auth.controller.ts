@@ -7,7 +7,6 @@ import { Public } from './caller';
 import { TokenResponse } from './dto/token.response';
 import { AuthService } from './auth.service';
 import { SignInDto } from './dto/sign-in.dto';
-import { IssuedToken } from './token.service';
 
 @ApiTags('auth')
 @Controller('api/auth')
@@ -23,7 +22,7 @@ export class AuthController {
   async token(
     @Body() input: SignInDto,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<IssuedToken> {
+  ): Promise<TokenResponse> {
     void reply.header('Cache-Control', 'no-store');
     return this.auth.signIn(input.email, input.password);
   }

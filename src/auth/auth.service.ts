@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { UsersService } from '../users/users.service';
 import { InvalidCredentialsError } from './auth.errors';
-import { IssuedToken, TokenService } from './token.service';
+import { TokenResponse } from './dto/token.response';
+import { TokenService } from './token.service';
 
 @Injectable()
 export class AuthService {
@@ -10,7 +11,7 @@ export class AuthService {
     private readonly tokens: TokenService,
   ) {}
 
-  async signIn(email: string, password: string): Promise<IssuedToken> {
+  async signIn(email: string, password: string): Promise<TokenResponse> {
     const user = await this.users.verifyCredentials(email, password);
     if (!user) throw new InvalidCredentialsError();
     return this.tokens.issue(user.id);

@@ -6,8 +6,6 @@ import { UnauthorizedError } from '../http/problem';
 import { Caller } from './caller';
 import { TokenResponse } from './dto/token.response';
 
-export type IssuedToken = TokenResponse;
-
 /** HS256 access tokens; verification pins the algorithm, so `alg: none` and RS/HS confusion fail. */
 @Injectable()
 export class TokenService {
@@ -16,7 +14,7 @@ export class TokenService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async issue(userId: string): Promise<IssuedToken> {
+  async issue(userId: string): Promise<TokenResponse> {
     const expiresIn = this.config.accessTokenTtlSeconds;
     const accessToken = await this.jwt.signAsync(
       { sub: userId },

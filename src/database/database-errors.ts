@@ -40,7 +40,27 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 /** The violated constraint's name when `error` is a unique violation (SQLSTATE 23505). */
 export function uniqueViolation(error: unknown): string | null {
-  const driverError = (error as { driverError?: unknown } | null)?.driverError ?? error;
-  if (codeOf(driverError) !== '23505') return null;
+  return violatedConstraint(error, '23505');
+}
+
+/** The violated constraint's name when `error` is a foreign-key violation (SQLSTATE 23503). */
+export function foreignKeyViolation(error: unknown): string | null {
+  return violatedConstraint(error, '23503');
+}
+
+/** PostgreSQL refused text it cannot store, such as NUL (SQLSTATE 22021 / 22P05): bad input. */
+export function isUnstorableText(error: unknown): boolean {
+  const code = codeOf(driverErrorOf(error));
+  return code === '22021' || code === '22P05';
+}
+
+/** TypeORM wraps the pg error as `driverError`; bare pg errors come as they are. */
+function driverErrorOf(error: unknown): unknown {
+  return (error as { driverError?: unknown } | null)?.driverError ?? error;
+}
+
+function violatedConstraint(error: unknown, sqlstate: string): string | null {
+  const driverError = driverErrorOf(error);
+  if (codeOf(driverError) !== sqlstate) return null;
   return (driverError as { constraint?: string }).constraint ?? '';
 }

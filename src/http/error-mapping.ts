@@ -1,5 +1,9 @@
 import { HttpException } from '@nestjs/common';
-import { isDatabaseUnavailable } from '../database/database-errors';
+import {
+  foreignKeyViolation,
+  isDatabaseUnavailable,
+  isUnstorableText,
+} from '../database/database-errors';
 import {
   DomainError,
   problemType,
@@ -31,7 +35,8 @@ const FASTIFY_DETAILS: Record<string, string> = {
 export function toDomainError(error: unknown): DomainError | null {
   if (error instanceof DomainError) return error;
   if (isDatabaseUnavailable(error)) return new ServiceUnavailableError();
-  if (isMissingOwner(error))
+  // A valid token whose user is gone (deleted, or another database): the write's user_id FK fails.
+  if (foreignKeyViolation(error)?.endsWith('_user_id_fkey'))
     return new UnauthorizedError('The access token names a user that no longer exists.');
   if (isUnstorableText(error)) {
     return new ValidationFailedError([
@@ -40,19 +45,6 @@ export function toDomainError(error: unknown): DomainError | null {
   }
   if (error instanceof HttpException) return fromHttpException(error);
   return fromFastify(error);
-}
-
-/** A valid token whose user is gone (deleted, or another database): a foreign key on user_id. */
-function isMissingOwner(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: unknown; constraint?: unknown } } | null)
-    ?.driverError;
-  return driverError?.code === '23503' && String(driverError.constraint).endsWith('_user_id_fkey');
-}
-
-/** PostgreSQL refuses NUL in text (SQLSTATE 22021/22P05): that is the client's input, not our bug. */
-function isUnstorableText(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: unknown } } | null)?.driverError;
-  return driverError?.code === '22021' || driverError?.code === '22P05';
 }
 
 function fromFastify(error: unknown): DomainError | null {

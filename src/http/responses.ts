@@ -1,16 +1,6 @@
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { etagOf, noneMatchHits } from './etag';
 
-/** 201 Created with Location, ETag and no-store, as every create answers. */
-export function replyCreated<T>(reply: FastifyReply, location: string, body: T): T {
-  void reply
-    .status(201)
-    .header('Location', location)
-    .header('ETag', etagOf(body))
-    .header('Cache-Control', 'no-store');
-  return body;
-}
-
 /** 200 with ETag, or 304 without a body when If-None-Match already holds the current tag. */
 export function replyWithEtag<T>(
   request: FastifyRequest,

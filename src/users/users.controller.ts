@@ -19,7 +19,7 @@ import { Idempotent } from '../idempotency/idempotent.decorator';
 import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
 import { createdOutcome, sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
-import { replyCreated, replyUpdated, replyWithEtag } from '../http/responses';
+import { replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidPipe } from '../http/uuid.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { PutUserDto } from './dto/put-user.dto';
@@ -102,9 +102,10 @@ export class UsersController {
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserResponse> {
+  ): Promise<UserResponse | string> {
     const { created, user } = await this.users.put(id, input, caller, { ifMatch, ifNoneMatch });
-    if (created) return replyCreated(reply, this.urls.to(`/api/users/${user.id}`), user);
+    if (created)
+      return sendOutcome(reply, createdOutcome(this.urls.to(`/api/users/${user.id}`), user));
     return replyUpdated(reply, user);
   }
 }
