@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import * as pg from 'pg';
 import { DataSource } from 'typeorm';
 import { StoredFile } from '../files/file.entity';
 import { FileBlob, FileBlobChunk } from '../files/storage/blob.entities';
@@ -26,6 +27,19 @@ export interface DataSourceSettings {
   applicationName?: string;
 }
 
+/**
+ * pg's Pool, with every client it opens keeping an `error` listener for life. TypeORM listens
+ * only while a client is checked out and stops listening as it releases a failed one; a killed
+ * backend then emits its second error ("Connection terminated unexpectedly") with no listener,
+ * which would crash the process. The failure itself still reaches the query that hit it.
+ */
+class ClientErrorSafePool extends pg.Pool {
+  constructor(config?: pg.PoolConfig) {
+    super(config);
+    this.on('connect', (client) => client.on('error', () => undefined));
+  }
+}
+
 export function createDataSource({
   url,
   poolSize,
@@ -33,6 +47,7 @@ export function createDataSource({
 }: DataSourceSettings): DataSource {
   return new DataSource({
     type: 'postgres',
+    driver: { ...pg, Pool: ClientErrorSafePool },
     url,
     entities: ENTITIES,
     migrations: [MIGRATIONS_GLOB],
