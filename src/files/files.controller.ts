@@ -55,9 +55,9 @@ export class FilesController {
     try {
       const { outcome, replayed } = await this.idempotency.execute(
         withUpload(idempotent, staged),
-        async (tx) => {
-          const file = await this.files.create(tx, caller, staged);
-          return createdOutcome(this.urls.to(`/api/files/${file.id}`), file);
+        () => {
+          const { file, write } = this.files.planCreate(caller, staged);
+          return { outcome: createdOutcome(this.urls.to(`/api/files/${file.id}`), file), write };
         },
       );
       if (replayed || outcome.status !== 201) await this.uploads.discard(staged);

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { Caller } from '../auth/caller';
-import { Transactions, Tx } from '../database/transactions';
+import { GuardedWrite } from '../database/guarded-write';
+import { Transactions } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
@@ -21,8 +22,8 @@ export class FilesService {
     private readonly urls: ResourceUrls,
   ) {}
 
-  /** Makes a staged upload a file of the caller's, inside the idempotency store's transaction. */
-  async create(tx: Tx, caller: Caller, upload: StagedUpload): Promise<FileResponse> {
+  /** A staged upload as a file of the caller's, and the write the idempotency store makes of it. */
+  planCreate(caller: Caller, upload: StagedUpload): { file: FileResponse; write: GuardedWrite } {
     const file: StoredFile = {
       id: newId(),
       userId: caller.userId,
@@ -34,8 +35,7 @@ export class FilesService {
       sha256: upload.sha256,
       createdAt: new Date(),
     };
-    await this.files.insert(tx, file);
-    return this.toResponse(file);
+    return { file: this.toResponse(file), write: this.files.insertion(file) };
   }
 
   async get(caller: Caller, id: string): Promise<FileResponse> {

@@ -63,7 +63,7 @@ export class CreateProbe {
           key: newId(),
         });
         const idempotencyKey = clock.lap();
-        await this.orders.create(tx, { userId: user.id }, input);
+        await this.orders.insert(tx, { userId: user.id }, input);
         const order = clock.lap();
         const total = clock.total();
         throw new ProbeDone({

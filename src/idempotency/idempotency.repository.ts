@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { GuardedWrite, StatementParams } from '../database/guarded-write';
 import { Tx } from '../database/transactions';
 import { HttpOutcome } from '../http/outcome';
 
@@ -24,74 +25,102 @@ function advisoryLockKey({ caller, method, route, key }: KeyScope): string {
     .toString();
 }
 
+interface StoredRow {
+  fingerprint: Buffer;
+  response_status: number;
+  response_headers: Record<string, string>;
+  response_body: string;
+}
+
+type ClaimRow = { claimed: boolean } & (StoredRow | { [K in keyof StoredRow]: null });
+
+export type ClaimResult =
+  { state: 'written' } | { state: 'busy' } | { state: 'exists'; stored: StoredOutcome };
+
+/** What a create hands the store: its answer, decided before any database work, and its rows. */
+export interface PlannedCreate {
+  outcome: HttpOutcome;
+  write: GuardedWrite | null;
+}
+
+function toStored(row: StoredRow): StoredOutcome {
+  return {
+    fingerprint: row.fingerprint,
+    outcome: {
+      status: row.response_status,
+      headers: row.response_headers,
+      body: row.response_body,
+    },
+  };
+}
+
 const SCOPE = 'caller = $1 AND method = $2 AND route = $3 AND key = $4';
 const scopeParams = (scope: KeyScope) => [scope.caller, scope.method, scope.route, scope.key];
+
+/** The SQL of `claimAndWrite`; its values go into `params`. */
+function claimAndWriteStatement(
+  params: StatementParams,
+  scope: KeyScope,
+  fingerprint: Buffer,
+  ttlMs: number,
+  { outcome, write }: PlannedCreate,
+): string {
+  const [caller, method, route, key] = scopeParams(scope).map((value) => params.add(value));
+  return `WITH existing AS (
+      SELECT fingerprint, response_status, response_headers, response_body FROM idempotency_keys
+       WHERE caller = ${caller} AND method = ${method} AND route = ${route} AND key = ${key} AND expires_at > now()),
+    lock AS MATERIALIZED (
+      SELECT pg_try_advisory_xact_lock(${params.add(advisoryLockKey(scope), 'bigint')}) AS locked
+       WHERE NOT EXISTS (SELECT 1 FROM existing)),
+    claim AS (
+      INSERT INTO idempotency_keys AS k
+        (caller, method, route, key, fingerprint, response_status, response_headers, response_body, created_at, expires_at)
+      SELECT ${caller}, ${method}, ${route}, ${key}, ${params.add(fingerprint, 'bytea')},
+             ${params.add(outcome.status, 'integer')}, ${params.add(outcome.headers, 'jsonb')},
+             ${params.add(outcome.body, 'text')}, now(), now() + ${params.add(ttlMs, 'integer')} * interval '1 millisecond'
+        FROM lock WHERE locked
+      ON CONFLICT (caller, method, route, key) DO UPDATE
+        SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
+            response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
+            created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+        WHERE k.expires_at <= now()
+      RETURNING 1)
+    ${write ? `, ${write.ctes(params, 'claim')}` : ''}
+    SELECT EXISTS (SELECT 1 FROM claim) AS claimed, e.* FROM (SELECT 1) AS one LEFT JOIN existing e ON true`;
+}
 
 /** All SQL of the idempotency store. */
 @Injectable()
 export class IdempotencyRepository {
   /**
-   * Tries to claim the key inside `tx`, without ever waiting:
-   * - `claimed`: this transaction inserted the row (or took over an expired one); it stays
-   *   invisible to others until commit, and `complete` fills in the outcome before then;
-   * - `exists`: a live record is committed; read it with `find`;
-   * - `busy`: another transaction holds the key right now (its advisory lock, taken by every
-   *   claim before it inserts), so the caller can wait without holding a connection.
+   * One statement, never waiting on another request: the live record for `scope` if there is
+   * one (`exists`); otherwise the key claimed with `create.outcome` as its answer and
+   * `create.write`'s rows inserted (`written`), all or nothing; or `busy` while another
+   * transaction holds the key (its advisory lock, taken by every claim before it inserts), so the
+   * caller can wait without holding a connection. An expired record is taken over.
    */
-  async claim(
+  async claimAndWrite(
     tx: Tx,
     scope: KeyScope,
     fingerprint: Buffer,
     ttlMs: number,
-  ): Promise<'claimed' | 'exists' | 'busy'> {
-    const [row]: { locked: boolean; claimed: boolean }[] = await tx.manager.query(
-      `WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($7::bigint) AS locked),
-       claim AS (
-         INSERT INTO idempotency_keys AS k
-           (caller, method, route, key, fingerprint, response_status, response_headers, response_body, created_at, expires_at)
-         SELECT $1, $2, $3, $4, $5, 0, '{}', '', now(), now() + $6 * interval '1 millisecond' FROM lock WHERE locked
-         ON CONFLICT (caller, method, route, key) DO UPDATE
-           SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
-               response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
-               created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-           WHERE k.expires_at <= now()
-         RETURNING 1)
-       SELECT (SELECT locked FROM lock) AS locked, EXISTS (SELECT 1 FROM claim) AS claimed`,
-      [...scopeParams(scope), fingerprint, ttlMs, advisoryLockKey(scope)],
-    );
-    if (!row.locked) return 'busy';
-    return row.claimed ? 'claimed' : 'exists';
-  }
-
-  /** Writes the handler's outcome into the row this transaction claimed. */
-  async complete(tx: Tx, scope: KeyScope, outcome: HttpOutcome): Promise<void> {
-    await tx.manager.query(
-      `UPDATE idempotency_keys SET response_status = $5, response_headers = $6, response_body = $7 WHERE ${SCOPE}`,
-      [...scopeParams(scope), outcome.status, outcome.headers, outcome.body],
-    );
+    create: PlannedCreate,
+  ): Promise<ClaimResult> {
+    const params = new StatementParams();
+    const sql = claimAndWriteStatement(params, scope, fingerprint, ttlMs, create);
+    const [row]: ClaimRow[] = await tx.manager.query(sql, params.values);
+    if (row.claimed) return { state: 'written' };
+    if (row.fingerprint === null) return { state: 'busy' };
+    return { state: 'exists', stored: toStored(row) };
   }
 
   async find(tx: Tx, scope: KeyScope): Promise<StoredOutcome | null> {
-    const rows: {
-      fingerprint: Buffer;
-      response_status: number;
-      response_headers: Record<string, string>;
-      response_body: string;
-    }[] = await tx.manager.query(
+    const rows: StoredRow[] = await tx.manager.query(
       `SELECT fingerprint, response_status, response_headers, response_body
-           FROM idempotency_keys WHERE ${SCOPE} AND expires_at > now()`,
+         FROM idempotency_keys WHERE ${SCOPE} AND expires_at > now()`,
       scopeParams(scope),
     );
-    if (rows.length === 0) return null;
-    const [row] = rows;
-    return {
-      fingerprint: row.fingerprint,
-      outcome: {
-        status: row.response_status,
-        headers: row.response_headers,
-        body: row.response_body,
-      },
-    };
+    return rows.length ? toStored(rows[0]) : null;
   }
 
   /**

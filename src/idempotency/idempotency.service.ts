@@ -3,14 +3,21 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FastifyBaseLogger } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { runGuardedWrite } from '../database/guarded-write';
 import { Transactions, Tx } from '../database/transactions';
 import { HttpOutcome, problemOutcome } from '../http/outcome';
 import { DomainError } from '../http/problem';
 import { fingerprint, FingerprintInput } from './fingerprint';
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from './idempotency.errors';
 import { IdempotencyMetrics } from './idempotency-metrics';
-import { IdempotencyRepository, KeyScope, StoredOutcome } from './idempotency.repository';
-import { InFlightRequests } from './in-flight';
+import {
+  IdempotencyRepository,
+  KeyScope,
+  PlannedCreate,
+  StoredOutcome,
+} from './idempotency.repository';
+
+export type { PlannedCreate };
 
 export const FINGERPRINT_SECRET = Symbol('FINGERPRINT_SECRET');
 
@@ -32,11 +39,12 @@ export interface Executed {
   replayed: boolean;
 }
 
-/** A rejection by the handler itself (< 500): stored and replayed like a success. */
-class HandlerRejection extends Error {
-  constructor(readonly error: DomainError) {
-    super(error.message);
-  }
+export interface ExecuteOptions {
+  /**
+   * Look for a stored answer before planning: for creates whose planning is slow by design
+   * (hashing a password), so that a replay does not pay for it.
+   */
+  lookUpFirst?: boolean;
 }
 
 const RETRY_AFTER_SECONDS = 1;
@@ -45,8 +53,6 @@ const MAX_PAUSE_MS = 200;
 
 @Injectable()
 export class IdempotencyService {
-  private readonly inFlight = new InFlightRequests();
-
   constructor(
     private readonly transactions: Transactions,
     private readonly store: IdempotencyRepository,
@@ -56,98 +62,82 @@ export class IdempotencyService {
   ) {}
 
   /**
-   * Runs `work` exactly once per key: the key record, everything `work` writes through `tx` and
-   * the outcome commit in one transaction. A retry replays the stored outcome; without a key,
-   * `work` simply runs in a transaction of its own.
-   *
-   * `prepare` is slow work that needs no database (hashing a password): it runs before the
-   * transaction opens, so it holds no pooled connection, and not for a replay, which a cheap
-   * look-up finds first (a look-up the fast path without `prepare` does not pay for).
+   * Runs a create exactly once per key. `plan` decides the answer and the rows before any database
+   * work; the key record, the rows and the answer are then written by one statement, so they
+   * commit together in one round trip. A retry gets the stored answer back; a request that
+   * arrives while another holds its key waits (with no connection held) up to IDEMPOTENCY_WAIT.
+   * Without a key, the rows are simply written.
    */
-  async execute<P = undefined>(
+  async execute(
     idempotent: IdempotentRequest | null,
-    work: (tx: Tx, prepared: P) => Promise<HttpOutcome>,
-    prepare?: () => Promise<P>,
+    plan: () => PlannedCreate | Promise<PlannedCreate>,
+    options: ExecuteOptions = {},
   ): Promise<Executed> {
     if (!idempotent) {
-      const prepared = (await prepare?.()) as P;
-      return { outcome: await this.transactions.run((tx) => work(tx, prepared)), replayed: false };
+      const planned = await plan();
+      if (planned.write) await runGuardedWrite(this.transactions.autocommit, planned.write);
+      return { outcome: planned.outcome, replayed: false };
     }
     const request: KeyedRequest = {
       ...idempotent,
       print: fingerprint(this.secret, idempotent.request),
       deadline: Date.now() + this.config.idempotencyWaitMs, // one bound for all of a duplicate's waiting
     };
-    const ran = await this.inFlight.runAfterCurrent(
-      scopeId(idempotent.scope),
-      this.config.idempotencyWaitMs,
-      async () => {
-        if (!prepare) return this.claimAndRun(request, (tx) => work(tx, undefined as P));
-        const earlier = await this.store.find(this.transactions.autocommit, request.scope);
-        if (earlier) return this.answerFrom(earlier, request);
-        const prepared = await prepare();
-        return this.claimAndRun(request, (tx) => work(tx, prepared));
-      },
-    );
-    if (!ran.done) throw this.inUse(request);
-    return ran.value;
+    if (options.lookUpFirst) {
+      const earlier = await this.store.find(this.transactions.autocommit, request.scope);
+      if (earlier) return this.answerFrom(earlier, request);
+    }
+    return this.claimAndWrite(request, await plan());
   }
 
   /** The store's claim and stored answer for `scope`, inside `tx` (the synthetic create probe). */
   async exercise(tx: Tx, scope: KeyScope): Promise<void> {
-    if (
-      (await this.store.claim(tx, scope, Buffer.alloc(32), this.config.idempotencyTtlMs)) !==
-      'claimed'
-    ) {
+    const outcome = { status: 201, headers: {}, body: '{}' };
+    const claimed = await this.store.claimAndWrite(
+      tx,
+      scope,
+      Buffer.alloc(32),
+      this.config.idempotencyTtlMs,
+      { outcome, write: null },
+    );
+    if (claimed.state !== 'written')
       throw new Error('the probe could not claim a fresh idempotency key');
-    }
-    await this.store.complete(tx, scope, { status: 201, headers: {}, body: '{}' });
   }
 
   /** Retries while another transaction holds the key, sleeping between tries with no connection held. */
-  private async claimAndRun(
-    request: KeyedRequest,
-    work: (tx: Tx) => Promise<HttpOutcome>,
-  ): Promise<Executed> {
+  private async claimAndWrite(request: KeyedRequest, planned: PlannedCreate): Promise<Executed> {
     for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
-      const executed = await this.attempt(request, work);
+      const executed = await this.attempt(request, planned);
       if (executed) return executed;
-      if (Date.now() + pause > request.deadline) throw this.inUse(request);
-      await sleep(pause);
+      const remaining = request.deadline - Date.now();
+      if (remaining <= 0) throw this.inUse(request);
+      await sleep(Math.min(pause, remaining)); // the last try comes at the deadline itself
     }
   }
 
-  /** One transaction: claim, then run and store, or replay. Null while the key is busy elsewhere. */
-  private async attempt(
-    request: KeyedRequest,
-    work: (tx: Tx) => Promise<HttpOutcome>,
-  ): Promise<Executed | null> {
-    try {
-      return await this.transactions.run(async (tx) => {
-        const claim = await this.store.claim(
-          tx,
-          request.scope,
-          request.print,
-          this.config.idempotencyTtlMs,
-        );
-        if (claim === 'busy') return null;
-        if (claim === 'exists') return this.replay(tx, request);
-        const outcome = await work(tx).catch(asHandlerRejection);
-        await this.store.complete(tx, request.scope, outcome);
-        this.metrics.count('stored');
-        return { outcome, replayed: false };
+  /** One statement: write and store, or replay. Null while the key is busy elsewhere. */
+  private async attempt(request: KeyedRequest, planned: PlannedCreate): Promise<Executed | null> {
+    const claimed = await this.store
+      .claimAndWrite(
+        this.transactions.autocommit,
+        request.scope,
+        request.print,
+        this.config.idempotencyTtlMs,
+        planned,
+      )
+      .catch((error: unknown) => {
+        const rejection = planned.write ? planned.write.rejection(error) : error;
+        if (rejection instanceof DomainError && rejection.status < 500) return rejection;
+        throw rejection;
       });
-    } catch (error) {
-      if (!(error instanceof HandlerRejection)) throw error;
-      // The business rows rolled back with the failed transaction; keep the answer under the key.
-      return this.claimAndRun(request, async () => problemOutcome(error.error));
+    if (claimed instanceof DomainError) {
+      // Nothing was written; the rejection (409 ...) becomes the key's answer instead.
+      return this.claimAndWrite(request, { outcome: problemOutcome(claimed), write: null });
     }
-  }
-
-  private async replay(tx: Tx, request: KeyedRequest): Promise<Executed> {
-    const stored = await this.store.find(tx, request.scope);
-    if (!stored) throw this.inUse(request); // expired in the instant since the claim: retry
-    return this.answerFrom(stored, request);
+    if (claimed.state === 'busy') return null;
+    if (claimed.state === 'exists') return this.answerFrom(claimed.stored, request);
+    this.metrics.count('stored');
+    return { outcome: planned.outcome, replayed: false };
   }
 
   /** The stored outcome for the same request; 422 for another request under the same key. */
@@ -173,11 +163,6 @@ export class IdempotencyService {
     );
     return new IdempotencyKeyInUseError(RETRY_AFTER_SECONDS);
   }
-}
-
-function asHandlerRejection(error: unknown): never {
-  if (error instanceof DomainError && error.status < 500) throw new HandlerRejection(error);
-  throw error;
 }
 
 function scopeId({ caller, method, route, key }: KeyScope): string {

@@ -35,9 +35,9 @@ export class OrdersController {
     @Idempotent({ required: true }) idempotent: IdempotentRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    const { outcome, replayed } = await this.idempotency.execute(idempotent, async (tx) => {
-      const order = await this.orders.create(tx, caller, input);
-      return createdOutcome(this.urls.to(`/api/orders/${order.id}`), order);
+    const { outcome, replayed } = await this.idempotency.execute(idempotent, () => {
+      const { order, write } = this.orders.planCreate(caller, input);
+      return { outcome: createdOutcome(this.urls.to(`/api/orders/${order.id}`), order), write };
     });
     return sendOutcome(reply, outcome, replayed);
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { uniqueViolation } from '../database/database-errors';
+import { GuardedWrite } from '../database/guarded-write';
 import { Tx } from '../database/transactions';
 import { OrderCursor } from './order-cursor';
 import { OrderItemResponse, OrderResponse } from './dto/order.response';
@@ -42,41 +43,32 @@ function toResponse(row: OrderRow): OrderResponse {
 /** All SQL about orders. Every read and write is filtered by owner: another user's order does not exist. */
 @Injectable()
 export class OrdersRepository {
-  /** The order and all its items in one statement. */
-  async insert(tx: Tx, order: OrderResponse): Promise<void> {
+  /** The order and all its items, as CTEs of the idempotency store's statement (or on their own). */
+  insertion(order: OrderResponse): GuardedWrite {
     const column = <K extends keyof OrderItemResponse>(key: K) =>
       order.items.map((item) => item[key]);
-    try {
-      await tx.manager.query(
-        `WITH inserted AS (
-           INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
-           RETURNING id)
-         INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
-         SELECT inserted.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
-           FROM inserted,
-                unnest($9::text[], $10::integer[], $11::bigint[], $12::bigint[])
-                  WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)`,
-        [
-          order.id,
-          order.userId,
-          order.status,
-          order.currency,
-          order.total,
-          order.clientReference,
-          order.note,
-          order.createdAt,
-          column('sku'),
-          column('quantity'),
-          column('unitPrice'),
-          column('lineTotal'),
-        ],
-      );
-    } catch (error) {
-      if (uniqueViolation(error) === 'orders_user_client_reference_key')
-        throw new OrderReferenceTakenError();
-      throw error;
-    }
+    return {
+      ctes: (params, guard) => `
+        inserted_order AS (
+          INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
+          SELECT ${params.add(order.id, 'uuid')}, ${params.add(order.userId, 'uuid')}, ${params.add(order.status, 'text')},
+                 ${params.add(order.currency, 'text')}, ${params.add(order.total, 'bigint')},
+                 ${params.add(order.clientReference, 'text')}, ${params.add(order.note, 'text')},
+                 ${params.add(order.createdAt, 'timestamptz')}, ${params.add(order.updatedAt, 'timestamptz')}
+            FROM ${guard}
+          RETURNING id),
+        inserted_items AS (
+          INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
+          SELECT inserted_order.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
+            FROM inserted_order,
+                 unnest(${params.add(column('sku'), 'text[]')}, ${params.add(column('quantity'), 'integer[]')},
+                        ${params.add(column('unitPrice'), 'bigint[]')}, ${params.add(column('lineTotal'), 'bigint[]')})
+                   WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position))`,
+      rejection: (error) =>
+        uniqueViolation(error) === 'orders_user_client_reference_key'
+          ? new OrderReferenceTakenError()
+          : error,
+    };
   }
 
   async findOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
+import { GuardedWrite, runGuardedWrite } from '../database/guarded-write';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { NotFoundError } from '../http/problem';
@@ -18,10 +19,10 @@ export class OrdersService {
   ) {}
 
   /**
-   * Builds the whole order, ids and totals included, before writing it in one statement inside
-   * the caller's transaction (the idempotency store's, so it commits with the key record).
+   * The whole new order, ids and totals included, and the write that inserts it: the idempotency
+   * store writes it in the same statement as the key record.
    */
-  async create(tx: Tx, caller: Caller, input: CreateOrderDto): Promise<OrderResponse> {
+  planCreate(caller: Caller, input: CreateOrderDto): { order: OrderResponse; write: GuardedWrite } {
     const now = new Date().toISOString();
     const { items, total } = priceItems(input.items);
     const order: OrderResponse = {
@@ -36,7 +37,13 @@ export class OrdersService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.orders.insert(tx, order);
+    return { order, write: this.orders.insertion(order) };
+  }
+
+  /** Inserts a new order inside `tx` (the synthetic create probe's). */
+  async insert(tx: Tx, caller: Caller, input: CreateOrderDto): Promise<OrderResponse> {
+    const { order, write } = this.planCreate(caller, input);
+    await runGuardedWrite(tx, write);
     return order;
   }
 

@@ -49,11 +49,11 @@ export class UsersController {
   ): Promise<string> {
     const { outcome, replayed } = await this.idempotency.execute(
       idempotent,
-      async (tx, prepared) => {
-        const user = await this.users.insert(tx, prepared);
-        return createdOutcome(this.urls.to(`/api/users/${user.id}`), user);
+      async () => {
+        const { user, write } = await this.users.planSignUp(input);
+        return { outcome: createdOutcome(this.urls.to(`/api/users/${user.id}`), user), write };
       },
-      () => this.users.prepareSignUp(input),
+      { lookUpFirst: true },
     );
     return sendOutcome(reply, outcome, replayed);
   }

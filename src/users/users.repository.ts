@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { uniqueViolation } from '../database/database-errors';
+import { GuardedWrite, runGuardedWrite } from '../database/guarded-write';
 import { Tx } from '../database/transactions';
 import { User } from './user.entity';
 import { EmailTakenError } from './users.errors';
@@ -9,8 +10,23 @@ type ProfileChange = Pick<User, 'email' | 'emailNormalized' | 'name' | 'updatedA
 /** All SQL about users. Unique violations become domain errors here, so races answer 409. */
 @Injectable()
 export class UsersRepository {
-  async insert(tx: Tx, user: User): Promise<void> {
-    await this.translateConflicts(() => tx.manager.insert(User, user));
+  /** The new user's row, as a CTE of the idempotency store's statement (or on its own). */
+  insertion(user: User): GuardedWrite {
+    return {
+      ctes: (params, guard) => `
+        inserted_user AS (
+          INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
+          SELECT ${params.add(user.id, 'uuid')}, ${params.add(user.email, 'text')},
+                 ${params.add(user.emailNormalized, 'text')}, ${params.add(user.name, 'text')},
+                 ${params.add(user.passwordHash, 'text')}, ${params.add(user.createdAt, 'timestamptz')},
+                 ${params.add(user.updatedAt, 'timestamptz')}
+            FROM ${guard})`,
+      rejection: asDomainError,
+    };
+  }
+
+  insert(tx: Tx, user: User): Promise<void> {
+    return runGuardedWrite(tx, this.insertion(user));
   }
 
   /** Inserts unless a user with this id exists; false when it did. */
@@ -60,8 +76,11 @@ export class UsersRepository {
     try {
       return await write();
     } catch (error) {
-      if (uniqueViolation(error) === 'users_email_normalized_key') throw new EmailTakenError();
-      throw error;
+      throw asDomainError(error);
     }
   }
+}
+
+function asDomainError(error: unknown): unknown {
+  return uniqueViolation(error) === 'users_email_normalized_key' ? new EmailTakenError() : error;
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { GuardedWrite } from '../database/guarded-write';
 import { newId } from '../database/uuid';
 import { Transactions, Tx } from '../database/transactions';
 import { etagOf } from '../http/etag';
@@ -30,12 +31,16 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
   ) {}
 
-  /** The new user with its password hashed: slow by design, so done before any transaction. */
-  prepareSignUp(input: CreateUserDto): Promise<User> {
-    return this.newUser(newId(), input);
+  /**
+   * The new user, its password hashed (slow by design, so before any database work), and the
+   * write that inserts it: the idempotency store writes it with the key record.
+   */
+  async planSignUp(input: CreateUserDto): Promise<{ user: UserResponse; write: GuardedWrite }> {
+    const user = await this.newUser(newId(), input);
+    return { user: UserResponse.from(user), write: this.users.insertion(user) };
   }
 
-  /** Inserts a prepared user inside the caller's transaction (the idempotency store's). */
+  /** Inserts a prepared user inside `tx` (the synthetic create probe's). */
   async insert(tx: Tx, user: User): Promise<UserResponse> {
     await this.users.insert(tx, user);
     return UserResponse.from(user);
