@@ -12,7 +12,7 @@ export interface Created<T> {
   etag: string | null;
   /** True when the service answered with the stored response of an earlier request with this key. */
   replayed: boolean;
-  /** The key that was sent, on every attempt; keep it to retry this same operation later. */
+  /** The key every attempt sent (the caller's, or a new UUID). */
   idempotencyKey: string;
   attempts: number;
 }
