@@ -20,9 +20,10 @@ try {
     console.error(
       `${committed} is out of date with ../openapi.json: run "npm run generate" and commit it`,
     );
-    process.exit(1);
+    process.exitCode = 1; // not exit(): the finally below removes the temporary folder
+  } else {
+    console.log(`${committed} matches ../openapi.json`);
   }
-  console.log(`${committed} matches ../openapi.json`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
