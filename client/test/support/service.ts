@@ -19,41 +19,59 @@ export interface RunningService {
  * otherwise on the embedded PostgreSQL the service starts itself under a temporary DATA_DIR.
  */
 export async function startService(env: Record<string, string> = {}): Promise<RunningService> {
-  const main = join(REPO_ROOT, 'dist', 'src', 'main.js');
-  if (!existsSync(main))
-    throw new Error(
-      `${main} is missing: run "npm ci && npm run build" in the repository root first`,
-    );
+  const main = serviceEntry();
   const dataDir = traversableTempDir();
   const database = process.env.DATABASE_URL ? await createDatabase(process.env.DATABASE_URL) : null;
   const port = await freePort();
+  const service = spawnService(main, {
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    ...databaseEnv(database),
+    ...env,
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await service.stop(); // SIGTERM: the service also stops its embedded PostgreSQL
+    await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  await Promise.race([waitUntilReady(baseUrl), service.failedToStart]).catch(
+    async (error: unknown) => {
+      await stop();
+      throw error;
+    },
+  );
+  return { baseUrl, stop };
+}
+
+/** The root's build of the service, which these tests do not make themselves. */
+function serviceEntry(): string {
+  const main = join(REPO_ROOT, 'dist', 'src', 'main.js');
+  if (!existsSync(main)) {
+    throw new Error(
+      `${main} is missing: run "npm ci && npm run build" in the repository root first`,
+    );
+  }
+  return main;
+}
+
+/** `node dist/src/main.js` from the repository root, as the container image runs it. */
+function spawnService(main: string, env: Record<string, string>) {
   const child = spawn(process.execPath, [main], {
     cwd: REPO_ROOT,
-    env: serviceEnv({ PORT: String(port), DATA_DIR: dataDir, ...databaseEnv(database), ...env }),
+    env: serviceEnv(env),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const cleanUp = async () => {
-    await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  await Promise.race([
-    waitUntilReady(baseUrl),
-    exited.then((code) => Promise.reject(new Error(`the service exited with ${code}: ${stderr}`))),
-  ]).catch(async (error: unknown) => {
-    child.kill('SIGKILL');
-    await cleanUp();
-    throw error;
-  });
   return {
-    baseUrl,
+    failedToStart: exited.then((code) =>
+      Promise.reject(new Error(`the service exited with ${code}: ${stderr}`)),
+    ),
     stop: async () => {
-      child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
-      await cleanUp();
     },
   };
 }
