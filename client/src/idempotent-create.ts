@@ -1,0 +1,123 @@
+import { ApiError } from './problem.js';
+import { type AttemptOutcome, pause, retryDelayMs, type RetryPolicy } from './retry.js';
+
+/** A created resource and what its 201 said about it. */
+export interface Created<T> {
+  data: T;
+  /**
+   * The `Location` header resolved against the request URL, so it is absolute and can be fetched.
+   * Null only when the header could not be read (a browser whose CORS setup does not expose it).
+   */
+  location: string | null;
+  etag: string | null;
+  /** True when the service answered with the stored response of an earlier request with this key. */
+  replayed: boolean;
+  /** The key every attempt sent (the caller's, or a new UUID). */
+  idempotencyKey: string;
+  attempts: number;
+}
+
+/** Per-call options of every create. */
+export interface CreateOptions {
+  /** One key per logical operation: pass the key of an earlier try to repeat it exactly once. */
+  idempotencyKey?: string;
+  /** Aborting it stops the call, retries included; an abort is never retried. */
+  signal?: AbortSignal;
+  /** Per attempt; a timed-out attempt is retried with the same key. */
+  timeoutMs?: number;
+}
+
+export interface CreateSettings {
+  retry: RetryPolicy;
+  timeoutMs: number;
+}
+
+/** One request as openapi-fetch answers it: `data` on 2xx, `error` (the parsed body) otherwise. */
+export type SendAttempt<T> = (
+  headers: { 'Idempotency-Key': string },
+  signal: AbortSignal,
+) => Promise<{ data?: T; error?: unknown; response: Response }>;
+
+/**
+ * Sends a create until it succeeds, fails for good, or runs out of attempts, always with the same
+ * Idempotency-Key: the service then creates the resource at most once however many attempts
+ * reached it, and answers the later ones with the stored 201 (`replayed`).
+ */
+export async function createIdempotently<T>(
+  send: SendAttempt<T>,
+  options: CreateOptions,
+  settings: CreateSettings,
+): Promise<Created<T>> {
+  const idempotencyKey = options.idempotencyKey ?? newIdempotencyKey();
+  for (let attempt = 1; ; attempt++) {
+    const timeoutMs = options.timeoutMs ?? settings.timeoutMs;
+    const outcome = await attemptOnce(send, idempotencyKey, options.signal, timeoutMs);
+    if (outcome.kind === 'answer' && outcome.response.ok) {
+      return created(outcome.response, outcome.body as T, idempotencyKey, attempt);
+    }
+    const delay = retryDelayMs(outcome, attempt, settings.retry);
+    if (delay === null) throw failure(outcome, attempt);
+    await pause(delay, options.signal);
+  }
+}
+
+async function attemptOnce<T>(
+  send: SendAttempt<T>,
+  idempotencyKey: string,
+  callerSignal: AbortSignal | undefined,
+  timeoutMs: number,
+): Promise<AttemptOutcome> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+  try {
+    const { data, error, response } = await send({ 'Idempotency-Key': idempotencyKey }, signal);
+    return { kind: 'answer', response, body: response.ok ? data : error };
+  } catch (error) {
+    if (callerSignal?.aborted) throw error; // the caller gave up: not ours to retry
+    return { kind: 'thrown', error };
+  }
+}
+
+function created<T>(
+  response: Response,
+  data: T,
+  idempotencyKey: string,
+  attempts: number,
+): Created<T> {
+  const location = response.headers.get('Location');
+  return {
+    data,
+    location: location !== null && response.url ? new URL(location, response.url).href : location,
+    etag: response.headers.get('ETag'),
+    replayed: response.headers.get('Idempotent-Replayed') === 'true',
+    idempotencyKey,
+    attempts,
+  };
+}
+
+/** The last network error as fetch threw it, or the last answer as an ApiError. */
+function failure(outcome: AttemptOutcome, attempts: number): unknown {
+  if (outcome.kind === 'thrown') return outcome.error;
+  return new ApiError(outcome.response.status, outcome.body, attempts);
+}
+
+type RandomSource = Pick<Crypto, 'getRandomValues'> & Partial<Pick<Crypto, 'randomUUID'>>;
+
+/**
+ * A random UUID v4. Browsers offer `crypto.randomUUID` only in secure contexts (https,
+ * localhost), so a page served over plain http elsewhere falls back to `getRandomValues`.
+ */
+export function newIdempotencyKey(source: RandomSource = globalThis.crypto): string {
+  if (typeof source.randomUUID === 'function') return source.randomUUID();
+  const bytes = source.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 9562 variant
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return [
+    hex.slice(0, 8),
+    hex.slice(8, 12),
+    hex.slice(12, 16),
+    hex.slice(16, 20),
+    hex.slice(20),
+  ].join('-');
+}

@@ -1,0 +1,16 @@
+export {
+  OrderServiceClient,
+  type AccessToken,
+  type Credentials,
+  type NewOrder,
+  type NewUser,
+  type Order,
+  type OrderPage,
+  type OrderServiceClientOptions,
+  type StoredFile,
+  type User,
+} from './client.js';
+export { type CreateOptions, type Created, newIdempotencyKey } from './idempotent-create.js';
+export { ApiError, type Problem } from './problem.js';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+export type { components, paths } from './schema.js';

@@ -1,0 +1,46 @@
+// Runs inside the browser page (see index.html), with the built client as a frontend would use it.
+import { ApiError, newIdempotencyKey, type NewOrder, OrderServiceClient } from '../../src/index.js';
+
+const ORDER: NewOrder = {
+  currency: 'EUR',
+  items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1250 }],
+};
+
+/** Everything a frontend does, returned as plain data for the test to check. */
+export async function createEverything(serviceUrl: string) {
+  const client = new OrderServiceClient({ baseUrl: serviceUrl });
+  const password = 'correct horse battery staple';
+  const email = `browser-${newIdempotencyKey()}@example.com`;
+  const signedUp = await client.signUp({ email, name: 'Browser Test', password });
+  await client.signIn({ email, password });
+  const created = await client.createOrder(ORDER);
+  const replayed = await client.createOrder(ORDER, { idempotencyKey: created.idempotencyKey });
+  const text = 'hello from the browser\n';
+  const file = await client.uploadFile(new Blob([text], { type: 'text/plain' }), 'hello.txt');
+  const wrongPassword = await client
+    .signIn({ email, password: 'not the password' })
+    .catch(errorSummary);
+  const orders = await client.listOrders();
+  return {
+    signedUp,
+    created,
+    replayed,
+    file,
+    wrongPassword,
+    orderIds: orders.data.map((o) => o.id),
+  };
+}
+
+/** A sign-in with made-up credentials: what a page of this origin gets to see of the answer. */
+export async function signInFromThisOrigin(serviceUrl: string) {
+  const client = new OrderServiceClient({ baseUrl: serviceUrl });
+  return client
+    .signIn({ email: 'nobody@example.com', password: 'not a password' })
+    .then(() => ({}), errorSummary);
+}
+
+function errorSummary(error: unknown) {
+  if (error instanceof ApiError)
+    return { name: error.name, status: error.status, code: error.code };
+  return { name: (error as Error).name, message: (error as Error).message };
+}

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ApiError, newIdempotencyKey, OrderServiceClient } from '../src/index.js';
+import { newUser, ORDER, signedInUser } from './support/fixtures.js';
+import { startFlakyProxy, type FlakyProxy } from './support/flaky-proxy.js';
+import { failingFirst, recordingFetch, serviceUnavailable } from './support/recording-fetch.js';
+import { startService, type RunningService } from './support/service.js';
+
+// The real service and PostgreSQL: nothing below is mocked but the one 503 the service cannot be
+// made to send on demand. IDEMPOTENCY_WAIT=1ms makes a concurrent duplicate answer 409 at once.
+let service: RunningService;
+let proxy: FlakyProxy;
+before(async () => {
+  service = await startService({ IDEMPOTENCY_WAIT: '1ms' });
+  proxy = await startFlakyProxy(Number(new URL(service.baseUrl).port));
+});
+after(async () => {
+  await proxy?.close();
+  await service?.stop();
+});
+
+/** A signed-in user's client whose every request is logged; `baseUrl` may point at the proxy. */
+async function userClient(
+  options: { baseUrl?: string; fetch?: Parameters<typeof recordingFetch>[0] } = {},
+) {
+  const { accessToken } = await signedInUser(service.baseUrl);
+  const recorder = recordingFetch(options.fetch);
+  const client = new OrderServiceClient({
+    baseUrl: options.baseUrl ?? service.baseUrl,
+    accessToken,
+    fetch: recorder.fetch,
+  });
+  const creates = () => recorder.sent.filter((s) => s.method === 'POST');
+  return { client, creates };
+}
+
+describe('creates answer 201 with the resource, Location, ETag and replayed', () => {
+  it('signUp', async () => {
+    const client = new OrderServiceClient({ baseUrl: service.baseUrl });
+    const user = newUser();
+    const created = await client.signUp(user);
+    assert.equal(created.data.email, user.email);
+    assert.equal('password' in created.data, false);
+    assert.equal(created.location, `${service.baseUrl}/api/users/${created.data.id}`);
+    assert.match(created.etag ?? '', /^"[^"]+"$/);
+    assert.deepEqual([created.replayed, created.attempts], [false, 1]);
+  });
+
+  it('createOrder, and the order reads back with the same ETag', async () => {
+    const { client, creates } = await userClient();
+    const created = await client.createOrder(ORDER);
+    assert.equal(created.data.status, 'pending');
+    assert.equal(created.data.total, 2500);
+    assert.equal(created.location, `${service.baseUrl}/api/orders/${created.data.id}`);
+    assert.deepEqual([created.replayed, created.attempts], [false, 1]);
+    assert.match(
+      created.idempotencyKey,
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    assert.equal(creates()[0]?.idempotencyKey, created.idempotencyKey);
+    const read = await client.getOrder(created.data.id);
+    assert.deepEqual(read, { data: created.data, etag: created.etag });
+  });
+
+  it('uploadFile, and the same key replays the stored file', async () => {
+    const { client } = await userClient();
+    const text = 'hello, order service\n';
+    const created = await client.uploadFile(new Blob([text], { type: 'text/plain' }), 'hello.txt');
+    assert.equal(created.data.filename, 'hello.txt');
+    assert.equal(created.data.sha256, createHash('sha256').update(text).digest('hex'));
+    assert.equal(created.location, `${service.baseUrl}/api/files/${created.data.id}`);
+    const again = await client.uploadFile(new Blob([text]), 'hello.txt', {
+      idempotencyKey: created.idempotencyKey,
+    });
+    assert.deepEqual([again.data, again.etag, again.replayed], [created.data, created.etag, true]);
+  });
+});
+
+describe('retries re-send the same key and body, and the service creates exactly once', () => {
+  for (const fault of ['drop', 'stall'] as const) {
+    const lost = fault === 'drop' ? 'TypeError' : 'TimeoutError';
+    it(`a response lost after the commit (${fault}: ${lost}) is retried and replayed`, async () => {
+      const { client, creates } = await userClient({ baseUrl: proxy.url });
+      proxy.failNextResponse(fault);
+      const created = await client.createOrder(ORDER, { timeoutMs: 1_000 });
+      assert.equal(proxy.faultsApplied() > 0, true);
+      assert.deepEqual(
+        creates().map((s) => s.outcome),
+        [lost, 201],
+      );
+      assertSameKeyAndBody(creates(), created.idempotencyKey);
+      assert.deepEqual([created.replayed, created.attempts], [true, 2]);
+      const orders = await client.listOrders();
+      assert.deepEqual(
+        orders.data.map((order) => order.id),
+        [created.data.id],
+      );
+    });
+  }
+
+  it('409 idempotency_key_in_use: the duplicate waits for Retry-After, then gets the stored 201', async () => {
+    // Sign-up hashes the password (~100 ms) while it holds its key, so the twin surely overlaps.
+    const recorder = recordingFetch();
+    const client = new OrderServiceClient({ baseUrl: service.baseUrl, fetch: recorder.fetch });
+    const user = newUser();
+    const idempotencyKey = newIdempotencyKey();
+    const started = Date.now();
+    const twins = await Promise.all([
+      client.signUp(user, { idempotencyKey }),
+      client.signUp(user, { idempotencyKey }),
+    ]);
+    assert.equal(twins[0].data.id, twins[1].data.id);
+    assert.deepEqual(twins.map((t) => t.replayed).sort(), [false, true]);
+    const answers = recorder.sent.map((s) => `${s.outcome} ${s.problemCode ?? ''}`.trim());
+    assert.deepEqual(answers.sort(), ['201', '201', '409 idempotency_key_in_use']);
+    assertSameKeyAndBody(recorder.sent, idempotencyKey);
+    assert.ok(Date.now() - started >= 1_000, 'the retry honoured Retry-After: 1');
+  });
+
+  it('503 with Retry-After: waits that long, then the same key creates the order once', async () => {
+    const { client, creates } = await userClient({
+      fetch: failingFirst(
+        1,
+        () => serviceUnavailable(1),
+        (request) => fetch(request),
+      ),
+    });
+    const started = Date.now();
+    const created = await client.createOrder(ORDER);
+    assert.ok(Date.now() - started >= 1_000, 'the retry honoured Retry-After: 1');
+    assert.deepEqual(
+      creates().map((s) => s.outcome),
+      [503, 201],
+    );
+    assertSameKeyAndBody(creates(), created.idempotencyKey);
+    assert.deepEqual([created.replayed, created.attempts], [false, 2]);
+    assert.equal((await client.listOrders()).data.length, 1);
+  });
+});
+
+describe('answers that a retry cannot change are not retried, and carry the problem', () => {
+  it('422 idempotency_key_reused', async () => {
+    const { client, creates } = await userClient();
+    const { idempotencyKey } = await client.createOrder(ORDER);
+    const other = { ...ORDER, note: 'another request under the same key' };
+    await assert.rejects(
+      client.createOrder(other, { idempotencyKey }),
+      problem(422, 'idempotency_key_reused'),
+    );
+    assert.equal(creates().length, 2);
+  });
+
+  it('409 order_reference_taken (a business conflict, not the in-flight one)', async () => {
+    const { client, creates } = await userClient();
+    await client.createOrder({ ...ORDER, clientReference: 'cart-1' });
+    await assert.rejects(
+      client.createOrder({ ...ORDER, clientReference: 'cart-1' }),
+      problem(409, 'order_reference_taken'),
+    );
+    assert.equal(creates().length, 2);
+  });
+
+  it('400 validation_failed, with the fields in error', async () => {
+    const { client, creates } = await userClient();
+    const error = await client
+      .createOrder({ currency: 'euro', items: [] })
+      .catch((e: unknown) => e);
+    assert.ok(problem(400, 'validation_failed')(error));
+    const fields = (error as ApiError).problem?.errors?.map((e) => e.field).sort();
+    assert.deepEqual(fields, ['currency', 'items']);
+    assert.equal(creates().length, 1);
+  });
+
+  it("a caller's abort ends the create at once", async () => {
+    const { client, creates } = await userClient();
+    const signal = AbortSignal.abort();
+    await assert.rejects(client.createOrder(ORDER, { signal }), { name: 'AbortError' });
+    assert.deepEqual(
+      creates().map((s) => s.outcome),
+      ['AbortError'],
+    );
+  });
+
+  it('sign-in with a wrong password: 401 invalid_credentials', async () => {
+    const client = new OrderServiceClient({ baseUrl: service.baseUrl });
+    const credentials = { email: newUser().email, password: 'not the password' };
+    await assert.rejects(client.signIn(credentials), problem(401, 'invalid_credentials'));
+  });
+});
+
+function assertSameKeyAndBody(
+  sent: { idempotencyKey: string | null; body: string }[],
+  key: string,
+) {
+  assert.ok(sent.length > 1);
+  for (const request of sent)
+    assert.deepEqual([request.idempotencyKey, request.body], [key, sent[0]!.body]);
+}
+
+function problem(status: number, code: string) {
+  return (error: unknown): boolean => {
+    assert.ok(error instanceof ApiError, `expected an ApiError, got ${String(error)}`);
+    assert.deepEqual([error.status, error.code, error.attempts], [status, code, 1]);
+    assert.equal(error.problem?.status, status);
+    assert.ok(error.title.length > 0 && error.detail.length > 0);
+    return true;
+  };
+}

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ApiError, newIdempotencyKey, OrderServiceClient } from '../src/index.js';
+import {
+  type AttemptOutcome,
+  jitteredBackoffMs,
+  retryAfterMs,
+  retryDelayMs,
+  type RetryPolicy,
+} from '../src/retry.js';
+import { ORDER } from './support/fixtures.js';
+import { failingFirst, recordingFetch, serviceUnavailable } from './support/recording-fetch.js';
+
+const POLICY: RetryPolicy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 5_000 };
+const noJitter = () => 1; // the top of the jitter range: the full exponential step
+
+function answer(status: number, code?: string, retryAfter?: string): AttemptOutcome {
+  const headers = retryAfter === undefined ? undefined : { 'Retry-After': retryAfter };
+  const body =
+    code === undefined ? undefined : { status, code, title: code, detail: code, type: code };
+  return { kind: 'answer', response: new Response(null, { status, headers }), body };
+}
+
+function thrown(error: unknown): AttemptOutcome {
+  return { kind: 'thrown', error };
+}
+
+describe('retryDelayMs: what is retried, and after how long', () => {
+  const cases: [string, AttemptOutcome, number | null][] = [
+    ['a network failure', thrown(new TypeError('fetch failed')), 100],
+    ['a per-attempt timeout', thrown(new DOMException('timed out', 'TimeoutError')), 100],
+    ['503 without Retry-After', answer(503, 'service_unavailable'), 100],
+    ['503 Retry-After: 2', answer(503, 'service_unavailable', '2'), 2_000],
+    ['429 Retry-After: 1', answer(429, 'rate_limited', '1'), 1_000],
+    ['409 idempotency_key_in_use', answer(409, 'idempotency_key_in_use', '1'), 1_000],
+    ['Retry-After beyond maxDelayMs', answer(503, 'service_unavailable', '60'), null],
+    ["the caller's abort", thrown(new DOMException('aborted', 'AbortError')), null],
+    ['a body that is not JSON', thrown(new SyntaxError('Unexpected token')), null],
+    ['409 order_reference_taken', answer(409, 'order_reference_taken'), null],
+    ['409 email_taken', answer(409, 'email_taken'), null],
+    ['409 without a problem body', answer(409), null],
+    ['422 idempotency_key_reused', answer(422, 'idempotency_key_reused'), null],
+    ['400 validation_failed', answer(400, 'validation_failed'), null],
+    ['401 unauthorized', answer(401, 'unauthorized'), null],
+    ['500 internal_error', answer(500, 'internal_error'), null],
+  ];
+  for (const [name, outcome, expected] of cases) {
+    it(`${name}: ${expected === null ? 'not retried' : `${expected} ms`}`, () => {
+      assert.equal(retryDelayMs(outcome, 1, POLICY, noJitter), expected);
+    });
+  }
+
+  it('stops when the attempts are used up', () => {
+    const outcome = answer(503, 'service_unavailable');
+    assert.equal(retryDelayMs(outcome, 4, POLICY, noJitter), 800);
+    assert.equal(retryDelayMs(outcome, 5, POLICY, noJitter), null);
+  });
+
+  it('waits for the longer of Retry-After and the backoff', () => {
+    assert.equal(
+      retryDelayMs(
+        answer(503, 'service_unavailable', '1'),
+        5,
+        { ...POLICY, attempts: 9 },
+        noJitter,
+      ),
+      1_600,
+    );
+  });
+});
+
+describe('backoff and Retry-After parsing', () => {
+  it('doubles per attempt, jittered within the upper half of the step, capped at maxDelayMs', () => {
+    assert.deepEqual(
+      [1, 2, 3].map((n) => jitteredBackoffMs(n, POLICY, () => 0)),
+      [50, 100, 200],
+    );
+    assert.deepEqual(
+      [1, 2, 3].map((n) => jitteredBackoffMs(n, POLICY, () => 1)),
+      [100, 200, 400],
+    );
+    assert.equal(
+      jitteredBackoffMs(20, POLICY, () => 1),
+      5_000,
+    );
+  });
+
+  it('reads delay-seconds and HTTP dates', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(retryAfterMs('3'), 3_000);
+    assert.equal(retryAfterMs('Thu, 01 Jan 2026 00:00:05 GMT', now), 5_000);
+    assert.equal(retryAfterMs('soon'), null);
+    assert.equal(retryAfterMs(null), null);
+  });
+});
+
+describe('newIdempotencyKey', () => {
+  const uuidV4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  it('is a fresh UUID v4 each time', () => {
+    const keys = new Set(Array.from({ length: 100 }, () => newIdempotencyKey()));
+    assert.equal(keys.size, 100);
+    for (const key of keys) assert.match(key, uuidV4);
+  });
+
+  it('falls back to getRandomValues where randomUUID is missing (insecure browser contexts)', () => {
+    const withoutRandomUuid = { getRandomValues: crypto.getRandomValues.bind(crypto) };
+    for (let i = 0; i < 100; i++) assert.match(newIdempotencyKey(withoutRandomUuid), uuidV4);
+  });
+});
+
+describe('a create that keeps failing', () => {
+  it('gives up after the configured attempts with the last problem', async () => {
+    const recorder = recordingFetch(
+      failingFirst(
+        99,
+        () => serviceUnavailable(0),
+        () => Promise.reject(new Error('unreachable')),
+      ),
+    );
+    const client = new OrderServiceClient({
+      baseUrl: 'http://127.0.0.1:9', // never contacted: every answer is the fake 503
+      accessToken: 'token',
+      fetch: recorder.fetch,
+      retry: { attempts: 3, baseDelayMs: 1 },
+    });
+    const error = await client.createOrder(ORDER).catch((e: unknown) => e);
+    assert.ok(error instanceof ApiError);
+    assert.deepEqual([error.status, error.code, error.attempts], [503, 'service_unavailable', 3]);
+    assert.equal(recorder.sent.length, 3);
+    assert.equal(new Set(recorder.sent.map((s) => s.idempotencyKey)).size, 1);
+  });
+});
