@@ -6,9 +6,18 @@ import { UnauthorizedError } from '../http/problem';
 import { Caller } from './caller';
 import { TokenResponse } from './dto/token.response';
 
+/** How many verified tokens are remembered; the oldest is forgotten first. */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 /** HS256 access tokens; verification pins the algorithm, so `alg: none` and RS/HS confusion fail. */
 @Injectable()
 export class TokenService {
+  /**
+   * Tokens already verified, until they expire: a frontend sends the same token with every
+   * request, and checking it again (decode, JSON, HMAC) is a visible share of a cheap request.
+   */
+  private readonly verified = new Map<string, { userId: string; expiresAtMs: number }>();
+
   constructor(
     private readonly jwt: JwtService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -29,14 +38,28 @@ export class TokenService {
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization);
     if (!match)
       throw new UnauthorizedError('The Authorization header must be "Bearer <accessToken>".');
+    return { userId: await this.verifiedSubject(match[1]) };
+  }
+
+  private async verifiedSubject(token: string): Promise<string> {
+    const known = this.verified.get(token);
+    if (known && known.expiresAtMs > Date.now()) return known.userId;
     try {
-      const payload = await this.jwt.verifyAsync<{ sub?: unknown }>(match[1], {
+      const payload = await this.jwt.verifyAsync<{ sub?: unknown; exp?: number }>(token, {
         algorithms: ['HS256'],
       });
       if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new Error('bad subject');
-      return { userId: payload.sub };
+      this.remember(token, payload.sub, (payload.exp ?? 0) * 1000);
+      return payload.sub;
     } catch {
+      this.verified.delete(token);
       throw new UnauthorizedError('The access token is invalid or expired.');
     }
+  }
+
+  private remember(token: string, userId: string, expiresAtMs: number) {
+    if (this.verified.size >= VERIFIED_TOKENS_KEPT)
+      this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { userId, expiresAtMs });
   }
 }

@@ -1,0 +1,54 @@
+import { JwtService } from '@nestjs/jwt';
+import { createSecretKey, randomUUID } from 'node:crypto';
+import { loadConfig } from '../config/app-config';
+import { UnauthorizedError } from '../http/problem';
+import { TokenService } from './token.service';
+
+const SECRET = createSecretKey(Buffer.from('unit-test-secret-unit-test-secret-1234'));
+
+function tokenService(ttlSeconds = 900) {
+  const config = { ...loadConfig({}), accessTokenTtlSeconds: ttlSeconds };
+  return new TokenService(new JwtService({ secret: SECRET }), config);
+}
+
+describe('TokenService', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('names the caller of a token it issued, again and again', async () => {
+    const tokens = tokenService();
+    const userId = randomUUID();
+    const { accessToken } = await tokens.issue(userId);
+    await expect(tokens.callerFrom(`Bearer ${accessToken}`)).resolves.toEqual({ userId });
+    await expect(tokens.callerFrom(`Bearer ${accessToken}`)).resolves.toEqual({ userId });
+  });
+
+  it('rejects a remembered token once it has expired', async () => {
+    const issuedAt = Date.now();
+    const tokens = tokenService(60);
+    const { accessToken } = await tokens.issue(randomUUID());
+    await tokens.callerFrom(`Bearer ${accessToken}`); // verified and remembered
+    jest.spyOn(Date, 'now').mockReturnValue(issuedAt + 61_000); // jsonwebtoken reads Date.now too
+    await expect(tokens.callerFrom(`Bearer ${accessToken}`)).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+  });
+
+  it('rejects a token signed with another secret, and a tampered one', async () => {
+    const other = new TokenService(
+      new JwtService({
+        secret: createSecretKey(Buffer.from('another-secret-another-secret-12345')),
+      }),
+      loadConfig({}),
+    );
+    const { accessToken } = await other.issue(randomUUID());
+    const tokens = tokenService();
+    await expect(tokens.callerFrom(`Bearer ${accessToken}`)).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+    const own = (await tokens.issue(randomUUID())).accessToken;
+    await tokens.callerFrom(`Bearer ${own}`);
+    const [header, payload, signature] = own.split('.');
+    const tampered = `${header}.${payload}.${signature.slice(0, -2)}AA`;
+    await expect(tokens.callerFrom(`Bearer ${tampered}`)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+});
