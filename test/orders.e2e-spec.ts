@@ -144,6 +144,35 @@ describe('orders over HTTP', () => {
       expect(await ordersOf(ann)).toBe(before + 1);
     });
 
+    it('answers a retry to this process from memory, without the database', async () => {
+      const key = randomUUID();
+      const first = await create(ann, validOrder(), key).expect(201);
+      const locker = app.dataSource.createQueryRunner();
+      await locker.startTransaction();
+      await locker.query('LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE'); // any read would wait
+      try {
+        const retry = await create(ann, validOrder(), key).timeout(3_000);
+        expect([retry.status, retry.text, retry.headers['idempotent-replayed']]).toEqual([
+          201,
+          first.text,
+          'true',
+        ]);
+      } finally {
+        await locker.rollbackTransaction();
+        await locker.release();
+      }
+    });
+
+    it('validates a retry whose body differs, as every replica would (400, not a stored answer)', async () => {
+      const key = randomUUID();
+      await create(ann, validOrder(), key).expect(201);
+      expectProblem(
+        await create(ann, { ...validOrder(), currency: 'EURO' }, key),
+        400,
+        'validation_failed',
+      );
+    });
+
     it('answers 422 idempotency_key_reused when the body changes under the same key', async () => {
       const key = randomUUID();
       await create(ann, validOrder(), key).expect(201);

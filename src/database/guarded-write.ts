@@ -1,3 +1,4 @@
+import { queryPrepared } from './prepared';
 import { Tx } from './transactions';
 
 /** The numbered parameters of one statement, shared by the parts that compose it. */
@@ -28,7 +29,7 @@ export async function runGuardedWrite(tx: Tx, write: GuardedWrite): Promise<void
   const params = new StatementParams();
   const sql = `WITH always AS (SELECT 1), ${write.ctes(params, 'always')} SELECT 1`;
   try {
-    await tx.manager.query(sql, params.values);
+    await queryPrepared(tx, sql, params.values);
   } catch (error) {
     throw write.rejection(error);
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { GuardedWrite, StatementParams } from '../database/guarded-write';
+import { queryPrepared } from '../database/prepared';
 import { Tx } from '../database/transactions';
 import { HttpOutcome } from '../http/outcome';
 
@@ -14,6 +15,7 @@ export interface KeyScope {
 export interface StoredOutcome {
   fingerprint: Buffer;
   outcome: HttpOutcome;
+  expiresAt: Date;
 }
 
 /** A 64-bit lock id per key scope; a collision only makes two unrelated keys wait for each other. */
@@ -30,12 +32,15 @@ interface StoredRow {
   response_status: number;
   response_headers: Record<string, string>;
   response_body: string;
+  expires_at: Date;
 }
 
-type ClaimRow = { claimed: boolean } & (StoredRow | { [K in keyof StoredRow]: null });
+type ClaimRow = { claimed_until: Date | null } & (StoredRow | { [K in keyof StoredRow]: null });
 
 export type ClaimResult =
-  { state: 'written' } | { state: 'busy' } | { state: 'exists'; stored: StoredOutcome };
+  | { state: 'written'; expiresAt: Date }
+  | { state: 'busy' }
+  | { state: 'exists'; stored: StoredOutcome };
 
 /** What a create hands the store: its answer, decided before any database work, and its rows. */
 export interface PlannedCreate {
@@ -51,6 +56,7 @@ function toStored(row: StoredRow): StoredOutcome {
       headers: row.response_headers,
       body: row.response_body,
     },
+    expiresAt: row.expires_at,
   };
 }
 
@@ -67,7 +73,7 @@ function claimAndWriteStatement(
 ): string {
   const [caller, method, route, key] = scopeParams(scope).map((value) => params.add(value));
   return `WITH existing AS (
-      SELECT fingerprint, response_status, response_headers, response_body FROM idempotency_keys
+      SELECT fingerprint, response_status, response_headers, response_body, expires_at FROM idempotency_keys
        WHERE caller = ${caller} AND method = ${method} AND route = ${route} AND key = ${key} AND expires_at > now()),
     lock AS MATERIALIZED (
       SELECT pg_try_advisory_xact_lock(${params.add(advisoryLockKey(scope), 'bigint')}) AS locked
@@ -84,9 +90,9 @@ function claimAndWriteStatement(
             response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
             created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
         WHERE k.expires_at <= now()
-      RETURNING 1)
+      RETURNING k.expires_at)
     ${write ? `, ${write.ctes(params, 'claim')}` : ''}
-    SELECT EXISTS (SELECT 1 FROM claim) AS claimed, e.* FROM (SELECT 1) AS one LEFT JOIN existing e ON true`;
+    SELECT (SELECT expires_at FROM claim) AS claimed_until, e.* FROM (SELECT 1) AS one LEFT JOIN existing e ON true`;
 }
 
 /** All SQL of the idempotency store. */
@@ -108,15 +114,16 @@ export class IdempotencyRepository {
   ): Promise<ClaimResult> {
     const params = new StatementParams();
     const sql = claimAndWriteStatement(params, scope, fingerprint, ttlMs, create);
-    const [row]: ClaimRow[] = await tx.manager.query(sql, params.values);
-    if (row.claimed) return { state: 'written' };
+    const [row] = await queryPrepared<ClaimRow>(tx, sql, params.values);
+    if (row.claimed_until) return { state: 'written', expiresAt: row.claimed_until };
     if (row.fingerprint === null) return { state: 'busy' };
     return { state: 'exists', stored: toStored(row) };
   }
 
   async find(tx: Tx, scope: KeyScope): Promise<StoredOutcome | null> {
-    const rows: StoredRow[] = await tx.manager.query(
-      `SELECT fingerprint, response_status, response_headers, response_body
+    const rows = await queryPrepared<StoredRow>(
+      tx,
+      `SELECT fingerprint, response_status, response_headers, response_body, expires_at
          FROM idempotency_keys WHERE ${SCOPE} AND expires_at > now()`,
       scopeParams(scope),
     );

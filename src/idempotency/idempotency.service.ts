@@ -16,6 +16,7 @@ import {
   PlannedCreate,
   StoredOutcome,
 } from './idempotency.repository';
+import { RecentOutcomes } from './recent-outcomes';
 
 export type { PlannedCreate };
 
@@ -28,8 +29,11 @@ export interface IdempotentRequest {
   log: FastifyBaseLogger;
 }
 
-interface KeyedRequest extends IdempotentRequest {
+interface FingerprintedRequest extends IdempotentRequest {
   print: Buffer;
+}
+
+interface KeyedRequest extends FingerprintedRequest {
   /** When a duplicate stops waiting for the request holding its key and answers 409. */
   deadline: number;
 }
@@ -48,11 +52,15 @@ export interface ExecuteOptions {
 }
 
 const RETRY_AFTER_SECONDS = 1;
+/** Answers kept in memory for retries to this process (a few MB at most). */
+const REMEMBERED_OUTCOMES = 10_000;
 const FIRST_PAUSE_MS = 10;
 const MAX_PAUSE_MS = 200;
 
 @Injectable()
 export class IdempotencyService {
+  private readonly recent = new RecentOutcomes(REMEMBERED_OUTCOMES);
+
   constructor(
     private readonly transactions: Transactions,
     private readonly store: IdempotencyRepository,
@@ -88,6 +96,19 @@ export class IdempotencyService {
       if (earlier) return this.answerFrom(earlier, request);
     }
     return this.claimAndWrite(request, await plan());
+  }
+
+  /**
+   * The stored answer for an exact retry of a request this process answered lately, or null:
+   * checked before the request is validated and planned, since such a retry's body is the
+   * original's. Anything else (another body under the key) takes the usual path, so every
+   * replica answers it alike.
+   */
+  replayFromMemory(idempotent: IdempotentRequest): Executed | null {
+    const stored = this.recent.recall(scopeId(idempotent.scope));
+    if (!stored) return null;
+    const request = { ...idempotent, print: fingerprint(this.secret, idempotent.request) };
+    return stored.fingerprint.equals(request.print) ? this.answerFrom(stored, request) : null;
   }
 
   /** The store's claim and stored answer for `scope`, inside `tx` (the synthetic create probe). */
@@ -135,13 +156,21 @@ export class IdempotencyService {
       return this.claimAndWrite(request, { outcome: problemOutcome(claimed), write: null });
     }
     if (claimed.state === 'busy') return null;
-    if (claimed.state === 'exists') return this.answerFrom(claimed.stored, request);
+    if (claimed.state === 'exists') {
+      this.recent.remember(scopeId(request.scope), claimed.stored);
+      return this.answerFrom(claimed.stored, request);
+    }
+    this.recent.remember(scopeId(request.scope), {
+      fingerprint: request.print,
+      outcome: planned.outcome,
+      expiresAt: claimed.expiresAt,
+    });
     this.metrics.count('stored');
     return { outcome: planned.outcome, replayed: false };
   }
 
   /** The stored outcome for the same request; 422 for another request under the same key. */
-  private answerFrom(stored: StoredOutcome, request: KeyedRequest): Executed {
+  private answerFrom(stored: StoredOutcome, request: FingerprintedRequest): Executed {
     if (!stored.fingerprint.equals(request.print)) {
       this.metrics.count('mismatched');
       request.log.info(

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { uniqueViolation } from '../database/database-errors';
 import { GuardedWrite } from '../database/guarded-write';
+import { queryPrepared } from '../database/prepared';
 import { Tx } from '../database/transactions';
 import { OrderCursor } from './order-cursor';
 import { OrderItemResponse, OrderResponse } from './dto/order.response';
@@ -72,7 +73,8 @@ export class OrdersRepository {
   }
 
   async findOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
-    const rows: OrderRow[] = await tx.manager.query(
+    const rows = await queryPrepared<OrderRow>(
+      tx,
       `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.id = $1 AND o.user_id = $2`,
       [id, userId],
     );
@@ -86,7 +88,8 @@ export class OrdersRepository {
     limit: number,
     after: OrderCursor | null,
   ): Promise<OrderResponse[]> {
-    const rows: OrderRow[] = await tx.manager.query(
+    const rows = await queryPrepared<OrderRow>(
+      tx,
       `SELECT ${ORDER_COLUMNS} FROM orders o
         WHERE o.user_id = $1 AND ($2::timestamptz IS NULL OR (o.created_at, o.id) < ($2::timestamptz, $3::uuid))
         ORDER BY o.created_at DESC, o.id DESC
