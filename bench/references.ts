@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Pool } from 'pg';
 
@@ -7,8 +7,12 @@ import { Pool } from 'pg';
  * service's own tables and the same pool size:
  * - raw-many: the create as one statement per step (BEGIN, claim key, order, items, response, COMMIT);
  * - raw-one: the same create as one SQL statement (one HTTP request, one database round trip);
- * - raw-replay / raw-get: one SELECT by key / by id;
+ * - raw-replay / raw-get / raw-list: one SELECT by key / by id / of the newest 20 orders;
+ * - raw-upload: the request's bytes (1 MiB) hashed and written as one bytea row;
  * - http-only: a fixed 201 JSON answer, no database (the HTTP ceiling).
+ *
+ * Run on its own (`ts-node bench/references.ts <databaseUrl> <userId>`), it prints its URL and
+ * serves until killed: the harness starts it as a process of its own, as the service is.
  */
 export function startReferences(
   databaseUrl: string,
@@ -78,6 +82,17 @@ async function route(
     );
     return rows.length ? send(response, 200, rows[0]) : send(response, 404, {});
   }
+  if (url === '/raw-list') {
+    const { rows } = await pool.query(
+      `SELECT o.id, o.status, o.currency, o.total, o.created_at,
+              (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity) ORDER BY i.position)
+                 FROM order_items i WHERE i.order_id = o.id) AS items
+         FROM orders o WHERE o.user_id = $1 ORDER BY o.created_at DESC, o.id DESC LIMIT 21`,
+      [userId],
+    );
+    return send(response, 200, { data: rows.slice(0, 20) });
+  }
+  if (url === '/raw-upload') return upload(pool, request, response);
   if (url === '/raw-replay') {
     const key = String(request.headers['idempotency-key']);
     const { rows } = await pool.query(
@@ -95,6 +110,20 @@ async function route(
   else if (url === '/raw-one') await createOne(pool, userId, key, created);
   else return send(response, 404, {});
   send(response, 201, created, { Location: `/api/orders/${created.id}` });
+}
+
+async function upload(pool: Pool, request: IncomingMessage, response: ServerResponse) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const id = randomUUID();
+  await pool.query(
+    `WITH blob AS (INSERT INTO file_blobs (id, created_at) VALUES ($1, now()) RETURNING id)
+     INSERT INTO file_blob_chunks (blob_id, seq, data) SELECT id, 0, $2 FROM blob`,
+    [id, bytes],
+  );
+  send(response, 201, { id, size: bytes.length, sha256 }, { Location: `/x/${id}` });
 }
 
 function newOrder(userId: string, order: Awaited<ReturnType<typeof readBody>>) {
@@ -181,4 +210,9 @@ function itemColumns(order: NewOrder) {
     order.items.map((i) => i.unitPrice),
     order.items.map((i) => i.lineTotal),
   ];
+}
+
+if (require.main === module) {
+  const [databaseUrl, userId] = process.argv.slice(2);
+  void startReferences(databaseUrl, userId).then(({ url }) => console.log(url));
 }

@@ -1,0 +1,98 @@
+import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
+
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = 2;
+export const REPETITIONS = 3;
+
+export interface Target {
+  name: string;
+  url: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string | Buffer;
+  /** Idempotency-Key per request: a fresh UUID, or one drawn from a pool of completed keys. */
+  key?: 'unique' | string[];
+  /** A body of its own for every request (sign-up needs a new email each time). */
+  bodyPerRequest?: () => string;
+}
+
+export interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+type Request = { headers?: Record<string, string>; body?: string | Buffer };
+
+/** autocannon's per-request hook: a key (fresh or from the pool) and a body of its own. */
+function perRequest({ key, bodyPerRequest }: Target) {
+  if (!key && !bodyPerRequest) return {};
+  const next = key === 'unique' ? randomUUID : () => key![Math.floor(Math.random() * key!.length)];
+  return {
+    setupRequest: (request: Request) => ({
+      ...request,
+      ...(key ? { headers: { ...request.headers, 'idempotency-key': next() } } : {}),
+      ...(bodyPerRequest ? { body: bodyPerRequest() } : {}),
+    }),
+  };
+}
+
+/** One autocannon pass: pipelining 1, every connection busy for `seconds`. */
+export async function measure(
+  target: Target,
+  connections: number,
+  seconds: number,
+): Promise<Measured> {
+  if (process.env.BENCH_DEBUG) console.log(`  ${target.name} @${connections} for ${seconds} s`);
+  const request = {
+    method: target.method,
+    headers: target.headers,
+    body: target.body,
+    ...perRequest(target),
+  };
+  const result = await autocannon({
+    url: target.url,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+    requests: [request],
+  } as autocannon.Options);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Alternates the targets (A, B, A, B ...) so machine noise falls on all of them; medians per target. */
+export async function compare(
+  targets: Target[],
+  connections: number,
+): Promise<Record<string, Measured>> {
+  const runs: Record<string, Measured[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+  for (let repetition = 0; repetition < REPETITIONS; repetition++) {
+    for (const target of targets) {
+      await measure(target, connections, WARMUP_SECONDS);
+      runs[target.name].push(await measure(target, connections, SECONDS));
+    }
+  }
+  return Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, medianOf(list)]));
+}
+
+function medianOf(list: Measured[]): Measured {
+  return {
+    rps: median(list.map((m) => m.rps)),
+    p50: median(list.map((m) => m.p50)),
+    p99: median(list.map((m) => m.p99)),
+    non2xx: list.reduce((sum, m) => sum + m.non2xx, 0),
+    errors: list.reduce((sum, m) => sum + m.errors, 0),
+  };
+}

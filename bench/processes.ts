@@ -1,0 +1,118 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+
+export interface BenchDatabase {
+  url: string;
+  label: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh database: on DATABASE_URL's server when set, else an embedded PostgreSQL in a temp folder. */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (serverUrl) {
+    const name = `order_service_bench_${Date.now()}`;
+    await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    const version = await adminQuery(serverUrl, 'SHOW server_version');
+    return {
+      url: url.toString(),
+      label: `PostgreSQL ${String(version[0].server_version)} at DATABASE_URL`,
+      stop: async () => void (await adminQuery(serverUrl, `DROP DATABASE ${name} WITH (FORCE)`)),
+    };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'order-service-bench-'));
+  chmodSync(dataDir, 0o755); // as root the server runs as `postgres`, which must enter it
+  const server = await startEmbeddedPostgres(dataDir, () => undefined);
+  return {
+    url: server.url,
+    label: 'embedded PostgreSQL 18',
+    stop: async () => (await server.stop(), rmSync(dataDir, { recursive: true, force: true })),
+  };
+}
+
+async function adminQuery(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}
+
+export interface Process {
+  child: ChildProcess;
+  baseUrl: string;
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+function processOf(child: ChildProcess, baseUrl: string): Process {
+  return {
+    child,
+    baseUrl,
+    rssMiB: () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The service from dist/, as the image runs it. */
+export async function startService(databaseUrl: string): Promise<Process> {
+  const port = 20_000 + Math.floor(Math.random() * 10_000);
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      AUTH_RATE_LIMIT: '0',
+      NODE_ENV: 'production',
+      IDEMPOTENCY_SWEEP_INTERVAL: '1s', // the cleanup-under-load measurement needs the sweeper busy
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret!!',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 120 && (await statusOf(`${baseUrl}/health/ready`)) !== 200; i++)
+    await sleep(250);
+  return processOf(child, baseUrl);
+}
+
+const statusOf = (url: string) =>
+  fetch(url).then(
+    (response) => response.status,
+    () => 0,
+  );
+
+/** The raw references in a process of their own, so they do not share a CPU with autocannon. */
+export async function startReferences(databaseUrl: string, userId: string): Promise<Process> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      join(__dirname, 'references.ts'),
+      databaseUrl,
+      userId,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`references exited with ${code}`)));
+  });
+  return processOf(child, baseUrl);
+}

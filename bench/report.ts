@@ -1,0 +1,89 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { RatioBar, ratioChart } from './chart';
+import { Measured, REPETITIONS, SECONDS } from './measure';
+
+export interface Row extends Measured {
+  workload: string;
+  connections: number;
+  target: string;
+  /** The service's req/s divided by each reference's, with the issue's target for it. */
+  ratios: Record<string, { ratio: number; goal: number }>;
+}
+
+/** Everything a run found: the comparison rows, and named checks (correctness, RSS, scale). */
+export class BenchReport {
+  readonly rows: Row[] = [];
+  readonly checks: Record<string, unknown>[] = [];
+
+  constructor(private readonly database: string) {}
+
+  /** The first target is the service; `goals` maps each reference to the ratio the issue asks for. */
+  add(
+    workload: string,
+    connections: number,
+    measured: Record<string, Measured>,
+    goals: Record<string, number>,
+  ) {
+    const [service] = Object.keys(measured);
+    for (const [target, m] of Object.entries(measured)) {
+      const ratios =
+        target === service
+          ? Object.fromEntries(
+              Object.entries(goals).map(([ref, goal]) => [
+                ref,
+                { ratio: m.rps / measured[ref].rps, goal },
+              ]),
+            )
+          : {};
+      this.rows.push({ workload, connections, target, ...m, ratios });
+    }
+  }
+
+  check(name: string, facts: Record<string, unknown>) {
+    this.checks.push({ check: name, ...facts });
+    console.log(`${name}: ${JSON.stringify(facts)}`);
+  }
+
+  write() {
+    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${this.database}`;
+    console.log(
+      `\nbench: ${machine}; ${SECONDS} s per measured pass, ${REPETITIONS} alternating repetitions, medians\n`,
+    );
+    console.log(
+      '| workload | conns | target | req/s | p50 ms | p99 ms | non-2xx | errors | ratios |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const row of this.rows) console.log(tableLine(row));
+    const dir = join(__dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    const json = {
+      machine,
+      seconds: SECONDS,
+      repetitions: REPETITIONS,
+      rows: this.rows,
+      checks: this.checks,
+    };
+    writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+    writeFileSync(join(dir, 'latest.svg'), ratioChart(this.bars(), machine));
+    console.log('\nwrote bench/results/latest.json and bench/results/latest.svg');
+  }
+
+  private bars(): RatioBar[] {
+    return this.rows.flatMap((row) =>
+      Object.entries(row.ratios).map(([ref, { ratio, goal }]) => ({
+        label: `${row.workload} @${row.connections} vs ${ref}`,
+        ratio,
+        goal,
+      })),
+    );
+  }
+}
+
+function tableLine(row: Row): string {
+  const ratios = Object.entries(row.ratios)
+    .map(([ref, { ratio, goal }]) => `${ratio.toFixed(2)}× ${ref} (≥${goal})`)
+    .join(', ');
+  return `| ${row.workload} | ${row.connections} | ${row.target} | ${row.rps.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.non2xx} | ${row.errors} | ${ratios} |`;
+}
