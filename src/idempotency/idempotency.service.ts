@@ -91,24 +91,13 @@ export class IdempotencyService {
       print: fingerprint(this.secret, idempotent.request),
       deadline: Date.now() + this.config.idempotencyWaitMs, // one bound for all of a duplicate's waiting
     };
+    const remembered = this.recent.recall(scopeId(request.scope));
+    if (remembered) return this.answerFrom(remembered, request); // a retry to this process
     if (options.lookUpFirst) {
       const earlier = await this.store.find(this.transactions.autocommit, request.scope);
       if (earlier) return this.answerFrom(earlier, request);
     }
     return this.claimAndWrite(request, await plan());
-  }
-
-  /**
-   * The stored answer for an exact retry of a request this process answered lately, or null:
-   * checked before the request is validated and planned, since such a retry's body is the
-   * original's. Anything else (another body under the key) takes the usual path, so every
-   * replica answers it alike.
-   */
-  replayFromMemory(idempotent: IdempotentRequest): Executed | null {
-    const stored = this.recent.recall(scopeId(idempotent.scope));
-    if (!stored) return null;
-    const request = { ...idempotent, print: fingerprint(this.secret, idempotent.request) };
-    return stored.fingerprint.equals(request.print) ? this.answerFrom(stored, request) : null;
   }
 
   /** The store's claim and stored answer for `scope`, inside `tx` (the synthetic create probe). */

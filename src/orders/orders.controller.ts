@@ -1,15 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { createdOutcome, sendOutcome } from '../http/outcome';
@@ -19,7 +8,6 @@ import { UuidPipe } from '../http/uuid.pipe';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { Idempotent } from '../idempotency/idempotent.decorator';
-import { ReplayFromMemory } from '../idempotency/replay-from-memory.interceptor';
 import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
@@ -37,7 +25,6 @@ export class OrdersController {
   ) {}
 
   @Post()
-  @UseInterceptors(ReplayFromMemory)
   @ApiCreate(OrderResponse, {
     idempotencyKey: 'required',
     problems: [400, 401, 409, 413, 415, 422],

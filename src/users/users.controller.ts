@@ -9,7 +9,6 @@ import {
   Req,
   Res,
   UseGuards,
-  UseInterceptors,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthRateLimitGuard } from '../auth/auth-rate-limit';
@@ -17,7 +16,6 @@ import { type Caller, CurrentCaller, Public } from '../auth/caller';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { Idempotent } from '../idempotency/idempotent.decorator';
-import { ReplayFromMemory } from '../idempotency/replay-from-memory.interceptor';
 import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
 import { createdOutcome, sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
@@ -40,7 +38,6 @@ export class UsersController {
   @Public()
   @UseGuards(AuthRateLimitGuard)
   @Post()
-  @UseInterceptors(ReplayFromMemory)
   @ApiCreate(UserResponse, {
     idempotencyKey: 'optional',
     problems: [400, 401, 409, 413, 415, 422, 429],
