@@ -185,8 +185,9 @@ async function main() {
   await db.connect();
   const report = new BenchReport(database.label);
   const w = workloads(service, refs, f);
+  // Creates first: the RSS check is about the create run, before uploads grow the heap.
+  for (const connections of CONNECTIONS) await createRun(db, report, w, f, service, connections);
   for (const connections of CONNECTIONS) {
-    await createRun(db, report, w, f, service, connections);
     report.add('replay', connections, await compare([w.replay, w.rawReplay], connections), {
       'raw-replay': 0.7,
     });
@@ -196,18 +197,20 @@ async function main() {
     report.add('list first page', connections, await compare([w.list, w.rawList], connections), {
       'raw-list': 0.7,
     });
-    report.add('upload 1 MiB', connections, await compare([w.upload, w.rawUpload], connections), {
-      'raw-upload': 0.5,
-    });
-    report.check(`service RSS after upload @${connections} (MiB)`, {
-      rssMiB: Math.round(service.rssMiB()),
-    });
     report.add(
       'http-only',
       connections,
       { 'http-only': await measure(w.http, connections, SECONDS) },
       {},
     );
+  }
+  for (const connections of CONNECTIONS) {
+    report.add('upload 1 MiB', connections, await compare([w.upload, w.rawUpload], connections), {
+      'raw-upload': 0.5,
+    });
+    report.check(`service RSS after upload @${connections} (MiB)`, {
+      rssMiB: Math.round(service.rssMiB()),
+    });
   }
   report.add('sign-up (scrypt by design)', 10, await compare([w.signUp], 10), {});
   if (process.env.BENCH_SCALE !== '0')
