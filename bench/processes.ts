@@ -71,7 +71,7 @@ function processOf(child: ChildProcess, baseUrl: string): Process {
 /** The service from dist/, as the image runs it. */
 export async function startService(databaseUrl: string): Promise<Process> {
   const port = 20_000 + Math.floor(Math.random() * 10_000);
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  const child = spawn(process.execPath, ['--max-old-space-size=160', 'dist/src/main.js'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

@@ -16,7 +16,7 @@ export interface ServiceProcess {
 export type Entry = 'source' | 'build';
 const ENTRY_ARGS: Record<Entry, string[]> = {
   source: ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
-  build: ['dist/src/main.js'],
+  build: ['--max-old-space-size=160', 'dist/src/main.js'], // as the image runs it
 };
 
 /** The service as operators run it: its own process, configured only by environment. */
