@@ -7,13 +7,20 @@ import { Pool } from 'pg';
  * service's own tables and the same pool size:
  * - raw-many: the create as one statement per step (BEGIN, claim key, order, items, response, COMMIT);
  * - raw-one: the same create as one SQL statement (one HTTP request, one database round trip);
- * - raw-replay / raw-get / raw-list: one SELECT by key / by id / of the newest 20 orders;
+ * - raw-replay / raw-get / raw-list: one SELECT by key / by id / of the newest 20 orders (the
+ *   latter two read the same columns as the service, so both send the same representation);
  * - raw-upload: the request's bytes (1 MiB) hashed and written as one bytea row;
  * - http-only: a fixed 201 JSON answer, no database (the HTTP ceiling).
  *
  * Run on its own (`ts-node bench/references.ts <databaseUrl> <userId>`), it prints its URL and
  * serves until killed: the harness starts it as a process of its own, as the service is.
  */
+/** The same columns the service reads, so both answers carry the same representation. */
+const ORDER_COLUMNS = `o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
+  (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
+          ORDER BY i.position)
+     FROM order_items i WHERE i.order_id = o.id) AS items`;
+
 export function startReferences(
   databaseUrl: string,
   userId: string,
@@ -77,17 +84,15 @@ async function route(
     return send(response, 201, { id: randomUUID(), status: 'pending' }, { Location: '/x' });
   if (url.startsWith('/raw-get/')) {
     const { rows } = await pool.query(
-      'SELECT id, status, currency, total FROM orders WHERE id = $1 AND user_id = $2',
+      `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.id = $1 AND o.user_id = $2`,
       [url.slice(9), userId],
     );
     return rows.length ? send(response, 200, rows[0]) : send(response, 404, {});
   }
   if (url === '/raw-list') {
     const { rows } = await pool.query(
-      `SELECT o.id, o.status, o.currency, o.total, o.created_at,
-              (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity) ORDER BY i.position)
-                 FROM order_items i WHERE i.order_id = o.id) AS items
-         FROM orders o WHERE o.user_id = $1 ORDER BY o.created_at DESC, o.id DESC LIMIT 21`,
+      `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.user_id = $1
+        ORDER BY o.created_at DESC, o.id DESC LIMIT 21`,
       [userId],
     );
     return send(response, 200, { data: rows.slice(0, 20) });
