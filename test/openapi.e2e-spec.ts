@@ -1,30 +1,70 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  type Document,
+  type Operation,
+  type Response,
+  sendSampleRequests,
+} from './support/openapi-conformance';
 import { startTestApp, TestApp } from './support/test-app';
 
-type Document = {
-  openapi: string;
-  paths: Record<string, Record<string, { parameters?: { name: string; required: boolean }[] }>>;
-};
 const committed = JSON.parse(
   readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8'),
 ) as Document;
 
+const operationsOf = (document: Document) =>
+  Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({
+      name: `${method.toUpperCase()} ${path}`,
+      operation,
+    })),
+  );
+const responsesOf = (document: Document) =>
+  operationsOf(document).flatMap(({ name, operation }) =>
+    Object.entries(operation.responses).map(([status, response]) => ({
+      name: `${name} ${status}`,
+      status: Number(status),
+      operation,
+      response,
+    })),
+  );
+const takesIdempotencyKey = (operation: Operation) =>
+  (operation.parameters ?? []).some((parameter) => parameter.name === 'Idempotency-Key');
+const without = (header: string, responses: { name: string; response: Response }[]) =>
+  responses.filter(({ response }) => !response.headers?.[header]).map(({ name }) => name);
+
+/** Operations that need a Bearer token (PUT /api/users/{id} needs one only to replace). */
+const BEARER_OPERATIONS = [
+  'GET /api/users/{id}',
+  'PUT /api/users/{id}',
+  'POST /api/orders',
+  'GET /api/orders',
+  'GET /api/orders/{id}',
+  'POST /api/orders/{id}/cancel',
+  'POST /api/files',
+  'GET /api/files/{id}',
+  'DELETE /api/files/{id}',
+  'GET /api/files/{id}/content',
+];
+
 describe('OpenAPI', () => {
   let app: TestApp;
+  let served: Document;
   beforeAll(async () => {
     app = await startTestApp();
+    served = (await app.http.get('/api/openapi.json').expect(200)).body as Document;
   });
   afterAll(() => app.close());
+  const response = (operation: string, status: number) => {
+    const [method, path] = operation.split(' ');
+    return served.paths[path][method.toLowerCase()].responses[status];
+  };
 
   it('serves the document at /api/openapi.json with the same operations as the committed openapi.json', async () => {
-    const served = (await app.http.get('/api/openapi.json').expect(200)).body as Document;
     expect(served.openapi).toBe('3.1.0');
     const operations = (document: Document) =>
-      Object.entries(document.paths)
-        .flatMap(([path, methods]) =>
-          Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
-        )
+      operationsOf(document)
+        .map(({ name }) => name)
         .sort();
     expect(operations(served)).toEqual(operations(committed));
     expect(operations(served)).toEqual(
@@ -50,5 +90,74 @@ describe('OpenAPI', () => {
     expect(key('/api/users')).toMatchObject({ required: false });
     expect(key('/api/files')).toMatchObject({ required: false });
     expect(JSON.stringify(committed)).toContain('24 h');
+  });
+
+  it('documents Retry-After on every 429 and 503, and on every 409 of a create (key in use)', () => {
+    const retryable = responsesOf(served).filter(
+      ({ status, operation }) =>
+        status === 429 || status === 503 || (status === 409 && takesIdempotencyKey(operation)),
+    );
+    expect(retryable.length).toBeGreaterThan(15);
+    expect(without('Retry-After', retryable)).toEqual([]);
+  });
+
+  it('documents X-Request-Id on every response, and Idempotent-Replayed where a stored answer is replayed', () => {
+    expect(without('X-Request-Id', responsesOf(served))).toEqual([]);
+    const replayable = ['POST /api/users 201', 'POST /api/users 409']
+      .concat(['POST /api/orders 201', 'POST /api/orders 409', 'POST /api/files 201'])
+      .map((name) => {
+        const [method, path, status] = name.split(' ');
+        return { name, response: response(`${method} ${path}`, Number(status)) };
+      });
+    expect(without('Idempotent-Replayed', replayable)).toEqual([]);
+  });
+
+  it('lists each security requirement once: Bearer on every authenticated operation', () => {
+    const repeated = operationsOf(served).filter(({ operation }) => {
+      const requirements = (operation.security ?? []).map((item) => JSON.stringify(item));
+      return new Set(requirements).size !== requirements.length;
+    });
+    expect(repeated.map(({ name }) => name)).toEqual([]);
+    const bearer = operationsOf(served)
+      .filter(({ operation }) => operation.security?.some((item) => 'bearer' in item))
+      .map(({ name }) => name);
+    expect(bearer.sort()).toEqual([...BEARER_OPERATIONS].sort());
+    expect(served.paths['/api/users/{id}'].put.security).toContainEqual({}); // creating is public
+  });
+
+  it('documents the validators and locations each answer sends', () => {
+    const documented = (operation: string, status: number) =>
+      Object.keys(response(operation, status).headers ?? {});
+    expect(documented('PUT /api/users/{id}', 201)).toEqual(
+      expect.arrayContaining(['Location', 'ETag']),
+    );
+    expect(documented('PUT /api/users/{id}', 200)).toContain('ETag');
+    expect(documented('POST /api/orders/{id}/cancel', 200)).toContain('ETag');
+    expect(documented('GET /api/files/{id}/content', 416)).toEqual(
+      expect.arrayContaining(['ETag', 'Content-Range']),
+    );
+    const notModified = responsesOf(served).filter(({ status }) => status === 304);
+    expect(notModified).toHaveLength(4);
+    expect(without('ETag', notModified)).toEqual([]);
+  });
+
+  it('gives every answer with a body a schema; file content is binary', () => {
+    const bodiless = responsesOf(served).filter(
+      ({ status, response }) =>
+        status !== 204 &&
+        status !== 304 &&
+        !Object.values(response.content ?? {}).some((media) => media.schema),
+    );
+    expect(bodiless.map(({ name }) => name)).toEqual([]);
+    for (const status of [200, 206]) {
+      const media = Object.values(response('GET /api/files/{id}/content', status).content ?? {});
+      expect(media.length).toBeGreaterThan(0);
+      for (const { schema } of media) expect(schema).toEqual({ type: 'string', format: 'binary' });
+    }
+  });
+
+  it('documents every header the service sends on its answers, and sends every header it requires', async () => {
+    const mismatches = await sendSampleRequests(app, served);
+    expect(mismatches).toEqual([]);
   });
 });

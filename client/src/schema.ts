@@ -200,6 +200,32 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        LiveResponse: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        ReadyResponse: {
+            /** @enum {string} */
+            status: "ok";
+            /** @enum {string} */
+            database: "up";
+            /** @enum {string} */
+            migrations: "applied";
+        };
+        ProbeTimings: {
+            validation: number;
+            user: number;
+            idempotencyKey: number;
+            order: number;
+            total: number;
+        };
+        ProbeResponse: {
+            /** @enum {string} */
+            status: "ok";
+            /** @description Always true: nothing the probe wrote is kept. */
+            rolledBack: boolean;
+            timingsMs: components["schemas"]["ProbeTimings"];
+        };
         SignInDto: {
             email: string;
             password: string;
@@ -298,7 +324,26 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The request's id: the caller's own X-Request-Id when it is 1-128 characters of `A-Za-z0-9._:-`, otherwise a new UUID. Every log line of the request carries it as `reqId`. */
+        "X-Request-Id": string;
+        /** @description URL of the new resource (absolute when PUBLIC_BASE_URL is set). */
+        Location: string;
+        /** @description Strong validator of the representation. */
+        ETag: string;
+        /** @description `true` when this is the stored answer to an earlier request with the same key. */
+        "Idempotent-Replayed": "true";
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
+        /** @description `Bearer` when the access token is missing, malformed, invalid or expired. */
+        "WWW-Authenticate": string;
+        /** @description `bytes`: the content can be read in ranges. */
+        "Accept-Ranges": string;
+        /** @description `attachment` with the uploaded filename (RFC 6266, `filename*` for non-ASCII). */
+        "Content-Disposition": string;
+        /** @description `bytes a-b/size` on 206; `bytes *\/size` on 416. */
+        "Content-Range": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -312,11 +357,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Up. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LiveResponse"];
+                };
             };
         };
     };
@@ -332,13 +381,18 @@ export interface operations {
             /** @description Ready. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReadyResponse"];
+                };
             };
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -359,13 +413,18 @@ export interface operations {
             /** @description The create path works: validation, a user, the idempotency store and an order insert ran in one transaction that was rolled back. */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProbeResponse"];
+                };
             };
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -390,6 +449,7 @@ export interface operations {
             /** @description Signed in. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -399,6 +459,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -408,6 +469,8 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -417,6 +480,8 @@ export interface operations {
             /** @description Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -426,6 +491,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -453,14 +520,12 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
-                    /** @description URL of the new resource (absolute when PUBLIC_BASE_URL is set). */
-                    Location?: string;
-                    /** @description Strong validator of the representation in the body. */
-                    ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     /** @description `no-store`. */
                     "Cache-Control"?: string;
-                    /** @description `true` when this is the stored answer to an earlier request with the same key. */
-                    "Idempotent-Replayed"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -470,6 +535,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -479,15 +545,20 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A business conflict (`email_taken`, `order_reference_taken`), or the same `Idempotency-Key` still in flight (`idempotency_key_in_use`, with `Retry-After`). */
+            /** @description A business conflict (`email_taken`), stored under the key and replayed to its retries; or: The same `Idempotency-Key` is still in flight (`idempotency_key_in_use`, with `Retry-After`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -497,6 +568,7 @@ export interface operations {
             /** @description Body or upload too large (`payload_too_large`, `file_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -506,6 +578,7 @@ export interface operations {
             /** @description Wrong `Content-Type` (`unsupported_media_type`) or file content outside the allow-list (`unsupported_file_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -515,6 +588,7 @@ export interface operations {
             /** @description The `Idempotency-Key` was already used for a different request (`idempotency_key_reused`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -524,6 +598,8 @@ export interface operations {
             /** @description Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -533,6 +609,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -556,7 +634,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -566,6 +645,8 @@ export interface operations {
             /** @description Not modified: If-None-Match holds the current ETag. */
             304: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -573,6 +654,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -582,6 +664,8 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -591,6 +675,7 @@ export interface operations {
             /** @description No such resource for this caller (`not_found`): other users' resources are never revealed. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -600,6 +685,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -631,6 +718,8 @@ export interface operations {
             /** @description Replaced name and email (that user only). */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -640,6 +729,11 @@ export interface operations {
             /** @description Created at this URI (public; password required). */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    /** @description `no-store`. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -649,6 +743,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -658,6 +753,8 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -667,15 +764,17 @@ export interface operations {
             /** @description No such resource for this caller (`not_found`): other users' resources are never revealed. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A business conflict (`email_taken`, `order_reference_taken`), or the same `Idempotency-Key` still in flight (`idempotency_key_in_use`, with `Retry-After`). */
+            /** @description The email belongs to another user (`email_taken`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -685,6 +784,7 @@ export interface operations {
             /** @description `If-Match` / `If-None-Match` do not hold (`precondition_failed`). */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -694,6 +794,8 @@ export interface operations {
             /** @description Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -703,6 +805,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -727,6 +831,7 @@ export interface operations {
             /** @description The caller's orders, newest first. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     /** @description `<...>; rel="next"` when there is an older page. */
                     Link?: string;
                     [name: string]: unknown;
@@ -738,6 +843,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -747,6 +853,8 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -756,6 +864,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -783,14 +893,12 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
-                    /** @description URL of the new resource (absolute when PUBLIC_BASE_URL is set). */
-                    Location?: string;
-                    /** @description Strong validator of the representation in the body. */
-                    ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     /** @description `no-store`. */
                     "Cache-Control"?: string;
-                    /** @description `true` when this is the stored answer to an earlier request with the same key. */
-                    "Idempotent-Replayed"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -800,6 +908,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -809,15 +918,20 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A business conflict (`email_taken`, `order_reference_taken`), or the same `Idempotency-Key` still in flight (`idempotency_key_in_use`, with `Retry-After`). */
+            /** @description A business conflict (`order_reference_taken`), stored under the key and replayed to its retries; or: The same `Idempotency-Key` is still in flight (`idempotency_key_in_use`, with `Retry-After`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -827,6 +941,7 @@ export interface operations {
             /** @description Body or upload too large (`payload_too_large`, `file_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -836,6 +951,7 @@ export interface operations {
             /** @description Wrong `Content-Type` (`unsupported_media_type`) or file content outside the allow-list (`unsupported_file_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -845,6 +961,7 @@ export interface operations {
             /** @description The `Idempotency-Key` was already used for a different request (`idempotency_key_reused`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -854,6 +971,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -877,7 +996,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -887,6 +1007,8 @@ export interface operations {
             /** @description Not modified: If-None-Match holds the current ETag. */
             304: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -894,6 +1016,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -903,6 +1026,8 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -912,6 +1037,7 @@ export interface operations {
             /** @description No such resource for this caller (`not_found`): other users' resources are never revealed. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -921,6 +1047,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -943,6 +1071,8 @@ export interface operations {
             /** @description Cancelled (again: unchanged). */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -952,6 +1082,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -961,6 +1092,8 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -970,6 +1103,7 @@ export interface operations {
             /** @description No such resource for this caller (`not_found`): other users' resources are never revealed. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -979,6 +1113,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1010,14 +1146,12 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
-                    /** @description URL of the new resource (absolute when PUBLIC_BASE_URL is set). */
-                    Location?: string;
-                    /** @description Strong validator of the representation in the body. */
-                    ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     /** @description `no-store`. */
                     "Cache-Control"?: string;
-                    /** @description `true` when this is the stored answer to an earlier request with the same key. */
-                    "Idempotent-Replayed"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1027,6 +1161,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1036,6 +1171,8 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1045,15 +1182,18 @@ export interface operations {
             /** @description The upload did not arrive whole within REQUEST_TIMEOUT (`request_timeout`). */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A business conflict (`email_taken`, `order_reference_taken`), or the same `Idempotency-Key` still in flight (`idempotency_key_in_use`, with `Retry-After`). */
+            /** @description The same `Idempotency-Key` is still in flight (`idempotency_key_in_use`, with `Retry-After`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1063,6 +1203,7 @@ export interface operations {
             /** @description Body or upload too large (`payload_too_large`, `file_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1072,6 +1213,7 @@ export interface operations {
             /** @description Wrong `Content-Type` (`unsupported_media_type`) or file content outside the allow-list (`unsupported_file_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1081,6 +1223,7 @@ export interface operations {
             /** @description The `Idempotency-Key` was already used for a different request (`idempotency_key_reused`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1090,6 +1233,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1113,7 +1258,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1123,6 +1269,8 @@ export interface operations {
             /** @description Not modified: If-None-Match holds the current ETag. */
             304: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1130,6 +1278,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1139,6 +1288,8 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1148,6 +1299,7 @@ export interface operations {
             /** @description No such resource for this caller (`not_found`): other users' resources are never revealed. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1157,6 +1309,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1179,6 +1333,7 @@ export interface operations {
             /** @description Deleted, bytes included. */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1186,6 +1341,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1195,6 +1351,8 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1204,6 +1362,7 @@ export interface operations {
             /** @description No such resource for this caller (`not_found`): other users' resources are never revealed. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1213,6 +1372,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1225,9 +1386,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "If-None-Match"?: string;
                 /** @description One range, `bytes=a-b`, `bytes=a-` or `bytes=-n`. */
                 Range?: string;
+                /** @description The ETag the client holds: Range is honoured only while it is still current. */
+                "If-Range"?: string;
+                "If-None-Match"?: string;
             };
             path: {
                 id: string;
@@ -1236,23 +1399,51 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The bytes, with Content-Type (sniffed), Content-Length, ETag (the SHA-256) and Content-Disposition. */
+            /** @description The bytes, with Content-Type (judged by the bytes at upload), Content-Length and, as ETag, their SHA-256. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Accept-Ranges": components["headers"]["Accept-Ranges"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/gif": string;
+                    "image/webp": string;
+                    "application/pdf": string;
+                    "text/plain": string;
+                    "text/csv": string;
+                };
             };
-            /** @description The requested range, with Content-Range. */
+            /** @description The requested range. */
             206: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Accept-Ranges": components["headers"]["Accept-Ranges"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "Content-Range": components["headers"]["Content-Range"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/gif": string;
+                    "image/webp": string;
+                    "application/pdf": string;
+                    "text/plain": string;
+                    "text/csv": string;
+                };
             };
-            /** @description Not modified. */
+            /** @description Not modified: If-None-Match holds the ETag. */
             304: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Accept-Ranges": components["headers"]["Accept-Ranges"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1260,6 +1451,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1269,6 +1461,8 @@ export interface operations {
             /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1278,6 +1472,7 @@ export interface operations {
             /** @description No such resource for this caller (`not_found`): other users' resources are never revealed. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1287,6 +1482,10 @@ export interface operations {
             /** @description Range past the end of the file (`range_not_satisfiable`). */
             416: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Accept-Ranges": components["headers"]["Accept-Ranges"];
+                    "Content-Range": components["headers"]["Content-Range"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1296,6 +1495,8 @@ export interface operations {
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -73,6 +73,9 @@ const EXTENSIONS: Record<AllowedType, string[]> = {
   'text/csv': ['csv', 'tsv', 'txt'],
 };
 
+/** Every type a stored file can have, for the API document. */
+export const ALLOWED_TYPES = Object.keys(EXTENSIONS) as AllowedType[];
+
 /** A name without an extension, or with one that fits the content: `invoice.pdf.exe` does not. */
 export function extensionFits(filename: string, type: AllowedType): boolean {
   const extension = /\.([^.]+)$/.exec(filename)?.[1]?.toLowerCase();

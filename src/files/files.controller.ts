@@ -6,7 +6,7 @@ import { createdOutcome, sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
 import { replyWithEtag } from '../http/responses';
 import { UuidPipe } from '../http/uuid.pipe';
-import { ApiBody, ApiConsumes, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
@@ -15,6 +15,7 @@ import { servedContentType } from './content-type';
 import { FileResponse } from './dto/file.response';
 import { contentDisposition } from './filename';
 import { RangeNotSatisfiableError } from './files.errors';
+import { ApiFileContent } from './files.openapi';
 import { FilesService } from './files.service';
 import { StagedUpload, UploadReader } from './upload-reader';
 
@@ -43,7 +44,7 @@ export class FilesController {
   })
   @ApiCreate(FileResponse, {
     idempotencyKey: 'optional',
-    problems: [400, 401, 408, 409, 413, 415, 422],
+    problems: [400, 401, 408, 413, 415, 422],
   })
   async upload(
     @Req() request: FastifyRequest,
@@ -81,20 +82,7 @@ export class FilesController {
 
   /** Streams the bytes: ETag is the SHA-256, Range gives 206 (or 416), If-None-Match 304. */
   @Get(':id/content')
-  @ApiHeader({
-    name: 'Range',
-    required: false,
-    description: 'One range, `bytes=a-b`, `bytes=a-` or `bytes=-n`.',
-  })
-  @ApiHeader({ name: 'If-None-Match', required: false })
-  @ApiResponse({
-    status: 200,
-    description:
-      'The bytes, with Content-Type (sniffed), Content-Length, ETag (the SHA-256) and Content-Disposition.',
-  })
-  @ApiResponse({ status: 206, description: 'The requested range, with Content-Range.' })
-  @ApiResponse({ status: 304, description: 'Not modified.' })
-  @ApiProblems(400, 401, 404, 416, 503)
+  @ApiFileContent()
   async content(
     @Param('id', UuidPipe) id: string,
     @CurrentCaller() caller: Caller,

@@ -7,6 +7,7 @@ import { IdempotencyService } from '../idempotency/idempotency.service';
 import { CreateOrderDto } from '../orders/dto/create-order.dto';
 import { OrdersService } from '../orders/orders.service';
 import { UsersService } from '../users/users.service';
+import { ProbeResponse } from './dto/health.response';
 
 const SAMPLE_ORDER = {
   currency: 'EUR',
@@ -14,21 +15,9 @@ const SAMPLE_ORDER = {
   note: 'synthetic probe',
 };
 
-export interface ProbeResult {
-  status: 'ok';
-  rolledBack: true;
-  timingsMs: {
-    validation: number;
-    user: number;
-    idempotencyKey: number;
-    order: number;
-    total: number;
-  };
-}
-
 /** Thrown at the end of the probe's transaction so that everything it wrote is rolled back. */
 class ProbeDone extends Error {
-  constructor(readonly result: ProbeResult) {
+  constructor(readonly result: ProbeResponse) {
     super('probe finished');
   }
 }
@@ -46,7 +35,7 @@ export class CreateProbe {
     private readonly idempotency: IdempotencyService,
   ) {}
 
-  async run(): Promise<ProbeResult> {
+  async run(): Promise<ProbeResponse> {
     const clock = new Stopwatch();
     const input = plainToInstance(CreateOrderDto, SAMPLE_ORDER);
     if ((await validate(input, { whitelist: true, forbidNonWhitelisted: true })).length > 0)

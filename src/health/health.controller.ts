@@ -4,6 +4,7 @@ import { Public } from '../auth/caller';
 import { ApiProblems } from '../http/openapi.decorators';
 import { SchemaStatus } from '../database/schema-status';
 import { ServiceUnavailableError } from '../http/problem';
+import { LiveResponse, ReadyResponse } from './dto/health.response';
 
 const READY_TIMEOUT_MS = 2_000;
 
@@ -15,15 +16,16 @@ export class HealthController {
 
   /** The process is up and serving HTTP. */
   @Get('live')
-  live() {
+  @ApiResponse({ status: 200, type: LiveResponse, description: 'Up.' })
+  live(): LiveResponse {
     return { status: 'ok' };
   }
 
   /** The database answers and every migration is applied: safe to route traffic here. */
   @Get('ready')
-  @ApiResponse({ status: 200, description: 'Ready.' })
+  @ApiResponse({ status: 200, type: ReadyResponse, description: 'Ready.' })
   @ApiProblems(503)
-  async ready() {
+  async ready(): Promise<ReadyResponse> {
     const pending = await withTimeout(this.schema.pendingMigrations(), READY_TIMEOUT_MS).catch(
       () => null,
     );

@@ -1,5 +1,6 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiResponse, ApiSecurity } from '@nestjs/swagger';
+import { ApiHeader, ApiResponse, ApiSecurity } from '@nestjs/swagger';
+import { headers, type ResponseHeaderName } from './openapi.headers';
 
 /** Reference to the shared problem+json schema (registered in openapi.ts). */
 const PROBLEM = {
@@ -11,7 +12,7 @@ const PROBLEM_MEANINGS: Record<number, string> = {
   401: 'No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`).',
   404: "No such resource for this caller (`not_found`): other users' resources are never revealed.",
   408: 'The upload did not arrive whole within REQUEST_TIMEOUT (`request_timeout`).',
-  409: 'A business conflict (`email_taken`, `order_reference_taken`), or the same `Idempotency-Key` still in flight (`idempotency_key_in_use`, with `Retry-After`).',
+  409: 'The email belongs to another user (`email_taken`).',
   412: '`If-Match` / `If-None-Match` do not hold (`precondition_failed`).',
   413: 'Body or upload too large (`payload_too_large`, `file_too_large`).',
   415: 'Wrong `Content-Type` (`unsupported_media_type`) or file content outside the allow-list (`unsupported_file_type`).',
@@ -21,46 +22,75 @@ const PROBLEM_MEANINGS: Record<number, string> = {
   503: 'The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds.',
 };
 
+/** Headers a problem answer carries (X-Request-Id, on every answer, is added in openapi.ts). */
+const PROBLEM_HEADERS: Record<number, ResponseHeaderName[]> = {
+  401: ['WWW-Authenticate'],
+  429: ['Retry-After'],
+  503: ['Retry-After'],
+};
+
 export function ApiProblems(...statuses: number[]) {
   return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({ status, description: PROBLEM_MEANINGS[status], ...PROBLEM }),
-    ),
+    ...statuses.map((status) => ApiProblem(status, PROBLEM_HEADERS[status] ?? [])),
   );
 }
 
-const CREATED_HEADERS = {
-  Location: {
-    description: 'URL of the new resource (absolute when PUBLIC_BASE_URL is set).',
-    schema: { type: 'string' },
-  },
-  ETag: {
-    description: 'Strong validator of the representation in the body.',
-    schema: { type: 'string' },
-  },
+/** One problem answer with the named headers; `description` replaces the usual meaning. */
+export function ApiProblem(status: number, names: ResponseHeaderName[], description?: string) {
+  return ApiResponse({
+    status,
+    description: description ?? PROBLEM_MEANINGS[status],
+    ...PROBLEM,
+    ...(names.length > 0 ? { headers: headers(...names) } : {}),
+  });
+}
+
+/** The headers of every 201 Created. */
+export const CREATED_HEADERS = {
+  ...headers('Location', 'ETag'),
   'Cache-Control': { description: '`no-store`.', schema: { type: 'string' } },
-  'Idempotent-Replayed': {
-    description: '`true` when this is the stored answer to an earlier request with the same key.',
-    schema: { type: 'string' },
-  },
 };
 
 const IDEMPOTENCY_KEY_DESCRIPTION =
   'Makes the create exactly-once (draft-ietf-httpapi-idempotency-key-header-07). An sf-string (`"abc"`) or bare (`abc`) key of 1-255 visible ASCII characters, scoped to the caller, method and route, and remembered for IDEMPOTENCY_TTL (24 h by default). A retry with the same key and request gets the stored response byte for byte with `Idempotent-Replayed: true`; another request under the key gets 422; a retry while the first is still running waits up to IDEMPOTENCY_WAIT, then gets 409 with `Retry-After`.';
 
+export interface CreateOptions {
+  idempotencyKey: 'required' | 'optional';
+  /** Problems besides 409 (documented for every create: a key in use) and 503. */
+  problems: number[];
+  /** Business conflicts (409 `email_taken`, ...) that are stored under the key and replayed. */
+  storedConflicts?: string[];
+}
+
 /** A create: 201 with its headers, the Idempotency-Key header, and the problems it may answer. */
-export function ApiCreate(
-  type: Type<unknown>,
-  options: { idempotencyKey: 'required' | 'optional'; problems: number[] },
-) {
+export function ApiCreate(type: Type<unknown>, options: CreateOptions) {
   return applyDecorators(
     ApiHeader({
       name: 'Idempotency-Key',
       required: options.idempotencyKey === 'required',
       description: IDEMPOTENCY_KEY_DESCRIPTION,
     }),
-    ApiResponse({ status: 201, description: 'Created.', type, headers: CREATED_HEADERS }),
-    ApiProblems(...options.problems, 503),
+    ApiResponse({
+      status: 201,
+      description: 'Created.',
+      type,
+      headers: { ...CREATED_HEADERS, ...headers('Idempotent-Replayed') },
+    }),
+    ApiProblems(...options.problems.filter((status) => status !== 409), 503),
+    ApiCreateConflict(options.storedConflicts ?? []),
+  );
+}
+
+/** 409: the key still in flight (with Retry-After), or a stored business conflict (replayed). */
+function ApiCreateConflict(storedConflicts: string[]) {
+  const inUse =
+    'The same `Idempotency-Key` is still in flight (`idempotency_key_in_use`, with `Retry-After`).';
+  if (storedConflicts.length === 0) return ApiProblem(409, ['Retry-After'], inUse);
+  const codes = storedConflicts.map((code) => `\`${code}\``).join(', ');
+  return ApiProblem(
+    409,
+    ['Retry-After', 'Idempotent-Replayed'],
+    `A business conflict (${codes}), stored under the key and replayed to its retries; or: ${inUse}`,
   );
 }
 
@@ -68,14 +98,21 @@ export function ApiCreate(
 export function ApiRead(type: Type<unknown>) {
   return applyDecorators(
     ApiHeader({ name: 'If-None-Match', required: false }),
-    ApiResponse({ status: 200, type, headers: { ETag: { schema: { type: 'string' } } } }),
+    ApiResponse({ status: 200, type, headers: headers('ETag') }),
     ApiResponse({
       status: 304,
       description: 'Not modified: If-None-Match holds the current ETag.',
+      headers: headers('ETag'),
     }),
     ApiProblems(400, 401, 404, 503),
   );
 }
 
-/** Routes that need `Authorization: Bearer <accessToken>`. */
-export const ApiBearer = () => applyDecorators(ApiBearerAuth(), ApiSecurity('bearer'));
+/**
+ * Routes that need `Authorization: Bearer <accessToken>`. One requirement only: ApiBearerAuth()
+ * beside ApiSecurity('bearer') listed the same scheme twice.
+ */
+export const ApiBearer = () => ApiSecurity('bearer');
+
+/** Routes open to anyone that act for the token's user when one is sent (`{}`: no credentials). */
+export const ApiOptionalBearer = () => applyDecorators(ApiSecurity('bearer'), ApiSecurity({}));

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { headers, RESPONSE_HEADERS } from './openapi.headers';
 
 const PROBLEM_SCHEMA = {
   type: 'object',
@@ -29,7 +30,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Order service')
     .setDescription(
       'Create users, orders and files exactly once. Errors are application/problem+json with a stable `code`. ' +
-        'Every create answers 201 with Location and ETag and honours Idempotency-Key; keys are remembered for IDEMPOTENCY_TTL (24 h by default).',
+        'Every create answers 201 with Location and ETag and honours Idempotency-Key; keys are remembered for IDEMPOTENCY_TTL (24 h by default). ' +
+        'Every answer also carries X-Content-Type-Options: nosniff and Cache-Control: no-store on creates, changes and problems, private, no-cache on reads.',
     )
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
@@ -41,8 +43,22 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   document.components = {
     ...document.components,
     schemas: { ...document.components?.schemas, Problem: PROBLEM_SCHEMA },
+    headers: RESPONSE_HEADERS,
   };
+  addRequestIdHeader(document);
   return document;
+}
+
+/** Every answer carries X-Request-Id (an onRequest hook sets it), so every response documents it. */
+function addRequestIdHeader(document: OpenAPIObject) {
+  for (const pathItem of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      for (const response of Object.values(pathItem[method]?.responses ?? {})) {
+        if (!response || '$ref' in response) continue; // no shared responses today
+        response.headers = { ...headers('X-Request-Id'), ...response.headers };
+      }
+    }
+  }
 }
 
 /** Serves the document at /api/openapi.json and a browsable UI at /api/docs. */

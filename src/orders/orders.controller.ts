@@ -7,6 +7,7 @@ import { replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidPipe } from '../http/uuid.pipe';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
+import { headers } from '../http/openapi.headers';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -27,7 +28,8 @@ export class OrdersController {
   @Post()
   @ApiCreate(OrderResponse, {
     idempotencyKey: 'required',
-    problems: [400, 401, 409, 413, 415, 422],
+    problems: [400, 401, 413, 415, 422],
+    storedConflicts: ['order_reference_taken'],
   })
   async create(
     @Body() input: CreateOrderDto,
@@ -82,7 +84,12 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @HttpCode(200)
-  @ApiResponse({ status: 200, type: OrderResponse, description: 'Cancelled (again: unchanged).' })
+  @ApiResponse({
+    status: 200,
+    type: OrderResponse,
+    description: 'Cancelled (again: unchanged).',
+    headers: headers('ETag'),
+  })
   @ApiProblems(400, 401, 404, 503)
   async cancel(
     @Param('id', UuidPipe) id: string,

@@ -14,7 +14,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthRateLimitGuard } from '../auth/auth-rate-limit';
 import { type Caller, CurrentCaller, Public } from '../auth/caller';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
+import {
+  ApiBearer,
+  ApiCreate,
+  ApiOptionalBearer,
+  ApiProblems,
+  ApiRead,
+  CREATED_HEADERS,
+} from '../http/openapi.decorators';
+import { headers } from '../http/openapi.headers';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
 import { createdOutcome, sendOutcome } from '../http/outcome';
@@ -40,7 +48,8 @@ export class UsersController {
   @Post()
   @ApiCreate(UserResponse, {
     idempotencyKey: 'optional',
-    problems: [400, 401, 409, 413, 415, 422, 429],
+    problems: [400, 401, 413, 415, 422, 429],
+    storedConflicts: ['email_taken'],
   })
   async signUp(
     @Body() input: CreateUserDto,
@@ -73,7 +82,7 @@ export class UsersController {
   @Public()
   @UseGuards(AuthRateLimitGuard)
   @Put(':id')
-  @ApiBearer()
+  @ApiOptionalBearer()
   @ApiHeader({
     name: 'If-Match',
     required: false,
@@ -88,11 +97,13 @@ export class UsersController {
     status: 201,
     type: UserResponse,
     description: 'Created at this URI (public; password required).',
+    headers: CREATED_HEADERS,
   })
   @ApiResponse({
     status: 200,
     type: UserResponse,
     description: 'Replaced name and email (that user only).',
+    headers: headers('ETag'),
   })
   @ApiProblems(400, 401, 404, 409, 412, 429, 503)
   async put(

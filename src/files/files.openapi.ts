@@ -1,0 +1,49 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { ApiProblem, ApiProblems } from '../http/openapi.decorators';
+import { headers } from '../http/openapi.headers';
+import { ALLOWED_TYPES } from './content-type';
+
+/** The bytes, under the type they were stored as (text types are served with `charset=utf-8`). */
+const FILE_CONTENT = {
+  content: Object.fromEntries(
+    ALLOWED_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+  ),
+};
+
+/** GET /api/files/{id}/content: 200 or 206 with the bytes, 304, 416, as the handler sends them. */
+export function ApiFileContent() {
+  return applyDecorators(
+    ApiHeader({
+      name: 'Range',
+      required: false,
+      description: 'One range, `bytes=a-b`, `bytes=a-` or `bytes=-n`.',
+    }),
+    ApiHeader({
+      name: 'If-Range',
+      required: false,
+      description: 'The ETag the client holds: Range is honoured only while it is still current.',
+    }),
+    ApiHeader({ name: 'If-None-Match', required: false }),
+    ApiResponse({
+      status: 200,
+      description:
+        'The bytes, with Content-Type (judged by the bytes at upload), Content-Length and, as ETag, their SHA-256.',
+      headers: headers('ETag', 'Accept-Ranges', 'Content-Disposition'),
+      ...FILE_CONTENT,
+    }),
+    ApiResponse({
+      status: 206,
+      description: 'The requested range.',
+      headers: headers('ETag', 'Accept-Ranges', 'Content-Disposition', 'Content-Range'),
+      ...FILE_CONTENT,
+    }),
+    ApiResponse({
+      status: 304,
+      description: 'Not modified: If-None-Match holds the ETag.',
+      headers: headers('ETag', 'Accept-Ranges'),
+    }),
+    ApiProblems(400, 401, 404, 503),
+    ApiProblem(416, ['ETag', 'Accept-Ranges', 'Content-Range']),
+  );
+}

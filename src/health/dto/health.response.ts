@@ -1,0 +1,32 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class LiveResponse {
+  @ApiProperty({ enum: ['ok'] })
+  status: 'ok';
+}
+
+export class ReadyResponse {
+  @ApiProperty({ enum: ['ok'] })
+  status: 'ok';
+  @ApiProperty({ enum: ['up'] })
+  database: 'up';
+  @ApiProperty({ enum: ['applied'] })
+  migrations: 'applied';
+}
+
+/** Milliseconds each step of the probe took. */
+export class ProbeTimings {
+  validation: number;
+  user: number;
+  idempotencyKey: number;
+  order: number;
+  total: number;
+}
+
+export class ProbeResponse {
+  @ApiProperty({ enum: ['ok'] })
+  status: 'ok';
+  /** Always true: nothing the probe wrote is kept. */
+  rolledBack: true;
+  timingsMs: ProbeTimings;
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startReadyService } from './support/service-process';
+import { uniqueEmail } from './support/users';
+
+type Service = Awaited<ReturnType<typeof startReadyService>>;
+type LogLine = Record<string, unknown> & { level: number; msg: string; reqId?: string };
+
+/** A request whose completion line the test expects: its id, as the X-Request-Id header said. */
+interface Sent {
+  reqId: string;
+  method: string;
+  route: string;
+  statusCode: number;
+}
+
+async function send(
+  service: Service,
+  method: string,
+  path: string,
+  route: string,
+  init: { headers?: Record<string, string>; body?: unknown } = {},
+): Promise<Sent & { body: Record<string, string> }> {
+  const response = await fetch(`${service.baseUrl}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...init.headers },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const reqId = response.headers.get('x-request-id');
+  if (!reqId) throw new Error(`${method} ${path}: no X-Request-Id`);
+  const body = (await response.json()) as Record<string, string>;
+  return { reqId, method, route, statusCode: response.status, body };
+}
+
+/** Every stdout line parsed; a line that is not JSON fails the test. */
+function logLines(service: Service): LogLine[] {
+  return service
+    .stdout()
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+/** pino writes asynchronously to the pipe: waits until every request's completion line is there. */
+async function completionLines(service: Service, requests: Sent[]): Promise<LogLine[]> {
+  const ids = new Set(requests.map(({ reqId }) => reqId));
+  for (let waited = 0; waited < 5_000; waited += 50) {
+    const lines = logLines(service).filter(
+      (line) => line.msg === 'request completed' && ids.has(line.reqId!),
+    );
+    if (new Set(lines.map((line) => line.reqId)).size === ids.size) return lines;
+    await sleep(50);
+  }
+  throw new Error('completion lines missing from stdout');
+}
+
+async function stop(service: Service | undefined) {
+  if (!service || service.child.exitCode !== null) return;
+  service.child.kill('SIGTERM');
+  await service.exited;
+}
+
+describe('structured logs of a service process', () => {
+  let service: Service;
+  beforeAll(async () => {
+    service = await startReadyService(process.env.E2E_DATABASE_URL!, { LOG_LEVEL: 'info' });
+  });
+  afterAll(() => stop(service));
+
+  it('writes one JSON completion line a request, with its id, route template, status and duration, and no secrets', async () => {
+    const password = `pw-${randomUUID()}`;
+    const idempotencyKey = `raw-key-${randomUUID()}`;
+    const email = uniqueEmail('logs');
+    const signUp = await send(service, 'POST', '/api/users', '/api/users', {
+      body: { email, name: 'Logged', password },
+    });
+    const signIn = await send(service, 'POST', '/api/auth/token', '/api/auth/token', {
+      body: { email, password },
+    });
+    const token = signIn.body.accessToken;
+    const order = await send(service, 'POST', '/api/orders', '/api/orders', {
+      headers: { Authorization: `Bearer ${token}`, 'Idempotency-Key': idempotencyKey },
+      body: { currency: 'EUR', items: [{ sku: 'LOG-1', quantity: 1, unitPrice: 100 }] },
+    });
+    const missingId = randomUUID();
+    const notFound = await send(service, 'GET', `/api/orders/${missingId}?q=1`, '/api/orders/:id', {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const unmatched = await send(service, 'GET', `/nowhere/${missingId}`, 'unmatched');
+    const requests = [signUp, signIn, order, notFound, unmatched];
+    expect(requests.map(({ statusCode }) => statusCode)).toEqual([201, 200, 201, 404, 404]);
+
+    const lines = await completionLines(service, requests);
+    for (const { reqId, method, route, statusCode } of requests) {
+      const own = lines.filter((line) => line.reqId === reqId);
+      expect(own).toEqual([
+        expect.objectContaining({ level: 30, method, route, statusCode, service: 'order-service' }),
+      ]);
+      expect(own[0].responseTime).toEqual(expect.any(Number));
+      expect(own[0].responseTime).toBeGreaterThanOrEqual(0);
+    }
+    const stdout = service.stdout();
+    expect(stdout).not.toContain('incoming request'); // the completion line is the only one
+    expect(stdout).not.toContain(missingId); // route templates, never raw URLs
+    for (const secret of [password, token, idempotencyKey, 'Bearer ']) {
+      expect(stdout).not.toContain(secret);
+    }
+  });
+
+  it("writes Nest's own start-up lines through the same pino logger", () => {
+    expect(logLines(service)).toContainEqual(
+      expect.objectContaining({
+        level: 30,
+        service: 'order-service',
+        context: 'NestApplication',
+        msg: 'Nest application successfully started',
+      }),
+    );
+  });
+
+  it('writes no request lines at LOG_LEVEL=warn', async () => {
+    const quiet = await startReadyService(process.env.E2E_DATABASE_URL!, { LOG_LEVEL: 'warn' });
+    try {
+      await send(quiet, 'GET', '/health/live', '/health/live');
+      await sleep(200);
+      expect(logLines(quiet).filter((line) => line.level < 40)).toEqual([]);
+    } finally {
+      await stop(quiet);
+    }
+  });
+});
