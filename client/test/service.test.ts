@@ -4,15 +4,20 @@ import { after, before, describe, it } from 'node:test';
 import { ApiError, newIdempotencyKey, OrderServiceClient } from '../src/index.js';
 import { newUser, ORDER, signedInUser } from './support/fixtures.js';
 import { startFlakyProxy, type FlakyProxy } from './support/flaky-proxy.js';
-import { failingFirst, recordingFetch, serviceUnavailable } from './support/recording-fetch.js';
+import {
+  failingFirst,
+  keyInUse,
+  recordingFetch,
+  serviceUnavailable,
+} from './support/recording-fetch.js';
 import { startService, type RunningService } from './support/service.js';
 
 // The real service and PostgreSQL: nothing below is mocked but the one 503 the service cannot be
-// made to send on demand. IDEMPOTENCY_WAIT=1ms makes a concurrent duplicate answer 409 at once.
+// made to send on demand, and the 409 of a key in use, which lasts only one statement.
 let service: RunningService;
 let proxy: FlakyProxy;
 before(async () => {
-  service = await startService({ IDEMPOTENCY_WAIT: '1ms' });
+  service = await startService();
   proxy = await startFlakyProxy(Number(new URL(service.baseUrl).port));
 });
 after(async () => {
@@ -99,23 +104,38 @@ describe('retries re-send the same key and body, and the service creates exactly
     });
   }
 
-  it('409 idempotency_key_in_use: the duplicate waits for Retry-After, then gets the stored 201', async () => {
-    // Sign-up hashes the password (~100 ms) while it holds its key, so the twin surely overlaps.
-    const recorder = recordingFetch();
-    const client = new OrderServiceClient({ baseUrl: service.baseUrl, fetch: recorder.fetch });
+  it('concurrent twins under one key create one user: the second answer is the first one replayed', async () => {
+    const client = new OrderServiceClient({ baseUrl: service.baseUrl });
     const user = newUser();
     const idempotencyKey = newIdempotencyKey();
-    const started = Date.now();
     const twins = await Promise.all([
       client.signUp(user, { idempotencyKey }),
       client.signUp(user, { idempotencyKey }),
     ]);
     assert.equal(twins[0].data.id, twins[1].data.id);
     assert.deepEqual(twins.map((t) => t.replayed).sort(), [false, true]);
-    const answers = recorder.sent.map((s) => `${s.outcome} ${s.problemCode ?? ''}`.trim());
-    assert.deepEqual(answers.sort(), ['201', '201', '409 idempotency_key_in_use']);
-    assertSameKeyAndBody(recorder.sent, idempotencyKey);
+  });
+
+  it('409 idempotency_key_in_use: waits for Retry-After, then the same key creates the order once', async () => {
+    // The service holds a key only for the one statement that writes it, too briefly to overlap on
+    // demand; so the 409 is sent here, and the retry goes to the real service.
+    const { client, creates } = await userClient({
+      fetch: failingFirst(
+        1,
+        () => keyInUse(1),
+        (request) => fetch(request),
+      ),
+    });
+    const started = Date.now();
+    const created = await client.createOrder(ORDER);
     assert.ok(Date.now() - started >= 1_000, 'the retry honoured Retry-After: 1');
+    assert.deepEqual(
+      creates().map((s) => `${s.outcome} ${s.problemCode ?? ''}`.trim()),
+      ['409 idempotency_key_in_use', '201'],
+    );
+    assertSameKeyAndBody(creates(), created.idempotencyKey);
+    assert.deepEqual([created.replayed, created.attempts], [false, 2]);
+    assert.equal((await client.listOrders()).data.length, 1);
   });
 
   it('503 with Retry-After: waits that long, then the same key creates the order once', async () => {

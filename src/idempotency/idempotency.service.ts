@@ -127,19 +127,7 @@ export class IdempotencyService {
 
   /** One statement: write and store, or replay. Null while the key is busy elsewhere. */
   private async attempt(request: KeyedRequest, planned: PlannedCreate): Promise<Executed | null> {
-    const claimed = await this.store
-      .claimAndWrite(
-        this.transactions.autocommit,
-        request.scope,
-        request.print,
-        this.config.idempotencyTtlMs,
-        planned,
-      )
-      .catch((error: unknown) => {
-        const rejection = planned.write ? planned.write.rejection(error) : error;
-        if (rejection instanceof DomainError && rejection.status < 500) return rejection;
-        throw rejection;
-      });
+    const claimed = await this.claimOrReject(request, planned);
     if (claimed instanceof DomainError) {
       // Nothing was written; the rejection (409 ...) becomes the key's answer instead.
       return this.claimAndWrite(request, { outcome: problemOutcome(claimed), write: null });
@@ -156,6 +144,19 @@ export class IdempotencyService {
     });
     this.metrics.count('stored');
     return { outcome: planned.outcome, replayed: false };
+  }
+
+  /** The store's answer, or the business rejection (< 500) the write's statement ran into. */
+  private claimOrReject(request: KeyedRequest, planned: PlannedCreate) {
+    const { scope, print } = request;
+    const ttl = this.config.idempotencyTtlMs;
+    return this.store
+      .claimAndWrite(this.transactions.autocommit, scope, print, ttl, planned)
+      .catch((error: unknown) => {
+        const rejection = planned.write ? planned.write.rejection(error) : error;
+        if (rejection instanceof DomainError && rejection.status < 500) return rejection;
+        throw rejection;
+      });
   }
 
   /** The stored outcome for the same request; 422 for another request under the same key. */

@@ -49,15 +49,18 @@ export function failingFirst(count: number, answer: () => Response, inner: Fetch
 
 /** A problem+json answer as the service sends it for a database outage. */
 export function serviceUnavailable(retryAfterSeconds: number): Response {
-  const problem = {
-    type: 'urn:order-service:problem:service_unavailable',
-    title: 'Service unavailable',
-    status: 503,
-    detail: 'The database is unavailable; retry later.',
-    code: 'service_unavailable',
-  };
+  return problemAnswer(503, 'service_unavailable', 'Service unavailable', retryAfterSeconds);
+}
+
+/** The service's answer to a duplicate that arrives while the first request holds the key. */
+export function keyInUse(retryAfterSeconds: number): Response {
+  return problemAnswer(409, 'idempotency_key_in_use', 'Idempotency-Key in use', retryAfterSeconds);
+}
+
+function problemAnswer(status: number, code: string, title: string, retryAfterSeconds: number) {
+  const problem = { type: `urn:order-service:problem:${code}`, title, status, code };
   return new Response(JSON.stringify(problem), {
-    status: 503,
+    status,
     headers: {
       'Content-Type': 'application/problem+json',
       'Retry-After': String(retryAfterSeconds),
