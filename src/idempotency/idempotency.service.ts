@@ -16,6 +16,7 @@ import {
   PlannedCreate,
   StoredOutcome,
 } from './idempotency.repository';
+import { InFlightRequests } from './in-flight';
 import { RecentOutcomes } from './recent-outcomes';
 
 export type { PlannedCreate };
@@ -60,6 +61,7 @@ const MAX_PAUSE_MS = 200;
 @Injectable()
 export class IdempotencyService {
   private readonly recent = new RecentOutcomes(REMEMBERED_OUTCOMES);
+  private readonly inFlight = new InFlightRequests();
 
   constructor(
     private readonly transactions: Transactions,
@@ -91,8 +93,25 @@ export class IdempotencyService {
       print: fingerprint(this.secret, idempotent.request),
       deadline: Date.now() + this.config.idempotencyWaitMs, // one bound for all of a duplicate's waiting
     };
-    const remembered = this.recent.recall(scopeId(request.scope));
+    const id = scopeId(request.scope);
+    const remembered = this.recent.recall(id);
     if (remembered) return this.answerFrom(remembered, request); // a retry to this process
+    // Duplicates arriving together at this process run one after the other, so only one of them
+    // plans (hashes a password); the others then find its answer in memory.
+    const ran = await this.inFlight.runAfterCurrent(id, this.config.idempotencyWaitMs, () =>
+      this.planAndWrite(request, plan, options),
+    );
+    if (!ran.done) throw this.inUse(request);
+    return ran.value;
+  }
+
+  private async planAndWrite(
+    request: KeyedRequest,
+    plan: () => PlannedCreate | Promise<PlannedCreate>,
+    options: ExecuteOptions,
+  ): Promise<Executed> {
+    const remembered = this.recent.recall(scopeId(request.scope));
+    if (remembered) return this.answerFrom(remembered, request);
     if (options.lookUpFirst) {
       const earlier = await this.store.find(this.transactions.autocommit, request.scope);
       if (earlier) return this.answerFrom(earlier, request);

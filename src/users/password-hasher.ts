@@ -5,6 +5,33 @@ import { randomBytes, scrypt, ScryptOptions, timingSafeEqual } from 'node:crypto
 const COST = { N: 2 ** 15, r: 8, p: 3 };
 const KEY_LENGTH = 32;
 const MAX_MEMORY = 64 * 1024 * 1024;
+/**
+ * scrypt runs on libuv's thread pool (4 threads), which pg also needs: SCRAM authentication of a new
+ * connection derives its key there. A burst of sign-ups must leave threads free for it, or new
+ * connections time out and requests fail with 503.
+ */
+const CONCURRENT_DERIVATIONS = 2;
+
+/** Runs at most `limit` tasks at a time; the others wait in arrival order. */
+class Gate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((go) => this.waiting.push(go));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+const derivations = new Gate(CONCURRENT_DERIVATIONS);
 
 function derive(
   password: string,
@@ -12,14 +39,17 @@ function derive(
   options: ScryptOptions,
   length: number,
 ): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(
-      password.normalize('NFKC'),
-      salt,
-      length,
-      { ...options, maxmem: MAX_MEMORY },
-      (error, key) => (error ? reject(error) : resolve(key)),
-    ),
+  return derivations.run(
+    () =>
+      new Promise((resolve, reject) =>
+        scrypt(
+          password.normalize('NFKC'),
+          salt,
+          length,
+          { ...options, maxmem: MAX_MEMORY },
+          (error, key) => (error ? reject(error) : resolve(key)),
+        ),
+      ),
   );
 }
 

@@ -1,0 +1,43 @@
+/**
+ * Requests with the same key in this process queue here, so only one of them plans its create
+ * (a sign-up hashes a password) and the others find its answer. An optimisation only;
+ * correctness comes from the database, which also orders replicas.
+ */
+export class InFlightRequests {
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  /**
+   * Waits up to `waitMs` for a request holding `id` in this process to finish, then runs `task`.
+   * False when the holder is still running at the deadline; `task` has not run then.
+   */
+  async runAfterCurrent<T>(
+    id: string,
+    waitMs: number,
+    task: () => Promise<T>,
+  ): Promise<{ done: true; value: T } | { done: false }> {
+    const current = this.running.get(id);
+    if (current && !(await settlesWithin(current, waitMs))) return { done: false };
+    const running = task();
+    if (!this.running.has(id)) this.track(id, running);
+    return { done: true, value: await running };
+  }
+
+  private track(id: string, running: Promise<unknown>) {
+    this.running.set(id, running);
+    const release = () => {
+      if (this.running.get(id) === running) this.running.delete(id);
+    };
+    running.then(release, release);
+  }
+}
+
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const settled = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(settled, settled);
+  });
+}
