@@ -1,50 +1,21 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import {
+  createDatabaseOn,
+  migrate,
+  startTemporaryEmbedded,
+  TestDatabase,
+} from '../test/support/test-database';
 
-export interface BenchDatabase {
-  url: string;
-  label: string;
-  stop(): Promise<void>;
-}
-
-/** A fresh database: on DATABASE_URL's server when set, else an embedded PostgreSQL in a temp folder. */
-export async function benchDatabase(): Promise<BenchDatabase> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (serverUrl) {
-    const name = `order_service_bench_${Date.now()}`;
-    await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    const version = await adminQuery(serverUrl, 'SHOW server_version');
-    return {
-      url: url.toString(),
-      label: `PostgreSQL ${String(version[0].server_version)} at DATABASE_URL`,
-      stop: async () => void (await adminQuery(serverUrl, `DROP DATABASE ${name} WITH (FORCE)`)),
-    };
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), 'order-service-bench-'));
-  chmodSync(dataDir, 0o755); // as root the server runs as `postgres`, which must enter it
-  const server = await startEmbeddedPostgres(dataDir, () => undefined);
-  return {
-    url: server.url,
-    label: 'embedded PostgreSQL 18',
-    stop: async () => (await server.stop(), rmSync(dataDir, { recursive: true, force: true })),
-  };
-}
-
-async function adminQuery(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as Record<string, unknown>[];
-  } finally {
-    await client.end();
-  }
+/** A fresh, migrated database: on DATABASE_URL's server when set, else a temporary embedded one. */
+export async function benchDatabase(): Promise<TestDatabase> {
+  const database = process.env.DATABASE_URL
+    ? await createDatabaseOn(process.env.DATABASE_URL)
+    : await startTemporaryEmbedded();
+  await migrate(database.url);
+  return database;
 }
 
 export interface Process {

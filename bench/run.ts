@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { openDatabase } from '../src/database/open-database';
 import { compare, measure, SECONDS, Target } from './measure';
 import { benchDatabase, Process, startReferences, startService } from './processes';
 import { BenchReport } from './report';
@@ -166,24 +165,21 @@ async function createRun(
   }
 }
 
+/** Which PostgreSQL the run measured, for the report. */
+async function databaseLabel(db: Client): Promise<string> {
+  const { rows } = await db.query<{ server_version: string }>('SHOW server_version');
+  const where = process.env.DATABASE_URL ? 'at DATABASE_URL' : 'embedded';
+  return `PostgreSQL ${rows[0].server_version.split(' ')[0]} ${where}`;
+}
+
 async function main() {
   const database = await benchDatabase();
-  const migrated = await openDatabase(
-    {
-      databaseUrl: database.url,
-      databasePoolSize: 2,
-      dataDir: '',
-      databaseConnectTimeoutMs: 5_000,
-    },
-    () => undefined,
-  );
-  await migrated.close();
   const service = await startService(database.url);
   const f = await fixture(service);
   const refs = await startReferences(database.url, f.userId);
   const db = new Client({ connectionString: database.url });
   await db.connect();
-  const report = new BenchReport(database.label);
+  const report = new BenchReport(await databaseLabel(db));
   const w = workloads(service, refs, f);
   // Creates first: the RSS check is about the create run, before uploads grow the heap.
   for (const connections of CONNECTIONS) await createRun(db, report, w, f, service, connections);

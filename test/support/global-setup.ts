@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { openDatabase } from '../../src/database/open-database';
-import { createDatabaseOn, startTemporaryEmbedded, TestDatabase } from './test-database';
+import { createDatabaseOn, migrate, startTemporaryEmbedded, TestDatabase } from './test-database';
 
 declare global {
   var testDatabase: TestDatabase | undefined;
@@ -15,16 +14,7 @@ export default async function globalSetup() {
   const database = process.env.DATABASE_URL
     ? await createDatabaseOn(process.env.DATABASE_URL)
     : await startTemporaryEmbedded();
-  const migrated = await openDatabase(
-    {
-      databaseUrl: database.url,
-      databasePoolSize: 2,
-      dataDir: '',
-      databaseConnectTimeoutMs: 5_000,
-    },
-    () => undefined,
-  );
-  await migrated.close();
+  await migrate(database.url);
   process.env.E2E_DATABASE_URL = database.url;
   globalThis.testDatabase = database;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { openDatabase } from '../../src/database/open-database';
 
 export interface TestDatabase {
   url: string;
@@ -39,6 +40,15 @@ export async function startTemporaryEmbedded(): Promise<
     },
   };
   return database;
+}
+
+/** Applies every migration to the database at `url`, as the service does at start. */
+export async function migrate(url: string): Promise<void> {
+  const migrated = await openDatabase(
+    { databaseUrl: url, databasePoolSize: 2, dataDir: '', databaseConnectTimeoutMs: 5_000 },
+    () => undefined,
+  );
+  await migrated.close();
 }
 
 async function adminQuery(serverUrl: string, sql: string) {
