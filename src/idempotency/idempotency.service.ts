@@ -35,6 +35,8 @@ interface FingerprintedRequest extends IdempotentRequest {
 }
 
 interface KeyedRequest extends FingerprintedRequest {
+  /** The scope as one string: the in-process queue's and the remembered answers' key. */
+  id: string;
   /** When a duplicate stops waiting for the request holding its key and answers 409. */
   deadline: number;
 }
@@ -91,14 +93,14 @@ export class IdempotencyService {
     const request: KeyedRequest = {
       ...idempotent,
       print: fingerprint(this.secret, idempotent.request),
+      id: scopeId(idempotent.scope),
       deadline: Date.now() + this.config.idempotencyWaitMs, // one bound for all of a duplicate's waiting
     };
-    const id = scopeId(request.scope);
-    const remembered = this.recent.recall(id);
+    const remembered = this.recent.recall(request.id);
     if (remembered) return this.answerFrom(remembered, request); // a retry to this process
     // Duplicates arriving together at this process run one after the other, so only one of them
     // plans (hashes a password); the others then find its answer in memory.
-    const ran = await this.inFlight.runAfterCurrent(id, this.config.idempotencyWaitMs, () =>
+    const ran = await this.inFlight.runAfterCurrent(request.id, this.config.idempotencyWaitMs, () =>
       this.planAndWrite(request, plan, options),
     );
     if (!ran.done) throw this.inUse(request);
@@ -110,7 +112,7 @@ export class IdempotencyService {
     plan: () => PlannedCreate | Promise<PlannedCreate>,
     options: ExecuteOptions,
   ): Promise<Executed> {
-    const remembered = this.recent.recall(scopeId(request.scope));
+    const remembered = this.recent.recall(request.id);
     if (remembered) return this.answerFrom(remembered, request);
     if (options.lookUpFirst) {
       const earlier = await this.store.find(this.transactions.autocommit, request.scope);
@@ -153,10 +155,10 @@ export class IdempotencyService {
     }
     if (claimed.state === 'busy') return null;
     if (claimed.state === 'exists') {
-      this.recent.remember(scopeId(request.scope), claimed.stored);
+      this.recent.remember(request.id, claimed.stored);
       return this.answerFrom(claimed.stored, request);
     }
-    this.recent.remember(scopeId(request.scope), {
+    this.recent.remember(request.id, {
       fingerprint: request.print,
       outcome: planned.outcome,
       expiresAt: claimed.expiresAt,
