@@ -6,7 +6,10 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { Logger } from 'pino';
 import { AppDependencies, AppModule } from './app.module';
+import { TokenService } from './auth/token.service';
 import { handleClientError } from './http/client-error';
+import { IdempotencyService } from './idempotency/idempotency.service';
+import { answerRetriesFromMemory } from './idempotency/retry-fast-path';
 import { Metrics } from './metrics/metrics';
 import { RequestLogController, routeOf } from './http/logger';
 import { requestIdFor } from './http/request-id';
@@ -79,6 +82,12 @@ export async function createApp(
   installHttpBasics(app.getHttpAdapter().getInstance());
   serveOpenApi(app);
   recordMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics));
+  const tokens = app.get(TokenService);
+  answerRetriesFromMemory(
+    app.getHttpAdapter().getInstance(),
+    app.get(IdempotencyService),
+    (request) => tokens.callerFrom(request.headers.authorization).catch(() => null),
+  );
   // Uploads are read as streams by the files module, with per-request limits.
   await app.register(multipart, { throwFileSizeLimit: true });
   await app.init();

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FastifyBaseLogger } from 'fastify';
+import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { runGuardedWrite } from '../database/guarded-write';
 import { Transactions, Tx } from '../database/transactions';
@@ -107,6 +108,19 @@ export class IdempotencyService {
     return ran.value;
   }
 
+  /**
+   * The answer this process remembers for an exact retry of `idempotent` (same scope, same
+   * request), or null: not remembered here, or another request under the key, which `execute`
+   * then answers. Needs no database and no validated body, so it can run before the pipeline.
+   */
+  replayRemembered(idempotent: IdempotentRequest): Executed | null {
+    const remembered = this.recent.recall(scopeId(idempotent.scope));
+    if (!remembered) return null;
+    const print = fingerprint(this.secret, idempotent.request);
+    if (!remembered.fingerprint.equals(print)) return null;
+    return this.answerFrom(remembered, { ...idempotent, print });
+  }
+
   private async planAndWrite(
     request: KeyedRequest,
     plan: () => PlannedCreate | Promise<PlannedCreate>,
@@ -184,29 +198,30 @@ export class IdempotencyService {
   private answerFrom(stored: StoredOutcome, request: FingerprintedRequest): Executed {
     if (!stored.fingerprint.equals(request.print)) {
       this.metrics.count('mismatched');
-      request.log.info(
-        { idempotencyKeyHash: keyHash(request.scope) },
-        'idempotency key reused for another request',
-      );
+      logKeyEvent(request, 'idempotency key reused for another request');
       throw new IdempotencyKeyReusedError();
     }
     this.metrics.count('replayed');
-    request.log.info({ idempotencyKeyHash: keyHash(request.scope) }, 'idempotent replay');
+    logKeyEvent(request, 'idempotent replay');
     return { outcome: stored.outcome, replayed: true };
   }
 
   private inUse(idempotent: IdempotentRequest): IdempotencyKeyInUseError {
     this.metrics.count('in_flight_conflict');
-    idempotent.log.info(
-      { idempotencyKeyHash: keyHash(idempotent.scope) },
-      'idempotency key in use',
-    );
+    logKeyEvent(idempotent, 'idempotency key in use');
     return new IdempotencyKeyInUseError(RETRY_AFTER_SECONDS);
   }
 }
 
 function scopeId({ caller, method, route, key }: KeyScope): string {
   return JSON.stringify([caller, method, route, key]);
+}
+
+/** An info line naming the key by its hash; the hash is only computed when info lines are kept. */
+function logKeyEvent({ log, scope }: IdempotentRequest, message: string) {
+  const levelCheck = log as Partial<Pick<Logger, 'isLevelEnabled'>>; // pino's; Fastify's type omits it
+  if (levelCheck.isLevelEnabled?.('info') ?? true)
+    log.info({ idempotencyKeyHash: keyHash(scope) }, message);
 }
 
 /** Logs name a key by this hash, never by the key itself. */
