@@ -42,7 +42,7 @@ function mayBeRetry(request: FastifyRequest): boolean {
 }
 
 function rememberedAnswer(
-  idempotency: IdempotencyService,
+  idempotency: RememberedAnswers,
   request: FastifyRequest,
   caller: Caller,
 ) {
