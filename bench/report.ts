@@ -46,7 +46,8 @@ export class BenchReport {
     console.log(`${name}: ${JSON.stringify(facts)}`);
   }
 
-  write() {
+  /** Prints the table; with `files`, also writes bench/results/latest.json and latest.svg. */
+  write({ files }: { files: boolean }) {
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${this.database}`;
     console.log(
       `\nbench: ${machine}; ${SECONDS} s per measured pass, ${REPETITIONS} alternating repetitions, medians\n`,
@@ -56,6 +57,7 @@ export class BenchReport {
     );
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const row of this.rows) console.log(tableLine(row));
+    if (!files) return;
     const dir = join(__dirname, 'results');
     mkdirSync(dir, { recursive: true });
     const json = {

@@ -172,6 +172,38 @@ async function databaseLabel(db: Client): Promise<string> {
   return `PostgreSQL ${rows[0].server_version.split(' ')[0]} ${where}`;
 }
 
+/** `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results. */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const runs = (phase: 'create' | 'reads' | 'upload' | 'sign-up' | 'scale') =>
+  (!ONLY || ONLY.includes(phase)) && (phase !== 'scale' || process.env.BENCH_SCALE !== '0');
+
+async function readRuns(report: BenchReport, w: Workloads, connections: number) {
+  report.add('replay', connections, await compare([w.replay, w.rawReplay], connections), {
+    'raw-replay': 0.7,
+  });
+  report.add('get by id', connections, await compare([w.get, w.rawGet], connections), {
+    'raw-get': 0.7,
+  });
+  report.add('list first page', connections, await compare([w.list, w.rawList], connections), {
+    'raw-list': 0.7,
+  });
+  report.add(
+    'http-only',
+    connections,
+    { 'http-only': await measure(w.http, connections, SECONDS) },
+    {},
+  );
+}
+
+async function uploadRun(report: BenchReport, w: Workloads, service: Process, connections: number) {
+  report.add('upload 1 MiB', connections, await compare([w.upload, w.rawUpload], connections), {
+    'raw-upload': 0.5,
+  });
+  report.check(`service RSS after upload @${connections} (MiB)`, {
+    rssMiB: Math.round(service.rssMiB()),
+  });
+}
+
 async function main() {
   const database = await benchDatabase();
   const service = await startService(database.url);
@@ -182,40 +214,22 @@ async function main() {
   const report = new BenchReport(await databaseLabel(db));
   const w = workloads(service, refs, f);
   // Creates first: the RSS check is about the create run, before uploads grow the heap.
-  for (const connections of CONNECTIONS) await createRun(db, report, w, f, service, connections);
   for (const connections of CONNECTIONS) {
-    report.add('replay', connections, await compare([w.replay, w.rawReplay], connections), {
-      'raw-replay': 0.7,
-    });
-    report.add('get by id', connections, await compare([w.get, w.rawGet], connections), {
-      'raw-get': 0.7,
-    });
-    report.add('list first page', connections, await compare([w.list, w.rawList], connections), {
-      'raw-list': 0.7,
-    });
-    report.add(
-      'http-only',
-      connections,
-      { 'http-only': await measure(w.http, connections, SECONDS) },
-      {},
-    );
+    if (runs('create')) await createRun(db, report, w, f, service, connections);
   }
+  for (const connections of CONNECTIONS) if (runs('reads')) await readRuns(report, w, connections);
   for (const connections of CONNECTIONS) {
-    report.add('upload 1 MiB', connections, await compare([w.upload, w.rawUpload], connections), {
-      'raw-upload': 0.5,
-    });
-    report.check(`service RSS after upload @${connections} (MiB)`, {
-      rssMiB: Math.round(service.rssMiB()),
-    });
+    if (runs('upload')) await uploadRun(report, w, service, connections);
   }
-  report.add('sign-up (scrypt by design)', 10, await compare([w.signUp], 10), {});
-  if (process.env.BENCH_SCALE !== '0')
+  if (runs('sign-up'))
+    report.add('sign-up (scrypt by design)', 10, await compare([w.signUp], 10), {});
+  if (runs('scale'))
     await measureScale(db, report, { create: w.create, replay: w.replay }, f.orderBody);
   await db.end();
   await refs.stop();
   await service.stop();
   await database.stop();
-  report.write();
+  report.write({ files: !ONLY });
 }
 
 main().catch((error: Error) => {

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { Readable } from 'node:stream';
+import { TextDecoder } from 'node:util';
 import { createHash } from 'node:crypto';
 import { UnsupportedFileTypeError } from './files.errors';
 import { UploadInspector } from './upload-inspector';
@@ -84,5 +86,38 @@ describe('UploadInspector', () => {
     ],
   ])('refuses %s with 415', async (_case, bytes) => {
     await expect(inspect([bytes])).rejects.toBeInstanceOf(UnsupportedFileTypeError);
+  });
+
+  it('judges text split into any chunks exactly as a strict decoder judges the whole', async () => {
+    const strictlyText = (bytes: Buffer) => {
+      try {
+        return !new TextDecoder('utf-8', { fatal: true }).decode(bytes).includes('\u0000');
+      } catch {
+        return false;
+      }
+    };
+    // Valid text with stray bytes spliced in (cut characters, lone continuations, NUL, overlongs).
+    const piece = fc.oneof(
+      fc.string({ unit: 'binary' }).map((text) => Buffer.from(text)),
+      fc.uint8Array({ maxLength: 4 }).map((bytes) => Buffer.from(bytes)),
+    );
+    const upload = fc
+      .array(piece, { maxLength: 12 })
+      .map((pieces) => Buffer.concat([Buffer.from('plain text: '), ...pieces]));
+    const cuts = fc.array(fc.nat(), { maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(upload, cuts, async (bytes, at) => {
+        const bounds = [...new Set(at.map((n) => n % bytes.length))].sort((a, b) => a - b);
+        const chunks = [0, ...bounds].map((start, i) =>
+          bytes.subarray(start, [...bounds, bytes.length][i]),
+        );
+        const accepted = await inspect(chunks).then(
+          () => true,
+          () => false,
+        );
+        expect(accepted).toBe(strictlyText(bytes));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
