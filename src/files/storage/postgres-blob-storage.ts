@@ -2,14 +2,20 @@ import { Readable } from 'node:stream';
 import { Transactions } from '../../database/transactions';
 import type { ByteRange } from '../byte-range';
 import { BlobStorage } from './blob-storage';
-import { rechunk } from './rechunk';
+import { groupsOf, rechunk } from './rechunk';
 
-/** Rows of 256 KiB: small enough to stream with flat memory, large enough to keep rows few. */
+/** Rows of 256 KiB: a range read fetches little more than it needs, yet rows stay few. */
 export const CHUNK_SIZE = 256 * 1024;
+/**
+ * Rows per INSERT (1 MiB, what an upload holds in memory at most): pg's client and server spend
+ * less per byte on one larger statement than on several (a 1 MiB write as four statements took
+ * about twice the client CPU of one).
+ */
+const CHUNKS_PER_STATEMENT = 4;
 
 /**
  * Blobs as chunked bytea rows, so any number of replicas share files through the database alone.
- * Each chunk is its own short statement: a slow upload holds no transaction open.
+ * Each statement commits on its own: a slow upload holds no transaction open.
  */
 export class PostgresBlobStorage implements BlobStorage {
   readonly name = 'postgres';
@@ -24,16 +30,23 @@ export class PostgresBlobStorage implements BlobStorage {
     await this.db.query('INSERT INTO file_blobs (id, created_at) VALUES ($1, now())', [blobId]);
     try {
       let seq = 0;
-      for await (const chunk of rechunk(source, CHUNK_SIZE)) {
-        await this.db.query(
-          'INSERT INTO file_blob_chunks (blob_id, seq, data) VALUES ($1, $2, $3)',
-          [blobId, seq++, chunk],
-        );
+      for await (const chunks of groupsOf(rechunk(source, CHUNK_SIZE), CHUNKS_PER_STATEMENT)) {
+        await this.insertChunks(blobId, seq, chunks);
+        seq += chunks.length;
       }
     } catch (error) {
       await this.delete(blobId).catch(() => undefined); // what remains is the sweeper's
       throw error;
     }
+  }
+
+  /** Rows `firstSeq`, `firstSeq + 1` ... in one statement; the bytes go as binary parameters. */
+  private async insertChunks(blobId: string, firstSeq: number, chunks: Buffer[]) {
+    const rows = chunks.map((_, i) => `($1, $2::integer + ${i}, $${i + 3})`);
+    await this.db.query(
+      `INSERT INTO file_blob_chunks (blob_id, seq, data) VALUES ${rows.join(', ')}`,
+      [blobId, firstSeq, ...chunks],
+    );
   }
 
   read(blobId: string, size: number, range: ByteRange | null): Readable {

@@ -17,3 +17,16 @@ export async function* rechunk(
   }
   if (pendingBytes > 0) yield Buffer.concat(pending);
 }
+
+/** Groups an async sequence into arrays of `count` items (the last may be shorter). */
+export async function* groupsOf<T>(source: AsyncIterable<T>, count: number): AsyncGenerator<T[]> {
+  let group: T[] = [];
+  for await (const item of source) {
+    group.push(item);
+    if (group.length === count) {
+      yield group;
+      group = [];
+    }
+  }
+  if (group.length > 0) yield group;
+}
