@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 
 /** A strong validator of a JSON representation: equal bodies, equal tags. */
 export function etagOf(representation: unknown): string {
-  const digest = createHash('sha256').update(JSON.stringify(representation)).digest('base64url');
+  return etagOfJson(JSON.stringify(representation));
+}
+
+/** The same tag from the representation already serialized (what `etagOf` would serialize). */
+export function etagOfJson(json: string): string {
+  const digest = createHash('sha256').update(json).digest('base64url');
   return `"${digest.slice(0, 32)}"`;
 }
 

@@ -1,5 +1,5 @@
 import { FastifyReply } from 'fastify';
-import { etagOf } from './etag';
+import { etagOfJson } from './etag';
 import { DomainError, PROBLEM_CONTENT_TYPE } from './problem';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -16,14 +16,11 @@ export interface HttpOutcome {
 
 /** 201 Created with Location and a strong ETag of exactly the bytes sent. */
 export function createdOutcome(location: string, representation: unknown): HttpOutcome {
+  const body = JSON.stringify(representation);
   return {
     status: 201,
-    headers: {
-      Location: location,
-      ETag: etagOf(representation),
-      'Content-Type': JSON_CONTENT_TYPE,
-    },
-    body: JSON.stringify(representation),
+    headers: { Location: location, ETag: etagOfJson(body), 'Content-Type': JSON_CONTENT_TYPE },
+    body,
   };
 }
 
