@@ -53,20 +53,38 @@ export async function measure(
     body: target.body,
     ...perRequest(target),
   };
-  const result = await autocannon({
+  const options = {
     url: target.url,
     connections,
     pipelining: 1,
     duration: seconds,
     requests: [request],
-  } as autocannon.Options);
+  } as autocannon.Options;
+  // autocannon's own percentiles are whole milliseconds; its per-response times are not.
+  const latencies: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (error: Error | null, done) =>
+      error ? reject(error) : resolve(done),
+    );
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+      latencies.push(ms);
+    });
+  });
+  latencies.sort((a, b) => a - b);
   return {
     rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
     non2xx: result.non2xx,
     errors: result.errors,
   };
+}
+
+/** The `fraction` percentile of sorted milliseconds, to 0.1 ms. */
+function percentile(sorted: number[], fraction: number): number {
+  if (sorted.length === 0) return NaN;
+  const value = sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
+  return Math.round(value * 10) / 10;
 }
 
 const median = (values: number[]) =>

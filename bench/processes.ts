@@ -39,8 +39,11 @@ function processOf(child: ChildProcess, baseUrl: string): Process {
   };
 }
 
-/** The service from dist/, as the image runs it. */
-export async function startService(databaseUrl: string): Promise<Process> {
+/** The service from dist/, as the image runs it; `env` adds to (or overrides) the bench's settings. */
+export async function startService(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<Process> {
   const port = 20_000 + Math.floor(Math.random() * 10_000);
   const child = spawn(process.execPath, ['--max-old-space-size=160', 'dist/src/main.js'], {
     env: {
@@ -53,6 +56,7 @@ export async function startService(databaseUrl: string): Promise<Process> {
       NODE_ENV: 'production',
       IDEMPOTENCY_SWEEP_INTERVAL: '1s', // the cleanup-under-load measurement needs the sweeper busy
       JWT_SECRET: 'bench-secret-bench-secret-bench-secret!!',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -25,6 +25,8 @@ export interface AppConfig {
   /** How long a duplicate waits for the request holding its key (and any lock) before 409. */
   idempotencyWaitMs: number;
   idempotencySweepIntervalMs: number;
+  /** Stored answers kept in memory for retries to this process; 0 sends every retry to the database. */
+  idempotencyMemory: number;
   maxUploadBytes: number;
   storageDriver: StorageDriver;
   authRateLimit: number;
@@ -197,6 +199,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     idempotencyTtlMs: duration(env, 'IDEMPOTENCY_TTL', '24h', 1_000),
     idempotencyWaitMs: duration(env, 'IDEMPOTENCY_WAIT', '5s', 1),
     idempotencySweepIntervalMs: duration(env, 'IDEMPOTENCY_SWEEP_INTERVAL', '1m', 100),
+    idempotencyMemory: integer(env, 'IDEMPOTENCY_MEMORY', 10_000, 0, 1_000_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 26_214_400, 1, Number.MAX_SAFE_INTEGER),
     storageDriver: storageDriver(env),
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),

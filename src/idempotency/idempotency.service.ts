@@ -56,14 +56,12 @@ export interface ExecuteOptions {
 }
 
 const RETRY_AFTER_SECONDS = 1;
-/** Answers kept in memory for retries to this process (a few MB at most). */
-const REMEMBERED_OUTCOMES = 10_000;
 const FIRST_PAUSE_MS = 10;
 const MAX_PAUSE_MS = 200;
 
 @Injectable()
 export class IdempotencyService {
-  private readonly recent = new RecentOutcomes(REMEMBERED_OUTCOMES);
+  private readonly recent: RecentOutcomes;
   private readonly inFlight = new InFlightRequests();
 
   constructor(
@@ -72,7 +70,9 @@ export class IdempotencyService {
     private readonly metrics: IdempotencyMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FINGERPRINT_SECRET) private readonly secret: Buffer,
-  ) {}
+  ) {
+    this.recent = new RecentOutcomes(config.idempotencyMemory);
+  }
 
   /**
    * Runs a create exactly once per key. `plan` decides the answer and the rows before any database
