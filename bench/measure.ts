@@ -53,23 +53,13 @@ export async function measure(
     body: target.body,
     ...perRequest(target),
   };
-  const options = {
+  const { result, latencies } = await timedRun({
     url: target.url,
     connections,
     pipelining: 1,
     duration: seconds,
     requests: [request],
-  } as autocannon.Options;
-  // autocannon's own percentiles are whole milliseconds; its per-response times are not.
-  const latencies: number[] = [];
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(options, (error: Error | null, done) =>
-      error ? reject(error) : resolve(done),
-    );
-    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
-      latencies.push(ms);
-    });
-  });
+  } as autocannon.Options);
   latencies.sort((a, b) => a - b);
   return {
     rps: result.requests.average,
@@ -78,6 +68,19 @@ export async function measure(
     non2xx: result.non2xx,
     errors: result.errors,
   };
+}
+
+/** One autocannon run, with every response's time: its own percentiles are whole milliseconds. */
+function timedRun(options: autocannon.Options) {
+  const latencies: number[] = [];
+  return new Promise<{ result: autocannon.Result; latencies: number[] }>((resolve, reject) => {
+    const instance = autocannon(options, (error: Error | null, result) =>
+      error ? reject(error) : resolve({ result, latencies }),
+    );
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+      latencies.push(ms);
+    });
+  });
 }
 
 /** The `fraction` percentile of sorted milliseconds, to 0.1 ms. */

@@ -87,6 +87,7 @@ export async function createApp(
     app.getHttpAdapter().getInstance(),
     app.get(IdempotencyService),
     (request) => tokens.callerFrom(request.headers.authorization).catch(() => null),
+    RETRY_FAST_PATH_ROUTES,
   );
   // Uploads are read as streams by the files module, with per-request limits.
   await app.register(multipart, { throwFileSizeLimit: true });
@@ -114,6 +115,9 @@ class LoggedAppModule {
     };
   }
 }
+
+/** Creates whose exact retries may be answered from memory before Nest's guards (see the hook). */
+const RETRY_FAST_PATH_ROUTES = new Set(['/api/orders']);
 
 /** The only routes that read multipart bodies; elsewhere such a body is the wrong media type. */
 const MULTIPART_ROUTES = new Set(['/api/files']);

@@ -163,6 +163,33 @@ describe('orders over HTTP', () => {
       }
     });
 
+    it('answers a retry from memory exactly as a replica without memory answers it from the table', async () => {
+      const replica = await startTestApp({ IDEMPOTENCY_MEMORY: '0' });
+      try {
+        const key = randomUUID();
+        await create(ann, validOrder(), key).expect(201);
+        const fromMemory = await create(ann, validOrder(), key);
+        const fromTable = await replica.http
+          .post('/api/orders')
+          .set(ann.auth)
+          .set('Idempotency-Key', key)
+          .send(validOrder());
+        const answer = (r: typeof fromMemory) => ({
+          status: r.status,
+          body: r.text,
+          ...Object.fromEntries(
+            ['location', 'etag', 'content-type', 'cache-control', 'idempotent-replayed'].map(
+              (name) => [name, r.headers[name]],
+            ),
+          ),
+        });
+        expect(answer(fromMemory)).toEqual(answer(fromTable));
+        expect(answer(fromMemory)).toMatchObject({ status: 201, 'idempotent-replayed': 'true' });
+      } finally {
+        await replica.close();
+      }
+    });
+
     it('validates a retry whose body differs, as every replica would (400, not a stored answer)', async () => {
       const key = randomUUID();
       await create(ann, validOrder(), key).expect(201);

@@ -1,5 +1,5 @@
 import { startTestApp, TestApp } from './support/test-app';
-import { expectProblem, uniqueEmail } from './support/users';
+import { expectProblem, signUpAndIn, uniqueEmail } from './support/users';
 
 const signIn = (app: TestApp) =>
   app.http
@@ -31,5 +31,20 @@ describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
 
   it('is off with AUTH_RATE_LIMIT=0', async () => {
     for (let i = 0; i < 5; i++) expect((await signIn(unlimited)).status).toBe(401);
+  });
+
+  it('counts exact retries of a sign-up sent with a token too (they are not answered before the limit)', async () => {
+    const { auth } = await signUpAndIn(unlimited);
+    const retrying = await startTestApp({ AUTH_RATE_LIMIT: '3' });
+    try {
+      const body = { email: uniqueEmail(), name: 'Retry', password: 'long enough' };
+      const send = () =>
+        retrying.http.post('/api/users').set(auth).set('Idempotency-Key', 'one-sign-up').send(body);
+      expect((await send()).status).toBe(201);
+      for (let i = 0; i < 2; i++) await send().expect(201).expect('Idempotent-Replayed', 'true');
+      expectProblem(await send(), 429, 'rate_limited');
+    } finally {
+      await retrying.close();
+    }
   });
 });

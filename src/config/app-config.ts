@@ -199,7 +199,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     idempotencyTtlMs: duration(env, 'IDEMPOTENCY_TTL', '24h', 1_000),
     idempotencyWaitMs: duration(env, 'IDEMPOTENCY_WAIT', '5s', 1),
     idempotencySweepIntervalMs: duration(env, 'IDEMPOTENCY_SWEEP_INTERVAL', '1m', 100),
-    idempotencyMemory: integer(env, 'IDEMPOTENCY_MEMORY', 10_000, 0, 1_000_000),
+    idempotencyMemory: integer(env, 'IDEMPOTENCY_MEMORY', 10_000, 0, 50_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 26_214_400, 1, Number.MAX_SAFE_INTEGER),
     storageDriver: storageDriver(env),
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),

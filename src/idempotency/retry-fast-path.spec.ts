@@ -23,7 +23,8 @@ const STORED: Executed = {
 async function appWith(answers: RememberedAnswers, caller: Caller | null = ALICE) {
   const app: FastifyInstance = Fastify();
   await app.register(multipart);
-  answerRetriesFromMemory(app, answers, () => Promise.resolve(caller));
+  answerRetriesFromMemory(app, answers, () => Promise.resolve(caller), new Set(['/api/orders']));
+  app.post('/api/users', () => ({ from: 'handler' }));
   app.post('/api/orders', () => ({ from: 'handler' }));
   app.get('/api/orders', () => ({ from: 'handler' }));
   await app.ready();
@@ -84,6 +85,18 @@ describe('answerRetriesFromMemory', () => {
 
   it('leaves a request whose token does not hold to the handler (which answers 401)', async () => {
     const response = await post(await appWith(remembering, null), auth);
+    expect(response.json()).toEqual({ from: 'handler' });
+    expect(asked).toHaveLength(0);
+  });
+
+  it('leaves creates on other routes to the handler (sign-up keeps its rate limit)', async () => {
+    const app = await appWith(remembering);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/users',
+      headers: auth,
+      payload: {},
+    });
     expect(response.json()).toEqual({ from: 'handler' });
     expect(asked).toHaveLength(0);
   });

@@ -14,16 +14,18 @@ export type CallerOf = (request: FastifyRequest) => Promise<Caller | null>;
  * body) from memory, before Nest's guards, pipes and body validation run: the retry gets the
  * stored answer whatever they would say, and they were most of a replay's cost. Anything else
  * goes on to the full path, which gives every error its own answer: a bad token or key, another
- * body under the key, a key this process does not remember. Only authenticated JSON creates
- * qualify; anonymous ones (sign-up) keep their rate limit.
+ * body under the key, a key this process does not remember. Only `routes` qualify: JSON creates
+ * whose full path guards nothing but the token (sign-up's rate limit must count its retries, and
+ * uploads are multipart).
  */
 export function answerRetriesFromMemory(
   fastify: FastifyInstance,
   idempotency: RememberedAnswers,
   callerOf: CallerOf,
+  routes: ReadonlySet<string>,
 ) {
   fastify.addHook('preHandler', async (request, reply) => {
-    if (!mayBeRetry(request)) return;
+    if (!mayBeRetry(request, routes)) return;
     const caller = await callerOf(request);
     if (!caller) return;
     const replayed = rememberedAnswer(idempotency, request, caller);
@@ -32,20 +34,17 @@ export function answerRetriesFromMemory(
   });
 }
 
-function mayBeRetry(request: FastifyRequest): boolean {
+function mayBeRetry(request: FastifyRequest, routes: ReadonlySet<string>): boolean {
   return (
     request.method === 'POST' &&
+    routes.has(request.routeOptions.url ?? '') &&
     request.headers['idempotency-key'] !== undefined &&
     request.headers.authorization !== undefined &&
     !request.isMultipart()
   );
 }
 
-function rememberedAnswer(
-  idempotency: RememberedAnswers,
-  request: FastifyRequest,
-  caller: Caller,
-) {
+function rememberedAnswer(idempotency: RememberedAnswers, request: FastifyRequest, caller: Caller) {
   request.caller = caller;
   let idempotent;
   try {
