@@ -1,4 +1,4 @@
-import { PasswordHasher } from './password-hasher';
+import { Gate, PasswordHasher } from './password-hasher';
 
 describe('PasswordHasher', () => {
   const hasher = new PasswordHasher();
@@ -22,5 +22,23 @@ describe('PasswordHasher', () => {
 
   it('does the same work for an unknown user and still answers false', async () => {
     await expect(hasher.verifyAgainstNobody('anything')).resolves.toBe(false);
+  });
+});
+
+describe('Gate', () => {
+  it('never runs more than its limit, even when newcomers arrive just as a slot frees', async () => {
+    const gate = new Gate(2);
+    let active = 0;
+    let most = 0;
+    const task = async () => {
+      active++;
+      most = Math.max(most, active);
+      await Promise.resolve();
+      active--;
+    };
+    // Each finished run starts another at once, competing with the runs already waiting.
+    const chain = () => gate.run(task).then(() => gate.run(task));
+    await Promise.all(Array.from({ length: 6 }, chain));
+    expect(most).toBe(2);
   });
 });

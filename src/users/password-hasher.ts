@@ -12,21 +12,25 @@ const MAX_MEMORY = 64 * 1024 * 1024;
  */
 const CONCURRENT_DERIVATIONS = 2;
 
-/** Runs at most `limit` tasks at a time; the others wait in arrival order. */
-class Gate {
+/**
+ * Runs at most `limit` tasks at a time; the others wait in arrival order. A finishing task hands
+ * its slot straight to the next waiter, so a newcomer cannot take it in between.
+ */
+export class Gate {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly limit: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((go) => this.waiting.push(go));
-    this.running++;
+    if (this.running < this.limit) this.running++;
+    else await new Promise<void>((go) => this.waiting.push(go)); // woken holding a slot
     try {
       return await task();
     } finally {
-      this.running--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
     }
   }
 }
