@@ -72,6 +72,7 @@ function workloads(service: Process, replica: Process, refs: Process, f: Fixture
     ...rest,
   });
   const createLike = { method: 'POST' as const, body: ORDER, key: 'unique' as const };
+  const retries = { method: 'POST' as const, body: ORDER, headers: f.auth, key: f.replayKeys };
   return {
     create: t('service create', `${service.baseUrl}/api/orders`, {
       ...createLike,
@@ -79,19 +80,9 @@ function workloads(service: Process, replica: Process, refs: Process, f: Fixture
     }),
     rawMany: t('raw-many', `${refs.baseUrl}/raw-many`, { ...createLike, headers: json }),
     rawOne: t('raw-one', `${refs.baseUrl}/raw-one`, { ...createLike, headers: json }),
-    replay: t('service replay', `${service.baseUrl}/api/orders`, {
-      method: 'POST',
-      body: ORDER,
-      headers: f.auth,
-      key: f.replayKeys,
-    }),
+    replay: t('service replay', `${service.baseUrl}/api/orders`, retries),
     // The same retries sent to a replica that keeps no answers in memory: each one reads the table.
-    replayFromDatabase: t('service replay (database)', `${replica.baseUrl}/api/orders`, {
-      method: 'POST',
-      body: ORDER,
-      headers: f.auth,
-      key: f.replayKeys,
-    }),
+    replayFromDatabase: t('service replay (database)', `${replica.baseUrl}/api/orders`, retries),
     rawReplay: t('raw-replay', `${refs.baseUrl}/raw-replay`, { method: 'POST', key: f.replayKeys }),
     get: t('service get', `${service.baseUrl}/api/orders/${f.orderId}`, { headers: f.auth }),
     rawGet: t('raw-get', `${refs.baseUrl}/raw-get/${f.orderId}`),
