@@ -1,13 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createDatabaseOn,
   migrate,
   startTemporaryEmbedded,
   TestDatabase,
 } from '../test/support/test-database';
+import { startReadyService } from '../test/support/service-process';
 
 /** A fresh, migrated database: on DATABASE_URL's server when set, else a temporary embedded one. */
 export async function benchDatabase(): Promise<TestDatabase> {
@@ -44,33 +44,17 @@ export async function startService(
   databaseUrl: string,
   env: Record<string, string> = {},
 ): Promise<Process> {
-  const port = 20_000 + Math.floor(Math.random() * 10_000);
-  const child = spawn(process.execPath, ['--max-old-space-size=160', 'dist/src/main.js'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      AUTH_RATE_LIMIT: '0',
+  const service = await startReadyService(
+    databaseUrl,
+    {
       NODE_ENV: 'production',
       IDEMPOTENCY_SWEEP_INTERVAL: '1s', // the cleanup-under-load measurement needs the sweeper busy
-      JWT_SECRET: 'bench-secret-bench-secret-bench-secret!!',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 120 && (await statusOf(`${baseUrl}/health/ready`)) !== 200; i++)
-    await sleep(250);
-  return processOf(child, baseUrl);
-}
-
-const statusOf = (url: string) =>
-  fetch(url).then(
-    (response) => response.status,
-    () => 0,
+    'build',
   );
+  return processOf(service.child, service.baseUrl);
+}
 
 /** The raw references in a process of their own, so they do not share a CPU with autocannon. */
 export async function startReferences(databaseUrl: string, userId: string): Promise<Process> {
