@@ -47,4 +47,22 @@ describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
       await retrying.close();
     }
   });
+
+  it.each([
+    ['a trusted proxy (TRUST_PROXY=127.0.0.1)', '127.0.0.1', 401],
+    ['outside TRUST_PROXY (10.0.0.0/8)', '10.0.0.0/8', 429],
+  ])(
+    'takes the client IP from X-Forwarded-For only from a peer that is %s',
+    async (_peer, trustProxy, fourthClientStatus) => {
+      const proxied = await startTestApp({ AUTH_RATE_LIMIT: '3', TRUST_PROXY: trustProxy });
+      try {
+        const from = (client: string) => signIn(proxied).set('X-Forwarded-For', client);
+        for (let i = 0; i < 3; i++) expect((await from('203.0.113.1')).status).toBe(401);
+        expectProblem(await from('203.0.113.1'), 429, 'rate_limited');
+        expect((await from('203.0.113.2')).status).toBe(fourthClientStatus);
+      } finally {
+        await proxied.close();
+      }
+    },
+  );
 });

@@ -67,11 +67,24 @@ describe('loadConfig', () => {
     ['AUTH_RATE_LIMIT', { AUTH_RATE_LIMIT: 'many' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '2' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.1,proxy.internal' }],
   ])('rejects a bad %s with one line naming it', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(
       new RegExp(`^Invalid environment variable ${variable}: [^\\n]+$`),
     );
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+    ['127.0.0.1', ['127.0.0.1']],
+    ['10.0.0.0/8, 192.168.1.1/24,::1', ['10.0.0.0/8', '192.168.1.1/24', '::1']],
+    ['fd00::/8', ['fd00::/8']],
+  ])('reads TRUST_PROXY=%s', (raw, expected) => {
+    expect(loadConfig({ TRUST_PROXY: raw }).trustProxy).toEqual(expected);
   });
 
   it('never echoes credentials from a bad DATABASE_URL or a JWT secret', () => {

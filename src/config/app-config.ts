@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { parseDuration } from './duration';
 
@@ -32,8 +33,8 @@ export interface AppConfig {
   authRateLimit: number;
   /** Longest a request may take to arrive whole: bounds slow-drip uploads. */
   requestTimeoutMs: number;
-  /** Fastify's trustProxy: false, true, or the number of proxy hops to trust for the client IP. */
-  trustProxy: boolean | number;
+  /** Fastify's trustProxy: false, true, or the proxies (addresses, CIDR ranges) trusted for the client IP. */
+  trustProxy: boolean | string[];
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -137,17 +138,30 @@ function jwtSecret(env: Env, nodeEnv: string): string | null {
   return raw;
 }
 
-function trustProxy(env: Env): boolean | number {
+/**
+ * Which peers may set the client IP through X-Forwarded-For: all (`true`), none, or the proxies'
+ * addresses and CIDR ranges. A hop count is refused: Fastify 5.12 stopped honouring it because it
+ * cannot tell a proxy from a client that sends the header itself.
+ */
+function trustProxy(env: Env): boolean | string[] {
   const raw = read(env, 'TRUST_PROXY') ?? 'false';
   if (raw === 'true' || raw === 'false') return raw === 'true';
-  const hops = /^\d{1,2}$/.test(raw) ? Number(raw) : 0;
-  if (hops < 1 || hops > 10)
+  const proxies = raw.split(',').map((entry) => entry.trim());
+  if (!proxies.every(isAddressOrRange))
     throw new ConfigError(
       'TRUST_PROXY',
-      'expected true, false or a number of proxy hops from 1 to 10',
+      'expected true, false or proxy addresses and CIDR ranges such as 10.0.0.0/8,127.0.0.1',
       raw,
     );
-  return hops;
+  return proxies;
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
