@@ -9,7 +9,7 @@ import { AppDependencies, AppModule } from './app.module';
 import { TokenService } from './auth/token.service';
 import { handleClientError } from './http/client-error';
 import { IdempotencyService } from './idempotency/idempotency.service';
-import { answerRetriesFromMemory } from './idempotency/retry-fast-path';
+import { answerRetriesEarly } from './idempotency/retry-fast-path';
 import { Metrics } from './metrics/metrics';
 import { RequestLogController, routeOf } from './http/logger';
 import { requestIdFor } from './http/request-id';
@@ -83,7 +83,7 @@ export async function createApp(
   serveOpenApi(app);
   recordMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics));
   const tokens = app.get(TokenService);
-  answerRetriesFromMemory(
+  answerRetriesEarly(
     app.getHttpAdapter().getInstance(),
     app.get(IdempotencyService),
     (request) => tokens.callerFrom(request.headers.authorization).catch(() => null),
@@ -116,7 +116,7 @@ class LoggedAppModule {
   }
 }
 
-/** Creates whose exact retries may be answered from memory before Nest's guards (see the hook). */
+/** Creates whose exact retries may be answered before Nest's guards, from memory or the store (see the hook). */
 const RETRY_FAST_PATH_ROUTES = new Set(['/api/orders']);
 
 /** The only routes that read multipart bodies; elsewhere such a body is the wrong media type. */

@@ -114,11 +114,23 @@ export class IdempotencyService {
    * then answers. Needs no database and no validated body, so it can run before the pipeline.
    */
   replayRemembered(idempotent: IdempotentRequest): Executed | null {
-    const remembered = this.recent.recall(scopeId(idempotent.scope));
-    if (!remembered) return null;
+    return this.replayIfSame(this.recent.recall(scopeId(idempotent.scope)), idempotent);
+  }
+
+  /** As `replayRemembered`, from the database: one read by key, for retries at another replica. */
+  async replayStored(idempotent: IdempotentRequest): Promise<Executed | null> {
+    const stored = await this.store.find(this.transactions.autocommit, idempotent.scope);
+    if (!stored) return null;
+    const replayed = this.replayIfSame(stored, idempotent);
+    if (replayed) this.recent.remember(scopeId(idempotent.scope), stored);
+    return replayed;
+  }
+
+  private replayIfSame(stored: StoredOutcome | null, idempotent: IdempotentRequest) {
+    if (!stored) return null;
     const print = fingerprint(this.secret, idempotent.request);
-    if (!remembered.fingerprint.equals(print)) return null;
-    return this.answerFrom(remembered, { ...idempotent, print });
+    if (!stored.fingerprint.equals(print)) return null;
+    return this.answerFrom(stored, { ...idempotent, print });
   }
 
   private async planAndWrite(

@@ -2,7 +2,8 @@ import multipart from '@fastify/multipart';
 import Fastify, { FastifyInstance } from 'fastify';
 import type { Caller } from '../auth/caller';
 import type { Executed, IdempotentRequest } from './idempotency.service';
-import { answerRetriesFromMemory, RememberedAnswers } from './retry-fast-path';
+import { answerRetriesEarly, EarlyAnswers } from './retry-fast-path';
+import { RetryShare } from './retry-share';
 
 const KEY = '5f0c6c1e-2b1a-4f7e-9d43-0a4b8f6f2c11';
 const ALICE: Caller = { userId: '01a20107-2a26-7789-8895-112b1f3fe80b' };
@@ -20,10 +21,20 @@ const STORED: Executed = {
 };
 
 /** A Fastify app with the hook in front of one create route that answers 201 "from the handler". */
-async function appWith(answers: RememberedAnswers, caller: Caller | null = ALICE) {
+async function appWith(
+  answers: EarlyAnswers,
+  caller: Caller | null = ALICE,
+  retries = new RetryShare(),
+) {
   const app: FastifyInstance = Fastify();
   await app.register(multipart);
-  answerRetriesFromMemory(app, answers, () => Promise.resolve(caller), new Set(['/api/orders']));
+  answerRetriesEarly(
+    app,
+    answers,
+    () => Promise.resolve(caller),
+    new Set(['/api/orders']),
+    retries,
+  );
   app.post('/api/users', () => ({ from: 'handler' }));
   app.post('/api/orders', () => ({ from: 'handler' }));
   app.get('/api/orders', () => ({ from: 'handler' }));
@@ -35,15 +46,25 @@ const post = (app: FastifyInstance, headers: Record<string, string>, body: unkno
   app.inject({ method: 'POST', url: '/api/orders?x=1', headers, payload: body as object });
 
 const asked: IdempotentRequest[] = [];
-const remembering: RememberedAnswers = {
+const storeAsked: IdempotentRequest[] = [];
+const noStore = () => Promise.reject(new Error('the store is not asked here'));
+const remembering: EarlyAnswers = {
   replayRemembered: (idempotent) => (asked.push(idempotent), STORED),
+  replayStored: noStore,
 };
-const forgetting: RememberedAnswers = { replayRemembered: () => null };
+const forgetting: EarlyAnswers = { replayRemembered: () => null, replayStored: noStore };
+const storing: EarlyAnswers = {
+  replayRemembered: () => null,
+  replayStored: (idempotent) => (storeAsked.push(idempotent), Promise.resolve(STORED)),
+};
 const auth = { authorization: 'Bearer t', 'idempotency-key': KEY };
 
-beforeEach(() => (asked.length = 0));
+beforeEach(() => {
+  asked.length = 0;
+  storeAsked.length = 0;
+});
 
-describe('answerRetriesFromMemory', () => {
+describe('answerRetriesEarly', () => {
   it('sends the remembered answer, marked as replayed, without reaching the handler', async () => {
     const response = await post(await appWith(remembering), auth);
     expect(response.statusCode).toBe(201);
@@ -113,5 +134,42 @@ describe('answerRetriesFromMemory', () => {
     });
     expect(upload.json()).toEqual({ from: 'handler' });
     expect(asked).toHaveLength(0);
+  });
+
+  describe('from the store, while retries are common at this process', () => {
+    const commonRetries = () => {
+      const retries = new RetryShare();
+      for (let i = 0; i < 100; i++) retries.record(true);
+      return retries;
+    };
+
+    it('answers a retry this process does not remember with one read of the store', async () => {
+      const response = await post(await appWith(storing, ALICE, commonRetries()), auth);
+      expect(response.statusCode).toBe(201);
+      expect(response.headers['idempotent-replayed']).toBe('true');
+      expect(storeAsked).toHaveLength(1);
+    });
+
+    it('does not read the store while retries are rare: creates go straight to the full path', async () => {
+      const response = await post(await appWith(storing), auth);
+      expect(response.json()).toEqual({ from: 'handler' });
+      expect(storeAsked).toHaveLength(0);
+    });
+
+    it('leaves the request to the full path when the store fails', async () => {
+      const failing: EarlyAnswers = { replayRemembered: () => null, replayStored: noStore };
+      const response = await post(await appWith(failing, ALICE, commonRetries()), auth);
+      expect(response.json()).toEqual({ from: 'handler' });
+    });
+
+    it('learns from answers: replays make retries common, new creates make them rare again', async () => {
+      const retries = new RetryShare();
+      const app = await appWith(remembering, ALICE, retries);
+      for (let i = 0; i < 50; i++) await post(app, auth);
+      expect(retries.retriesAreCommon).toBe(true);
+      const creating = await appWith(forgetting, ALICE, retries);
+      for (let i = 0; i < 100; i++) await post(creating, auth);
+      expect(retries.retriesAreCommon).toBe(false);
+    });
   });
 });
