@@ -18,7 +18,8 @@ async function fillKeys(db: Client, count: number, expired: boolean, body: strin
   // A table that grew over a day has been vacuumed and checkpointed along the way; right after a
   // bulk fill, autovacuum and the checkpointer would instead run through the measured window.
   await db.query('VACUUM (ANALYZE) idempotency_keys');
-  await db.query('CHECKPOINT');
+  // Needs superuser or pg_checkpoint; without it the checkpointer keeps its own schedule.
+  await db.query('CHECKPOINT').catch(() => undefined);
 }
 
 const keyCount = async (db: Client, where = 'true') =>

@@ -126,7 +126,10 @@ export class IdempotencyService {
     return replayed;
   }
 
-  private replayIfSame(stored: StoredOutcome | null, idempotent: IdempotentRequest) {
+  private replayIfSame(
+    stored: StoredOutcome | null,
+    idempotent: IdempotentRequest,
+  ): Executed | null {
     if (!stored) return null;
     const print = fingerprint(this.secret, idempotent.request);
     if (!stored.fingerprint.equals(print)) return null;

@@ -27,23 +27,33 @@ export function answerRetriesEarly(
   routes: ReadonlySet<string>,
   retries = new RetryShare(),
 ) {
+  const answeredFromMemory = new WeakSet<FastifyRequest>();
   fastify.addHook('preHandler', async (request, reply) => {
-    if (!mayBeRetry(request, routes)) return;
-    const caller = await callerOf(request);
-    if (!caller) return;
-    const idempotent = idempotentRequestOf(request, caller);
+    const idempotent =
+      mayBeRetry(request, routes) && (await idempotentRequestOf(request, callerOf));
     if (!idempotent) return;
+    const remembered = idempotency.replayRemembered(idempotent);
+    if (remembered) answeredFromMemory.add(request);
     const replayed =
-      idempotency.replayRemembered(idempotent) ??
-      (retries.retriesAreCommon
-        ? await idempotency.replayStored(idempotent).catch(() => null)
-        : null);
+      remembered ?? (retries.retriesAreCommon ? await readStored(idempotency, idempotent) : null);
     if (!replayed) return;
     return reply.send(sendOutcome(reply, replayed.outcome, true));
   });
+  // Every create and replay counts, wherever it was answered, except from memory: those need no read.
   fastify.addHook('onResponse', async (request, reply) => {
-    if (mayBeRetry(request, routes) && reply.statusCode < 300)
+    if (!mayBeRetry(request, routes) || reply.statusCode >= 300) return;
+    if (!answeredFromMemory.has(request))
       retries.record(reply.getHeader('idempotent-replayed') === 'true');
+  });
+}
+
+function readStored(idempotency: EarlyAnswers, idempotent: IdempotentRequest) {
+  return idempotency.replayStored(idempotent).catch((error: Error) => {
+    idempotent.log.warn(
+      { err: error },
+      'reading a stored answer early failed; the full path answers',
+    );
+    return null;
   });
 }
 
@@ -57,7 +67,12 @@ function mayBeRetry(request: FastifyRequest, routes: ReadonlySet<string>): boole
   );
 }
 
-function idempotentRequestOf(request: FastifyRequest, caller: Caller): IdempotentRequest | null {
+async function idempotentRequestOf(
+  request: FastifyRequest,
+  callerOf: CallerOf,
+): Promise<IdempotentRequest | null> {
+  const caller = await callerOf(request);
+  if (!caller) return null;
   request.caller = caller;
   try {
     return readIdempotentRequest(request, { required: false });

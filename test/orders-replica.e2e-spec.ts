@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import type { Response } from 'supertest';
+import { startTestApp, TestApp } from './support/test-app';
+import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+
+const order = () => ({
+  currency: 'EUR',
+  items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1250 }],
+  note: 'sent to two replicas',
+});
+
+/** What a client sees of an answer: status, body and the headers it acts on. */
+const answer = (response: Response) => ({
+  status: response.status,
+  body: response.text,
+  ...Object.fromEntries(
+    ['location', 'etag', 'content-type', 'cache-control', 'idempotent-replayed'].map((name) => [
+      name,
+      response.headers[name],
+    ]),
+  ),
+});
+
+/** Runs `work` while idempotency_keys takes reads but no writes (a claim's INSERT waits). */
+async function withKeyWritesBlocked<T>(work: () => Promise<T>): Promise<T> {
+  const blocker = new Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await blocker.connect();
+  try {
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE idempotency_keys IN EXCLUSIVE MODE');
+    return await work();
+  } finally {
+    await blocker.query('ROLLBACK');
+    await blocker.end();
+  }
+}
+
+describe('order retries at a replica that keeps no answers in memory', () => {
+  let app: TestApp;
+  let replica: TestApp;
+  let ann: SignedUpUser;
+  beforeAll(async () => {
+    [app, replica] = await Promise.all([startTestApp(), startTestApp({ IDEMPOTENCY_MEMORY: '0' })]);
+    ann = await signUpAndIn(app, 'Ann');
+  });
+  afterAll(() => Promise.all([app.close(), replica.close()]));
+
+  const send = (target: TestApp, payload: object, key: string) =>
+    target.http.post('/api/orders').set(ann.auth).set('Idempotency-Key', key).send(payload);
+  const orderCount = async () =>
+    Number(
+      (
+        await app.dataSource.query('SELECT count(*) AS n FROM orders WHERE user_id = $1', [ann.id])
+      )[0].n,
+    );
+  /** A created order and its replay from the first process's memory. */
+  const createdAndReplayed = async (key: string) => {
+    await send(app, order(), key).expect(201);
+    return answer(await send(app, order(), key));
+  };
+  /** Enough retries at the replica to make them common there: it then reads keys first. */
+  const retryStorm = async (key: string, expected: ReturnType<typeof answer>) => {
+    for (let i = 0; i < 40; i++)
+      expect(answer(await send(replica, order(), key))).toEqual(expected);
+  };
+
+  it('answers a retry from the table exactly as the first process answers it from memory', async () => {
+    const key = randomUUID();
+    const fromMemory = await createdAndReplayed(key);
+    expect(answer(await send(replica, order(), key))).toEqual(fromMemory);
+    expect(fromMemory).toMatchObject({ status: 201, 'idempotent-replayed': 'true' });
+  });
+
+  it('reads the key before the pipeline once retries are common: a retry is answered while key writes wait', async () => {
+    const key = randomUUID();
+    const fromMemory = await createdAndReplayed(key);
+    await retryStorm(key, fromMemory);
+    // The full path's statement would wait on the lock (503 after lock_timeout); only a read answers.
+    const duringLock = await withKeyWritesBlocked(() => send(replica, order(), key));
+    expect(answer(duringLock)).toEqual(fromMemory);
+  });
+
+  it('still creates new keys and refuses another body under a stored key while reading first', async () => {
+    const key = randomUUID();
+    await retryStorm(key, await createdAndReplayed(key));
+    const before = await orderCount();
+    const fresh = await send(replica, order(), randomUUID()).expect(201);
+    expect(fresh.headers['idempotent-replayed']).toBeUndefined();
+    expect(await orderCount()).toBe(before + 1);
+    const changed = { ...order(), note: 'another request' };
+    expectProblem(await send(replica, changed, key), 422, 'idempotency_key_reused');
+  });
+});
