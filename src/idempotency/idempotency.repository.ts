@@ -38,7 +38,7 @@ interface StoredRow {
 type ClaimRow = { claimed_until: Date | null } & (StoredRow | { [K in keyof StoredRow]: null });
 
 export type ClaimResult =
-  | { state: 'written'; expiresAt: Date }
+  | { state: 'written' }
   | { state: 'busy' }
   | { state: 'exists'; stored: StoredOutcome };
 
@@ -115,7 +115,7 @@ export class IdempotencyRepository {
     const params = new StatementParams();
     const sql = claimAndWriteStatement(params, scope, fingerprint, ttlMs, create);
     const [row] = await queryPrepared<ClaimRow>(tx, sql, params.values);
-    if (row.claimed_until) return { state: 'written', expiresAt: row.claimed_until };
+    if (row.claimed_until) return { state: 'written' };
     if (row.fingerprint === null) return { state: 'busy' };
     return { state: 'exists', stored: toStored(row) };
   }

@@ -4,11 +4,11 @@ import { StoredOutcome } from './idempotency.repository';
 const EXPIRY_MARGIN_MS = 60_000;
 
 /**
- * The answers this process stored or replayed lately, by key scope, until a little before their
- * keys expire. A client's retry usually comes back to the same replica (often on the same
- * connection), and this answers it without the database. A stored answer never changes while its
- * key lives, so a remembered one is always the database's answer; other replicas simply ask the
- * database. Bounded: the oldest entry goes first.
+ * The answers this process replayed lately, by key scope, until a little before their keys
+ * expire: a key retried once is often retried again (a client looping on timeouts, a retry
+ * storm), and this answers those retries without the database. Answers are not kept when first
+ * stored, since most keys are never retried. A stored answer never changes while its key lives,
+ * so a remembered one is always the database's answer. Bounded: the oldest entry goes first.
  */
 export class RecentOutcomes {
   private readonly entries = new Map<string, StoredOutcome>();
