@@ -80,8 +80,10 @@ function workloads(service: Process, replica: Process, refs: Process, f: Fixture
     }),
     rawMany: t('raw-many', `${refs.baseUrl}/raw-many`, { ...createLike, headers: json }),
     rawOne: t('raw-one', `${refs.baseUrl}/raw-one`, { ...createLike, headers: json }),
+    // Keys retried again and again at one process: after a key's first retry, from memory.
     replay: t('service replay', `${service.baseUrl}/api/orders`, retries),
-    // The same retries sent to a replica that keeps no answers in memory: each one reads the table.
+    // The same retries sent to a replica that keeps no answers in memory: each one reads the
+    // table, as a key's first retry does at any process.
     replayFromDatabase: t('service replay (database)', `${replica.baseUrl}/api/orders`, retries),
     rawReplay: t('raw-replay', `${refs.baseUrl}/raw-replay`, { method: 'POST', key: f.replayKeys }),
     get: t('service get', `${service.baseUrl}/api/orders/${f.orderId}`, { headers: f.auth }),
@@ -186,7 +188,7 @@ const only = (measured: Record<string, Measured>, ...targets: Target[]) =>
 async function readRuns(report: BenchReport, w: Workloads, connections: number) {
   const replays = await compare([w.replay, w.replayFromDatabase, w.rawReplay], connections);
   report.add(
-    'replay (retry to the same process)',
+    'replay (repeated, from memory)',
     connections,
     only(replays, w.replay, w.rawReplay),
     {
@@ -194,7 +196,7 @@ async function readRuns(report: BenchReport, w: Workloads, connections: number) 
     },
   );
   report.add(
-    'replay (retry to another replica)',
+    'replay (reads the table)',
     connections,
     only(replays, w.replayFromDatabase, w.rawReplay),
     { 'raw-replay': 0.7 },
