@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { QueryResultRow } from 'pg';
+import { DatabaseError, Pool, QueryConfig, QueryResultRow } from 'pg';
 import { Tx } from './transactions';
 
 /** Statement names by SQL text; the texts come from code, so there are only a few of them. */
@@ -18,9 +18,25 @@ export function queryPrepared<T>(tx: Tx, sql: string, values: unknown[]): Promis
     name = `s_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
     names.set(sql, name);
   }
-  if (tx.pool) {
-    const result = tx.pool.query<QueryResultRow>({ name, text: sql, values });
-    return result.then(({ rows }) => rows as T[]);
-  }
+  if (tx.pool) return queryOnPool<T>(tx.pool, { name, text: sql, values });
   return tx.manager.query<T[]>({ name, text: sql } as unknown as string, values);
+}
+
+/**
+ * One statement on a pooled connection. Not `Pool.query`: it closes the connection after any
+ * error, so every 409 (a unique violation) would cost a new connection and its statements'
+ * preparation. An error the server answered leaves the connection usable; any other (a timeout,
+ * a lost socket) gets it discarded.
+ */
+async function queryOnPool<T>(pool: Pool, config: QueryConfig): Promise<T[]> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return (await client.query<QueryResultRow>(config)).rows as T[];
+  } catch (error) {
+    if (!(error instanceof DatabaseError)) broken = error as Error;
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }

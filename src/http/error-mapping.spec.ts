@@ -39,24 +39,31 @@ describe('toDomainError', () => {
     });
   });
 
-  it('maps text PostgreSQL cannot store (NUL) to 400 validation_failed', () => {
-    const error = {
-      message: 'invalid byte sequence for encoding "UTF8": 0x00',
-      driverError: { code: '22021' },
-    };
-    expect(toDomainError(error)?.toProblem()).toMatchObject({
-      status: 400,
-      code: 'validation_failed',
-    });
-  });
+  // Statements in a transaction fail with TypeORM's wrapper; single statements with pg's own error.
+  const wrappedAndBare = (driverError: object): [string, object][] => [
+    ['wrapped by TypeORM', { message: 'query failed', driverError }],
+    ['from pg itself', { message: 'query failed', ...driverError }],
+  ];
 
-  it("maps a write for a token's user that no longer exists to 401", () => {
-    const error = {
-      message: 'insert violates foreign key',
-      driverError: { code: '23503', constraint: 'orders_user_id_fkey' },
-    };
-    expect(toDomainError(error)?.toProblem()).toMatchObject({ status: 401, code: 'unauthorized' });
-  });
+  it.each(wrappedAndBare({ code: '22021' }))(
+    'maps text PostgreSQL cannot store (NUL), %s, to 400 validation_failed',
+    (_form, error) => {
+      expect(toDomainError(error)?.toProblem()).toMatchObject({
+        status: 400,
+        code: 'validation_failed',
+      });
+    },
+  );
+
+  it.each(wrappedAndBare({ code: '23503', constraint: 'orders_user_id_fkey' }))(
+    "maps a write for a token's user that no longer exists, %s, to 401",
+    (_form, error) => {
+      expect(toDomainError(error)?.toProblem()).toMatchObject({
+        status: 401,
+        code: 'unauthorized',
+      });
+    },
+  );
 
   it('leaves programming errors unmapped, so they become a logged, opaque 500', () => {
     expect(toDomainError(new TypeError('x is undefined'))).toBeNull();
