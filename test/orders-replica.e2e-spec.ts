@@ -57,7 +57,8 @@ describe('order retries at a replica that keeps no answers in memory', () => {
   /** A created order and its replay from the first process's memory (its second retry there). */
   const createdAndReplayed = async (key: string) => {
     await send(app, order(), key).expect(201);
-    await send(app, order(), key).expect(201); // read from the table, then remembered
+    const firstRetry = await send(app, order(), key).expect(201); // read from the table
+    expect(firstRetry.headers['idempotent-replayed']).toBe('true'); // ... and now remembered
     return answer(await send(app, order(), key));
   };
   /** Enough retries at the replica to make them common there: it then reads keys first. */

@@ -147,7 +147,8 @@ describe('orders over HTTP', () => {
     it('answers further retries of a retried key from memory, without the database', async () => {
       const key = randomUUID();
       const first = await create(ann, validOrder(), key).expect(201);
-      await create(ann, validOrder(), key).expect(201); // read from the table, then remembered
+      const firstRetry = await create(ann, validOrder(), key).expect(201); // read from the table
+      expect(firstRetry.headers['idempotent-replayed']).toBe('true'); // ... and now remembered
       const locker = app.dataSource.createQueryRunner();
       await locker.startTransaction();
       await locker.query('LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE'); // any read would wait

@@ -26,7 +26,10 @@ export interface AppConfig {
   /** How long a duplicate waits for the request holding its key (and any lock) before 409. */
   idempotencyWaitMs: number;
   idempotencySweepIntervalMs: number;
-  /** Stored answers kept in memory for retries to this process; 0 sends every retry to the database. */
+  /**
+   * Replayed answers kept in memory for further retries of their keys; 0 sends every retry to
+   * the database.
+   */
   idempotencyMemory: number;
   maxUploadBytes: number;
   storageDriver: StorageDriver;

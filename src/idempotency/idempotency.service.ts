@@ -99,8 +99,8 @@ export class IdempotencyService {
     };
     const remembered = this.recent.recall(request.id);
     if (remembered) return this.answerFrom(remembered, request); // a key retried here before
-    // Duplicates arriving together at this process run one after the other, so only one of them
-    // plans; the others then find its stored answer (sign-up looks it up before hashing).
+    // Duplicates arriving together at this process run one after the other, so only the first
+    // writes; the others then find its stored answer (sign-up looks it up before hashing).
     const ran = await this.inFlight.runAfterCurrent(request.id, this.config.idempotencyWaitMs, () =>
       this.planAndWrite(request, plan, options),
     );
@@ -145,7 +145,10 @@ export class IdempotencyService {
     if (remembered) return this.answerFrom(remembered, request);
     if (options.lookUpFirst) {
       const earlier = await this.store.find(this.transactions.autocommit, request.scope);
-      if (earlier) return this.answerFrom(earlier, request);
+      if (earlier) {
+        this.recent.remember(request.id, earlier);
+        return this.answerFrom(earlier, request);
+      }
     }
     return this.claimAndWrite(request, await plan());
   }

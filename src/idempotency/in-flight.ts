@@ -1,7 +1,8 @@
 /**
- * Requests with the same key in this process queue here, so only one of them plans its create
- * (a sign-up hashes a password) and the others find its answer. An optimisation only;
- * correctness comes from the database, which also orders replicas.
+ * Requests with the same key in this process queue here, so they reach the database one at a
+ * time and only the first writes; the others find its stored answer (a sign-up looks for it
+ * before hashing a password). An optimisation only; correctness comes from the database, which
+ * also orders replicas.
  */
 export class InFlightRequests {
   private readonly running = new Map<string, Promise<unknown>>();

@@ -9,7 +9,7 @@ const THRESHOLD = 0.25;
 
 /**
  * How many of a process's recent keyed creates were retries it did not remember, as an
- * exponentially weighted average. Retries that come back to the process that answered them are
+ * exponentially weighted average. Further retries of a key this process has replayed are
  * answered from memory and do not count. Usually the rest are few, and a create is best sent
  * straight to the one statement that both writes and finds a key. When they are common (a retry
  * storm at a replica after an outage, or a replica taking over another's clients), reading the
