@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import { poolOf } from '../src/database/data-source';
 import { startTestApp, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
 
@@ -13,7 +13,7 @@ describe('database connections under business rejections', () => {
   afterAll(() => app.close());
 
   it('keeps the connection a 409 ran on: the statement failed, the connection did not', async () => {
-    const pool = (app.dataSource.driver as unknown as { master: Pool }).master;
+    const pool = poolOf(app.dataSource)!;
     const order = {
       currency: 'EUR',
       items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 100 }],

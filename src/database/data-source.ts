@@ -80,3 +80,8 @@ export function createDataSource({
     poolErrorHandler: () => undefined,
   });
 }
+
+/** node-postgres's pool behind `dataSource` (TypeORM keeps it as the driver's `master`), once initialised. */
+export function poolOf(dataSource: DataSource): pg.Pool | undefined {
+  return (dataSource.driver as unknown as { master?: pg.Pool }).master;
+}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import { poolOf } from './data-source';
 
 /**
  * A unit of work bound to one pooled connection. Services pass it to repositories without
@@ -27,7 +28,6 @@ export class Transactions {
 
   /** Statements outside any transaction (single-statement reads and writes). */
   get autocommit(): Tx {
-    const { master } = this.dataSource.driver as unknown as { master?: Pool };
-    return { manager: this.dataSource.manager, pool: master };
+    return { manager: this.dataSource.manager, pool: poolOf(this.dataSource) };
   }
 }

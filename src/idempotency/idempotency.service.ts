@@ -145,10 +145,7 @@ export class IdempotencyService {
     if (remembered) return this.answerFrom(remembered, request);
     if (options.lookUpFirst) {
       const earlier = await this.store.find(this.transactions.autocommit, request.scope);
-      if (earlier) {
-        this.recent.remember(request.id, earlier);
-        return this.answerFrom(earlier, request);
-      }
+      if (earlier) return this.replayFromStore(earlier, request);
     }
     return this.claimAndWrite(request, await plan());
   }
@@ -186,10 +183,7 @@ export class IdempotencyService {
       return this.claimAndWrite(request, { outcome: problemOutcome(claimed), write: null });
     }
     if (claimed.state === 'busy') return null;
-    if (claimed.state === 'exists') {
-      this.recent.remember(request.id, claimed.stored);
-      return this.answerFrom(claimed.stored, request);
-    }
+    if (claimed.state === 'exists') return this.replayFromStore(claimed.stored, request);
     // Not remembered: most keys are never retried, and keeping every new answer cost creates
     // 5-10% of their throughput in garbage collection. A key retried once is remembered then.
     this.metrics.count('stored');
@@ -207,6 +201,12 @@ export class IdempotencyService {
         if (rejection instanceof DomainError && rejection.status < 500) return rejection;
         throw rejection;
       });
+  }
+
+  /** As `answerFrom`, for an answer read from the store: the key has been retried, so it is kept. */
+  private replayFromStore(stored: StoredOutcome, request: KeyedRequest): Executed {
+    this.recent.remember(request.id, stored);
+    return this.answerFrom(stored, request);
   }
 
   /** The stored outcome for the same request; 422 for another request under the same key. */

@@ -1,12 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-
-interface PgPool {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
-}
+import { poolOf } from '../database/data-source';
 
 /**
  * The service's Prometheus metrics, on a registry of its own (not prom-client's global one), so
@@ -47,14 +43,13 @@ export class Metrics {
   });
 
   constructor(dataSource: DataSource) {
-    const pool = () => (dataSource.driver as unknown as { master?: PgPool }).master;
-    const gauge = (name: string, help: string, read: (p: PgPool) => number) =>
+    const gauge = (name: string, help: string, read: (p: Pool) => number) =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          const current = pool();
+          const current = poolOf(dataSource);
           if (current) this.set(read(current));
         },
       });
