@@ -8,8 +8,8 @@ import { Logger } from 'pino';
 import { AppDependencies, AppModule } from './app.module';
 import { TokenService } from './auth/token.service';
 import { handleClientError } from './http/client-error';
-import { IdempotencyService } from './idempotency/idempotency.service';
-import { answerRetriesEarly } from './idempotency/retry-fast-path';
+import { CreateExecutor } from './idempotency/create-executor';
+import { answerRetriesEarly } from './idempotency/early-replay';
 import { Metrics } from './metrics/metrics';
 import { RequestLogController, routeOf } from './http/logger';
 import { requestIdFor } from './http/request-id';
@@ -83,11 +83,8 @@ export async function createApp(
   serveOpenApi(app);
   recordMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics));
   const tokens = app.get(TokenService);
-  answerRetriesEarly(
-    app.getHttpAdapter().getInstance(),
-    app.get(IdempotencyService),
-    (request) => tokens.callerFrom(request.headers.authorization).catch(() => null),
-    RETRY_FAST_PATH_ROUTES,
+  answerRetriesEarly(app.getHttpAdapter().getInstance(), app.get(CreateExecutor), (request) =>
+    tokens.callerOf(request),
   );
   // Uploads are read as streams by the files module, with per-request limits.
   await app.register(multipart, { throwFileSizeLimit: true });
@@ -115,9 +112,6 @@ class LoggedAppModule {
     };
   }
 }
-
-/** Creates whose exact retries may be answered before Nest's guards, from memory or the store (see the hook). */
-const RETRY_FAST_PATH_ROUTES = new Set(['/api/orders']);
 
 /** The only routes that read multipart bodies; elsewhere such a body is the wrong media type. */
 const MULTIPART_ROUTES = new Set(['/api/files']);

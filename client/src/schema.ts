@@ -215,7 +215,9 @@ export interface components {
         ProbeTimings: {
             validation: number;
             user: number;
+            /** @description The order's create statement: the key claimed, the rows and the stored answer. */
             idempotencyKey: number;
+            /** @description The order read back as GET reads it. */
             order: number;
             total: number;
         };
@@ -410,7 +412,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The create path works: validation, a user, the idempotency store and an order insert ran in one transaction that was rolled back. */
+            /** @description The create path works: validation, a user, an order created under a fresh Idempotency-Key (the key, the rows and the stored answer in one statement) and read back, all in one transaction that was rolled back. */
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -2,14 +2,13 @@ import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestj
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { noneMatchHits } from '../http/etag';
-import { createdOutcome, sendOutcome } from '../http/outcome';
-import { ResourceUrls } from '../http/resource-urls';
+import { sendOutcome } from '../http/outcome';
 import { replyWithEtag } from '../http/responses';
 import { UuidPipe } from '../http/uuid.pipe';
 import { ApiBody, ApiConsumes, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
-import { Idempotent } from '../idempotency/idempotent.decorator';
-import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
+import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
+import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { parseRange } from './byte-range';
 import { servedContentType } from './content-type';
 import { FileResponse } from './dto/file.response';
@@ -17,7 +16,7 @@ import { contentDisposition } from './filename';
 import { RangeNotSatisfiableError } from './files.errors';
 import { ApiFileContent } from './files.openapi';
 import { FilesService } from './files.service';
-import { StagedUpload, UploadReader } from './upload-reader';
+import { UploadReader } from './upload-reader';
 
 @ApiTags('files')
 @ApiBearer()
@@ -26,8 +25,6 @@ export class FilesController {
   constructor(
     private readonly files: FilesService,
     private readonly uploads: UploadReader,
-    private readonly idempotency: IdempotencyService,
-    private readonly urls: ResourceUrls,
   ) {}
 
   /** The bytes are stored first; the key, the file row and the answer then commit together. */
@@ -42,31 +39,19 @@ export class FilesController {
     description:
       'Exactly one part, named `file`. PNG, JPEG, GIF, WebP, PDF, UTF-8 text or CSV, judged by the bytes; at most MAX_UPLOAD_BYTES.',
   })
+  @Idempotent({ required: false })
   @ApiCreate(FileResponse, {
-    idempotencyKey: 'optional',
     problems: [400, 401, 408, 413, 415, 422],
   })
   async upload(
     @Req() request: FastifyRequest,
     @CurrentCaller() caller: Caller,
-    @Idempotent({ required: false }) idempotent: IdempotentRequest | null,
+    @Idempotency() idempotent: IdempotentRequest | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
     const staged = await this.uploads.stage(request);
-    try {
-      const { outcome, replayed } = await this.idempotency.execute(
-        withUpload(idempotent, staged),
-        () => {
-          const { file, write } = this.files.planCreate(caller, staged);
-          return { outcome: createdOutcome(this.urls.to(`/api/files/${file.id}`), file), write };
-        },
-      );
-      if (replayed || outcome.status !== 201) await this.uploads.discard(staged);
-      return sendOutcome(reply, outcome, replayed);
-    } catch (error) {
-      await this.uploads.discard(staged).catch(() => undefined);
-      throw error;
-    }
+    const { outcome, replayed } = await this.files.create(caller, staged, idempotent);
+    return sendOutcome(reply, outcome, replayed);
   }
 
   @Get(':id')
@@ -121,20 +106,4 @@ export class FilesController {
   async delete(@Param('id', UuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.files.delete(caller, id);
   }
-}
-
-/** Uploads are fingerprinted by their bytes' SHA-256 and their name, not by a JSON body. */
-function withUpload(
-  idempotent: IdempotentRequest | null,
-  staged: StagedUpload,
-): IdempotentRequest | null {
-  if (!idempotent) return null;
-  return {
-    ...idempotent,
-    request: {
-      ...idempotent.request,
-      body: { filename: staged.filename },
-      extra: `sha256:${staged.sha256}`,
-    },
-  };
 }

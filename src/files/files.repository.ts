@@ -1,28 +1,90 @@
 import { Injectable } from '@nestjs/common';
-import { GuardedWrite } from '../database/guarded-write';
+import { run, statement, Statement } from '../database/statement';
 import { Tx } from '../database/transactions';
+import { HttpOutcome } from '../http/outcome';
+import { CreateExecutor, Executed } from '../idempotency/create-executor';
+import { createStatement, write } from '../idempotency/create-statement';
+import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { StoredFile } from './file.entity';
+
+interface FileRow {
+  id: string;
+  user_id: string;
+  blob_id: string;
+  storage: StoredFile['storage'];
+  filename: string;
+  content_type: string;
+  size: string;
+  sha256: string;
+  created_at: Date;
+}
+
+const FILE_COLUMNS =
+  'id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at';
+
+/** The file's metadata row, written by the create executor's statement; its blob is stored already. */
+const CREATE = createStatement('FilesRepository.create', [
+  write(
+    'inserted_file',
+    `
+     INSERT INTO files (${FILE_COLUMNS})
+     SELECT :id::uuid, :userId::uuid, :blobId::uuid, :storage::text, :filename::text,
+            :contentType::text, :size::bigint, :sha256::text, :createdAt::timestamptz
+       FROM claimed`,
+  ),
+]);
+
+const FIND_OWNED = statement(
+  'FilesRepository.findOwned',
+  `
+   SELECT ${FILE_COLUMNS} FROM files WHERE id = :id AND user_id = :userId`,
+);
+
+const DELETE_OWNED = statement(
+  'FilesRepository.deleteOwned',
+  `
+   DELETE FROM files WHERE id = :id AND user_id = :userId
+   RETURNING blob_id, storage`,
+);
+
+function toFile(row: FileRow): StoredFile {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    blobId: row.blob_id,
+    storage: row.storage,
+    filename: row.filename,
+    contentType: row.content_type,
+    size: Number(row.size),
+    sha256: row.sha256,
+    createdAt: row.created_at,
+  };
+}
 
 /** All SQL about file metadata, always filtered by owner. */
 @Injectable()
 export class FilesRepository {
-  /** The file's metadata row, as a CTE of the idempotency store's statement (or on its own). */
-  insertion(file: StoredFile): GuardedWrite {
-    return {
-      ctes: (params, guard) => `
-        inserted_file AS (
-          INSERT INTO files (id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at)
-          SELECT ${params.add(file.id, 'uuid')}, ${params.add(file.userId, 'uuid')}, ${params.add(file.blobId, 'uuid')},
-                 ${params.add(file.storage, 'text')}, ${params.add(file.filename, 'text')},
-                 ${params.add(file.contentType, 'text')}, ${params.add(file.size, 'bigint')},
-                 ${params.add(file.sha256, 'text')}, ${params.add(file.createdAt, 'timestamptz')}
-            FROM ${guard})`,
-      rejection: (error) => error,
-    };
+  static readonly statements: Statement[] = [
+    CREATE.keyed,
+    CREATE.unkeyed,
+    FIND_OWNED,
+    DELETE_OWNED,
+  ];
+
+  constructor(private readonly creates: CreateExecutor) {}
+
+  /** The file's row, with `outcome` stored under the key: all or nothing. */
+  create(
+    file: StoredFile,
+    outcome: HttpOutcome,
+    idempotent: IdempotentRequest | null,
+  ): Promise<Executed> {
+    return this.creates.execute(idempotent, { statement: CREATE, values: file, outcome });
   }
 
-  findOwned(tx: Tx, userId: string, id: string): Promise<StoredFile | null> {
-    return tx.manager.findOneBy(StoredFile, { id, userId });
+  async findOwned(tx: Tx, userId: string, id: string): Promise<StoredFile | null> {
+    const rows = await run<FileRow>(tx, FIND_OWNED, { id, userId });
+    return rows.length ? toFile(rows[0]) : null;
   }
 
   /** Deletes the metadata row; its blob is the caller's to delete after commit. */
@@ -31,12 +93,10 @@ export class FilesRepository {
     userId: string,
     id: string,
   ): Promise<Pick<StoredFile, 'blobId' | 'storage'> | null> {
-    const rows: { blob_id: string; storage: StoredFile['storage'] }[] = await tx.manager.query(
-      // A CTE, because TypeORM answers a bare DELETE ... RETURNING with [rows, count], not rows.
-      `WITH deleted AS (DELETE FROM files WHERE id = $1 AND user_id = $2 RETURNING blob_id, storage)
-       SELECT blob_id, storage FROM deleted`,
-      [id, userId],
-    );
+    const rows = await run<{ blob_id: string; storage: StoredFile['storage'] }>(tx, DELETE_OWNED, {
+      id,
+      userId,
+    });
     return rows.length ? { blobId: rows[0].blob_id, storage: rows[0].storage } : null;
   }
 }

@@ -1,17 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { Caller } from '../auth/caller';
-import { GuardedWrite } from '../database/guarded-write';
 import { Transactions } from '../database/transactions';
 import { newId } from '../database/uuid';
+import { createdOutcome } from '../http/outcome';
 import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
+import type { Executed } from '../idempotency/create-executor';
+import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { ByteRange } from './byte-range';
 import { FileResponse } from './dto/file.response';
 import { StoredFile } from './file.entity';
 import { FilesRepository } from './files.repository';
 import { BlobStorages } from './storage/blob-storages';
-import type { StagedUpload } from './upload-reader';
+import { StagedUpload, UploadReader } from './upload-reader';
 
 @Injectable()
 export class FilesService {
@@ -20,11 +22,32 @@ export class FilesService {
     private readonly transactions: Transactions,
     private readonly storages: BlobStorages,
     private readonly urls: ResourceUrls,
+    private readonly uploads: UploadReader,
   ) {}
 
-  /** A staged upload as a file of the caller's, and the write the idempotency store makes of it. */
-  planCreate(caller: Caller, upload: StagedUpload): { file: FileResponse; write: GuardedWrite } {
-    const file: StoredFile = {
+  /**
+   * A staged upload becomes a file of the caller's. When it does not (a replay, a rejection, a
+   * failure), its bytes are discarded.
+   */
+  async create(
+    caller: Caller,
+    upload: StagedUpload,
+    idempotent: IdempotentRequest | null,
+  ): Promise<Executed> {
+    try {
+      const file = this.newFile(caller, upload);
+      const outcome = createdOutcome(this.urls.to(`/api/files/${file.id}`), this.toResponse(file));
+      const executed = await this.files.create(file, outcome, withUpload(idempotent, upload));
+      if (executed.replayed || executed.outcome.status !== 201) await this.uploads.discard(upload);
+      return executed;
+    } catch (error) {
+      await this.uploads.discard(upload).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private newFile(caller: Caller, upload: StagedUpload): StoredFile {
+    return {
       id: newId(),
       userId: caller.userId,
       blobId: upload.blobId,
@@ -35,7 +58,6 @@ export class FilesService {
       sha256: upload.sha256,
       createdAt: new Date(),
     };
-    return { file: this.toResponse(file), write: this.files.insertion(file) };
   }
 
   async get(caller: Caller, id: string): Promise<FileResponse> {
@@ -82,4 +104,20 @@ export class FilesService {
       createdAt: file.createdAt.toISOString(),
     };
   }
+}
+
+/** Uploads are fingerprinted by their bytes' SHA-256 and their name, not by a JSON body. */
+function withUpload(
+  idempotent: IdempotentRequest | null,
+  upload: StagedUpload,
+): IdempotentRequest | null {
+  if (!idempotent) return null;
+  return {
+    ...idempotent,
+    request: {
+      ...idempotent.request,
+      body: { filename: upload.filename },
+      extra: `sha256:${upload.sha256}`,
+    },
+  };
 }

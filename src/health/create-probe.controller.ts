@@ -1,6 +1,6 @@
-import { Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/caller';
 import { ApiProblems } from '../http/openapi.decorators';
 import { CreateProbe } from './create-probe.service';
@@ -19,11 +19,14 @@ export class CreateProbeController {
     status: 201,
     type: ProbeResponse,
     description:
-      'The create path works: validation, a user, the idempotency store and an order insert ran in one transaction that was rolled back.',
+      'The create path works: validation, a user, an order created under a fresh Idempotency-Key (the key, the rows and the stored answer in one statement) and read back, all in one transaction that was rolled back.',
   })
   @ApiProblems(503)
-  async createTest(@Res({ passthrough: true }) reply: FastifyReply): Promise<ProbeResponse> {
+  async createTest(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ProbeResponse> {
     void reply.header('Cache-Control', 'no-store');
-    return this.probe.run();
+    return this.probe.run(request.log);
   }
 }

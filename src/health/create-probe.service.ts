@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Caller } from '../auth/caller';
+import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { Transactions } from '../database/transactions';
 import { newId } from '../database/uuid';
-import { IdempotencyService } from '../idempotency/idempotency.service';
 import { CreateOrderDto } from '../orders/dto/create-order.dto';
 import { OrdersService } from '../orders/orders.service';
 import { UsersService } from '../users/users.service';
@@ -24,7 +26,8 @@ class ProbeDone extends Error {
 
 /**
  * The real create path, end to end, inside one transaction that is always rolled back: request
- * validation, a user, the idempotency store's claim and stored answer, the order insert.
+ * validation, a user, the order's create statement under a fresh key (the key's claim, the rows
+ * and the stored answer), and the order read back as GET reads it.
  */
 @Injectable()
 export class CreateProbe {
@@ -32,10 +35,9 @@ export class CreateProbe {
     private readonly transactions: Transactions,
     private readonly users: UsersService,
     private readonly orders: OrdersService,
-    private readonly idempotency: IdempotencyService,
   ) {}
 
-  async run(): Promise<ProbeResponse> {
+  async run(log: FastifyBaseLogger): Promise<ProbeResponse> {
     const clock = new Stopwatch();
     const input = plainToInstance(CreateOrderDto, SAMPLE_ORDER);
     if ((await validate(input, { whitelist: true, forbidNonWhitelisted: true })).length > 0)
@@ -45,14 +47,10 @@ export class CreateProbe {
       await this.transactions.run(async (tx) => {
         const user = await this.users.insert(tx, syntheticUser());
         const userMs = clock.lap();
-        await this.idempotency.exercise(tx, {
-          caller: user.id,
-          method: 'POST',
-          route: '/api/health/create-test',
-          key: newId(),
-        });
+        const caller = { userId: user.id };
+        const created = await this.orders.create(caller, input, probeKey(caller, log), tx);
         const idempotencyKey = clock.lap();
-        await this.orders.insert(tx, { userId: user.id }, input);
+        await this.orders.get(caller, JSON.parse(created.outcome.body).id as string, tx);
         const order = clock.lap();
         const total = clock.total();
         throw new ProbeDone({
@@ -67,6 +65,16 @@ export class CreateProbe {
     }
     throw new Error('the probe transaction committed'); // unreachable: the work always throws
   }
+}
+
+const PROBE_ROUTE = '/api/health/create-test';
+
+function probeKey(caller: Caller, log: FastifyBaseLogger): IdempotentRequest {
+  return {
+    scope: { caller: caller.userId, method: 'POST', route: PROBE_ROUTE, key: newId() },
+    request: { method: 'POST', path: PROBE_ROUTE, body: SAMPLE_ORDER },
+    log,
+  };
 }
 
 function syntheticUser() {

@@ -51,25 +51,16 @@ export const CREATED_HEADERS = {
   'Cache-Control': { description: '`no-store`.', schema: { type: 'string' } },
 };
 
-const IDEMPOTENCY_KEY_DESCRIPTION =
-  'Makes the create exactly-once (draft-ietf-httpapi-idempotency-key-header-07). An sf-string (`"abc"`) or bare (`abc`) key of 1-255 visible ASCII characters, scoped to the caller, method and route, and remembered for IDEMPOTENCY_TTL (24 h by default). A retry with the same key and request gets the stored response byte for byte with `Idempotent-Replayed: true`; another request under the key gets 422; a retry while the first is still running waits up to IDEMPOTENCY_WAIT, then gets 409 with `Retry-After`.';
-
 export interface CreateOptions {
-  idempotencyKey: 'required' | 'optional';
   /** Problems besides 409 (documented for every create: a key in use) and 503. */
   problems: number[];
   /** Business conflicts (409 `email_taken`, ...) that are stored under the key and replayed. */
   storedConflicts?: string[];
 }
 
-/** A create: 201 with its headers, the Idempotency-Key header, and the problems it may answer. */
+/** A create: 201 with its headers and the problems it may answer (its key: `@Idempotent`). */
 export function ApiCreate(type: Type<unknown>, options: CreateOptions) {
   return applyDecorators(
-    ApiHeader({
-      name: 'Idempotency-Key',
-      required: options.idempotencyKey === 'required',
-      description: IDEMPOTENCY_KEY_DESCRIPTION,
-    }),
     ApiResponse({
       status: 201,
       description: 'Created.',

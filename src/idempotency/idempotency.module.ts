@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { ExpirySweeper } from './expiry-sweeper';
 import { IdempotencyMetrics } from './idempotency-metrics';
 import { IdempotencyRepository } from './idempotency.repository';
-import { FINGERPRINT_SECRET, IdempotencyService } from './idempotency.service';
+import { CreateExecutor, FINGERPRINT_SECRET } from './create-executor';
 
 @Module({})
 export class IdempotencyModule {
@@ -16,13 +16,13 @@ export class IdempotencyModule {
       module: IdempotencyModule,
       global: true,
       providers: [
-        IdempotencyService,
+        CreateExecutor,
         IdempotencyRepository,
         IdempotencyMetrics,
         ExpirySweeper,
         { provide: FINGERPRINT_SECRET, useValue: fingerprintSecret },
       ],
-      exports: [IdempotencyService, IdempotencyMetrics],
+      exports: [CreateExecutor, IdempotencyMetrics],
     };
   }
 }

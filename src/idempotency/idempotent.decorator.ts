@@ -1,53 +1,28 @@
-import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import {
-  countKeyFields,
-  IdempotencyKeyInvalidError,
-  IdempotencyKeyMissingError,
-  parseIdempotencyKey,
-} from './idempotency-key';
-import type { IdempotentRequest } from './idempotency.service';
+import { IdempotencyOptions, IdempotentRequest, idempotentRequestOf } from './idempotent-request';
 
-export interface IdempotentOptions {
-  /** Missing key: 400 idempotency_key_missing when true; otherwise the request simply runs once. */
-  required: boolean;
-}
-
-export const ANONYMOUS_CALLER = 'anonymous';
+const IDEMPOTENCY_KEY_DESCRIPTION =
+  'Makes the create exactly-once (draft-ietf-httpapi-idempotency-key-header-07). An sf-string (`"abc"`) or bare (`abc`) key of 1-255 visible ASCII characters, scoped to the caller, method and route, and remembered for IDEMPOTENCY_TTL (24 h by default). A retry with the same key and request gets the stored response byte for byte with `Idempotent-Replayed: true`; another request under the key gets 422; a retry while the first is still running waits up to IDEMPOTENCY_WAIT, then gets 409 with `Retry-After`.';
 
 /**
- * The key and its scope (the token's user or "anonymous", the method, the route template), or
- * null when no key was sent to a route that does not require one.
+ * Declares that a create route takes an Idempotency-Key: in the route's Fastify config (where the
+ * early replay hook reads it) and in the OpenAPI document.
  */
-export function readIdempotentRequest(
-  request: FastifyRequest,
-  options: IdempotentOptions,
-): IdempotentRequest | null {
-  const fields = countKeyFields(request.raw.rawHeaders);
-  if (fields === 0) {
-    if (options.required) throw new IdempotencyKeyMissingError();
-    return null;
-  }
-  if (fields > 1) throw new IdempotencyKeyInvalidError('must be sent once');
-  const key = parseIdempotencyKey(String(request.headers['idempotency-key']));
-  const { method } = request;
-  return {
-    scope: {
-      caller: request.caller?.userId ?? ANONYMOUS_CALLER,
-      method,
-      route: request.routeOptions.url ?? request.url,
-      key,
-    },
-    request: { method, path: request.url.split('?')[0], body: request.body },
-    log: request.log,
-  };
-}
+export const Idempotent = (options: IdempotencyOptions) =>
+  applyDecorators(
+    RouteConfig({ idempotency: options }),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: options.required,
+      description: IDEMPOTENCY_KEY_DESCRIPTION,
+    }),
+  );
 
-/** Opts a create route into the idempotency store; pass the parameter to IdempotencyService.execute. */
-export const Idempotent = createParamDecorator(
-  (options: IdempotentOptions | undefined, context: ExecutionContext): IdempotentRequest | null =>
-    readIdempotentRequest(
-      context.switchToHttp().getRequest<FastifyRequest>(),
-      options ?? { required: false },
-    ),
+/** The request's key and scope for `CreateExecutor.execute`, or null when none was sent. */
+export const Idempotency = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): IdempotentRequest | null =>
+    idempotentRequestOf(context.switchToHttp().getRequest<FastifyRequest>()),
 );

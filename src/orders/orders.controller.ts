@@ -1,15 +1,15 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
-import { createdOutcome, sendOutcome } from '../http/outcome';
+import { sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
 import { replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidPipe } from '../http/uuid.pipe';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
-import { Idempotent } from '../idempotency/idempotent.decorator';
-import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
+import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
+import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPageResponse, OrderResponse } from './dto/order.response';
@@ -21,26 +21,22 @@ import { OrdersService } from './orders.service';
 export class OrdersController {
   constructor(
     private readonly orders: OrdersService,
-    private readonly idempotency: IdempotencyService,
     private readonly urls: ResourceUrls,
   ) {}
 
   @Post()
+  @Idempotent({ required: true, earlyReplay: true })
   @ApiCreate(OrderResponse, {
-    idempotencyKey: 'required',
     problems: [400, 401, 413, 415, 422],
     storedConflicts: ['order_reference_taken'],
   })
   async create(
     @Body() input: CreateOrderDto,
     @CurrentCaller() caller: Caller,
-    @Idempotent({ required: true }) idempotent: IdempotentRequest,
+    @Idempotency() idempotent: IdempotentRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    const { outcome, replayed } = await this.idempotency.execute(idempotent, () => {
-      const { order, write } = this.orders.planCreate(caller, input);
-      return { outcome: createdOutcome(this.urls.to(`/api/orders/${order.id}`), order), write };
-    });
+    const { outcome, replayed } = await this.orders.create(caller, input, idempotent);
     return sendOutcome(reply, outcome, replayed);
   }
 

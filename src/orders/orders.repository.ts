@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { uniqueViolation } from '../database/database-errors';
-import { GuardedWrite } from '../database/guarded-write';
-import { queryPrepared } from '../database/prepared';
+import { run, statement, Statement } from '../database/statement';
 import { Tx } from '../database/transactions';
+import { CreateExecutor, Executed } from '../idempotency/create-executor';
+import { createStatement, write } from '../idempotency/create-statement';
+import { IdempotentRequest } from '../idempotency/idempotent-request';
+import { HttpOutcome } from '../http/outcome';
 import { OrderCursor } from './order-cursor';
 import { OrderItemResponse, OrderResponse } from './dto/order.response';
 import { OrderReferenceTakenError } from './orders.errors';
@@ -20,11 +23,65 @@ interface OrderRow {
   items: OrderItemResponse[];
 }
 
+/** The order and all its items, written by the create executor's statement. */
+const CREATE = createStatement('OrdersRepository.create', [
+  write(
+    'inserted_order',
+    `
+     INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
+     SELECT :id::uuid, :userId::uuid, :status::text, :currency::text, :total::bigint,
+            :clientReference::text, :note::text, :createdAt::timestamptz, :updatedAt::timestamptz
+       FROM claimed
+     RETURNING id`,
+  ),
+  write(
+    'inserted_items',
+    `
+     INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
+     SELECT inserted_order.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
+       FROM inserted_order,
+            unnest(:skus::text[], :quantities::integer[], :unitPrices::bigint[], :lineTotals::bigint[])
+              WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)`,
+  ),
+]);
+
 /** Every column of the response, items aggregated in their original order: one round trip. */
 const ORDER_COLUMNS = `o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
-  (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
-          ORDER BY i.position)
-     FROM order_items i WHERE i.order_id = o.id) AS items`;
+          (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
+                  ORDER BY i.position)
+             FROM order_items i WHERE i.order_id = o.id) AS items`;
+
+const FIND_OWNED = statement(
+  'OrdersRepository.findOwned',
+  `
+   SELECT ${ORDER_COLUMNS}
+     FROM orders o WHERE o.id = :id AND o.user_id = :userId`,
+);
+
+/** Newest first, strictly older than the cursor; served by orders_user_created_idx. */
+const LIST_OWNED = statement(
+  'OrdersRepository.listOwned',
+  `
+   SELECT ${ORDER_COLUMNS}
+     FROM orders o
+    WHERE o.user_id = :userId
+      AND (:afterCreatedAt::timestamptz IS NULL OR (o.created_at, o.id) < (:afterCreatedAt::timestamptz, :afterId::uuid))
+    ORDER BY o.created_at DESC, o.id DESC
+    LIMIT :limit`,
+);
+
+/** An already cancelled order keeps its updated_at: cancelling again changes nothing. */
+const CANCEL_OWNED = statement(
+  'OrdersRepository.cancelOwned',
+  `
+   WITH o AS (
+     UPDATE orders
+        SET status = 'cancelled', updated_at = CASE WHEN status = 'cancelled' THEN updated_at ELSE :at::timestamptz END
+      WHERE id = :id AND user_id = :userId
+     RETURNING *)
+   SELECT ${ORDER_COLUMNS}
+     FROM o`,
+);
 
 function toResponse(row: OrderRow): OrderResponse {
   return {
@@ -41,75 +98,64 @@ function toResponse(row: OrderRow): OrderResponse {
   };
 }
 
+const rejection = (error: unknown) =>
+  uniqueViolation(error) === 'orders_user_client_reference_key'
+    ? new OrderReferenceTakenError()
+    : error;
+
 /** All SQL about orders. Every read and write is filtered by owner: another user's order does not exist. */
 @Injectable()
 export class OrdersRepository {
-  /** The order and all its items, as CTEs of the idempotency store's statement (or on their own). */
-  insertion(order: OrderResponse): GuardedWrite {
-    const column = <K extends keyof OrderItemResponse>(key: K) =>
-      order.items.map((item) => item[key]);
-    return {
-      ctes: (params, guard) => `
-        inserted_order AS (
-          INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
-          SELECT ${params.add(order.id, 'uuid')}, ${params.add(order.userId, 'uuid')}, ${params.add(order.status, 'text')},
-                 ${params.add(order.currency, 'text')}, ${params.add(order.total, 'bigint')},
-                 ${params.add(order.clientReference, 'text')}, ${params.add(order.note, 'text')},
-                 ${params.add(order.createdAt, 'timestamptz')}, ${params.add(order.updatedAt, 'timestamptz')}
-            FROM ${guard}
-          RETURNING id),
-        inserted_items AS (
-          INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
-          SELECT inserted_order.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
-            FROM inserted_order,
-                 unnest(${params.add(column('sku'), 'text[]')}, ${params.add(column('quantity'), 'integer[]')},
-                        ${params.add(column('unitPrice'), 'bigint[]')}, ${params.add(column('lineTotal'), 'bigint[]')})
-                   WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position))`,
-      rejection: (error) =>
-        uniqueViolation(error) === 'orders_user_client_reference_key'
-          ? new OrderReferenceTakenError()
-          : error,
+  static readonly statements: Statement[] = [
+    CREATE.keyed,
+    CREATE.unkeyed,
+    FIND_OWNED,
+    LIST_OWNED,
+    CANCEL_OWNED,
+  ];
+
+  constructor(private readonly creates: CreateExecutor) {}
+
+  /** The order and its items, with `outcome` stored under the key: all or nothing. */
+  create(
+    order: OrderResponse,
+    outcome: HttpOutcome,
+    idempotent: IdempotentRequest | null,
+    tx?: Tx,
+  ): Promise<Executed> {
+    const values = {
+      ...order,
+      skus: order.items.map((item) => item.sku),
+      quantities: order.items.map((item) => item.quantity),
+      unitPrices: order.items.map((item) => item.unitPrice),
+      lineTotals: order.items.map((item) => item.lineTotal),
     };
+    return this.creates.execute(idempotent, { statement: CREATE, values, outcome, rejection }, tx);
   }
 
   async findOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
-    const rows = await queryPrepared<OrderRow>(
-      tx,
-      `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.id = $1 AND o.user_id = $2`,
-      [id, userId],
-    );
+    const rows = await run<OrderRow>(tx, FIND_OWNED, { id, userId });
     return rows.length ? toResponse(rows[0]) : null;
   }
 
-  /** Newest first, strictly older than `after`; served by orders_user_created_idx. */
   async listOwned(
     tx: Tx,
     userId: string,
     limit: number,
     after: OrderCursor | null,
   ): Promise<OrderResponse[]> {
-    const rows = await queryPrepared<OrderRow>(
-      tx,
-      `SELECT ${ORDER_COLUMNS} FROM orders o
-        WHERE o.user_id = $1 AND ($2::timestamptz IS NULL OR (o.created_at, o.id) < ($2::timestamptz, $3::uuid))
-        ORDER BY o.created_at DESC, o.id DESC
-        LIMIT $4`,
-      [userId, after?.createdAt ?? null, after?.id ?? null, limit],
-    );
+    const rows = await run<OrderRow>(tx, LIST_OWNED, {
+      userId,
+      afterCreatedAt: after?.createdAt ?? null,
+      afterId: after?.id ?? null,
+      limit,
+    });
     return rows.map(toResponse);
   }
 
   /** Cancels and returns the order; an already cancelled order comes back unchanged. */
   async cancelOwned(tx: Tx, userId: string, id: string, at: Date): Promise<OrderResponse | null> {
-    const rows: OrderRow[] = await tx.manager.query(
-      `WITH o AS (
-         UPDATE orders
-            SET status = 'cancelled', updated_at = CASE WHEN status = 'cancelled' THEN updated_at ELSE $3 END
-          WHERE id = $1 AND user_id = $2
-         RETURNING *)
-       SELECT ${ORDER_COLUMNS} FROM o`,
-      [id, userId, at],
-    );
+    const rows = await run<OrderRow>(tx, CANCEL_OWNED, { id, userId, at });
     return rows.length ? toResponse(rows[0]) : null;
   }
 }

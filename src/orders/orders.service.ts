@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
-import { GuardedWrite, runGuardedWrite } from '../database/guarded-write';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
+import { createdOutcome } from '../http/outcome';
 import { NotFoundError } from '../http/problem';
+import { ResourceUrls } from '../http/resource-urls';
+import type { Executed } from '../idempotency/create-executor';
+import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPageResponse, OrderResponse } from './dto/order.response';
@@ -16,13 +19,20 @@ export class OrdersService {
   constructor(
     private readonly orders: OrdersRepository,
     private readonly transactions: Transactions,
+    private readonly urls: ResourceUrls,
   ) {}
 
   /**
-   * The whole new order, ids and totals included, and the write that inserts it: the idempotency
-   * store writes it in the same statement as the key record.
+   * A new pending order of the caller's, its ids and totals decided here, before any database
+   * work; a retry under the same key gets the first answer back instead. `tx`: the synthetic
+   * create probe's transaction.
    */
-  planCreate(caller: Caller, input: CreateOrderDto): { order: OrderResponse; write: GuardedWrite } {
+  create(
+    caller: Caller,
+    input: CreateOrderDto,
+    idempotent: IdempotentRequest | null,
+    tx?: Tx,
+  ): Promise<Executed> {
     const now = new Date().toISOString();
     const { items, total } = priceItems(input.items);
     const order: OrderResponse = {
@@ -37,18 +47,12 @@ export class OrdersService {
       createdAt: now,
       updatedAt: now,
     };
-    return { order, write: this.orders.insertion(order) };
+    const outcome = createdOutcome(this.urls.to(`/api/orders/${order.id}`), order);
+    return this.orders.create(order, outcome, idempotent, tx);
   }
 
-  /** Inserts a new order inside `tx` (the synthetic create probe's). */
-  async insert(tx: Tx, caller: Caller, input: CreateOrderDto): Promise<OrderResponse> {
-    const { order, write } = this.planCreate(caller, input);
-    await runGuardedWrite(tx, write);
-    return order;
-  }
-
-  async get(caller: Caller, id: string): Promise<OrderResponse> {
-    return this.found(await this.orders.findOwned(this.transactions.autocommit, caller.userId, id));
+  async get(caller: Caller, id: string, tx = this.transactions.autocommit): Promise<OrderResponse> {
+    return this.found(await this.orders.findOwned(tx, caller.userId, id));
   }
 
   async list(caller: Caller, { limit, cursor }: ListOrdersQuery): Promise<OrderPageResponse> {

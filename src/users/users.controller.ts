@@ -23,10 +23,9 @@ import {
   CREATED_HEADERS,
 } from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
-import { Idempotent } from '../idempotency/idempotent.decorator';
-import { IdempotencyService, type IdempotentRequest } from '../idempotency/idempotency.service';
-import { createdOutcome, sendOutcome } from '../http/outcome';
-import { ResourceUrls } from '../http/resource-urls';
+import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
+import type { IdempotentRequest } from '../idempotency/idempotent-request';
+import { sendOutcome } from '../http/outcome';
 import { replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidPipe } from '../http/uuid.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
@@ -37,33 +36,22 @@ import { UsersService } from './users.service';
 @ApiTags('users')
 @Controller('api/users')
 export class UsersController {
-  constructor(
-    private readonly users: UsersService,
-    private readonly urls: ResourceUrls,
-    private readonly idempotency: IdempotencyService,
-  ) {}
+  constructor(private readonly users: UsersService) {}
 
   @Public()
   @UseGuards(AuthRateLimitGuard)
   @Post()
+  @Idempotent({ required: false })
   @ApiCreate(UserResponse, {
-    idempotencyKey: 'optional',
     problems: [400, 401, 413, 415, 422, 429],
     storedConflicts: ['email_taken'],
   })
   async signUp(
     @Body() input: CreateUserDto,
-    @Idempotent({ required: false }) idempotent: IdempotentRequest | null,
+    @Idempotency() idempotent: IdempotentRequest | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    const { outcome, replayed } = await this.idempotency.execute(
-      idempotent,
-      async () => {
-        const { user, write } = await this.users.planSignUp(input);
-        return { outcome: createdOutcome(this.urls.to(`/api/users/${user.id}`), user), write };
-      },
-      { lookUpFirst: true },
-    );
+    const { outcome, replayed } = await this.users.signUp(input, idempotent);
     return sendOutcome(reply, outcome, replayed);
   }
 
@@ -114,9 +102,8 @@ export class UsersController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponse | string> {
-    const { created, user } = await this.users.put(id, input, caller, { ifMatch, ifNoneMatch });
-    if (created)
-      return sendOutcome(reply, createdOutcome(this.urls.to(`/api/users/${user.id}`), user));
-    return replyUpdated(reply, user);
+    const put = await this.users.put(id, input, caller, { ifMatch, ifNoneMatch });
+    if ('created' in put) return sendOutcome(reply, put.created);
+    return replyUpdated(reply, put.replaced);
   }
 }

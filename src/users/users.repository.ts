@@ -1,86 +1,155 @@
 import { Injectable } from '@nestjs/common';
 import { uniqueViolation } from '../database/database-errors';
-import { GuardedWrite, runGuardedWrite } from '../database/guarded-write';
+import { run, statement, Statement } from '../database/statement';
 import { Tx } from '../database/transactions';
+import { HttpOutcome } from '../http/outcome';
+import { CreateExecutor, Deferred, Executed } from '../idempotency/create-executor';
+import { createStatement, write } from '../idempotency/create-statement';
+import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { User } from './user.entity';
 import { EmailTakenError } from './users.errors';
 
+/** A new user's row; sign-up's hash is computed by the executor (see `Deferred`). */
+export type NewUser = Omit<User, 'passwordHash'> & { passwordHash: string | Deferred<string> };
+
 type ProfileChange = Pick<User, 'email' | 'emailNormalized' | 'name' | 'updatedAt'>;
 
-/** All SQL about users. Unique violations become domain errors here, so races answer 409. */
+interface UserRow {
+  id: string;
+  email: string;
+  email_normalized: string;
+  name: string;
+  password_hash: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const USER_COLUMNS = 'id, email, email_normalized, name, password_hash, created_at, updated_at';
+const USER_VALUES = `:id::uuid, :email::text, :emailNormalized::text, :name::text,
+       :passwordHash::text, :createdAt::timestamptz, :updatedAt::timestamptz`;
+
+/** Sign-up: the new user's row, written by the create executor's statement. */
+const CREATE = createStatement('UsersRepository.create', [
+  write(
+    'inserted_user',
+    `
+     INSERT INTO users (${USER_COLUMNS})
+     SELECT ${USER_VALUES}
+       FROM claimed`,
+  ),
+]);
+
+/** PUT's create: nothing when a user with this id exists. */
+const INSERT_UNLESS_ID_EXISTS = statement(
+  'UsersRepository.insertUnlessIdExists',
+  `
+   INSERT INTO users (${USER_COLUMNS})
+   VALUES (${USER_VALUES})
+   ON CONFLICT (id) DO NOTHING
+   RETURNING id`,
+);
+
+const FIND_BY_ID = statement(
+  'UsersRepository.findById',
+  `
+   SELECT ${USER_COLUMNS} FROM users WHERE id = :id`,
+);
+
+/** For read-check-write updates: the row stays locked until the transaction ends. */
+const LOCK_BY_ID = statement(
+  'UsersRepository.lockById',
+  `
+   SELECT ${USER_COLUMNS} FROM users WHERE id = :id FOR UPDATE`,
+);
+
+const FIND_BY_NORMALIZED_EMAIL = statement(
+  'UsersRepository.findByNormalizedEmail',
+  `
+   SELECT ${USER_COLUMNS} FROM users WHERE email_normalized = :emailNormalized`,
+);
+
+const UPDATE_PROFILE = statement(
+  'UsersRepository.updateProfile',
+  `
+   UPDATE users
+      SET email = :email, email_normalized = :emailNormalized, name = :name, updated_at = :updatedAt
+    WHERE id = :id`,
+);
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    emailNormalized: row.email_normalized,
+    name: row.name,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Unique violations become domain errors here, so races answer 409. */
+function rejection(error: unknown): unknown {
+  return uniqueViolation(error) === 'users_email_normalized_key' ? new EmailTakenError() : error;
+}
+
+/** All SQL about users. */
 @Injectable()
 export class UsersRepository {
-  /** The new user's row, as a CTE of the idempotency store's statement (or on its own). */
-  insertion(user: User): GuardedWrite {
-    return {
-      ctes: (params, guard) => `
-        inserted_user AS (
-          INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
-          SELECT ${params.add(user.id, 'uuid')}, ${params.add(user.email, 'text')},
-                 ${params.add(user.emailNormalized, 'text')}, ${params.add(user.name, 'text')},
-                 ${params.add(user.passwordHash, 'text')}, ${params.add(user.createdAt, 'timestamptz')},
-                 ${params.add(user.updatedAt, 'timestamptz')}
-            FROM ${guard})`,
-      rejection: asDomainError,
-    };
-  }
+  static readonly statements: Statement[] = [
+    CREATE.keyed,
+    CREATE.unkeyed,
+    INSERT_UNLESS_ID_EXISTS,
+    FIND_BY_ID,
+    LOCK_BY_ID,
+    FIND_BY_NORMALIZED_EMAIL,
+    UPDATE_PROFILE,
+  ];
 
-  insert(tx: Tx, user: User): Promise<void> {
-    return runGuardedWrite(tx, this.insertion(user));
+  constructor(private readonly creates: CreateExecutor) {}
+
+  /** The new user, with `outcome` stored under the key: all or nothing. */
+  create(
+    user: NewUser,
+    outcome: HttpOutcome,
+    idempotent: IdempotentRequest | null,
+    tx?: Tx,
+  ): Promise<Executed> {
+    return this.creates.execute(
+      idempotent,
+      { statement: CREATE, values: user, outcome, rejection },
+      tx,
+    );
   }
 
   /** Inserts unless a user with this id exists; false when it did. */
   async insertUnlessIdExists(tx: Tx, user: User): Promise<boolean> {
-    const rows: unknown[] = await this.translateConflicts(() =>
-      tx.manager.query(
-        `INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (id) DO NOTHING
-         RETURNING id`,
-        [
-          user.id,
-          user.email,
-          user.emailNormalized,
-          user.name,
-          user.passwordHash,
-          user.createdAt,
-          user.updatedAt,
-        ],
-      ),
-    );
+    const rows = await run(tx, INSERT_UNLESS_ID_EXISTS, user).catch(rethrowAsDomainError);
     return rows.length === 1;
   }
 
   findById(tx: Tx, id: string): Promise<User | null> {
-    return tx.manager.findOneBy(User, { id });
+    return this.one(tx, FIND_BY_ID, { id });
   }
 
-  /** Reads the row and locks it until the transaction ends, for read-check-write updates. */
   lockById(tx: Tx, id: string): Promise<User | null> {
-    return tx.manager
-      .createQueryBuilder(User, 'user')
-      .setLock('pessimistic_write')
-      .where('user.id = :id', { id })
-      .getOne();
+    return this.one(tx, LOCK_BY_ID, { id });
   }
 
   findByNormalizedEmail(tx: Tx, emailNormalized: string): Promise<User | null> {
-    return tx.manager.findOneBy(User, { emailNormalized });
+    return this.one(tx, FIND_BY_NORMALIZED_EMAIL, { emailNormalized });
   }
 
   async updateProfile(tx: Tx, id: string, change: ProfileChange): Promise<void> {
-    await this.translateConflicts(() => tx.manager.update(User, { id }, change));
+    await run(tx, UPDATE_PROFILE, { id, ...change }).catch(rethrowAsDomainError);
   }
 
-  private async translateConflicts<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      throw asDomainError(error);
-    }
+  private async one(tx: Tx, query: Statement, values: Record<string, unknown>) {
+    const rows = await run<UserRow>(tx, query, values);
+    return rows.length ? toUser(rows[0]) : null;
   }
 }
 
-function asDomainError(error: unknown): unknown {
-  return uniqueViolation(error) === 'users_email_normalized_key' ? new EmailTakenError() : error;
+function rethrowAsDomainError(error: unknown): never {
+  throw rejection(error);
 }

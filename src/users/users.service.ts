@@ -1,23 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { GuardedWrite } from '../database/guarded-write';
 import { newId } from '../database/uuid';
 import { Transactions, Tx } from '../database/transactions';
 import { etagOf } from '../http/etag';
+import { createdOutcome, HttpOutcome } from '../http/outcome';
 import { assertPreconditions, Preconditions } from '../http/preconditions';
 import { NotFoundError, UnauthorizedError, ValidationFailedError } from '../http/problem';
+import { ResourceUrls } from '../http/resource-urls';
 import { Caller } from '../auth/caller';
+import { Deferred, Executed } from '../idempotency/create-executor';
+import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateUserDto } from './dto/create-user.dto';
 import { PutUserDto } from './dto/put-user.dto';
-import { UserResponse } from './dto/user.response';
+import { PublicUser, UserResponse } from './dto/user.response';
 import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';
 import { UsersRepository } from './users.repository';
 import { UserCreatedConcurrentlyError } from './users.errors';
 
-export interface PutOutcome {
-  created: boolean;
-  user: UserResponse;
-}
+/** PUT's answer: 201 with the user created at the URI, or the caller's replaced profile. */
+export type PutOutcome = { created: HttpOutcome } | { replaced: UserResponse };
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -29,21 +30,28 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly transactions: Transactions,
     private readonly hasher: PasswordHasher,
+    private readonly urls: ResourceUrls,
   ) {}
 
   /**
-   * The new user, its password hashed (slow by design, so before any database work), and the
-   * write that inserts it: the idempotency store writes it with the key record.
+   * A new user. Hashing the password is slow by design, so it is deferred: the executor hashes
+   * only once the key turns out to hold no answer, and a retry never pays for it.
    */
-  async planSignUp(input: CreateUserDto): Promise<{ user: UserResponse; write: GuardedWrite }> {
-    const user = await this.newUser(newId(), input);
-    return { user: UserResponse.from(user), write: this.users.insertion(user) };
+  signUp(input: CreateUserDto, idempotent: IdempotentRequest | null): Promise<Executed> {
+    const user = this.newUserRow(newId(), input);
+    const passwordHash = new Deferred(() => this.hasher.hash(input.password));
+    return this.users.create({ ...user, passwordHash }, this.created(user), idempotent);
   }
 
   /** Inserts a prepared user inside `tx` (the synthetic create probe's). */
   async insert(tx: Tx, user: User): Promise<UserResponse> {
-    await this.users.insert(tx, user);
+    await this.users.create(user, this.created(user), null, tx);
     return UserResponse.from(user);
+  }
+
+  /** 201 Created for `user`, as sign-up and PUT's create answer. */
+  private created(user: PublicUser): HttpOutcome {
+    return createdOutcome(this.urls.to(`/api/users/${user.id}`), UserResponse.from(user));
   }
 
   async getOwn(caller: Caller, id: string): Promise<UserResponse> {
@@ -68,10 +76,7 @@ export class UsersService {
     return this.transactions.run(async (tx) => {
       const existing = await this.users.lockById(tx, id);
       if (existing)
-        return {
-          created: false,
-          user: await this.replace(tx, existing, input, caller, preconditions),
-        };
+        return { replaced: await this.replace(tx, existing, input, caller, preconditions) };
       assertPreconditions(preconditions, null);
       if (!candidate)
         throw new ValidationFailedError([
@@ -79,7 +84,7 @@ export class UsersService {
         ]);
       if (!(await this.users.insertUnlessIdExists(tx, candidate)))
         throw new UserCreatedConcurrentlyError();
-      return { created: true, user: UserResponse.from(candidate) };
+      return { created: this.created(candidate) };
     });
   }
 
@@ -120,13 +125,16 @@ export class UsersService {
   }
 
   private async newUser(id: string, input: CreateUserDto): Promise<User> {
+    return { ...this.newUserRow(id, input), passwordHash: await this.hasher.hash(input.password) };
+  }
+
+  private newUserRow(id: string, input: CreateUserDto): Omit<User, 'passwordHash'> {
     const now = new Date();
     return {
       id,
       email: input.email,
       emailNormalized: normalizeEmail(input.email),
       name: input.name,
-      passwordHash: await this.hasher.hash(input.password),
       createdAt: now,
       updatedAt: now,
     };

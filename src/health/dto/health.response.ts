@@ -18,7 +18,9 @@ export class ReadyResponse {
 export class ProbeTimings {
   validation: number;
   user: number;
+  /** The order's create statement: the key claimed, the rows and the stored answer. */
   idempotencyKey: number;
+  /** The order read back as GET reads it. */
   order: number;
   total: number;
 }

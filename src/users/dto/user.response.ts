@@ -1,5 +1,7 @@
 import { User } from '../user.entity';
 
+export type PublicUser = Pick<User, 'id' | 'email' | 'name' | 'createdAt' | 'updatedAt'>;
+
 /** What a user sees of their account: never the password hash. */
 export class UserResponse {
   id: string;
@@ -8,7 +10,7 @@ export class UserResponse {
   createdAt: string;
   updatedAt: string;
 
-  static from(user: User): UserResponse {
+  static from(user: PublicUser): UserResponse {
     return {
       id: user.id,
       email: user.email,

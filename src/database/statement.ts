@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { DatabaseError, Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
+import { Tx } from './transactions';
+
+/**
+ * One SQL statement, written once in code with `:named` parameters and compiled at load time to
+ * PostgreSQL's `$n` placeholders. `npm run sql` writes every statement to `sql/` as it is sent,
+ * so each can be read (and reviewed in a diff) whole.
+ */
+export interface Statement {
+  /** `Repository.method`: where it runs, and its heading in `sql/`. */
+  readonly name: string;
+  /** The text sent to PostgreSQL, `$n` placeholders only: never a value. */
+  readonly text: string;
+  /** The parameter named by each `$n`, in order. */
+  readonly params: readonly string[];
+  /** The prepared statement's name: PostgreSQL parses and plans it once per connection. */
+  readonly preparedName: string;
+}
+
+/** A statement's values by parameter name: any object whose properties include them. */
+export type Values = object;
+
+/** `:name` but not the `::type` of a cast, nor a colon inside a word or number. */
+const NAMED_PARAMETER = /(?<![:\w]):([A-Za-z_]\w*)/g;
+
+export function statement(name: string, sql: string): Statement {
+  const params: string[] = [];
+  const text = dedent(sql).replace(NAMED_PARAMETER, (_match, param: string) => {
+    const index = params.indexOf(param);
+    if (index >= 0) return `$${index + 1}`;
+    params.push(param);
+    return `$${params.length}`;
+  });
+  const preparedName = `s_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+  return { name, text, params, preparedName };
+}
+
+/** The values in `$n` order. A parameter missing from `values` is a bug, never a silent null. */
+export function bind(statement: Statement, values: Values): unknown[] {
+  return statement.params.map((param) => {
+    const value = (values as Record<string, unknown>)[param];
+    if (value === undefined) throw new Error(`${statement.name}: no value for :${param}`);
+    return value;
+  });
+}
+
+/**
+ * Runs `statement` as a named prepared statement on `tx`'s connection. Outside a transaction it
+ * goes to node-postgres's pool directly (see `Tx.pool`).
+ */
+export function run<T>(tx: Tx, statement: Statement, values: Values): Promise<T[]> {
+  const config: QueryConfig = {
+    name: statement.preparedName,
+    text: statement.text,
+    values: bind(statement, values),
+  };
+  if (tx.pool) return queryOnPool<T>(tx.pool, config);
+  return queryInTransaction<T>(tx, config);
+}
+
+/**
+ * On the transaction's own connection, straight to node-postgres: TypeORM's `query` would answer
+ * an UPDATE or DELETE with `[rows, count]` rather than the rows.
+ */
+async function queryInTransaction<T>(tx: Tx, config: QueryConfig): Promise<T[]> {
+  const client = (await tx.manager.queryRunner!.connect()) as PoolClient;
+  return (await client.query<QueryResultRow>(config)).rows as T[];
+}
+
+/**
+ * One statement on a pooled connection. Not `Pool.query`: it closes the connection after any
+ * error, so every 409 (a unique violation) would cost a new connection and its statements'
+ * preparation. An error the server answered leaves the connection usable; any other (a timeout,
+ * a lost socket) gets it discarded.
+ */
+async function queryOnPool<T>(pool: Pool, config: QueryConfig): Promise<T[]> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return (await client.query<QueryResultRow>(config)).rows as T[];
+  } catch (error) {
+    if (!(error instanceof DatabaseError)) broken = error as Error;
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * The SQL as written in a template literal that starts with a line break, without the
+ * indentation common to its lines.
+ */
+export function dedent(sql: string): string {
+  const lines = sql
+    .replace(/^\s*\n/, '')
+    .trimEnd()
+    .split('\n');
+  const indents = lines.filter((line) => line.trim()).map((line) => /^ */.exec(line)![0].length);
+  const common = Math.min(...indents);
+  return lines.map((line) => line.slice(common)).join('\n');
+}

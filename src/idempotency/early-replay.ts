@@ -1,0 +1,58 @@
+import { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Caller } from '../auth/caller';
+import { sendOutcome } from '../http/outcome';
+import { CreateExecutor } from './create-executor';
+import { idempotencyOptionsOf, IdempotentRequest, idempotentRequestOf } from './idempotent-request';
+
+/** The verified caller of a request, or null when its credentials are missing or do not hold. */
+export type CallerOf = (request: FastifyRequest) => Promise<Caller | null>;
+
+/**
+ * Answers an exact retry of a create (same caller, route, key and body) before Nest's guards,
+ * pipes and body validation run, on routes declared `@Idempotent({ earlyReplay: true })`: the
+ * retry gets the stored answer whatever they would say, and they are most of a replay's cost.
+ * The answer comes from `CreateExecutor.lookUp`. Anything else goes on to the full path, which
+ * gives every error its own answer: a bad token or key, another body under the key, a key not
+ * stored yet, a database that does not answer.
+ */
+export function answerRetriesEarly(
+  fastify: FastifyInstance,
+  executor: Pick<CreateExecutor, 'lookUp'>,
+  callerOf: CallerOf,
+) {
+  fastify.addHook('preHandler', async (request, reply) => {
+    const idempotent = mayBeRetry(request) && (await keyedRequestOf(request, callerOf));
+    if (!idempotent) return;
+    const replayed = await executor
+      .lookUp(idempotent, 'while-retries-are-common')
+      .catch((error: Error) => {
+        request.log.warn({ err: error }, 'an early replay failed; the full path answers');
+        return null;
+      });
+    if (replayed) return reply.send(sendOutcome(reply, replayed.outcome, true));
+  });
+}
+
+function mayBeRetry(request: FastifyRequest): boolean {
+  return (
+    idempotencyOptionsOf(request)?.earlyReplay === true &&
+    request.headers['idempotency-key'] !== undefined &&
+    request.headers.authorization !== undefined &&
+    !request.isMultipart()
+  );
+}
+
+/** Resolves the caller (once: the guard reuses it) and the key; null sends it to the full path. */
+async function keyedRequestOf(
+  request: FastifyRequest,
+  callerOf: CallerOf,
+): Promise<IdempotentRequest | null> {
+  const caller = await callerOf(request).catch(() => null);
+  if (!caller) return null;
+  request.caller = caller;
+  try {
+    return idempotentRequestOf(request);
+  } catch {
+    return null; // a malformed key: the full path answers 400
+  }
+}
