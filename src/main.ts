@@ -5,13 +5,14 @@ import { resolveJwtSecret } from './config/jwt-secret';
 import { DatabaseStartupError, openDatabase } from './database/open-database';
 import { EmbeddedPostgresError } from './database/embedded-postgres';
 import { createLogger } from './http/logger';
+import { ENTITIES } from './entities';
 
 const EXPECTED_STARTUP_ERRORS = [ConfigError, DatabaseStartupError, EmbeddedPostgresError];
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const database = await openDatabase(config, (line) => logger.info(line));
+  const database = await openDatabase(config, ENTITIES, (line) => logger.info(line));
   const app = await createApp(
     { config, dataSource: database.dataSource, jwtSecret: await resolveJwtSecret(config) },
     logger,

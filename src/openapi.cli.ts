@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createApp } from './app';
 import { loadConfig } from './config/app-config';
 import { createDataSource } from './database/data-source';
+import { ENTITIES } from './entities';
 import { createLogger } from './http/logger';
 import { buildOpenApiDocument } from './http/openapi';
 
@@ -18,7 +19,11 @@ async function main(args: string[]) {
     DATABASE_URL: 'postgres://unused/unused',
     LOG_LEVEL: 'silent',
   });
-  const dataSource = createDataSource({ url: config.databaseUrl!, poolSize: 2 });
+  const dataSource = createDataSource({
+    url: config.databaseUrl!,
+    entities: ENTITIES,
+    poolSize: 2,
+  });
   const app = await createApp(
     { config, dataSource, jwtSecret: config.jwtSecret! },
     createLogger('silent'),

@@ -5,7 +5,13 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isUuid } from '../database/uuid';
 import { UnauthorizedError } from '../http/problem';
 import { Caller } from './caller';
-import { TokenResponse } from './dto/token.response';
+
+/** What issue() hands out; sign-in answers it as its TokenResponse. */
+export interface IssuedToken {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
 
 /** How many verified tokens are remembered; the oldest is forgotten first. */
 const VERIFIED_TOKENS_KEPT = 10_000;
@@ -25,7 +31,7 @@ export class TokenService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async issue(userId: string): Promise<TokenResponse> {
+  async issue(userId: string): Promise<IssuedToken> {
     const expiresIn = this.config.accessTokenTtlSeconds;
     const accessToken = await this.jwt.signAsync(
       { sub: userId },

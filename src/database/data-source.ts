@@ -1,28 +1,15 @@
 import { join } from 'node:path';
 import * as pg from 'pg';
-import { DataSource } from 'typeorm';
-import { StoredFile } from '../files/file.entity';
-import { FileBlob, FileBlobChunk } from '../files/storage/blob.entities';
-import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
-import { OrderItem } from '../orders/order-item.entity';
-import { Order } from '../orders/order.entity';
-import { User } from '../users/user.entity';
-
-/** Every entity of the service; migrations are the only way the schema changes. */
-export const ENTITIES = [
-  User,
-  IdempotencyKey,
-  Order,
-  OrderItem,
-  StoredFile,
-  FileBlob,
-  FileBlobChunk,
-];
+import { DataSource, type DataSourceOptions } from 'typeorm';
 
 const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{js,ts}');
 
+/** The entity classes; the caller passes them (src/entities.ts) since this folder knows no feature. */
+export type EntityList = NonNullable<DataSourceOptions['entities']>;
+
 export interface DataSourceSettings {
   url: string;
+  entities: EntityList;
   poolSize: number;
   applicationName?: string;
 }
@@ -42,6 +29,7 @@ class ClientErrorSafePool extends pg.Pool {
 
 export function createDataSource({
   url,
+  entities,
   poolSize,
   applicationName,
 }: DataSourceSettings): DataSource {
@@ -49,11 +37,11 @@ export function createDataSource({
     type: 'postgres',
     driver: { ...pg, Pool: ClientErrorSafePool },
     url,
-    entities: ENTITIES,
+    entities,
     migrations: [MIGRATIONS_GLOB],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
-    synchronize: false,
+    synchronize: false, // migrations are the only way the schema changes
     logging: false, // failures surface as errors mapped to problem+json and logged with the request id
     applicationName: applicationName ?? 'order-service',
     // A dead or restarting server must surface as a fast 503, never a request that hangs.

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/app-config';
+import { ENTITIES } from '../entities';
 import { openDatabase } from './open-database';
 
 /**
@@ -10,7 +11,7 @@ import { openDatabase } from './open-database';
  */
 async function generate(name: string) {
   if (!/^[A-Z][A-Za-z0-9]+$/.test(name)) throw new Error('give the migration a PascalCase name');
-  const database = await openDatabase(loadConfig(), (line) => console.log(line));
+  const database = await openDatabase(loadConfig(), ENTITIES, (line) => console.log(line));
   try {
     const sql = await database.dataSource.driver.createSchemaBuilder().log();
     if (sql.upQueries.length === 0)

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { loadConfig } from '../config/app-config';
+import { ENTITIES } from '../entities';
 import { openDatabase } from './open-database';
 
 /** `npm run migration:run`: applies pending migrations (embedded database too) and exits. */
 async function run() {
   const config = loadConfig();
-  const database = await openDatabase(config, (line) => console.log(line));
+  const database = await openDatabase(config, ENTITIES, (line) => console.log(line));
   console.log('migrations are up to date');
   await database.close();
 }

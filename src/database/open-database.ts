@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from './database-errors';
-import { createDataSource } from './data-source';
+import { createDataSource, type EntityList } from './data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
 
 export interface OpenDatabase {
@@ -25,14 +25,12 @@ type DatabaseConfig = Pick<
  */
 export async function openDatabase(
   config: DatabaseConfig,
+  entities: EntityList,
   log: (line: string) => void,
 ): Promise<OpenDatabase> {
   const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.dataDir, log);
   const url = config.databaseUrl ?? embedded!.url;
-  const dataSource = createDataSource({
-    url,
-    poolSize: config.databasePoolSize,
-  });
+  const dataSource = createDataSource({ url, entities, poolSize: config.databasePoolSize });
   try {
     await connectWithin(dataSource, config.databaseConnectTimeoutMs, url);
     const applied = await migrateUnderLock(dataSource);

@@ -1,5 +1,4 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { User } from '../users/user.entity';
 
 export type StorageDriverName = 'postgres' | 'filesystem';
 
@@ -13,9 +12,13 @@ export class StoredFile {
   @Column('uuid', { name: 'user_id' })
   userId: string;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  /**
+   * Only declares the foreign key; never loaded. The user entity is named, not imported, so this
+   * feature does not depend on the users feature's code.
+   */
+  @ManyToOne('User', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'files_user_id_fkey' })
-  user?: User;
+  user?: unknown;
 
   /** Server-generated; the client's filename never names anything in storage. */
   @Index('files_blob_id_key', { unique: true })

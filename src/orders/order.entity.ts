@@ -1,5 +1,4 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { User } from '../users/user.entity';
 
 export type OrderStatus = 'pending' | 'cancelled';
 
@@ -17,9 +16,13 @@ export class Order {
   @Column('uuid', { name: 'user_id' })
   userId: string;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  /**
+   * Only declares the foreign key; never loaded. The user entity is named, not imported, so this
+   * feature does not depend on the users feature's code.
+   */
+  @ManyToOne('User', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'orders_user_id_fkey' })
-  user?: User;
+  user?: unknown;
 
   @Column('text')
   status: OrderStatus;

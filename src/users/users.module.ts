@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
 import { ResourceUrls } from '../http/resource-urls';
 import { PasswordHasher } from './password-hasher';
+import { SignInController } from './sign-in.controller';
+import { SignInService } from './sign-in.service';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  controllers: [UsersController],
-  providers: [UsersService, UsersRepository, PasswordHasher, ResourceUrls],
+  // Sign-in first: OpenAPI lists paths in this order, and /api/auth/token came before /api/users.
+  controllers: [SignInController, UsersController],
+  providers: [UsersService, SignInService, UsersRepository, PasswordHasher, ResourceUrls],
   exports: [UsersService],
 })
 export class UsersModule {}

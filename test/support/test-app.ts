@@ -9,6 +9,7 @@ import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
 import { createLogger } from '../../src/http/logger';
 import { openDatabase } from '../../src/database/open-database';
+import { ENTITIES } from '../../src/entities';
 
 export interface TestApp {
   baseUrl: string;
@@ -36,7 +37,7 @@ export async function startTestApp(
     ...env,
     DATABASE_URL: databaseUrl,
   });
-  const database = await openDatabase(config, () => undefined);
+  const database = await openDatabase(config, ENTITIES, () => undefined);
   let app: NestFastifyApplication;
   try {
     app = await createApp(

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { openDatabase } from '../../src/database/open-database';
+import { ENTITIES } from '../../src/entities';
 
 export interface TestDatabase {
   url: string;
@@ -46,6 +47,7 @@ export async function startTemporaryEmbedded(): Promise<
 export async function migrate(url: string): Promise<void> {
   const migrated = await openDatabase(
     { databaseUrl: url, databasePoolSize: 2, dataDir: '', databaseConnectTimeoutMs: 5_000 },
+    ENTITIES,
     () => undefined,
   );
   await migrated.close();

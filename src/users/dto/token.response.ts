@@ -1,4 +1,6 @@
-export class TokenResponse {
+import type { IssuedToken } from '../../auth/token.service';
+
+export class TokenResponse implements IssuedToken {
   /** HS256 JWT; send it as `Authorization: Bearer <accessToken>`. */
   accessToken: string;
   tokenType: 'Bearer';

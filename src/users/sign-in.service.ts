@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { UsersService } from '../users/users.service';
-import { InvalidCredentialsError } from './auth.errors';
+import { TokenService } from '../auth/token.service';
 import { TokenResponse } from './dto/token.response';
-import { TokenService } from './token.service';
+import { InvalidCredentialsError } from './users.errors';
+import { UsersService } from './users.service';
 
 @Injectable()
-export class AuthService {
+export class SignInService {
   constructor(
     private readonly users: UsersService,
     private readonly tokens: TokenService,

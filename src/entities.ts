@@ -1,0 +1,20 @@
+import { StoredFile } from './files/file.entity';
+import { FileBlob, FileBlobChunk } from './files/storage/blob.entities';
+import { IdempotencyKey } from './idempotency/idempotency-key.entity';
+import { OrderItem } from './orders/order-item.entity';
+import { Order } from './orders/order.entity';
+import { User } from './users/user.entity';
+
+/**
+ * Every entity of the service, listed here beside the app module, where the features are put
+ * together, so that src/database imports no feature. Each entry point hands it to the data source.
+ */
+export const ENTITIES = [
+  User,
+  IdempotencyKey,
+  Order,
+  OrderItem,
+  StoredFile,
+  FileBlob,
+  FileBlobChunk,
+];

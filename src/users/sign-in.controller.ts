@@ -1,0 +1,32 @@
+import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AuthRateLimitGuard } from '../auth/auth-rate-limit';
+import { Public } from '../auth/caller';
+import { ApiProblems } from '../http/openapi.decorators';
+import { SignInDto } from './dto/sign-in.dto';
+import { TokenResponse } from './dto/token.response';
+import { SignInService } from './sign-in.service';
+
+@ApiTags('auth')
+@Controller('api/auth')
+export class SignInController {
+  constructor(private readonly signIns: SignInService) {}
+
+  @Public()
+  @UseGuards(AuthRateLimitGuard)
+  @Post('token')
+  // Keeps the published id (from the old AuthController), which clients' generated types use;
+  // an undefined summary stops ApiOperation from adding an empty one to the document.
+  @ApiOperation({ operationId: 'Auth_token', summary: undefined })
+  @ApiResponse({ status: 200, type: TokenResponse, description: 'Signed in.' })
+  @ApiProblems(400, 401, 429, 503)
+  @HttpCode(200)
+  async token(
+    @Body() input: SignInDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponse> {
+    void reply.header('Cache-Control', 'no-store');
+    return this.signIns.signIn(input.email, input.password);
+  }
+}
