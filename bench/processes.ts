@@ -43,6 +43,7 @@ function processOf(child: ChildProcess, baseUrl: string): Process {
 export async function startService(
   databaseUrl: string,
   env: Record<string, string> = {},
+  root?: string,
 ): Promise<Process> {
   const service = await startReadyService(
     databaseUrl,
@@ -52,6 +53,7 @@ export async function startService(
       ...env,
     },
     'build',
+    root,
   );
   return processOf(service.child, service.baseUrl);
 }

@@ -6,6 +6,7 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { Logger } from 'pino';
 import { AppDependencies, AppModule } from './app.module';
+import type { AppConfig } from './config/app-config';
 import { TokenService } from './auth/token.service';
 import { handleClientError } from './http/client-error';
 import { CreateExecutor } from './idempotency/create-executor';
@@ -44,21 +45,7 @@ export async function createApp(
   deps: AppDependencies,
   logger: Logger,
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
-    loggerInstance: logger,
-    logController: new RequestLogController(),
-    genReqId: requestIdFor,
-    bodyLimit: JSON_BODY_LIMIT,
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
-    return503OnClosing: true,
-    trustProxy: deps.config.trustProxy,
-    requestTimeout: deps.config.requestTimeoutMs,
-    clientErrorHandler: handleClientError,
-    // Router-level rejections (malformed URL, a path parameter over 100 characters) as problem+json too.
-    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
-      sendError(error, request, reply),
-  });
+  const adapter = fastifyAdapter(deps.config, logger);
   const app = await NestFactory.create<NestFastifyApplication>(
     LoggedAppModule.with(deps, logger),
     adapter,
@@ -70,15 +57,7 @@ export async function createApp(
   app.useLogger(app.get(NestPinoLogger));
   app.flushLogs(); // now, in order, rather than once the server listens
   app.useGlobalPipes(createValidationPipe());
-  if (deps.config.corsOrigins.length > 0) {
-    app.enableCors({
-      origin: deps.config.corsOrigins,
-      methods: ['GET', 'POST', 'PUT', 'DELETE'],
-      allowedHeaders: CORS_ALLOWED_HEADERS,
-      exposedHeaders: CORS_EXPOSED_HEADERS,
-      maxAge: 600,
-    });
-  }
+  if (deps.config.corsOrigins.length > 0) enableCors(app, deps.config.corsOrigins);
   installHttpBasics(app.getHttpAdapter().getInstance());
   serveOpenApi(app);
   recordMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics));
@@ -92,12 +71,42 @@ export async function createApp(
   return app;
 }
 
+/** Fastify as the service runs it: its limits, its request ids and logs, its errors as problem+json. */
+function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
+  return new FastifyAdapter({
+    loggerInstance: logger,
+    logController: new RequestLogController(),
+    genReqId: requestIdFor,
+    bodyLimit: JSON_BODY_LIMIT,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    trustProxy: config.trustProxy,
+    requestTimeout: config.requestTimeoutMs,
+    clientErrorHandler: handleClientError,
+    // Router-level rejections (malformed URL, a path parameter over 100 characters) as problem+json too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      sendError(error, request, reply),
+  });
+}
+
+/** Frontend apps at `origins` may call the API and read the headers creates answer with. */
+function enableCors(app: NestFastifyApplication, origins: string[]) {
+  app.enableCors({
+    origin: origins,
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: CORS_ALLOWED_HEADERS,
+    exposedHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: 600,
+  });
+}
+
 /**
  * The application with nestjs-pino on the pino instance Fastify already logs requests with
  * (`useExisting`: no pino-http middleware), so Nest's own lines are the same JSON. Its per-request
  * middleware, which runs each request inside an AsyncLocalStorage through Nest's middleware layer,
- * is left off too (`forRoutes: []`): measured, it cost 60-110 µs more CPU per request (GET
- * /health/live: about 6,800 -> 4,700 req/s at info). Code that logs for a request uses `request.log`,
+ * is left off too (`forRoutes: []`): it was a large share of a cheap request's CPU (see
+ * bench/README.md). Code that logs for a request uses `request.log`,
  * which already carries its reqId.
  */
 @Module({})

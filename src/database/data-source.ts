@@ -46,27 +46,32 @@ export function createDataSource({
     applicationName: applicationName ?? 'order-service',
     // A dead or restarting server must surface as a fast 503, never a request that hangs.
     connectTimeoutMS: 3_000,
-    extra: {
-      max: poolSize,
-      connectionTimeoutMillis: 3_000,
-      idleTimeoutMillis: 30_000,
-      statement_timeout: 15_000,
-      // A server that stops answering (frozen host, silent partition) must not hang requests for
-      // the kernel's TCP timeout: give up client-side a little after statement_timeout.
-      query_timeout: 20_000,
-      keepAliveInitialDelayMillis: 10_000,
-      // Row-lock waits end in a 503 rather than queueing requests behind a stuck transaction.
-      lock_timeout: 10_000,
-      // A transaction left open by a hung process must not hold keys and row locks for long.
-      idle_in_transaction_session_timeout: 60_000,
-      // PostgreSQL 14+: notice within a second that a crashed replica's socket is gone, even while
-      // its query waits on a lock, so its transaction (and idempotency claim) is rolled back at once.
-      options: '-c client_connection_check_interval=1000',
-      keepAlive: true,
-    },
+    extra: connectionSettings(poolSize),
     // node-postgres emits `error` for idle clients whose server went away; unhandled, it kills the process.
     poolErrorHandler: () => undefined,
   });
+}
+
+/** node-postgres's pool and session settings: every wait is bounded, so failures surface fast. */
+function connectionSettings(poolSize: number) {
+  return {
+    max: poolSize,
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 15_000,
+    // A server that stops answering (frozen host, silent partition) must not hang requests for
+    // the kernel's TCP timeout: give up client-side a little after statement_timeout.
+    query_timeout: 20_000,
+    keepAliveInitialDelayMillis: 10_000,
+    // Row-lock waits end in a 503 rather than queueing requests behind a stuck transaction.
+    lock_timeout: 10_000,
+    // A transaction left open by a hung process must not hold keys and row locks for long.
+    idle_in_transaction_session_timeout: 60_000,
+    // PostgreSQL 14+: notice within a second that a crashed replica's socket is gone, even while
+    // its query waits on a lock, so its transaction (and idempotency claim) is rolled back at once.
+    options: '-c client_connection_check_interval=1000',
+    keepAlive: true,
+  };
 }
 
 /** node-postgres's pool behind `dataSource` (TypeORM keeps it as the driver's `master`), once initialised. */

@@ -5,13 +5,13 @@ import { poolOf } from './data-source';
 
 /**
  * A unit of work bound to one pooled connection. Services pass it to repositories without
- * looking inside; only repositories use `manager` (and `queryPrepared`, `pool`).
+ * looking inside; only repositories use it, through `run` (src/database/statement.ts).
  */
 export interface Tx {
   readonly manager: EntityManager;
   /**
    * Outside a transaction only: node-postgres's pool itself, for single statements on hot paths.
-   * TypeORM's `query` builds a query runner per statement, which cost 6-11 µs of CPU a request.
+   * TypeORM's `query` builds a query runner per statement, a cost every request would pay.
    */
   readonly pool?: Pool;
 }

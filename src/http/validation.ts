@@ -12,8 +12,8 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 /**
  * Nest's ValidationPipe for the values Fastify's parsers make: JSON bodies, query strings and path
  * parameters. None of them can hold a sparse array or a binary value, so the two passes that look
- * for those (they guard multipart fields and socket messages) are skipped: measured, about 40 µs
- * of CPU per order create. Uploads never reach a pipe; the files module reads multipart itself.
+ * for those (they guard multipart fields and socket messages) are skipped: a visible share of an
+ * order create's CPU. Uploads never reach a pipe; the files module reads multipart itself.
  * The pass that strips `__proto__`, `constructor` and `prototype` keys still runs.
  */
 class FastifyValidationPipe extends ValidationPipe {

@@ -68,7 +68,7 @@ export class UsersService {
     caller: Caller | null,
     preconditions: Preconditions,
   ): Promise<PutOutcome> {
-    // Hash before the transaction: 300 ms of scrypt must not hold a row lock or a pooled connection.
+    // Hash before the transaction: scrypt is slow by design and must not hold a row lock or a connection.
     const candidate =
       input.password === undefined
         ? null

@@ -20,9 +20,13 @@ const ENTRY_ARGS: Record<Entry, string[]> = {
 };
 
 /** The service as operators run it: its own process, configured only by environment. */
-export function startService(env: Record<string, string>, entry: Entry = 'source'): ServiceProcess {
+export function startService(
+  env: Record<string, string>,
+  entry: Entry = 'source',
+  root = join(__dirname, '..', '..'),
+): ServiceProcess {
   const child = spawn(process.execPath, ENTRY_ARGS[entry], {
-    cwd: join(__dirname, '..', '..'),
+    cwd: root,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -59,11 +63,15 @@ export async function waitUntilReady(port: number, ms: number): Promise<number> 
   throw new Error(`not ready within ${ms} ms`);
 }
 
-/** Starts a service on `databaseUrl` and waits until it is ready; stop it with SIGTERM. */
+/**
+ * Starts a service on `databaseUrl` and waits until it is ready; stop it with SIGTERM. `root`:
+ * another checkout's build (the bench's A/B).
+ */
 export async function startReadyService(
   databaseUrl: string,
   env: Record<string, string> = {},
   entry: Entry = 'source',
+  root?: string,
 ) {
   const port = Number(env.PORT ?? (await freePort()));
   const service = startService(
@@ -76,6 +84,7 @@ export async function startReadyService(
       ...env,
     },
     entry,
+    root,
   );
   await Promise.race([
     waitUntilReady(port, 30_000),

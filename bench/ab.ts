@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import { resolve } from 'node:path';
+import { compare, Measured, SECONDS, Target } from './measure';
+import { fixture, ORDER } from './fixture';
+import { benchDatabase, Process, startService } from './processes';
+
+/**
+ * `npm run bench:ab -- <other checkout>`: this build (A) against another checkout's build (B,
+ * built there with `npm run build`), on one database, each workload run alternately A, B, A, B
+ * so that machine noise falls on both. Prints A/B per workload: above 1, A is faster.
+ * `BENCH_AB_ONLY=create,get` picks workloads.
+ */
+const CONNECTIONS = [10, 50];
+
+interface Side {
+  name: string;
+  service: Process;
+  /** Keeps no answers in memory, so every retry reads the table. */
+  replica: Process;
+}
+
+async function side(name: string, databaseUrl: string, root?: string): Promise<Side> {
+  const service = await startService(databaseUrl, {}, root);
+  const replica = await startService(databaseUrl, { IDEMPOTENCY_MEMORY: '0' }, root);
+  return { name, service, replica };
+}
+
+function workloads(s: Side, auth: Record<string, string>, keys: string[], orderId: string) {
+  const base = { headers: auth };
+  const retries = { ...base, method: 'POST' as const, body: ORDER, key: keys };
+  const orders = `${s.service.baseUrl}/api/orders`;
+  return {
+    create: {
+      ...base,
+      name: `${s.name} create`,
+      url: orders,
+      method: 'POST',
+      body: ORDER,
+      key: 'unique',
+    },
+    replay: { ...retries, name: `${s.name} replay`, url: orders },
+    'replay-table': {
+      ...retries,
+      name: `${s.name} replay (table)`,
+      url: `${s.replica.baseUrl}/api/orders`,
+    },
+    get: { ...base, name: `${s.name} get`, url: `${orders}/${orderId}`, method: 'GET' },
+    list: { ...base, name: `${s.name} list`, url: `${orders}?limit=20`, method: 'GET' },
+  } satisfies Record<string, Target>;
+}
+
+const ratio = (a: Measured, b: Measured) => (a.rps / b.rps).toFixed(3);
+
+async function main(other: string) {
+  const database = await benchDatabase();
+  const a = await side('A', database.url);
+  const b = await side('B', database.url, resolve(other));
+  const f = await fixture(a.service);
+  const orderId = f.orderId;
+  const wa = workloads(a, f.auth, f.replayKeys, orderId);
+  const wb = workloads(b, f.auth, f.replayKeys, orderId);
+  const only = process.env.BENCH_AB_ONLY?.split(',');
+  console.log(`A: this build; B: ${other}; ${SECONDS} s passes, medians of alternate runs`);
+  for (const connections of CONNECTIONS) {
+    for (const name of Object.keys(wa) as (keyof typeof wa)[]) {
+      if (only && !only.includes(name)) continue;
+      const m = await compare([wa[name], wb[name]], connections);
+      const [ma, mb] = [m[wa[name].name], m[wb[name].name]];
+      console.log(
+        `${name} @${connections}: A ${Math.round(ma.rps)} req/s (p99 ${ma.p99} ms), ` +
+          `B ${Math.round(mb.rps)} req/s (p99 ${mb.p99} ms), A/B ${ratio(ma, mb)}, non-2xx ${ma.non2xx}/${mb.non2xx}`,
+      );
+    }
+  }
+  for (const s of [a, b]) await Promise.all([s.service.stop(), s.replica.stop()]);
+  await database.stop();
+}
+
+main(process.argv[2] ?? '').catch((error: Error) => {
+  console.error(`bench:ab failed: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
