@@ -54,19 +54,30 @@ const CLAIM_CTES = `
       WHERE k.expires_at <= now()
     RETURNING k.expires_at)`;
 
-/** `claimed_until` set: written. Else the live record's columns, or all null while the key is busy. */
-const CLAIM_RESULT = `
-SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*
+/**
+ * `claimed_until` set: written. Else the live record's columns, or all null while the key is busy.
+ * `ran`: the writes that are SELECTs (of a function such as a job queue's `add_job`), counted so
+ * that they run: PostgreSQL skips a SELECT CTE the query does not read, unlike an INSERT.
+ */
+const claimResult = (ran: string) => `
+SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*${ran}
   FROM (SELECT 1) AS one LEFT JOIN existing e ON true`;
 
 /** Compiles a create's writes into its keyed and unkeyed statements. */
 export function createStatement(name: string, writes: readonly Write[]): CreateStatement {
-  const claimParams = statement('claim', `WITH${CLAIM_CTES}${CLAIM_RESULT}`).params;
+  const claimParams = statement('claim', `WITH${CLAIM_CTES}${claimResult('')}`).params;
   checkWrites(name, writes, claimParams);
   const ctes = writes.map((w) => `,\n  ${w.name} AS (\n${indent(w.sql)})`).join('');
+  const ran = writes
+    .filter((w) => /^SELECT\b/i.test(w.sql))
+    .map((w) => `, (SELECT count(*) FROM ${w.name}) AS ${w.name}`)
+    .join('');
   return {
-    keyed: statement(`${name} (with Idempotency-Key)`, `\nWITH${CLAIM_CTES}${ctes}${CLAIM_RESULT}`),
-    unkeyed: statement(name, `\nWITH\n  ${CLAIMED} AS (SELECT 1)${ctes}\nSELECT 1`),
+    keyed: statement(
+      `${name} (with Idempotency-Key)`,
+      `\nWITH${CLAIM_CTES}${ctes}${claimResult(ran)}`,
+    ),
+    unkeyed: statement(name, `\nWITH\n  ${CLAIMED} AS (SELECT 1)${ctes}\nSELECT 1${ran}`),
   };
 }
 
