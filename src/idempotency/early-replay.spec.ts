@@ -1,190 +1,217 @@
 import multipart from '@fastify/multipart';
-import Fastify, { FastifyInstance } from 'fastify';
+import Fastify, { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Caller } from '../auth/caller';
-import type { Executed, IdempotentRequest } from './idempotency.service';
-import { answerRetriesEarly, EarlyAnswers } from './retry-fast-path';
-import { RetryShare } from './retry-share';
+import type { CreateExecutor, Executed, TableRead } from './create-executor';
+import { answerRetriesEarly } from './early-replay';
+import type { IdempotencyOptions, IdempotentRequest } from './idempotent-request';
 
 const KEY = '5f0c6c1e-2b1a-4f7e-9d43-0a4b8f6f2c11';
 const ALICE: Caller = { userId: '01a20107-2a26-7789-8895-112b1f3fe80b' };
+/** Spaced as no serializer would write it: a replay must send these very bytes. */
 const STORED: Executed = {
   outcome: {
     status: 201,
     headers: {
       Location: 'http://x/api/orders/1',
       ETag: '"abc"',
-      'Content-Type': 'application/json',
+      'Content-Type': 'application/json; charset=utf-8',
     },
-    body: '{"id":"1"}',
+    body: '{"id":"1",  "total" : 5}',
   },
   replayed: true,
 };
+const ORDERS_CREATE: IdempotencyOptions = { required: true, earlyReplay: true };
 
-/** A Fastify app with the hook in front of one create route that answers 201 "from the handler". */
-async function appWith(
-  answers: EarlyAnswers,
-  caller: Caller | null = ALICE,
-  retries = new RetryShare(),
-) {
-  const app: FastifyInstance = Fastify();
-  await app.register(multipart);
-  answerRetriesEarly(
-    app,
-    answers,
-    () => Promise.resolve(caller),
-    new Set(['/api/orders']),
-    retries,
-  );
-  app.post('/api/users', () => ({ from: 'handler' }));
-  // A full-path answer; `x-replayed` stands for a replay the full path found in the database.
-  app.post('/api/orders', (request, reply) =>
-    request.headers['x-replayed']
-      ? reply.header('Idempotent-Replayed', 'true').send({ from: 'handler' })
-      : { from: 'handler' },
-  );
-  app.get('/api/orders', () => ({ from: 'handler' }));
-  await app.ready();
-  return app;
+const apps: FastifyInstance[] = [];
+afterEach(() => Promise.all(apps.splice(0).map((app) => app.close())));
+
+type LookUp = () => Promise<Executed | null>;
+
+/** CreateExecutor.lookUp as the hook sees it: asked, it answers what the case says. */
+class FakeExecutor implements Pick<CreateExecutor, 'lookUp'> {
+  readonly asked: { idempotent: IdempotentRequest; tableRead: TableRead }[] = [];
+
+  constructor(private readonly answer: LookUp) {}
+
+  lookUp(idempotent: IdempotentRequest, tableRead: TableRead) {
+    this.asked.push({ idempotent, tableRead });
+    return this.answer();
+  }
 }
 
-const post = (app: FastifyInstance, headers: Record<string, string>, body: unknown = { a: 1 }) =>
-  app.inject({ method: 'POST', url: '/api/orders?x=1', headers, payload: body as object });
+interface Harness {
+  app: FastifyInstance;
+  executor: FakeExecutor;
+  /** The caller each request reached the handler with. */
+  handled: (Caller | null)[];
+  callerAsked: number;
+  logLines: string[];
+}
 
-const asked: IdempotentRequest[] = [];
-const storeAsked: IdempotentRequest[] = [];
-const noStore = () => Promise.reject(new Error('the store is not asked here'));
-const remembering: EarlyAnswers = {
-  replayRemembered: (idempotent) => (asked.push(idempotent), STORED),
-  replayStored: noStore,
-};
-const forgetting: EarlyAnswers = { replayRemembered: () => null, replayStored: noStore };
-const storing: EarlyAnswers = {
-  replayRemembered: () => null,
-  replayStored: (idempotent) => (storeAsked.push(idempotent), Promise.resolve(STORED)),
-};
+/**
+ * The hook in front of a create route declared `earlyReplay` (as POST /api/orders is), one declared
+ * without it, one that takes no key and a GET on the create's URL; every handler answers 200.
+ */
+async function appWith(
+  answer: LookUp = () => Promise.resolve(STORED),
+  callerOf: () => Promise<Caller | null> = () => Promise.resolve(ALICE),
+): Promise<Harness> {
+  const logLines: string[] = [];
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (l) => logLines.push(l) } } });
+  await app.register(multipart);
+  const harness: Harness = {
+    app,
+    executor: new FakeExecutor(answer),
+    handled: [],
+    callerAsked: 0,
+    logLines,
+  };
+  answerRetriesEarly(app, harness.executor, () => (harness.callerAsked++, callerOf()));
+  const handler = (request: FastifyRequest) => {
+    harness.handled.push(request.caller ?? null);
+    return { from: 'handler' };
+  };
+  app.post('/api/orders', { config: { idempotency: ORDERS_CREATE } }, handler);
+  app.post('/api/users', { config: { idempotency: { required: false } } }, handler);
+  app.post('/api/ping', handler);
+  app.get('/api/orders', handler);
+  await app.ready();
+  apps.push(app);
+  return harness;
+}
+
 const auth = { authorization: 'Bearer t', 'idempotency-key': KEY };
 
-beforeEach(() => {
-  asked.length = 0;
-  storeAsked.length = 0;
-});
+const post = (
+  { app }: Harness,
+  headers: Record<string, string> = auth,
+  body: object = { a: 1 },
+  url = '/api/orders?x=1',
+) => app.inject({ method: 'POST', url, headers, payload: body });
+
+/** The request went on to the full path: the handler answered and no replay was sent. */
+function expectFullPath(response: { json(): unknown; headers: object }, harness: Harness) {
+  expect(response.json()).toEqual({ from: 'handler' });
+  expect(response.headers).not.toHaveProperty('idempotent-replayed');
+  expect(harness.handled).toHaveLength(1);
+}
 
 describe('answerRetriesEarly', () => {
-  it('sends the remembered answer, marked as replayed, without reaching the handler', async () => {
-    const response = await post(await appWith(remembering), auth);
+  it('sends the stored answer byte for byte, marked as replayed, without reaching the handler', async () => {
+    const harness = await appWith();
+    const response = await post(harness);
     expect(response.statusCode).toBe(201);
-    expect(response.body).toBe('{"id":"1"}');
+    expect(response.body).toBe('{"id":"1",  "total" : 5}');
     expect(response.headers).toMatchObject({
       location: 'http://x/api/orders/1',
       etag: '"abc"',
+      'content-type': 'application/json; charset=utf-8',
       'idempotent-replayed': 'true',
       'cache-control': 'no-store',
     });
+    expect(harness.handled).toHaveLength(0);
   });
 
-  it('asks for the scope the full path uses: the caller, the route template, the key and the body', async () => {
-    await post(await appWith(remembering), auth, { b: [2] });
-    expect(asked).toHaveLength(1);
-    expect(asked[0].scope).toEqual({
+  it('asks lookUp once, for the scope the full path uses, reading the table only while retries are common', async () => {
+    const harness = await appWith();
+    await post(harness, auth, { b: [2] });
+    expect(harness.executor.asked).toHaveLength(1);
+    const [{ idempotent, tableRead }] = harness.executor.asked;
+    expect(tableRead).toBe('while-retries-are-common');
+    expect(idempotent.scope).toEqual({
       caller: ALICE.userId,
       method: 'POST',
       route: '/api/orders',
       key: KEY,
     });
-    expect(asked[0].request).toEqual({ method: 'POST', path: '/api/orders', body: { b: [2] } });
+    expect(idempotent.request).toEqual({ method: 'POST', path: '/api/orders', body: { b: [2] } });
   });
 
-  it('leaves the request to the handler when nothing is remembered', async () => {
-    const response = await post(await appWith(forgetting), auth);
-    expect(response.json()).toEqual({ from: 'handler' });
+  it('asks callerOf once and leaves the caller it resolved on the request', async () => {
+    const harness = await appWith(() => Promise.resolve(null));
+    expectFullPath(await post(harness), harness);
+    expect(harness.callerAsked).toBe(1);
+    expect(harness.handled).toEqual([ALICE]);
+  });
+
+  it('goes on to the handler when lookUp has no answer', async () => {
+    const harness = await appWith(() => Promise.resolve(null));
+    expectFullPath(await post(harness), harness);
+    expect(harness.executor.asked).toHaveLength(1);
+  });
+
+  it('logs a failed lookUp and goes on to the handler', async () => {
+    const harness = await appWith(() => Promise.reject(new Error('database down')));
+    expectFullPath(await post(harness), harness);
+    expect(harness.executor.asked).toHaveLength(1);
+    const warning = harness.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(warning).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: 'an early replay failed; the full path answers',
+        err: expect.objectContaining({ message: 'database down' }),
+      }),
+    ]);
   });
 
   it.each([
     ['no Idempotency-Key', { authorization: 'Bearer t' }],
     ['no Authorization', { 'idempotency-key': KEY }],
-    ['a malformed key', { authorization: 'Bearer t', 'idempotency-key': 'x'.repeat(300) }],
-  ])('leaves a request with %s to the handler', async (_case, headers) => {
-    const response = await post(await appWith(remembering), headers);
-    expect(response.json()).toEqual({ from: 'handler' });
-    expect(asked).toHaveLength(0);
+  ])(
+    'leaves a request with %s to the handler without resolving a caller',
+    async (_case, headers) => {
+      const harness = await appWith();
+      expectFullPath(await post(harness, headers), harness);
+      expect(harness.callerAsked).toBe(0);
+      expect(harness.executor.asked).toHaveLength(0);
+    },
+  );
+
+  it('leaves a malformed key to the handler (which answers 400)', async () => {
+    const harness = await appWith();
+    expectFullPath(await post(harness, { ...auth, 'idempotency-key': 'x'.repeat(300) }), harness);
+    expect(harness.executor.asked).toHaveLength(0);
+    expect(harness.handled).toEqual([ALICE]);
   });
 
-  it('leaves a request whose token does not hold to the handler (which answers 401)', async () => {
-    const response = await post(await appWith(remembering, null), auth);
-    expect(response.json()).toEqual({ from: 'handler' });
-    expect(asked).toHaveLength(0);
+  it.each([
+    ['is refused', () => Promise.reject(new Error('invalid token'))],
+    ['names nobody', () => Promise.resolve(null)],
+  ])(
+    'leaves a request whose token %s to the handler (which answers 401)',
+    async (_case, callerOf) => {
+      const harness = await appWith(undefined, callerOf);
+      expectFullPath(await post(harness), harness);
+      expect(harness.callerAsked).toBe(1);
+      expect(harness.executor.asked).toHaveLength(0);
+    },
+  );
+
+  it.each([
+    ['declared without earlyReplay (sign-up keeps its rate limit)', '/api/users'],
+    ['that takes no key', '/api/ping'],
+  ])('leaves creates on a route %s to the handler', async (_case, url) => {
+    const harness = await appWith();
+    expectFullPath(await post(harness, auth, {}, url), harness);
+    expect(harness.executor.asked).toHaveLength(0);
   });
 
-  it('leaves creates on other routes to the handler (sign-up keeps its rate limit)', async () => {
-    const app = await appWith(remembering);
-    const response = await app.inject({
-      method: 'POST',
-      url: '/api/users',
-      headers: auth,
-      payload: {},
-    });
-    expect(response.json()).toEqual({ from: 'handler' });
-    expect(asked).toHaveLength(0);
+  it('leaves a GET of the create route URL to the handler', async () => {
+    const harness = await appWith();
+    const response = await harness.app.inject({ method: 'GET', url: '/api/orders', headers: auth });
+    expectFullPath(response, harness);
+    expect(harness.executor.asked).toHaveLength(0);
   });
 
-  it('leaves GETs and multipart uploads to the handler', async () => {
-    const app = await appWith(remembering);
-    const get = await app.inject({ method: 'GET', url: '/api/orders', headers: auth });
-    expect(get.json()).toEqual({ from: 'handler' });
-    const upload = await app.inject({
+  it('leaves a multipart body to the handler (an upload is fingerprinted by its bytes)', async () => {
+    const harness = await appWith();
+    const response = await harness.app.inject({
       method: 'POST',
       url: '/api/orders',
       headers: { ...auth, 'content-type': 'multipart/form-data; boundary=b' },
       payload: '--b\r\nContent-Disposition: form-data; name="f"\r\n\r\nx\r\n--b--\r\n',
     });
-    expect(upload.json()).toEqual({ from: 'handler' });
-    expect(asked).toHaveLength(0);
-  });
-
-  describe('from the store, while retries are common at this process', () => {
-    const commonRetries = () => {
-      const retries = new RetryShare();
-      for (let i = 0; i < 100; i++) retries.record(true);
-      return retries;
-    };
-
-    it('answers a retry this process does not remember with one read of the store', async () => {
-      const response = await post(await appWith(storing, ALICE, commonRetries()), auth);
-      expect(response.statusCode).toBe(201);
-      expect(response.headers['idempotent-replayed']).toBe('true');
-      expect(storeAsked).toHaveLength(1);
-    });
-
-    it('does not read the store while retries are rare: creates go straight to the full path', async () => {
-      const response = await post(await appWith(storing), auth);
-      expect(response.json()).toEqual({ from: 'handler' });
-      expect(storeAsked).toHaveLength(0);
-    });
-
-    it('leaves the request to the full path when the store fails', async () => {
-      const failing: EarlyAnswers = {
-        replayRemembered: () => null,
-        replayStored: (idempotent) => (storeAsked.push(idempotent), noStore()),
-      };
-      const response = await post(await appWith(failing, ALICE, commonRetries()), auth);
-      expect(storeAsked).toHaveLength(1);
-      expect(response.json()).toEqual({ from: 'handler' });
-    });
-
-    it('counts replays the process did not remember, wherever answered, and new creates', async () => {
-      const retries = new RetryShare();
-      const app = await appWith(forgetting, ALICE, retries);
-      for (let i = 0; i < 50; i++) await post(app, { ...auth, 'x-replayed': '1' });
-      expect(retries.retriesAreCommon).toBe(true);
-      for (let i = 0; i < 100; i++) await post(app, auth);
-      expect(retries.retriesAreCommon).toBe(false);
-    });
-
-    it('does not count retries answered from memory: they need no read', async () => {
-      const retries = new RetryShare();
-      const app = await appWith(remembering, ALICE, retries);
-      for (let i = 0; i < 50; i++) await post(app, auth);
-      expect(retries.retriesAreCommon).toBe(false);
-    });
+    expectFullPath(response, harness);
+    expect(harness.executor.asked).toHaveLength(0);
   });
 });

@@ -1,0 +1,306 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { loadConfig } from '../config/app-config';
+import type { Statement, Values } from '../database/statement';
+import type { Transactions, Tx } from '../database/transactions';
+import { HttpOutcome, problemOutcome } from '../http/outcome';
+import { DomainError, ServiceUnavailableError } from '../http/problem';
+import type { Metrics } from '../metrics/metrics';
+import { CreateExecutor, Deferred, PlannedCreate } from './create-executor';
+import { createStatement, write } from './create-statement';
+import { fingerprint } from './fingerprint';
+import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from './idempotency.errors';
+import { IdempotencyMetrics } from './idempotency-metrics';
+import type {
+  ClaimResult,
+  IdempotencyRepository,
+  KeyScope,
+  StoredOutcome,
+} from './idempotency.repository';
+import type { IdempotentRequest } from './idempotent-request';
+
+const WAIT_MS = 60;
+const SECRET = Buffer.from('spec secret');
+const AUTOCOMMIT = { name: 'autocommit' } as unknown as Tx;
+const STATEMENT = createStatement('Spec.create', [
+  write('inserted', 'INSERT INTO things (a) SELECT :a FROM claimed RETURNING 1'),
+]);
+const CREATED: HttpOutcome = { status: 201, headers: { Location: '/t/1' }, body: '{"id":"1"}' };
+const FIRST: HttpOutcome = { status: 201, headers: { Location: '/t/0' }, body: '{"id":"0"}' };
+const BODY = { a: 1 };
+const WRITTEN: ClaimResult = { state: 'written' };
+const BUSY: ClaimResult = { state: 'busy' };
+
+const taken = () => new DomainError(409, 'taken', 'Taken', 'Already taken.');
+
+function keyed(key = 'k1', body: unknown = BODY): IdempotentRequest {
+  return {
+    scope: { caller: 'alice', method: 'POST', route: '/t', key },
+    request: { method: 'POST', path: '/t', body },
+    log: { info: () => undefined } as unknown as FastifyBaseLogger,
+  };
+}
+
+/** What the store holds under a key for a request with `body`. */
+function stored(body: unknown = BODY): StoredOutcome {
+  const print = fingerprint(SECRET, keyed('', body).request);
+  return { fingerprint: print, outcome: FIRST, expiresAt: new Date(Date.now() + 3_600_000) };
+}
+
+const exists = (body?: unknown): ClaimResult => ({ state: 'exists', stored: stored(body) });
+
+/** One answer of the fake store: a value, a failure, or a promise the case settles. */
+type Step<T> = T | Error | Promise<T>;
+
+/**
+ * IdempotencyRepository in memory: each method answers its scripted steps in turn (the last one
+ * again and again) and records every call, in order, with what it was given.
+ */
+class FakeStore implements Pick<
+  IdempotencyRepository,
+  'claim' | 'claimForRejection' | 'write' | 'find'
+> {
+  readonly calls: { method: string; tx: Tx; values: Values; statement?: Statement }[] = [];
+  /** The calls and the Deferred computations, in the order they happened. */
+  readonly events: string[] = [];
+  claims: Step<ClaimResult>[] = [WRITTEN];
+  rejections: Step<ClaimResult>[] = [WRITTEN];
+  writes: Step<void>[] = [undefined];
+  finds: Step<StoredOutcome | null>[] = [null];
+  maxRunning = 0;
+  private running = 0;
+
+  claim = (tx: Tx, statement: Statement, values: Values) =>
+    this.answer({ method: 'claim', tx, values, statement }, this.claims);
+  claimForRejection = (tx: Tx, values: Values) =>
+    this.answer({ method: 'claimForRejection', tx, values }, this.rejections);
+  write = (tx: Tx, statement: Statement, values: Values) =>
+    this.answer({ method: 'write', tx, values, statement }, this.writes);
+  find = (tx: Tx, scope: KeyScope) =>
+    this.answer({ method: 'find', tx, values: scope }, this.finds);
+
+  called(method: string) {
+    return this.calls.filter((call) => call.method === method);
+  }
+
+  private async answer<T>(call: FakeStore['calls'][number], steps: Step<T>[]): Promise<T> {
+    this.calls.push(call);
+    this.events.push(call.method);
+    const step = steps.length > 1 ? steps.shift()! : steps[0];
+    this.maxRunning = Math.max(this.maxRunning, ++this.running);
+    try {
+      if (step instanceof Error) throw step;
+      return await step;
+    } finally {
+      this.running--;
+    }
+  }
+}
+
+/** Metrics as IdempotencyMetrics uses them: its own counts are what the cases read. */
+const PROMETHEUS = { idempotency: { inc: () => undefined } } as unknown as Metrics;
+
+const plan = (more: Partial<PlannedCreate> = {}): PlannedCreate => ({
+  statement: STATEMENT,
+  values: { a: 1 },
+  outcome: CREATED,
+  ...more,
+});
+
+function setup() {
+  const store = new FakeStore();
+  const metrics = new IdempotencyMetrics(PROMETHEUS);
+  const executor = new CreateExecutor(
+    { autocommit: AUTOCOMMIT } as unknown as Transactions,
+    store as unknown as IdempotencyRepository,
+    metrics,
+    { ...loadConfig({}), idempotencyWaitMs: WAIT_MS },
+    SECRET,
+  );
+  /** Values with a Deferred whose computations are recorded among the store's calls. */
+  const deferred = () => {
+    const value = new Deferred(async () => (store.events.push('compute'), 'computed'));
+    return { values: { a: 1, hash: value } };
+  };
+  return { store, metrics, executor, deferred };
+}
+
+const errorOf = (promise: Promise<unknown>) => promise.catch((error: unknown) => error);
+
+describe('CreateExecutor.execute', () => {
+  it('without a key, writes the unkeyed statement once, its Deferred values computed', async () => {
+    const { store, executor, deferred } = setup();
+    const tx = { name: 'probe' } as unknown as Tx;
+    expect(await executor.execute(null, plan(deferred()), tx)).toEqual({
+      outcome: CREATED,
+      replayed: false,
+    });
+    expect(store.calls).toEqual([
+      { method: 'write', tx, statement: STATEMENT.unkeyed, values: { a: 1, hash: 'computed' } },
+    ]);
+  });
+
+  it('writes a free key with its answer in the keyed statement: the outcome, not replayed, stored', async () => {
+    const { store, metrics, executor } = setup();
+    expect(await executor.execute(keyed(), plan())).toEqual({ outcome: CREATED, replayed: false });
+    const [claim] = store.calls;
+    expect(store.calls).toHaveLength(1);
+    expect(claim).toMatchObject({ method: 'claim', tx: AUTOCOMMIT, statement: STATEMENT.keyed });
+    expect(claim.values).toMatchObject({
+      ...keyed().scope,
+      a: 1,
+      fingerprint: stored().fingerprint,
+      responseStatus: 201,
+      responseHeaders: CREATED.headers,
+      responseBody: CREATED.body,
+      lockId: expect.stringMatching(/^-?\d+$/),
+    });
+    expect(metrics.snapshot()).toMatchObject({ stored: 1, replayed: 0 });
+  });
+
+  it('waits for a busy key with no connection held, then replays its answer', async () => {
+    const { store, metrics, executor } = setup();
+    store.claims = [BUSY, BUSY, exists()];
+    const started = Date.now();
+    expect(await executor.execute(keyed(), plan())).toEqual({ outcome: FIRST, replayed: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(20); // paused 10 ms, then 20 ms
+    expect(store.called('claim')).toHaveLength(3); // three statements, none left open in between
+    expect(store.maxRunning).toBe(1);
+    expect(metrics.snapshot()).toMatchObject({ stored: 0, replayed: 1 });
+  });
+
+  it('answers 409 with Retry-After once the key is still busy at the deadline', async () => {
+    const { store, metrics, executor } = setup();
+    store.claims = [BUSY];
+    const started = Date.now();
+    const error = await errorOf(executor.execute(keyed(), plan()));
+    const waited = Date.now() - started;
+    expect(error).toBeInstanceOf(IdempotencyKeyInUseError);
+    expect(error).toMatchObject({ status: 409, headers: { 'Retry-After': '1' } });
+    expect(waited).toBeGreaterThanOrEqual(WAIT_MS);
+    expect(waited).toBeLessThan(WAIT_MS + 1_000);
+    expect(store.called('claim').length).toBeGreaterThanOrEqual(3);
+    expect(metrics.snapshot().in_flight_conflict).toBe(1);
+  }, 3_000);
+
+  it('stores a business rejection (< 500) as the key answer and answers it', async () => {
+    const { store, metrics, executor } = setup();
+    const violation = new Error('duplicate key value');
+    store.claims = [violation];
+    const rejection = (error: unknown) => (error === violation ? taken() : error);
+    const executed = await executor.execute(keyed(), plan({ rejection }));
+    const problem = problemOutcome(taken());
+    expect(executed).toEqual({ outcome: problem, replayed: false });
+    expect(executed.outcome.status).toBe(409);
+    expect(store.called('claimForRejection')).toHaveLength(1);
+    expect(store.called('claimForRejection')[0].values).toMatchObject({
+      ...keyed().scope,
+      fingerprint: stored().fingerprint,
+      responseStatus: 409,
+      responseHeaders: problem.headers,
+      responseBody: problem.body,
+    });
+    expect(metrics.snapshot().stored).toBe(1);
+  });
+
+  const failure = new Error('connection reset');
+  const unavailable = new ServiceUnavailableError();
+  it.each([
+    ['a >= 500 domain error', () => unavailable, unavailable],
+    ['an error its rejection leaves as it is', (error: unknown) => error, failure],
+    ['an error with no rejection to map it', undefined, failure],
+  ])('rethrows %s and stores nothing', async (_case, rejection, thrown) => {
+    const { store, metrics, executor } = setup();
+    store.claims = [failure];
+    expect(await errorOf(executor.execute(keyed(), plan({ rejection })))).toBe(thrown);
+    expect(store.called('claimForRejection')).toHaveLength(0);
+    expect(metrics.snapshot().stored).toBe(0);
+  });
+
+  it('answers 422 when the key holds another request', async () => {
+    const { store, metrics, executor } = setup();
+    store.claims = [exists({ another: 'body' })];
+    expect(await errorOf(executor.execute(keyed(), plan()))).toBeInstanceOf(
+      IdempotencyKeyReusedError,
+    );
+    expect(metrics.snapshot().mismatched).toBe(1);
+  });
+
+  it('answers further retries of a key it replayed from the store from memory', async () => {
+    const { store, executor } = setup();
+    store.claims = [exists()];
+    await executor.execute(keyed(), plan());
+    store.calls.length = 0;
+    expect(await executor.execute(keyed(), plan())).toEqual({ outcome: FIRST, replayed: true });
+    expect(await executor.lookUp(keyed(), 'always')).toEqual({ outcome: FIRST, replayed: true });
+    const other = await errorOf(executor.execute(keyed('k1', { b: 2 }), plan()));
+    expect(other).toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(store.calls).toEqual([]);
+  });
+
+  it('sends concurrent duplicates in this process to the store one after the other', async () => {
+    const { store, executor } = setup();
+    let finish!: (claimed: ClaimResult) => void;
+    store.claims = [new Promise((resolve) => (finish = resolve)), exists()];
+    const first = executor.execute(keyed(), plan());
+    const second = executor.execute(keyed(), plan());
+    await new Promise(setImmediate); // both have gone as far as they can
+    expect(store.calls).toHaveLength(1);
+    finish(WRITTEN);
+    expect(await first).toEqual({ outcome: CREATED, replayed: false });
+    expect(await second).toEqual({ outcome: FIRST, replayed: true });
+    expect(store.called('claim')).toHaveLength(2);
+    expect(store.maxRunning).toBe(1);
+  });
+
+  it('looks the key up before computing Deferred values, and a replay never computes them', async () => {
+    const { store, executor, deferred } = setup();
+    store.finds = [stored()];
+    expect(await executor.execute(keyed(), plan(deferred()))).toEqual({
+      outcome: FIRST,
+      replayed: true,
+    });
+    expect(store.events).toEqual(['find']);
+  });
+
+  it('computes Deferred values once the key holds no answer, then claims it with them', async () => {
+    const { store, executor, deferred } = setup();
+    store.claims = [BUSY, WRITTEN];
+    await executor.execute(keyed(), plan(deferred()));
+    expect(store.events).toEqual(['find', 'compute', 'claim', 'claim']);
+    expect(store.called('claim')[1].values).toMatchObject({ hash: 'computed' });
+  });
+});
+
+describe('CreateExecutor.lookUp', () => {
+  it('reads the table only while retries are common, as after many replays from the store', async () => {
+    const { store, executor } = setup();
+    store.finds = [stored()];
+    expect(await executor.lookUp(keyed('fresh'), 'while-retries-are-common')).toBeNull();
+    expect(store.calls).toEqual([]);
+    store.claims = [exists()];
+    for (let i = 0; i < 40; i++) await executor.execute(keyed(`retried ${i}`), plan());
+    store.calls.length = 0;
+    const replayed = await executor.lookUp(keyed('fresh'), 'while-retries-are-common');
+    expect(replayed).toEqual({ outcome: FIRST, replayed: true });
+    expect(store.calls).toMatchObject([
+      { method: 'find', tx: AUTOCOMMIT, values: keyed('fresh').scope },
+    ]);
+  });
+
+  it('always reads the table when told to; null when the key holds nothing', async () => {
+    const { store, executor } = setup();
+    expect(await executor.lookUp(keyed(), 'always')).toBeNull();
+    expect(store.called('find')).toHaveLength(1);
+  });
+
+  it("answers null, not 422, for another request's answer, stored or remembered", async () => {
+    const { store, metrics, executor } = setup();
+    store.finds = [stored({ another: 'body' })];
+    expect(await executor.lookUp(keyed(), 'always')).toBeNull();
+    store.finds = [stored()];
+    await executor.lookUp(keyed(), 'always'); // now remembered
+    expect(await executor.lookUp(keyed('k1', { another: 'body' }), 'always')).toBeNull();
+    expect(store.called('find')).toHaveLength(2); // the last one was answered from memory
+    expect(metrics.snapshot().mismatched).toBe(0);
+  });
+});
