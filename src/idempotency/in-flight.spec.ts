@@ -74,12 +74,8 @@ describe('InFlightRequests', () => {
     }
   });
 
-  /**
-   * Known bug (reported, not fixed here: src is another engineer's): the duplicates waiting for one
-   * holder all start together when it settles, since each waits only for the holder it found.
-   * Remove `.failing` once runAfterCurrent queues them.
-   */
-  it.failing('runs three duplicates one after the other', async () => {
+  /** Each waiter waits for whoever holds the id when it looks, not only for the first holder. */
+  it('runs three duplicates one after the other', async () => {
     const inFlight = new InFlightRequests();
     const log: string[] = [];
     const tasks = ['1', '2', '3'].map((name) => task(log, name));

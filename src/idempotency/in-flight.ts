@@ -1,25 +1,29 @@
 /**
  * Requests with the same key in this process queue here, so they reach the database one at a
- * time and only the first writes; the others find its stored answer (a sign-up looks for it
- * before hashing a password). An optimisation only; correctness comes from the database, which
+ * time and only the first writes; the others find its stored answer (sign-up's deferred password
+ * hash is computed only when no answer is stored). An optimisation only; correctness comes from the database, which
  * also orders replicas.
  */
 export class InFlightRequests {
   private readonly running = new Map<string, Promise<unknown>>();
 
   /**
-   * Waits up to `waitMs` for a request holding `id` in this process to finish, then runs `task`.
-   * False when the holder is still running at the deadline; `task` has not run then.
+   * Waits up to `waitMs` for the requests holding `id` in this process to finish, one after the
+   * other, then runs `task` as the new holder. False when a holder is still running at the
+   * deadline; `task` has not run then.
    */
   async runAfterCurrent<T>(
     id: string,
     waitMs: number,
     task: () => Promise<T>,
   ): Promise<{ done: true; value: T } | { done: false }> {
-    const current = this.running.get(id);
-    if (current && !(await settlesWithin(current, waitMs))) return { done: false };
+    const deadline = Date.now() + waitMs;
+    // A settled holder may already have been followed by another waiter: wait for that one too.
+    for (let current = this.running.get(id); current; current = this.running.get(id)) {
+      if (!(await settlesWithin(current, deadline - Date.now()))) return { done: false };
+    }
     const running = task();
-    if (!this.running.has(id)) this.track(id, running);
+    this.track(id, running);
     return { done: true, value: await running };
   }
 
