@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import { waitFor } from './wait';
 
 /**
  * Makes a sign-up slow on purpose, the test-only way: an open transaction inserts a user with
@@ -29,16 +29,39 @@ export async function holdEmail(databaseUrl: string, email: string) {
   };
 }
 
+/**
+ * Waits until at least `count` service backends of this database wait on a lock (as
+ * pg_stat_activity shows them); resolves to their pids.
+ */
+export function blockedServiceBackends(client: Client, count: number, ms = 10_000) {
+  return waitFor(
+    `${count} service request(s) blocked on a lock`,
+    async () => {
+      const { rows } = await client.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'order-service' AND wait_event_type = 'Lock'`,
+      );
+      return rows.length >= count && rows.map((row) => row.pid);
+    },
+    { ms },
+  );
+}
+
 /** Waits until a service backend of this database is waiting on a lock; resolves to its pid. */
 export async function blockedServiceBackend(client: Client, ms = 10_000): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    const { rows } = await client.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity
-        WHERE datname = current_database() AND application_name = 'order-service' AND wait_event_type = 'Lock'`,
-    );
-    if (rows.length > 0) return rows[0].pid;
-    await sleep(50);
-  }
-  throw new Error('no service request is blocked');
+  return (await blockedServiceBackends(client, 1, ms))[0];
+}
+
+/** Waits until the backend `pid` has gone from pg_stat_activity: its session has ended. */
+export function sessionEnded(client: Client, pid: number, ms = 10_000) {
+  return waitFor(
+    `the session of backend ${pid} to end`,
+    async () => {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [
+        pid,
+      ]);
+      return rowCount === 0;
+    },
+    { ms },
+  );
 }
