@@ -30,6 +30,15 @@ export async function holdEmail(databaseUrl: string, email: string) {
 }
 
 /**
+ * Rows of pg_stat_activity as they are now. Within a transaction (a blocker's) PostgreSQL keeps
+ * showing the sessions its first look found, so a poll throws that snapshot away each time.
+ */
+async function activity<T extends object>(client: Client, sql: string, params: unknown[] = []) {
+  await client.query('SELECT pg_stat_clear_snapshot()');
+  return (await client.query<T>(sql, params)).rows;
+}
+
+/**
  * Waits until at least `count` service backends of this database wait on a lock (as
  * pg_stat_activity shows them); resolves to their pids.
  */
@@ -37,7 +46,8 @@ export function blockedServiceBackends(client: Client, count: number, ms = 10_00
   return waitFor(
     `${count} service request(s) blocked on a lock`,
     async () => {
-      const { rows } = await client.query<{ pid: number }>(
+      const rows = await activity<{ pid: number }>(
+        client,
         `SELECT pid FROM pg_stat_activity
           WHERE datname = current_database() AND application_name = 'order-service' AND wait_event_type = 'Lock'`,
       );
@@ -56,12 +66,8 @@ export async function blockedServiceBackend(client: Client, ms = 10_000): Promis
 export function sessionEnded(client: Client, pid: number, ms = 10_000) {
   return waitFor(
     `the session of backend ${pid} to end`,
-    async () => {
-      const { rowCount } = await client.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [
-        pid,
-      ]);
-      return rowCount === 0;
-    },
+    async () =>
+      (await activity(client, 'SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).length === 0,
     { ms },
   );
 }
