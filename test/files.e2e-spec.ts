@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OrphanSweeper } from '../src/files/orphan-sweeper';
+import { CHUNK_SIZE } from '../src/files/storage/postgres-blob-storage';
 import { ELF, PNG, sha256 } from './support/files';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { traversableTempDir } from './support/test-database';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+import { waitFor } from './support/wait';
 
 const CSV = Buffer.from('sku,quantity\nA-1,2\nB-€,3\n');
 /** Larger than one 256 KiB storage chunk, with a 3-byte character across the boundary. */
@@ -25,7 +26,8 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
   let ann: SignedUpUser;
   let bob: SignedUpUser;
   beforeAll(async () => {
-    app = await startTestApp({
+    // A database of its own: these tests count and age every blob, and other files upload too.
+    app = await startTestAppOnOwnDatabase({
       STORAGE_DRIVER: driver,
       DATA_DIR: dataDir,
       MAX_UPLOAD_BYTES: String(1024 * 1024),
@@ -50,8 +52,19 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
       return list(join(dataDir, 'files')).filter((name) => name !== 'tmp').length;
     return Number((await app.dataSource.query('SELECT count(*) AS n FROM file_blobs'))[0].n);
   };
-  const tempCount = () =>
-    driver === 'filesystem' ? list(join(dataDir, 'files', 'tmp')).length : 0;
+  const tempFolder = join(dataDir, 'files', 'tmp');
+  const tempCount = () => (driver === 'filesystem' ? list(tempFolder).length : 0);
+  /**
+   * Whether storage holds part of an upload: the postgres driver's blob row (its chunk rows wait
+   * for a 1 MiB statement), the filesystem driver's temp file past one 256 KiB chunk.
+   */
+  const uploadStarted = async (blobsBefore: number) =>
+    driver === 'filesystem'
+      ? list(tempFolder).some(
+          (name) =>
+            (statSync(join(tempFolder, name), { throwIfNoEntry: false })?.size ?? 0) > CHUNK_SIZE,
+        )
+      : (await blobCount()) > blobsBefore;
   const download = (user: SignedUpUser, id: string) =>
     app.http
       .get(`/api/files/${id}/content`)
@@ -149,13 +162,11 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     call.write(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.txt"\r\n\r\n`,
     );
-    call.write(Buffer.alloc(300_000, 'x')); // more than one storage chunk is already written
-    await sleep(300);
+    call.write(Buffer.alloc(300_000, 'x')); // more than one 256 KiB storage chunk
+    await waitFor('the upload reaching storage', () => uploadStarted(before));
     call.destroy();
-    for (let waited = 0; (await blobCount()) !== before || tempCount() !== 0; waited += 100) {
-      if (waited > 5_000) throw new Error('the aborted upload left a blob behind');
-      await sleep(100);
-    }
+    const cleanedUp = async () => (await blobCount()) === before && tempCount() === 0;
+    await waitFor('the aborted upload cleaned up', cleanedUp, { ms: 5_000, every: 100 });
     expect(await blobCount()).toBe(before);
   });
 

@@ -1,8 +1,7 @@
 import { Client } from 'pg';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { blockedServiceBackend, holdEmail } from './support/blocking';
+import { blockedServiceBackend, holdEmail, sessionEnded } from './support/blocking';
 import { startReadyService } from './support/service-process';
-import { createDatabaseOn, TestDatabase } from './support/test-database';
+import { createDatabaseOn, migrate, TestDatabase } from './support/test-database';
 import { uniqueEmail } from './support/users';
 
 type Service = Awaited<ReturnType<typeof startReadyService>>;
@@ -31,6 +30,7 @@ describe('idempotency across service processes on one database', () => {
   let admin: Client;
   beforeAll(async () => {
     database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+    await migrate(database.url); // a test may hold rows before any service has started
     admin = new Client({ connectionString: database.url });
     await admin.connect();
   });
@@ -89,14 +89,7 @@ describe('idempotency across service processes on one database', () => {
       expect(await inFlight).toMatchObject({ message: 'fetch failed' }); // the client saw the connection die
       await victim.exited;
       victim = undefined;
-      for (
-        let waited = 0;
-        (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [backend])).rowCount;
-        waited += 50
-      ) {
-        if (waited > 10_000) throw new Error("the killed process's session did not end");
-        await sleep(50);
-      }
+      await sessionEnded(admin, backend); // the killed process's session
       await blocker.release();
       expect(
         (await admin.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])).rowCount,

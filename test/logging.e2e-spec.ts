@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startReadyService } from './support/service-process';
 import { uniqueEmail } from './support/users';
@@ -120,12 +121,13 @@ describe('structured logs of a service process', () => {
 
   it('writes no request lines at LOG_LEVEL=warn', async () => {
     const quiet = await startReadyService(process.env.E2E_DATABASE_URL!, { LOG_LEVEL: 'warn' });
+    const outputClosed = once(quiet.child, 'close'); // its stdout has ended: every line is in
     try {
       await send(quiet, 'GET', '/health/live', '/health/live');
-      await sleep(200);
-      expect(logLines(quiet).filter((line) => line.level < 40)).toEqual([]);
     } finally {
       await stop(quiet);
     }
+    await outputClosed;
+    expect(logLines(quiet).filter((line) => line.level < 40)).toEqual([]);
   });
 });

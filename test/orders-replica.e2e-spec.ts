@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { Response } from 'supertest';
-import { startTestApp, TestApp } from './support/test-app';
+import {
+  startTestApp,
+  startTestAppOnOwnDatabase,
+  TestApp,
+  TestAppOnOwnDatabase,
+} from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
 
 const order = () => ({
@@ -23,8 +28,8 @@ const answer = (response: Response) => ({
 });
 
 /** Runs `work` while idempotency_keys takes reads but no writes (a claim's INSERT waits). */
-async function withKeyWritesBlocked<T>(work: () => Promise<T>): Promise<T> {
-  const blocker = new Client({ connectionString: process.env.E2E_DATABASE_URL });
+async function withKeyWritesBlocked<T>(databaseUrl: string, work: () => Promise<T>): Promise<T> {
+  const blocker = new Client({ connectionString: databaseUrl });
   await blocker.connect();
   try {
     await blocker.query('BEGIN');
@@ -37,14 +42,18 @@ async function withKeyWritesBlocked<T>(work: () => Promise<T>): Promise<T> {
 }
 
 describe('order retries at a replica that keeps no answers in memory', () => {
-  let app: TestApp;
+  let app: TestAppOnOwnDatabase; // a test locks idempotency_keys, which other files must not feel
   let replica: TestApp;
   let ann: SignedUpUser;
   beforeAll(async () => {
-    [app, replica] = await Promise.all([startTestApp(), startTestApp({ IDEMPOTENCY_MEMORY: '0' })]);
+    app = await startTestAppOnOwnDatabase();
+    replica = await startTestApp({ IDEMPOTENCY_MEMORY: '0' }, app.databaseUrl);
     ann = await signUpAndIn(app, 'Ann');
   });
-  afterAll(() => Promise.all([app.close(), replica.close()]));
+  afterAll(async () => {
+    await replica?.close();
+    await app.close(); // drops the database: the replica's connections first
+  });
 
   const send = (target: TestApp, payload: object, key: string) =>
     target.http.post('/api/orders').set(ann.auth).set('Idempotency-Key', key).send(payload);
@@ -79,7 +88,9 @@ describe('order retries at a replica that keeps no answers in memory', () => {
     const fromMemory = await createdAndReplayed(key);
     await retryStorm(key, fromMemory);
     // The full path's statement would wait on the lock (503 after lock_timeout); only a read answers.
-    const duringLock = await withKeyWritesBlocked(() => send(replica, order(), key));
+    const duringLock = await withKeyWritesBlocked(app.databaseUrl, () =>
+      send(replica, order(), key),
+    );
     expect(answer(duringLock)).toEqual(fromMemory);
   });
 

@@ -323,6 +323,7 @@ describe('orders over HTTP', () => {
     it("defaults to 20 per page and never shows another user's orders", async () => {
       const erin = await signUpAndIn(app, 'Erin');
       for (let i = 0; i < 21; i++) await create(erin, validOrder()).expect(201);
+      await create(bob, validOrder()).expect(201); // another user's order, which Erin must not see
       const page = await app.http.get('/api/orders').set(erin.auth).expect(200);
       expect(page.body.data).toHaveLength(20);
       expect(page.body.nextCursor).toEqual(expect.any(String));

@@ -1,10 +1,11 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import { blockedServiceBackends } from '../support/blocking';
 import { isRunning, startReadyService } from '../support/service-process';
 import { EmbeddedServerProcess, spawnEmbeddedServer } from '../support/embedded-server';
 import { createDatabaseOn, TestDatabase, traversableTempDir } from '../support/test-database';
+import { waitFor } from '../support/wait';
 import {
   Answer,
   audit,
@@ -19,19 +20,21 @@ type Service = Awaited<ReturnType<typeof startReadyService>>;
 
 /** Client loops that create orders with retries until stopped; what they saw, and what they got. */
 function startClients(target: () => string, token: string, count: number) {
-  const answers: Answer[] = [];
+  const seen: Answer[][] = Array.from({ length: count }, () => []); // each client's, as they come
   const confirmed = new Map<string, string>();
   let running = true;
-  const loops = Array.from({ length: count }, async () => {
+  const loops = seen.map(async (answers) => {
     while (running) {
-      const seen: Answer[] = [];
-      const { key, order } = await createWithRetries(target, token, Date.now() + 30_000, seen);
-      answers.push(...seen);
+      const { key, order } = await createWithRetries(target, token, Date.now() + 30_000, answers);
       if (order) confirmed.set(key, order);
     }
   });
   return {
-    answers,
+    get answers() {
+      return seen.flat();
+    },
+    /** Whether every client has had an answer that `matches`. */
+    everyClient: (matches: (answer: Answer) => boolean) => seen.every((own) => own.some(matches)),
     confirmed,
     stop: async () => {
       running = false;
@@ -39,6 +42,12 @@ function startClients(target: () => string, token: string, count: number) {
     },
   };
 }
+type Clients = ReturnType<typeof startClients>;
+/** A 201, after `since` if given. */
+const created =
+  (since = 0) =>
+  (answer: Answer) =>
+    answer.status === 201 && answer.at > since;
 
 describe('faults: PostgreSQL restarted under load', () => {
   const dataDir = traversableTempDir('order-service-restarts-');
@@ -58,6 +67,34 @@ describe('faults: PostgreSQL restarted under load', () => {
   const postmasterPid = () =>
     Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
+  /**
+   * Stops PostgreSQL with `shutDown` under the clients' load and starts it again: when it went
+   * down, when it was restarted, and how soon after that a create was confirmed.
+   */
+  const restartUnderLoad = async (clients: Clients, shutDown: () => Promise<void>) => {
+    await waitFor('every client creating orders', () => clients.everyClient(created()));
+    await shutDown();
+    // Down from when the server has exited: an answer to a request it committed just before
+    // the signal may still be on its way back, and is a correct 201.
+    const downAt = Date.now();
+    await waitFor('every client answered while down', () =>
+      clients.everyClient((answer) => answer.at > downAt + 200),
+    );
+    const port = Number(new URL(server.url).port);
+    // Down until the new server is spawned: it accepts connections a little before the spawn
+    // resolves, and a create (one statement) can complete in that moment.
+    const restartAt = Date.now();
+    server = await spawnEmbeddedServer(dataDir, port);
+    const upAt = Date.now();
+    const before = clients.confirmed.size;
+    await waitFor('a create confirmed after the restart', () => clients.confirmed.size > before, {
+      every: 20,
+    });
+    const recoveryMs = Date.now() - upAt;
+    await waitFor('every client creating again', () => clients.everyClient(created(upAt)));
+    return { downAt, restartAt, recoveryMs };
+  };
+
   it.each([
     ['fast', async () => server.stop()],
     [
@@ -65,7 +102,7 @@ describe('faults: PostgreSQL restarted under load', () => {
       async () => {
         const pid = postmasterPid();
         process.kill(pid, 'SIGQUIT'); // PostgreSQL's immediate shutdown
-        while (isRunning(pid)) await sleep(20);
+        await waitFor('the postmaster to exit', () => !isRunning(pid), { every: 20 });
         await server.stop();
       },
     ],
@@ -74,23 +111,9 @@ describe('faults: PostgreSQL restarted under load', () => {
     async (mode, shutDown) => {
       const user = await signUp(service.baseUrl);
       const clients = startClients(() => service.baseUrl, user.token, 4);
-      await sleep(1_000);
-      await shutDown();
-      // Down from when the server has exited: an answer to a request it committed just before
-      // the signal may still be on its way back, and is a correct 201.
-      const downAt = Date.now();
-      await sleep(2_000);
-      const port = Number(new URL(server.url).port);
-      // Down until the new server is spawned: it accepts connections a little before the spawn
-      // resolves, and a create (one statement) can complete in that moment.
-      const restartAt = Date.now();
-      server = await spawnEmbeddedServer(dataDir, port);
-      const upAt = Date.now();
-      const before = clients.confirmed.size;
-      while (clients.confirmed.size === before && Date.now() - upAt < 10_000) await sleep(20);
-      const recoveryMs = Date.now() - upAt;
-      await sleep(500);
-      await clients.stop();
+      const { downAt, restartAt, recoveryMs } = await restartUnderLoad(clients, shutDown).finally(
+        () => clients.stop(),
+      );
 
       const whileDown = clients.answers.filter(
         (answer) => answer.at > downAt + 200 && answer.at < restartAt,
@@ -122,7 +145,9 @@ describe('faults: a slow database (a held lock) with more requests than the pool
   afterAll(() => database.stop());
 
   it('ends every wait in 409/503 within bounds, keeps serving health, and recovers with flat memory', async () => {
-    const service = await startReadyService(database.url, {}, 'build');
+    const poolSize = 10;
+    const env = { DATABASE_POOL_SIZE: String(poolSize) };
+    const service = await startReadyService(database.url, env, 'build');
     const rssOf = () =>
       Number(
         /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${service.child.pid}/status`, 'utf8'))![1],
@@ -147,7 +172,7 @@ describe('faults: a slow database (a held lock) with more requests than the pool
           ms: Date.now() - started,
         })),
       );
-      await sleep(1_000);
+      await blockedServiceBackends(locker, poolSize); // the whole pool waits on the lock
       const live = await fetch(`${service.baseUrl}/health/live`);
       const answers = await Promise.all(pending);
       await locker.query('ROLLBACK');

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import { blockedServiceBackend } from '../support/blocking';
 import { startReadyService } from '../support/service-process';
 import { createDatabaseOn, TestDatabase } from '../support/test-database';
+import { waitFor } from '../support/wait';
 import {
   Answer,
   audit,
@@ -15,6 +16,7 @@ import {
   unexpected5xx,
 } from './support/orders-client';
 import { report } from './support/report';
+import { serverHoldsConnection } from './support/sockets';
 
 type Service = Awaited<ReturnType<typeof startReadyService>>;
 const stop = async (service: Service | undefined) => {
@@ -23,6 +25,33 @@ const stop = async (service: Service | undefined) => {
     await service.exited;
   }
 };
+/** Resolves once `confirmed` holds more orders than it does now: the clients got on. */
+const moreConfirmed = (confirmed: Map<string, string>, since: string) => {
+  const before = confirmed.size;
+  return waitFor(`a create confirmed ${since}`, () => confirmed.size > before, { ms: 20_000 });
+};
+
+/**
+ * Sends a create that waits on `blocker`'s uncommitted order of the same reference, and gives up
+ * while the service waits; resolves once the service has closed its end of the connection.
+ */
+async function createThenDisconnect(
+  service: Service,
+  blocker: Client,
+  headers: Record<string, string>,
+  body: string,
+) {
+  const call = request(`${service.baseUrl}/api/orders`, { method: 'POST', headers });
+  call.on('error', () => undefined);
+  call.end(body);
+  await blockedServiceBackend(blocker); // the insert waits on the blocker's row
+  const clientPort = call.socket!.localPort!;
+  call.destroy(); // the client gives up while the service is still working
+  await waitFor(
+    'the service to close the connection',
+    () => !serverHoldsConnection(service.port, clientPort),
+  );
+}
 
 describe('faults: replicas, crashes, terminated connections, disconnecting clients', () => {
   let database: TestDatabase;
@@ -92,12 +121,12 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
     const clients = Array.from({ length: 4 }, clientLoop);
     try {
       for (let kill = 0; kill < 10; kill++) {
-        await sleep(400);
+        await moreConfirmed(confirmed, 'by the process now running'); // killed under load
         service.child.kill('SIGKILL');
         await service.exited;
         service = await startReadyService(database.url, { PORT: port }, 'build');
       }
-      await sleep(400);
+      await moreConfirmed(confirmed, 'after the last restart');
     } finally {
       clientsRunning = false;
       await Promise.all(clients);
@@ -139,12 +168,12 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
     });
     try {
       for (let round = 0; round < 10; round++) {
-        await sleep(300);
+        await moreConfirmed(confirmed, 'since the last termination'); // connections in use again
         await admin.query(
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'order-service'`,
         );
       }
-      await sleep(300);
+      await moreConfirmed(confirmed, 'after the last termination');
     } finally {
       clientsRunning = false;
       await Promise.all(clients);
@@ -179,33 +208,23 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
         [randomUUID(), user.id, reference],
       ); // the service's insert of the same reference waits on this until it rolls back
       const key = randomUUID();
+      const headers = {
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${user.token}`,
+        'Idempotency-Key': key,
+      };
       const body = JSON.stringify({ ...orderBody(), clientReference: reference });
-      const call = request(`${service.baseUrl}/api/orders`, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          Authorization: `Bearer ${user.token}`,
-          'Idempotency-Key': key,
-        },
-      });
-      call.on('error', () => undefined);
-      call.end(body);
-      await sleep(500);
-      call.destroy(); // the client gives up while the service is still working
-      await sleep(200);
+      await createThenDisconnect(service, blocker, headers, body);
       await blocker.query('ROLLBACK');
-      await blocker.end();
-      await sleep(500);
-
-      const retry = await fetch(`${service.baseUrl}/api/orders`, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          Authorization: `Bearer ${user.token}`,
-          'Idempotency-Key': key,
-        },
-        body,
+      await waitFor('the create to commit', async () => {
+        const found = await blocker.query('SELECT 1 FROM orders WHERE client_reference = $1', [
+          reference,
+        ]);
+        return found.rowCount === 1;
       });
+      await blocker.end();
+
+      const retry = await fetch(`${service.baseUrl}/api/orders`, { method: 'POST', headers, body });
       expect([retry.status, retry.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
       const found = await audit(
         database.url,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, isRunning, startService, waitUntilReady } from '../support/service-process';
 import { traversableTempDir } from '../support/test-database';
+import { waitFor } from '../support/wait';
 import { Answer, createOrder, signUp, unexpected5xx } from './support/orders-client';
 import { report } from './support/report';
 
@@ -21,18 +22,19 @@ describe('faults: SIGTERM under load, on the embedded database', () => {
     );
     const user = await signUp(baseUrl);
 
-    const answers: Array<Answer & { sentAt: number }> = [];
+    const answers: Array<Answer & { sentAt: number; client: number }> = [];
     let sigtermAt = Infinity;
     let running = true;
     const clients = Array.from({ length: 8 }, async (_, client) => {
       for (let i = 0; running; i++) {
         const sentAt = Date.now();
         const answer = await createOrder(baseUrl, user.token, `sigterm-${client}-${i}`);
-        answers.push({ ...answer, sentAt });
+        answers.push({ ...answer, sentAt, client });
         if (answer.status === 0) await sleep(20);
       }
     });
-    await sleep(1_500);
+    const served = () => new Set(answers.filter((a) => a.status === 201).map((a) => a.client));
+    await waitFor('every client served', () => served().size === clients.length); // under load
     sigtermAt = Date.now();
     service.child.kill('SIGTERM');
     const exitCode = await service.exited;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import { waitFor } from './wait';
 
 /**
  * Makes a sign-up slow on purpose, the test-only way: an open transaction inserts a user with
@@ -29,16 +29,45 @@ export async function holdEmail(databaseUrl: string, email: string) {
   };
 }
 
+/**
+ * Rows of pg_stat_activity as they are now. Within a transaction (a blocker's) PostgreSQL keeps
+ * showing the sessions its first look found, so a poll throws that snapshot away each time.
+ */
+async function activity<T extends object>(client: Client, sql: string, params: unknown[] = []) {
+  await client.query('SELECT pg_stat_clear_snapshot()');
+  return (await client.query<T>(sql, params)).rows;
+}
+
+/**
+ * Waits until at least `count` service backends of this database wait on a lock (as
+ * pg_stat_activity shows them); resolves to their pids.
+ */
+export function blockedServiceBackends(client: Client, count: number, ms = 10_000) {
+  return waitFor(
+    `${count} service request(s) blocked on a lock`,
+    async () => {
+      const rows = await activity<{ pid: number }>(
+        client,
+        `SELECT pid FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'order-service' AND wait_event_type = 'Lock'`,
+      );
+      return rows.length >= count && rows.map((row) => row.pid);
+    },
+    { ms },
+  );
+}
+
 /** Waits until a service backend of this database is waiting on a lock; resolves to its pid. */
 export async function blockedServiceBackend(client: Client, ms = 10_000): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    const { rows } = await client.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity
-        WHERE datname = current_database() AND application_name = 'order-service' AND wait_event_type = 'Lock'`,
-    );
-    if (rows.length > 0) return rows[0].pid;
-    await sleep(50);
-  }
-  throw new Error('no service request is blocked');
+  return (await blockedServiceBackends(client, 1, ms))[0];
+}
+
+/** Waits until the backend `pid` has gone from pg_stat_activity: its session has ended. */
+export function sessionEnded(client: Client, pid: number, ms = 10_000) {
+  return waitFor(
+    `the session of backend ${pid} to end`,
+    async () =>
+      (await activity(client, 'SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).length === 0,
+    { ms },
+  );
 }

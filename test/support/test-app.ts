@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { createLogger } from '../../src/http/logger';
 import { openDatabase } from '../../src/database/open-database';
 import { ENTITIES } from '../../src/entities';
+import { createDatabaseOn } from './test-database';
 
 export interface TestApp {
   baseUrl: string;
@@ -60,4 +61,28 @@ export async function startTestApp(
       await database.close();
     },
   };
+}
+
+/** A test app on a database of its own. */
+export type TestAppOnOwnDatabase = TestApp & { databaseUrl: string };
+
+/**
+ * As `startTestApp`, on a fresh database of its own that `close` drops: for tests that hold locks
+ * or count the rows of a whole table, which tests of other files must neither feel nor change.
+ */
+export async function startTestAppOnOwnDatabase(
+  env: Record<string, string> = {},
+): Promise<TestAppOnOwnDatabase> {
+  const database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+  try {
+    const app = await startTestApp(env, database.url);
+    const close = async () => {
+      await app.close();
+      await database.stop();
+    };
+    return { ...app, databaseUrl: database.url, close };
+  } catch (error) {
+    await database.stop();
+    throw error;
+  }
 }

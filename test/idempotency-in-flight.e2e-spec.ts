@@ -1,0 +1,164 @@
+import { IdempotencyEvent, IdempotencyMetrics } from '../src/idempotency/idempotency-metrics';
+import { CreateExecutor } from '../src/idempotency/create-executor';
+import { blockedServiceBackend, holdEmail } from './support/blocking';
+import { body, keyOf, keyRows, signUpOn, usersWith } from './support/idempotent-sign-up';
+import { startTestAppOnOwnDatabase, TestApp, TestAppOnOwnDatabase } from './support/test-app';
+import { expectProblem, uniqueEmail } from './support/users';
+import { waitFor } from './support/wait';
+
+/** What each idempotency counter of `app` counted while `work` ran. */
+async function countedDuring(app: TestApp, work: () => Promise<void>) {
+  const metrics = app.nest.get(IdempotencyMetrics);
+  const before = metrics.snapshot();
+  await work();
+  const after = metrics.snapshot();
+  return Object.fromEntries(
+    Object.entries(after).map(([event, n]) => [event, n - before[event as IdempotencyEvent]]),
+  );
+}
+
+describe('Idempotency-Key with a request in flight', () => {
+  let app: TestAppOnOwnDatabase; // these tests lock rows
+  beforeAll(async () => {
+    app = await startTestAppOnOwnDatabase();
+  });
+  afterAll(() => app.close());
+
+  const signUp = (key: string | null, payload: object) => signUpOn(app, key, payload);
+
+  describe('concurrency', () => {
+    it.each([50, 200])(
+      'creates one user for %i concurrent identical requests, all answered identically',
+      async (count) => {
+        const key = keyOf();
+        const email = uniqueEmail();
+        const answers = await Promise.all(
+          Array.from({ length: count }, () => signUp(key, body(email))),
+        );
+        const distinct = new Set(
+          answers.map(
+            (answer) =>
+              `${answer.status} ${answer.headers.location} ${answer.headers.etag} ${answer.text}`,
+          ),
+        );
+        expect(answers.filter((answer) => answer.status >= 500)).toHaveLength(0);
+        expect(distinct.size).toBe(1);
+        expect(answers[0].status).toBe(201);
+        expect(
+          answers.filter((answer) => answer.headers['idempotent-replayed'] === 'true'),
+        ).toHaveLength(count - 1);
+        expect(await usersWith(app, email)).toBe(1);
+        await app.http.get('/health/ready').expect(200); // the pool is not exhausted
+      },
+    );
+
+    it('lets a duplicate wait for the request in flight and replay its outcome', async () => {
+      const key = keyOf();
+      const email = uniqueEmail();
+      // A duplicate at the same process waits in its in-memory queue, which no database view
+      // shows. Watched here, unchanged, is its call of the create executor, which queues it
+      // behind the request in flight before it awaits anything.
+      const executions = jest.spyOn(app.nest.get(CreateExecutor), 'execute');
+      const blocker = await holdEmail(app.databaseUrl, email);
+      try {
+        const first = signUp(key, body(email)).then((response) => response);
+        await blockedServiceBackend(blocker.client);
+        const duplicate = signUp(key, body(email)).then((response) => response);
+        await waitFor('the duplicate queued', () => executions.mock.calls.length >= 2);
+        await blocker.release();
+        const [a, b] = await Promise.all([first, duplicate]);
+        expect([a.status, b.status]).toEqual([201, 201]);
+        expect(b.text).toBe(a.text);
+        expect(b.headers['idempotent-replayed']).toBe('true');
+        expect(await usersWith(app, email)).toBe(1);
+      } finally {
+        executions.mockRestore();
+        await blocker.release();
+      }
+    });
+
+    it('counts what it did', async () => {
+      const created = Array.from({ length: 6 }, () => ({ key: keyOf(), email: uniqueEmail() }));
+      const [{ key, email }] = created;
+      const counted = await countedDuring(app, async () => {
+        for (const each of created) await signUp(each.key, body(each.email)).expect(201);
+        const retries = await Promise.all(
+          Array.from({ length: 201 }, () => signUp(key, body(email))),
+        );
+        const answered = retries.map((retry) => [
+          retry.status,
+          retry.headers['idempotent-replayed'],
+        ]);
+        expect(new Set(answered.map(String))).toEqual(new Set(['201,true']));
+        expectProblem(await signUp(key, body(uniqueEmail())), 422, 'idempotency_key_reused');
+      });
+      // What it did, exactly: more than 5 stored, more than 200 replayed, a mismatch.
+      expect(counted).toEqual({
+        stored: 6,
+        replayed: 201,
+        mismatched: 1,
+        in_flight_conflict: 0,
+        expired_deleted: 0,
+      });
+    });
+  });
+
+  describe('faults', () => {
+    it('survives its connection being terminated mid-request: 503, then the retry creates exactly one user', async () => {
+      const key = keyOf();
+      const email = uniqueEmail();
+      const blocker = await holdEmail(app.databaseUrl, email);
+      const first = signUp(key, body(email)).then((response) => response);
+      const pid = await blockedServiceBackend(blocker.client);
+      await blocker.client.query('SELECT pg_terminate_backend($1)', [pid]);
+      const terminated = await first;
+      expectProblem(terminated, 503, 'service_unavailable');
+      expect(terminated.headers['retry-after']).toBeTruthy();
+      await blocker.release();
+
+      const retry = await signUp(key, body(email)).expect(201);
+      expect(retry.headers['idempotent-replayed']).toBeUndefined();
+      expect(await usersWith(app, email)).toBe(1);
+      await signUp(key, body(email)).expect(201).expect('Idempotent-Replayed', 'true');
+    });
+  });
+});
+
+describe('Idempotency-Key timing limits', () => {
+  let app: TestAppOnOwnDatabase;
+  beforeAll(async () => {
+    app = await startTestAppOnOwnDatabase({
+      IDEMPOTENCY_WAIT: '1s',
+      IDEMPOTENCY_TTL: '2s',
+      IDEMPOTENCY_SWEEP_INTERVAL: '200ms',
+    });
+  });
+  afterAll(() => app.close());
+
+  it('answers 409 idempotency_key_in_use with Retry-After when the first request outlasts the wait', async () => {
+    const key = keyOf();
+    const email = uniqueEmail();
+    const blocker = await holdEmail(app.databaseUrl, email);
+    const first = signUpOn(app, key, body(email)).then((response) => response);
+    await blockedServiceBackend(blocker.client);
+    const waitedFrom = Date.now();
+    const duplicate = await signUpOn(app, key, body(email));
+    expectProblem(duplicate, 409, 'idempotency_key_in_use');
+    expect(Number(duplicate.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Date.now() - waitedFrom).toBeGreaterThanOrEqual(900); // it waited IDEMPOTENCY_WAIT (1s) first
+    await blocker.release();
+    expect((await first).status).toBe(201); // the first request itself was never cut short
+  });
+
+  it('forgets a key after IDEMPOTENCY_TTL: the sweeper deletes it and the key then names a new request', async () => {
+    const key = keyOf();
+    const counted = await countedDuring(app, async () => {
+      await signUpOn(app, key, body(uniqueEmail())).expect(201);
+      await waitFor('the sweeper deleting the expired key', async () => !(await keyRows(app, key)));
+    });
+    const reused = await signUpOn(app, key, body(uniqueEmail()));
+    expect(reused.status).toBe(201);
+    expect(reused.headers['idempotent-replayed']).toBeUndefined();
+    expect(counted.expired_deleted).toBeGreaterThanOrEqual(1);
+  });
+});
