@@ -114,11 +114,13 @@ export class CreateExecutor {
    * the key holds another request's answer (`execute` answers that one).
    */
   async lookUp(idempotent: IdempotentRequest, tableRead: TableRead): Promise<Executed | null> {
-    const request = this.keyed(idempotent);
-    const remembered = this.recent.recall(request.id);
+    const id = scopeId(idempotent.scope);
+    const remembered = this.recent.recall(id);
+    const readsTable = tableRead === 'always' || this.retries.retriesAreCommon;
+    if (!remembered && !readsTable) return null; // most creates: no fingerprint, no read
+    const request = this.keyed(idempotent, id);
     if (remembered)
       return sameRequest(remembered, request) ? this.answerFrom(remembered, request) : null;
-    if (tableRead === 'while-retries-are-common' && !this.retries.retriesAreCommon) return null;
     const stored = await this.store.find(this.transactions.autocommit, request.scope);
     return stored && sameRequest(stored, request) ? this.replayFromStore(request, stored) : null;
   }
@@ -187,11 +189,11 @@ export class CreateExecutor {
     };
   }
 
-  private keyed(idempotent: IdempotentRequest): KeyedRequest {
+  private keyed(idempotent: IdempotentRequest, id = scopeId(idempotent.scope)): KeyedRequest {
     return {
       ...idempotent,
       print: fingerprint(this.secret, idempotent.request),
-      id: scopeId(idempotent.scope),
+      id,
       deadline: Date.now() + this.config.idempotencyWaitMs, // one bound for all of a duplicate's waiting
     };
   }
