@@ -10,6 +10,7 @@ import { FilesModule } from './files/files.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
+import { JobsModule } from './jobs/jobs.module';
 import { ProblemFilter } from './http/problem.filter';
 import { OrdersModule } from './orders/orders.module';
 import { UsersModule } from './users/users.module';
@@ -34,6 +35,7 @@ export class AppModule {
         AuthRateLimitModule.perMinute(config.authRateLimit),
         AuthModule.withSecret(jwtSecret),
         IdempotencyModule.withSecret(jwtSecret),
+        JobsModule,
         UsersModule,
         OrdersModule,
         FilesModule,

@@ -110,7 +110,7 @@ function enableCors(app: NestFastifyApplication, origins: string[]) {
  * which already carries its reqId.
  */
 @Module({})
-class LoggedAppModule {
+export class LoggedAppModule {
   static with(deps: AppDependencies, logger: Logger): DynamicModule {
     return {
       module: LoggedAppModule,

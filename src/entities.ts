@@ -1,6 +1,7 @@
 import { StoredFile } from './files/file.entity';
 import { FileBlob, FileBlobChunk } from './files/storage/blob.entities';
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';
+import { JobRunnerHeartbeat } from './jobs/job-runner-heartbeat.entity';
 import { OrderItem } from './orders/order-item.entity';
 import { Order } from './orders/order.entity';
 import { User } from './users/user.entity';
@@ -17,4 +18,5 @@ export const ENTITIES = [
   StoredFile,
   FileBlob,
   FileBlobChunk,
+  JobRunnerHeartbeat,
 ];

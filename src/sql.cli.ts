@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Statement } from './database/statement';
 import { FilesRepository } from './files/files.repository';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
+import { JobsRepository } from './jobs/jobs.repository';
 import { OrdersRepository } from './orders/orders.repository';
 import { UsersRepository } from './users/users.repository';
 
@@ -19,6 +20,7 @@ const FILES: Record<string, { source: string; statements: readonly Statement[] }
     statements: OrdersRepository.statements,
   },
   'files.sql': { source: 'src/files/files.repository.ts', statements: FilesRepository.statements },
+  'jobs.sql': { source: 'src/jobs/jobs.repository.ts', statements: JobsRepository.statements },
 };
 
 function render(source: string, statements: readonly Statement[]): string {

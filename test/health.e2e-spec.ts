@@ -17,7 +17,12 @@ describe('health', () => {
   it('answers live and ready without credentials once migrations are applied', async () => {
     await app.http.get('/health/live').expect(200, { status: 'ok' });
     const ready = await app.http.get('/health/ready').expect(200);
-    expect(ready.body).toEqual({ status: 'ok', database: 'up', migrations: 'applied' });
+    expect(ready.body).toEqual({
+      status: 'ok',
+      database: 'up',
+      migrations: 'applied',
+      jobSchema: 'applied',
+    });
   });
 
   it('is not ready while a migration is missing from the database', async () => {

@@ -211,6 +211,11 @@ export interface components {
             database: "up";
             /** @enum {string} */
             migrations: "applied";
+            /**
+             * @description graphile-worker's schema, which every create that adds a job writes to.
+             * @enum {string}
+             */
+            jobSchema: "applied";
         };
         ProbeTimings: {
             validation: number;

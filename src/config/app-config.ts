@@ -38,6 +38,10 @@ export interface AppConfig {
   requestTimeoutMs: number;
   /** Fastify's trustProxy: false, true, or the proxies (addresses, CIDR ranges) trusted for the client IP. */
   trustProxy: boolean | string[];
+  /** Background jobs this process runs at once; 0 runs none (another process, `npm run worker`, does). */
+  workerConcurrency: number;
+  /** Largest image (width × height) the image job decodes; a larger one fails as `image_too_large`. */
+  maxImagePixels: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -225,5 +229,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),
     trustProxy: trustProxy(env),
     requestTimeoutMs: duration(env, 'REQUEST_TIMEOUT', '10m', 1_000),
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 0, 64),
+    maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 50_000_000, 1, 268_402_689),
   };
 }

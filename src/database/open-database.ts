@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from './database-errors';
-import { createDataSource, type EntityList } from './data-source';
+import { migrateJobSchema } from '../jobs/job-schema';
+import { createDataSource, poolOf, type EntityList } from './data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
 
 export interface OpenDatabase {
@@ -68,13 +69,15 @@ const MIGRATION_LOCK_KEY = 7_283_001;
 
 /**
  * Replicas starting together must not run the same migration twice: the first takes a session
- * advisory lock, the others wait for it and then find nothing left to apply.
+ * advisory lock, the others wait for it and then find nothing left to apply. The job queue's
+ * schema (graphile-worker's own migrations) comes after ours, under the same lock.
  */
 async function migrateUnderLock(dataSource: DataSource): Promise<string[]> {
   const lock = dataSource.createQueryRunner();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const applied = await dataSource.runMigrations({ transaction: 'each' });
+    await migrateJobSchema(poolOf(dataSource)!);
     return applied.map((migration) => migration.name);
   } finally {
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);

@@ -3,6 +3,9 @@ import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/caller';
 import { ApiProblems } from '../http/openapi.decorators';
 import { SchemaStatus } from '../database/schema-status';
+import { Transactions } from '../database/transactions';
+import { JOB_SCHEMA_VERSION } from '../jobs/job-schema';
+import { JobsRepository } from '../jobs/jobs.repository';
 import { ServiceUnavailableError } from '../http/problem';
 import { LiveResponse, ReadyResponse } from './dto/health.response';
 
@@ -12,7 +15,11 @@ const READY_TIMEOUT_MS = 2_000;
 @Public()
 @Controller('health')
 export class HealthController {
-  constructor(private readonly schema: SchemaStatus) {}
+  constructor(
+    private readonly schema: SchemaStatus,
+    private readonly jobs: JobsRepository,
+    private readonly transactions: Transactions,
+  ) {}
 
   /** The process is up and serving HTTP. */
   @Get('live')
@@ -21,16 +28,25 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** The database answers and every migration is applied: safe to route traffic here. */
+  /**
+   * The database answers, every migration is applied and the job queue's schema is at this
+   * build's version: safe to route traffic here.
+   */
   @Get('ready')
   @ApiResponse({ status: 200, type: ReadyResponse, description: 'Ready.' })
   @ApiProblems(503)
   async ready(): Promise<ReadyResponse> {
-    const pending = await withTimeout(this.schema.pendingMigrations(), READY_TIMEOUT_MS).catch(
-      () => null,
-    );
-    if (pending === null || pending.length > 0) throw new ServiceUnavailableError();
-    return { status: 'ok', database: 'up', migrations: 'applied' };
+    const ready = await withTimeout(this.schemasApplied(), READY_TIMEOUT_MS).catch(() => false);
+    if (!ready) throw new ServiceUnavailableError();
+    return { status: 'ok', database: 'up', migrations: 'applied', jobSchema: 'applied' };
+  }
+
+  private async schemasApplied(): Promise<boolean> {
+    const [pending, jobSchema] = await Promise.all([
+      this.schema.pendingMigrations(),
+      this.jobs.schemaVersion(this.transactions.autocommit),
+    ]);
+    return pending.length === 0 && (jobSchema ?? 0) >= JOB_SCHEMA_VERSION;
   }
 }
 

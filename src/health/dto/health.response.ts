@@ -12,6 +12,9 @@ export class ReadyResponse {
   database: 'up';
   @ApiProperty({ enum: ['applied'] })
   migrations: 'applied';
+  /** graphile-worker's schema, which every create that adds a job writes to. */
+  @ApiProperty({ enum: ['applied'] })
+  jobSchema: 'applied';
 }
 
 /** Milliseconds each step of the probe took. */

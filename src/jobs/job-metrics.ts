@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { Gauge, Histogram } from 'prom-client';
+import { Transactions } from '../database/transactions';
+import { Metrics } from '../metrics/metrics';
+import { JobCounts, JobsRepository } from './jobs.repository';
+
+/** The queue as /metrics shows it: jobs by state (read at scrape time) and enqueue-to-done time. */
+@Injectable()
+export class JobMetrics {
+  private readonly done: Histogram<'task' | 'outcome'>;
+
+  constructor(metrics: Metrics, jobs: JobsRepository, transactions: Transactions) {
+    let scrape: Promise<JobCounts> | null = null;
+    // One query per scrape for all three gauges: the first to collect starts it, the others share it.
+    const counts = () =>
+      (scrape ??= jobs
+        .counts(transactions.autocommit)
+        .finally(() => setImmediate(() => (scrape = null))));
+    for (const state of ['queued', 'running', 'failed'] as const) {
+      new Gauge({
+        name: `jobs_${state}`,
+        help: `Background jobs ${state === 'failed' ? 'that failed for good' : state}, all processes.`,
+        registers: [metrics.registry],
+        async collect() {
+          this.set((await counts())[state]);
+        },
+      });
+    }
+    this.done = new Histogram({
+      name: 'job_enqueue_to_done_seconds',
+      help: 'Time from a job being added to its last run ending, by task and outcome.',
+      labelNames: ['task', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+      registers: [metrics.registry],
+    });
+  }
+
+  finished(task: string, outcome: 'succeeded' | 'failed', enqueuedAt: Date) {
+    this.done.observe({ task, outcome }, (Date.now() - enqueuedAt.getTime()) / 1000);
+  }
+}

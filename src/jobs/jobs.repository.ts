@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { run, statement, Statement } from '../database/statement';
+import { Tx } from '../database/transactions';
+
+const HEARTBEAT = statement(
+  'JobsRepository.heartbeat',
+  `
+   INSERT INTO job_runner_heartbeats (runner_id, seen_at) VALUES (:runnerId, now())
+   ON CONFLICT (runner_id) DO UPDATE SET seen_at = now()`,
+);
+
+const FORGET_RUNNER = statement(
+  'JobsRepository.forgetRunner',
+  `
+   DELETE FROM job_runner_heartbeats WHERE runner_id = :runnerId`,
+);
+
+/**
+ * Jobs locked by a runner without a recent heartbeat, and locked for longer than that too (so a
+ * runner that has just started and not yet written its first heartbeat keeps its jobs), go back
+ * to the queue; their runners' heartbeats are forgotten. graphile-worker itself would only
+ * unlock them after four hours.
+ */
+const RELEASE_STRANDED = statement(
+  'JobsRepository.releaseStranded',
+  `
+   WITH stale AS (
+     SELECT array_agg(DISTINCT j.locked_by) AS runners
+       FROM graphile_worker.jobs j
+      WHERE j.locked_by IS NOT NULL
+        AND j.locked_at < now() - :deadAfterMs::integer * interval '1 millisecond'
+        AND NOT EXISTS (
+              SELECT 1 FROM job_runner_heartbeats h
+               WHERE h.runner_id = j.locked_by
+                 AND h.seen_at > now() - :deadAfterMs::integer * interval '1 millisecond')),
+   released AS (
+     SELECT graphile_worker.force_unlock_workers(runners) FROM stale WHERE runners IS NOT NULL),
+   forgotten AS (
+     DELETE FROM job_runner_heartbeats
+      WHERE seen_at < now() - :deadAfterMs::integer * interval '1 millisecond'
+     RETURNING 1)
+   SELECT coalesce(array_length(runners, 1), 0) AS runners,
+          (SELECT count(*) FROM released) AS released,
+          (SELECT count(*) FROM forgotten) AS forgotten
+     FROM stale`,
+);
+
+const COUNTS = statement(
+  'JobsRepository.counts',
+  `
+   SELECT count(*) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts) AS queued,
+          count(*) FILTER (WHERE locked_at IS NOT NULL) AS running,
+          count(*) FILTER (WHERE locked_at IS NULL AND attempts >= max_attempts) AS failed
+     FROM graphile_worker.jobs`,
+);
+
+const SCHEMA_VERSION = statement(
+  'JobsRepository.schemaVersion',
+  `
+   SELECT max(id) AS version FROM graphile_worker.migrations`,
+);
+
+export interface JobCounts {
+  queued: number;
+  running: number;
+  failed: number;
+}
+
+/** SQL about the job queue beyond what graphile-worker runs itself. */
+@Injectable()
+export class JobsRepository {
+  static readonly statements: Statement[] = [
+    HEARTBEAT,
+    FORGET_RUNNER,
+    RELEASE_STRANDED,
+    COUNTS,
+    SCHEMA_VERSION,
+  ];
+
+  async heartbeat(tx: Tx, runnerId: string): Promise<void> {
+    await run(tx, HEARTBEAT, { runnerId });
+  }
+
+  async forgetRunner(tx: Tx, runnerId: string): Promise<void> {
+    await run(tx, FORGET_RUNNER, { runnerId });
+  }
+
+  /** How many dead runners' jobs went back to the queue. */
+  async releaseStranded(tx: Tx, deadAfterMs: number): Promise<number> {
+    const rows = await run<{ runners: number }>(tx, RELEASE_STRANDED, { deadAfterMs });
+    return rows.length ? Number(rows[0].runners) : 0;
+  }
+
+  async counts(tx: Tx): Promise<JobCounts> {
+    const [row] = await run<Record<keyof JobCounts, string>>(tx, COUNTS, {});
+    return { queued: Number(row.queued), running: Number(row.running), failed: Number(row.failed) };
+  }
+
+  async schemaVersion(tx: Tx): Promise<number | null> {
+    const [row] = await run<{ version: number | null }>(tx, SCHEMA_VERSION, {});
+    return row.version;
+  }
+}
