@@ -2,7 +2,7 @@
 -- `npm run sql:check` (run by CI) fails when this file and the code disagree.
 
 -- FilesRepository.create (with Idempotency-Key)
--- $1 caller, $2 method, $3 route, $4 key, $5 lockId, $6 fingerprint, $7 responseStatus, $8 responseHeaders, $9 responseBody, $10 ttlMs, $11 id, $12 userId, $13 blobId, $14 storage, $15 filename, $16 contentType, $17 size, $18 sha256, $19 createdAt
+-- $1 caller, $2 method, $3 route, $4 key, $5 lockId, $6 fingerprint, $7 responseStatus, $8 responseHeaders, $9 responseBody, $10 ttlMs, $11 id, $12 userId, $13 blobId, $14 storage, $15 filename, $16 contentType, $17 size, $18 sha256, $19 createdAt, $20 status
 WITH
   existing AS (
     SELECT fingerprint, response_status, response_headers, response_body, expires_at
@@ -25,29 +25,61 @@ WITH
       WHERE k.expires_at <= now()
     RETURNING k.expires_at),
   inserted_file AS (
-    INSERT INTO files (id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at)
+    INSERT INTO files (id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at, status)
     SELECT $11::uuid, $12::uuid, $13::uuid, $14::text, $15::text,
-           $16::text, $17::bigint, $18::text, $19::timestamptz
-      FROM claimed)
-SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*
+           $16::text, $17::bigint, $18::text, $19::timestamptz, $20::text
+      FROM claimed
+    RETURNING id, status),
+  image_job AS (
+    SELECT graphile_worker.add_job('files.processImage', json_build_object('fileId', id),
+                                   max_attempts := 8,
+                                   job_key := 'files.processImage:' || id)
+      FROM inserted_file WHERE status = 'processing')
+SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*, (SELECT count(*) FROM image_job) AS image_job
   FROM (SELECT 1) AS one LEFT JOIN existing e ON true;
 
 -- FilesRepository.create
--- $1 id, $2 userId, $3 blobId, $4 storage, $5 filename, $6 contentType, $7 size, $8 sha256, $9 createdAt
+-- $1 id, $2 userId, $3 blobId, $4 storage, $5 filename, $6 contentType, $7 size, $8 sha256, $9 createdAt, $10 status
 WITH
   claimed AS (SELECT 1),
   inserted_file AS (
-    INSERT INTO files (id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at)
+    INSERT INTO files (id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at, status)
     SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text,
-           $6::text, $7::bigint, $8::text, $9::timestamptz
-      FROM claimed)
-SELECT 1;
+           $6::text, $7::bigint, $8::text, $9::timestamptz, $10::text
+      FROM claimed
+    RETURNING id, status),
+  image_job AS (
+    SELECT graphile_worker.add_job('files.processImage', json_build_object('fileId', id),
+                                   max_attempts := 8,
+                                   job_key := 'files.processImage:' || id)
+      FROM inserted_file WHERE status = 'processing')
+SELECT 1, (SELECT count(*) FROM image_job) AS image_job;
 
 -- FilesRepository.findOwned
 -- $1 id, $2 userId
-SELECT id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at FROM files WHERE id = $1 AND user_id = $2;
+SELECT id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
+       status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail FROM files WHERE id = $1 AND user_id = $2;
+
+-- FilesRepository.find
+-- $1 id
+SELECT id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
+       status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail FROM files WHERE id = $1;
+
+-- FilesRepository.markReady
+-- $1 width, $2 height, $3 thumbnailBlobId, $4 thumbnailSize, $5 id
+UPDATE files
+   SET status = 'ready', width = $1, height = $2,
+       thumbnail_blob_id = $3, thumbnail_size = $4
+ WHERE id = $5 AND status = 'processing'
+RETURNING id;
+
+-- FilesRepository.markFailed
+-- $1 code, $2 detail, $3 id
+UPDATE files SET status = 'failed', error_code = $1, error_detail = $2
+ WHERE id = $3 AND status = 'processing'
+RETURNING id;
 
 -- FilesRepository.deleteOwned
 -- $1 id, $2 userId
 DELETE FROM files WHERE id = $1 AND user_id = $2
-RETURNING blob_id, storage;
+RETURNING blob_id, thumbnail_blob_id, storage;

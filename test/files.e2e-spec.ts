@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { OrphanSweeper } from '../src/files/orphan-sweeper';
 import { CHUNK_SIZE } from '../src/files/storage/postgres-blob-storage';
 import { ELF, PNG, sha256 } from './support/files';
+import { image } from './support/images';
 import { startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { traversableTempDir } from './support/test-database';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
@@ -87,10 +88,17 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
       sha256: sha256(PNG),
       url: `/api/files/${response.body.id}/content`,
       createdAt: expect.any(String),
+      status: 'processing',
+      width: null,
+      height: null,
+      thumbnailUrl: null,
+      error: null,
     });
     expect(response.headers.location).toBe(`/api/files/${response.body.id}`);
     expect(response.headers.etag).toBeTruthy();
-    await app.http.get(response.headers.location).set(ann.auth).expect(200, response.body);
+    // Processing or failed by now (a 1×1 header without pixels): the rest is as created.
+    const { body: read } = await app.http.get(response.headers.location).set(ann.auth).expect(200);
+    expect(read).toEqual({ ...response.body, status: read.status, error: read.error });
 
     const content = await download(ann, response.body.id).expect(200);
     expect(Buffer.compare(content.body as Buffer, PNG)).toBe(0);
@@ -145,6 +153,14 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expectProblem(response, 413, 'file_too_large');
     expect(await blobCount()).toBe(before);
     expect(tempCount()).toBe(0);
+  });
+
+  it('answers 413, not 415, for a valid image over MAX_UPLOAD_BYTES: the size is judged first', async () => {
+    const before = await blobCount();
+    const png = await image('png', 1000, 800, { noise: true });
+    expect(png.length).toBeGreaterThan(2 * 1024 * 1024);
+    expectProblem(await upload(ann, png, 'big.png', 'image/png'), 413, 'file_too_large');
+    expect(await blobCount()).toBe(before);
   });
 
   it('keeps nothing of an upload the client aborts half-way', async () => {

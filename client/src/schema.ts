@@ -196,6 +196,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/files/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["Files_thumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -299,6 +315,11 @@ export interface components {
             /** @description Pass as `cursor` for the next (older) page; null on the last page. */
             nextCursor: string | null;
         };
+        FileError: {
+            /** @description `image_undecodable`, `image_too_large` or `processing_failed`. */
+            code: string;
+            detail: string;
+        };
         FileResponse: {
             id: string;
             /** @description The client's filename, sanitised; display only. */
@@ -310,6 +331,18 @@ export interface components {
             sha256: string;
             url: string;
             createdAt: string;
+            /**
+             * @description Images are `processing` until their dimensions are read and their thumbnail written, then
+             *     `ready` (or `failed`, with `error`); other files are `ready` at once.
+             * @enum {string}
+             */
+            status: "processing" | "ready" | "failed";
+            /** @description Pixels, for images once processed; else null. */
+            width: number | null;
+            height: number | null;
+            /** @description A WebP of at most 256 px on its longer side, once there is one; else null. */
+            thumbnailUrl: string | null;
+            error: components["schemas"]["FileError"] | null;
         };
         /** @description RFC 9457 problem details with a stable machine-readable `code`. */
         Problem: {
@@ -1493,6 +1526,84 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "Accept-Ranges": components["headers"]["Accept-Ranges"];
                     "Content-Range": components["headers"]["Content-Range"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Files_thumbnail: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A WebP of at most 256 px on its longer side. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description Not modified: If-None-Match holds the ETag. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such file of the caller's, or no thumbnail: `thumbnail_not_found`, with Retry-After while the image is processing. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -8,6 +8,11 @@ export type AllowedType =
   | 'text/plain'
   | 'text/csv';
 
+/** The types the image job processes (dimensions, thumbnail). */
+export function isImageType(type: string): boolean {
+  return type.startsWith('image/');
+}
+
 interface Signature {
   type: AllowedType;
   matches(head: Buffer): boolean;

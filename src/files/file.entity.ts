@@ -2,6 +2,9 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 
 export type StorageDriverName = 'postgres' | 'filesystem';
 
+/** Images are `processing` until their job has read them; everything else is `ready` at once. */
+export type FileStatus = 'processing' | 'ready' | 'failed';
+
 /** An uploaded file's metadata; its bytes are a blob in the storage named by `storage`. */
 @Entity({ name: 'files' })
 @Index('files_user_created_idx', ['userId', 'createdAt'])
@@ -44,4 +47,28 @@ export class StoredFile {
 
   @Column('timestamptz', { name: 'created_at' })
   createdAt: Date;
+
+  @Column('text', { default: 'ready' })
+  status: FileStatus;
+
+  @Column('integer', { nullable: true })
+  width: number | null;
+
+  @Column('integer', { nullable: true })
+  height: number | null;
+
+  /** A WebP of at most 256 px on its longer side, in the same storage as the file's bytes. */
+  @Index('files_thumbnail_blob_id_key', { unique: true })
+  @Column('uuid', { name: 'thumbnail_blob_id', nullable: true })
+  thumbnailBlobId: string | null;
+
+  @Column('integer', { name: 'thumbnail_size', nullable: true })
+  thumbnailSize: number | null;
+
+  /** Why processing failed (`status: failed`): a stable code and a sentence for people. */
+  @Column('text', { name: 'error_code', nullable: true })
+  errorCode: string | null;
+
+  @Column('text', { name: 'error_detail', nullable: true })
+  errorDetail: string | null;
 }

@@ -14,7 +14,7 @@ import { servedContentType } from './content-type';
 import { FileResponse } from './dto/file.response';
 import { contentDisposition } from './filename';
 import { RangeNotSatisfiableError } from './files.errors';
-import { ApiFileContent } from './files.openapi';
+import { ApiFileContent, ApiThumbnail } from './files.openapi';
 import { FilesService } from './files.service';
 import { UploadReader } from './upload-reader';
 
@@ -97,6 +97,24 @@ export class FilesController {
     }
     const length = range ? range.end - range.start + 1 : file.size;
     void reply.header('Content-Length', String(length)).send(read(range));
+  }
+
+  /** The image's WebP thumbnail, once processed. */
+  @Get(':id/thumbnail')
+  @ApiThumbnail()
+  async thumbnail(
+    @Param('id', UuidPipe) id: string,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { etag, size, read } = await this.files.thumbnail(caller, id);
+    void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
+    if (noneMatchHits(request.headers['if-none-match'], etag)) return void reply.status(304).send();
+    void reply
+      .header('Content-Type', 'image/webp')
+      .header('Content-Length', String(size))
+      .send(read());
   }
 
   @Delete(':id')

@@ -45,3 +45,18 @@ export class RangeNotSatisfiableError extends DomainError {
     });
   }
 }
+
+/** 404 for a file without a thumbnail; while the file is processing, Retry-After says when to look. */
+export class ThumbnailNotFoundError extends DomainError {
+  constructor(processing: boolean) {
+    super(
+      404,
+      'thumbnail_not_found',
+      'No thumbnail',
+      processing
+        ? 'The image is still being processed; its thumbnail comes soon.'
+        : 'This file has no thumbnail: it is not an image, or it could not be processed.',
+      processing ? { 'Retry-After': '1' } : {},
+    );
+  }
+}

@@ -1,8 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
+import { JobTasks } from '../jobs/job-task';
 import { ResourceUrls } from '../http/resource-urls';
 import { FilesController } from './files.controller';
 import { FilesRepository } from './files.repository';
 import { FilesService } from './files.service';
+import { ImageProcessing } from './image-processing';
 import { OrphanSweeper } from './orphan-sweeper';
 import { BlobStorages } from './storage/blob-storages';
 import { UploadReader } from './upload-reader';
@@ -16,6 +18,16 @@ import { UploadReader } from './upload-reader';
     BlobStorages,
     OrphanSweeper,
     ResourceUrls,
+    ImageProcessing,
   ],
 })
-export class FilesModule {}
+export class FilesModule implements OnModuleInit {
+  constructor(
+    private readonly jobs: JobTasks,
+    private readonly imageProcessing: ImageProcessing,
+  ) {}
+
+  onModuleInit() {
+    this.jobs.register(this.imageProcessing);
+  }
+}

@@ -47,3 +47,27 @@ export function ApiFileContent() {
     ApiProblem(416, ['ETag', 'Accept-Ranges', 'Content-Range']),
   );
 }
+
+/** GET /api/files/{id}/thumbnail: the WebP, 304, or 404 (with Retry-After while processing). */
+export function ApiThumbnail() {
+  return applyDecorators(
+    ApiHeader({ name: 'If-None-Match', required: false }),
+    ApiResponse({
+      status: 200,
+      description: 'A WebP of at most 256 px on its longer side.',
+      headers: headers('ETag'),
+      content: { 'image/webp': { schema: { type: 'string', format: 'binary' } } },
+    }),
+    ApiResponse({
+      status: 304,
+      description: 'Not modified: If-None-Match holds the ETag.',
+      headers: headers('ETag'),
+    }),
+    ApiProblems(400, 401, 503),
+    ApiProblem(
+      404,
+      ['Retry-After'],
+      "No such file of the caller's, or no thumbnail: `thumbnail_not_found`, with Retry-After while the image is processing.",
+    ),
+  );
+}

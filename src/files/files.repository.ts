@@ -5,6 +5,7 @@ import { HttpOutcome } from '../http/outcome';
 import { CreateExecutor, Executed } from '../idempotency/create-executor';
 import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
+import { MAX_ATTEMPTS } from '../jobs/job-task';
 import { StoredFile } from './file.entity';
 
 interface FileRow {
@@ -17,20 +18,43 @@ interface FileRow {
   size: string;
   sha256: string;
   created_at: Date;
+  status: StoredFile['status'];
+  width: number | null;
+  height: number | null;
+  thumbnail_blob_id: string | null;
+  thumbnail_size: number | null;
+  error_code: string | null;
+  error_detail: string | null;
 }
 
-const FILE_COLUMNS =
-  'id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at';
+/** The job that reads an image's dimensions and writes its thumbnail (ImageProcessing). */
+export const PROCESS_IMAGE = 'files.processImage';
 
-/** The file's metadata row, written by the create executor's statement; its blob is stored already. */
+const FILE_COLUMNS = `id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
+          status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail`;
+
+/**
+ * The file's metadata row, written by the create executor's statement (its blob is stored
+ * already), and for an image the job that processes it: a file never waits for a job that was
+ * not added, and a replay adds none.
+ */
 const CREATE = createStatement('FilesRepository.create', [
   write(
     'inserted_file',
     `
-     INSERT INTO files (${FILE_COLUMNS})
+     INSERT INTO files (id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at, status)
      SELECT :id::uuid, :userId::uuid, :blobId::uuid, :storage::text, :filename::text,
-            :contentType::text, :size::bigint, :sha256::text, :createdAt::timestamptz
-       FROM claimed`,
+            :contentType::text, :size::bigint, :sha256::text, :createdAt::timestamptz, :status::text
+       FROM claimed
+     RETURNING id, status`,
+  ),
+  write(
+    'image_job',
+    `
+     SELECT graphile_worker.add_job('${PROCESS_IMAGE}', json_build_object('fileId', id),
+                                    max_attempts := ${MAX_ATTEMPTS},
+                                    job_key := '${PROCESS_IMAGE}:' || id)
+       FROM inserted_file WHERE status = 'processing'`,
   ),
 ]);
 
@@ -40,11 +64,37 @@ const FIND_OWNED = statement(
    SELECT ${FILE_COLUMNS} FROM files WHERE id = :id AND user_id = :userId`,
 );
 
+/** For background work, which acts for the owner and has no caller. */
+const FIND = statement(
+  'FilesRepository.find',
+  `
+   SELECT ${FILE_COLUMNS} FROM files WHERE id = :id`,
+);
+
+/** Only a file still processing changes: a second run of the job finds it done and changes nothing. */
+const MARK_READY = statement(
+  'FilesRepository.markReady',
+  `
+   UPDATE files
+      SET status = 'ready', width = :width, height = :height,
+          thumbnail_blob_id = :thumbnailBlobId, thumbnail_size = :thumbnailSize
+    WHERE id = :id AND status = 'processing'
+   RETURNING id`,
+);
+
+const MARK_FAILED = statement(
+  'FilesRepository.markFailed',
+  `
+   UPDATE files SET status = 'failed', error_code = :code, error_detail = :detail
+    WHERE id = :id AND status = 'processing'
+   RETURNING id`,
+);
+
 const DELETE_OWNED = statement(
   'FilesRepository.deleteOwned',
   `
    DELETE FROM files WHERE id = :id AND user_id = :userId
-   RETURNING blob_id, storage`,
+   RETURNING blob_id, thumbnail_blob_id, storage`,
 );
 
 function toFile(row: FileRow): StoredFile {
@@ -58,22 +108,38 @@ function toFile(row: FileRow): StoredFile {
     size: Number(row.size),
     sha256: row.sha256,
     createdAt: row.created_at,
+    status: row.status,
+    width: row.width,
+    height: row.height,
+    thumbnailBlobId: row.thumbnail_blob_id,
+    thumbnailSize: row.thumbnail_size,
+    errorCode: row.error_code,
+    errorDetail: row.error_detail,
   };
 }
 
-/** All SQL about file metadata, always filtered by owner. */
+export type DeletedFile = Pick<StoredFile, 'blobId' | 'thumbnailBlobId' | 'storage'>;
+export type ProcessedImage = Pick<
+  StoredFile,
+  'width' | 'height' | 'thumbnailBlobId' | 'thumbnailSize'
+>;
+
+/** All SQL about file metadata; requests' reads and deletes are always filtered by owner. */
 @Injectable()
 export class FilesRepository {
   static readonly statements: Statement[] = [
     CREATE.keyed,
     CREATE.unkeyed,
     FIND_OWNED,
+    FIND,
+    MARK_READY,
+    MARK_FAILED,
     DELETE_OWNED,
   ];
 
   constructor(private readonly creates: CreateExecutor) {}
 
-  /** The file's row, with `outcome` stored under the key: all or nothing. */
+  /** The file's row (and an image's job), with `outcome` stored under the key: all or nothing. */
   create(
     file: StoredFile,
     outcome: HttpOutcome,
@@ -83,20 +149,35 @@ export class FilesRepository {
   }
 
   async findOwned(tx: Tx, userId: string, id: string): Promise<StoredFile | null> {
-    const rows = await run<FileRow>(tx, FIND_OWNED, { id, userId });
-    return rows.length ? toFile(rows[0]) : null;
+    return this.first(await run<FileRow>(tx, FIND_OWNED, { id, userId }));
   }
 
-  /** Deletes the metadata row; its blob is the caller's to delete after commit. */
-  async deleteOwned(
-    tx: Tx,
-    userId: string,
-    id: string,
-  ): Promise<Pick<StoredFile, 'blobId' | 'storage'> | null> {
-    const rows = await run<{ blob_id: string; storage: StoredFile['storage'] }>(tx, DELETE_OWNED, {
-      id,
-      userId,
-    });
-    return rows.length ? { blobId: rows[0].blob_id, storage: rows[0].storage } : null;
+  async find(tx: Tx, id: string): Promise<StoredFile | null> {
+    return this.first(await run<FileRow>(tx, FIND, { id }));
+  }
+
+  /** False when the file was no longer processing (done by an earlier run, or deleted). */
+  async markReady(tx: Tx, id: string, image: ProcessedImage): Promise<boolean> {
+    return (await run(tx, MARK_READY, { id, ...image })).length > 0;
+  }
+
+  async markFailed(tx: Tx, id: string, code: string, detail: string): Promise<boolean> {
+    return (await run(tx, MARK_FAILED, { id, code, detail })).length > 0;
+  }
+
+  /** Deletes the metadata row; its blobs are the caller's to delete after commit. */
+  async deleteOwned(tx: Tx, userId: string, id: string): Promise<DeletedFile | null> {
+    const rows = await run<Pick<FileRow, 'blob_id' | 'thumbnail_blob_id' | 'storage'>>(
+      tx,
+      DELETE_OWNED,
+      { id, userId },
+    );
+    if (!rows.length) return null;
+    const [row] = rows;
+    return { blobId: row.blob_id, thumbnailBlobId: row.thumbnail_blob_id, storage: row.storage };
+  }
+
+  private first(rows: FileRow[]): StoredFile | null {
+    return rows.length ? toFile(rows[0]) : null;
   }
 }

@@ -9,8 +9,10 @@ import { ResourceUrls } from '../http/resource-urls';
 import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { ByteRange } from './byte-range';
+import { isImageType } from './content-type';
 import { FileResponse } from './dto/file.response';
 import { StoredFile } from './file.entity';
+import { ThumbnailNotFoundError } from './files.errors';
 import { FilesRepository } from './files.repository';
 import { BlobStorages } from './storage/blob-storages';
 import { StagedUpload, UploadReader } from './upload-reader';
@@ -57,6 +59,13 @@ export class FilesService {
       size: upload.size,
       sha256: upload.sha256,
       createdAt: new Date(),
+      status: isImageType(upload.contentType) ? 'processing' : 'ready',
+      width: null,
+      height: null,
+      thumbnailBlobId: null,
+      thumbnailSize: null,
+      errorCode: null,
+      errorDetail: null,
     };
   }
 
@@ -77,14 +86,26 @@ export class FilesService {
     };
   }
 
+  /** The thumbnail's bytes and validator; 404 while there is none. */
+  async thumbnail(
+    caller: Caller,
+    id: string,
+  ): Promise<{ etag: string; size: number; read: () => Readable }> {
+    const file = await this.owned(caller, id);
+    const { thumbnailBlobId: blobId, thumbnailSize: size } = file;
+    if (!blobId || size === null) throw new ThumbnailNotFoundError(file.status === 'processing');
+    const storage = this.storages.named(file.storage);
+    // The blob is named after the file and written once per file: its id is a strong validator.
+    return { etag: `"${blobId}"`, size, read: () => storage.read(blobId, size, null) };
+  }
+
   async delete(caller: Caller, id: string): Promise<void> {
     const deleted = await this.files.deleteOwned(this.transactions.autocommit, caller.userId, id);
     if (!deleted) throw new NotFoundError('file');
-    // After the row is gone: if this fails, the blob is an orphan and the sweeper removes it.
-    await this.storages
-      .named(deleted.storage)
-      .delete(deleted.blobId)
-      .catch(() => undefined);
+    // After the row is gone: if this fails, the blobs are orphans and the sweeper removes them.
+    const storage = this.storages.named(deleted.storage);
+    for (const blobId of [deleted.blobId, deleted.thumbnailBlobId])
+      if (blobId) await storage.delete(blobId).catch(() => undefined);
   }
 
   private async owned(caller: Caller, id: string): Promise<StoredFile> {
@@ -102,6 +123,11 @@ export class FilesService {
       sha256: file.sha256,
       url: this.urls.to(`/api/files/${file.id}/content`),
       createdAt: file.createdAt.toISOString(),
+      status: file.status,
+      width: file.width,
+      height: file.height,
+      thumbnailUrl: file.thumbnailBlobId ? this.urls.to(`/api/files/${file.id}/thumbnail`) : null,
+      error: file.errorCode ? { code: file.errorCode, detail: file.errorDetail ?? '' } : null,
     };
   }
 }

@@ -115,6 +115,9 @@ export class UploadReader {
     try {
       part.file.pipe(inspector);
       await this.storages.current.write(blobId, inspector);
+    } catch (error) {
+      // Cut at the limit, any file looks truncated to the inspector: the size is the reason.
+      throw part.file.truncated ? new FileTooLargeError(this.config.maxUploadBytes) : error;
     } finally {
       clearTimeout(timer);
     }

@@ -1,3 +1,12 @@
+import type { FileStatus } from '../file.entity';
+
+/** Why processing failed. */
+export class FileError {
+  /** `image_undecodable`, `image_too_large` or `processing_failed`. */
+  code: string;
+  detail: string;
+}
+
 /** An uploaded file's metadata; `url` downloads its bytes. */
 export class FileResponse {
   id: string;
@@ -10,4 +19,15 @@ export class FileResponse {
   sha256: string;
   url: string;
   createdAt: string;
+  /**
+   * Images are `processing` until their dimensions are read and their thumbnail written, then
+   * `ready` (or `failed`, with `error`); other files are `ready` at once.
+   */
+  status: FileStatus;
+  /** Pixels, for images once processed; else null. */
+  width: number | null;
+  height: number | null;
+  /** A WebP of at most 256 px on its longer side, once there is one; else null. */
+  thumbnailUrl: string | null;
+  error: FileError | null;
 }

@@ -51,7 +51,7 @@ export class FilesystemBlobStorage implements BlobStorage {
 
   async deleteUnreferenced(blobId: string): Promise<void> {
     const rows: unknown[] = await this.transactions.autocommit.manager.query(
-      'SELECT 1 FROM files WHERE blob_id = $1',
+      'SELECT 1 FROM files WHERE blob_id = $1 OR thumbnail_blob_id = $1',
       [blobId],
     );
     if (rows.length === 0) await this.delete(blobId);
@@ -65,7 +65,9 @@ export class FilesystemBlobStorage implements BlobStorage {
         ? []
         : (
             await this.transactions.autocommit.manager.query(
-              'SELECT blob_id FROM files WHERE blob_id = ANY($1::uuid[])',
+              `SELECT blob_id FROM files WHERE blob_id = ANY($1::uuid[])
+               UNION ALL
+               SELECT thumbnail_blob_id FROM files WHERE thumbnail_blob_id = ANY($1::uuid[])`,
               [staleBlobs],
             )
           ).map((row: { blob_id: string }) => row.blob_id),

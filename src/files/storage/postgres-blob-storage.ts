@@ -13,6 +13,10 @@ export const CHUNK_SIZE = 256 * 1024;
  */
 const CHUNKS_PER_STATEMENT = 4;
 
+/** No file row holds blob `b` as its bytes or as its thumbnail. */
+const UNREFERENCED = `NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)
+   AND NOT EXISTS (SELECT 1 FROM files f WHERE f.thumbnail_blob_id = b.id)`;
+
 /**
  * Blobs as chunked bytea rows, so any number of replicas share files through the database alone.
  * Each statement commits on its own: a slow upload holds no transaction open.
@@ -58,17 +62,14 @@ export class PostgresBlobStorage implements BlobStorage {
   }
 
   async deleteUnreferenced(blobId: string): Promise<void> {
-    await this.db.query(
-      'DELETE FROM file_blobs b WHERE b.id = $1 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)',
-      [blobId],
-    );
+    await this.db.query(`DELETE FROM file_blobs b WHERE b.id = $1 AND ${UNREFERENCED}`, [blobId]);
   }
 
   async sweepOrphans(olderThan: Date): Promise<number> {
     const [{ deleted }]: { deleted: number }[] = await this.db.query(
       `WITH deleted AS (
          DELETE FROM file_blobs b
-          WHERE b.created_at < $1 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)
+          WHERE b.created_at < $1 AND ${UNREFERENCED}
          RETURNING 1)
        SELECT count(*)::int AS deleted FROM deleted`,
       [olderThan],

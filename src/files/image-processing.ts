@@ -1,0 +1,134 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import sharp from 'sharp';
+import { v5 as uuidV5 } from 'uuid';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { Transactions } from '../database/transactions';
+import type { JobTask } from '../jobs/job-task';
+import type { StoredFile } from './file.entity';
+import { FilesRepository, PROCESS_IMAGE } from './files.repository';
+import { BlobStorages } from './storage/blob-storages';
+
+/** Longer side of a thumbnail, in pixels. */
+export const THUMBNAIL_SIZE = 256;
+const THUMBNAIL_NAMESPACE = '5d4e2b0a-9c1f-4f5e-8a8e-3b7f0c6d2a91';
+
+/** Names a file's thumbnail blob after the file, so that a repeated run writes the same one. */
+export function thumbnailBlobIdOf(fileId: string): string {
+  return uuidV5(fileId, THUMBNAIL_NAMESPACE);
+}
+
+// libvips's operation cache keeps decoded images between calls: memory a job never reuses.
+sharp.cache(false);
+
+interface Rendered {
+  width: number;
+  height: number;
+  thumbnail: Buffer;
+}
+
+/** Why an image cannot be processed: the file ends `failed` with this, and the job is done. */
+export class ImageRejected extends Error {
+  constructor(
+    readonly code: 'image_undecodable' | 'image_too_large',
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/**
+ * The job every image upload adds: reads its dimensions and writes a WebP thumbnail with sharp,
+ * then marks the file ready; an image that cannot be decoded, or declares more pixels than
+ * MAX_IMAGE_PIXELS, marks it failed. Safe to run again: the thumbnail's blob id is derived from
+ * the file's, and only a file still processing changes.
+ */
+@Injectable()
+export class ImageProcessing implements JobTask<{ fileId: string }> {
+  readonly name = PROCESS_IMAGE;
+
+  constructor(
+    private readonly files: FilesRepository,
+    private readonly storages: BlobStorages,
+    private readonly transactions: Transactions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async run({ fileId }: { fileId: string }): Promise<void> {
+    const db = this.transactions.autocommit;
+    const file = await this.files.find(db, fileId);
+    if (!file || file.status !== 'processing') return; // deleted, or done by an earlier run
+    const bytes = await buffer(
+      this.storages.named(file.storage).read(file.blobId, file.size, null),
+    );
+    let rendered: Rendered;
+    try {
+      rendered = await renderThumbnail(bytes, this.config.maxImagePixels);
+    } catch (error) {
+      if (!(error instanceof ImageRejected)) throw error;
+      await this.files.markFailed(db, file.id, error.code, error.message);
+      return;
+    }
+    await this.storeThumbnail(file, rendered);
+  }
+
+  async gaveUp({ fileId }: { fileId: string }, error: Error): Promise<void> {
+    const detail = `The image could not be processed: ${firstLine(error.message)}`;
+    await this.files.markFailed(this.transactions.autocommit, fileId, 'processing_failed', detail);
+  }
+
+  private async storeThumbnail(file: StoredFile, { width, height, thumbnail }: Rendered) {
+    const storage = this.storages.named(file.storage);
+    const thumbnailBlobId = thumbnailBlobIdOf(file.id);
+    await storage.deleteUnreferenced(thumbnailBlobId); // left by a run that died before marking
+    await storage.write(thumbnailBlobId, Readable.from([thumbnail]));
+    const marked = await this.files.markReady(this.transactions.autocommit, file.id, {
+      width,
+      height,
+      thumbnailBlobId,
+      thumbnailSize: thumbnail.length,
+    });
+    if (!marked) await storage.deleteUnreferenced(thumbnailBlobId); // deleted meanwhile
+  }
+}
+
+/**
+ * The header is read first: a pixel bomb (a small file declaring a huge image) is refused before
+ * anything is decoded, and `limitInputPixels` holds the decoder to the same bound.
+ */
+export async function renderThumbnail(bytes: Buffer, maxPixels: number): Promise<Rendered> {
+  // The header alone, unlimited, so that a bomb is named as such rather than as undecodable.
+  const metadata = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch((error: Error) => {
+      throw undecodable(error);
+    });
+  const { width, height } = metadata.autoOrient ?? metadata;
+  if (!width || !height) throw new ImageRejected('image_undecodable', 'The image has no size.');
+  if (width * height > maxPixels)
+    throw new ImageRejected(
+      'image_too_large',
+      `The image declares ${width}×${height} pixels; at most ${maxPixels} are processed (MAX_IMAGE_PIXELS).`,
+    );
+  const thumbnail = await sharp(bytes, { limitInputPixels: maxPixels })
+    .rotate() // as EXIF orientation says, like every viewer shows it
+    .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .webp()
+    .toBuffer()
+    .catch((error: Error) => {
+      throw undecodable(error);
+    });
+  return { width, height, thumbnail };
+}
+
+function undecodable(error: Error): ImageRejected {
+  return new ImageRejected(
+    'image_undecodable',
+    `The image could not be decoded: ${firstLine(error.message)}`,
+  );
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].trim();
+}
