@@ -45,6 +45,7 @@ const BEARER_OPERATIONS = [
   'GET /api/files/{id}',
   'DELETE /api/files/{id}',
   'GET /api/files/{id}/content',
+  'GET /api/files/{id}/thumbnail',
 ];
 
 describe('OpenAPI', () => {
@@ -137,7 +138,7 @@ describe('OpenAPI', () => {
       expect.arrayContaining(['ETag', 'Content-Range']),
     );
     const notModified = responsesOf(served).filter(({ status }) => status === 304);
-    expect(notModified).toHaveLength(4);
+    expect(notModified).toHaveLength(5);
     expect(without('ETag', notModified)).toEqual([]);
   });
 

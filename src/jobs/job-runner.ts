@@ -12,6 +12,7 @@ import {
   type Job,
   type JobHelpers,
   type Runner,
+  type RunnerOptions,
   type TaskList,
   type WorkerEvents,
 } from 'graphile-worker';
@@ -22,12 +23,13 @@ import { JobMetrics } from './job-metrics';
 import { JOB_SCHEMA } from './job-schema';
 import { JobTask, JobTasks } from './job-task';
 import { JobsRepository } from './jobs.repository';
-import { HEARTBEAT_EVERY_MS } from './stranded-jobs';
+import { RunnerHeartbeat } from './stranded-jobs';
 
 /** After SIGTERM, running jobs have this long to finish before they are aborted and handed back. */
 export const JOB_SHUTDOWN_GRACE_MS = 10_000;
 /** Jobs added by a create are picked up at once (LISTEN/NOTIFY); this only bounds retries' delay. */
 const POLL_INTERVAL_MS = 1_000;
+const RESTART_DELAY_MS = 5_000;
 
 /**
  * Runs the registered job tasks in this process with graphile-worker, WORKER_CONCURRENCY at a
@@ -36,23 +38,65 @@ const POLL_INTERVAL_MS = 1_000;
 @Injectable()
 export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Jobs');
+  private readonly heartbeat: RunnerHeartbeat;
   private runner: Runner | null = null;
-  private runnerId: string | null = null;
-  private heartbeat: NodeJS.Timeout | null = null;
+  private restart: NodeJS.Timeout | null = null;
+  private stopping = false;
 
   constructor(
     private readonly tasks: JobTasks,
-    private readonly jobs: JobsRepository,
     private readonly metrics: JobMetrics,
-    private readonly transactions: Transactions,
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    jobs: JobsRepository,
+    transactions: Transactions,
+  ) {
+    this.heartbeat = new RunnerHeartbeat(jobs, transactions, this.logger);
+  }
 
   async onApplicationBootstrap() {
+    if (this.config.workerConcurrency === 0 || this.tasks.all().length === 0) return;
+    await this.start();
+  }
+
+  async onApplicationShutdown() {
+    this.stopping = true;
+    if (this.restart) clearTimeout(this.restart);
+    await this.runner?.stop().catch((error: Error) => this.logger.warn(error.message));
+    await this.heartbeat.end();
+  }
+
+  private async start() {
+    let runner: Runner;
+    try {
+      runner = await run(this.options());
+    } catch (error) {
+      return this.restartLater(error);
+    }
+    this.runner = runner;
+    runner.promise.then(
+      () => this.restartLater(null),
+      (error) => this.restartLater(error),
+    );
+  }
+
+  /**
+   * graphile-worker stops a runner that cannot record its jobs' outcomes (the database gone for
+   * too long). Its heartbeat ends with it, so StrandedJobs hands its jobs back, and a new runner
+   * takes over; nothing else in the process has to restart.
+   */
+  private restartLater(error: unknown) {
+    this.runner = null;
+    void this.heartbeat.end();
+    if (this.stopping) return;
+    const reason = error ? `: ${(error as Error).message}` : '';
+    this.logger.error(`job runner stopped${reason}; a new one starts in ${RESTART_DELAY_MS} ms`);
+    this.restart = setTimeout(() => void this.start(), RESTART_DELAY_MS);
+  }
+
+  private options(): RunnerOptions {
     const concurrency = this.config.workerConcurrency;
-    if (concurrency === 0 || this.tasks.all().length === 0) return;
-    this.runner = await run({
+    return {
       connectionString: (this.dataSource.options as { url: string }).url,
       maxPoolSize: concurrency + 2, // the LISTEN connection, and one to spare for completions
       concurrency,
@@ -63,17 +107,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       taskList: this.taskList(),
       events: this.events(),
       logger: this.graphileLogger(),
-    });
-  }
-
-  async onApplicationShutdown() {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.runner?.stop().catch((error: Error) => this.logger.warn(error.message));
-    this.runner = null;
-    if (this.runnerId)
-      await this.jobs
-        .forgetRunner(this.transactions.autocommit, this.runnerId)
-        .catch(() => undefined);
+    };
   }
 
   private taskList(): TaskList {
@@ -85,7 +119,12 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
 
   private events(): WorkerEvents {
     const events: WorkerEvents = new EventEmitter();
-    events.on('pool:create', ({ workerPool }) => this.beat(workerPool.id));
+    events.on('pool:create', ({ workerPool }) => this.heartbeat.begin(workerPool.id));
+    events.on('job:start', ({ job }) =>
+      this.logger.log(
+        `job ${job.task_identifier} #${job.id} (${job.key ?? 'no key'}) started: run ${job.attempts} of ${job.max_attempts}`,
+      ),
+    );
     events.on('job:success', ({ job }) => this.finished(job, 'succeeded'));
     events.on('job:failed', ({ job }) => this.finished(job, 'failed'));
     events.on('job:error', ({ job, error }) =>
@@ -94,20 +133,6 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       ),
     );
     return events;
-  }
-
-  /** Says this runner is alive now and every HEARTBEAT_EVERY_MS; see StrandedJobs. */
-  private beat(runnerId: string) {
-    this.runnerId = runnerId;
-    const write = () =>
-      this.jobs
-        .heartbeat(this.transactions.autocommit, runnerId)
-        .catch((error: Error) =>
-          this.logger.warn(`job runner heartbeat not written: ${error.message}`),
-        );
-    void write();
-    this.heartbeat = setInterval(() => void write(), HEARTBEAT_EVERY_MS);
-    this.heartbeat.unref();
   }
 
   private finished(job: Job, outcome: 'succeeded' | 'failed') {

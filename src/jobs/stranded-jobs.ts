@@ -1,4 +1,10 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  LoggerService,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { Transactions } from '../database/transactions';
 import { JobsRepository } from './jobs.repository';
 
@@ -44,5 +50,40 @@ export class StrandedJobs implements OnApplicationBootstrap, OnApplicationShutdo
     } catch (error) {
       this.logger.warn(`stranded jobs not checked: ${(error as Error).message}`);
     }
+  }
+}
+
+/** A runner's "still alive" in job_runner_heartbeats, from its start (`begin`) to its end. */
+export class RunnerHeartbeat {
+  private timer: NodeJS.Timeout | null = null;
+  private runnerId: string | null = null;
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly transactions: Transactions,
+    private readonly logger: LoggerService,
+  ) {}
+
+  begin(runnerId: string) {
+    this.runnerId = runnerId;
+    const write = () =>
+      this.jobs
+        .heartbeat(this.transactions.autocommit, runnerId)
+        .catch((error: Error) =>
+          this.logger.warn(`job runner heartbeat not written: ${error.message}`),
+        );
+    void write();
+    this.timer = setInterval(() => void write(), HEARTBEAT_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** Forgets the runner: jobs it still holds are released at the next check. */
+  async end() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const runnerId = this.runnerId;
+    this.runnerId = null;
+    if (runnerId)
+      await this.jobs.forgetRunner(this.transactions.autocommit, runnerId).catch(() => undefined);
   }
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { PNG } from './files';
+import { image } from './images';
 import { TestApp } from './test-app';
 import { signUpAndIn, uniqueEmail } from './users';
+import { waitFor } from './wait';
 
 /** The parts of an OpenAPI document the tests read. */
 export type Header = { $ref?: string; required?: boolean };
@@ -127,6 +129,20 @@ async function checkOrders(check: Check, app: TestApp) {
   );
 }
 
+async function checkThumbnails(check: Check, app: TestApp, auth: Record<string, string>) {
+  const post = (bytes: Buffer, filename: string) =>
+    app.http.post('/api/files').set(auth).attach('file', bytes, { filename });
+  const picture = await check('POST /api/files', post(await image('png', 40, 30), 'p.png'), 201);
+  const thumbnail = `/api/files/${picture.body.id}/thumbnail`;
+  await waitFor('the thumbnail', async () => (await app.http.get(thumbnail).set(auth)).ok);
+  const read = (headers: Record<string, string>) => app.http.get(thumbnail).set(auth).set(headers);
+  const served = await check('GET /api/files/{id}/thumbnail', read({}), 200);
+  await check('GET /api/files/{id}/thumbnail', read({ 'If-None-Match': served.headers.etag }), 304);
+  const text = await check('POST /api/files', post(Buffer.from('a,b\n'), 't.csv'), 201);
+  const none = app.http.get(`/api/files/${text.body.id}/thumbnail`).set(auth);
+  await check('GET /api/files/{id}/thumbnail', none, 404);
+}
+
 async function checkFiles(check: Check, app: TestApp) {
   const { auth } = await signUpAndIn(app);
   const upload = app.http
@@ -141,6 +157,7 @@ async function checkFiles(check: Check, app: TestApp) {
   await check('GET /api/files/{id}/content', read({ 'If-None-Match': whole.headers.etag }), 304);
   await check('GET /api/files/{id}/content', read({ Range: 'bytes=9999-' }), 416);
   await check('GET /api/files/{id}', app.http.get(`/api/files/${file.body.id}`).set(auth), 200);
+  await checkThumbnails(check, app, auth);
   await check(
     'DELETE /api/files/{id}',
     app.http.delete(`/api/files/${file.body.id}`).set(auth),

@@ -12,11 +12,15 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** `source` runs src/ through ts-node; `build` runs dist/ as the image does (starts in ~1 s; needs `npm run build`). */
-export type Entry = 'source' | 'build';
+/**
+ * `source` runs src/ through ts-node; `build` runs dist/ as the image does (starts in ~1 s; needs
+ * `npm run build`); `worker` runs the built job worker (`npm run worker`), which serves no HTTP.
+ */
+export type Entry = 'source' | 'build' | 'worker';
 const ENTRY_ARGS: Record<Entry, string[]> = {
   source: ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
   build: ['--max-old-space-size=160', 'dist/src/main.js'], // as the image runs it
+  worker: ['--max-old-space-size=160', 'dist/src/worker.js'],
 };
 
 /** The service as operators run it: its own process, configured only by environment. */

@@ -1,0 +1,188 @@
+import { rmSync } from 'node:fs';
+import { startReadyService } from '../support/service-process';
+import { EmbeddedServerProcess, spawnEmbeddedServer } from '../support/embedded-server';
+import { createDatabaseOn, TestDatabase, traversableTempDir } from '../support/test-database';
+import { waitFor } from '../support/wait';
+import { imageAudit, lockedJobs, queryOn, startWorker, uploadImages } from './support/jobs';
+import { signUp } from './support/orders-client';
+import { report } from './support/report';
+
+type Service = Awaited<ReturnType<typeof startReadyService>>;
+type Worker = Awaited<ReturnType<typeof startWorker>>;
+
+/** What the issue allows between a worker's death and its jobs being done by another process. */
+const RECOVERY_BOUND_MS = 60_000;
+
+const stop = async (process: Service | Worker) => {
+  if (process.child.exitCode === null && process.child.signalCode === null) {
+    process.child.kill('SIGTERM');
+    await process.exited;
+  }
+};
+
+/** Every worker a test starts, stopped after it whatever happened. */
+const workers: Worker[] = [];
+const workerOn = async (databaseUrl: string, env: Record<string, string> = {}) => {
+  const worker = await startWorker(databaseUrl, env);
+  workers.push(worker);
+  return worker;
+};
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map(stop));
+});
+
+describe('faults: background jobs (image processing) under crashes', () => {
+  let database: TestDatabase;
+  let api: Service;
+  let token: string;
+  beforeAll(async () => {
+    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+    // The API runs no jobs: workers are processes of their own here, to be killed.
+    api = await startReadyService(database.url, { WORKER_CONCURRENCY: '0' }, 'build');
+    ({ token } = await signUp(api.baseUrl));
+  });
+  afterAll(async () => {
+    await stop(api);
+    await database.stop();
+  });
+
+  it(
+    'SIGKILL of the worker in the middle of processing, 5 times: every image ends ready within the bound, one thumbnail each, no orphan blob',
+    async () => {
+      const recoveries: number[] = [];
+      let uploads = 0;
+      for (let round = 0; round < 5; round++) {
+        const worker = await workerOn(database.url);
+        uploads += (await uploadImages(api.baseUrl, token, 6)).length;
+        await waitFor(
+          'a job in the middle of being run',
+          async () => (await lockedJobs(database.url)) > 0,
+          {
+            every: 5,
+          },
+        );
+        worker.child.kill('SIGKILL');
+        await worker.exited;
+        const killedAt = Date.now();
+        const next = await workerOn(database.url);
+        await waitFor(
+          'every image processed',
+          async () => (await imageAudit(database.url)).processing === 0,
+          {
+            ms: RECOVERY_BOUND_MS,
+            every: 250,
+          },
+        );
+        recoveries.push(Date.now() - killedAt);
+        await stop(next);
+      }
+      const audit = await imageAudit(database.url);
+      expect(audit).toEqual({
+        processing: 0,
+        ready: uploads,
+        failed: 0,
+        blobs: 2 * uploads,
+        orphans: 0,
+      });
+      report({
+        scenario: 'worker SIGKILLed mid image job, 5 times',
+        requests: uploads,
+        duplicates: audit.blobs - 2 * uploads,
+        lost: uploads - audit.ready,
+        fiveHundreds: 0,
+        note: `all ready ${Math.min(...recoveries)}-${Math.max(...recoveries)} ms after each kill`,
+      });
+    },
+    5 * RECOVERY_BOUND_MS,
+  );
+
+  it('two workers: every job runs once, and both take jobs', async () => {
+    const workers = await Promise.all(
+      [1, 2].map(() => workerOn(database.url, { LOG_LEVEL: 'info' })),
+    );
+    const ids = await uploadImages(api.baseUrl, token, 24, 800);
+    await waitFor(
+      'every image processed',
+      async () => (await imageAudit(database.url)).processing === 0,
+      {
+        ms: 60_000,
+        every: 100,
+      },
+    );
+    await Promise.all(workers.map(stop));
+    const runs = workers.map((worker) =>
+      ids.map((id) => worker.stdout().split(`files.processImage:${id}`).length - 1),
+    );
+    const perJob = ids.map((_, i) => runs[0][i] + runs[1][i]);
+    expect(perJob).toEqual(ids.map(() => 1));
+    const perWorker = runs.map((counts) => counts.reduce((sum, n) => sum + n, 0));
+    report({
+      scenario: 'two workers, 24 image jobs',
+      requests: ids.length,
+      duplicates: perJob.filter((n) => n > 1).length,
+      lost: perJob.filter((n) => n === 0).length,
+      fiveHundreds: 0,
+      note: `runs per worker ${perWorker.join(' / ')}`,
+    });
+  });
+});
+
+describe('faults: PostgreSQL restarted while jobs run', () => {
+  const dataDir = traversableTempDir('order-service-job-restarts-');
+  let server: EmbeddedServerProcess;
+  let api: Service;
+  afterAll(async () => {
+    if (api) await stop(api);
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it(
+    'jobs running when the database went down complete after it is back',
+    async () => {
+      server = await spawnEmbeddedServer(dataDir);
+      api = await startReadyService(
+        server.url,
+        { WORKER_CONCURRENCY: '2', LOG_LEVEL: 'info' },
+        'build',
+      );
+      const { token } = await signUp(api.baseUrl);
+      const ids = await uploadImages(api.baseUrl, token, 12);
+      await waitFor(
+        'a job in the middle of being run',
+        async () => (await lockedJobs(server.url)) > 0,
+        {
+          every: 5,
+        },
+      );
+      const port = Number(new URL(server.url).port);
+      await server.stop();
+      server = await spawnEmbeddedServer(dataDir, port);
+      const upAt = Date.now();
+      await waitFor(
+        'every image processed',
+        async () => (await imageAudit(server.url)).processing === 0,
+        {
+          ms: RECOVERY_BOUND_MS,
+          every: 250,
+        },
+      );
+      const audit = await imageAudit(server.url);
+      expect(audit).toMatchObject({ ready: ids.length, failed: 0, orphans: 0 });
+      const [{ live }] = await queryOn<{ live: string }>(
+        server.url,
+        'SELECT count(*) AS live FROM job_runner_heartbeats',
+      );
+      expect(Number(live)).toBeGreaterThan(0); // the API's runner is back after the outage
+      report({
+        scenario: 'PostgreSQL restarted during image jobs',
+        requests: ids.length,
+        duplicates: '-',
+        lost: ids.length - audit.ready,
+        fiveHundreds: 0,
+        note: `all ready ${Date.now() - upAt} ms after the restart`,
+      });
+    },
+    2 * RECOVERY_BOUND_MS,
+  );
+});
