@@ -17,5 +17,7 @@ import { UploadReader } from './upload-reader';
     OrphanSweeper,
     ResourceUrls,
   ],
+  // For features that make files of their own (order exports): the file resource, the row, the bytes.
+  exports: [FilesService, FilesRepository, BlobStorages],
 })
 export class FilesModule {}
