@@ -18,6 +18,7 @@ async function main(args: string[]) {
     JWT_SECRET: 'openapi-generation-only-secret-xxxxxxxx',
     DATABASE_URL: 'postgres://unused/unused',
     LOG_LEVEL: 'silent',
+    WORKER_CONCURRENCY: '0', // the job runner would connect to start
   });
   const dataSource = createDataSource({
     url: config.databaseUrl!,
