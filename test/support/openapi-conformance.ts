@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PNG } from './files';
 import { TestApp } from './test-app';
 import { signUpAndIn, uniqueEmail } from './users';
+import { waitFor } from './wait';
 
 /** The parts of an OpenAPI document the tests read. */
 export type Header = { $ref?: string; required?: boolean };
@@ -158,7 +159,13 @@ async function checkOrderExports(check: Check, app: TestApp) {
   const accepted = await check('POST /api/order-exports', create(), 202);
   await check('POST /api/order-exports', create(), 202); // the replay
   const monitor = `/api/order-exports/${accepted.body.id}`;
-  const read = await check('GET /api/order-exports/{id}', app.http.get(monitor).set(auth), 200);
-  const ifNoneMatch = { 'If-None-Match': read.headers.etag };
+  await check('GET /api/order-exports/{id}', app.http.get(monitor).set(auth), 200); // any state
+  // The ETag changes with the state: the conditional read comes once the export has finished.
+  const finished = await waitFor('the export to finish', async () => {
+    const read = await app.http.get(monitor).set(auth);
+    return read.body.status === 'succeeded' && read;
+  });
+  const ifNoneMatch = { 'If-None-Match': finished.headers.etag };
+  await check('GET /api/order-exports/{id}', app.http.get(monitor).set(auth), 200);
   await check('GET /api/order-exports/{id}', app.http.get(monitor).set(auth).set(ifNoneMatch), 304);
 }
