@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createDatabaseOn,
@@ -22,15 +22,25 @@ export interface Process {
   child: ChildProcess;
   baseUrl: string;
   rssMiB(): number;
+  /** The largest RSS since start, or since `resetPeakRss`. */
+  peakRssMiB(): number;
+  /** Makes the peak the RSS of now (Linux's clear_refs), so a later peak is that of what ran since. */
+  resetPeakRss(): void;
   stop(): Promise<void>;
 }
+
+/** A `/proc/<pid>/status` figure given in kB (VmRSS, VmHWM), in MiB. */
+const statusMiB = (pid: number | undefined, field: string) =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) /
+  1024;
 
 function processOf(child: ChildProcess, baseUrl: string): Process {
   return {
     child,
     baseUrl,
-    rssMiB: () =>
-      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+    rssMiB: () => statusMiB(child.pid, 'VmRSS'),
+    peakRssMiB: () => statusMiB(child.pid, 'VmHWM'),
+    resetPeakRss: () => writeFileSync(`/proc/${child.pid}/clear_refs`, '5'),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());

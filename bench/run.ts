@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { compare, measure, Measured, SECONDS, Target } from './measure';
+import { measureExport } from './export';
 import { fixture, Fixture, ORDER } from './fixture';
 import { benchDatabase, Process, startReferences, startService } from './processes';
 import { BenchReport } from './report';
@@ -136,7 +137,7 @@ async function databaseLabel(db: Client): Promise<string> {
 
 /** `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
-const runs = (phase: 'create' | 'reads' | 'upload' | 'sign-up' | 'scale') =>
+const runs = (phase: 'create' | 'reads' | 'upload' | 'sign-up' | 'scale' | 'export') =>
   (!ONLY || ONLY.includes(phase)) && (phase !== 'scale' || process.env.BENCH_SCALE !== '0');
 
 /** The named targets' measurements, in that order (the first is the service). */
@@ -179,8 +180,12 @@ async function uploadRun(report: BenchReport, w: Workloads, service: Process, co
 
 async function main() {
   const database = await benchDatabase();
-  const service = await startService(database.url);
-  const replica = await startService(database.url, { IDEMPOTENCY_MEMORY: '0' });
+  // No job runners here: the export phase measures the one process that runs its job.
+  const service = await startService(database.url, { WORKER_CONCURRENCY: '0' });
+  const replica = await startService(database.url, {
+    IDEMPOTENCY_MEMORY: '0',
+    WORKER_CONCURRENCY: '0',
+  });
   const f = await fixture(service);
   const refs = await startReferences(database.url, f.userId);
   const db = new Client({ connectionString: database.url });
@@ -200,6 +205,7 @@ async function main() {
   // Replays at scale go to the replica: retries answered from memory would not touch the table.
   if (runs('scale'))
     await measureScale(db, report, { create: w.create, replay: w.replayFromDatabase }, f.orderBody);
+  if (runs('export')) await measureExport(db, report, database.url);
   await db.end();
   await refs.stop();
   await replica.stop();

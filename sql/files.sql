@@ -55,6 +55,12 @@ WITH
       FROM inserted_file WHERE status = 'processing')
 SELECT 1, (SELECT count(*) FROM image_job) AS image_job;
 
+-- FilesRepository.insertGenerated
+-- $1 id, $2 userId, $3 blobId, $4 storage, $5 filename, $6 contentType, $7 size, $8 sha256, $9 createdAt
+INSERT INTO files (id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at, status)
+VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::text,
+        $6::text, $7::bigint, $8::text, $9::timestamptz, 'ready');
+
 -- FilesRepository.findOwned
 -- $1 id, $2 userId
 SELECT id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,

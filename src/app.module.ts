@@ -12,6 +12,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { JobsModule } from './jobs/jobs.module';
 import { ProblemFilter } from './http/problem.filter';
+import { OrderExportsModule } from './order-exports/order-exports.module';
 import { OrdersModule } from './orders/orders.module';
 import { UsersModule } from './users/users.module';
 
@@ -39,6 +40,7 @@ export class AppModule {
         UsersModule,
         OrdersModule,
         FilesModule,
+        OrderExportsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

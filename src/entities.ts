@@ -3,6 +3,7 @@ import { FileBlob, FileBlobChunk } from './files/storage/blob.entities';
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';
 import { JobRunnerHeartbeat } from './jobs/job-runner-heartbeat.entity';
 import { OrderItem } from './orders/order-item.entity';
+import { OrderExport } from './order-exports/order-export.entity';
 import { Order } from './orders/order.entity';
 import { User } from './users/user.entity';
 
@@ -19,4 +20,5 @@ export const ENTITIES = [
   FileBlob,
   FileBlobChunk,
   JobRunnerHeartbeat,
+  OrderExport,
 ];

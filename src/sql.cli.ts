@@ -5,6 +5,7 @@ import { Statement } from './database/statement';
 import { FilesRepository } from './files/files.repository';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { JobsRepository } from './jobs/jobs.repository';
+import { OrderExportsRepository } from './order-exports/order-exports.repository';
 import { OrdersRepository } from './orders/orders.repository';
 import { UsersRepository } from './users/users.repository';
 
@@ -21,6 +22,10 @@ const FILES: Record<string, { source: string; statements: readonly Statement[] }
   },
   'files.sql': { source: 'src/files/files.repository.ts', statements: FilesRepository.statements },
   'jobs.sql': { source: 'src/jobs/jobs.repository.ts', statements: JobsRepository.statements },
+  'order-exports.sql': {
+    source: 'src/order-exports/order-exports.repository.ts',
+    statements: OrderExportsRepository.statements,
+  },
 };
 
 function render(source: string, statements: readonly Statement[]): string {

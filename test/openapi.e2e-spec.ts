@@ -46,6 +46,8 @@ const BEARER_OPERATIONS = [
   'DELETE /api/files/{id}',
   'GET /api/files/{id}/content',
   'GET /api/files/{id}/thumbnail',
+  'POST /api/order-exports',
+  'GET /api/order-exports/{id}',
 ];
 
 describe('OpenAPI', () => {
@@ -90,6 +92,7 @@ describe('OpenAPI', () => {
     expect(key('/api/orders')).toMatchObject({ required: true });
     expect(key('/api/users')).toMatchObject({ required: false });
     expect(key('/api/files')).toMatchObject({ required: false });
+    expect(key('/api/order-exports')).toMatchObject({ required: false });
     expect(JSON.stringify(committed)).toContain('24 h');
   });
 
@@ -106,6 +109,7 @@ describe('OpenAPI', () => {
     expect(without('X-Request-Id', responsesOf(served))).toEqual([]);
     const replayable = ['POST /api/users 201', 'POST /api/users 409']
       .concat(['POST /api/orders 201', 'POST /api/orders 409', 'POST /api/files 201'])
+      .concat(['POST /api/order-exports 202'])
       .map((name) => {
         const [method, path, status] = name.split(' ');
         return { name, response: response(`${method} ${path}`, Number(status)) };
@@ -138,7 +142,10 @@ describe('OpenAPI', () => {
       expect.arrayContaining(['ETag', 'Content-Range']),
     );
     const notModified = responsesOf(served).filter(({ status }) => status === 304);
-    expect(notModified).toHaveLength(5);
+    expect(notModified).toHaveLength(6);
+    expect(documented('POST /api/order-exports', 202)).toEqual(
+      expect.arrayContaining(['Location', 'ETag', 'Retry-After']),
+    );
     expect(without('ETag', notModified)).toEqual([]);
   });
 

@@ -7,6 +7,7 @@ import {
   type CreateSettings,
   type SendAttempt,
 } from './idempotent-create.js';
+import { followExport, type OrderExport } from './export-monitor.js';
 import { ApiError } from './problem.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import type { components, paths } from './schema.js';
@@ -20,6 +21,10 @@ export type NewOrder = Schemas['CreateOrderDto'];
 export type Order = Schemas['OrderResponse'];
 export type OrderPage = Schemas['OrderPageResponse'];
 export type StoredFile = Schemas['FileResponse'];
+/** What to export; `format` defaults to `csv`, the only one. */
+export type OrderExportRequest = Omit<Schemas['CreateOrderExportDto'], 'format'> & {
+  format?: Schemas['CreateOrderExportDto']['format'];
+};
 
 export interface OrderServiceClientOptions {
   /** Where the service is, e.g. `https://api.example.com`; the API's paths already start with /api. */
@@ -43,9 +48,13 @@ export class OrderServiceClient {
   readonly raw: Client<paths>;
   private accessToken: string | undefined;
   private readonly settings: CreateSettings;
+  private readonly fetch: (request: Request) => Promise<Response>;
+  private readonly baseUrl: string;
 
   constructor(options: OrderServiceClientOptions) {
     this.accessToken = options.accessToken;
+    this.fetch = options.fetch ?? ((request) => globalThis.fetch(request));
+    this.baseUrl = options.baseUrl;
     this.settings = {
       retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
       timeoutMs: options.timeoutMs ?? 30_000,
@@ -104,6 +113,39 @@ export class OrderServiceClient {
   /** The caller's orders, newest first; pass `nextCursor` back as `cursor` for the next page. */
   async listOrders(page: { limit?: number; cursor?: string } = {}): Promise<OrderPage> {
     return expectData(await this.raw.GET('/api/orders', { params: { query: page } }));
+  }
+
+  /**
+   * Exports the caller's orders (all, or those `filter` names) as CSV: an exactly-once create
+   * answered 202, then its status monitor (`Location`) read after every `Retry-After` until the
+   * export has succeeded, which it resolves to (`file.url` is the CSV, a file of the caller's), or
+   * failed, which rejects with an ExportFailedError. `options` apply to the create and each read.
+   */
+  async exportOrders(
+    filter: OrderExportRequest = {},
+    options: CreateOptions = {},
+  ): Promise<OrderExport> {
+    const body = { format: 'csv' as const, ...filter };
+    const accepted = await this.create(
+      (header, signal) => this.raw.POST('/api/order-exports', { body, params: { header }, signal }),
+      options,
+    );
+    // Location resolves against the request's URL (it is relative unless PUBLIC_BASE_URL is set);
+    // it is null only where a browser's CORS setup hides it, and the monitor is the export's URL.
+    const request = `${this.baseUrl}/api/order-exports/`;
+    const monitor = new URL(accepted.location ?? accepted.data.id, request).href;
+    const settings = {
+      retry: this.settings.retry,
+      timeoutMs: options.timeoutMs ?? this.settings.timeoutMs,
+      signal: options.signal,
+    };
+    const poll = (signal: AbortSignal) =>
+      this.fetch(new Request(monitor, { headers: this.authorization(), signal }));
+    return followExport(poll, accepted.retryAfterMs, settings);
+  }
+
+  private authorization(): Record<string, string> {
+    return this.accessToken ? { Authorization: `Bearer ${this.accessToken}` } : {};
   }
 
   private create<T>(send: SendAttempt<T>, options: CreateOptions = {}): Promise<Created<T>> {

@@ -1,7 +1,14 @@
 import { ApiError } from './problem.js';
-import { type AttemptOutcome, pause, retryDelayMs, type RetryPolicy } from './retry.js';
+import {
+  attemptWithin,
+  type AttemptOutcome,
+  pause,
+  retryAfterMs,
+  retryDelayMs,
+  type RetryPolicy,
+} from './retry.js';
 
-/** A created resource and what its 201 said about it. */
+/** A created resource and what its 201 (or 202) said about it. */
 export interface Created<T> {
   data: T;
   /**
@@ -10,6 +17,8 @@ export interface Created<T> {
    */
   location: string | null;
   etag: string | null;
+  /** The answer's `Retry-After`: for a 202, when to look at `location` first. Null when absent. */
+  retryAfterMs: number | null;
   /** True when the service answered with the stored response of an earlier request with this key. */
   replayed: boolean;
   /** The key every attempt sent (the caller's, or a new UUID). */
@@ -61,21 +70,20 @@ export async function createIdempotently<T>(
   }
 }
 
-async function attemptOnce<T>(
+function attemptOnce<T>(
   send: SendAttempt<T>,
   idempotencyKey: string,
   callerSignal: AbortSignal | undefined,
   timeoutMs: number,
 ): Promise<AttemptOutcome> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
-  try {
-    const { data, error, response } = await send({ 'Idempotency-Key': idempotencyKey }, signal);
-    return { kind: 'answer', response, body: response.ok ? data : error };
-  } catch (error) {
-    if (callerSignal?.aborted) throw error; // the caller gave up: not ours to retry
-    return { kind: 'thrown', error };
-  }
+  return attemptWithin(
+    async (signal) => {
+      const { data, error, response } = await send({ 'Idempotency-Key': idempotencyKey }, signal);
+      return { response, body: response.ok ? data : error };
+    },
+    callerSignal,
+    timeoutMs,
+  );
 }
 
 function created<T>(
@@ -89,6 +97,7 @@ function created<T>(
     data,
     location: location !== null && response.url ? new URL(location, response.url).href : location,
     etag: response.headers.get('ETag'),
+    retryAfterMs: retryAfterMs(response.headers.get('Retry-After')),
     replayed: response.headers.get('Idempotent-Replayed') === 'true',
     idempotencyKey,
     attempts,
@@ -96,7 +105,7 @@ function created<T>(
 }
 
 /** The last network error as fetch threw it, or the last answer as an ApiError. */
-function failure(outcome: AttemptOutcome, attempts: number): unknown {
+export function failure(outcome: AttemptOutcome, attempts: number): unknown {
   if (outcome.kind === 'thrown') return outcome.error;
   return new ApiError(outcome.response.status, outcome.body, attempts);
 }

@@ -5,12 +5,14 @@ export {
   type NewOrder,
   type NewUser,
   type Order,
+  type OrderExportRequest,
   type OrderPage,
   type OrderServiceClientOptions,
   type StoredFile,
   type User,
 } from './client.js';
 export { type CreateOptions, type Created, newIdempotencyKey } from './idempotent-create.js';
+export { ExportFailedError, type OrderExport } from './export-monitor.js';
 export { ApiError, type Problem } from './problem.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 export type { components, paths } from './schema.js';

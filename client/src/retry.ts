@@ -92,3 +92,22 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * One request within `timeoutMs`, as an AttemptOutcome: the answer (any status) with its body, or
+ * what fetch threw. A caller's own abort is rethrown, never an outcome: it is not ours to retry.
+ */
+export async function attemptWithin(
+  send: (signal: AbortSignal) => Promise<{ response: Response; body: unknown }>,
+  callerSignal: AbortSignal | undefined,
+  timeoutMs: number,
+): Promise<AttemptOutcome> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+  try {
+    return { kind: 'answer', ...(await send(signal)) };
+  } catch (error) {
+    if (callerSignal?.aborted) throw error;
+    return { kind: 'thrown', error };
+  }
+}

@@ -212,6 +212,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/order-exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["OrderExports_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/order-exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["OrderExports_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -343,6 +375,56 @@ export interface components {
             /** @description A WebP of at most 256 px on its longer side, once there is one; else null. */
             thumbnailUrl: string | null;
             error: components["schemas"]["FileError"] | null;
+        };
+        CreateOrderExportDto: {
+            /** @enum {string} */
+            format: "csv";
+            /**
+             * @description Only orders with this status; all of them when absent.
+             * @enum {string}
+             */
+            status?: "pending" | "cancelled";
+            /**
+             * Format: date-time
+             * @description Only orders created at or after this instant.
+             */
+            createdFrom?: string;
+            /**
+             * Format: date-time
+             * @description Only orders created at or before this instant; not before `createdFrom`.
+             */
+            createdTo?: string;
+        };
+        OrderExportError: {
+            /** @description Stable and machine-readable: `export_failed`. */
+            code: string;
+            detail: string;
+        };
+        OrderExportFilter: {
+            /** @enum {string|null} */
+            status: "pending" | "cancelled" | null;
+            /** Format: date-time */
+            createdFrom: string | null;
+            /** Format: date-time */
+            createdTo: string | null;
+        };
+        OrderExportResponse: {
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed";
+            /** @enum {string} */
+            format: "csv";
+            /** @description Data lines in the CSV (the header excluded), once succeeded. */
+            rowCount: number | null;
+            /**
+             * @description The CSV once succeeded, as `GET /api/files/{id}` shows it: a file of the caller's, read at its
+             *     `url` and deletable like any upload. Null before, and after the owner deleted it.
+             */
+            file: components["schemas"]["FileResponse"] | null;
+            error: components["schemas"]["OrderExportError"] | null;
+            id: string;
+            filter: components["schemas"]["OrderExportFilter"];
+            createdAt: string;
+            updatedAt: string;
         };
         /** @description RFC 9457 problem details with a stable machine-readable `code`. */
         Problem: {
@@ -1604,6 +1686,191 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    OrderExports_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the create exactly-once (draft-ietf-httpapi-idempotency-key-header-07). An sf-string (`"abc"`) or bare (`abc`) key of 1-255 visible ASCII characters, scoped to the caller, method and route, and remembered for IDEMPOTENCY_TTL (24 h by default). A retry with the same key and request gets the stored response byte for byte with `Idempotent-Replayed: true`; another request under the key gets 422; a retry while the first is still running waits up to IDEMPOTENCY_WAIT, then gets 409 with `Retry-After`. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOrderExportDto"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the work goes on in the background; poll `Location` for its outcome. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    /** @description `no-store`. */
+                    "Cache-Control"?: string;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderExportResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same `Idempotency-Key` is still in flight (`idempotency_key_in_use`, with `Retry-After`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body or upload too large (`payload_too_large`, `file_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`) or file content outside the allow-list (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Idempotency-Key` was already used for a different request (`idempotency_key_reused`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    OrderExports_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderExportResponse"];
+                };
+            };
+            /** @description Not modified: If-None-Match holds the current ETag. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller (`not_found`): other users' resources are never revealed. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -5,6 +5,16 @@ export type StorageDriverName = 'postgres' | 'filesystem';
 /** Images are `processing` until their job has read them; everything else is `ready` at once. */
 export type FileStatus = 'processing' | 'ready' | 'failed';
 
+/** A new file's derived data: none yet (an image's job fills it in). */
+export const NOTHING_DERIVED = {
+  width: null,
+  height: null,
+  thumbnailBlobId: null,
+  thumbnailSize: null,
+  errorCode: null,
+  errorDetail: null,
+} as const;
+
 /** An uploaded file's metadata; its bytes are a blob in the storage named by `storage`. */
 @Entity({ name: 'files' })
 @Index('files_user_created_idx', ['userId', 'createdAt'])

@@ -20,6 +20,8 @@ import { UploadReader } from './upload-reader';
     ResourceUrls,
     ImageProcessing,
   ],
+  // For features that make files of their own (order exports): the file resource, the row, the bytes.
+  exports: [FilesService, FilesRepository, BlobStorages],
 })
 export class FilesModule implements OnModuleInit {
   constructor(

@@ -58,6 +58,15 @@ const CREATE = createStatement('FilesRepository.create', [
   ),
 ]);
 
+/** A file the service made itself (an export's CSV), in its maker's transaction. */
+const INSERT_GENERATED = statement(
+  'FilesRepository.insertGenerated',
+  `
+   INSERT INTO files (id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at, status)
+   VALUES (:id::uuid, :userId::uuid, :blobId::uuid, :storage::text, :filename::text,
+           :contentType::text, :size::bigint, :sha256::text, :createdAt::timestamptz, 'ready')`,
+);
+
 const FIND_OWNED = statement(
   'FilesRepository.findOwned',
   `
@@ -130,6 +139,7 @@ export class FilesRepository {
   static readonly statements: Statement[] = [
     CREATE.keyed,
     CREATE.unkeyed,
+    INSERT_GENERATED,
     FIND_OWNED,
     FIND,
     MARK_READY,
@@ -146,6 +156,11 @@ export class FilesRepository {
     idempotent: IdempotentRequest | null,
   ): Promise<Executed> {
     return this.creates.execute(idempotent, { statement: CREATE, values: file, outcome });
+  }
+
+  /** The row of a file whose blob is stored already, in `tx`: another feature's transaction. */
+  async insertGenerated(tx: Tx, file: StoredFile): Promise<void> {
+    await run(tx, INSERT_GENERATED, file);
   }
 
   async findOwned(tx: Tx, userId: string, id: string): Promise<StoredFile | null> {

@@ -11,7 +11,7 @@ import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { ByteRange } from './byte-range';
 import { isImageType } from './content-type';
 import { FileResponse } from './dto/file.response';
-import { StoredFile } from './file.entity';
+import { NOTHING_DERIVED, StoredFile } from './file.entity';
 import { ThumbnailNotFoundError } from './files.errors';
 import { FilesRepository } from './files.repository';
 import { BlobStorages } from './storage/blob-storages';
@@ -60,12 +60,7 @@ export class FilesService {
       sha256: upload.sha256,
       createdAt: new Date(),
       status: isImageType(upload.contentType) ? 'processing' : 'ready',
-      width: null,
-      height: null,
-      thumbnailBlobId: null,
-      thumbnailSize: null,
-      errorCode: null,
-      errorDetail: null,
+      ...NOTHING_DERIVED,
     };
   }
 

@@ -1,5 +1,5 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiHeader, ApiResponse, ApiSecurity } from '@nestjs/swagger';
+import { ApiHeader, ApiResponse, type ApiResponseOptions, ApiSecurity } from '@nestjs/swagger';
 import { headers, type ResponseHeaderName } from './openapi.headers';
 
 /** Reference to the shared problem+json schema (registered in openapi.ts). */
@@ -60,13 +60,36 @@ export interface CreateOptions {
 
 /** A create: 201 with its headers and the problems it may answer (its key: `@Idempotent`). */
 export function ApiCreate(type: Type<unknown>, options: CreateOptions) {
-  return applyDecorators(
-    ApiResponse({
+  return ApiCreateAnswering(
+    {
       status: 201,
       description: 'Created.',
       type,
       headers: { ...CREATED_HEADERS, ...headers('Idempotent-Replayed') },
-    }),
+    },
+    options,
+  );
+}
+
+/**
+ * A create whose work goes on in the background: 202 with the new resource, which is also the
+ * status monitor at Location, polled after Retry-After; otherwise as `ApiCreate`.
+ */
+export function ApiAccepted(type: Type<unknown>, options: CreateOptions) {
+  return ApiCreateAnswering(
+    {
+      status: 202,
+      description: 'Accepted: the work goes on in the background; poll `Location` for its outcome.',
+      type,
+      headers: { ...CREATED_HEADERS, ...headers('Retry-After', 'Idempotent-Replayed') },
+    },
+    options,
+  );
+}
+
+function ApiCreateAnswering(success: ApiResponseOptions, options: CreateOptions) {
+  return applyDecorators(
+    ApiResponse(success),
     ApiProblems(...options.problems.filter((status) => status !== 409), 503),
     ApiCreateConflict(options.storedConflicts ?? []),
   );
@@ -85,15 +108,18 @@ function ApiCreateConflict(storedConflicts: string[]) {
   );
 }
 
-/** A read of one resource: 200 with ETag, 304 on If-None-Match, 404 for anyone but the owner. */
-export function ApiRead(type: Type<unknown>) {
+/**
+ * A read of one resource: 200 with ETag, 304 on If-None-Match, 404 for anyone but the owner.
+ * `more`: headers both answers may carry besides ETag.
+ */
+export function ApiRead(type: Type<unknown>, ...more: ResponseHeaderName[]) {
   return applyDecorators(
     ApiHeader({ name: 'If-None-Match', required: false }),
-    ApiResponse({ status: 200, type, headers: headers('ETag') }),
+    ApiResponse({ status: 200, type, headers: headers('ETag', ...more) }),
     ApiResponse({
       status: 304,
       description: 'Not modified: If-None-Match holds the current ETag.',
-      headers: headers('ETag'),
+      headers: headers('ETag', ...more),
     }),
     ApiProblems(400, 401, 404, 503),
   );

@@ -16,10 +16,31 @@ export interface HttpOutcome {
 
 /** 201 Created with Location and a strong ETag of exactly the bytes sent. */
 export function createdOutcome(location: string, representation: unknown): HttpOutcome {
+  return representationOutcome(201, { Location: location }, representation);
+}
+
+/**
+ * 202 Accepted for work that goes on in the background: Location is the status monitor, polled
+ * no sooner than Retry-After seconds; the ETag is of the representation sent, as with a 201.
+ */
+export function acceptedOutcome(
+  location: string,
+  representation: unknown,
+  retryAfterSeconds: number,
+): HttpOutcome {
+  const headers = { Location: location, 'Retry-After': String(retryAfterSeconds) };
+  return representationOutcome(202, headers, representation);
+}
+
+function representationOutcome(
+  status: number,
+  headers: Record<string, string>,
+  representation: unknown,
+): HttpOutcome {
   const body = JSON.stringify(representation);
   return {
-    status: 201,
-    headers: { Location: location, ETag: etagOfJson(body), 'Content-Type': JSON_CONTENT_TYPE },
+    status,
+    headers: { ...headers, ETag: etagOfJson(body), 'Content-Type': JSON_CONTENT_TYPE },
     body,
   };
 }

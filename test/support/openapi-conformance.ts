@@ -92,6 +92,7 @@ export async function sendSampleRequests(app: TestApp, document: Document): Prom
   );
   await checkOrders(check, app);
   await checkFiles(check, app);
+  await checkOrderExports(check, app);
   await check('GET /health/live', http.get('/health/live'), 200);
   await check('GET /health/ready', http.get('/health/ready'), 200);
   await check('POST /api/health/create-test', http.post('/api/health/create-test'), 201);
@@ -163,4 +164,24 @@ async function checkFiles(check: Check, app: TestApp) {
     app.http.delete(`/api/files/${file.body.id}`).set(auth),
     204,
   );
+}
+
+async function checkOrderExports(check: Check, app: TestApp) {
+  const { auth } = await signUpAndIn(app);
+  const create = () =>
+    app.http.post('/api/order-exports').set(auth).set('Idempotency-Key', 'export').send({
+      format: 'csv',
+    });
+  const accepted = await check('POST /api/order-exports', create(), 202);
+  await check('POST /api/order-exports', create(), 202); // the replay
+  const monitor = `/api/order-exports/${accepted.body.id}`;
+  await check('GET /api/order-exports/{id}', app.http.get(monitor).set(auth), 200); // any state
+  // The ETag changes with the state: the conditional read comes once the export has finished.
+  const finished = await waitFor('the export to finish', async () => {
+    const read = await app.http.get(monitor).set(auth);
+    return read.body.status === 'succeeded' && read;
+  });
+  const ifNoneMatch = { 'If-None-Match': finished.headers.etag };
+  await check('GET /api/order-exports/{id}', app.http.get(monitor).set(auth), 200);
+  await check('GET /api/order-exports/{id}', app.http.get(monitor).set(auth).set(ifNoneMatch), 304);
 }

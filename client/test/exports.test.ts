@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  ApiError,
+  ExportFailedError,
+  newIdempotencyKey,
+  type OrderExport,
+  OrderServiceClient,
+} from '../src/index.js';
+import { ORDER, signedInUser } from './support/fixtures.js';
+import { recordingFetch, serviceUnavailable } from './support/recording-fetch.js';
+import { startService, type RunningService } from './support/service.js';
+
+let service: RunningService;
+before(async () => {
+  service = await startService();
+});
+after(async () => {
+  await service?.stop();
+});
+
+async function userClient() {
+  const { accessToken } = await signedInUser(service.baseUrl);
+  const recorder = recordingFetch();
+  const client = new OrderServiceClient({
+    baseUrl: service.baseUrl,
+    accessToken,
+    fetch: recorder.fetch,
+  });
+  const requests = () => recorder.sent.map((s) => `${s.method} ${s.path} ${s.outcome}`);
+  return { client, accessToken, requests };
+}
+
+describe('exportOrders against the service', () => {
+  it('posts the export, follows its monitor after each Retry-After, and resolves to the CSV file', async () => {
+    const { client, accessToken, requests } = await userClient();
+    const kept = await client.createOrder({ ...ORDER, clientReference: 'keep,"me"' });
+    const dropped = await client.createOrder(ORDER);
+    await client.raw.POST('/api/orders/{id}/cancel', {
+      params: { path: { id: dropped.data.id } },
+    });
+    const started = Date.now();
+    const exported = await client.exportOrders({ status: 'pending' });
+    assert.ok(Date.now() - started >= 1_000, 'the first look waited for the 202 Retry-After');
+    assert.deepEqual(
+      [exported.status, exported.rowCount, exported.filter.status, exported.file?.contentType],
+      ['succeeded', 1, 'pending', 'text/csv'],
+    );
+    const exportRequests = requests().slice(requests().indexOf('POST /api/order-exports 202'));
+    assert.ok(exportRequests.length >= 2);
+    for (const request of exportRequests.slice(1))
+      assert.equal(request, `GET /api/order-exports/${exported.id} 200`);
+    const csv = await fetch(new URL(exported.file!.url, service.baseUrl), {
+      headers: { Authorization: `Bearer ${accessToken}` },
+    }).then((response) => response.text());
+    assert.deepEqual(csv.split('\r\n').slice(1), [
+      `${kept.data.id},${kept.data.createdAt},pending,EUR,2500,"keep,""me""",1`,
+      '',
+    ]);
+  });
+
+  it('with the same idempotencyKey, a second call follows the same export', async () => {
+    const { client } = await userClient();
+    const idempotencyKey = newIdempotencyKey();
+    const first = await client.exportOrders({}, { idempotencyKey });
+    const again = await client.exportOrders({}, { idempotencyKey });
+    assert.equal(again.id, first.id);
+    assert.deepEqual(again.file, first.file);
+  });
+
+  it('a filter the service refuses is an ApiError, and no monitor is read', async () => {
+    const { client, requests } = await userClient();
+    const error = await client.exportOrders({ createdFrom: 'yesterday' }).catch((e: unknown) => e);
+    assert.ok(error instanceof ApiError);
+    assert.deepEqual([error.status, error.code], [400, 'validation_failed']);
+    assert.deepEqual(requests(), ['POST /api/order-exports 400']);
+  });
+});
+
+describe('exportOrders following a monitor (fake answers)', () => {
+  const BASE = 'http://127.0.0.1:9'; // never contacted: every answer below is made here
+  const ID = '01a20107-2a26-7789-8895-000000000001';
+  const exportIn = (status: OrderExport['status'], more: Partial<OrderExport> = {}) =>
+    ({
+      id: ID,
+      status,
+      format: 'csv',
+      rowCount: null,
+      file: null,
+      error: null,
+      ...more,
+    }) as OrderExport;
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'Content-Type': 'application/json', 'Retry-After': '0', ...headers },
+    });
+
+  /** A client whose fetch gives `answers` in order, and the requests it was sent. */
+  function scripted(answers: Response[]) {
+    const recorder = recordingFetch(() => Promise.resolve(answers.shift()!));
+    const client = new OrderServiceClient({
+      baseUrl: BASE,
+      accessToken: 'token',
+      fetch: recorder.fetch,
+      retry: { baseDelayMs: 1 },
+    });
+    return { client, sent: () => recorder.sent.map((s) => `${s.method} ${s.outcome}`) };
+  }
+
+  it('reads again after a 503, and rejects with ExportFailedError once the export failed', async () => {
+    const error = { code: 'export_failed', detail: 'request a new export' };
+    const { client, sent } = scripted([
+      json(202, exportIn('queued'), { Location: `${BASE}/api/order-exports/${ID}` }),
+      json(200, exportIn('running')),
+      serviceUnavailable(0),
+      json(200, exportIn('failed', { error })),
+    ]);
+    const failed = await client.exportOrders().catch((e: unknown) => e);
+    assert.ok(failed instanceof ExportFailedError);
+    assert.deepEqual(
+      [failed.code, failed.detail, failed.exported.id],
+      [...Object.values(error), ID],
+    );
+    assert.deepEqual(sent(), ['POST 202', 'GET 200', 'GET 503', 'GET 200']);
+  });
+
+  it('gives up on a monitor that answers 404, without reading it again', async () => {
+    const notFound = {
+      type: 'x',
+      title: 'Not found',
+      status: 404,
+      detail: 'gone',
+      code: 'not_found',
+    };
+    const { client, sent } = scripted([
+      json(202, exportIn('queued'), { Location: `/api/order-exports/${ID}` }),
+      json(404, notFound, { 'Content-Type': 'application/problem+json' }),
+    ]);
+    const error = await client.exportOrders().catch((e: unknown) => e);
+    assert.ok(error instanceof ApiError);
+    assert.deepEqual([error.status, error.code], [404, 'not_found']);
+    assert.deepEqual(sent(), ['POST 202', 'GET 404']);
+  });
+});

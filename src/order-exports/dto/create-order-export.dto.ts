@@ -1,0 +1,41 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import type { OrderStatus } from '../../orders/order.entity';
+import type { OrderExportFormat } from '../order-export.entity';
+
+export const EXPORT_FORMATS: OrderExportFormat[] = ['csv'];
+export const EXPORTABLE_STATUSES: OrderStatus[] = ['pending', 'cancelled'];
+
+/**
+ * An RFC 3339 date-time with its offset, to the millisecond (what the API itself writes): a time
+ * without an offset would be read in the server's time zone, and finer digits would be cut off.
+ */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
+const DATE_TIME_MESSAGE = (field: string) =>
+  `${field} must be a date-time with an offset, such as 2026-11-21T10:00:00Z`;
+
+export class CreateOrderExportDto {
+  @ApiProperty({ enum: EXPORT_FORMATS })
+  @IsIn(EXPORT_FORMATS)
+  format: OrderExportFormat;
+
+  /** Only orders with this status; all of them when absent. */
+  @ApiPropertyOptional({ enum: EXPORTABLE_STATUSES })
+  @IsOptional()
+  @IsIn(EXPORTABLE_STATUSES)
+  status?: OrderStatus;
+
+  /** Only orders created at or after this instant. */
+  @ApiPropertyOptional({ type: 'string', format: 'date-time' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE('createdFrom') })
+  @Matches(DATE_TIME, { message: DATE_TIME_MESSAGE('createdFrom') })
+  createdFrom?: string;
+
+  /** Only orders created at or before this instant; not before `createdFrom`. */
+  @ApiPropertyOptional({ type: 'string', format: 'date-time' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE('createdTo') })
+  @Matches(DATE_TIME, { message: DATE_TIME_MESSAGE('createdTo') })
+  createdTo?: string;
+}

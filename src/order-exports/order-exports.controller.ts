@@ -1,0 +1,52 @@
+import { Body, Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Caller, CurrentCaller } from '../auth/caller';
+import { ApiAccepted, ApiBearer, ApiRead } from '../http/openapi.decorators';
+import { sendOutcome } from '../http/outcome';
+import { replyWithEtag } from '../http/responses';
+import { UuidPipe } from '../http/uuid.pipe';
+import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
+import type { IdempotentRequest } from '../idempotency/idempotent-request';
+import { CreateOrderExportDto } from './dto/create-order-export.dto';
+import { OrderExportResponse } from './dto/order-export.response';
+import {
+  EXPORT_RETRY_AFTER_SECONDS,
+  isFinished,
+  OrderExportsService,
+} from './order-exports.service';
+
+@ApiTags('order-exports')
+@ApiBearer()
+@Controller('api/order-exports')
+export class OrderExportsController {
+  constructor(private readonly exports: OrderExportsService) {}
+
+  /** The export is queued, and its job added, by one statement; the CSV is written in the background. */
+  @Post()
+  @Idempotent({ required: false })
+  @ApiAccepted(OrderExportResponse, { problems: [400, 401, 413, 415, 422] })
+  async create(
+    @Body() input: CreateOrderExportDto,
+    @CurrentCaller() caller: Caller,
+    @Idempotency() idempotent: IdempotentRequest | null,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const { outcome, replayed } = await this.exports.create(caller, input, idempotent);
+    return sendOutcome(reply, outcome, replayed);
+  }
+
+  /** The status monitor: `Retry-After` until the export has succeeded or failed. */
+  @Get(':id')
+  @ApiRead(OrderExportResponse, 'Retry-After')
+  async get(
+    @Param('id', UuidPipe) id: string,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderExportResponse | undefined> {
+    const found = await this.exports.get(caller, id);
+    if (!isFinished(found)) void reply.header('Retry-After', String(EXPORT_RETRY_AFTER_SECONDS));
+    return replyWithEtag(request, reply, found);
+  }
+}

@@ -1,0 +1,234 @@
+import { Injectable } from '@nestjs/common';
+import { run, statement, Statement } from '../database/statement';
+import { Tx } from '../database/transactions';
+import { HttpOutcome } from '../http/outcome';
+import { CreateExecutor, Executed } from '../idempotency/create-executor';
+import { createStatement, write } from '../idempotency/create-statement';
+import { IdempotentRequest } from '../idempotency/idempotent-request';
+import { JOB_SCHEMA } from '../jobs/job-schema';
+import { MAX_ATTEMPTS } from '../jobs/job-task';
+import type { OrderExportResponse } from './dto/order-export.response';
+import type { OrderExportStatus } from './order-export.entity';
+import type { ExportedOrder, OrderPosition } from './order-csv';
+
+/** The job that writes an export's CSV; its payload is `{exportId}`. */
+export const EXPORT_TASK = 'orderExports.run';
+
+/** An export as stored: the response's fields, with the CSV as a file id. */
+export interface OrderExportRecord extends Omit<OrderExportResponse, 'file'> {
+  userId: string;
+  fileId: string | null;
+}
+
+interface ExportRow {
+  id: string;
+  user_id: string;
+  status: OrderExportStatus;
+  format: OrderExportRecord['format'];
+  filter_status: OrderExportRecord['filter']['status'];
+  created_from: Date | null;
+  created_to: Date | null;
+  row_count: number | null;
+  file_id: string | null;
+  error_code: string | null;
+  error_detail: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const EXPORT_COLUMNS = `id, user_id, status, format, filter_status, created_from, created_to, row_count, file_id,
+          error_code, error_detail, created_at, updated_at`;
+
+/**
+ * The export and its job, written by the create executor's statement: a replay writes neither.
+ * The job key makes adding the job for the same export again update it rather than add another.
+ */
+const CREATE = createStatement('OrderExportsRepository.create', [
+  write(
+    'inserted_export',
+    `
+     INSERT INTO order_exports (id, user_id, status, format, filter_status, created_from, created_to, created_at, updated_at)
+     SELECT :id::uuid, :userId::uuid, 'queued', :format::text, :filterStatus::text,
+            :createdFrom::timestamptz, :createdTo::timestamptz, :createdAt::timestamptz, :createdAt::timestamptz
+       FROM claimed
+     RETURNING id`,
+  ),
+  write(
+    'export_job',
+    `
+     SELECT ${JOB_SCHEMA}.add_job('${EXPORT_TASK}', json_build_object('exportId', id),
+              max_attempts := ${MAX_ATTEMPTS}, job_key := '${EXPORT_TASK}:' || id)
+       FROM inserted_export`,
+  ),
+]);
+
+const FIND_OWNED = statement(
+  'OrderExportsRepository.findOwned',
+  `
+   SELECT ${EXPORT_COLUMNS}
+     FROM order_exports WHERE id = :id AND user_id = :userId`,
+);
+
+/** A run starts: a queued export, or one whose earlier run died. Finished exports stay as they are. */
+const START = statement(
+  'OrderExportsRepository.start',
+  `
+   UPDATE order_exports
+      SET status = 'running', updated_at = CASE WHEN status = 'running' THEN updated_at ELSE :at::timestamptz END
+    WHERE id = :id AND status IN ('queued', 'running')
+   RETURNING ${EXPORT_COLUMNS}`,
+);
+
+/**
+ * One page of the owner's orders that match the filter, newest first, strictly after `position`.
+ * The bounds are never null (the repository passes infinities), so every condition is a range
+ * of orders_user_created_idx, also in a generic plan; created_at goes back as text, with the
+ * microseconds a JS Date would lose.
+ */
+const ORDER_PAGE = statement(
+  'OrderExportsRepository.orderPage',
+  `
+   SELECT o.id, o.created_at, o.created_at::text AS position_at, o.status, o.currency, o.total,
+          o.client_reference,
+          (SELECT count(*) FROM order_items i WHERE i.order_id = o.id) AS item_count
+     FROM orders o
+    WHERE o.user_id = :userId
+      AND o.created_at >= :createdFrom::timestamptz
+      AND o.created_at <= :createdTo::timestamptz
+      AND (o.created_at, o.id) < (:afterCreatedAt::timestamptz, :afterId::uuid)
+      AND (:status::text IS NULL OR o.status = :status::text)
+    ORDER BY o.created_at DESC, o.id DESC
+    LIMIT :limit`,
+);
+
+/** Guarded: of two runs that both wrote a CSV, the second finds it succeeded and rolls back. */
+const SUCCEED = statement(
+  'OrderExportsRepository.succeed',
+  `
+   UPDATE order_exports
+      SET status = 'succeeded', row_count = :rowCount, file_id = :fileId::uuid,
+          error_code = NULL, error_detail = NULL, updated_at = :at::timestamptz
+    WHERE id = :id AND status <> 'succeeded'
+   RETURNING id`,
+);
+
+const FAIL = statement(
+  'OrderExportsRepository.fail',
+  `
+   UPDATE order_exports
+      SET status = 'failed', error_code = :code, error_detail = :detail, updated_at = :at::timestamptz
+    WHERE id = :id AND status IN ('queued', 'running')`,
+);
+
+interface OrderRow {
+  id: string;
+  created_at: Date;
+  position_at: string;
+  status: ExportedOrder['status'];
+  currency: string;
+  total: string;
+  client_reference: string | null;
+  item_count: string;
+}
+
+function toExportedOrder(row: OrderRow): ExportedOrder {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    position: { at: row.position_at, id: row.id },
+    status: row.status,
+    currency: row.currency,
+    total: row.total,
+    clientReference: row.client_reference,
+    itemCount: row.item_count,
+  };
+}
+
+function toRecord(row: ExportRow): OrderExportRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    status: row.status,
+    format: row.format,
+    filter: {
+      status: row.filter_status,
+      createdFrom: row.created_from?.toISOString() ?? null,
+      createdTo: row.created_to?.toISOString() ?? null,
+    },
+    rowCount: row.row_count,
+    fileId: row.file_id,
+    error: row.error_code ? { code: row.error_code, detail: row.error_detail ?? '' } : null,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+const onlyRecord = (rows: ExportRow[]) => (rows.length ? toRecord(rows[0]) : null);
+
+/** All SQL about exports: their rows, and the one read of the owner's orders that fills a CSV. */
+@Injectable()
+export class OrderExportsRepository {
+  static readonly statements: Statement[] = [
+    CREATE.keyed,
+    CREATE.unkeyed,
+    FIND_OWNED,
+    START,
+    ORDER_PAGE,
+    SUCCEED,
+    FAIL,
+  ];
+
+  constructor(private readonly creates: CreateExecutor) {}
+
+  /** The export and its job, with `outcome` stored under the key: all or nothing. */
+  create(
+    record: OrderExportRecord,
+    outcome: HttpOutcome,
+    idempotent: IdempotentRequest | null,
+  ): Promise<Executed> {
+    const values = {
+      ...record,
+      filterStatus: record.filter.status,
+      createdFrom: record.filter.createdFrom,
+      createdTo: record.filter.createdTo,
+    };
+    return this.creates.execute(idempotent, { statement: CREATE, values, outcome });
+  }
+
+  async findOwned(tx: Tx, userId: string, id: string): Promise<OrderExportRecord | null> {
+    return onlyRecord(await run<ExportRow>(tx, FIND_OWNED, { id, userId }));
+  }
+
+  /** Marks the export running; null when there is nothing to run (finished, or gone). */
+  async start(tx: Tx, id: string, at: Date): Promise<OrderExportRecord | null> {
+    return onlyRecord(await run<ExportRow>(tx, START, { id, at }));
+  }
+
+  async orderPage(
+    tx: Tx,
+    record: OrderExportRecord,
+    after: OrderPosition,
+    limit: number,
+  ): Promise<ExportedOrder[]> {
+    const { status, createdFrom, createdTo } = record.filter;
+    const rows = await run<OrderRow>(tx, ORDER_PAGE, {
+      userId: record.userId,
+      status,
+      createdFrom: createdFrom ?? '-infinity',
+      createdTo: createdTo ?? 'infinity',
+      afterCreatedAt: after.at,
+      afterId: after.id,
+      limit,
+    });
+    return rows.map(toExportedOrder);
+  }
+
+  /** Whether this call made it succeed: false when an earlier run already had. */
+  async succeed(tx: Tx, id: string, rowCount: number, fileId: string, at: Date): Promise<boolean> {
+    return (await run(tx, SUCCEED, { id, rowCount, fileId, at })).length > 0;
+  }
+
+  async fail(tx: Tx, id: string, error: { code: string; detail: string }, at: Date) {
+    await run(tx, FAIL, { id, ...error, at });
+  }
+}

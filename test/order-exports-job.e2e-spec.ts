@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { OrderExportJob } from '../src/order-exports/order-export.job';
+import { orderAt, postExport } from './support/order-exports';
+import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
+import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+
+/**
+ * The export's job, run by hand: this app runs no jobs (WORKER_CONCURRENCY=0) and has a database
+ * of its own, so a queued job stays queued until a test runs it, and counts see only this file's.
+ */
+describe('order exports: the job', () => {
+  let app: TestAppOnOwnDatabase;
+  let job: OrderExportJob;
+  beforeAll(async () => {
+    app = await startTestAppOnOwnDatabase({ WORKER_CONCURRENCY: '0' });
+    job = app.nest.get(OrderExportJob);
+  });
+  afterAll(() => app.close());
+
+  const count = async (sql: string, ...params: unknown[]) =>
+    Number((await app.dataSource.query(sql, params))[0].n);
+  const jobsFor = (exportId: string) =>
+    count(
+      `SELECT count(*) AS n
+         FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+        WHERE t.identifier = 'orderExports.run' AND j.payload->>'exportId' = $1`,
+      exportId,
+    );
+  const filesOf = (user: SignedUpUser) =>
+    count('SELECT count(*) AS n FROM files WHERE user_id = $1', user.id);
+  const unreferencedBlobs = () =>
+    count(
+      'SELECT count(*) AS n FROM file_blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)',
+    );
+  const runOnce = (exportId: string) =>
+    job.run({ exportId }, { attempt: 1, maxAttempts: 8, signal: new AbortController().signal });
+  const read = async (user: SignedUpUser, id: string) =>
+    (await app.http.get(`/api/order-exports/${id}`).set(user.auth).expect(200)).body;
+
+  it('queues the export with one job; a retry with its key replays the 202 byte for byte and adds none', async () => {
+    const user = await signUpAndIn(app);
+    const key = randomUUID();
+    const first = await postExport(app, user, { format: 'csv', status: 'pending' }, key).expect(
+      202,
+    );
+    const retry = await postExport(app, user, { format: 'csv', status: 'pending' }, key).expect(
+      202,
+    );
+    expect(retry.text).toBe(first.text);
+    for (const header of ['location', 'etag', 'retry-after', 'content-type'])
+      expect(retry.headers[header]).toBe(first.headers[header]);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(await jobsFor(first.body.id)).toBe(1);
+    expect(await count('SELECT count(*) AS n FROM order_exports WHERE user_id = $1', user.id)).toBe(
+      1,
+    );
+    expectProblem(
+      await postExport(app, user, { format: 'csv', status: 'cancelled' }, key),
+      422,
+      'idempotency_key_reused',
+    );
+    expect(await jobsFor(first.body.id)).toBe(1);
+  });
+
+  it('without a key, each request is an export of its own with its own job', async () => {
+    const user = await signUpAndIn(app);
+    const [one, two] = [
+      await postExport(app, user, { format: 'csv' }).expect(202),
+      await postExport(app, user, { format: 'csv' }).expect(202),
+    ];
+    expect(one.body.id).not.toBe(two.body.id);
+    expect([await jobsFor(one.body.id), await jobsFor(two.body.id)]).toEqual([1, 1]);
+  });
+
+  it('shows running with Retry-After while a run has started', async () => {
+    const user = await signUpAndIn(app);
+    const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
+    await app.dataSource.query(`UPDATE order_exports SET status = 'running' WHERE id = $1`, [
+      body.id,
+    ]);
+    const response = await app.http.get(`/api/order-exports/${body.id}`).set(user.auth);
+    expect([response.body.status, response.headers['retry-after']]).toEqual(['running', '1']);
+  });
+
+  it('makes one CSV file however many runs there are, together or one after the other', async () => {
+    const user = await signUpAndIn(app);
+    await orderAt(app, user, '2026-06-01T00:00:00Z', { items: 2 });
+    const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
+    const blobsBefore = await unreferencedBlobs();
+    // Both start before either finishes, as after a runner wrongly taken for dead.
+    await Promise.all([runOnce(body.id), runOnce(body.id)]);
+    await runOnce(body.id); // after it succeeded: nothing to do
+    expect(await filesOf(user)).toBe(1);
+    expect(await unreferencedBlobs()).toBe(blobsBefore);
+    const done = await read(user, body.id);
+    expect(done).toMatchObject({ status: 'succeeded', rowCount: 1 });
+    await app.http.get(done.file.url).set(user.auth).expect(200);
+  });
+
+  it('stops between pages when its run is aborted, and keeps nothing of it', async () => {
+    const user = await signUpAndIn(app);
+    await orderAt(app, user, '2026-06-02T00:00:00Z', { items: 1 });
+    const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
+    const blobsBefore = await unreferencedBlobs();
+    const aborted = job.run(
+      { exportId: body.id },
+      { attempt: 1, maxAttempts: 8, signal: AbortSignal.abort() },
+    );
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    expect([await filesOf(user), await unreferencedBlobs()]).toEqual([0, blobsBefore]);
+    expect((await read(user, body.id)).status).toBe('running'); // the job will run again
+  });
+
+  it('fails with export_failed once the job gives up, and stays failed', async () => {
+    const user = await signUpAndIn(app);
+    const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
+    await job.gaveUp({ exportId: body.id }, new Error('disk on fire'));
+    const response = await app.http.get(`/api/order-exports/${body.id}`).set(user.auth);
+    expect(response.headers['retry-after']).toBeUndefined();
+    expect(response.body).toMatchObject({
+      status: 'failed',
+      rowCount: null,
+      file: null,
+      error: { code: 'export_failed', detail: expect.any(String) },
+    });
+    expect(JSON.stringify(response.body)).not.toContain('disk on fire');
+    await runOnce(body.id);
+    expect((await read(user, body.id)).status).toBe('failed');
+  });
+});
