@@ -1,27 +1,20 @@
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { compare, measure, Measured, SECONDS, Target } from './measure';
-import { fixture, Fixture, ORDER } from './fixture';
+import { fixture, Fixture, multipart, ORDER } from './fixture';
 import { benchDatabase, Process, startReferences, startService } from './processes';
 import { BenchReport } from './report';
 import { measureScale } from './scale';
 
 const CONNECTIONS = [10, 50];
 const UPLOAD_BYTES = 1024 * 1024;
-/** A 1 MiB text file as one multipart part, the way a browser form sends it. */
-function multipartUpload(): { body: Buffer; contentType: string } {
-  const boundary = `bench${randomBytes(8).toString('hex')}`;
-  const text = Buffer.alloc(UPLOAD_BYTES, 'order service benchmark upload\n');
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.txt"\r\nContent-Type: text/plain\r\n\r\n`;
-  const body = Buffer.concat([Buffer.from(head), text, Buffer.from(`\r\n--${boundary}--\r\n`)]);
-  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
-}
 
 function workloads(service: Process, replica: Process, refs: Process, f: Fixture) {
   const json = { 'Content-Type': 'application/json' };
-  const upload = multipartUpload();
+  const text = Buffer.alloc(UPLOAD_BYTES, 'order service benchmark upload\n');
+  const upload = multipart(text, 'bench.txt', 'text/plain');
   const t = (name: string, url: string, rest: Partial<Target> = {}): Target => ({
     name,
     url,
