@@ -7,7 +7,7 @@ import {
   startTemporaryEmbedded,
   TestDatabase,
 } from '../test/support/test-database';
-import { startReadyService } from '../test/support/service-process';
+import { startReadyService, startReadyWorker } from '../test/support/service-process';
 
 /** A fresh, migrated database: on DATABASE_URL's server when set, else a temporary embedded one. */
 export async function benchDatabase(): Promise<TestDatabase> {
@@ -22,15 +22,21 @@ export interface Process {
   child: ChildProcess;
   baseUrl: string;
   rssMiB(): number;
+  /** The highest RSS the process has had so far (VmHWM). */
+  peakRssMiB(): number;
   stop(): Promise<void>;
 }
 
 function processOf(child: ChildProcess, baseUrl: string): Process {
+  const statusMiB = (field: string) =>
+    Number(
+      new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1],
+    ) / 1024;
   return {
     child,
     baseUrl,
-    rssMiB: () =>
-      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+    rssMiB: () => statusMiB('VmRSS'),
+    peakRssMiB: () => statusMiB('VmHWM'),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -56,6 +62,15 @@ export async function startService(
     root,
   );
   return processOf(service.child, service.baseUrl);
+}
+
+/** `npm run worker` from dist/ (no HTTP server: `baseUrl` is empty), running `concurrency` jobs at a time. */
+export async function startWorker(databaseUrl: string, concurrency: number): Promise<Process> {
+  const worker = await startReadyWorker(databaseUrl, {
+    NODE_ENV: 'production',
+    WORKER_CONCURRENCY: String(concurrency),
+  });
+  return processOf(worker.child, '');
 }
 
 /** The raw references in a process of their own, so they do not share a CPU with autocannon. */

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { compare, measure, Measured, SECONDS, Target } from './measure';
 import { fixture, Fixture, multipart, ORDER } from './fixture';
+import { measureJobs } from './jobs';
 import { benchDatabase, Process, startReferences, startService } from './processes';
 import { BenchReport } from './report';
 import { measureScale } from './scale';
@@ -129,7 +130,7 @@ async function databaseLabel(db: Client): Promise<string> {
 
 /** `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
-const runs = (phase: 'create' | 'reads' | 'upload' | 'sign-up' | 'scale') =>
+const runs = (phase: 'create' | 'reads' | 'upload' | 'sign-up' | 'scale' | 'jobs') =>
   (!ONLY || ONLY.includes(phase)) && (phase !== 'scale' || process.env.BENCH_SCALE !== '0');
 
 /** The named targets' measurements, in that order (the first is the service). */
@@ -193,10 +194,12 @@ async function main() {
   // Replays at scale go to the replica: retries answered from memory would not touch the table.
   if (runs('scale'))
     await measureScale(db, report, { create: w.create, replay: w.replayFromDatabase }, f.orderBody);
-  await db.end();
   await refs.stop();
   await replica.stop();
   await service.stop();
+  // Last, once the other processes are gone: their in-process workers would take the jobs too.
+  if (runs('jobs')) await measureJobs(database.url, db, report, f, w.create);
+  await db.end();
   await database.stop();
   report.write({ files: !ONLY });
 }
