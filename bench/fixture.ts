@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Process } from './processes';
 
 export const ORDER = JSON.stringify({
@@ -42,4 +42,16 @@ export async function fixture(service: Process): Promise<Fixture> {
     ).text();
   const orderId = (JSON.parse(orderBody) as { id: string }).id;
   return { userId: user.id, auth, replayKeys, orderId, orderBody };
+}
+
+/** `bytes` as the one part `file` of a multipart body, the way a browser form sends a file. */
+export function multipart(
+  bytes: Buffer,
+  filename: string,
+  type: string,
+): { body: Buffer; contentType: string } {
+  const boundary = `bench${randomBytes(8).toString('hex')}`;
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`;
+  const body = Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }

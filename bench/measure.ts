@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WARMUP_SECONDS = 2;
+export const WARMUP_SECONDS = 2;
 export const REPETITIONS = 3;
 
 export interface Target {
@@ -15,6 +15,9 @@ export interface Target {
   key?: 'unique' | string[];
   /** A body of its own for every request (sign-up needs a new email each time). */
   bodyPerRequest?: () => string;
+  /** Run by `compare` before the target's warm-up and after its measured pass: the set-up it needs. */
+  before?: () => Promise<void>;
+  after?: () => Promise<void>;
 }
 
 export interface Measured {
@@ -84,7 +87,7 @@ function timedRun(options: autocannon.Options) {
 }
 
 /** The `fraction` percentile of sorted milliseconds, to 0.1 ms. */
-function percentile(sorted: number[], fraction: number): number {
+export function percentile(sorted: number[], fraction: number): number {
   if (sorted.length === 0) return NaN;
   const value = sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
   return Math.round(value * 10) / 10;
@@ -101,8 +104,10 @@ export async function compare(
   const runs: Record<string, Measured[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
   for (let repetition = 0; repetition < REPETITIONS; repetition++) {
     for (const target of targets) {
+      await target.before?.();
       await measure(target, connections, WARMUP_SECONDS);
       runs[target.name].push(await measure(target, connections, SECONDS));
+      await target.after?.();
     }
   }
   return Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, medianOf(list)]));

@@ -7,7 +7,7 @@ import {
   startTemporaryEmbedded,
   TestDatabase,
 } from '../test/support/test-database';
-import { startReadyService } from '../test/support/service-process';
+import { startReadyService, startReadyWorker } from '../test/support/service-process';
 
 /** A fresh, migrated database: on DATABASE_URL's server when set, else a temporary embedded one. */
 export async function benchDatabase(): Promise<TestDatabase> {
@@ -66,6 +66,15 @@ export async function startService(
     root,
   );
   return processOf(service.child, service.baseUrl);
+}
+
+/** `npm run worker` from dist/ (no HTTP server: `baseUrl` is empty), running `concurrency` jobs at a time. */
+export async function startWorker(databaseUrl: string, concurrency: number): Promise<Process> {
+  const worker = await startReadyWorker(databaseUrl, {
+    NODE_ENV: 'production',
+    WORKER_CONCURRENCY: String(concurrency),
+  });
+  return processOf(worker.child, '');
 }
 
 /** The raw references in a process of their own, so they do not share a CPU with autocannon. */

@@ -8,8 +8,8 @@ export interface Row extends Measured {
   workload: string;
   connections: number;
   target: string;
-  /** The service's req/s divided by each reference's, with the issue's target for it. */
-  ratios: Record<string, { ratio: number; goal: number }>;
+  /** The service's req/s divided by each reference's, with the issue's target for it (null: none). */
+  ratios: Record<string, { ratio: number; goal: number | null }>;
 }
 
 /** Everything a run found: the comparison rows, and named checks (correctness, RSS, scale). */
@@ -19,12 +19,15 @@ export class BenchReport {
 
   constructor(private readonly database: string) {}
 
-  /** The first target is the service; `goals` maps each reference to the ratio the issue asks for. */
+  /**
+   * The first target is the service; `goals` maps each reference to the ratio the issue asks for,
+   * or to null for a ratio that is reported without a target.
+   */
   add(
     workload: string,
     connections: number,
     measured: Record<string, Measured>,
-    goals: Record<string, number>,
+    goals: Record<string, number | null>,
   ) {
     const [service] = Object.keys(measured);
     for (const [target, m] of Object.entries(measured)) {
@@ -72,20 +75,28 @@ export class BenchReport {
     console.log('\nwrote bench/results/latest.json and bench/results/latest.svg');
   }
 
+  /** The chart shows the ratios that have a target. */
   private bars(): RatioBar[] {
     return this.rows.flatMap((row) =>
-      Object.entries(row.ratios).map(([ref, { ratio, goal }]) => ({
-        label: `${row.workload} @${row.connections} vs ${ref}`,
-        ratio,
-        goal,
-      })),
+      Object.entries(row.ratios).flatMap(([ref, { ratio, goal }]) =>
+        goal === null
+          ? []
+          : [{ label: `${row.workload} @${row.connections} vs ${ref}`, ratio, goal }],
+      ),
     );
   }
 }
 
+/** Rows without latencies (a rate of jobs) show a dash there. */
+const cell = (value: number, digits?: number) =>
+  Number.isFinite(value) ? (digits === undefined ? String(value) : value.toFixed(digits)) : '–';
+
 function tableLine(row: Row): string {
   const ratios = Object.entries(row.ratios)
-    .map(([ref, { ratio, goal }]) => `${ratio.toFixed(2)}× ${ref} (≥${goal})`)
+    .map(
+      ([ref, { ratio, goal }]) =>
+        `${ratio.toFixed(2)}× ${ref}${goal === null ? '' : ` (≥${goal})`}`,
+    )
     .join(', ');
-  return `| ${row.workload} | ${row.connections} | ${row.target} | ${row.rps.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.non2xx} | ${row.errors} | ${ratios} |`;
+  return `| ${row.workload} | ${row.connections} | ${row.target} | ${cell(row.rps, row.rps < 100 ? 1 : 0)} | ${cell(row.p50)} | ${cell(row.p99)} | ${row.non2xx} | ${row.errors} | ${ratios} |`;
 }

@@ -1,28 +1,22 @@
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { compare, measure, Measured, SECONDS, Target } from './measure';
 import { measureExport } from './export';
-import { fixture, Fixture, ORDER } from './fixture';
+import { fixture, Fixture, multipart, ORDER } from './fixture';
+import { measureJobs } from './jobs';
 import { benchDatabase, Process, startReferences, startService } from './processes';
 import { BenchReport } from './report';
 import { measureScale } from './scale';
 
 const CONNECTIONS = [10, 50];
 const UPLOAD_BYTES = 1024 * 1024;
-/** A 1 MiB text file as one multipart part, the way a browser form sends it. */
-function multipartUpload(): { body: Buffer; contentType: string } {
-  const boundary = `bench${randomBytes(8).toString('hex')}`;
-  const text = Buffer.alloc(UPLOAD_BYTES, 'order service benchmark upload\n');
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.txt"\r\nContent-Type: text/plain\r\n\r\n`;
-  const body = Buffer.concat([Buffer.from(head), text, Buffer.from(`\r\n--${boundary}--\r\n`)]);
-  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
-}
 
 function workloads(service: Process, replica: Process, refs: Process, f: Fixture) {
   const json = { 'Content-Type': 'application/json' };
-  const upload = multipartUpload();
+  const text = Buffer.alloc(UPLOAD_BYTES, 'order service benchmark upload\n');
+  const upload = multipart(text, 'bench.txt', 'text/plain');
   const t = (name: string, url: string, rest: Partial<Target> = {}): Target => ({
     name,
     url,
@@ -137,7 +131,7 @@ async function databaseLabel(db: Client): Promise<string> {
 
 /** `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
-const runs = (phase: 'create' | 'reads' | 'upload' | 'sign-up' | 'scale' | 'export') =>
+const runs = (phase: 'create' | 'reads' | 'upload' | 'sign-up' | 'scale' | 'export' | 'jobs') =>
   (!ONLY || ONLY.includes(phase)) && (phase !== 'scale' || process.env.BENCH_SCALE !== '0');
 
 /** The named targets' measurements, in that order (the first is the service). */
@@ -206,10 +200,12 @@ async function main() {
   if (runs('scale'))
     await measureScale(db, report, { create: w.create, replay: w.replayFromDatabase }, f.orderBody);
   if (runs('export')) await measureExport(db, report, database.url);
-  await db.end();
   await refs.stop();
   await replica.stop();
   await service.stop();
+  // Last, once the other processes are gone: their in-process workers would take the jobs too.
+  if (runs('jobs')) await measureJobs(database.url, db, report, f, w.create);
+  await db.end();
   await database.stop();
   report.write({ files: !ONLY });
 }

@@ -1,14 +1,14 @@
 import { rmSync } from 'node:fs';
-import { startReadyService } from '../support/service-process';
+import { startReadyService, startReadyWorker } from '../support/service-process';
 import { EmbeddedServerProcess, spawnEmbeddedServer } from '../support/embedded-server';
 import { createDatabaseOn, TestDatabase, traversableTempDir } from '../support/test-database';
 import { waitFor } from '../support/wait';
-import { imageAudit, lockedJobs, queryOn, startWorker, uploadImages } from './support/jobs';
+import { imageAudit, lockedJobs, queryOn, uploadImages } from './support/jobs';
 import { signUp } from './support/orders-client';
 import { report } from './support/report';
 
 type Service = Awaited<ReturnType<typeof startReadyService>>;
-type Worker = Awaited<ReturnType<typeof startWorker>>;
+type Worker = Awaited<ReturnType<typeof startReadyWorker>>;
 
 /** What the issue allows between a worker's death and its jobs being done by another process. */
 const RECOVERY_BOUND_MS = 60_000;
@@ -23,7 +23,7 @@ const stop = async (process: Service | Worker) => {
 /** Every worker a test starts, stopped after it whatever happened. */
 const workers: Worker[] = [];
 const workerOn = async (databaseUrl: string, env: Record<string, string> = {}) => {
-  const worker = await startWorker(databaseUrl, env);
+  const worker = await startReadyWorker(databaseUrl, env);
   workers.push(worker);
   return worker;
 };
@@ -97,9 +97,7 @@ describe('faults: background jobs (image processing) under crashes', () => {
   );
 
   it('two workers: every job runs once, and both take jobs', async () => {
-    const workers = await Promise.all(
-      [1, 2].map(() => workerOn(database.url, { LOG_LEVEL: 'info' })),
-    );
+    const workers = await Promise.all([1, 2].map(() => workerOn(database.url)));
     const ids = await uploadImages(api.baseUrl, token, 24, 800);
     await waitFor(
       'every image processed',

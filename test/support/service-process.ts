@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from './wait';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -79,24 +80,37 @@ export async function startReadyService(
 ) {
   const port = Number(env.PORT ?? (await freePort()));
   const service = startService(
-    {
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!',
-      AUTH_RATE_LIMIT: '0',
-      ...env,
-    },
+    { ...serviceEnv(databaseUrl), PORT: String(port), HOST: '127.0.0.1', ...env },
     entry,
     root,
   );
-  await Promise.race([
-    waitUntilReady(port, 30_000),
-    service.exited.then((code) =>
-      Promise.reject(new Error(`service exited with ${code}: ${service.stderr()}`)),
-    ),
-  ]);
+  await Promise.race([waitUntilReady(port, 30_000), failOnExit(service)]);
   return { ...service, port, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+const serviceEnv = (databaseUrl: string) => ({
+  DATABASE_URL: databaseUrl,
+  JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!',
+  AUTH_RATE_LIMIT: '0',
+});
+
+/** Rejects when the process exits: starting it failed. */
+const failOnExit = (service: ServiceProcess) =>
+  service.exited.then((code) =>
+    Promise.reject(new Error(`service exited with ${code}: ${service.stderr()}`)),
+  );
+
+/**
+ * `npm run worker` (from dist/) on `databaseUrl`, resolved once its job runner has started; it
+ * has no HTTP server, so its start-up line is what says so. Stop it with SIGTERM.
+ */
+export async function startReadyWorker(databaseUrl: string, env: Record<string, string> = {}) {
+  const worker = startService({ ...serviceEnv(databaseUrl), ...env, LOG_LEVEL: 'info' }, 'worker');
+  await Promise.race([
+    waitFor('worker running', () => worker.stdout().includes('worker running '), { ms: 30_000 }),
+    failOnExit(worker),
+  ]);
+  return worker;
 }
 
 export function isRunning(pid: number): boolean {

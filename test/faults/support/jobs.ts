@@ -1,7 +1,5 @@
 import { Client } from 'pg';
-import { startService } from '../../support/service-process';
 import { image } from '../../support/images';
-import { waitFor } from '../../support/wait';
 
 /** One query on a connection of its own (the database may just have restarted). */
 export async function queryOn<T>(databaseUrl: string, sql: string, values: unknown[] = []) {
@@ -39,34 +37,6 @@ export const lockedJobs = (databaseUrl: string) =>
     databaseUrl,
     'SELECT count(*) AS n FROM graphile_worker.jobs WHERE locked_by IS NOT NULL',
   );
-
-/**
- * `npm run worker` as its own process, resolved once its job runner has announced itself (its
- * heartbeat row), so that it is taking jobs.
- */
-export async function startWorker(databaseUrl: string, env: Record<string, string> = {}) {
-  const runners = async () =>
-    (
-      await queryOn<{ runner_id: string }>(
-        databaseUrl,
-        'SELECT runner_id FROM job_runner_heartbeats',
-      )
-    ).map((row) => row.runner_id);
-  const before = new Set(await runners());
-  const worker = startService(
-    { DATABASE_URL: databaseUrl, JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!', ...env },
-    'worker',
-  );
-  await Promise.race([
-    waitFor('the worker taking jobs', async () => (await runners()).some((id) => !before.has(id)), {
-      ms: 30_000,
-    }),
-    worker.exited.then((code) =>
-      Promise.reject(new Error(`worker exited with ${code}: ${worker.stderr()}`)),
-    ),
-  ]);
-  return worker;
-}
 
 /** Uploads `count` JPEGs of random pixels, which take the job a noticeable time each. */
 export async function uploadImages(baseUrl: string, token: string, count: number, side = 1600) {
