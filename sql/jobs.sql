@@ -6,9 +6,12 @@
 INSERT INTO job_runner_heartbeats (runner_id, seen_at) VALUES ($1, now())
 ON CONFLICT (runner_id) DO UPDATE SET seen_at = now();
 
--- JobsRepository.forgetRunner
+-- JobsRepository.releaseRunner
 -- $1 runnerId
-DELETE FROM job_runner_heartbeats WHERE runner_id = $1;
+WITH forgotten AS (
+  DELETE FROM job_runner_heartbeats WHERE runner_id = $1 RETURNING 1)
+SELECT graphile_worker.force_unlock_workers(ARRAY[$1::text]),
+       (SELECT count(*) FROM forgotten) AS forgotten;
 
 -- JobsRepository.releaseStranded
 -- $1 deadAfterMs

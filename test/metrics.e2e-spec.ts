@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { startTestApp, TestApp } from './support/test-app';
-import { uniqueEmail } from './support/users';
+import { image } from './support/images';
+import { signUpAndIn, uniqueEmail } from './support/users';
+import { waitFor } from './support/wait';
 
 describe('GET /metrics (Prometheus)', () => {
   let app: TestApp;
@@ -41,5 +43,25 @@ describe('GET /metrics (Prometheus)', () => {
     expect(after).toMatch(/^db_pool_waiting_requests \d+$/m);
     expect(after).not.toContain(unmatched); // labels are route templates, never raw URLs
     expect(after).not.toContain(key);
+  });
+
+  it('reports the job queue, and the time from enqueue to done of each finished job', async () => {
+    const { auth } = await signUpAndIn(app);
+    const series =
+      'job_enqueue_to_done_seconds_count{task="files.processImage",outcome="succeeded"}';
+    const before = value(await scrape(), series);
+    const upload = app.http.post('/api/files').set(auth);
+    const { body } = await upload.attach('file', await image('png', 32, 32), 'm.png').expect(201);
+    await waitFor('the image processed', async () => {
+      const file = await app.http.get(`/api/files/${body.id}`).set(auth).expect(200);
+      return file.body.status === 'ready';
+    });
+    // The histogram is observed once the job's completion is recorded, just after the file is ready.
+    const after = await waitFor('the job counted', async () => {
+      const metrics = await scrape();
+      return value(metrics, series) === before + 1 && metrics;
+    });
+    for (const state of ['queued', 'running', 'failed'])
+      expect(after).toMatch(new RegExp(`^jobs_${state} \\d+$`, 'm'));
   });
 });

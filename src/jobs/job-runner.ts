@@ -87,8 +87,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
    */
   private restartLater(error: unknown) {
     this.runner = null;
+    if (this.stopping) return; // onApplicationShutdown ends the heartbeat once the stop is over
     void this.heartbeat.end();
-    if (this.stopping) return;
     const reason = error ? `: ${(error as Error).message}` : '';
     this.logger.error(`job runner stopped${reason}; a new one starts in ${RESTART_DELAY_MS} ms`);
     this.restart = setTimeout(() => void this.start(), RESTART_DELAY_MS);
@@ -150,7 +150,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
 }
 
 /** One run of a task; after the last allowed run fails, the task records why (`gaveUp`). */
-async function runTask<Payload>(task: JobTask<Payload>, payload: Payload, helpers: JobHelpers) {
+export async function runTask<Payload>(
+  task: JobTask<Payload>,
+  payload: Payload,
+  helpers: JobHelpers,
+) {
   const { attempts, max_attempts } = helpers.job;
   try {
     await task.run(payload, {

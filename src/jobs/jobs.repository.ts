@@ -9,10 +9,17 @@ const HEARTBEAT = statement(
    ON CONFLICT (runner_id) DO UPDATE SET seen_at = now()`,
 );
 
-const FORGET_RUNNER = statement(
-  'JobsRepository.forgetRunner',
+/**
+ * A runner that has stopped: any job it still holds (one fetched as it stopped) goes back to the
+ * queue now, rather than when its heartbeat would have gone stale.
+ */
+const RELEASE_RUNNER = statement(
+  'JobsRepository.releaseRunner',
   `
-   DELETE FROM job_runner_heartbeats WHERE runner_id = :runnerId`,
+   WITH forgotten AS (
+     DELETE FROM job_runner_heartbeats WHERE runner_id = :runnerId RETURNING 1)
+   SELECT graphile_worker.force_unlock_workers(ARRAY[:runnerId::text]),
+          (SELECT count(*) FROM forgotten) AS forgotten`,
 );
 
 /**
@@ -71,7 +78,7 @@ export interface JobCounts {
 export class JobsRepository {
   static readonly statements: Statement[] = [
     HEARTBEAT,
-    FORGET_RUNNER,
+    RELEASE_RUNNER,
     RELEASE_STRANDED,
     COUNTS,
     SCHEMA_VERSION,
@@ -81,8 +88,8 @@ export class JobsRepository {
     await run(tx, HEARTBEAT, { runnerId });
   }
 
-  async forgetRunner(tx: Tx, runnerId: string): Promise<void> {
-    await run(tx, FORGET_RUNNER, { runnerId });
+  async releaseRunner(tx: Tx, runnerId: string): Promise<void> {
+    await run(tx, RELEASE_RUNNER, { runnerId });
   }
 
   /** How many dead runners' jobs went back to the queue. */

@@ -77,13 +77,17 @@ export class RunnerHeartbeat {
     this.timer.unref();
   }
 
-  /** Forgets the runner: jobs it still holds are released at the next check. */
+  /** The runner has stopped: forgets it, and hands back any job it still holds. */
   async end() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const runnerId = this.runnerId;
     this.runnerId = null;
     if (runnerId)
-      await this.jobs.forgetRunner(this.transactions.autocommit, runnerId).catch(() => undefined);
+      await this.jobs
+        .releaseRunner(this.transactions.autocommit, runnerId)
+        .catch((error: Error) =>
+          this.logger.warn(`job runner ${runnerId} not released: ${error.message}`),
+        );
   }
 }

@@ -3,6 +3,8 @@ import { startReadyService, startReadyWorker } from '../support/service-process'
 import { EmbeddedServerProcess, spawnEmbeddedServer } from '../support/embedded-server';
 import { createDatabaseOn, TestDatabase, traversableTempDir } from '../support/test-database';
 import { waitFor } from '../support/wait';
+import { JOB_SHUTDOWN_GRACE_MS } from '../../src/jobs/job-runner';
+import { RUNNER_DEAD_AFTER_MS } from '../../src/jobs/stranded-jobs';
 import { imageAudit, lockedJobs, queryOn, uploadImages } from './support/jobs';
 import { signUp } from './support/orders-client';
 import { report } from './support/report';
@@ -95,6 +97,42 @@ describe('faults: background jobs (image processing) under crashes', () => {
     },
     5 * RECOVERY_BOUND_MS,
   );
+
+  it('SIGTERM of a worker mid job: it exits 0 within the grace, holding no job, and the rest is done by the next worker at once', async () => {
+    const worker = await workerOn(database.url);
+    const ids = await uploadImages(api.baseUrl, token, 8);
+    await waitFor(
+      'a job in the middle of being run',
+      async () => (await lockedJobs(database.url)) > 0,
+      {
+        every: 5,
+      },
+    );
+    const termAt = Date.now();
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    const exitMs = Date.now() - termAt;
+    expect(exitMs).toBeLessThan(JOB_SHUTDOWN_GRACE_MS + 5_000);
+    expect(await lockedJobs(database.url)).toBe(0); // finished, or handed back: none stranded
+    const startedAt = Date.now();
+    await workerOn(database.url);
+    await waitFor(
+      'every image processed',
+      async () => (await imageAudit(database.url)).processing === 0,
+      {
+        ms: RUNNER_DEAD_AFTER_MS, // sooner than a dead runner's jobs would be released
+        every: 100,
+      },
+    );
+    report({
+      scenario: 'worker SIGTERMed mid image job',
+      requests: ids.length,
+      duplicates: '-',
+      lost: (await imageAudit(database.url)).processing,
+      fiveHundreds: 0,
+      note: `exit 0 after ${exitMs} ms; the rest done ${Date.now() - startedAt} ms after the next worker started`,
+    });
+  });
 
   it('two workers: every job runs once, and both take jobs', async () => {
     const workers = await Promise.all([1, 2].map(() => workerOn(database.url)));
