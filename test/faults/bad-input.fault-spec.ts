@@ -2,12 +2,23 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createDatabaseOn, TestDatabase } from '../support/test-database';
+import { PNG } from '../support/files';
+import { image, manyFrameGif, pngBomb } from '../support/images';
 import { signUpAndIn, SignedUpUser } from '../support/users';
+import { waitFor } from '../support/wait';
 import { rawRequest, RawResponse } from './support/raw-http';
 import { report } from './support/report';
 
 const RUNS = 1200;
-const TABLES = ['users', 'orders', 'order_items', 'files', 'file_blobs', 'idempotency_keys'];
+const TABLES = [
+  'users',
+  'orders',
+  'order_items',
+  'files',
+  'file_blobs',
+  'idempotency_keys',
+  'order_exports',
+];
 
 /** Every route, with the id and query placeholders the generators fill. */
 const ROUTES = [
@@ -23,6 +34,9 @@ const ROUTES = [
   'GET /api/files/{id}',
   'GET /api/files/{id}/content',
   'DELETE /api/files/{id}',
+  'GET /api/files/{id}/thumbnail',
+  'POST /api/order-exports',
+  'GET /api/order-exports/{id}',
 ];
 
 const text = (value: string) => Buffer.from(value);
@@ -207,6 +221,53 @@ describe('bad input over every endpoint (property-based)', () => {
         .sort(([a], [b]) => a - b)
         .map(([status, count]) => `${count} x ${status}`)
         .join(', '),
+    });
+  });
+  it('answers bad images with 4xx or ends them "failed", never 5xx, and goes on serving', async () => {
+    const truncated = await image('png', 64, 64);
+    const uploads: [string, Buffer, string][] = [
+      [
+        'corrupt',
+        Buffer.concat([PNG.subarray(0, 20), Buffer.alloc(40, 0xff), PNG.subarray(-12)]),
+        'corrupt.png',
+      ],
+      ['truncated', truncated.subarray(0, truncated.length - 30), 'truncated.png'],
+      ['pixel bomb', pngBomb(), 'bomb.png'],
+      ['0-byte', Buffer.alloc(0), 'empty.png'],
+      ['10,000 frames', manyFrameGif(10_000), 'frames.gif'],
+    ];
+    const outcomes: string[] = [];
+    for (const [what, bytes, filename] of uploads) {
+      const sent = await app.http
+        .post('/api/files')
+        .set(user.auth)
+        .attach('file', bytes, { filename });
+      expect([what, sent.status < 500]).toEqual([what, true]);
+      if (sent.status !== 201) {
+        outcomes.push(`${what}: ${sent.status} ${sent.body.code}`);
+        continue;
+      }
+      const done = await waitFor(`${what} processed`, async () => {
+        const file = await app.http.get(`/api/files/${sent.body.id}`).set(user.auth).expect(200);
+        return file.body.status !== 'processing' && file.body;
+      });
+      outcomes.push(`${what}: ${done.status}${done.error ? ` ${done.error.code}` : ''}`);
+    }
+    expect(outcomes).toEqual([
+      'corrupt: failed image_undecodable',
+      'truncated: 415 unsupported_file_type',
+      'pixel bomb: failed image_too_large',
+      '0-byte: 400 validation_failed',
+      '10,000 frames: ready',
+    ]);
+    await app.http.get('/health/ready').expect(200);
+    report({
+      scenario: 'bad images (corrupt, truncated, bomb, empty, 10,000 frames)',
+      requests: uploads.length,
+      duplicates: '-',
+      lost: '-',
+      fiveHundreds: 0,
+      note: outcomes.join('; '),
     });
   });
 });
