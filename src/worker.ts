@@ -8,9 +8,10 @@ import { openDatabase } from './database/open-database';
 import { createLogger } from './http/logger';
 import { ENTITIES } from './entities';
 import { fail, stopGracefullyOn } from './lifecycle';
+import { serveWorkerProbes } from './worker-probes';
 
 /**
- * `npm run worker`: the service without its HTTP server, running background jobs only
+ * `npm run worker`: the service without its API, running background jobs only
  * (WORKER_CONCURRENCY at a time), so image work can move off the API processes, which then run
  * with WORKER_CONCURRENCY=0. Same build, same configuration, same database.
  */
@@ -30,12 +31,17 @@ async function main() {
   });
   app.useLogger(app.get(NestPinoLogger));
   app.flushLogs();
+  const probes = serveWorkerProbes(app);
   stopGracefullyOn(['SIGTERM', 'SIGINT'], async () => {
+    probes.close();
     await app.close(); // running jobs finish, or are aborted and handed back after the grace
     await database.close();
   });
   await app.init();
-  logger.info(`worker running ${config.workerConcurrency} job(s) at a time`);
+  await new Promise<void>((resolve) => probes.listen(config.port, config.host, resolve));
+  logger.info(
+    `worker running ${config.workerConcurrency} job(s) at a time; probes and /metrics on port ${config.port}`,
+  );
 }
 
 main().catch(fail);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
@@ -25,7 +25,7 @@ async function startOn(driver: string, env: Record<string, string> = {}) {
     const folder = join(dataDir, 'files');
     return existsSync(folder) ? readdirSync(folder).filter((name) => name !== 'tmp').length : 0;
   };
-  return { app, blobCount };
+  return { app, blobCount, dataDir };
 }
 
 function uploadTo(app: TestApp, user: SignedUpUser, bytes: Buffer, filename: string, key?: string) {
@@ -167,42 +167,51 @@ describe.each(['postgres', 'filesystem'])(
   },
 );
 
-describe('image jobs run again (WORKER_CONCURRENCY=0: run by hand)', () => {
-  let app: TestApp;
-  let blobCount: () => Promise<number>;
-  let ann: SignedUpUser;
-  beforeAll(async () => {
-    ({ app, blobCount } = await startOn('postgres', { WORKER_CONCURRENCY: '0' }));
-    ann = await signUpAndIn(app, 'Ann');
-  });
-  afterAll(() => app.close());
+describe.each(['postgres', 'filesystem'])(
+  'image jobs run again, %s storage (WORKER_CONCURRENCY=0: run by hand)',
+  (driver) => {
+    let app: TestApp;
+    let blobCount: () => Promise<number>;
+    let dataDir: string;
+    let ann: SignedUpUser;
+    beforeAll(async () => {
+      ({ app, blobCount, dataDir } = await startOn(driver, { WORKER_CONCURRENCY: '0' }));
+      ann = await signUpAndIn(app, 'Ann');
+    });
+    afterAll(() => app.close());
 
-  it('stays "processing" with no runner, its thumbnail 404 with Retry-After', async () => {
-    const created = await uploadTo(app, ann, await image('png', 64, 64), 'waiting.png').expect(201);
-    const missing = await app.http.get(`/api/files/${created.body.id}/thumbnail`).set(ann.auth);
-    expectProblem(missing, 404, 'thumbnail_not_found');
-    expect(missing.headers['retry-after']).toBe('1');
-    const [{ n }] = await app.dataSource.query(
-      'SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1',
-      [`files.processImage:${created.body.id}`],
-    );
-    expect(n).toBe(1); // added by the upload's own statement
-  });
+    it('stays "processing" with no runner, its thumbnail 404 with Retry-After', async () => {
+      const created = await uploadTo(app, ann, await image('png', 64, 64), 'waiting.png').expect(
+        201,
+      );
+      const missing = await app.http.get(`/api/files/${created.body.id}/thumbnail`).set(ann.auth);
+      expectProblem(missing, 404, 'thumbnail_not_found');
+      expect(missing.headers['retry-after']).toBe('1');
+      const [{ n }] = await app.dataSource.query(
+        'SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1',
+        [`files.processImage:${created.body.id}`],
+      );
+      expect(n).toBe(1); // added by the upload's own statement
+    });
 
-  it('leaves one thumbnail when the job runs twice, or after a run that died before marking the file', async () => {
-    const before = await blobCount();
-    const created = await uploadTo(app, ann, await image('png', 64, 64), 'twice.png').expect(201);
-    const id: string = created.body.id;
-    // What a run killed after writing the thumbnail, before marking the file ready, leaves behind.
-    const leftover = thumbnailBlobIdOf(id);
-    await app.nest
-      .get(BlobStorages)
-      .current.write(leftover, Readable.from([Buffer.from('partial')]));
-    const processing = app.nest.get(ImageProcessing);
-    await processing.run({ fileId: id });
-    await processing.run({ fileId: id });
-    const { body } = await app.http.get(`/api/files/${id}`).set(ann.auth).expect(200);
-    expect(body.status).toBe('ready');
-    expect(await blobCount()).toBe(before + 2); // the upload and one thumbnail
-  });
-});
+    it('leaves one thumbnail when the job runs twice, or after a run that died before marking the file', async () => {
+      const before = await blobCount();
+      const created = await uploadTo(app, ann, await image('png', 64, 64), 'twice.png').expect(201);
+      const id: string = created.body.id;
+      // What a run killed after writing the thumbnail, before marking the file ready, leaves behind.
+      const leftover = thumbnailBlobIdOf(id);
+      await app.nest
+        .get(BlobStorages)
+        .current.write(leftover, Readable.from([Buffer.from('partial')]));
+      // ...and what a run killed in the middle of writing it leaves (the filesystem driver's temp file).
+      mkdirSync(join(dataDir, 'files', 'tmp'), { recursive: true });
+      writeFileSync(join(dataDir, 'files', 'tmp', `${leftover}.part`), 'half');
+      const processing = app.nest.get(ImageProcessing);
+      await processing.run({ fileId: id });
+      await processing.run({ fileId: id });
+      const { body } = await app.http.get(`/api/files/${id}`).set(ann.auth).expect(200);
+      expect(body.status).toBe('ready');
+      expect(await blobCount()).toBe(before + 2); // the upload and one thumbnail
+    });
+  },
+);

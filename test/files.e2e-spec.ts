@@ -155,11 +155,14 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expect(tempCount()).toBe(0);
   });
 
-  it('answers 413, not 415, for a valid image over MAX_UPLOAD_BYTES: the size is judged first', async () => {
+  it('answers 413, not 415, for any file over MAX_UPLOAD_BYTES: the size is judged before the content', async () => {
     const before = await blobCount();
     const png = await image('png', 1000, 800, { noise: true });
     expect(png.length).toBeGreaterThan(2 * 1024 * 1024);
     expectProblem(await upload(ann, png, 'big.png', 'image/png'), 413, 'file_too_large');
+    // Refused by its first bytes, yet over the limit: still 413, and nothing of it stored.
+    const executable = Buffer.concat([ELF, Buffer.alloc(1024 * 1024, 1)]);
+    expectProblem(await upload(ann, executable, 'cat.png', 'image/png'), 413, 'file_too_large');
     expect(await blobCount()).toBe(before);
   });
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Multipart, MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { newId } from '../database/uuid';
@@ -116,7 +117,10 @@ export class UploadReader {
       part.file.pipe(inspector);
       await this.storages.current.write(blobId, inspector);
     } catch (error) {
-      // Cut at the limit, any file looks truncated to the inspector: the size is the reason.
+      // The size is judged before the content: a file refused by its first bytes is read on (not
+      // stored) to learn whether it is over the limit, and one cut at the limit, which looks
+      // truncated to the inspector, is too large rather than of the wrong type.
+      if (error instanceof UnsupportedFileTypeError) await drain(part.file);
       throw part.file.truncated ? new FileTooLargeError(this.config.maxUploadBytes) : error;
     } finally {
       clearTimeout(timer);
@@ -136,4 +140,13 @@ export class UploadReader {
       return badUpload('the multipart body is malformed');
     return error;
   }
+}
+
+/** Reads the rest of a part and drops it; settles at its end, or when it fails or is cut off. */
+function drain(file: Readable): Promise<void> {
+  if (file.readableEnded || file.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    for (const event of ['end', 'close', 'error']) file.once(event, () => resolve());
+    file.resume();
+  });
 }

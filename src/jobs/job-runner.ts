@@ -33,7 +33,8 @@ const RESTART_DELAY_MS = 5_000;
 
 /**
  * Runs the registered job tasks in this process with graphile-worker, WORKER_CONCURRENCY at a
- * time (none at 0), on a pool of its own so that jobs never take the API's connections.
+ * time (none at 0). graphile-worker's own queries (taking and completing jobs, LISTEN) use a
+ * pool of its own; the handlers' SQL goes through the process's pool like any request's.
  */
 @Injectable()
 export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -134,7 +134,7 @@ describe('faults: background jobs (image processing) under crashes', () => {
     });
   });
 
-  it('two workers: every job runs once, and both take jobs', async () => {
+  it('two workers: every job runs once between them, and their /metrics count them all', async () => {
     const workers = await Promise.all([1, 2].map(() => workerOn(database.url)));
     const ids = await uploadImages(api.baseUrl, token, 24, 800);
     await waitFor(
@@ -145,6 +145,22 @@ describe('faults: background jobs (image processing) under crashes', () => {
         every: 100,
       },
     );
+    // Each worker's probes answer, and its /metrics counts the jobs it ran: all of them between the two.
+    const scrape = async (worker: Worker, path: string) => {
+      const response = await fetch(`${worker.baseUrl}${path}`);
+      return [response.status, await response.text()] as const;
+    };
+    const done =
+      /^job_enqueue_to_done_seconds_count\{task="files.processImage",outcome="succeeded"\} (\d+)$/m;
+    let counted = 0;
+    for (const worker of workers) {
+      expect((await scrape(worker, '/health/live'))[0]).toBe(200);
+      expect((await scrape(worker, '/health/ready'))[0]).toBe(200);
+      const [status, metrics] = await scrape(worker, '/metrics');
+      expect(status).toBe(200);
+      counted += Number(done.exec(metrics)?.[1] ?? 0);
+    }
+    expect(counted).toBe(ids.length);
     await Promise.all(workers.map(stop));
     const runs = workers.map((worker) =>
       ids.map((id) => worker.stdout().split(`files.processImage:${id}`).length - 1),

@@ -105,12 +105,22 @@ const failOnExit = (service: ServiceProcess) =>
  * has no HTTP server, so its start-up line is what says so. Stop it with SIGTERM.
  */
 export async function startReadyWorker(databaseUrl: string, env: Record<string, string> = {}) {
-  const worker = startService({ ...serviceEnv(databaseUrl), ...env, LOG_LEVEL: 'info' }, 'worker');
+  const port = await freePort(); // its probes and /metrics
+  const worker = startService(
+    {
+      ...serviceEnv(databaseUrl),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...env,
+      LOG_LEVEL: 'info',
+    },
+    'worker',
+  );
   await Promise.race([
     waitFor('worker running', () => worker.stdout().includes('worker running '), { ms: 30_000 }),
     failOnExit(worker),
   ]);
-  return worker;
+  return { ...worker, port, baseUrl: `http://127.0.0.1:${port}` };
 }
 
 export function isRunning(pid: number): boolean {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,7 +27,9 @@ export class FilesystemBlobStorage implements BlobStorage {
 
   async write(blobId: string, source: Readable): Promise<void> {
     await mkdir(this.temp, { recursive: true });
-    const partial = join(this.temp, `${blobId}.part`);
+    // A name of this write's own: a run that died mid-write (a job's, whose blob id is the same
+    // every run) must not block the next one with its leftover.
+    const partial = join(this.temp, `${blobId}.${randomBytes(6).toString('hex')}.part`);
     const file = await open(partial, 'wx', 0o600);
     try {
       for await (const chunk of source) await file.write(chunk as Buffer);

@@ -1,0 +1,45 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { createServer, Server } from 'node:http';
+import { HealthController } from './health/health.controller';
+import { Metrics } from './metrics/metrics';
+
+interface Answer {
+  status: number;
+  type: string;
+  body: string;
+}
+
+/**
+ * What an orchestrator and Prometheus ask of a worker, which serves no API: `/health/live`,
+ * `/health/ready` (the database and both schemas, as the API answers it) and `/metrics` (the
+ * job queue, and the enqueue-to-done time of the jobs this process ran).
+ */
+export function serveWorkerProbes(app: INestApplicationContext): Server {
+  const health = app.get(HealthController);
+  const metrics = app.get(Metrics);
+  const json = (status: number, body: unknown): Answer => ({
+    status,
+    type: 'application/json',
+    body: JSON.stringify(body),
+  });
+  const answer = async (path: string | undefined): Promise<Answer> => {
+    if (path === '/health/live') return json(200, health.live());
+    if (path === '/health/ready')
+      return health.ready().then(
+        (ready) => json(200, ready),
+        () => json(503, { status: 'unavailable' }),
+      );
+    if (path === '/metrics')
+      return {
+        status: 200,
+        type: metrics.registry.contentType,
+        body: await metrics.registry.metrics(),
+      };
+    return json(404, { status: 'not found' });
+  };
+  return createServer((request, response) => {
+    void answer(request.url).then(({ status, type, body }) =>
+      response.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' }).end(body),
+    );
+  });
+}
