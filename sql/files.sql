@@ -2,7 +2,7 @@
 -- `npm run sql:check` (run by CI) fails when this file and the code disagree.
 
 -- FilesRepository.create (with Idempotency-Key)
--- $1 caller, $2 method, $3 route, $4 key, $5 lockId, $6 fingerprint, $7 responseStatus, $8 responseHeaders, $9 responseBody, $10 ttlMs, $11 id, $12 userId, $13 blobId, $14 storage, $15 filename, $16 contentType, $17 size, $18 sha256, $19 createdAt, $20 status
+-- $1 caller, $2 method, $3 route, $4 key, $5 lockId, $6 fingerprint, $7 responseStatus, $8 responseHeaders, $9 responseBody, $10 ttlMs, $11 id, $12 userId, $13 blobId, $14 storage, $15 filename, $16 contentType, $17 size, $18 sha256, $19 createdAt, $20 status, $21 eventId, $22 eventOwner, $23 eventSubject, $24 eventData
 WITH
   existing AS (
     SELECT fingerprint, response_status, response_headers, response_body, expires_at
@@ -30,6 +30,10 @@ WITH
            $16::text, $17::bigint, $18::text, $19::timestamptz, $20::text
       FROM claimed
     RETURNING id, status),
+  file_created_event AS (
+    INSERT INTO events (id, user_id, type, subject, time, data)
+    SELECT $21::uuid, $22::uuid, 'file.created', $23::uuid, now(), $24::json
+      FROM inserted_file),
   image_job AS (
     SELECT graphile_worker.add_job('files.processImage', json_build_object('fileId', id),
                                    max_attempts := 8,
@@ -39,7 +43,7 @@ SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*, (SELECT count(*) 
   FROM (SELECT 1) AS one LEFT JOIN existing e ON true;
 
 -- FilesRepository.create
--- $1 id, $2 userId, $3 blobId, $4 storage, $5 filename, $6 contentType, $7 size, $8 sha256, $9 createdAt, $10 status
+-- $1 id, $2 userId, $3 blobId, $4 storage, $5 filename, $6 contentType, $7 size, $8 sha256, $9 createdAt, $10 status, $11 eventId, $12 eventOwner, $13 eventSubject, $14 eventData
 WITH
   claimed AS (SELECT 1),
   inserted_file AS (
@@ -48,6 +52,10 @@ WITH
            $6::text, $7::bigint, $8::text, $9::timestamptz, $10::text
       FROM claimed
     RETURNING id, status),
+  file_created_event AS (
+    INSERT INTO events (id, user_id, type, subject, time, data)
+    SELECT $11::uuid, $12::uuid, 'file.created', $13::uuid, now(), $14::json
+      FROM inserted_file),
   image_job AS (
     SELECT graphile_worker.add_job('files.processImage', json_build_object('fileId', id),
                                    max_attempts := 8,
@@ -77,15 +85,18 @@ UPDATE files
    SET status = 'ready', width = $1, height = $2,
        thumbnail_blob_id = $3, thumbnail_size = $4
  WHERE id = $5 AND status = 'processing'
-RETURNING id;
+RETURNING id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
+       status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail;
 
 -- FilesRepository.markFailed
 -- $1 code, $2 detail, $3 id
 UPDATE files SET status = 'failed', error_code = $1, error_detail = $2
  WHERE id = $3 AND status = 'processing'
-RETURNING id;
+RETURNING id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
+       status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail;
 
 -- FilesRepository.deleteOwned
 -- $1 id, $2 userId
 DELETE FROM files WHERE id = $1 AND user_id = $2
-RETURNING blob_id, thumbnail_blob_id, storage;
+RETURNING id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
+       status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail;

@@ -87,10 +87,13 @@ UPDATE order_exports
    SET status = 'succeeded', row_count = $1, file_id = $2::uuid,
        error_code = NULL, error_detail = NULL, updated_at = $3::timestamptz
  WHERE id = $4 AND status <> 'succeeded'
-RETURNING id;
+RETURNING id, user_id, status, format, filter_status, created_from, created_to, row_count, file_id,
+       error_code, error_detail, created_at, updated_at;
 
 -- OrderExportsRepository.fail
 -- $1 code, $2 detail, $3 at, $4 id
 UPDATE order_exports
    SET status = 'failed', error_code = $1, error_detail = $2, updated_at = $3::timestamptz
- WHERE id = $4 AND status IN ('queued', 'running');
+ WHERE id = $4 AND status IN ('queued', 'running')
+RETURNING id, user_id, status, format, filter_status, created_from, created_to, row_count, file_id,
+       error_code, error_detail, created_at, updated_at;

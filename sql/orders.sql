@@ -2,7 +2,7 @@
 -- `npm run sql:check` (run by CI) fails when this file and the code disagree.
 
 -- OrdersRepository.create (with Idempotency-Key)
--- $1 caller, $2 method, $3 route, $4 key, $5 lockId, $6 fingerprint, $7 responseStatus, $8 responseHeaders, $9 responseBody, $10 ttlMs, $11 id, $12 userId, $13 status, $14 currency, $15 total, $16 clientReference, $17 note, $18 createdAt, $19 updatedAt, $20 skus, $21 quantities, $22 unitPrices, $23 lineTotals
+-- $1 caller, $2 method, $3 route, $4 key, $5 lockId, $6 fingerprint, $7 responseStatus, $8 responseHeaders, $9 responseBody, $10 ttlMs, $11 id, $12 userId, $13 status, $14 currency, $15 total, $16 clientReference, $17 note, $18 createdAt, $19 updatedAt, $20 skus, $21 quantities, $22 unitPrices, $23 lineTotals, $24 eventId, $25 eventOwner, $26 eventSubject, $27 eventData
 WITH
   existing AS (
     SELECT fingerprint, response_status, response_headers, response_body, expires_at
@@ -35,12 +35,16 @@ WITH
     SELECT inserted_order.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
       FROM inserted_order,
            unnest($20::text[], $21::integer[], $22::bigint[], $23::bigint[])
-             WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position))
+             WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)),
+  order_created_event AS (
+    INSERT INTO events (id, user_id, type, subject, time, data)
+    SELECT $24::uuid, $25::uuid, 'order.created', $26::uuid, now(), $27::json
+      FROM inserted_order)
 SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*
   FROM (SELECT 1) AS one LEFT JOIN existing e ON true;
 
 -- OrdersRepository.create
--- $1 id, $2 userId, $3 status, $4 currency, $5 total, $6 clientReference, $7 note, $8 createdAt, $9 updatedAt, $10 skus, $11 quantities, $12 unitPrices, $13 lineTotals
+-- $1 id, $2 userId, $3 status, $4 currency, $5 total, $6 clientReference, $7 note, $8 createdAt, $9 updatedAt, $10 skus, $11 quantities, $12 unitPrices, $13 lineTotals, $14 eventId, $15 eventOwner, $16 eventSubject, $17 eventData
 WITH
   claimed AS (SELECT 1),
   inserted_order AS (
@@ -54,7 +58,11 @@ WITH
     SELECT inserted_order.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
       FROM inserted_order,
            unnest($10::text[], $11::integer[], $12::bigint[], $13::bigint[])
-             WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position))
+             WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)),
+  order_created_event AS (
+    INSERT INTO events (id, user_id, type, subject, time, data)
+    SELECT $14::uuid, $15::uuid, 'order.created', $16::uuid, now(), $17::json
+      FROM inserted_order)
 SELECT 1;
 
 -- OrdersRepository.findOwned
@@ -76,6 +84,10 @@ SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.not
    AND ($2::timestamptz IS NULL OR (o.created_at, o.id) < ($2::timestamptz, $3::uuid))
  ORDER BY o.created_at DESC, o.id DESC
  LIMIT $4;
+
+-- OrdersRepository.lockOwned
+-- $1 id, $2 userId
+SELECT status FROM orders WHERE id = $1 AND user_id = $2 FOR UPDATE;
 
 -- OrdersRepository.cancelOwned
 -- $1 at, $2 id, $3 userId

@@ -2,7 +2,7 @@
 -- `npm run sql:check` (run by CI) fails when this file and the code disagree.
 
 -- UsersRepository.create (with Idempotency-Key)
--- $1 caller, $2 method, $3 route, $4 key, $5 lockId, $6 fingerprint, $7 responseStatus, $8 responseHeaders, $9 responseBody, $10 ttlMs, $11 id, $12 email, $13 emailNormalized, $14 name, $15 passwordHash, $16 createdAt, $17 updatedAt
+-- $1 caller, $2 method, $3 route, $4 key, $5 lockId, $6 fingerprint, $7 responseStatus, $8 responseHeaders, $9 responseBody, $10 ttlMs, $11 id, $12 email, $13 emailNormalized, $14 name, $15 passwordHash, $16 createdAt, $17 updatedAt, $18 eventId, $19 eventOwner, $20 eventSubject, $21 eventData
 WITH
   existing AS (
     SELECT fingerprint, response_status, response_headers, response_body, expires_at
@@ -28,19 +28,29 @@ WITH
     INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
     SELECT $11::uuid, $12::text, $13::text, $14::text,
       $15::text, $16::timestamptz, $17::timestamptz
-      FROM claimed)
+      FROM claimed
+    RETURNING id),
+  user_created_event AS (
+    INSERT INTO events (id, user_id, type, subject, time, data)
+    SELECT $18::uuid, $19::uuid, 'user.created', $20::uuid, now(), $21::json
+      FROM inserted_user)
 SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*
   FROM (SELECT 1) AS one LEFT JOIN existing e ON true;
 
 -- UsersRepository.create
--- $1 id, $2 email, $3 emailNormalized, $4 name, $5 passwordHash, $6 createdAt, $7 updatedAt
+-- $1 id, $2 email, $3 emailNormalized, $4 name, $5 passwordHash, $6 createdAt, $7 updatedAt, $8 eventId, $9 eventOwner, $10 eventSubject, $11 eventData
 WITH
   claimed AS (SELECT 1),
   inserted_user AS (
     INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
     SELECT $1::uuid, $2::text, $3::text, $4::text,
       $5::text, $6::timestamptz, $7::timestamptz
-      FROM claimed)
+      FROM claimed
+    RETURNING id),
+  user_created_event AS (
+    INSERT INTO events (id, user_id, type, subject, time, data)
+    SELECT $8::uuid, $9::uuid, 'user.created', $10::uuid, now(), $11::json
+      FROM inserted_user)
 SELECT 1;
 
 -- UsersRepository.insertUnlessIdExists

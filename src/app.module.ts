@@ -6,6 +6,7 @@ import { AuthRateLimitModule } from './auth/auth-rate-limit';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { FilesModule } from './files/files.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -37,6 +38,7 @@ export class AppModule {
         AuthModule.withSecret(jwtSecret),
         IdempotencyModule.withSecret(jwtSecret),
         JobsModule,
+        EventsModule,
         UsersModule,
         OrdersModule,
         FilesModule,

@@ -1,3 +1,4 @@
+import { EventPositions, StoredEvent } from './events/event.entity';
 import { StoredFile } from './files/file.entity';
 import { FileBlob, FileBlobChunk } from './files/storage/blob.entities';
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';
@@ -20,5 +21,7 @@ export const ENTITIES = [
   FileBlob,
   FileBlobChunk,
   JobRunnerHeartbeat,
+  StoredEvent,
+  EventPositions,
   OrderExport,
 ];

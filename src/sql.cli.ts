@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Statement } from './database/statement';
+import { EventsRepository } from './events/events.repository';
 import { FilesRepository } from './files/files.repository';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { JobsRepository } from './jobs/jobs.repository';
@@ -21,6 +22,10 @@ const FILES: Record<string, { source: string; statements: readonly Statement[] }
     statements: OrdersRepository.statements,
   },
   'files.sql': { source: 'src/files/files.repository.ts', statements: FilesRepository.statements },
+  'events.sql': {
+    source: 'src/events/events.repository.ts',
+    statements: EventsRepository.statements,
+  },
   'jobs.sql': { source: 'src/jobs/jobs.repository.ts', statements: JobsRepository.statements },
   'order-exports.sql': {
     source: 'src/order-exports/order-exports.repository.ts',

@@ -46,6 +46,7 @@ const BEARER_OPERATIONS = [
   'DELETE /api/files/{id}',
   'GET /api/files/{id}/content',
   'GET /api/files/{id}/thumbnail',
+  'GET /api/events',
   'POST /api/order-exports',
   'GET /api/order-exports/{id}',
 ];

@@ -52,6 +52,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["Events_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/token": {
         parameters: {
             query?: never;
@@ -280,6 +296,34 @@ export interface components {
             /** @description Always true: nothing the probe wrote is kept. */
             rolledBack: boolean;
             timingsMs: components["schemas"]["ProbeTimings"];
+        };
+        CloudEventResponse: {
+            /** @enum {string} */
+            specversion: "1.0";
+            /** @enum {string} */
+            type: "user.created" | "order.created" | "order.cancelled" | "file.created" | "file.ready" | "file.failed" | "file.deleted" | "order_export.succeeded" | "order_export.failed";
+            /** @enum {string} */
+            datacontenttype: "application/json";
+            /** @description The resource as the API returned it at that moment (a deleted file: as it was). */
+            data: {
+                [key: string]: unknown;
+            };
+            /** @description Unique (a UUIDv7): consumers drop repeats by it. */
+            id: string;
+            /** @description This service. */
+            source: string;
+            /** @description The changed resource's id. */
+            subject: string;
+            /** @description When the change was made. */
+            time: string;
+        };
+        EventPageResponse: {
+            data: components["schemas"]["CloudEventResponse"][];
+            /**
+             * @description Pass as `after` to read on: it resumes strictly after the last event of this page; the same
+             *     `after` when the page is empty (null if none was given).
+             */
+            nextCursor: string | null;
         };
         SignInDto: {
             email: string;
@@ -540,6 +584,63 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProbeResponse"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Events_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque: a `nextCursor` (or a stream's event `id`); the page starts strictly after it. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's events. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPageResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */

@@ -3,6 +3,7 @@ import { JobTasks } from '../jobs/job-task';
 import { ResourceUrls } from '../http/resource-urls';
 import { FilesController } from './files.controller';
 import { FilesRepository } from './files.repository';
+import { FileResponses } from './file-responses';
 import { FilesService } from './files.service';
 import { ImageProcessing } from './image-processing';
 import { OrphanSweeper } from './orphan-sweeper';
@@ -19,9 +20,10 @@ import { UploadReader } from './upload-reader';
     OrphanSweeper,
     ResourceUrls,
     ImageProcessing,
+    FileResponses,
   ],
   // For features that make files of their own (order exports): the file resource, the row, the bytes.
-  exports: [FilesService, FilesRepository, BlobStorages],
+  exports: [FilesService, FilesRepository, BlobStorages, FileResponses],
 })
 export class FilesModule implements OnModuleInit {
   constructor(

@@ -5,6 +5,7 @@ import { HttpOutcome } from '../http/outcome';
 import { CreateExecutor, Executed } from '../idempotency/create-executor';
 import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
+import { eventValues, eventWrite } from '../events/outbox';
 import { MAX_ATTEMPTS } from '../jobs/job-task';
 import { StoredFile } from './file.entity';
 
@@ -48,6 +49,7 @@ const CREATE = createStatement('FilesRepository.create', [
        FROM claimed
      RETURNING id, status`,
   ),
+  eventWrite('file.created', 'inserted_file'),
   write(
     'image_job',
     `
@@ -88,7 +90,7 @@ const MARK_READY = statement(
       SET status = 'ready', width = :width, height = :height,
           thumbnail_blob_id = :thumbnailBlobId, thumbnail_size = :thumbnailSize
     WHERE id = :id AND status = 'processing'
-   RETURNING id`,
+   RETURNING ${FILE_COLUMNS}`,
 );
 
 const MARK_FAILED = statement(
@@ -96,14 +98,14 @@ const MARK_FAILED = statement(
   `
    UPDATE files SET status = 'failed', error_code = :code, error_detail = :detail
     WHERE id = :id AND status = 'processing'
-   RETURNING id`,
+   RETURNING ${FILE_COLUMNS}`,
 );
 
 const DELETE_OWNED = statement(
   'FilesRepository.deleteOwned',
   `
    DELETE FROM files WHERE id = :id AND user_id = :userId
-   RETURNING blob_id, thumbnail_blob_id, storage`,
+   RETURNING ${FILE_COLUMNS}`,
 );
 
 function toFile(row: FileRow): StoredFile {
@@ -127,7 +129,6 @@ function toFile(row: FileRow): StoredFile {
   };
 }
 
-export type DeletedFile = Pick<StoredFile, 'blobId' | 'thumbnailBlobId' | 'storage'>;
 export type ProcessedImage = Pick<
   StoredFile,
   'width' | 'height' | 'thumbnailBlobId' | 'thumbnailSize'
@@ -155,7 +156,12 @@ export class FilesRepository {
     outcome: HttpOutcome,
     idempotent: IdempotentRequest | null,
   ): Promise<Executed> {
-    return this.creates.execute(idempotent, { statement: CREATE, values: file, outcome });
+    const event = eventValues({ owner: file.userId, subject: file.id, data: outcome.body });
+    return this.creates.execute(idempotent, {
+      statement: CREATE,
+      values: { ...file, ...event },
+      outcome,
+    });
   }
 
   /** The row of a file whose blob is stored already, in `tx`: another feature's transaction. */
@@ -171,25 +177,18 @@ export class FilesRepository {
     return this.first(await run<FileRow>(tx, FIND, { id }));
   }
 
-  /** False when the file was no longer processing (done by an earlier run, or deleted). */
-  async markReady(tx: Tx, id: string, image: ProcessedImage): Promise<boolean> {
-    return (await run(tx, MARK_READY, { id, ...image })).length > 0;
+  /** The file made ready; null when it was no longer processing (done by an earlier run, or deleted). */
+  async markReady(tx: Tx, id: string, image: ProcessedImage): Promise<StoredFile | null> {
+    return this.first(await run<FileRow>(tx, MARK_READY, { id, ...image }));
   }
 
-  async markFailed(tx: Tx, id: string, code: string, detail: string): Promise<boolean> {
-    return (await run(tx, MARK_FAILED, { id, code, detail })).length > 0;
+  async markFailed(tx: Tx, id: string, code: string, detail: string): Promise<StoredFile | null> {
+    return this.first(await run<FileRow>(tx, MARK_FAILED, { id, code, detail }));
   }
 
-  /** Deletes the metadata row; its blobs are the caller's to delete after commit. */
-  async deleteOwned(tx: Tx, userId: string, id: string): Promise<DeletedFile | null> {
-    const rows = await run<Pick<FileRow, 'blob_id' | 'thumbnail_blob_id' | 'storage'>>(
-      tx,
-      DELETE_OWNED,
-      { id, userId },
-    );
-    if (!rows.length) return null;
-    const [row] = rows;
-    return { blobId: row.blob_id, thumbnailBlobId: row.thumbnail_blob_id, storage: row.storage };
+  /** Deletes the metadata row and answers it as it was; its blobs are the caller's to delete after commit. */
+  async deleteOwned(tx: Tx, userId: string, id: string): Promise<StoredFile | null> {
+    return this.first(await run<FileRow>(tx, DELETE_OWNED, { id, userId }));
   }
 
   private first(rows: FileRow[]): StoredFile | null {

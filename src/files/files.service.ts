@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { Caller } from '../auth/caller';
-import { Transactions } from '../database/transactions';
+import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { createdOutcome } from '../http/outcome';
 import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
+import { EventsRepository } from '../events/events.repository';
+import type { EventType } from '../events/outbox';
+import { FileResponses } from './file-responses';
 import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { ByteRange } from './byte-range';
@@ -24,6 +27,8 @@ export class FilesService {
     private readonly transactions: Transactions,
     private readonly storages: BlobStorages,
     private readonly urls: ResourceUrls,
+    private readonly responses: FileResponses,
+    private readonly events: EventsRepository,
     private readonly uploads: UploadReader,
   ) {}
 
@@ -38,7 +43,10 @@ export class FilesService {
   ): Promise<Executed> {
     try {
       const file = this.newFile(caller, upload);
-      const outcome = createdOutcome(this.urls.to(`/api/files/${file.id}`), this.toResponse(file));
+      const outcome = createdOutcome(
+        this.urls.to(`/api/files/${file.id}`),
+        this.responses.of(file),
+      );
       const executed = await this.files.create(file, outcome, withUpload(idempotent, upload));
       if (executed.replayed || executed.outcome.status !== 201) await this.uploads.discard(upload);
       return executed;
@@ -65,7 +73,7 @@ export class FilesService {
   }
 
   async get(caller: Caller, id: string): Promise<FileResponse> {
-    return this.toResponse(await this.owned(caller, id));
+    return this.responses.of(await this.owned(caller, id));
   }
 
   /** The metadata, and a reader of the bytes (all, or an inclusive range). */
@@ -76,7 +84,7 @@ export class FilesService {
     const file = await this.owned(caller, id);
     const storage = this.storages.named(file.storage);
     return {
-      file: this.toResponse(file),
+      file: this.responses.of(file),
       read: (range) => storage.read(file.blobId, Number(file.size), range),
     };
   }
@@ -94,8 +102,13 @@ export class FilesService {
     return { etag: `"${blobId}"`, size, read: () => storage.read(blobId, size, null) };
   }
 
+  /** The row and its `file.deleted` commit together; the blobs go after. */
   async delete(caller: Caller, id: string): Promise<void> {
-    const deleted = await this.files.deleteOwned(this.transactions.autocommit, caller.userId, id);
+    const deleted = await this.transactions.run(async (tx) => {
+      const file = await this.files.deleteOwned(tx, caller.userId, id);
+      if (file) await this.announce(tx, 'file.deleted', file);
+      return file;
+    });
     if (!deleted) throw new NotFoundError('file');
     // After the row is gone: if this fails, the blobs are orphans and the sweeper removes them.
     const storage = this.storages.named(deleted.storage);
@@ -109,21 +122,10 @@ export class FilesService {
     return file;
   }
 
-  private toResponse(file: StoredFile): FileResponse {
-    return {
-      id: file.id,
-      filename: file.filename,
-      contentType: file.contentType,
-      size: Number(file.size),
-      sha256: file.sha256,
-      url: this.urls.to(`/api/files/${file.id}/content`),
-      createdAt: file.createdAt.toISOString(),
-      status: file.status,
-      width: file.width,
-      height: file.height,
-      thumbnailUrl: file.thumbnailBlobId ? this.urls.to(`/api/files/${file.id}/thumbnail`) : null,
-      error: file.errorCode ? { code: file.errorCode, detail: file.errorDetail ?? '' } : null,
-    };
+  /** Writes the event of a change to `file`, in the change's transaction. */
+  announce(tx: Tx, type: EventType, file: StoredFile): Promise<void> {
+    const data = JSON.stringify(this.responses.of(file));
+    return this.events.append(tx, { type, owner: file.userId, subject: file.id, data });
   }
 }
 

@@ -8,6 +8,7 @@ import { Transactions } from '../database/transactions';
 import type { JobTask } from '../jobs/job-task';
 import type { StoredFile } from './file.entity';
 import { FilesRepository, PROCESS_IMAGE } from './files.repository';
+import { FilesService } from './files.service';
 import { BlobStorages } from './storage/blob-storages';
 
 /** Longer side of a thumbnail, in pixels. */
@@ -52,6 +53,7 @@ export class ImageProcessing implements JobTask<{ fileId: string }> {
     private readonly files: FilesRepository,
     private readonly storages: BlobStorages,
     private readonly transactions: Transactions,
+    private readonly service: FilesService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -67,15 +69,22 @@ export class ImageProcessing implements JobTask<{ fileId: string }> {
       rendered = await renderThumbnail(bytes, this.config.maxImagePixels);
     } catch (error) {
       if (!(error instanceof ImageRejected)) throw error;
-      await this.files.markFailed(db, file.id, error.code, error.message);
-      return;
+      return this.fail(file.id, error.code, error.message);
     }
     await this.storeThumbnail(file, rendered);
   }
 
   async gaveUp({ fileId }: { fileId: string }, error: Error): Promise<void> {
     const detail = `The image could not be processed: ${firstLine(error.message)}`;
-    await this.files.markFailed(this.transactions.autocommit, fileId, 'processing_failed', detail);
+    await this.fail(fileId, 'processing_failed', detail);
+  }
+
+  /** `failed`, and `file.failed` in the same transaction; nothing if it was no longer processing. */
+  private fail(fileId: string, code: string, detail: string): Promise<void> {
+    return this.transactions.run(async (tx) => {
+      const failed = await this.files.markFailed(tx, fileId, code, detail);
+      if (failed) await this.service.announce(tx, 'file.failed', failed);
+    });
   }
 
   private async storeThumbnail(file: StoredFile, { width, height, thumbnail }: Rendered) {
@@ -83,13 +92,13 @@ export class ImageProcessing implements JobTask<{ fileId: string }> {
     const thumbnailBlobId = thumbnailBlobIdOf(file.id);
     await storage.deleteUnreferenced(thumbnailBlobId); // left by a run that died before marking
     await storage.write(thumbnailBlobId, Readable.from([thumbnail]));
-    const marked = await this.files.markReady(this.transactions.autocommit, file.id, {
-      width,
-      height,
-      thumbnailBlobId,
-      thumbnailSize: thumbnail.length,
+    const image = { width, height, thumbnailBlobId, thumbnailSize: thumbnail.length };
+    const ready = await this.transactions.run(async (tx) => {
+      const marked = await this.files.markReady(tx, file.id, image);
+      if (marked) await this.service.announce(tx, 'file.ready', marked);
+      return marked;
     });
-    if (!marked) await storage.deleteUnreferenced(thumbnailBlobId); // deleted meanwhile
+    if (!ready) await storage.deleteUnreferenced(thumbnailBlobId); // deleted meanwhile
   }
 }
 

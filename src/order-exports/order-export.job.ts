@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Transactions } from '../database/transactions';
+import { Transactions, Tx } from '../database/transactions';
+import { EventsRepository } from '../events/events.repository';
+import type { EventType } from '../events/outbox';
+import { FileResponse } from '../files/dto/file.response';
+import { FileResponses } from '../files/file-responses';
 import { newId } from '../database/uuid';
 import { NOTHING_DERIVED, StoredFile } from '../files/file.entity';
 import { FilesRepository } from '../files/files.repository';
@@ -9,6 +13,7 @@ import type { JobRun, JobTask } from '../jobs/job-task';
 import { CsvDigest, orderCsv, OrderPosition, orderPages } from './order-csv';
 import { EXPORT_TASK, OrderExportRecord, OrderExportsRepository } from './order-exports.repository';
 import { EXPORT_FAILED } from './order-exports.errors';
+import { exportResponse } from './order-exports.service';
 
 export interface ExportJobPayload {
   exportId: string;
@@ -35,6 +40,8 @@ export class OrderExportJob implements JobTask<ExportJobPayload> {
     private readonly files: FilesRepository,
     private readonly storages: BlobStorages,
     private readonly transactions: Transactions,
+    private readonly responses: FileResponses,
+    private readonly events: EventsRepository,
   ) {}
 
   async run({ exportId }: ExportJobPayload, { signal }: JobRun): Promise<void> {
@@ -52,7 +59,21 @@ export class OrderExportJob implements JobTask<ExportJobPayload> {
 
   /** `error` is in the log already (the job runner's); the owner sees a stable code. */
   async gaveUp({ exportId }: ExportJobPayload, _error: Error): Promise<void> {
-    await this.exports.fail(this.transactions.autocommit, exportId, EXPORT_FAILED, new Date());
+    await this.transactions.run(async (tx) => {
+      const failed = await this.exports.fail(tx, exportId, EXPORT_FAILED, new Date());
+      if (failed) await this.announce(tx, 'order_export.failed', failed, null);
+    });
+  }
+
+  /** The export's event, its data the export as GET answers it, in the change's transaction. */
+  private announce(
+    tx: Tx,
+    type: EventType,
+    record: OrderExportRecord,
+    file: FileResponse | null,
+  ): Promise<void> {
+    const data = JSON.stringify(exportResponse(record, file));
+    return this.events.append(tx, { type, owner: record.userId, subject: record.id, data });
   }
 
   /** The file row and the export's success commit together, or neither does and the blob goes. */
@@ -74,6 +95,7 @@ export class OrderExportJob implements JobTask<ExportJobPayload> {
           file.createdAt,
         );
         if (!succeeded) throw new AlreadySucceeded();
+        await this.announce(tx, 'order_export.succeeded', succeeded, this.responses.of(file));
       });
     } catch (error) {
       // Unreferenced only: after a connection lost at COMMIT the file may exist after all.

@@ -109,7 +109,7 @@ const SUCCEED = statement(
       SET status = 'succeeded', row_count = :rowCount, file_id = :fileId::uuid,
           error_code = NULL, error_detail = NULL, updated_at = :at::timestamptz
     WHERE id = :id AND status <> 'succeeded'
-   RETURNING id`,
+   RETURNING ${EXPORT_COLUMNS}`,
 );
 
 const FAIL = statement(
@@ -117,7 +117,8 @@ const FAIL = statement(
   `
    UPDATE order_exports
       SET status = 'failed', error_code = :code, error_detail = :detail, updated_at = :at::timestamptz
-    WHERE id = :id AND status IN ('queued', 'running')`,
+    WHERE id = :id AND status IN ('queued', 'running')
+   RETURNING ${EXPORT_COLUMNS}`,
 );
 
 interface OrderRow {
@@ -224,11 +225,24 @@ export class OrderExportsRepository {
   }
 
   /** Whether this call made it succeed: false when an earlier run already had. */
-  async succeed(tx: Tx, id: string, rowCount: number, fileId: string, at: Date): Promise<boolean> {
-    return (await run(tx, SUCCEED, { id, rowCount, fileId, at })).length > 0;
+  /** The export succeeded; null when an earlier run had already made it so. */
+  async succeed(
+    tx: Tx,
+    id: string,
+    rowCount: number,
+    fileId: string,
+    at: Date,
+  ): Promise<OrderExportRecord | null> {
+    return onlyRecord(await run<ExportRow>(tx, SUCCEED, { id, rowCount, fileId, at }));
   }
 
-  async fail(tx: Tx, id: string, error: { code: string; detail: string }, at: Date) {
-    await run(tx, FAIL, { id, ...error, at });
+  /** The export failed; null when it had already finished. */
+  async fail(
+    tx: Tx,
+    id: string,
+    error: { code: string; detail: string },
+    at: Date,
+  ): Promise<OrderExportRecord | null> {
+    return onlyRecord(await run<ExportRow>(tx, FAIL, { id, ...error, at }));
   }
 }

@@ -56,7 +56,7 @@ export class OrderExportsService {
     };
     const outcome = acceptedOutcome(
       this.urls.to(`/api/order-exports/${record.id}`),
-      toResponse(record, null),
+      exportResponse(record, null),
       EXPORT_RETRY_AFTER_SECONDS,
     );
     return this.exports.create(record, outcome, idempotent);
@@ -66,7 +66,7 @@ export class OrderExportsService {
     const db = this.transactions.autocommit;
     const record = await this.exports.findOwned(db, caller.userId, id);
     if (!record) throw new NotFoundError('order export');
-    return toResponse(record, record.fileId ? await this.fileOf(caller, record.fileId) : null);
+    return exportResponse(record, record.fileId ? await this.fileOf(caller, record.fileId) : null);
   }
 
   /** The CSV's file resource, as the files feature shows it; null once its owner deleted it. */
@@ -93,7 +93,11 @@ function filterOf({ status, createdFrom, createdTo }: CreateOrderExportDto): Ord
   };
 }
 
-function toResponse(record: OrderExportRecord, file: FileResponse | null): OrderExportResponse {
+/** The export as GET answers it, and as its events carry it. */
+export function exportResponse(
+  record: OrderExportRecord,
+  file: FileResponse | null,
+): OrderExportResponse {
   return {
     id: record.id,
     status: record.status,

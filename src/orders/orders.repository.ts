@@ -8,6 +8,7 @@ import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { HttpOutcome } from '../http/outcome';
 import { OrderCursor } from './order-cursor';
 import { OrderItemResponse, OrderResponse } from './dto/order.response';
+import { eventValues, eventWrite } from '../events/outbox';
 import { OrderReferenceTakenError } from './orders.errors';
 
 interface OrderRow {
@@ -43,6 +44,7 @@ const CREATE = createStatement('OrdersRepository.create', [
             unnest(:skus::text[], :quantities::integer[], :unitPrices::bigint[], :lineTotals::bigint[])
               WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)`,
   ),
+  eventWrite('order.created', 'inserted_order'),
 ]);
 
 /** Every column of the response, items aggregated in their original order: one round trip. */
@@ -68,6 +70,13 @@ const LIST_OWNED = statement(
       AND (:afterCreatedAt::timestamptz IS NULL OR (o.created_at, o.id) < (:afterCreatedAt::timestamptz, :afterId::uuid))
     ORDER BY o.created_at DESC, o.id DESC
     LIMIT :limit`,
+);
+
+/** The order's row locked for its cancel, and whether it is cancelled already. */
+const LOCK_OWNED = statement(
+  'OrdersRepository.lockOwned',
+  `
+   SELECT status FROM orders WHERE id = :id AND user_id = :userId FOR UPDATE`,
 );
 
 /** An already cancelled order keeps its updated_at: cancelling again changes nothing. */
@@ -111,6 +120,7 @@ export class OrdersRepository {
     CREATE.unkeyed,
     FIND_OWNED,
     LIST_OWNED,
+    LOCK_OWNED,
     CANCEL_OWNED,
   ];
 
@@ -129,6 +139,7 @@ export class OrdersRepository {
       quantities: order.items.map((item) => item.quantity),
       unitPrices: order.items.map((item) => item.unitPrice),
       lineTotals: order.items.map((item) => item.lineTotal),
+      ...eventValues({ owner: order.userId, subject: order.id, data: outcome.body }),
     };
     return this.creates.execute(idempotent, { statement: CREATE, values, outcome, rejection }, tx);
   }
@@ -154,8 +165,19 @@ export class OrdersRepository {
   }
 
   /** Cancels and returns the order; an already cancelled order comes back unchanged. */
-  async cancelOwned(tx: Tx, userId: string, id: string, at: Date): Promise<OrderResponse | null> {
-    const rows = await run<OrderRow>(tx, CANCEL_OWNED, { id, userId, at });
-    return rows.length ? toResponse(rows[0]) : null;
+  /**
+   * Cancels the order inside `tx`, its row locked first, so that of two cancels at once exactly
+   * one is `cancelledNow`. Null: no such order of the user's.
+   */
+  async cancelOwned(
+    tx: Tx,
+    userId: string,
+    id: string,
+    at: Date,
+  ): Promise<{ order: OrderResponse; cancelledNow: boolean } | null> {
+    const [locked] = await run<{ status: string }>(tx, LOCK_OWNED, { id, userId });
+    if (!locked) return null;
+    const [row] = await run<OrderRow>(tx, CANCEL_OWNED, { id, userId, at });
+    return { order: toResponse(row), cancelledNow: locked.status !== 'cancelled' };
   }
 }

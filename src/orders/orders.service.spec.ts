@@ -2,6 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Caller } from '../auth/caller';
 import { loadConfig } from '../config/app-config';
 import type { Transactions, Tx } from '../database/transactions';
+import type { EventsRepository } from '../events/events.repository';
+import type { NewEvent } from '../events/outbox';
 import { etagOfJson } from '../http/etag';
 import { HttpOutcome } from '../http/outcome';
 import { NotFoundError, ValidationFailedError } from '../http/problem';
@@ -16,6 +18,7 @@ import type { OrdersRepository } from './orders.repository';
 
 const ALICE: Caller = { userId: '01a20107-2a26-7789-8895-112b1f3fe80b' };
 const AUTOCOMMIT = { name: 'autocommit' } as unknown as Tx;
+const IN_TRANSACTION = { name: 'transaction' } as unknown as Tx;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const INPUT: CreateOrderDto = {
   currency: 'EUR',
@@ -66,18 +69,31 @@ class FakeOrders {
     return Promise.resolve(this.rows);
   }
 
+  /** Cancels the first of `rows`; it was pending unless `alreadyCancelled`. */
+  alreadyCancelled = false;
   cancelOwned(...args: [Tx, string, string, Date]) {
     this.asked.push({ method: 'cancelOwned', args });
-    return Promise.resolve(this.rows[0] ?? null);
+    const order = this.rows[0];
+    return Promise.resolve(order ? { order, cancelledNow: !this.alreadyCancelled } : null);
   }
 }
 
 function setup(env: Record<string, string> = {}) {
   const orders = new FakeOrders();
-  const transactions = { autocommit: AUTOCOMMIT } as unknown as Transactions;
+  const transactions = {
+    autocommit: AUTOCOMMIT,
+    run: <T>(work: (tx: Tx) => Promise<T>) => work(IN_TRANSACTION),
+  } as unknown as Transactions;
   const urls = new ResourceUrls(loadConfig(env));
-  const service = new OrdersService(orders as unknown as OrdersRepository, transactions, urls);
-  return { orders, service };
+  const appended: [Tx, NewEvent][] = [];
+  const events = { append: (tx: Tx, event: NewEvent) => appended.push([tx, event]) };
+  const service = new OrdersService(
+    orders as unknown as OrdersRepository,
+    transactions,
+    urls,
+    events as unknown as EventsRepository,
+  );
+  return { orders, service, appended };
 }
 
 /** Creates INPUT (with `more`) and answers what the repository was handed. */
@@ -179,13 +195,33 @@ describe('OrdersService.get and cancel', () => {
     ]);
   });
 
-  it('cancel cancels by owner and id, now', async () => {
-    const { orders, service } = setup();
-    orders.rows = [{ ...order(1), status: 'cancelled' }];
-    expect(await service.cancel(ALICE, order(1).id)).toMatchObject({ status: 'cancelled' });
+  it('cancel cancels by owner and id, now, and writes order.cancelled in the same transaction', async () => {
+    const { orders, service, appended } = setup();
+    const cancelled = { ...order(1), status: 'cancelled' as const };
+    orders.rows = [cancelled];
+    expect(await service.cancel(ALICE, order(1).id)).toEqual(cancelled);
     const [{ args }] = orders.asked;
-    expect(args.slice(0, 3)).toEqual([AUTOCOMMIT, ALICE.userId, order(1).id]);
+    expect(args.slice(0, 3)).toEqual([IN_TRANSACTION, ALICE.userId, order(1).id]);
     expect(Date.now() - (args[3] as Date).getTime()).toBeLessThan(5_000);
+    expect(appended).toEqual([
+      [
+        IN_TRANSACTION,
+        {
+          type: 'order.cancelled',
+          owner: ALICE.userId,
+          subject: order(1).id,
+          data: JSON.stringify(cancelled),
+        },
+      ],
+    ]);
+  });
+
+  it('cancel of a cancelled order answers it as it is and writes no event', async () => {
+    const { orders, service, appended } = setup();
+    orders.rows = [{ ...order(1), status: 'cancelled' }];
+    orders.alreadyCancelled = true;
+    expect(await service.cancel(ALICE, order(1).id)).toMatchObject({ status: 'cancelled' });
+    expect(appended).toEqual([]);
   });
 });
 

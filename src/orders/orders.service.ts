@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
+import { EventsRepository } from '../events/events.repository';
 import { createdOutcome } from '../http/outcome';
 import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
@@ -20,6 +21,7 @@ export class OrdersService {
     private readonly orders: OrdersRepository,
     private readonly transactions: Transactions,
     private readonly urls: ResourceUrls,
+    private readonly events: EventsRepository,
   ) {}
 
   /**
@@ -73,11 +75,23 @@ export class OrdersService {
     return { data, nextCursor };
   }
 
-  /** Cancelling is idempotent: a cancelled order is returned as it is. */
+  /**
+   * Cancelling is idempotent: a cancelled order is returned as it is, and only the cancel that
+   * changed it writes `order.cancelled`, in its transaction.
+   */
   async cancel(caller: Caller, id: string): Promise<OrderResponse> {
-    return this.found(
-      await this.orders.cancelOwned(this.transactions.autocommit, caller.userId, id, new Date()),
-    );
+    const cancelled = await this.transactions.run(async (tx) => {
+      const result = await this.orders.cancelOwned(tx, caller.userId, id, new Date());
+      if (result?.cancelledNow)
+        await this.events.append(tx, {
+          type: 'order.cancelled',
+          owner: caller.userId,
+          subject: id,
+          data: JSON.stringify(result.order),
+        });
+      return result;
+    });
+    return this.found(cancelled?.order ?? null);
   }
 
   private found(order: OrderResponse | null): OrderResponse {

@@ -6,6 +6,7 @@ import { HttpOutcome } from '../http/outcome';
 import { CreateExecutor, Deferred, Executed } from '../idempotency/create-executor';
 import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
+import { eventValues, eventWrite } from '../events/outbox';
 import { User } from './user.entity';
 import { EmailTakenError } from './users.errors';
 
@@ -35,8 +36,10 @@ const CREATE = createStatement('UsersRepository.create', [
     `
      INSERT INTO users (${USER_COLUMNS})
      SELECT ${USER_VALUES}
-       FROM claimed`,
+       FROM claimed
+     RETURNING id`,
   ),
+  eventWrite('user.created', 'inserted_user'),
 ]);
 
 /** PUT's create: nothing when a user with this id exists. */
@@ -117,7 +120,15 @@ export class UsersRepository {
   ): Promise<Executed> {
     return this.creates.execute(
       idempotent,
-      { statement: CREATE, values: user, outcome, rejection },
+      {
+        statement: CREATE,
+        values: {
+          ...user,
+          ...eventValues({ owner: user.id, subject: user.id, data: outcome.body }),
+        },
+        outcome,
+        rejection,
+      },
       tx,
     );
   }

@@ -1,6 +1,8 @@
 import type { Caller } from '../auth/caller';
 import { loadConfig } from '../config/app-config';
 import type { Transactions, Tx } from '../database/transactions';
+import type { EventsRepository } from '../events/events.repository';
+import type { NewEvent } from '../events/outbox';
 import { etagOf } from '../http/etag';
 import { HttpOutcome } from '../http/outcome';
 import {
@@ -89,6 +91,8 @@ class FakeUsers {
 function setup() {
   const users = new FakeUsers();
   const hasher = new FakeHasher();
+  const appended: [Tx, NewEvent][] = [];
+  const events = { append: (tx: Tx, event: NewEvent) => appended.push([tx, event]) };
   const transactions = {
     autocommit: AUTOCOMMIT,
     run: <T>(work: (tx: Tx) => Promise<T>) => work(TX),
@@ -98,8 +102,9 @@ function setup() {
     transactions,
     hasher as unknown as PasswordHasher,
     new ResourceUrls(loadConfig({})),
+    events as unknown as EventsRepository,
   );
-  return { users, hasher, service };
+  return { users, hasher, service, appended };
 }
 
 const errorOf = (promise: Promise<unknown>) => promise.catch((error: unknown) => error);
@@ -183,10 +188,13 @@ describe('UsersService.put', () => {
   const put = (service: UsersService, input: object, caller: Caller | null, ifMatch?: string) =>
     errorOf(service.put(ALICE_ID, { ...PROFILE, ...input }, caller, { ifMatch }));
 
-  it('creates the user at a free id with 201, hashing the password', async () => {
-    const { users, hasher, service } = setup();
+  it('creates the user at a free id with 201, hashing the password, and writes user.created in its transaction', async () => {
+    const { users, hasher, service, appended } = setup();
     const answer = (await put(service, { password: PASSWORD }, null)) as { created: HttpOutcome };
     expect(answer.created.status).toBe(201);
+    expect(appended).toEqual([
+      [TX, { type: 'user.created', owner: ALICE_ID, subject: ALICE_ID, data: answer.created.body }],
+    ]);
     expect(answer.created.headers.Location).toBe(`/api/users/${ALICE_ID}`);
     const [insert] = users.called('insertUnlessIdExists');
     expect(insert.tx).toBe(TX);

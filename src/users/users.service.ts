@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../database/uuid';
+import { EventsRepository } from '../events/events.repository';
 import { Transactions, Tx } from '../database/transactions';
 import { etagOf } from '../http/etag';
 import { createdOutcome, HttpOutcome } from '../http/outcome';
@@ -31,6 +32,7 @@ export class UsersService {
     private readonly transactions: Transactions,
     private readonly hasher: PasswordHasher,
     private readonly urls: ResourceUrls,
+    private readonly events: EventsRepository,
   ) {}
 
   /**
@@ -84,7 +86,14 @@ export class UsersService {
         ]);
       if (!(await this.users.insertUnlessIdExists(tx, candidate)))
         throw new UserCreatedConcurrentlyError();
-      return { created: this.created(candidate) };
+      const created = this.created(candidate);
+      await this.events.append(tx, {
+        type: 'user.created',
+        owner: candidate.id,
+        subject: candidate.id,
+        data: created.body,
+      });
+      return { created };
     });
   }
 

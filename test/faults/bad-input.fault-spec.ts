@@ -18,6 +18,7 @@ const TABLES = [
   'file_blobs',
   'idempotency_keys',
   'order_exports',
+  'events',
 ];
 
 /** Every route, with the id and query placeholders the generators fill. */

@@ -159,6 +159,8 @@ async function checkFiles(check: Check, app: TestApp) {
   await check('GET /api/files/{id}/content', read({ Range: 'bytes=9999-' }), 416);
   await check('GET /api/files/{id}', app.http.get(`/api/files/${file.body.id}`).set(auth), 200);
   await checkThumbnails(check, app, auth);
+  await check('GET /api/events', app.http.get('/api/events?limit=2').set(auth), 200);
+  await check('GET /api/events', app.http.get('/api/events?after=x').set(auth), 400);
   await check(
     'DELETE /api/files/{id}',
     app.http.delete(`/api/files/${file.body.id}`).set(auth),

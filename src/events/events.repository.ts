@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { run, statement, Statement } from '../database/statement';
+import { Tx } from '../database/transactions';
+import { newId } from '../database/uuid';
+import { NewEvent } from './outbox';
+
+/** A change's event inside its transaction (one not made by a create statement). */
+const APPEND = statement(
+  'EventsRepository.append',
+  `
+   INSERT INTO events (id, user_id, type, subject, time, data)
+   VALUES (:id::uuid, :owner::uuid, :type::text, :subject::uuid, now(), :data::json)`,
+);
+
+/**
+ * Gives committed events their positions, in the order they were written (`time`, the writing
+ * transaction's start, then id), one batch per call. The advisory lock keeps a second sequencer
+ * from doing the same work; the counter row and `position IS NULL` keep positions increasing and
+ * given once even if two ever ran. Returns the last position given and whose events they were
+ * (no row when none), and announces the same on `events_positioned` at commit, for the streams of
+ * every replica.
+ */
+const SEQUENCE = statement(
+  'EventsRepository.sequence',
+  `
+   WITH lock AS MATERIALIZED (
+     SELECT pg_try_advisory_xact_lock(:lockKey::bigint) AS locked),
+   pending AS MATERIALIZED (
+     SELECT id, user_id, row_number() OVER (ORDER BY time, id) AS n
+       FROM (SELECT id, user_id, time FROM events
+              WHERE position IS NULL AND (SELECT locked FROM lock)
+              ORDER BY time, id LIMIT :batch) oldest),
+   counted AS (
+     UPDATE event_positions SET last = last + (SELECT count(*) FROM pending)
+      WHERE EXISTS (SELECT 1 FROM pending)
+     RETURNING last - (SELECT count(*) FROM pending) AS base),
+   positioned AS (
+     UPDATE events e SET position = counted.base + pending.n
+       FROM pending, counted
+      WHERE e.id = pending.id AND e.position IS NULL
+     RETURNING e.position, e.user_id)
+   SELECT s.last, s.users
+     FROM (SELECT max(position) AS last, array_agg(DISTINCT user_id) AS users FROM positioned) s,
+          LATERAL (SELECT pg_notify('events_positioned', json_build_object('last', s.last, 'users', s.users)::text)
+                    WHERE s.last IS NOT NULL) announced`,
+);
+
+/** The owner's events after a position, oldest first. */
+const PAGE_OWNED = statement(
+  'EventsRepository.pageOwned',
+  `
+   SELECT id, type, subject, time, data, position
+     FROM events
+    WHERE user_id = :userId AND position > :after::bigint
+    ORDER BY position
+    LIMIT :limit`,
+);
+
+export interface EventRow {
+  id: string;
+  type: string;
+  subject: string;
+  time: Date;
+  data: unknown;
+  position: string;
+}
+
+export interface Sequenced {
+  /** The last position given; null when there was nothing to sequence (or another sequencer is at it). */
+  last: string | null;
+  users: string[];
+}
+
+/** All SQL about events: the outbox, its sequencing, and the feed. */
+@Injectable()
+export class EventsRepository {
+  static readonly statements: Statement[] = [APPEND, SEQUENCE, PAGE_OWNED];
+
+  /** Writes `event` in `tx`: it commits with the change, or neither does. */
+  async append(tx: Tx, event: NewEvent): Promise<void> {
+    await run(tx, APPEND, { id: newId(), ...event });
+  }
+
+  async sequence(tx: Tx, lockKey: number, batch: number): Promise<Sequenced> {
+    const [row] = await run<{ last: string; users: string[] }>(tx, SEQUENCE, { lockKey, batch });
+    return row ? { last: row.last, users: row.users } : { last: null, users: [] };
+  }
+
+  pageOwned(tx: Tx, userId: string, after: string, limit: number): Promise<EventRow[]> {
+    return run<EventRow>(tx, PAGE_OWNED, { userId, after, limit });
+  }
+}

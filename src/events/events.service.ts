@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import type { Caller } from '../auth/caller';
+import { Transactions } from '../database/transactions';
+import { CloudEventResponse, EventPageResponse } from './dto/cloud-event.response';
+import { decodeEventCursor, encodeEventCursor } from './event-cursor';
+import { EventRow, EventsRepository } from './events.repository';
+import type { EventType } from './outbox';
+
+/** The CloudEvents `source` of every event this service writes. */
+export const EVENT_SOURCE = 'order-service';
+
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly events: EventsRepository,
+    private readonly transactions: Transactions,
+  ) {}
+
+  /** The caller's events after `after` (a cursor), oldest first, in the order they committed. */
+  async page(caller: Caller, after: string | undefined, limit: number): Promise<EventPageResponse> {
+    const position = after === undefined ? '0' : decodeEventCursor(after);
+    const rows = await this.events.pageOwned(
+      this.transactions.autocommit,
+      caller.userId,
+      position,
+      limit,
+    );
+    const last = rows[rows.length - 1];
+    return {
+      data: rows.map(toCloudEvent),
+      nextCursor: last ? encodeEventCursor(last.position) : (after ?? null),
+    };
+  }
+}
+
+export function toCloudEvent(row: EventRow): CloudEventResponse {
+  return {
+    specversion: '1.0',
+    id: row.id,
+    source: EVENT_SOURCE,
+    type: row.type as EventType,
+    subject: row.subject,
+    time: row.time.toISOString(),
+    datacontenttype: 'application/json',
+    data: row.data as object,
+  };
+}

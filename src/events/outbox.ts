@@ -1,0 +1,42 @@
+import { newId } from '../database/uuid';
+import { write, Write } from '../idempotency/create-statement';
+
+/** Every change a client can observe, by the name its event carries (SPEC, "Events"). */
+export type EventType =
+  | 'user.created'
+  | 'order.created'
+  | 'order.cancelled'
+  | 'file.created'
+  | 'file.ready'
+  | 'file.failed'
+  | 'file.deleted'
+  | 'order_export.succeeded'
+  | 'order_export.failed';
+
+/** A change to announce: whose it is, which resource, and that resource as the API answers it. */
+export interface NewEvent {
+  type: EventType;
+  owner: string;
+  subject: string;
+  /** The resource's JSON, as sent (or as it would be sent) to its owner. */
+  data: string;
+}
+
+/**
+ * A create's event as one more write of its statement (after the write named `from`), so that it
+ * commits with the create and a replay writes none. Its values come from `eventValues`.
+ */
+export function eventWrite(type: EventType, from: string): Write {
+  return write(
+    `${type.replace('.', '_')}_event`,
+    `
+     INSERT INTO events (id, user_id, type, subject, time, data)
+     SELECT :eventId::uuid, :eventOwner::uuid, '${type}', :eventSubject::uuid, now(), :eventData::json
+       FROM ${from}`,
+  );
+}
+
+/** The values `eventWrite` reads, for the create's statement. */
+export function eventValues({ owner, subject, data }: Omit<NewEvent, 'type'>) {
+  return { eventId: newId(), eventOwner: owner, eventSubject: subject, eventData: data };
+}
