@@ -35,6 +35,11 @@ SELECT coalesce(array_length(runners, 1), 0) AS runners,
        (SELECT count(*) FROM forgotten) AS forgotten
   FROM stale;
 
+-- JobsRepository.lockedBy
+-- $1 runnerId, $2 olderThanMs
+SELECT id FROM graphile_worker.jobs
+ WHERE locked_by = $1 AND locked_at < now() - $2::integer * interval '1 millisecond';
+
 -- JobsRepository.counts
 SELECT count(*) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts) AS queued,
        count(*) FILTER (WHERE locked_at IS NOT NULL) AS running,

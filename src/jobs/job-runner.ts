@@ -72,21 +72,23 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     try {
       runner = await run(this.options());
     } catch (error) {
-      return this.restartLater(error);
+      return this.restartLater(null, error);
     }
     this.runner = runner;
     runner.promise.then(
-      () => this.restartLater(null),
-      (error) => this.restartLater(error),
+      () => this.restartLater(runner, null),
+      (error) => this.restartLater(runner, error),
     );
   }
 
   /**
    * graphile-worker stops a runner that cannot record its jobs' outcomes (the database gone for
-   * too long). Its heartbeat ends with it, so StrandedJobs hands its jobs back, and a new runner
-   * takes over; nothing else in the process has to restart.
+   * too long). Its heartbeat ends with it, handing back the jobs it holds, and a new runner takes
+   * over; nothing else in the process has to restart. `ended`: the runner this is about, if any;
+   * one already replaced changes nothing.
    */
-  private restartLater(error: unknown) {
+  private restartLater(ended: Runner | null, error: unknown) {
+    if (ended && this.runner !== ended) return;
     this.runner = null;
     if (this.stopping) return; // onApplicationShutdown ends the heartbeat once the stop is over
     void this.heartbeat.end();
@@ -105,6 +107,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       noHandleSignals: true, // main.ts owns the signals and stops us through Nest's shutdown
       pollInterval: POLL_INTERVAL_MS,
       gracefulShutdownAbortTimeout: JOB_SHUTDOWN_GRACE_MS,
+      // Unbatched, a completion or failure that cannot be written (the database restarting) is a
+      // promise graphile-worker 0.17 leaves unhandled, and Node ends the process. Batched, even
+      // with no delay, it is handled: the runner stops, hands its jobs back, and a new one starts.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
       taskList: this.taskList(),
       events: this.events(),
       logger: this.graphileLogger(),
@@ -120,12 +126,17 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
 
   private events(): WorkerEvents {
     const events: WorkerEvents = new EventEmitter();
-    events.on('pool:create', ({ workerPool }) => this.heartbeat.begin(workerPool.id));
+    events.on('pool:create', ({ workerPool }) =>
+      this.heartbeat.begin(workerPool.id, (lost) => this.lostTrackOf(lost)),
+    );
     events.on('job:start', ({ job }) =>
       this.logger.log(
         `job ${job.task_identifier} #${job.id} (${job.key ?? 'no key'}) started: run ${job.attempts} of ${job.max_attempts}`,
       ),
     );
+    events.on('job:start', ({ job }) => this.heartbeat.started(job.id));
+    events.on('job:success', ({ job }) => this.heartbeat.ended(job.id));
+    events.on('job:error', ({ job }) => this.heartbeat.ended(job.id));
     events.on('job:success', ({ job }) => this.finished(job, 'succeeded'));
     events.on('job:failed', ({ job }) => this.finished(job, 'failed'));
     events.on('job:error', ({ job, error }) =>
@@ -134,6 +145,17 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       ),
     );
     return events;
+  }
+
+  /**
+   * Jobs this runner holds but no longer runs (graphile-worker may be stuck stopping after a
+   * failed write): it is left to wind down, its jobs are handed back, and a new runner starts.
+   */
+  private lostTrackOf(jobIds: string[]) {
+    const runner = this.runner;
+    if (!runner) return;
+    void runner.stop().catch(() => undefined); // often stopping already
+    this.restartLater(runner, new Error(`it held jobs ${jobIds.join(', ')} without running them`));
   }
 
   private finished(job: Job, outcome: 'succeeded' | 'failed') {

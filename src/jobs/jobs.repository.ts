@@ -52,6 +52,14 @@ const RELEASE_STRANDED = statement(
      FROM stale`,
 );
 
+/** A runner's jobs locked for longer than a running job can be without being in its heartbeat. */
+const LOCKED_BY = statement(
+  'JobsRepository.lockedBy',
+  `
+   SELECT id FROM graphile_worker.jobs
+    WHERE locked_by = :runnerId AND locked_at < now() - :olderThanMs::integer * interval '1 millisecond'`,
+);
+
 const COUNTS = statement(
   'JobsRepository.counts',
   `
@@ -80,6 +88,7 @@ export class JobsRepository {
     HEARTBEAT,
     RELEASE_RUNNER,
     RELEASE_STRANDED,
+    LOCKED_BY,
     COUNTS,
     SCHEMA_VERSION,
   ];
@@ -96,6 +105,11 @@ export class JobsRepository {
   async releaseStranded(tx: Tx, deadAfterMs: number): Promise<number> {
     const rows = await run<{ runners: number }>(tx, RELEASE_STRANDED, { deadAfterMs });
     return rows.length ? Number(rows[0].runners) : 0;
+  }
+
+  async lockedBy(tx: Tx, runnerId: string, olderThanMs: number): Promise<string[]> {
+    const rows = await run<{ id: string }>(tx, LOCKED_BY, { runnerId, olderThanMs });
+    return rows.map((row) => row.id);
   }
 
   async counts(tx: Tx): Promise<JobCounts> {

@@ -53,10 +53,22 @@ export class StrandedJobs implements OnApplicationBootstrap, OnApplicationShutdo
   }
 }
 
-/** A runner's "still alive" in job_runner_heartbeats, from its start (`begin`) to its end. */
+/**
+ * A runner's "still alive" in job_runner_heartbeats, from its start (`begin`) to its end. With
+ * each beat it also looks for jobs the runner holds without running them (a completion that could
+ * not be recorded while the database was away): graphile-worker would keep those locked for four
+ * hours, and a live runner's jobs are not released by StrandedJobs, so `onLost` is told.
+ */
 export class RunnerHeartbeat {
   private timer: NodeJS.Timeout | null = null;
   private runnerId: string | null = null;
+  /** Jobs whose handler is running in this process now. */
+  private readonly running = new Set<string>();
+  /**
+   * Held and not running at the last beat. A job is lost only when it is so at two beats in a
+   * row: a completion on its way to the database when the first beat looked is recorded by then.
+   */
+  private suspects = new Set<string>();
 
   constructor(
     private readonly jobs: JobsRepository,
@@ -64,17 +76,33 @@ export class RunnerHeartbeat {
     private readonly logger: LoggerService,
   ) {}
 
-  begin(runnerId: string) {
+  begin(runnerId: string, onLost: (jobIds: string[]) => void) {
     this.runnerId = runnerId;
-    const write = () =>
-      this.jobs
-        .heartbeat(this.transactions.autocommit, runnerId)
-        .catch((error: Error) =>
-          this.logger.warn(`job runner heartbeat not written: ${error.message}`),
-        );
-    void write();
-    this.timer = setInterval(() => void write(), HEARTBEAT_EVERY_MS);
+    const beat = () =>
+      this.beat(runnerId, onLost).catch((error: Error) =>
+        this.logger.warn(`job runner heartbeat not written: ${error.message}`),
+      );
+    void beat();
+    this.timer = setInterval(() => void beat(), HEARTBEAT_EVERY_MS);
     this.timer.unref();
+  }
+
+  started(jobId: string) {
+    this.running.add(jobId);
+  }
+
+  ended(jobId: string) {
+    this.running.delete(jobId);
+  }
+
+  private async beat(runnerId: string, onLost: (jobIds: string[]) => void) {
+    const db = this.transactions.autocommit;
+    await this.jobs.heartbeat(db, runnerId);
+    const held = await this.jobs.lockedBy(db, runnerId, RUNNER_DEAD_AFTER_MS);
+    const idle = held.filter((jobId) => !this.running.has(jobId));
+    const lost = idle.filter((jobId) => this.suspects.has(jobId));
+    this.suspects = new Set(idle);
+    if (lost.length > 0 && this.runnerId === runnerId) onLost(lost);
   }
 
   /** The runner has stopped: forgets it, and hands back any job it still holds. */
@@ -83,6 +111,8 @@ export class RunnerHeartbeat {
     this.timer = null;
     const runnerId = this.runnerId;
     this.runnerId = null;
+    this.running.clear();
+    this.suspects.clear();
     if (runnerId)
       await this.jobs
         .releaseRunner(this.transactions.autocommit, runnerId)

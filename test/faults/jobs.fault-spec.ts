@@ -218,7 +218,29 @@ describe('faults: PostgreSQL restarted while jobs run', () => {
           ms: RECOVERY_BOUND_MS,
           every: 250,
         },
-      );
+      ).catch(async (error: Error) => {
+        const jobs = await queryOn(
+          server.url,
+          'SELECT id, attempts, run_at, locked_by, locked_at, last_error FROM graphile_worker.jobs',
+        );
+        const probe = async (path: string) =>
+          fetch(`${api.baseUrl}${path}`, { signal: AbortSignal.timeout(3_000) }).then(
+            async (response) => `${response.status} ${(await response.text()).slice(0, 2000)}`,
+            (failure: Error) => failure.message,
+          );
+        const metrics = (await probe('/metrics'))
+          .split('\n')
+          .filter((line) => /^(db_pool|jobs_)/.test(line));
+        const exit = `exit ${api.child.exitCode} ${api.child.signalCode}; stderr: ${api.stderr()}`;
+        const health = `ready: ${await probe('/health/ready')}; ${metrics.join('; ')}; ${exit}`;
+        const said = api
+          .stdout()
+          .split('\n')
+          .filter((line) => !line.includes('request completed'));
+        throw new Error(
+          `${error.message}\n${health}\njobs: ${JSON.stringify(jobs)}\nthe service said:\n${said.slice(-40).join('\n')}`,
+        );
+      });
       const audit = await imageAudit(server.url);
       expect(audit).toMatchObject({ ready: ids.length, failed: 0, orphans: 0 });
       const [{ live }] = await queryOn<{ live: string }>(
