@@ -60,10 +60,10 @@ export class EventSequencer implements OnApplicationBootstrap, OnApplicationShut
   /** Batches until none is full: what committed meanwhile waits for the next wake-up. */
   private async drain() {
     for (;;) {
-      const batch = await this.transactions.run((tx) =>
+      const last = await this.transactions.run((tx) =>
         this.events.sequence(tx, SEQUENCE_LOCK_KEY, BATCH),
       );
-      if (batch.last === null || this.timer === null) return; // done, or shutting down
+      if (last === null || this.timer === null) return; // done, or shutting down
     }
   }
 }

@@ -129,21 +129,23 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     events.on('pool:create', ({ workerPool }) =>
       this.heartbeat.begin(workerPool.id, (lost) => this.lostTrackOf(lost)),
     );
-    events.on('job:start', ({ job }) =>
+    events.on('job:start', ({ job }) => {
+      this.heartbeat.started(job.id);
       this.logger.log(
         `job ${job.task_identifier} #${job.id} (${job.key ?? 'no key'}) started: run ${job.attempts} of ${job.max_attempts}`,
-      ),
-    );
-    events.on('job:start', ({ job }) => this.heartbeat.started(job.id));
-    events.on('job:success', ({ job }) => this.heartbeat.ended(job.id));
-    events.on('job:error', ({ job }) => this.heartbeat.ended(job.id));
-    events.on('job:success', ({ job }) => this.finished(job, 'succeeded'));
-    events.on('job:failed', ({ job }) => this.finished(job, 'failed'));
-    events.on('job:error', ({ job, error }) =>
+      );
+    });
+    events.on('job:success', ({ job }) => {
+      this.heartbeat.ended(job.id);
+      this.finished(job, 'succeeded');
+    });
+    events.on('job:error', ({ job, error }) => {
+      this.heartbeat.ended(job.id);
       this.logger.warn(
         `job ${job.task_identifier} #${job.id} failed (run ${job.attempts} of ${job.max_attempts}): ${(error as Error).message}`,
-      ),
-    );
+      );
+    });
+    events.on('job:failed', ({ job }) => this.finished(job, 'failed'));
     return events;
   }
 
