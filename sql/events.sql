@@ -36,3 +36,37 @@ SELECT id, type, subject, time, data, position
  WHERE user_id = $1 AND position > $2::bigint
  ORDER BY position
  LIMIT $3;
+
+-- EventsRepository.tryLock
+-- $1 lockKey
+SELECT pg_try_advisory_xact_lock($1::bigint) AS locked;
+
+-- EventsRepository.unpublished
+-- $1 batch
+SELECT id, type, subject, time, data, position
+  FROM events
+ WHERE published_at IS NULL AND position IS NOT NULL
+ ORDER BY position
+ LIMIT $1;
+
+-- EventsRepository.markPublished
+-- $1 ids
+UPDATE events SET published_at = now() WHERE id = ANY ($1::uuid[]);
+
+-- EventsRepository.backlog
+SELECT count(*)::int AS count,
+       coalesce(extract(epoch FROM now() - min(time)), 0)::float8 AS "oldestAgeSeconds"
+  FROM events
+ WHERE published_at IS NULL;
+
+-- EventsRepository.deleteExpired
+-- $1 retentionMs, $2 requirePublished, $3 batch
+WITH cutoff AS (SELECT now() - $1::bigint * interval '1 millisecond' AS at),
+deleted AS (
+  DELETE FROM events WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM events, cutoff
+     WHERE time < cutoff.at AND position IS NOT NULL
+       AND (NOT $2::boolean OR published_at < cutoff.at)
+     LIMIT $3 FOR UPDATE SKIP LOCKED))
+  RETURNING 1)
+SELECT count(*)::int AS deleted FROM deleted;

@@ -18,6 +18,10 @@ describe('loadConfig', () => {
       authRateLimit: 60,
       trustProxy: false,
       accessTokenTtlSeconds: 3600,
+      natsUrl: null,
+      natsStream: 'ORDER_SERVICE',
+      natsSubjectPrefix: 'order-service',
+      eventsRetentionMs: 7 * 24 * 3_600_000,
     });
   });
 
@@ -35,6 +39,10 @@ describe('loadConfig', () => {
       MAX_UPLOAD_BYTES: '1048576',
       STORAGE_DRIVER: 'filesystem',
       AUTH_RATE_LIMIT: '0',
+      NATS_URL: 'nats://n1:4222, nats://n2:4222',
+      NATS_STREAM: 'ORDERS_PROD',
+      NATS_SUBJECT_PREFIX: 'eu.order-service',
+      EVENTS_RETENTION: '3d',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -48,6 +56,10 @@ describe('loadConfig', () => {
       maxUploadBytes: 1_048_576,
       storageDriver: 'filesystem',
       authRateLimit: 0,
+      natsUrl: 'nats://n1:4222, nats://n2:4222',
+      natsStream: 'ORDERS_PROD',
+      natsSubjectPrefix: 'eu.order-service',
+      eventsRetentionMs: 3 * 24 * 3_600_000,
     });
   });
 
@@ -71,6 +83,10 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
     ['TRUST_PROXY', { TRUST_PROXY: '0.0.0.0/0' }],
     ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.1,proxy.internal' }],
+    ['NATS_URL', { NATS_URL: 'http://nats:4222' }],
+    ['NATS_STREAM', { NATS_STREAM: 'orders.v1' }],
+    ['NATS_SUBJECT_PREFIX', { NATS_SUBJECT_PREFIX: 'orders.>' }],
+    ['EVENTS_RETENTION', { EVENTS_RETENTION: 'a week' }],
   ])('rejects a bad %s with one line naming it', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(

@@ -42,6 +42,14 @@ export interface AppConfig {
   workerConcurrency: number;
   /** Largest image (width × height) the image job decodes; a larger one fails as `image_too_large`. */
   maxImagePixels: number;
+  /** NATS servers the outbox relay publishes to; null: events stay in PostgreSQL (feed and stream). */
+  natsUrl: string | null;
+  /** The JetStream stream holding the events; created if missing. */
+  natsStream: string;
+  /** Events go to `<prefix>.<type>`; the stream takes `<prefix>.>`. */
+  natsSubjectPrefix: string;
+  /** How long an event is kept after it was published (written, without NATS). */
+  eventsRetentionMs: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -131,6 +139,34 @@ function origins(env: Env): string[] {
     }
   }
   return list;
+}
+
+function natsUrl(env: Env): string | null {
+  const raw = read(env, 'NATS_URL');
+  if (raw === undefined) return null;
+  const valid = raw
+    .split(',')
+    .every((server) => /^(nats|tls|wss?):$/.test(urlOrNull(server.trim())?.protocol ?? ''));
+  if (!valid)
+    throw new ConfigError(
+      'NATS_URL',
+      'expected nats://host:port URLs, comma-separated',
+      redactUrl(raw),
+    );
+  return raw;
+}
+
+/** A JetStream stream name, or a subject token: no whitespace, dots or wildcards. */
+function natsName(env: Env, name: string, fallback: string, dots: boolean): string {
+  const raw = read(env, name) ?? fallback;
+  const token = dots ? /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/ : /^[A-Za-z0-9_-]+$/;
+  if (raw.length > 200 || !token.test(raw))
+    throw new ConfigError(
+      name,
+      `expected letters, digits, _ and -${dots ? ' (dot-separated)' : ''}, at most 200`,
+      raw,
+    );
+  return raw;
 }
 
 function jwtSecret(env: Env, nodeEnv: string): string | null {
@@ -231,5 +267,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     requestTimeoutMs: duration(env, 'REQUEST_TIMEOUT', '10m', 1_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 0, 64),
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 50_000_000, 1, 268_402_689),
+    natsUrl: natsUrl(env),
+    natsStream: natsName(env, 'NATS_STREAM', 'ORDER_SERVICE', false),
+    natsSubjectPrefix: natsName(env, 'NATS_SUBJECT_PREFIX', 'order-service', true),
+    eventsRetentionMs: duration(env, 'EVENTS_RETENTION', '7d', 1_000),
   };
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { Notifications } from '../database/notifications';
 import { Transactions } from '../database/transactions';
 import { EventsRepository } from './events.repository';
+import { SerialDrain } from './serial-drain';
 
 /** Shared by every replica: whoever holds it sequences; the others find nothing to do. */
 const SEQUENCE_LOCK_KEY = 7_283_003;
@@ -17,9 +18,11 @@ const POLL_EVERY_MS = 1_000;
 @Injectable()
 export class EventSequencer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(EventSequencer.name);
+  private readonly runs = new SerialDrain(
+    () => this.drain(),
+    (error) => this.logger.warn(`events not sequenced: ${error.message}`),
+  );
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
 
   constructor(
     private readonly events: EventsRepository,
@@ -28,33 +31,15 @@ export class EventSequencer implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   async onApplicationBootstrap() {
-    await this.notifications.listen('events_written', () => this.wake());
-    this.timer = setInterval(() => this.wake(), POLL_EVERY_MS);
+    await this.notifications.listen('events_written', () => this.runs.wake());
+    this.timer = setInterval(() => this.runs.wake(), POLL_EVERY_MS);
     this.timer.unref();
-    this.wake();
+    this.runs.wake();
   }
 
   async onApplicationShutdown() {
     if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
-  /** Runs now, or once more after the run in progress: a wake-up is never lost. */
-  wake() {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((error: Error) => this.logger.warn(`events not sequenced: ${error.message}`))
-      .finally(() => {
-        this.running = null;
-        if (this.again && this.timer) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    await this.runs.stop();
   }
 
   /** Batches until none is full: what committed meanwhile waits for the next wake-up. */
@@ -63,7 +48,7 @@ export class EventSequencer implements OnApplicationBootstrap, OnApplicationShut
       const last = await this.transactions.run((tx) =>
         this.events.sequence(tx, SEQUENCE_LOCK_KEY, BATCH),
       );
-      if (last === null || this.timer === null) return; // done, or shutting down
+      if (last === null || this.runs.stopped) return;
     }
   }
 }

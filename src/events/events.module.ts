@@ -1,4 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { EventMetrics } from './event-metrics';
+import { EventRelay } from './event-relay';
+import { EventRetention } from './event-retention';
 import { EventSequencer } from './event-sequencer';
 import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';
@@ -6,12 +9,20 @@ import { EventsService } from './events.service';
 
 /**
  * Events: the outbox every feature writes to (EventsRepository.append in a transaction, or
- * `eventWrite` in a create statement), its sequencing in commit order, and the caller's feed.
+ * `eventWrite` in a create statement), its sequencing in commit order, the caller's feed, the
+ * relay to NATS JetStream, and the retention of published events.
  */
 @Global()
 @Module({
   controllers: [EventsController],
-  providers: [EventsRepository, EventsService, EventSequencer],
+  providers: [
+    EventsRepository,
+    EventsService,
+    EventSequencer,
+    EventRelay,
+    EventMetrics,
+    EventRetention,
+  ],
   exports: [EventsRepository],
 })
 export class EventsModule {}

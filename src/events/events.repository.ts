@@ -56,6 +56,60 @@ const PAGE_OWNED = statement(
     LIMIT :limit`,
 );
 
+/** Whether this transaction is the one doing a job all replicas could do (relay, retention). */
+const TRY_LOCK = statement(
+  'EventsRepository.tryLock',
+  `SELECT pg_try_advisory_xact_lock(:lockKey::bigint) AS locked`,
+);
+
+/**
+ * The oldest events NATS has not acknowledged, in commit order. Read by position, never "after
+ * the last id sent": an event gets its position only once committed, so none is skipped.
+ */
+const UNPUBLISHED = statement(
+  'EventsRepository.unpublished',
+  `
+   SELECT id, type, subject, time, data, position
+     FROM events
+    WHERE published_at IS NULL AND position IS NOT NULL
+    ORDER BY position
+    LIMIT :batch`,
+);
+
+const MARK_PUBLISHED = statement(
+  'EventsRepository.markPublished',
+  `UPDATE events SET published_at = now() WHERE id = ANY (:ids::uuid[])`,
+);
+
+/** The outbox's backlog for /metrics: how many wait for NATS, and since when. */
+const BACKLOG = statement(
+  'EventsRepository.backlog',
+  `
+   SELECT count(*)::int AS count,
+          coalesce(extract(epoch FROM now() - min(time)), 0)::float8 AS "oldestAgeSeconds"
+     FROM events
+    WHERE published_at IS NULL`,
+);
+
+/**
+ * Deletes up to `batch` events older than the retention, published that long ago when they are
+ * published at all (`requirePublished`: NATS is configured). An unpublished event is never deleted
+ * while it waits for NATS.
+ */
+const DELETE_EXPIRED = statement(
+  'EventsRepository.deleteExpired',
+  `
+   WITH cutoff AS (SELECT now() - :retentionMs::bigint * interval '1 millisecond' AS at),
+   deleted AS (
+     DELETE FROM events WHERE ctid = ANY (ARRAY(
+       SELECT ctid FROM events, cutoff
+        WHERE time < cutoff.at AND position IS NOT NULL
+          AND (NOT :requirePublished::boolean OR published_at < cutoff.at)
+        LIMIT :batch FOR UPDATE SKIP LOCKED))
+     RETURNING 1)
+   SELECT count(*)::int AS deleted FROM deleted`,
+);
+
 export interface EventRow {
   id: string;
   type: string;
@@ -68,7 +122,16 @@ export interface EventRow {
 /** All SQL about events: the outbox, its sequencing, and the feed. */
 @Injectable()
 export class EventsRepository {
-  static readonly statements: Statement[] = [APPEND, SEQUENCE, PAGE_OWNED];
+  static readonly statements: Statement[] = [
+    APPEND,
+    SEQUENCE,
+    PAGE_OWNED,
+    TRY_LOCK,
+    UNPUBLISHED,
+    MARK_PUBLISHED,
+    BACKLOG,
+    DELETE_EXPIRED,
+  ];
 
   /** Writes `event` in `tx`: it commits with the change, or neither does. */
   async append(tx: Tx, event: NewEvent): Promise<void> {
@@ -84,4 +147,43 @@ export class EventsRepository {
   pageOwned(tx: Tx, userId: string, after: string, limit: number): Promise<EventRow[]> {
     return run<EventRow>(tx, PAGE_OWNED, { userId, after, limit });
   }
+
+  /** True when `tx` now holds `lockKey` until it ends; false when another transaction does. */
+  async tryLock(tx: Tx, lockKey: number): Promise<boolean> {
+    const [{ locked }] = await run<{ locked: boolean }>(tx, TRY_LOCK, { lockKey });
+    return locked;
+  }
+
+  unpublished(tx: Tx, batch: number): Promise<EventRow[]> {
+    return run<EventRow>(tx, UNPUBLISHED, { batch });
+  }
+
+  async markPublished(tx: Tx, ids: string[]): Promise<void> {
+    await run(tx, MARK_PUBLISHED, { ids });
+  }
+
+  async backlog(tx: Tx): Promise<EventBacklog> {
+    const [row] = await run<EventBacklog>(tx, BACKLOG, {});
+    return row;
+  }
+
+  /** How many events went (at most `batch`). */
+  async deleteExpired(tx: Tx, retention: RetentionRule, batch: number): Promise<number> {
+    const [{ deleted }] = await run<{ deleted: number }>(tx, DELETE_EXPIRED, {
+      ...retention,
+      batch,
+    });
+    return deleted;
+  }
+}
+
+export interface EventBacklog {
+  count: number;
+  oldestAgeSeconds: number;
+}
+
+export interface RetentionRule {
+  retentionMs: number;
+  /** Keep every event NATS has not acknowledged (true when NATS is configured). */
+  requirePublished: boolean;
 }

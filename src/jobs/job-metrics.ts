@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { Gauge, Histogram } from 'prom-client';
 import { Transactions } from '../database/transactions';
 import { Metrics } from '../metrics/metrics';
-import { JobCounts, JobsRepository } from './jobs.repository';
+import { sharedScrape } from '../metrics/shared-scrape';
+import { JobsRepository } from './jobs.repository';
 
 /** The queue as /metrics shows it: jobs by state (read at scrape time) and enqueue-to-done time. */
 @Injectable()
@@ -10,12 +11,7 @@ export class JobMetrics {
   private readonly done: Histogram<'task' | 'outcome'>;
 
   constructor(metrics: Metrics, jobs: JobsRepository, transactions: Transactions) {
-    let scrape: Promise<JobCounts> | null = null;
-    // One query per scrape for all three gauges: the first to collect starts it, the others share it.
-    const counts = () =>
-      (scrape ??= jobs
-        .counts(transactions.autocommit)
-        .finally(() => setImmediate(() => (scrape = null))));
+    const counts = sharedScrape(() => jobs.counts(transactions.autocommit));
     for (const state of ['queued', 'running', 'failed'] as const) {
       new Gauge({
         name: `jobs_${state}`,

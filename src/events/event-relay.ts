@@ -1,0 +1,127 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { Notifications } from '../database/notifications';
+import { Transactions, type Tx } from '../database/transactions';
+import { EventMetrics } from './event-metrics';
+import { EventsRepository } from './events.repository';
+import { toCloudEvent } from './events.service';
+import { JetStreamPublisher } from './jetstream';
+import { SerialDrain } from './serial-drain';
+
+/** Shared by every replica: the transaction holding it is the one relay at work. */
+const RELAY_LOCK_KEY = 7_283_004;
+/** Events per transaction: the lock and a connection are held while they are published. */
+const BATCH = 100;
+/** Catches up should a notification be missed, and ends a back-off. */
+const POLL_EVERY_MS = 1_000;
+const FIRST_RETRY_MS = 500;
+const LONGEST_RETRY_MS = 15_000;
+
+interface BatchOutcome {
+  read: number;
+  failure: Error | null;
+}
+
+/**
+ * Publishes committed events to NATS JetStream, in commit order, awaiting each ack, and marks
+ * them published: at least once (a crash between ack and mark publishes again, and JetStream drops
+ * the repeat by its `Nats-Msg-Id`). Every replica runs one; an advisory lock held for each batch's
+ * transaction lets one publish at a time, and passes on the moment its holder's connection ends.
+ * Woken when the sequencer announces new positions. With NATS down it backs off and lets events
+ * wait: creates never wait for NATS.
+ */
+@Injectable()
+export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(EventRelay.name);
+  private readonly publisher: JetStreamPublisher | null;
+  private readonly runs = new SerialDrain(
+    () => this.drain(),
+    (error) => this.backOff(error),
+  );
+  private timer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private retryAt = 0;
+
+  constructor(
+    private readonly events: EventsRepository,
+    private readonly transactions: Transactions,
+    private readonly notifications: Notifications,
+    private readonly metrics: EventMetrics,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.publisher = config.natsUrl
+      ? new JetStreamPublisher(
+          {
+            servers: config.natsUrl,
+            stream: config.natsStream,
+            subjectPrefix: config.natsSubjectPrefix,
+          },
+          this.logger,
+        )
+      : null;
+  }
+
+  async onApplicationBootstrap() {
+    if (!this.publisher) return;
+    this.metrics.register();
+    this.publisher.start(() => {
+      this.retryAt = 0; // NATS is back: what waits goes now, not at the end of a back-off
+      this.runs.wake();
+    });
+    await this.notifications.listen('events_positioned', () => this.runs.wake());
+    this.timer = setInterval(() => this.runs.wake(), POLL_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown() {
+    if (this.timer) clearInterval(this.timer);
+    await this.runs.stop();
+    await this.publisher?.close();
+  }
+
+  /** Batches until the backlog is empty, another replica relays, or a publish fails. */
+  private async drain() {
+    if (Date.now() < this.retryAt) return; // backing off: the poll wakes it later
+    for (;;) {
+      const outcome = await this.transactions.run((tx) => this.publishBatch(tx));
+      if (outcome?.failure) return this.backOff(outcome.failure);
+      if (this.failures > 0) this.logger.log('publishing to NATS again');
+      this.failures = 0;
+      if (!outcome || outcome.read < BATCH || this.runs.stopped) return;
+    }
+  }
+
+  /** Null when another replica holds the relay's lock. */
+  private async publishBatch(tx: Tx): Promise<BatchOutcome | null> {
+    if (!(await this.events.tryLock(tx, RELAY_LOCK_KEY))) return null;
+    const rows = await this.events.unpublished(tx, BATCH);
+    const acknowledged: string[] = [];
+    let failure: Error | null = null;
+    for (const row of rows) {
+      try {
+        const body = JSON.stringify(toCloudEvent(row));
+        const repeat = await this.publisher!.publish(row.type, row.id, body);
+        this.metrics.acknowledged(row.time, repeat);
+        acknowledged.push(row.id);
+      } catch (error) {
+        failure = error as Error; // later events wait: one resource's events stay in order
+        break;
+      }
+    }
+    if (acknowledged.length > 0) await this.events.markPublished(tx, acknowledged);
+    return { read: rows.length, failure };
+  }
+
+  private backOff(error: Error) {
+    this.failures += 1;
+    const delay = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** (this.failures - 1));
+    this.retryAt = Date.now() + delay * (0.8 + Math.random() * 0.4);
+    this.logger.warn(`events not published (${error.message}); retrying in ${delay} ms`);
+  }
+}

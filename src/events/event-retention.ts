@@ -1,0 +1,36 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { BatchedSweep } from '../database/batched-sweep';
+import { Transactions } from '../database/transactions';
+import { EventsRepository } from './events.repository';
+
+/** Shared by every replica: whoever holds it deletes; the others skip that round. */
+const RETENTION_LOCK_KEY = 7_283_005;
+const SWEEP_EVERY_MS = 60_000;
+const BATCH_SIZE = 500;
+
+/**
+ * Deletes events `EVENTS_RETENTION` after they were published (after they were written, where no
+ * NATS is configured), in small batches, one replica at a time. An event waiting for NATS stays.
+ */
+@Injectable()
+export class EventRetention extends BatchedSweep {
+  constructor(
+    events: EventsRepository,
+    transactions: Transactions,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const rule = { retentionMs: config.eventsRetentionMs, requirePublished: !!config.natsUrl };
+    const logger = new Logger(EventRetention.name);
+    super(transactions, {
+      what: 'old events',
+      everyMs: SWEEP_EVERY_MS,
+      batchSize: BATCH_SIZE,
+      batch: async (tx) =>
+        (await events.tryLock(tx, RETENTION_LOCK_KEY))
+          ? events.deleteExpired(tx, rule, BATCH_SIZE)
+          : null,
+      warn: (message) => logger.warn(message),
+    });
+  }
+}

@@ -1,0 +1,116 @@
+import type { Logger } from '@nestjs/common';
+import { connect, Events, headers, nanos, NatsConnection, NatsError, StorageType } from 'nats';
+
+/** JetStream drops a repeated `Nats-Msg-Id` within this window: a relay's retries after a crash. */
+export const DUPLICATE_WINDOW_MS = 5 * 60_000;
+/** The least window under which exactly-once storage is not promised. */
+const LEAST_DUPLICATE_WINDOW_MS = 2 * 60_000;
+/** How long a publish waits for JetStream's acknowledgement before it counts as failed. */
+const ACK_TIMEOUT_MS = 2_000;
+const STREAM_NOT_FOUND = 10059;
+
+export interface JetStreamTarget {
+  servers: string;
+  stream: string;
+  subjectPrefix: string;
+}
+
+/**
+ * The service's one NATS connection, reconnecting for ever in the background: a publish while it
+ * is down fails at once (or at its ack timeout), and the caller retries later. The stream is
+ * created when missing, before the first publish and again after a publish fails.
+ */
+export class JetStreamPublisher {
+  private connection: NatsConnection | null = null;
+  private connecting: Promise<void> | null = null;
+  private streamChecked = false;
+  private readonly encoder = new TextEncoder();
+  private onConnected: () => void = () => undefined;
+
+  constructor(
+    private readonly target: JetStreamTarget,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Starts connecting; never waits for NATS (creates do not need it). `onConnected` is called
+   * each time a connection is made, so that waiting events go at once.
+   */
+  start(onConnected: () => void): void {
+    this.onConnected = onConnected;
+    this.connect();
+  }
+
+  private connect(): void {
+    this.connecting ??= connect({
+      servers: this.target.servers.split(',').map((server) => server.trim()),
+      name: 'order-service',
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1_000,
+    })
+      .then((connection) => {
+        this.connection = connection;
+        this.onConnected();
+        void this.announceReconnects(connection);
+      })
+      .catch((error: Error) => this.logger.warn(`NATS connection failed: ${error.message}`))
+      .finally(() => (this.connecting = null));
+  }
+
+  /** Publishes one event and waits for its ack; true when JetStream already had it (a repeat). */
+  async publish(type: string, id: string, body: string): Promise<boolean> {
+    const connection = this.connection;
+    if (!connection || connection.isClosed()) {
+      this.connection = null;
+      this.connect();
+      throw new Error('not connected to NATS');
+    }
+    try {
+      if (!this.streamChecked) await this.ensureStream(connection);
+      const header = headers();
+      header.set('Content-Type', 'application/cloudevents+json');
+      const ack = await connection
+        .jetstream()
+        .publish(`${this.target.subjectPrefix}.${type}`, this.encoder.encode(body), {
+          msgID: id,
+          headers: header,
+          timeout: ACK_TIMEOUT_MS,
+        });
+      return ack.duplicate;
+    } catch (error) {
+      this.streamChecked = false;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.connecting;
+    await this.connection?.drain().catch(() => undefined);
+  }
+
+  private async announceReconnects(connection: NatsConnection) {
+    for await (const status of connection.status())
+      if (status.type === Events.Reconnect) this.onConnected();
+  }
+
+  private async ensureStream(connection: NatsConnection) {
+    const manager = await connection.jetstreamManager();
+    const { stream, subjectPrefix } = this.target;
+    try {
+      const { config } = await manager.streams.info(stream);
+      if (config.duplicate_window < nanos(LEAST_DUPLICATE_WINDOW_MS))
+        this.logger.warn(`stream ${stream}: duplicate window under 2 min, repeats may be stored`);
+    } catch (error) {
+      if ((error as NatsError).api_error?.err_code !== STREAM_NOT_FOUND) throw error;
+      await manager.streams.add({
+        name: stream,
+        subjects: [`${subjectPrefix}.>`],
+        duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+        storage: StorageType.File,
+      });
+      this.logger.log(`stream ${stream} created for ${subjectPrefix}.>`);
+    }
+    this.streamChecked = true;
+  }
+}

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { EventRelay } from '../src/events/event-relay';
+import { EventRetention } from '../src/events/event-retention';
+import {
+  deleteStream,
+  MACHINE_NATS_URL,
+  OwnNatsServer,
+  ownStream,
+  streamConfig,
+  streamMessages,
+} from './support/nats';
+import { freePort } from './support/service-process';
+import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
+import { signUpAndIn, SignedUpUser } from './support/users';
+import { waitFor } from './support/wait';
+
+const ORDER = { currency: 'EUR', items: [{ sku: 'NATS-1', quantity: 1, unitPrice: 990 }] };
+
+const createOrder = (app: TestAppOnOwnDatabase, user: SignedUpUser) =>
+  app.http
+    .post('/api/orders')
+    .set(user.auth)
+    .set('Idempotency-Key', randomUUID())
+    .send(ORDER)
+    .expect(201);
+
+const feed = async (app: TestAppOnOwnDatabase, user: SignedUpUser) =>
+  (await app.http.get('/api/events?limit=100').set(user.auth).expect(200)).body.data as {
+    id: string;
+  }[];
+
+/** A metric's value from /metrics (the series without labels). */
+async function metric(app: TestAppOnOwnDatabase, name: string): Promise<number> {
+  const text = (await app.http.get('/metrics').expect(200)).text;
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return Number(line?.split(' ')[1]);
+}
+
+const unpublished = async (app: TestAppOnOwnDatabase) =>
+  Number(
+    (await app.dataSource.query('SELECT count(*) AS n FROM events WHERE published_at IS NULL'))[0]
+      .n,
+  );
+
+describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
+  const names = ownStream();
+  let app: TestAppOnOwnDatabase;
+  beforeAll(async () => {
+    app = await startTestAppOnOwnDatabase({ NATS_URL: MACHINE_NATS_URL, ...names });
+  });
+  afterAll(async () => {
+    await app.close();
+    await deleteStream(MACHINE_NATS_URL, names.NATS_STREAM);
+  });
+
+  it('publishes every event once, in commit order, to <prefix>.<type> with Nats-Msg-Id = its id and the feed’s CloudEvent as body', async () => {
+    const ann = await signUpAndIn(app, 'Ann');
+    const order = await createOrder(app, ann);
+    await app.http.post(`/api/orders/${order.body.id}/cancel`).set(ann.auth).expect(200);
+    const events = await waitFor('three events in the feed', async () => {
+      const data = await feed(app, ann);
+      return data.length === 3 && data;
+    });
+    const stored = await waitFor('three messages in the stream', async () => {
+      const messages = await streamMessages(MACHINE_NATS_URL, names.NATS_STREAM);
+      return messages.length === 3 && messages;
+    });
+    expect(stored.map((message) => message.event)).toEqual(events);
+    expect(stored.map((message) => message.msgId)).toEqual(events.map((event) => event.id));
+    expect(stored.map((message) => message.subject)).toEqual(
+      ['user.created', 'order.created', 'order.cancelled'].map(
+        (type) => `${names.NATS_SUBJECT_PREFIX}.${type}`,
+      ),
+    );
+    const config = await streamConfig(MACHINE_NATS_URL, names.NATS_STREAM);
+    expect(config.subjects).toEqual([`${names.NATS_SUBJECT_PREFIX}.>`]);
+    expect(config.duplicate_window).toBeGreaterThanOrEqual(120 * 1e9);
+    await waitFor('all marked published', async () => (await unpublished(app)) === 0);
+    expect(await metric(app, 'events_unpublished')).toBe(0);
+    expect(await metric(app, 'events_oldest_unpublished_age_seconds')).toBe(0);
+  });
+
+  it('publishes again what it could not mark (a crash between ack and commit), and JetStream stores it once', async () => {
+    const bob = await signUpAndIn(app, 'Bob');
+    await createOrder(app, bob);
+    const before = await waitFor('both events published', async () => {
+      const messages = await streamMessages(MACHINE_NATS_URL, names.NATS_STREAM);
+      return (await unpublished(app)) === 0 && messages.length === 5 && messages;
+    });
+    const repeatsBefore = await metric(app, 'events_publish_duplicates_total');
+    await app.dataSource.query('UPDATE events SET published_at = NULL WHERE user_id = $1', [
+      bob.id,
+    ]);
+    await app.dataSource.query(`SELECT pg_notify('events_positioned', '{}')`);
+    await waitFor('republished', async () => (await unpublished(app)) === 0);
+    expect(await metric(app, 'events_publish_duplicates_total')).toBe(repeatsBefore + 2);
+    expect(await streamMessages(MACHINE_NATS_URL, names.NATS_STREAM)).toEqual(before);
+  });
+
+  it('deletes events once published longer ago than EVENTS_RETENTION, never one waiting for NATS', async () => {
+    const cy = await signUpAndIn(app, 'Cy');
+    await createOrder(app, cy);
+    await waitFor('published', async () => (await unpublished(app)) === 0);
+    await app.dataSource.query(
+      `UPDATE events SET time = time - interval '8 days', published_at = published_at - interval '8 days'
+        WHERE user_id = $1`,
+      [cy.id],
+    );
+    // The relay would publish the waiting one again: stop it first (this is the block's last test).
+    await app.nest.get(EventRelay).onApplicationShutdown();
+    const [[waiting]] = await app.dataSource.query(
+      `UPDATE events SET published_at = NULL
+        WHERE id = (SELECT id FROM events WHERE user_id = $1 ORDER BY position LIMIT 1) RETURNING id`,
+      [cy.id],
+    );
+    expect(await app.nest.get(EventRetention).sweep()).toBe(1);
+    expect((await feed(app, cy)).map((event) => event.id)).toEqual([waiting.id]);
+  });
+});
+
+describe('events: NATS unreachable, then back', () => {
+  it('takes creates, stays ready, shows the backlog, and publishes it all once NATS answers', async () => {
+    const nats = await OwnNatsServer.reserve(await freePort());
+    const names = ownStream();
+    const app = await startTestAppOnOwnDatabase({ NATS_URL: nats.url, ...names });
+    try {
+      const dee = await signUpAndIn(app, 'Dee');
+      for (let i = 0; i < 5; i++) await createOrder(app, dee);
+      await app.http.get('/health/ready').expect(200);
+      await waitFor('the backlog in /metrics', async () => {
+        return (await metric(app, 'events_unpublished')) === 6;
+      });
+      await waitFor('the oldest event ageing', async () => {
+        return (await metric(app, 'events_oldest_unpublished_age_seconds')) > 0.5;
+      });
+      await nats.resume();
+      const messages = await waitFor('six messages', async () => {
+        const stored = await streamMessages(nats.url, names.NATS_STREAM);
+        return stored.length === 6 && stored;
+      });
+      expect(new Set(messages.map((message) => message.msgId)).size).toBe(6);
+      await waitFor('backlog gone', async () => (await metric(app, 'events_unpublished')) === 0);
+    } finally {
+      await app.close();
+      await nats.stop();
+    }
+  });
+});
+
+describe('events: retention without NATS', () => {
+  it('deletes events EVENTS_RETENTION after they were written (nothing publishes them)', async () => {
+    const app = await startTestAppOnOwnDatabase({ EVENTS_RETENTION: '1h' });
+    try {
+      const eve = await signUpAndIn(app, 'Eve');
+      await createOrder(app, eve);
+      await waitFor('two events in the feed', async () => (await feed(app, eve)).length === 2);
+      await app.dataSource.query(
+        `UPDATE events SET time = time - interval '2 hours'
+          WHERE id = (SELECT id FROM events WHERE user_id = $1 ORDER BY position LIMIT 1)`,
+        [eve.id],
+      );
+      expect(await app.nest.get(EventRetention).sweep()).toBe(1);
+      expect(await feed(app, eve)).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+});

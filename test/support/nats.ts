@@ -1,0 +1,106 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { connect, NatsConnection } from 'nats';
+import { freePort } from './service-process';
+import { waitFor } from './wait';
+
+/** The machine's NATS with JetStream (`.ci/run` starts it when none answers). */
+export const MACHINE_NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
+
+/** A stream and subject prefix no other test or run uses: runs never see each other's events. */
+export function ownStream() {
+  const tag = randomBytes(6).toString('hex');
+  return { NATS_STREAM: `TEST_${tag}`, NATS_SUBJECT_PREFIX: `test-${tag}` };
+}
+
+export interface StoredMessage {
+  subject: string;
+  msgId: string;
+  event: { id: string; type: string; subject: string; data: unknown };
+}
+
+/** Every message the stream holds, in stream order; none when the stream does not exist yet. */
+export async function streamMessages(url: string, stream: string): Promise<StoredMessage[]> {
+  return withConnection(url, async (connection) => {
+    const manager = await connection.jetstreamManager();
+    const info = await manager.streams.info(stream).catch(() => null);
+    if (!info) return [];
+    const messages: StoredMessage[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages; seq++) {
+      const message = await manager.streams.getMessage(stream, { seq });
+      messages.push({
+        subject: message.subject,
+        msgId: message.header.get('Nats-Msg-Id'),
+        event: message.json(),
+      });
+    }
+    return messages;
+  });
+}
+
+/** The stream's configuration, as the service created it. */
+export async function streamConfig(url: string, stream: string) {
+  return withConnection(url, async (connection) => {
+    const manager = await connection.jetstreamManager();
+    return (await manager.streams.info(stream)).config;
+  });
+}
+
+export async function deleteStream(url: string, stream: string): Promise<void> {
+  await withConnection(url, async (connection) => {
+    const manager = await connection.jetstreamManager();
+    await manager.streams.delete(stream).catch(() => undefined);
+  });
+}
+
+async function withConnection<T>(url: string, use: (c: NatsConnection) => Promise<T>) {
+  const connection = await connect({ servers: url, reconnect: false });
+  try {
+    return await use(connection);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** A NATS server of a test's own, which it may stop and start again (its store survives). */
+export class OwnNatsServer {
+  private child: ChildProcess | null = null;
+  private readonly storeDir = mkdtempSync(join(tmpdir(), 'order-service-nats-'));
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<OwnNatsServer> {
+    const server = new OwnNatsServer(await freePort());
+    await server.resume();
+    return server;
+  }
+
+  /** A server on `port` that is not running yet: `resume` starts it. */
+  static async reserve(port: number): Promise<OwnNatsServer> {
+    return new OwnNatsServer(port);
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async resume(): Promise<void> {
+    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
+    this.child = spawn('nats-server', args, { stdio: 'ignore' });
+    await waitFor(`nats-server on ${this.port}`, () =>
+      withConnection(this.url, async () => true).catch(() => false),
+    );
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
