@@ -3,8 +3,8 @@ import { EventRelay } from '../src/events/event-relay';
 import { EventRetention } from '../src/events/event-retention';
 import {
   deleteStream,
-  MACHINE_NATS_URL,
   OwnNatsServer,
+  runNatsUrl,
   ownStream,
   streamConfig,
   streamMessages,
@@ -46,11 +46,11 @@ describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
   const names = ownStream();
   let app: TestAppOnOwnDatabase;
   beforeAll(async () => {
-    app = await startTestAppOnOwnDatabase({ NATS_URL: MACHINE_NATS_URL, ...names });
+    app = await startTestAppOnOwnDatabase({ NATS_URL: runNatsUrl(), ...names });
   });
   afterAll(async () => {
     await app.close();
-    await deleteStream(MACHINE_NATS_URL, names.NATS_STREAM);
+    await deleteStream(runNatsUrl(), names.NATS_STREAM);
   });
 
   it('publishes every event once, in commit order, to <prefix>.<type> with Nats-Msg-Id = its id and the feed’s CloudEvent as body', async () => {
@@ -62,7 +62,7 @@ describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
       return data.length === 3 && data;
     });
     const stored = await waitFor('three messages in the stream', async () => {
-      const messages = await streamMessages(MACHINE_NATS_URL, names.NATS_STREAM);
+      const messages = await streamMessages(runNatsUrl(), names.NATS_STREAM);
       return messages.length === 3 && messages;
     });
     expect(stored.map((message) => message.event)).toEqual(events);
@@ -72,7 +72,7 @@ describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
         (type) => `${names.NATS_SUBJECT_PREFIX}.${type}`,
       ),
     );
-    const config = await streamConfig(MACHINE_NATS_URL, names.NATS_STREAM);
+    const config = await streamConfig(runNatsUrl(), names.NATS_STREAM);
     expect(config.subjects).toEqual([`${names.NATS_SUBJECT_PREFIX}.>`]);
     expect(config.duplicate_window).toBeGreaterThanOrEqual(120 * 1e9);
     await waitFor('all marked published', async () => (await unpublished(app)) === 0);
@@ -84,7 +84,7 @@ describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
     const bob = await signUpAndIn(app, 'Bob');
     await createOrder(app, bob);
     const before = await waitFor('both events published', async () => {
-      const messages = await streamMessages(MACHINE_NATS_URL, names.NATS_STREAM);
+      const messages = await streamMessages(runNatsUrl(), names.NATS_STREAM);
       return (await unpublished(app)) === 0 && messages.length === 5 && messages;
     });
     const repeatsBefore = await metric(app, 'events_publish_duplicates_total');
@@ -94,7 +94,7 @@ describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
     await app.dataSource.query(`SELECT pg_notify('events_positioned', '{}')`);
     await waitFor('republished', async () => (await unpublished(app)) === 0);
     expect(await metric(app, 'events_publish_duplicates_total')).toBe(repeatsBefore + 2);
-    expect(await streamMessages(MACHINE_NATS_URL, names.NATS_STREAM)).toEqual(before);
+    expect(await streamMessages(runNatsUrl(), names.NATS_STREAM)).toEqual(before);
   });
 
   it('deletes events once published longer ago than EVENTS_RETENTION, never one waiting for NATS', async () => {

@@ -1,3 +1,4 @@
 export default async function globalTeardown() {
   await globalThis.testDatabase?.stop();
+  await globalThis.testNats?.stop();
 }

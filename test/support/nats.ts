@@ -7,8 +7,29 @@ import { connect, NatsConnection } from 'nats';
 import { freePort } from './service-process';
 import { waitFor } from './wait';
 
-/** The machine's NATS with JetStream (`.ci/run` starts it when none answers). */
-export const MACHINE_NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
+const MACHINE_NATS_URL = 'nats://127.0.0.1:4222';
+
+/**
+ * The run's NATS with JetStream: the machine's (`.ci/run` starts it when none answers), else one
+ * the run starts from Debian's nats-server (global setup sets NATS_TEST_URL to it).
+ */
+export const runNatsUrl = () => process.env.NATS_TEST_URL ?? MACHINE_NATS_URL;
+
+/** For the global setup: null when the machine's NATS answers, else a server of the run's own. */
+export async function natsForRun(): Promise<OwnNatsServer | null> {
+  if (process.env.NATS_TEST_URL) return null;
+  if (await answers(MACHINE_NATS_URL)) return null;
+  const own = await OwnNatsServer.start().catch((error: Error) => {
+    throw new Error(
+      `no NATS at ${MACHINE_NATS_URL} and none could be started (${error.message}): ` +
+        'install nats-server (Debian package nats-server) or set NATS_TEST_URL',
+    );
+  });
+  process.env.NATS_TEST_URL = own.url;
+  return own;
+}
+
+const answers = (url: string) => withConnection(url, async () => true).catch(() => false);
 
 /** A stream and subject prefix no other test or run uses: runs never see each other's events. */
 export function ownStream() {
@@ -89,10 +110,10 @@ export class OwnNatsServer {
 
   async resume(): Promise<void> {
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
-    this.child = spawn('nats-server', args, { stdio: 'ignore' });
-    await waitFor(`nats-server on ${this.port}`, () =>
-      withConnection(this.url, async () => true).catch(() => false),
-    );
+    const child = spawn('nats-server', args, { stdio: 'ignore' });
+    this.child = child;
+    const failed = new Promise<never>((_, reject) => child.once('error', reject));
+    await Promise.race([waitFor(`nats-server on ${this.port}`, () => answers(this.url)), failed]);
   }
 
   async stop(): Promise<void> {

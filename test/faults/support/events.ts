@@ -1,0 +1,101 @@
+import { connect, NatsConnection } from 'nats';
+import { streamMessages } from '../../support/nats';
+import { waitFor } from '../../support/wait';
+import { Answer, createWithRetries } from './orders-client';
+import { queryOn } from './jobs';
+
+/**
+ * A consumer that sees every publish on the service's subjects (a core NATS subscription, before
+ * JetStream's duplicate window drops repeats) and counts them by `Nats-Msg-Id`.
+ */
+export class PublishCounter {
+  readonly seen = new Map<string, number>();
+  private constructor(private readonly connection: NatsConnection) {}
+
+  static async on(url: string, subjectPrefix: string): Promise<PublishCounter> {
+    const connection = await connect({
+      servers: url,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 200,
+    });
+    const counter = new PublishCounter(connection);
+    connection.subscribe(`${subjectPrefix}.>`, {
+      callback: (_error, message) => {
+        const id = message.headers?.get('Nats-Msg-Id') ?? '';
+        counter.seen.set(id, (counter.seen.get(id) ?? 0) + 1);
+      },
+    });
+    await connection.flush();
+    return counter;
+  }
+
+  get publishes(): number {
+    return [...this.seen.values()].reduce((sum, n) => sum + n, 0);
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+}
+
+/** Retrying clients creating orders until `stop`: what a steady create load looks like. */
+export function createLoad(target: () => string, token: string, clients = 3) {
+  const answers: Answer[] = [];
+  const confirmed = new Map<string, string>();
+  let running = true;
+  const client = async () => {
+    while (running) {
+      const { key, order } = await createWithRetries(target, token, Date.now() + 60_000, answers);
+      if (order) confirmed.set(key, order);
+    }
+  };
+  const done = Promise.all(Array.from({ length: clients }, client));
+  return {
+    answers,
+    confirmed,
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}
+
+export const unpublishedCount = async (databaseUrl: string) =>
+  Number(
+    (
+      await queryOn<{ n: string }>(
+        databaseUrl,
+        'SELECT count(*) AS n FROM events WHERE published_at IS NULL',
+      )
+    )[0].n,
+  );
+
+/**
+ * Once the outbox is empty: every event the database holds against what the stream stores. Lost:
+ * an event not in the stream; stored twice: a repeat JetStream kept.
+ */
+export async function relayAudit(databaseUrl: string, natsUrl: string, stream: string) {
+  await waitFor('every event published', async () => (await unpublishedCount(databaseUrl)) === 0, {
+    ms: 60_000,
+    every: 200,
+  });
+  const events = await queryOn<{ id: string; type: string; lag_ms: number }>(
+    databaseUrl,
+    `SELECT id, type, extract(epoch FROM published_at - time) * 1000 AS lag_ms FROM events`,
+  );
+  const [{ orders }] = await queryOn<{ orders: string }>(
+    databaseUrl,
+    'SELECT count(*) AS orders FROM orders',
+  );
+  const stored = await streamMessages(natsUrl, stream);
+  const storedIds = new Set(stored.map((message) => message.msgId));
+  return {
+    events: events.length,
+    orders: Number(orders),
+    orderEvents: events.filter((event) => event.type === 'order.created').length,
+    stored: stored.length,
+    lost: events.filter((event) => !storedIds.has(event.id)).length,
+    storedTwice: stored.length - storedIds.size,
+    maxLagMs: Math.round(Math.max(...events.map((event) => Number(event.lag_ms)))),
+  };
+}
