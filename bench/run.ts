@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { compare, measure, Measured, SECONDS, Target } from './measure';
 import { measureExport } from './export';
 import { fixture, Fixture, multipart, ORDER } from './fixture';
+import { measureEvents } from './events';
 import { measureJobs } from './jobs';
 import { benchDatabase, Process, startReferences, startService } from './processes';
 import { BenchReport } from './report';
@@ -131,7 +132,8 @@ async function databaseLabel(db: Client): Promise<string> {
 
 /** `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
-const runs = (phase: 'create' | 'reads' | 'upload' | 'sign-up' | 'scale' | 'export' | 'jobs') =>
+type Phase = 'create' | 'reads' | 'upload' | 'sign-up' | 'scale' | 'export' | 'jobs' | 'events';
+const runs = (phase: Phase) =>
   (!ONLY || ONLY.includes(phase)) && (phase !== 'scale' || process.env.BENCH_SCALE !== '0');
 
 /** The named targets' measurements, in that order (the first is the service). */
@@ -205,6 +207,7 @@ async function main() {
   await service.stop();
   // Last, once the other processes are gone: their in-process workers would take the jobs too.
   if (runs('jobs')) await measureJobs(database.url, db, report, f, w.create);
+  if (runs('events')) await measureEvents(database.url, db, report, f, w.create);
   await db.end();
   await database.stop();
   report.write({ files: !ONLY });

@@ -1,0 +1,115 @@
+import { performance } from 'node:perf_hooks';
+import { connect } from 'nats';
+import { Client } from 'pg';
+import { OwnNatsServer, ownStream } from '../test/support/nats';
+import { waitFor } from '../test/support/wait';
+import { Fixture, ORDER } from './fixture';
+import { compare, measure, percentile, Target } from './measure';
+import { Process, startService } from './processes';
+import { BenchReport } from './report';
+
+/** Creates timed one after the other, idle, from their 201 to their event reaching a subscriber. */
+const LATENCY_CREATES = Number(process.env.BENCH_EVENTS_CREATES ?? 200);
+/** How long creates pile events up while the relay is stopped, for its catch-up rate. */
+const BACKLOG_SECONDS = 5;
+const CONNECTIONS = 10;
+
+const unpublished = async (db: Client) =>
+  Number((await db.query('SELECT count(*) AS n FROM events WHERE published_at IS NULL')).rows[0].n);
+
+const drained = (db: Client) =>
+  waitFor('the outbox drained', async () => (await unpublished(db)) === 0, {
+    ms: 300_000,
+    every: 20,
+  });
+
+/** A stopped (SIGSTOP) process publishes nothing; SIGCONT lets it go on. */
+const hold = (p: Process) => void p.child.kill('SIGSTOP');
+const release = (p: Process) => void p.child.kill('SIGCONT');
+
+/** Each order's 201 to its `order.created` reaching a NATS subscriber, in ms. */
+async function commitToPublish(publishing: Process, natsUrl: string, prefix: string, auth: object) {
+  const connection = await connect({ servers: natsUrl });
+  const arrived = new Map<string, number>();
+  connection.subscribe(`${prefix}.order.created`, {
+    callback: (_error, message) =>
+      arrived.set(message.json<{ subject: string }>().subject, performance.now()),
+  });
+  await connection.flush();
+  const lags: number[] = [];
+  for (let i = 0; i < LATENCY_CREATES; i++) {
+    const response = await fetch(`${publishing.baseUrl}/api/orders`, {
+      method: 'POST',
+      headers: { ...auth, 'Idempotency-Key': crypto.randomUUID() },
+      body: ORDER,
+    });
+    const answeredAt = performance.now();
+    const { id } = (await response.json()) as { id: string };
+    const at = await waitFor('the event', () => arrived.get(id), { ms: 10_000, every: 1 });
+    lags.push(Math.max(0, at - answeredAt));
+  }
+  await connection.close();
+  return lags.sort((a, b) => a - b);
+}
+
+/**
+ * The events phase: creates with the relay publishing to NATS against the outbox alone (the
+ * relay's process stopped during the outbox-only passes), commit-to-publish latency when idle, and
+ * the relay's catch-up rate on a backlog.
+ */
+export async function measureEvents(
+  databaseUrl: string,
+  db: Client,
+  report: BenchReport,
+  f: Fixture,
+  create: Target,
+) {
+  const nats = await OwnNatsServer.start();
+  const names = ownStream();
+  const base = { WORKER_CONCURRENCY: '0' };
+  const outboxOnly = await startService(databaseUrl, base);
+  const publishing = await startService(databaseUrl, { ...base, NATS_URL: nats.url, ...names });
+  try {
+    await drained(db); // what earlier phases wrote
+    const withNats: Target = {
+      ...create,
+      name: 'create, relay publishing',
+      url: `${publishing.baseUrl}/api/orders`,
+      before: async () => (release(publishing), void (await drained(db))),
+    };
+    const outbox: Target = {
+      ...create,
+      name: 'create, outbox only',
+      url: `${outboxOnly.baseUrl}/api/orders`,
+      before: async () => hold(publishing),
+    };
+    const measured = await compare([withNats, outbox], CONNECTIONS);
+    release(publishing);
+    report.add('create with events (NATS)', CONNECTIONS, measured, { 'create, outbox only': null });
+    await drained(db);
+    const lags = await commitToPublish(publishing, nats.url, names.NATS_SUBJECT_PREFIX, f.auth);
+    report.check('events: 201 to NATS subscriber, idle (ms)', {
+      creates: lags.length,
+      p50: percentile(lags, 0.5),
+      p99: percentile(lags, 0.99),
+      max: percentile(lags, 1),
+    });
+    hold(publishing);
+    await measure({ ...outbox, before: undefined }, CONNECTIONS, BACKLOG_SECONDS);
+    const backlog = await unpublished(db);
+    const started = performance.now();
+    release(publishing);
+    await drained(db);
+    const seconds = (performance.now() - started) / 1000;
+    report.check('events: relay catch-up', {
+      backlog,
+      seconds: Math.round(seconds * 10) / 10,
+      eventsPerSecond: Math.round(backlog / seconds),
+    });
+  } finally {
+    release(publishing);
+    await publishing.stop();
+    await outboxOnly.stop();
+    await nats.stop();
+  }
+}
