@@ -12,6 +12,11 @@ export interface AppConfig {
   host: string;
   /** Unset: an embedded PostgreSQL under `dataDir` is started by the service. */
   databaseUrl: string | null;
+  /**
+   * Set when `databaseUrl` goes through a transaction pooler (PgBouncer): a direct connection for
+   * what needs a session (migrations' lock, LISTEN, the job runner).
+   */
+  databaseDirectUrl: string | null;
   databasePoolSize: number;
   /** How long start-up waits for an unreachable database before giving up. */
   databaseConnectTimeoutMs: number;
@@ -94,17 +99,20 @@ function duration(env: Env, name: string, fallback: string, minMs: number): numb
   return ms;
 }
 
-function postgresUrl(env: Env): string | null {
-  const raw = read(env, 'DATABASE_URL');
+function postgresUrl(env: Env, name: string): string | null {
+  const raw = read(env, name);
   if (raw === undefined) return null;
   if (!/^postgres(ql)?:$/.test(urlOrNull(raw)?.protocol ?? '')) {
-    throw new ConfigError(
-      'DATABASE_URL',
-      'expected a postgres:// or postgresql:// URL',
-      redactUrl(raw),
-    );
+    throw new ConfigError(name, 'expected a postgres:// or postgresql:// URL', redactUrl(raw));
   }
   return raw;
+}
+
+function directUrl(env: Env): string | null {
+  const direct = postgresUrl(env, 'DATABASE_DIRECT_URL');
+  if (direct && !read(env, 'DATABASE_URL'))
+    throw new ConfigError('DATABASE_DIRECT_URL', 'needs DATABASE_URL (the pooler) set too', '');
+  return direct;
 }
 
 function baseUrl(env: Env): string | null {
@@ -248,7 +256,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     logLevel: logLevel(env),
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: read(env, 'HOST') ?? '0.0.0.0',
-    databaseUrl: postgresUrl(env),
+    databaseUrl: postgresUrl(env, 'DATABASE_URL'),
+    databaseDirectUrl: directUrl(env),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 2, 1000),
     databaseConnectTimeoutMs: duration(env, 'DATABASE_CONNECT_TIMEOUT', '10s', 0),
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),

@@ -12,7 +12,30 @@ export interface DataSourceSettings {
   entities: EntityList;
   poolSize: number;
   applicationName?: string;
+  /**
+   * A direct connection to PostgreSQL, set when `url` goes through a transaction pooler: what
+   * needs a session (LISTEN, the job runner, the migration lock) uses it.
+   */
+  sessionUrl?: string | null;
 }
+
+/**
+ * The settings every session needs, so that failures surface fast: statement and lock waits end
+ * in a 503 rather than queueing requests behind a stuck transaction; a transaction left open by a
+ * hung process does not hold keys and row locks for long; and (PostgreSQL 14+) a crashed
+ * replica's socket is noticed within a second, even while its query waits on a lock, so its
+ * transaction (and idempotency claim) is rolled back at once. Sent as startup parameters on a
+ * direct connection; a transaction pooler refuses those, so there they are the role's defaults in
+ * this database (`roleDefaultsStatements`).
+ */
+export const SESSION_SETTINGS = {
+  statement_timeout: 15_000,
+  lock_timeout: 10_000,
+  idle_in_transaction_session_timeout: 60_000,
+  client_connection_check_interval: 1_000,
+} as const;
+
+const sessionUrls = new WeakMap<DataSource, string>();
 
 /**
  * pg's Pool, with every client it opens keeping an `error` listener for life. TypeORM listens
@@ -32,8 +55,9 @@ export function createDataSource({
   entities,
   poolSize,
   applicationName,
+  sessionUrl,
 }: DataSourceSettings): DataSource {
-  return new DataSource({
+  const dataSource = new DataSource({
     type: 'postgres',
     driver: { ...pg, Pool: ClientErrorSafePool },
     url,
@@ -46,31 +70,54 @@ export function createDataSource({
     applicationName: applicationName ?? 'order-service',
     // A dead or restarting server must surface as a fast 503, never a request that hangs.
     connectTimeoutMS: 3_000,
-    extra: connectionSettings(poolSize),
+    extra: connectionSettings(poolSize, !sessionUrl),
     // node-postgres emits `error` for idle clients whose server went away; unhandled, it kills the process.
     poolErrorHandler: () => undefined,
   });
+  if (sessionUrl) sessionUrls.set(dataSource, sessionUrl);
+  return dataSource;
 }
 
-/** node-postgres's pool and session settings: every wait is bounded, so failures surface fast. */
-function connectionSettings(poolSize: number) {
+/** Where a session of its own goes (LISTEN, a session lock): the pool's server, or past the pooler. */
+export function sessionUrlOf(dataSource: DataSource): string {
+  return sessionUrls.get(dataSource) ?? (dataSource.options as { url: string }).url;
+}
+
+/** True when the pool's connections go through a transaction pooler (sessions are not ours). */
+export function throughPooler(dataSource: DataSource): boolean {
+  return sessionUrls.has(dataSource);
+}
+
+/**
+ * `SESSION_SETTINGS` as defaults of the connecting role in the current database, for the
+ * connections a transaction pooler opens; a role may set its own defaults.
+ */
+export function roleDefaultsStatement(): string {
+  const settings = Object.entries(SESSION_SETTINGS).map(
+    ([name, ms]) =>
+      `EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET ${name} = %L', current_database(), '${ms}ms');`,
+  );
+  return `DO $$ BEGIN ${settings.join(' ')} END $$`;
+}
+
+/**
+ * node-postgres's pool settings, every wait bounded; with `sessionSettings`, SESSION_SETTINGS as
+ * startup parameters.
+ */
+function connectionSettings(poolSize: number, sessionSettings: boolean) {
+  const { client_connection_check_interval: checkMs, ...timeouts } = SESSION_SETTINGS;
   return {
     max: poolSize,
     connectionTimeoutMillis: 3_000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: 15_000,
     // A server that stops answering (frozen host, silent partition) must not hang requests for
     // the kernel's TCP timeout: give up client-side a little after statement_timeout.
     query_timeout: 20_000,
     keepAliveInitialDelayMillis: 10_000,
-    // Row-lock waits end in a 503 rather than queueing requests behind a stuck transaction.
-    lock_timeout: 10_000,
-    // A transaction left open by a hung process must not hold keys and row locks for long.
-    idle_in_transaction_session_timeout: 60_000,
-    // PostgreSQL 14+: notice within a second that a crashed replica's socket is gone, even while
-    // its query waits on a lock, so its transaction (and idempotency claim) is rolled back at once.
-    options: '-c client_connection_check_interval=1000',
     keepAlive: true,
+    ...(sessionSettings
+      ? { ...timeouts, options: `-c client_connection_check_interval=${checkMs}` }
+      : {}),
   };
 }
 

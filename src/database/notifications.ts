@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { sessionUrlOf } from './data-source';
 
 type Handler = (payload: string | null) => void;
 
@@ -50,7 +51,7 @@ export class Notifications implements OnApplicationShutdown {
 
   private async connect() {
     const client = new Client({
-      connectionString: (this.dataSource.options as { url: string }).url,
+      connectionString: sessionUrlOf(this.dataSource),
     });
     client.on('notification', ({ channel, payload }) =>
       this.handlers.get(channel)?.forEach((handle) => handle(payload ?? null)),

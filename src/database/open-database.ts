@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from './database-errors';
 import { migrateJobSchema } from '../jobs/job-schema';
-import { createDataSource, poolOf, type EntityList } from './data-source';
+import { createDataSource, poolOf, roleDefaultsStatement, type EntityList } from './data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
 
 export interface OpenDatabase {
@@ -18,7 +18,8 @@ export class DatabaseStartupError extends Error {}
 type DatabaseConfig = Pick<
   AppConfig,
   'databaseUrl' | 'databasePoolSize' | 'dataDir' | 'databaseConnectTimeoutMs'
->;
+> &
+  Partial<Pick<AppConfig, 'databaseDirectUrl'>>;
 
 /**
  * Connects to DATABASE_URL, or starts the embedded server under DATA_DIR, and applies pending
@@ -31,10 +32,18 @@ export async function openDatabase(
 ): Promise<OpenDatabase> {
   const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.dataDir, log);
   const url = config.databaseUrl ?? embedded!.url;
-  const dataSource = createDataSource({ url, entities, poolSize: config.databasePoolSize });
+  const sessionUrl = config.databaseDirectUrl ?? null;
+  const dataSource = createDataSource({
+    url,
+    entities,
+    poolSize: config.databasePoolSize,
+    sessionUrl,
+  });
   try {
     await connectWithin(dataSource, config.databaseConnectTimeoutMs, url);
-    const applied = await migrateUnderLock(dataSource);
+    const applied = sessionUrl
+      ? await migrateOnSession(sessionUrl, entities, config.databaseConnectTimeoutMs)
+      : await migrateUnderLock(dataSource);
     if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
   } catch (error) {
     await stopQuietly(dataSource, embedded);
@@ -82,6 +91,23 @@ async function migrateUnderLock(dataSource: DataSource): Promise<string[]> {
   } finally {
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await lock.release();
+  }
+}
+
+/**
+ * Behind a transaction pooler: migrations (and their session lock) on a direct connection of
+ * their own, then the session settings made the role's defaults in this database, since the
+ * pooler refuses them as startup parameters.
+ */
+async function migrateOnSession(url: string, entities: EntityList, timeoutMs: number) {
+  const direct = createDataSource({ url, entities, poolSize: 2 });
+  try {
+    await connectWithin(direct, timeoutMs, url);
+    const applied = await migrateUnderLock(direct);
+    await direct.query(roleDefaultsStatement());
+    return applied;
+  } finally {
+    await direct.destroy().catch(() => undefined);
   }
 }
 

@@ -46,12 +46,13 @@ export function bind(statement: Statement, values: Values): unknown[] {
 }
 
 /**
- * Runs `statement` as a named prepared statement on `tx`'s connection. Outside a transaction it
+ * Runs `statement` as a named prepared statement on `tx`'s connection (unnamed through a
+ * transaction pooler). Outside a transaction it
  * goes to node-postgres's pool directly (see `Tx.pool`).
  */
 export function run<T>(tx: Tx, statement: Statement, values: Values): Promise<T[]> {
   const config: QueryConfig = {
-    name: statement.preparedName,
+    name: tx.unprepared ? undefined : statement.preparedName,
     text: statement.text,
     values: bind(statement, values),
   };

@@ -18,6 +18,7 @@ import {
 } from 'graphile-worker';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { sessionUrlOf } from '../database/data-source';
 import { Transactions } from '../database/transactions';
 import { JobMetrics } from './job-metrics';
 import { JOB_SCHEMA } from './job-schema';
@@ -100,7 +101,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private options(): RunnerOptions {
     const concurrency = this.config.workerConcurrency;
     return {
-      connectionString: (this.dataSource.options as { url: string }).url,
+      connectionString: sessionUrlOf(this.dataSource),
       maxPoolSize: concurrency + 2, // the LISTEN connection, and one to spare for completions
       concurrency,
       schema: JOB_SCHEMA,

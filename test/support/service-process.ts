@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { directUrlEnv } from './pgbouncer';
 import { waitFor } from './wait';
 
 export interface ServiceProcess {
@@ -90,6 +91,7 @@ export async function startReadyService(
 
 const serviceEnv = (databaseUrl: string) => ({
   DATABASE_URL: databaseUrl,
+  ...directUrlEnv(databaseUrl),
   JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!',
   AUTH_RATE_LIMIT: '0',
 });

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { createLogger } from '../../src/http/logger';
 import { openDatabase } from '../../src/database/open-database';
 import { ENTITIES } from '../../src/entities';
+import { directUrlEnv } from './pgbouncer';
 import { createDatabaseOn } from './test-database';
 
 export interface TestApp {
@@ -37,6 +38,7 @@ export async function startTestApp(
     DATABASE_CONNECT_TIMEOUT: '5s',
     ...env,
     DATABASE_URL: databaseUrl,
+    ...directUrlEnv(databaseUrl),
   });
   const database = await openDatabase(config, ENTITIES, () => undefined);
   let app: NestFastifyApplication;

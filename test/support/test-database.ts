@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { openDatabase } from '../../src/database/open-database';
 import { ENTITIES } from '../../src/entities';
+import { directUrlFor } from './pgbouncer';
 
 export interface TestDatabase {
   url: string;
@@ -46,7 +47,13 @@ export async function startTemporaryEmbedded(): Promise<
 /** Applies every migration to the database at `url`, as the service does at start. */
 export async function migrate(url: string): Promise<void> {
   const migrated = await openDatabase(
-    { databaseUrl: url, databasePoolSize: 2, dataDir: '', databaseConnectTimeoutMs: 5_000 },
+    {
+      databaseUrl: url,
+      databaseDirectUrl: directUrlFor(url),
+      databasePoolSize: 2,
+      dataDir: '',
+      databaseConnectTimeoutMs: 5_000,
+    },
     ENTITIES,
     () => undefined,
   );
