@@ -2,34 +2,20 @@
 // The validator's self-test: the real folder passes, and copies of it with one deliberate mistake
 // each fail with a line that names the mistake.
 const assert = require('node:assert/strict');
-const { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { test } = require('node:test');
 const { validateFolder } = require('./validate-k8s');
+const { checkEditedCopy, expectProblem } = require('./test-helpers');
 
 const K8S = join(__dirname, '..', 'k8s');
 
-/** validateFolder on a copy of deploy/k8s where `file`'s text went through `edit`. */
-function withEdit(file, edit) {
-  const folder = mkdtempSync(join(tmpdir(), 'k8s-'));
-  try {
-    cpSync(K8S, folder, { recursive: true });
-    const path = join(folder, file);
-    const before = readFileSync(path, 'utf8');
-    const after = edit(before);
-    assert.notEqual(after, before, `the edit of ${file} changed nothing`);
-    writeFileSync(path, after);
-    return validateFolder(folder).errors;
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
-
-const expectProblem = (errors, pattern) =>
-  assert.ok(
-    errors.some((e) => pattern.test(e)),
-    `expected ${pattern}, got:\n${errors.join('\n')}`,
+/** validateFolder's problems on a copy of deploy/k8s where `file`'s text went through `edit`. */
+const withEdit = (file, edit) =>
+  checkEditedCopy(
+    { k8s: K8S },
+    join('k8s', file),
+    edit,
+    (folder) => validateFolder(join(folder, 'k8s')).errors,
   );
 
 test('deploy/k8s is valid', () => {
