@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+'use strict';
+// Checks deploy/prometheus and deploy/grafana beyond what promtool does:
+// - the dashboard is JSON, and every expression of it and of the rules reads a metric that exists:
+//   one the service registers (src/), one a rule records, or one of the few named below;
+// - every alert has a `runbook` sentence and a `runbook_url` whose section exists in docs/runbook.md,
+//   and at least one promtool test where it fires and one where it stays quiet;
+// - the scrape jobs the rules name (job="...") are in prometheus.yml, and its rule files exist.
+//
+//   node tools/check-monitoring.js            exit 1 and one line per problem when anything is wrong
+const { existsSync, readdirSync, readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const YAML = require('yaml');
+const { metricNames, serviceMetrics } = require('./promql-names');
+
+const ROOT = join(__dirname, '..', '..');
+const DEFAULT_PATHS = {
+  src: join(ROOT, 'src'),
+  prometheus: join(ROOT, 'deploy', 'prometheus'),
+  dashboard: join(ROOT, 'deploy', 'grafana', 'order-service.json'),
+  runbook: join(ROOT, 'docs', 'runbook.md'),
+};
+
+/** Metrics that others expose: the blackbox exporter's probe, the kubelet's cAdvisor. */
+const EXTERNAL = new Set([
+  'probe_success',
+  'probe_duration_seconds',
+  'container_memory_working_set_bytes',
+  'container_cpu_usage_seconds_total',
+]);
+/** Being added to the service by another change (the events outbox); names agreed beforehand. */
+const AWAITED = new Set(['events_unpublished', 'events_oldest_unpublished_age_seconds']);
+
+const readYaml = (path) => YAML.parse(readFileSync(path, 'utf8'));
+const rulesOf = (file) => (file?.groups ?? []).flatMap((group) => group.rules ?? []);
+
+function exprsOf(value, found = []) {
+  if (Array.isArray(value)) value.forEach((item) => exprsOf(item, found));
+  else if (value && typeof value === 'object')
+    for (const [key, item] of Object.entries(value))
+      if (key === 'expr' && typeof item === 'string') found.push(item);
+      else exprsOf(item, found);
+  return found;
+}
+
+/** GitHub's anchors for the headings of a Markdown file. */
+function anchors(path) {
+  if (!existsSync(path)) return new Set();
+  const headings = readFileSync(path, 'utf8').match(/^#+ .+$/gm) ?? [];
+  return new Set(
+    headings.map((h) =>
+      h
+        .replace(/^#+ /, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9 _-]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
+}
+
+function checkMonitoring(paths = DEFAULT_PATHS) {
+  const errors = [];
+  const rules = readdirSync(paths.prometheus)
+    .filter((f) => /-rules\.ya?ml$/.test(f))
+    .flatMap((f) =>
+      rulesOf(readYaml(join(paths.prometheus, f))).map((rule) => ({ ...rule, file: f })),
+    );
+  const recorded = new Set(rules.filter((r) => r.record).map((r) => r.record));
+  const service = serviceMetrics(paths.src);
+  const awaited = new Set();
+  const checkExpr = (where, expr) => {
+    for (const name of metricNames(expr)) {
+      if (recorded.has(name) || EXTERNAL.has(name) || service.has(name)) continue;
+      if (AWAITED.has(name)) awaited.add(name);
+      else
+        errors.push(
+          `${where}: ${name} is neither a metric of the service, a recorded rule nor a known external metric`,
+        );
+    }
+  };
+  for (const rule of rules) checkExpr(`${rule.file}: ${rule.record ?? rule.alert}`, rule.expr);
+
+  let dashboard = null;
+  try {
+    dashboard = JSON.parse(readFileSync(paths.dashboard, 'utf8'));
+  } catch (error) {
+    errors.push(`dashboard: not JSON: ${error.message.split('\n')[0]}`);
+  }
+  const dashboardExprs = dashboard ? exprsOf(dashboard.panels ?? []) : [];
+  if (dashboard && dashboardExprs.length === 0)
+    errors.push('dashboard: no expression in any panel');
+  for (const expr of dashboardExprs) checkExpr('dashboard', expr);
+
+  const sections = anchors(paths.runbook);
+  const tests = readdirSync(join(paths.prometheus, 'tests'))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .flatMap((f) => readYaml(join(paths.prometheus, 'tests', f)).tests ?? [])
+    .flatMap((t) => t.alert_rule_test ?? []);
+  for (const rule of rules.filter((r) => r.alert)) {
+    const where = `${rule.file}: ${rule.alert}`;
+    const { runbook, runbook_url: url } = rule.annotations ?? {};
+    if (!runbook) errors.push(`${where}: no runbook annotation`);
+    const anchor = /^docs\/runbook\.md#(.+)$/.exec(url ?? '')?.[1];
+    if (!anchor || !sections.has(anchor))
+      errors.push(`${where}: runbook_url ${url} is not a section of docs/runbook.md`);
+    const own = tests.filter((t) => t.alertname === rule.alert);
+    if (!own.some((t) => (t.exp_alerts ?? []).length > 0))
+      errors.push(`${where}: no test where it fires`);
+    if (!own.some((t) => (t.exp_alerts ?? []).length === 0))
+      errors.push(`${where}: no test where it stays quiet`);
+  }
+
+  const config = readYaml(join(paths.prometheus, 'prometheus.yml'));
+  const jobs = new Set((config.scrape_configs ?? []).map((s) => s.job_name));
+  for (const rule of rules)
+    for (const [, job] of (rule.expr ?? '').matchAll(/\bjob="([^"]+)"/g))
+      if (!jobs.has(job))
+        errors.push(
+          `${rule.file}: ${rule.record ?? rule.alert}: no scrape job ${job} in prometheus.yml`,
+        );
+  for (const file of config.rule_files ?? [])
+    if (!existsSync(join(paths.prometheus, file)))
+      errors.push(`prometheus.yml: rule file ${file} does not exist`);
+
+  return {
+    errors,
+    awaited: [...awaited],
+    rules: rules.length,
+    dashboardExprs: dashboardExprs.length,
+  };
+}
+
+if (require.main === module) {
+  const { errors, awaited, rules, dashboardExprs } = checkMonitoring();
+  for (const error of errors) console.error(`monitoring: ${error}`);
+  if (awaited.length) console.log(`monitoring: not in src yet (awaited): ${awaited.join(', ')}`);
+  console.log(
+    `monitoring: ${rules} rules, ${dashboardExprs} dashboard expressions, ${errors.length} problem(s)`,
+  );
+  process.exit(errors.length ? 1 : 0);
+}
+
+module.exports = { checkMonitoring, DEFAULT_PATHS };

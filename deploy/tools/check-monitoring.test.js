@@ -1,0 +1,115 @@
+'use strict';
+// Self-test of check-monitoring.js: the real files pass; copies with one mistake each fail.
+const assert = require('node:assert/strict');
+const { join } = require('node:path');
+const { test } = require('node:test');
+const { checkMonitoring, DEFAULT_PATHS } = require('./check-monitoring');
+const { metricNames } = require('./promql-names');
+const { checkEditedCopy, expectProblem } = require('./test-helpers');
+
+const SOURCES = {
+  prometheus: DEFAULT_PATHS.prometheus,
+  'order-service.json': DEFAULT_PATHS.dashboard,
+  'runbook.md': DEFAULT_PATHS.runbook,
+};
+
+/** checkMonitoring's problems on copies of the rules, dashboard and runbook, `file` edited. */
+const withEdit = (file, edit) =>
+  checkEditedCopy(
+    SOURCES,
+    file === 'dashboard' ? 'order-service.json' : join('prometheus', file),
+    edit,
+    (folder) =>
+      checkMonitoring({
+        src: DEFAULT_PATHS.src,
+        prometheus: join(folder, 'prometheus'),
+        dashboard: join(folder, 'order-service.json'),
+        runbook: join(folder, 'runbook.md'),
+      }).errors,
+  );
+
+test('metric names are read out of PromQL, without functions, labels or keywords', () => {
+  assert.deepEqual(
+    metricNames(
+      'histogram_quantile(0.99, sum by (le, route) (rate(x_bucket{route=~"/api/.*"}[5m])))',
+    ),
+    ['x_bucket'],
+  );
+  assert.deepEqual(
+    metricNames('a:b:rate5m < 0.5 * (c offset 1w) and on () (d or vector(0)) == 0'),
+    ['a:b:rate5m', 'c', 'd'],
+  );
+  assert.deepEqual(metricNames('deriv(max(jobs_queued)[15m:1m]) > 1e3'), ['jobs_queued']);
+});
+
+test('the rules, the dashboard and the runbook pass', () => {
+  const { errors, awaited, dashboardExprs } = checkMonitoring();
+  assert.deepEqual(errors, []);
+  assert.ok(dashboardExprs >= 15);
+  assert.ok(awaited.every((name) => name.startsWith('events_')));
+});
+
+test('a misspelt metric in the dashboard is caught', () => {
+  expectProblem(
+    withEdit('dashboard', (t) =>
+      t.replace(
+        'sum by (event) (rate(idempotency_events_total',
+        'sum by (event) (rate(idempotency_event_total',
+      ),
+    ),
+    /dashboard: idempotency_event_total is neither a metric of the service/,
+  );
+});
+
+test('a dashboard that is not JSON is caught', () => {
+  expectProblem(
+    withEdit('dashboard', (t) => t.replace('"panels": [', '"panels": [,')),
+    /dashboard: not JSON/,
+  );
+});
+
+test('a misspelt metric or recorded rule in the rules is caught', () => {
+  expectProblem(
+    withEdit('recording-rules.yml', (t) =>
+      t.replace(
+        'rate(resources_created_total[5m]))\n      - record: route:resources_created:rate1h',
+        'rate(resources_create_total[5m]))\n      - record: route:resources_created:rate1h',
+      ),
+    ),
+    /route:resources_created:rate5m: resources_create_total is neither/,
+  );
+  expectProblem(
+    withEdit('alerting-rules.yml', (t) =>
+      t.replace('expr: job:jobs_failed:max > 0', 'expr: job:jobs_failed:maximum > 0'),
+    ),
+    /OrderServiceJobsFailed: job:jobs_failed:maximum is neither/,
+  );
+});
+
+test('an alert without a runbook, or without tests both ways, is caught', () => {
+  expectProblem(
+    withEdit('alerting-rules.yml', (t) => t.replace(/ {10}runbook: "Workers are too few.*\n/, '')),
+    /OrderServiceJobsBacklogGrowing: no runbook annotation/,
+  );
+  expectProblem(
+    withEdit('alerting-rules.yml', (t) =>
+      t.replace('runbook.md#orderservicejobsfailed', 'runbook.md#jobs-failed'),
+    ),
+    /OrderServiceJobsFailed: runbook_url docs\/runbook.md#jobs-failed is not a section/,
+  );
+  expectProblem(
+    withEdit('tests/outbox.yml', (t) =>
+      t.replace(/  # Publishing keeps up[\s\S]*$/, '').replace(/ {6}- eval_time: 9m\n.*\n.*\n/, ''),
+    ),
+    /OrderServiceOutboxAgeing: no test where it stays quiet/,
+  );
+});
+
+test('a probe job the rules name must be scraped', () => {
+  expectProblem(
+    withEdit('prometheus.yml', (t) =>
+      t.replace('job_name: order-service-create-probe', 'job_name: create-probe'),
+    ),
+    /no scrape job order-service-create-probe in prometheus.yml/,
+  );
+});
