@@ -36,3 +36,9 @@ SELECT id, type, subject, time, data, position
  WHERE user_id = $1 AND position > $2::bigint
  ORDER BY position
  LIMIT $3;
+
+-- EventsRepository.lastPositionOwned
+-- $1 userId
+SELECT coalesce(max(position), 0) AS last
+  FROM events
+ WHERE user_id = $1;
