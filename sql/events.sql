@@ -37,6 +37,12 @@ SELECT id, type, subject, time, data, position
  ORDER BY position
  LIMIT $3;
 
+-- EventsRepository.lastPositionOwned
+-- $1 userId
+SELECT coalesce(max(position), 0) AS last
+  FROM events
+ WHERE user_id = $1;
+
 -- EventsRepository.tryLock
 -- $1 lockKey
 SELECT pg_try_advisory_xact_lock($1::bigint) AS locked;

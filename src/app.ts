@@ -38,6 +38,7 @@ const CORS_ALLOWED_HEADERS = [
   'If-Match',
   'If-None-Match',
   'X-Request-Id',
+  'Last-Event-ID', // the event stream's resume point, re-sent on every reconnect
 ];
 
 /** Builds the whole HTTP application; main.ts and the e2e tests both start it this way. */

@@ -47,6 +47,7 @@ const BEARER_OPERATIONS = [
   'GET /api/files/{id}/content',
   'GET /api/files/{id}/thumbnail',
   'GET /api/events',
+  'GET /api/events/stream',
   'POST /api/order-exports',
   'GET /api/order-exports/{id}',
 ];

@@ -7,6 +7,7 @@ import {
   type CreateSettings,
   type SendAttempt,
 } from './idempotent-create.js';
+import { type EventStreamOptions, type StreamedEvent, streamEvents } from './event-stream.js';
 import { followExport, type OrderExport } from './export-monitor.js';
 import { ApiError } from './problem.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
@@ -142,6 +143,25 @@ export class OrderServiceClient {
     const poll = (signal: AbortSignal) =>
       this.fetch(new Request(monitor, { headers: this.authorization(), signal }));
     return followExport(poll, accepted.retryAfterMs, settings);
+  }
+
+  /**
+   * The caller's events as they commit (GET /api/events/stream), for as long as the loop runs:
+   * `for await (const { event, cursor } of client.events({ signal }))`. A dropped connection is
+   * reopened with Last-Event-ID after a backoff, so nothing is lost and nothing repeats; keep the
+   * last `cursor` to resume there later (`after`). Built on fetch, since EventSource cannot send
+   * the Bearer token.
+   */
+  events(options: EventStreamOptions = {}): AsyncGenerator<StreamedEvent, void, undefined> {
+    const url = `${this.baseUrl}/api/events/stream`;
+    return streamEvents((lastEventId, signal) => {
+      const headers: Record<string, string> = {
+        Accept: 'text/event-stream',
+        ...this.authorization(),
+      };
+      if (lastEventId !== undefined) headers['Last-Event-ID'] = lastEventId;
+      return this.fetch(new Request(url, { headers, signal }));
+    }, options);
   }
 
   private authorization(): Record<string, string> {

@@ -95,6 +95,19 @@ describe('the client in Chromium, from a page on another origin than the service
     });
   });
 
+  it('an allowed origin uploads an image and receives its file.ready over events() (fetch streaming, cross-origin)', async () => {
+    const { page } = await openPage(pages.allowedOrigin);
+    const result = await within(
+      runInPage(page, 'uploadImageAndAwaitReady', service.baseUrl),
+      30_000,
+      'file.ready in the page',
+    );
+    await page.close();
+    assert.deepEqual(result.seen, ['file.created upload', 'file.ready upload']);
+    assert.equal((result.ready as { id: string }).id, result.fileId);
+    assert.equal((result.ready as { status: string }).status, 'ready');
+  });
+
   it('another origin is refused by the browser (CORS), for a request the service itself answers', async () => {
     const outsideBrowser = new OrderServiceClient({ baseUrl: service.baseUrl });
     const credentials = { email: 'nobody@example.com', password: 'not a password' };

@@ -3,27 +3,22 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ApiError, newIdempotencyKey, OrderServiceClient } from '../src/index.js';
 import { newUser, ORDER, signedInUser } from './support/fixtures.js';
-import { startFlakyProxy, type FlakyProxy } from './support/flaky-proxy.js';
+import { type FlakyProxy, startServiceBehindProxy } from './support/flaky-proxy.js';
 import {
   failingFirst,
   keyInUse,
   recordingFetch,
   serviceUnavailable,
 } from './support/recording-fetch.js';
-import { startService, type RunningService } from './support/service.js';
+import type { RunningService } from './support/service.js';
 
 // The real service and PostgreSQL: nothing below is mocked but the one 503 the service cannot be
 // made to send on demand, and the 409 of a key in use, which lasts only one statement.
 let service: RunningService;
 let proxy: FlakyProxy;
-before(async () => {
-  service = await startService();
-  proxy = await startFlakyProxy(Number(new URL(service.baseUrl).port));
-});
-after(async () => {
-  await proxy?.close();
-  await service?.stop();
-});
+let stop: (() => Promise<void>) | undefined;
+before(async () => ({ service, proxy, stop } = await startServiceBehindProxy()));
+after(() => stop?.());
 
 /** A signed-in user's client whose every request is logged; `baseUrl` may point at the proxy. */
 async function userClient(

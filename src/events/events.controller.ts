@@ -1,17 +1,23 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
+import { requireEventStreamAccepted, startEventStream } from '../http/event-stream-response';
 import { ApiBearer, ApiProblems } from '../http/openapi.decorators';
 import { EventPageResponse } from './dto/cloud-event.response';
-import { ListEventsQuery } from './dto/list-events.query';
+import { ListEventsQuery, StreamEventsQuery } from './dto/list-events.query';
+import { ApiEventStream } from './events.openapi';
+import { EventStreamHub } from './event-stream-hub';
 import { EventsService } from './events.service';
 
 @ApiTags('events')
 @ApiBearer()
 @Controller('api/events')
 export class EventsController {
-  constructor(private readonly events: EventsService) {}
+  constructor(
+    private readonly events: EventsService,
+    private readonly hub: EventStreamHub,
+  ) {}
 
   /** The caller's events, oldest first: every change to their resources, once each. */
   @Get()
@@ -25,4 +31,30 @@ export class EventsController {
     void reply.header('Cache-Control', 'private, no-cache');
     return this.events.page(caller, query.after, query.limit);
   }
+
+  /**
+   * The caller's events as Server-Sent Events, as they commit at any replica: those after
+   * Last-Event-ID (or `after`) first, otherwise only those to come.
+   */
+  @Get('stream')
+  @ApiEventStream()
+  async stream(
+    @Query() query: StreamEventsQuery,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Headers('accept') accept: string | undefined,
+    @CurrentCaller() caller: Caller,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    requireEventStreamAccepted(accept);
+    // A bad cursor (400) or no database (503) answers as problem+json: the stream starts after.
+    const after = await this.events.streamStart(caller, resumeCursor(lastEventId, query.after));
+    this.hub.attach(caller.userId, startEventStream(reply), after);
+  }
+}
+
+/** Last-Event-ID wins: on a reconnect it is newer than the `after` the stream was opened with. */
+function resumeCursor(lastEventId: string | undefined, after: string | undefined) {
+  if (lastEventId !== undefined && lastEventId !== '')
+    return { cursor: lastEventId, field: 'Last-Event-ID' };
+  return after === undefined ? null : { cursor: after, field: 'after' };
 }

@@ -3,6 +3,7 @@ import { EventMetrics } from './event-metrics';
 import { EventRelay } from './event-relay';
 import { EventRetention } from './event-retention';
 import { EventSequencer } from './event-sequencer';
+import { EventStreamHub } from './event-stream-hub';
 import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';
 import { EventsService } from './events.service';
@@ -10,7 +11,7 @@ import { EventsService } from './events.service';
 /**
  * Events: the outbox every feature writes to (EventsRepository.append in a transaction, or
  * `eventWrite` in a create statement), its sequencing in commit order, the caller's feed, the
- * relay to NATS JetStream, and the retention of published events.
+ * live stream, the relay to NATS JetStream, and the retention of published events.
  */
 @Global()
 @Module({
@@ -22,6 +23,7 @@ import { EventsService } from './events.service';
     EventRelay,
     EventMetrics,
     EventRetention,
+    EventStreamHub,
   ],
   exports: [EventsRepository],
 })

@@ -110,6 +110,15 @@ const DELETE_EXPIRED = statement(
    SELECT count(*)::int AS deleted FROM deleted`,
 );
 
+/** Where a stream that names no cursor starts: after the owner's last positioned event (0: none). */
+const LAST_POSITION_OWNED = statement(
+  'EventsRepository.lastPositionOwned',
+  `
+   SELECT coalesce(max(position), 0) AS last
+     FROM events
+    WHERE user_id = :userId`,
+);
+
 export interface EventRow {
   id: string;
   type: string;
@@ -119,13 +128,14 @@ export interface EventRow {
   position: string;
 }
 
-/** All SQL about events: the outbox, its sequencing, and the feed. */
+/** All SQL about events: the outbox, its sequencing, the feed and the stream. */
 @Injectable()
 export class EventsRepository {
   static readonly statements: Statement[] = [
     APPEND,
     SEQUENCE,
     PAGE_OWNED,
+    LAST_POSITION_OWNED,
     TRY_LOCK,
     UNPUBLISHED,
     MARK_PUBLISHED,
@@ -146,6 +156,11 @@ export class EventsRepository {
 
   pageOwned(tx: Tx, userId: string, after: string, limit: number): Promise<EventRow[]> {
     return run<EventRow>(tx, PAGE_OWNED, { userId, after, limit });
+  }
+
+  async lastPositionOwned(tx: Tx, userId: string): Promise<string> {
+    const [row] = await run<{ last: string }>(tx, LAST_POSITION_OWNED, { userId });
+    return row.last;
   }
 
   /** True when `tx` now holds `lockKey` until it ends; false when another transaction does. */

@@ -31,6 +31,21 @@ export class EventsService {
       nextCursor: last ? encodeEventCursor(last.position) : (after ?? null),
     };
   }
+
+  /**
+   * The position a stream starts after: the cursor's, or, without one, the caller's last event
+   * so far (a fresh stream carries only what is to come).
+   */
+  streamStart(caller: Caller, resume: ResumeCursor | null): Promise<string> {
+    if (resume) return Promise.resolve(decodeEventCursor(resume.cursor, resume.field));
+    return this.events.lastPositionOwned(this.transactions.autocommit, caller.userId);
+  }
+}
+
+/** A cursor a stream resumes after, and where it came from (named in a 400). */
+export interface ResumeCursor {
+  cursor: string;
+  field: string;
 }
 
 export function toCloudEvent(row: EventRow): CloudEventResponse {

@@ -11,6 +11,7 @@ const PROBLEM_MEANINGS: Record<number, string> = {
   400: 'Invalid input (`validation_failed`) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`).',
   401: 'No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`).',
   404: "No such resource for this caller (`not_found`): other users' resources are never revealed.",
+  406: '`Accept` admits none of the media types this operation answers (`not_acceptable`).',
   408: 'The upload did not arrive whole within REQUEST_TIMEOUT (`request_timeout`).',
   409: 'The email belongs to another user (`email_taken`).',
   412: '`If-Match` / `If-None-Match` do not hold (`precondition_failed`).',

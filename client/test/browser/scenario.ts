@@ -31,6 +31,33 @@ export async function createEverything(serviceUrl: string) {
   };
 }
 
+/**
+ * Uploads an image made on a canvas and waits, on events(), for its `file.ready`: the stream
+ * resumes after the feed's cursor from before the upload, so it cannot miss it.
+ */
+export async function uploadImageAndAwaitReady(serviceUrl: string) {
+  const client = new OrderServiceClient({ baseUrl: serviceUrl });
+  const password = 'correct horse battery staple';
+  const email = `browser-${newIdempotencyKey()}@example.com`;
+  await client.signUp({ email, name: 'Browser Events', password });
+  await client.signIn({ email, password });
+  const { data: feed } = await client.raw.GET('/api/events', { params: { query: { limit: 100 } } });
+  const canvas = new OffscreenCanvas(64, 48);
+  canvas.getContext('2d')!.fillRect(0, 0, 32, 24);
+  const uploaded = await client.uploadFile(await canvas.convertToBlob(), 'canvas.png');
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const after = feed?.nextCursor ?? undefined;
+  for await (const { event } of client.events({ after, signal: controller.signal })) {
+    seen.push(`${event.type} ${event.subject === uploaded.data.id ? 'upload' : 'other'}`);
+    if (event.type === 'file.ready') {
+      controller.abort();
+      return { seen, ready: event.data, fileId: uploaded.data.id };
+    }
+  }
+  throw new Error(`the stream ended before file.ready: ${seen.join(', ')}`);
+}
+
 /** A sign-in with made-up credentials: what a page of this origin gets to see of the answer. */
 export async function signInFromThisOrigin(serviceUrl: string) {
   const client = new OrderServiceClient({ baseUrl: serviceUrl });

@@ -1,4 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
+import { startService, type RunningService } from './service.js';
 
 /**
  * What the proxy does to the next response it sees, after the service has sent it (so the work is
@@ -51,4 +52,24 @@ export async function startFlakyProxy(targetPort: number): Promise<FlakyProxy> {
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The service (see startService) with a FlakyProxy in front of it; `stop` ends both. */
+export async function startServiceBehindProxy(): Promise<{
+  service: RunningService;
+  proxy: FlakyProxy;
+  stop(): Promise<void>;
+}> {
+  const service = await startService();
+  const proxy = await startFlakyProxy(Number(new URL(service.baseUrl).port)).catch(
+    async (error: unknown) => {
+      await service.stop();
+      throw error;
+    },
+  );
+  const stop = async () => {
+    await proxy.close();
+    await service.stop();
+  };
+  return { service, proxy, stop };
 }

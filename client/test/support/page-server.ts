@@ -12,8 +12,12 @@ export interface PageServer {
 }
 
 const PAGE = join(CLIENT_ROOT, 'test', 'browser', 'index.html');
-/** What a page may load: the built client and test scenario, and openapi-fetch's plain ESM build. */
-const SERVED = ['/dist/', '/node_modules/openapi-fetch/dist/'];
+/** What a page may load: the built client and test scenario, and its dependencies' plain ESM builds. */
+const SERVED = [
+  '/dist/',
+  '/node_modules/openapi-fetch/dist/',
+  '/node_modules/eventsource-parser/dist/',
+];
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

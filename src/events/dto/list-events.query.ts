@@ -4,7 +4,16 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 
 export const DEFAULT_EVENT_PAGE = 50;
 
-export class ListEventsQuery {
+/** GET /api/events/stream's query (Last-Event-ID, when sent, wins over `after`). */
+export class StreamEventsQuery {
+  /** Opaque: a `nextCursor` (or a stream's event `id`); events strictly after it. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  after?: string;
+}
+
+export class ListEventsQuery extends StreamEventsQuery {
   @ApiPropertyOptional({ default: DEFAULT_EVENT_PAGE, minimum: 1, maximum: 100, type: 'integer' })
   @IsOptional()
   @Type(() => Number)
@@ -12,10 +21,4 @@ export class ListEventsQuery {
   @Min(1)
   @Max(100)
   limit: number = DEFAULT_EVENT_PAGE;
-
-  /** Opaque: a `nextCursor` (or a stream's event `id`); the page starts strictly after it. */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  after?: string;
 }

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { OrderServiceClient, type StreamedEvent } from '../src/index.js';
+import { ORDER, signedInUser } from './support/fixtures.js';
+import { type FlakyProxy, startServiceBehindProxy } from './support/flaky-proxy.js';
+import type { RunningService } from './support/service.js';
+
+// The real service and PostgreSQL; the stream goes through a proxy that can cut its connection.
+let service: RunningService;
+let proxy: FlakyProxy;
+let stop: (() => Promise<void>) | undefined;
+before(async () => ({ service, proxy, stop } = await startServiceBehindProxy()));
+after(() => stop?.());
+
+/** Collects what `events()` yields in the background until `stop`. */
+function listen(client: OrderServiceClient) {
+  const controller = new AbortController();
+  const received: StreamedEvent[] = [];
+  const done = (async () => {
+    for await (const event of client.events({ signal: controller.signal, baseDelayMs: 20 }))
+      received.push(event);
+  })();
+  const waitFor = async (count: number) => {
+    const deadline = Date.now() + 10_000;
+    while (received.length < count) {
+      if (Date.now() > deadline) throw new Error(`${count} events: only ${received.length}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return received;
+  };
+  const stop = () => {
+    controller.abort();
+    return done;
+  };
+  return { received, waitFor, stop };
+}
+
+describe('events() against the service', () => {
+  it('yields each event as it commits and, cut mid-stream, resumes with no loss and no repeat', async () => {
+    const { accessToken } = await signedInUser(service.baseUrl);
+    const direct = new OrderServiceClient({ baseUrl: service.baseUrl, accessToken });
+    const viaProxy = new OrderServiceClient({ baseUrl: proxy.url, accessToken });
+    const stream = listen(viaProxy);
+    // The first write it sees is the stream's start marker: let it through with a first event.
+    const first = await direct.createOrder(ORDER);
+    await stream.waitFor(1);
+    proxy.failNextResponse('drop'); // the next event's bytes are lost with the connection
+    const second = await direct.createOrder(ORDER);
+    const third = await direct.createOrder(ORDER);
+    const events = await stream.waitFor(3);
+    assert.equal(proxy.faultsApplied(), 1);
+    await stream.stop();
+    assert.deepEqual(
+      events.map((e) => [e.event.type, e.event.subject]),
+      [first, second, third].map((order) => ['order.created', order.data.id]),
+    );
+    const feed = await direct.raw.GET('/api/events', { params: { query: { limit: 100 } } });
+    assert.deepEqual(
+      events.map((e) => e.event),
+      feed.data!.data.slice(1), // all but user.created, from before the stream opened
+    );
+    assert.equal(events[2]!.cursor, feed.data!.nextCursor);
+  });
+});

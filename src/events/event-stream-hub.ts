@@ -1,0 +1,175 @@
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { Gauge } from 'prom-client';
+import { Notifications } from '../database/notifications';
+import { Transactions } from '../database/transactions';
+import { Metrics } from '../metrics/metrics';
+import { EventStream } from './event-stream';
+import { EventsRepository } from './events.repository';
+
+/** A comment line this often keeps proxies and load balancers from closing an idle stream. */
+export const HEARTBEAT_EVERY_MS = 15_000;
+/** Events read per query; a longer backlog is read page after page. */
+const PAGE = 100;
+/** A user's delivery that failed (the database briefly away) is tried again after this. */
+const RETRY_AFTER_MS = 1_000;
+
+/** Every stream of one user on this replica, and the one delivery (query) at a time they share. */
+interface UserStreams {
+  streams: Set<EventStream>;
+  delivering: Promise<void> | null;
+  again: boolean;
+}
+
+/**
+ * Every open event stream of this process. It holds no database connection and no timer per
+ * stream: one LISTEN for the whole process (`events_positioned`, sent at commit by whichever
+ * replica sequenced the events), one query per notified user shared by all that user's streams
+ * here, and one heartbeat interval for all.
+ */
+@Injectable()
+export class EventStreamHub implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(EventStreamHub.name);
+  private readonly users = new Map<string, UserStreams>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private closing = false;
+  private open = 0;
+
+  constructor(
+    private readonly events: EventsRepository,
+    private readonly transactions: Transactions,
+    private readonly notifications: Notifications,
+    metrics: Metrics,
+  ) {
+    const openStreams = () => this.open;
+    new Gauge({
+      name: 'events_streams_open',
+      help: 'Event streams (GET /api/events/stream) open at this process.',
+      registers: [metrics.registry],
+      collect() {
+        this.set(openStreams());
+      },
+    });
+  }
+
+  async onApplicationBootstrap() {
+    this.heartbeatEvery(HEARTBEAT_EVERY_MS);
+    await this.notifications.listen('events_positioned', (payload) => this.notified(payload));
+  }
+
+  /** The heartbeat's period; tests shorten it rather than wait 15 s. */
+  heartbeatEvery(ms: number) {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => this.beat(), ms);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Open streams would keep the HTTP server from closing: they end here, before it closes, and
+   * the deliveries under way finish before the database goes.
+   */
+  async beforeApplicationShutdown() {
+    this.closing = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    for (const user of this.users.values()) user.streams.forEach((stream) => stream.end());
+    const deliveries = [...this.users.values()].map((user) => user.delivering ?? undefined);
+    await Promise.all(deliveries.filter((delivery) => delivery !== undefined));
+  }
+
+  /**
+   * Streams `userId`'s events after `position` on `response`, whose head is already written:
+   * first those already there, then each as it is sequenced, until either side closes.
+   */
+  attach(userId: string, response: ServerResponse, position: string) {
+    const stream = new EventStream(userId, response, BigInt(position));
+    stream.sendStart();
+    if (this.closing) return stream.end();
+    const user = this.streamsOf(userId);
+    user.streams.add(stream);
+    this.open++;
+    response.once('close', () => this.detach(stream));
+    this.deliver(userId);
+  }
+
+  private detach(stream: EventStream) {
+    const user = this.users.get(stream.userId);
+    if (!user?.streams.delete(stream)) return;
+    this.open--;
+    if (user.streams.size === 0 && !user.delivering) this.users.delete(stream.userId);
+  }
+
+  private streamsOf(userId: string): UserStreams {
+    let user = this.users.get(userId);
+    if (!user)
+      this.users.set(userId, (user = { streams: new Set(), delivering: null, again: false }));
+    return user;
+  }
+
+  /** A sequencer's announcement: whose events it positioned. Null: notifications may have been missed. */
+  private notified(payload: string | null) {
+    const users = payload === null ? [...this.users.keys()] : announcedUsers(payload);
+    for (const userId of users) if (this.users.has(userId)) this.deliver(userId);
+  }
+
+  /** Reads now, or once more after the read in progress: an announcement is never lost. */
+  private deliver(userId: string) {
+    const user = this.users.get(userId);
+    if (!user) return;
+    if (user.delivering) {
+      user.again = true;
+      return;
+    }
+    user.delivering = this.readAndSend(userId, user)
+      .catch((error: Error) => {
+        this.logger.warn(`events not streamed to a user: ${error.message}; retrying`);
+        setTimeout(() => this.deliver(userId), RETRY_AFTER_MS).unref();
+      })
+      .finally(() => {
+        user.delivering = null;
+        if (user.streams.size === 0) {
+          if (this.users.get(userId) === user) this.users.delete(userId);
+        } else if (user.again && !this.closing) {
+          user.again = false;
+          this.deliver(userId);
+        }
+      });
+  }
+
+  /** Pages from the stream furthest behind; each stream takes only what it has not had. */
+  private async readAndSend(userId: string, user: UserStreams) {
+    for (;;) {
+      user.again = false;
+      const open = [...user.streams].filter((stream) => stream.isOpen);
+      if (open.length === 0 || this.closing) return;
+      const from = open.reduce((min, s) => (s.position < min ? s.position : min), open[0].position);
+      const rows = await this.events.pageOwned(
+        this.transactions.autocommit,
+        userId,
+        String(from),
+        PAGE,
+      );
+      for (const stream of user.streams) stream.send(rows);
+      if (rows.length < PAGE) return;
+    }
+  }
+
+  private beat() {
+    for (const user of this.users.values()) user.streams.forEach((stream) => stream.heartbeat());
+  }
+}
+
+/** The users named by an `events_positioned` payload, `{"last": n, "users": [uuid, ...]}`. */
+function announcedUsers(payload: string): string[] {
+  try {
+    const users = (JSON.parse(payload) as { users?: unknown }).users;
+    return Array.isArray(users) ? users.filter((user) => typeof user === 'string') : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,76 @@
+import type { ServerResponse } from 'node:http';
+import { encodeEventCursor } from './event-cursor';
+import type { EventRow } from './events.repository';
+import { toCloudEvent } from './events.service';
+
+/**
+ * Bytes a stream may have waiting in its socket's buffer. Past it the client is not keeping up:
+ * rather than hold ever more in memory, the connection is cut and the client resumes with
+ * Last-Event-ID (from what it did receive), so nothing is lost.
+ */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+const HEARTBEAT = ': heartbeat\n\n';
+
+/**
+ * One open `text/event-stream` answer: the caller whose events it carries and the position of the
+ * last one it was sent. Writes never wait; a client that cannot keep up is disconnected.
+ */
+export class EventStream {
+  private closed = false;
+
+  constructor(
+    readonly userId: string,
+    private readonly response: ServerResponse,
+    /** Sent everything up to here (an event position). */
+    public position: bigint,
+  ) {}
+
+  get isOpen(): boolean {
+    return !this.closed && !this.response.destroyed;
+  }
+
+  /**
+   * Where the stream starts, as an id without an event (`data` empty): EventSource takes it as
+   * its Last-Event-ID without dispatching anything, so a client cut off before its first event
+   * still resumes from here, not from a later "now".
+   */
+  sendStart() {
+    this.write(`id: ${encodeEventCursor(String(this.position))}\ndata:\n\n`);
+  }
+
+  /** Sends the rows after this stream's position, oldest first; rows already sent are skipped. */
+  send(rows: EventRow[]) {
+    for (const row of rows) {
+      const position = BigInt(row.position);
+      if (position <= this.position || !this.isOpen) continue;
+      this.write(eventMessage(row));
+      this.position = position;
+    }
+  }
+
+  heartbeat() {
+    this.write(HEARTBEAT);
+  }
+
+  /** Ends the answer normally (shutdown): the client reconnects, to this or another replica. */
+  end() {
+    this.closed = true;
+    if (!this.response.destroyed) this.response.end();
+  }
+
+  private write(text: string) {
+    if (!this.isOpen) return;
+    this.response.write(text);
+    if (this.response.writableLength > MAX_BUFFERED_BYTES) {
+      this.closed = true;
+      this.response.destroy(); // too slow a reader: it resumes after what it received
+    }
+  }
+}
+
+/** One SSE message: the cursor as `id`, the type as `event`, the CloudEvent as `data`. */
+export function eventMessage(row: EventRow): string {
+  const cloudEvent = JSON.stringify(toCloudEvent(row)); // JSON text has no raw line breaks
+  return `id: ${encodeEventCursor(row.position)}\nevent: ${row.type}\ndata: ${cloudEvent}\n\n`;
+}

@@ -1,0 +1,41 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiHeader, ApiProduces, ApiResponse } from '@nestjs/swagger';
+import { ApiProblems } from '../http/openapi.decorators';
+
+const MESSAGE_FORMAT = [
+  'Server-Sent Events (UTF-8). First, a message with only an `id:` (and an empty `data:`): where',
+  'the stream starts, which EventSource keeps as its Last-Event-ID without dispatching an event.',
+  'Then one message per event of the caller, in commit order: `id:` the cursor (as `nextCursor`),',
+  '`event:` the type (`order.created`, ...), `data:` the CloudEvent JSON on one line, exactly as',
+  'the feed (GET /api/events) returns it. A comment line `: heartbeat` every 15 s.',
+  'A reconnect with Last-Event-ID gets every event after it, then the live ones: no gap, no repeat.',
+  'A client that cannot keep up (1 MiB waiting) is disconnected, to resume the same way.',
+].join(' ');
+
+/** GET /api/events/stream: the stream's answer, its resume inputs and the problems before it. */
+export function ApiEventStream() {
+  return applyDecorators(
+    ApiProduces('text/event-stream'),
+    ApiHeader({
+      name: 'Last-Event-ID',
+      required: false,
+      description:
+        'Resume strictly after this cursor (an event `id:` of a stream, or a `nextCursor`); wins over `after`.',
+    }),
+    ApiResponse({
+      status: 200,
+      description: 'The stream: it ends only when the client or the server (shutdown) closes it.',
+      headers: {
+        'Cache-Control': { description: '`no-cache`.', schema: { type: 'string' } },
+        'X-Accel-Buffering': {
+          description: '`no`: proxies pass each message on at once.',
+          schema: { type: 'string' },
+        },
+      },
+      content: {
+        'text/event-stream': { schema: { type: 'string', description: MESSAGE_FORMAT } },
+      },
+    }),
+    ApiProblems(400, 401, 406, 503),
+  );
+}
