@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { Client } from 'pg';
 import { blockedServiceBackend } from '../support/blocking';
+import { PgBouncer } from '../support/pgbouncer';
 import { startReadyService } from '../support/service-process';
 import { createDatabaseOn, TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
@@ -53,6 +54,53 @@ async function createThenDisconnect(
   );
 }
 
+/**
+ * 200 creates with one key, spread over 3 service processes on `serviceUrl` (checked on
+ * `databaseUrl`): one order, and every other answer that 201 or 409 in_use.
+ */
+async function sameKeyCreates(
+  serviceUrl: string,
+  databaseUrl: string,
+  scenario: string,
+  env: Record<string, string> = {},
+) {
+  const services = await Promise.all(
+    [1, 2, 3].map(() => startReadyService(serviceUrl, env, 'build')),
+  );
+  try {
+    const user = await signUp(services[0].baseUrl);
+    const key = randomUUID();
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => createOrder(services[i % 3].baseUrl, user.token, key)),
+    );
+    const created = answers.filter((answer) => answer.status === 201);
+    const inUse = answers.filter((answer) => answer.status === 409);
+    expect(created.length + inUse.length).toBe(200);
+    expect(new Set(created.map((answer) => answer.body)).size).toBe(1);
+    for (const answer of inUse)
+      expect([answer.code, Number(answer.retryAfter) > 0]).toEqual([
+        'idempotency_key_in_use',
+        true,
+      ]);
+    const found = await audit(
+      databaseUrl,
+      user.id,
+      new Map([[key, JSON.parse(created[0].body).id as string]]),
+    );
+    expect(found).toMatchObject({ orders: 1, duplicates: 0, lost: 0 });
+    report({
+      scenario,
+      requests: 200,
+      duplicates: found.duplicates,
+      lost: found.lost,
+      fiveHundreds: unexpected5xx(answers).length,
+      note: `${created.length} x 201, ${inUse.length} x 409`,
+    });
+  } finally {
+    await Promise.all(services.map(stop));
+  }
+}
+
 describe('faults: replicas, crashes, terminated connections, disconnecting clients', () => {
   let database: TestDatabase;
   beforeAll(async () => {
@@ -61,42 +109,20 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
   afterAll(() => database.stop());
 
   it('200 concurrent same-key creates over 3 processes make one order; answers are that 201 or 409 in_use', async () => {
-    const services = await Promise.all(
-      [1, 2, 3].map(() => startReadyService(database.url, {}, 'build')),
-    );
+    await sameKeyCreates(database.url, database.url, '200 same-key creates over 3 processes');
+  });
+
+  it('the same through PgBouncer in transaction pooling mode', async () => {
+    const bouncer = await PgBouncer.start(process.env.E2E_DATABASE_URL!);
     try {
-      const user = await signUp(services[0].baseUrl);
-      const key = randomUUID();
-      const answers = await Promise.all(
-        Array.from({ length: 200 }, (_, i) =>
-          createOrder(services[i % 3].baseUrl, user.token, key),
-        ),
-      );
-      const created = answers.filter((answer) => answer.status === 201);
-      const inUse = answers.filter((answer) => answer.status === 409);
-      expect(created.length + inUse.length).toBe(200);
-      expect(new Set(created.map((answer) => answer.body)).size).toBe(1);
-      for (const answer of inUse)
-        expect([answer.code, Number(answer.retryAfter) > 0]).toEqual([
-          'idempotency_key_in_use',
-          true,
-        ]);
-      const found = await audit(
+      await sameKeyCreates(
+        bouncer.pooled(database.url),
         database.url,
-        user.id,
-        new Map([[key, JSON.parse(created[0].body).id as string]]),
+        '200 same-key creates over 3 processes, through PgBouncer',
+        { DATABASE_DIRECT_URL: database.url },
       );
-      expect(found).toMatchObject({ orders: 1, duplicates: 0, lost: 0 });
-      report({
-        scenario: '200 same-key creates over 3 processes',
-        requests: 200,
-        duplicates: found.duplicates,
-        lost: found.lost,
-        fiveHundreds: unexpected5xx(answers).length,
-        note: `${created.length} x 201, ${inUse.length} x 409`,
-      });
     } finally {
-      await Promise.all(services.map(stop));
+      await bouncer.stop();
     }
   });
 

@@ -68,8 +68,11 @@ export class PgBouncer {
   }
 
   private async run() {
+    // Clients are trusted (as the machine's server trusts them); the file's password is the one
+    // PgBouncer logs in to the server with (the embedded server's, which wants one).
     const user = decodeURIComponent(this.server.username || 'postgres');
-    writeFileSync(join(this.dir, 'users.txt'), `"${user}" ""\n`);
+    const password = decodeURIComponent(this.server.password);
+    writeFileSync(join(this.dir, 'users.txt'), `"${user}" "${password}"\n`);
     writeFileSync(join(this.dir, 'pgbouncer.ini'), this.config());
     // PgBouncer refuses to run as root: -u drops to the postgres user, as Debian's service does.
     const asUser = process.getuid?.() === 0 ? ['-u', 'postgres'] : [];
