@@ -14,6 +14,7 @@ import { answerRetriesEarly } from './idempotency/early-replay';
 import { Metrics } from './metrics/metrics';
 import { RequestLogController, routeOf } from './http/logger';
 import { requestIdFor } from './http/request-id';
+import { Draining } from './health/draining';
 import { serveOpenApi } from './http/openapi';
 import { MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
 import { UnsupportedMediaTypeError, ValidationFailedError } from './http/problem';
@@ -60,6 +61,7 @@ export async function createApp(
   app.useGlobalPipes(createValidationPipe());
   if (deps.config.corsOrigins.length > 0) enableCors(app, deps.config.corsOrigins);
   installHttpBasics(app.getHttpAdapter().getInstance());
+  closeConnectionsWhileDraining(app.getHttpAdapter().getInstance(), app.get(Draining));
   serveOpenApi(app);
   recordMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics));
   const tokens = app.get(TokenService);
@@ -141,6 +143,13 @@ function installHttpBasics(fastify: FastifyInstance) {
       );
       return reply;
     }
+  });
+}
+
+/** Once the process is stopping, keep-alive clients are sent elsewhere with their next answer. */
+function closeConnectionsWhileDraining(fastify: FastifyInstance, draining: Draining) {
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (draining.active) void reply.header('Connection', 'close');
   });
 }
 

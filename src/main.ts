@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { loadConfig } from './config/app-config';
 import { resolveJwtSecret } from './config/jwt-secret';
 import { openDatabase } from './database/open-database';
+import { Draining } from './health/draining';
 import { createLogger } from './http/logger';
 import { ENTITIES } from './entities';
 import { fail, stopGracefullyOn } from './lifecycle';
@@ -16,6 +17,7 @@ async function main() {
     logger,
   );
   stopGracefullyOn(['SIGTERM', 'SIGINT'], async () => {
+    await app.get(Draining).drainFor(config.shutdownDelayMs); // readiness 503: balancers move away
     await app.close(); // stops accepting, lets in-flight requests and running jobs finish
     await database.close();
   });

@@ -39,6 +39,8 @@ export interface AppConfig {
   maxUploadBytes: number;
   storageDriver: StorageDriver;
   authRateLimit: number;
+  /** After SIGTERM, how long the process serves on with /health/ready at 503 before closing. */
+  shutdownDelayMs: number;
   /** Longest a request may take to arrive whole: bounds slow-drip uploads. */
   requestTimeoutMs: number;
   /** Fastify's trustProxy: false, true, or the proxies (addresses, CIDR ranges) trusted for the client IP. */
@@ -274,6 +276,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),
     trustProxy: trustProxy(env),
     requestTimeoutMs: duration(env, 'REQUEST_TIMEOUT', '10m', 1_000),
+    shutdownDelayMs: duration(env, 'SHUTDOWN_DELAY', '0s', 0),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 0, 64),
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 50_000_000, 1, 268_402_689),
     natsUrl: natsUrl(env),

@@ -8,8 +8,10 @@ import { JOB_SCHEMA_VERSION } from '../jobs/job-schema';
 import { JobsRepository } from '../jobs/jobs.repository';
 import { ServiceUnavailableError } from '../http/problem';
 import { LiveResponse, ReadyResponse } from './dto/health.response';
+import { Draining } from './draining';
 
 const READY_TIMEOUT_MS = 2_000;
+const SHUTTING_DOWN = 'This replica is shutting down; other replicas answer.';
 
 @ApiTags('health')
 @Public()
@@ -19,6 +21,7 @@ export class HealthController {
     private readonly schema: SchemaStatus,
     private readonly jobs: JobsRepository,
     private readonly transactions: Transactions,
+    private readonly draining: Draining,
   ) {}
 
   /** The process is up and serving HTTP. */
@@ -30,12 +33,13 @@ export class HealthController {
 
   /**
    * The database answers, every migration is applied and the job queue's schema is at this
-   * build's version: safe to route traffic here.
+   * build's version: safe to route traffic here. 503 from the moment the process is told to stop.
    */
   @Get('ready')
   @ApiResponse({ status: 200, type: ReadyResponse, description: 'Ready.' })
   @ApiProblems(503)
   async ready(): Promise<ReadyResponse> {
+    if (this.draining.active) throw new ServiceUnavailableError(1, SHUTTING_DOWN);
     const ready = await withTimeout(this.schemasApplied(), READY_TIMEOUT_MS).catch(() => false);
     if (!ready) throw new ServiceUnavailableError();
     return { status: 'ok', database: 'up', migrations: 'applied', jobSchema: 'applied' };

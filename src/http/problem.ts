@@ -83,15 +83,9 @@ export class UnsupportedMediaTypeError extends DomainError {
 }
 
 export class ServiceUnavailableError extends DomainError {
-  constructor(retryAfterSeconds = 2) {
-    super(
-      503,
-      'service_unavailable',
-      'Service unavailable',
-      'The database is unavailable; retry later.',
-      {
-        'Retry-After': String(retryAfterSeconds),
-      },
-    );
+  constructor(retryAfterSeconds = 2, detail = 'The database is unavailable; retry later.') {
+    super(503, 'service_unavailable', 'Service unavailable', detail, {
+      'Retry-After': String(retryAfterSeconds),
+    });
   }
 }

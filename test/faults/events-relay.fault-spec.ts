@@ -4,9 +4,9 @@ import { OwnNatsServer, ownStream } from '../support/nats';
 import { startReadyService, startReadyWorker } from '../support/service-process';
 import { createDatabaseOn, TestDatabase, traversableTempDir } from '../support/test-database';
 import { waitFor } from '../support/wait';
-import { createLoad, PublishCounter, relayAudit, unpublishedCount } from './support/events';
+import { PublishCounter, relayAudit, unpublishedCount } from './support/events';
 import { queryOn } from './support/jobs';
-import { signUp, tally, unexpected5xx } from './support/orders-client';
+import { createLoad, signUp, tally, unexpected5xx } from './support/orders-client';
 import { report } from './support/report';
 
 type Process = Awaited<ReturnType<typeof startReadyService>>;

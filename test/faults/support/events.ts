@@ -1,7 +1,6 @@
 import { connect, NatsConnection } from 'nats';
 import { streamMessages } from '../../support/nats';
 import { waitFor } from '../../support/wait';
-import { Answer, createWithRetries } from './orders-client';
 import { queryOn } from './jobs';
 
 /**
@@ -36,28 +35,6 @@ export class PublishCounter {
   close(): Promise<void> {
     return this.connection.close();
   }
-}
-
-/** Retrying clients creating orders until `stop`: what a steady create load looks like. */
-export function createLoad(target: () => string, token: string, clients = 3) {
-  const answers: Answer[] = [];
-  const confirmed = new Map<string, string>();
-  let running = true;
-  const client = async () => {
-    while (running) {
-      const { key, order } = await createWithRetries(target, token, Date.now() + 60_000, answers);
-      if (order) confirmed.set(key, order);
-    }
-  };
-  const done = Promise.all(Array.from({ length: clients }, client));
-  return {
-    answers,
-    confirmed,
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
 }
 
 export const unpublishedCount = async (databaseUrl: string) =>

@@ -131,3 +131,25 @@ export function tally(answers: Answer[]): string {
   }
   return [...counts].map(([label, count]) => `${count} x ${label}`).join(', ');
 }
+
+/** Retrying clients creating orders until `stop`: what a steady create load looks like. */
+export function createLoad(target: () => string, token: string, clients = 3) {
+  const answers: Answer[] = [];
+  const confirmed = new Map<string, string>();
+  let running = true;
+  const client = async () => {
+    while (running) {
+      const { key, order } = await createWithRetries(target, token, Date.now() + 60_000, answers);
+      if (order) confirmed.set(key, order);
+    }
+  };
+  const done = Promise.all(Array.from({ length: clients }, client));
+  return {
+    answers,
+    confirmed,
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}
