@@ -2,13 +2,14 @@ import { performance } from 'node:perf_hooks';
 import { connect } from 'nats';
 import { Client } from 'pg';
 import { OwnNatsServer, ownStream } from '../test/support/nats';
+import { openStream } from '../test/support/event-stream';
 import { waitFor } from '../test/support/wait';
 import { Fixture, ORDER } from './fixture';
 import { compare, measure, percentile, Target } from './measure';
 import { Process, startService } from './processes';
 import { BenchReport } from './report';
 
-/** Creates timed one after the other, idle, from their 201 to their event reaching a subscriber. */
+/** Creates timed one after the other, idle, from their 201 to their event's delivery. */
 const LATENCY_CREATES = Number(process.env.BENCH_EVENTS_CREATES ?? 200);
 /** How long creates pile events up while the relay is stopped, for its catch-up rate. */
 const BACKLOG_SECONDS = 5;
@@ -27,8 +28,17 @@ const drained = (db: Client) =>
 const hold = (p: Process) => void p.child.kill('SIGSTOP');
 const release = (p: Process) => void p.child.kill('SIGCONT');
 
-/** Each order's 201 to its `order.created` reaching a NATS subscriber, in ms. */
-async function commitToPublish(publishing: Process, natsUrl: string, prefix: string, auth: object) {
+/**
+ * Each order's 201 (from `publishing`) to its `order.created` reaching a NATS subscriber, and to
+ * its arrival on an SSE stream held open at another replica (`streaming`), in ms.
+ */
+async function commitToDelivery(
+  publishing: Process,
+  streaming: Process,
+  natsUrl: string,
+  prefix: string,
+  auth: Record<string, string>,
+) {
   const connection = await connect({ servers: natsUrl });
   const arrived = new Map<string, number>();
   connection.subscribe(`${prefix}.order.created`, {
@@ -36,7 +46,9 @@ async function commitToPublish(publishing: Process, natsUrl: string, prefix: str
       arrived.set(message.json<{ subject: string }>().subject, performance.now()),
   });
   await connection.flush();
+  const stream = await openStream(streaming.baseUrl, '/api/events/stream', auth);
   const lags: number[] = [];
+  const sseLags: number[] = [];
   for (let i = 0; i < LATENCY_CREATES; i++) {
     const response = await fetch(`${publishing.baseUrl}/api/orders`, {
       method: 'POST',
@@ -44,13 +56,28 @@ async function commitToPublish(publishing: Process, natsUrl: string, prefix: str
       body: ORDER,
     });
     const answeredAt = performance.now();
+    const answeredAtMs = Date.now();
     const { id } = (await response.json()) as { id: string };
     const at = await waitFor('the event', () => arrived.get(id), { ms: 10_000, every: 1 });
     lags.push(Math.max(0, at - answeredAt));
+    const streamed = await waitFor(
+      'the event on the stream',
+      () => stream.events().find((event) => event.data.subject === id),
+      { ms: 10_000, every: 1 },
+    );
+    sseLags.push(Math.max(0, streamed.at - answeredAtMs));
   }
+  stream.close();
   await connection.close();
-  return lags.sort((a, b) => a - b);
+  return { nats: lags.sort((a, b) => a - b), sse: sseLags.sort((a, b) => a - b) };
 }
+
+const percentiles = (lags: number[]) => ({
+  creates: lags.length,
+  p50: percentile(lags, 0.5),
+  p99: percentile(lags, 0.99),
+  max: percentile(lags, 1),
+});
 
 /**
  * The events phase: creates with the relay publishing to NATS against the outbox alone (the
@@ -87,13 +114,15 @@ export async function measureEvents(
     release(publishing);
     report.add('create with events (NATS)', CONNECTIONS, measured, { 'create, outbox only': null });
     await drained(db);
-    const lags = await commitToPublish(publishing, nats.url, names.NATS_SUBJECT_PREFIX, f.auth);
-    report.check('events: 201 to NATS subscriber, idle (ms)', {
-      creates: lags.length,
-      p50: percentile(lags, 0.5),
-      p99: percentile(lags, 0.99),
-      max: percentile(lags, 1),
-    });
+    const lags = await commitToDelivery(
+      publishing,
+      outboxOnly,
+      nats.url,
+      names.NATS_SUBJECT_PREFIX,
+      f.auth,
+    );
+    report.check('events: 201 to NATS subscriber, idle (ms)', percentiles(lags.nats));
+    report.check('events: 201 to SSE at another replica, idle (ms)', percentiles(lags.sse));
     hold(publishing);
     await measure({ ...outbox, before: undefined }, CONNECTIONS, BACKLOG_SECONDS);
     const backlog = await unpublished(db);

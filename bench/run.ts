@@ -7,6 +7,7 @@ import { measureExport } from './export';
 import { fixture, Fixture, multipart, ORDER } from './fixture';
 import { measureEvents } from './events';
 import { measureJobs } from './jobs';
+import { measurePooler } from './pooler';
 import { benchDatabase, Process, startReferences, startService } from './processes';
 import { BenchReport } from './report';
 import { measureScale } from './scale';
@@ -132,7 +133,8 @@ async function databaseLabel(db: Client): Promise<string> {
 
 /** `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
-type Phase = 'create' | 'reads' | 'upload' | 'sign-up' | 'scale' | 'export' | 'jobs' | 'events';
+type Phase =
+  'create' | 'reads' | 'upload' | 'sign-up' | 'scale' | 'export' | 'jobs' | 'events' | 'pooler';
 const runs = (phase: Phase) =>
   (!ONLY || ONLY.includes(phase)) && (phase !== 'scale' || process.env.BENCH_SCALE !== '0');
 
@@ -208,6 +210,7 @@ async function main() {
   // Last, once the other processes are gone: their in-process workers would take the jobs too.
   if (runs('jobs')) await measureJobs(database.url, db, report, f, w.create);
   if (runs('events')) await measureEvents(database.url, db, report, f, w.create);
+  if (runs('pooler')) await measurePooler(database.url, report, f, w.create);
   await db.end();
   await database.stop();
   report.write({ files: !ONLY });
