@@ -29,6 +29,9 @@ SELECT s.last
        LATERAL (SELECT pg_notify('events_positioned', json_build_object('last', s.last, 'users', s.users)::text)
                  WHERE s.last IS NOT NULL) announced;
 
+-- EventsRepository.anyUnsequenced
+SELECT EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS pending;
+
 -- EventsRepository.pageOwned
 -- $1 userId, $2 after, $3 limit
 SELECT id, type, subject, time, data, position

@@ -1,5 +1,4 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Notifications } from '../database/notifications';
 import { Transactions } from '../database/transactions';
 import { EventsRepository } from './events.repository';
 import { SerialDrain } from './serial-drain';
@@ -8,30 +7,34 @@ import { SerialDrain } from './serial-drain';
 const SEQUENCE_LOCK_KEY = 7_283_003;
 /** Events per transaction; small enough that a batch's announcement fits in one NOTIFY. */
 const BATCH = 100;
-/** Catches up should a notification be missed (its replica held the lock, then died). */
-const POLL_EVERY_MS = 1_000;
+/**
+ * How often each process looks for committed events without a position. Not a NOTIFY per write:
+ * a transaction that notifies holds a database-wide lock through its commit, which would make
+ * every create commit one after the other.
+ */
+const POLL_EVERY_MS = 50;
+const WARN_EVERY_MS = 10_000;
 
 /**
- * Gives committed events their positions in commit order, as soon as they commit: woken by the
- * `events_written` notification the events table's trigger sends at commit, and by a slow poll.
+ * Gives committed events their positions in commit order, within a poll of their commit: a probe
+ * of the unsequenced-events index, then, when it finds some, the numbering under its lock.
  */
 @Injectable()
 export class EventSequencer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(EventSequencer.name);
   private readonly runs = new SerialDrain(
     () => this.drain(),
-    (error) => this.logger.warn(`events not sequenced: ${error.message}`),
+    (error) => this.warn(error),
   );
   private timer: NodeJS.Timeout | null = null;
+  private warnedAt = 0;
 
   constructor(
     private readonly events: EventsRepository,
     private readonly transactions: Transactions,
-    private readonly notifications: Notifications,
   ) {}
 
-  async onApplicationBootstrap() {
-    await this.notifications.listen('events_written', () => this.runs.wake());
+  onApplicationBootstrap() {
     this.timer = setInterval(() => this.runs.wake(), POLL_EVERY_MS);
     this.timer.unref();
     this.runs.wake();
@@ -42,8 +45,16 @@ export class EventSequencer implements OnApplicationBootstrap, OnApplicationShut
     await this.runs.stop();
   }
 
-  /** Batches until none is full: what committed meanwhile waits for the next wake-up. */
+  /** Once every WARN_EVERY_MS at most: a database outage fails every poll. */
+  private warn(error: Error) {
+    if (Date.now() - this.warnedAt < WARN_EVERY_MS) return;
+    this.warnedAt = Date.now();
+    this.logger.warn(`events not sequenced: ${error.message}`);
+  }
+
+  /** Batches until none is left: what commits meanwhile waits for the next poll. */
   private async drain() {
+    if (!(await this.events.anyUnsequenced(this.transactions.autocommit))) return;
     for (;;) {
       const last = await this.transactions.run((tx) =>
         this.events.sequence(tx, SEQUENCE_LOCK_KEY, BATCH),

@@ -45,6 +45,12 @@ const SEQUENCE = statement(
                     WHERE s.last IS NOT NULL) announced`,
 );
 
+/** Whether any committed event waits for its position: the sequencer's cheap poll. */
+const ANY_UNSEQUENCED = statement(
+  'EventsRepository.anyUnsequenced',
+  `SELECT EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS pending`,
+);
+
 /** The owner's events after a position, oldest first. */
 const PAGE_OWNED = statement(
   'EventsRepository.pageOwned',
@@ -134,6 +140,7 @@ export class EventsRepository {
   static readonly statements: Statement[] = [
     APPEND,
     SEQUENCE,
+    ANY_UNSEQUENCED,
     PAGE_OWNED,
     LAST_POSITION_OWNED,
     TRY_LOCK,
@@ -152,6 +159,11 @@ export class EventsRepository {
   async sequence(tx: Tx, lockKey: number, batch: number): Promise<string | null> {
     const [row] = await run<{ last: string }>(tx, SEQUENCE, { lockKey, batch });
     return row?.last ?? null;
+  }
+
+  async anyUnsequenced(tx: Tx): Promise<boolean> {
+    const [{ pending }] = await run<{ pending: boolean }>(tx, ANY_UNSEQUENCED, {});
+    return pending;
   }
 
   pageOwned(tx: Tx, userId: string, after: string, limit: number): Promise<EventRow[]> {
