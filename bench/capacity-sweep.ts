@@ -12,6 +12,16 @@ const LOAD_SECONDS = Number(process.env.BENCH_CAPACITY_SWEEP_SECONDS ?? 20);
 const SAMPLE_EVERY_MS = 200;
 const GIVE_UP_MS = 600_000;
 
+const walPosition = async (db: Client) =>
+  (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn')).rows[0].lsn;
+
+/** WAL bytes written since `from` (by the whole server). */
+const walSince = async (db: Client, from: string) =>
+  Number(
+    (await db.query<{ n: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1) AS n', [from]))
+      .rows[0].n,
+  );
+
 /** The sweeper's own count of what it deleted, from the process's /metrics. */
 async function sweptSoFar(service: Process): Promise<number> {
   const text = await (await fetch(`${service.baseUrl}/metrics`)).text();
@@ -58,8 +68,10 @@ async function sweepPass(db: Client, service: Process, body: string, load: Targe
   } finally {
     release(service);
   }
+  const wal = await walPosition(db);
   const creates = load ? measure(load, 10, LOAD_SECONDS) : null;
   const watched = await watchSweep(service, EXPIRED, creates);
+  const walBytes = await walSince(db, wal);
   const m = await creates;
   const batches = watched.keysPerSecond / 500;
   return {
@@ -67,7 +79,9 @@ async function sweepPass(db: Client, service: Process, body: string, load: Targe
     ...watched,
     // Each batch is its statement plus the sweeper's 50 ms pause: what is left is the DELETE.
     msPerBatchBesidesPause: batches > 0 ? Math.round((1000 / batches - 50) * 10) / 10 : null,
-    ...(m ? { createsPerSecond: Math.round(m.rps), createP99Ms: m.p99 } : {}),
+    ...(m
+      ? { createsPerSecond: Math.round(m.rps), createP99Ms: m.p99 }
+      : { walBytesPerKey: Math.round(walBytes / Math.max(1, watched.swept)) }),
   };
 }
 
@@ -82,11 +96,13 @@ async function timedVacuum(db: Client) {
       )
     ).rows[0].n,
   );
+  const wal = await walPosition(db);
   const started = performance.now();
   await db.query('VACUUM idempotency_keys');
   const seconds = (performance.now() - started) / 1000;
   return {
     deadRows: dead,
+    walBytesPerRow: Math.round((await walSince(db, wal)) / Math.max(1, dead)),
     seconds: Math.round(seconds * 100) / 100,
     rowsPerSecond: Math.round(dead / seconds),
   };

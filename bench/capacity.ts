@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { measureSweep } from './capacity-sweep';
@@ -52,7 +53,11 @@ async function cpuPer(
   const node0 = cpuMicros(at.child.pid!);
   const pg0 = await pgCpu(db);
   const counted0 = await count?.();
-  const pass = measureAmount(target, CONNECTIONS, REQUESTS);
+  const started = performance.now();
+  const pass = measureAmount(target, CONNECTIONS, REQUESTS).then((run) => ({
+    ...run,
+    seconds: (performance.now() - started) / 1000, // autocannon's own is whole seconds
+  }));
   const busy = await busyConnections(url, pass);
   const run = await pass;
   const node = cpuMicros(at.child.pid!) - node0;
