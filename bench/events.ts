@@ -6,7 +6,7 @@ import { openStream } from '../test/support/event-stream';
 import { waitFor } from '../test/support/wait';
 import { Fixture, ORDER } from './fixture';
 import { compare, measure, percentile, Target } from './measure';
-import { Process, startService } from './processes';
+import { hold, Process, release, startService } from './processes';
 import { BenchReport } from './report';
 
 /** Creates timed one after the other, idle, from their 201 to their event's delivery. */
@@ -23,10 +23,6 @@ const drained = (db: Client) =>
     ms: 300_000,
     every: 20,
   });
-
-/** A stopped (SIGSTOP) process publishes nothing; SIGCONT lets it go on. */
-const hold = (p: Process) => void p.child.kill('SIGSTOP');
-const release = (p: Process) => void p.child.kill('SIGCONT');
 
 /**
  * Each order's 201 (from `publishing`) to its `order.created` reaching a NATS subscriber, and to

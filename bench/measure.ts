@@ -49,7 +49,22 @@ export async function measure(
   connections: number,
   seconds: number,
 ): Promise<Measured> {
-  if (process.env.BENCH_DEBUG) console.log(`  ${target.name} @${connections} for ${seconds} s`);
+  return (await pass(target, connections, { duration: seconds })).measured;
+}
+
+/** A pass of exactly `amount` requests; also how many were answered 2xx and their mean time. */
+export async function measureAmount(target: Target, connections: number, amount: number) {
+  const { measured, result, latencies } = await pass(target, connections, { amount });
+  const meanMs = latencies.reduce((sum, ms) => sum + ms, 0) / Math.max(1, latencies.length);
+  return { ...measured, ok: result['2xx'], meanMs };
+}
+
+async function pass(
+  target: Target,
+  connections: number,
+  length: { duration: number } | { amount: number },
+) {
+  if (process.env.BENCH_DEBUG) console.log(`  ${target.name} @${connections}`, length);
   const request = {
     method: target.method,
     headers: target.headers,
@@ -60,17 +75,18 @@ export async function measure(
     url: target.url,
     connections,
     pipelining: 1,
-    duration: seconds,
+    ...length,
     requests: [request],
   } as autocannon.Options);
   latencies.sort((a, b) => a - b);
-  return {
+  const measured: Measured = {
     rps: result.requests.average,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     non2xx: result.non2xx,
     errors: result.errors,
   };
+  return { measured, result, latencies };
 }
 
 /** One autocannon run, with every response's time: its own percentiles are whole milliseconds. */

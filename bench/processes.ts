@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Client } from 'pg';
 import {
   createDatabaseOn,
   migrate,
@@ -16,6 +17,13 @@ export async function benchDatabase(): Promise<TestDatabase> {
     : await startTemporaryEmbedded();
   await migrate(database.url);
   return database;
+}
+
+/** Which PostgreSQL a run measured, for its report. */
+export async function databaseLabel(db: Client): Promise<string> {
+  const { rows } = await db.query<{ server_version: string }>('SHOW server_version');
+  const where = process.env.DATABASE_URL ? 'at DATABASE_URL' : 'embedded';
+  return `PostgreSQL ${rows[0].server_version.split(' ')[0]} ${where}`;
 }
 
 export interface Process {
@@ -49,6 +57,10 @@ function processOf(child: ChildProcess, baseUrl: string): Process {
   };
 }
 
+/** A stopped (SIGSTOP) process does nothing (no requests, no timers); SIGCONT lets it go on. */
+export const hold = (p: Process) => void p.child.kill('SIGSTOP');
+export const release = (p: Process) => void p.child.kill('SIGCONT');
+
 /** The service from dist/, as the image runs it; `env` adds to (or overrides) the bench's settings. */
 export async function startService(
   databaseUrl: string,
@@ -66,6 +78,19 @@ export async function startService(
     root,
   );
   return processOf(service.child, service.baseUrl);
+}
+
+/**
+ * The service and a "replica" on the same database that keeps no answers in memory (so retries
+ * sent to it read the table); neither runs jobs.
+ */
+export async function startServiceAndReplica(databaseUrl: string) {
+  const service = await startService(databaseUrl, { WORKER_CONCURRENCY: '0' });
+  const replica = await startService(databaseUrl, {
+    IDEMPOTENCY_MEMORY: '0',
+    WORKER_CONCURRENCY: '0',
+  });
+  return { service, replica };
 }
 
 /** `npm run worker` from dist/ (no HTTP server: `baseUrl` is empty), running `concurrency` jobs at a time. */

@@ -8,7 +8,13 @@ import { fixture, Fixture, multipart, ORDER } from './fixture';
 import { measureEvents } from './events';
 import { measureJobs } from './jobs';
 import { measurePooler } from './pooler';
-import { benchDatabase, Process, startReferences, startService } from './processes';
+import {
+  benchDatabase,
+  databaseLabel,
+  Process,
+  startReferences,
+  startServiceAndReplica,
+} from './processes';
 import { BenchReport } from './report';
 import { measureScale } from './scale';
 
@@ -124,13 +130,6 @@ async function createRun(
   }
 }
 
-/** Which PostgreSQL the run measured, for the report. */
-async function databaseLabel(db: Client): Promise<string> {
-  const { rows } = await db.query<{ server_version: string }>('SHOW server_version');
-  const where = process.env.DATABASE_URL ? 'at DATABASE_URL' : 'embedded';
-  return `PostgreSQL ${rows[0].server_version.split(' ')[0]} ${where}`;
-}
-
 /** `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 type Phase =
@@ -179,11 +178,7 @@ async function uploadRun(report: BenchReport, w: Workloads, service: Process, co
 async function main() {
   const database = await benchDatabase();
   // No job runners here: the export phase measures the one process that runs its job.
-  const service = await startService(database.url, { WORKER_CONCURRENCY: '0' });
-  const replica = await startService(database.url, {
-    IDEMPOTENCY_MEMORY: '0',
-    WORKER_CONCURRENCY: '0',
-  });
+  const { service, replica } = await startServiceAndReplica(database.url);
   const f = await fixture(service);
   const refs = await startReferences(database.url, f.userId);
   const db = new Client({ connectionString: database.url });

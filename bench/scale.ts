@@ -5,7 +5,7 @@ import { BenchReport } from './report';
 const FILLER_BATCH = 1_000_000;
 
 /** Adds `count` completed keys of other callers, as a busy service would hold. */
-async function fillKeys(db: Client, count: number, expired: boolean, body: string) {
+export async function fillKeys(db: Client, count: number, expired: boolean, body: string) {
   const expiresAt = expired ? "now() - interval '1 minute'" : "now() + interval '24 hours'";
   for (let from = 0; from < count; from += FILLER_BATCH) {
     await db.query(
