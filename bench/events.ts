@@ -75,10 +75,53 @@ const percentiles = (lags: number[]) => ({
   max: percentile(lags, 1),
 });
 
+/** The two set-ups: a service publishing to NATS, and one writing the outbox only. */
+interface Setup {
+  db: Client;
+  publishing: Process;
+  outboxOnly: Process;
+}
+
+/** Creates at each set-up, alternated; the publishing one is stopped during the others' passes. */
+async function createsWithAndWithoutRelay(report: BenchReport, create: Target, s: Setup) {
+  const withNats: Target = {
+    ...create,
+    name: 'create, relay publishing',
+    url: `${s.publishing.baseUrl}/api/orders`,
+    before: async () => (release(s.publishing), void (await drained(s.db))),
+  };
+  const outbox: Target = {
+    ...create,
+    name: 'create, outbox only',
+    url: `${s.outboxOnly.baseUrl}/api/orders`,
+    before: async () => hold(s.publishing),
+  };
+  const measured = await compare([withNats, outbox], CONNECTIONS);
+  release(s.publishing);
+  report.add('create with events (NATS)', CONNECTIONS, measured, { 'create, outbox only': null });
+  await drained(s.db);
+  return outbox;
+}
+
+/** Creates pile events up while the relay is stopped; then the time it takes to publish them. */
+async function catchUp(report: BenchReport, outbox: Target, s: Setup) {
+  hold(s.publishing);
+  await measure({ ...outbox, before: undefined }, CONNECTIONS, BACKLOG_SECONDS);
+  const backlog = await unpublished(s.db);
+  const started = performance.now();
+  release(s.publishing);
+  await drained(s.db);
+  const seconds = (performance.now() - started) / 1000;
+  report.check('events: relay catch-up', {
+    backlog,
+    seconds: Math.round(seconds * 10) / 10,
+    eventsPerSecond: Math.round(backlog / seconds),
+  });
+}
+
 /**
- * The events phase: creates with the relay publishing to NATS against the outbox alone (the
- * relay's process stopped during the outbox-only passes), commit-to-publish latency when idle, and
- * the relay's catch-up rate on a backlog.
+ * The events phase: creates with the relay publishing to NATS against the outbox alone,
+ * commit-to-delivery latency when idle (NATS and SSE), and the relay's catch-up rate on a backlog.
  */
 export async function measureEvents(
   databaseUrl: string,
@@ -92,45 +135,15 @@ export async function measureEvents(
   const base = { WORKER_CONCURRENCY: '0' };
   const outboxOnly = await startService(databaseUrl, base);
   const publishing = await startService(databaseUrl, { ...base, NATS_URL: nats.url, ...names });
+  const setup = { db, publishing, outboxOnly };
   try {
     await drained(db); // what earlier phases wrote
-    const withNats: Target = {
-      ...create,
-      name: 'create, relay publishing',
-      url: `${publishing.baseUrl}/api/orders`,
-      before: async () => (release(publishing), void (await drained(db))),
-    };
-    const outbox: Target = {
-      ...create,
-      name: 'create, outbox only',
-      url: `${outboxOnly.baseUrl}/api/orders`,
-      before: async () => hold(publishing),
-    };
-    const measured = await compare([withNats, outbox], CONNECTIONS);
-    release(publishing);
-    report.add('create with events (NATS)', CONNECTIONS, measured, { 'create, outbox only': null });
-    await drained(db);
-    const lags = await commitToDelivery(
-      publishing,
-      outboxOnly,
-      nats.url,
-      names.NATS_SUBJECT_PREFIX,
-      f.auth,
-    );
+    const outbox = await createsWithAndWithoutRelay(report, create, setup);
+    const prefix = names.NATS_SUBJECT_PREFIX;
+    const lags = await commitToDelivery(publishing, outboxOnly, nats.url, prefix, f.auth);
     report.check('events: 201 to NATS subscriber, idle (ms)', percentiles(lags.nats));
     report.check('events: 201 to SSE at another replica, idle (ms)', percentiles(lags.sse));
-    hold(publishing);
-    await measure({ ...outbox, before: undefined }, CONNECTIONS, BACKLOG_SECONDS);
-    const backlog = await unpublished(db);
-    const started = performance.now();
-    release(publishing);
-    await drained(db);
-    const seconds = (performance.now() - started) / 1000;
-    report.check('events: relay catch-up', {
-      backlog,
-      seconds: Math.round(seconds * 10) / 10,
-      eventsPerSecond: Math.round(backlog / seconds),
-    });
+    await catchUp(report, outbox, setup);
   } finally {
     release(publishing);
     await publishing.stop();

@@ -18,39 +18,37 @@ export async function measurePooler(
   create: Target,
 ) {
   const bouncer = await PgBouncer.start(databaseUrl);
-  const base = { WORKER_CONCURRENCY: '0' };
-  const setups: [string, Process][] = [
-    ['named statements', await startService(databaseUrl, base)],
-    [
-      'unnamed statements',
-      await startService(databaseUrl, { ...base, DATABASE_DIRECT_URL: databaseUrl }),
-    ],
-    [
-      'through PgBouncer',
-      await startService(bouncer.pooled(databaseUrl), {
-        ...base,
-        DATABASE_DIRECT_URL: databaseUrl,
-      }),
-    ],
-  ];
+  const setups = await startSetups(databaseUrl, bouncer);
+  const workloads = [
+    ['create', (p: Process) => ({ ...create, url: `${p.baseUrl}/api/orders` })],
+    ['get by id', (p: Process) => get(p, f)],
+  ] as const;
   try {
-    for (const connections of CONNECTIONS) {
-      for (const [workload, target] of [
-        ['create', (p: Process) => ({ ...create, url: `${p.baseUrl}/api/orders` })],
-        ['get by id', (p: Process) => get(p, f)],
-      ] as const) {
+    for (const connections of CONNECTIONS)
+      for (const [workload, target] of workloads) {
         const targets = setups.map(([name, p]) => ({ ...target(p), name: `${workload}, ${name}` }));
+        const [, unnamed, pooled] = targets.map((t) => t.name);
         const measured = await compare(targets, connections);
         report.add(`${workload}: pooler`, connections, measured, {
-          [targets[1].name]: null,
-          [targets[2].name]: null,
+          [unnamed]: null,
+          [pooled]: null,
         });
       }
-    }
   } finally {
     for (const [, p] of setups) await p.stop();
     await bouncer.stop();
   }
+}
+
+/** The three services, named by what they do with statements. */
+async function startSetups(databaseUrl: string, bouncer: PgBouncer): Promise<[string, Process][]> {
+  const base = { WORKER_CONCURRENCY: '0' };
+  const unnamed = { ...base, DATABASE_DIRECT_URL: databaseUrl };
+  return [
+    ['named statements', await startService(databaseUrl, base)],
+    ['unnamed statements', await startService(databaseUrl, unnamed)],
+    ['through PgBouncer', await startService(bouncer.pooled(databaseUrl), unnamed)],
+  ];
 }
 
 const get = (p: Process, f: Fixture): Target => ({
