@@ -79,9 +79,9 @@ test('a misspelt metric or recorded rule in the rules is caught', () => {
   );
   expectProblem(
     withEdit('alerting-rules.yml', (t) =>
-      t.replace('expr: job:jobs_failed:max > 0', 'expr: job:jobs_failed:maximum > 0'),
+      t.replace('deriv(job:jobs_queued:max[15m])', 'deriv(job:jobs_queued:maximum[15m])'),
     ),
-    /OrderServiceJobsFailed: job:jobs_failed:maximum is neither/,
+    /OrderServiceJobsBacklogGrowing: job:jobs_queued:maximum is neither/,
   );
 });
 
