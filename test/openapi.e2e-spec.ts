@@ -25,9 +25,14 @@ const responsesOf = (document: Document) =>
       name: `${name} ${status}`,
       status: Number(status),
       operation,
-      response,
+      response: resolved(document, response),
     })),
   );
+/** A response, or the shared one (components.responses) it refers to. */
+const resolved = (document: Document, response: Response) =>
+  response.$ref
+    ? document.components.responses[response.$ref.replace('#/components/responses/', '')]
+    : response;
 const takesIdempotencyKey = (operation: Operation) =>
   (operation.parameters ?? []).some((parameter) => parameter.name === 'Idempotency-Key');
 const without = (header: string, responses: { name: string; response: Response }[]) =>

@@ -1,10 +1,10 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { noneMatchHits } from '../http/etag';
 import { sendOutcome } from '../http/outcome';
 import { replyWithEtag } from '../http/responses';
-import { UuidPipe } from '../http/uuid.pipe';
+import { UuidParam } from '../http/uuid.pipe';
 import { ApiBody, ApiConsumes, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
@@ -57,7 +57,7 @@ export class FilesController {
   @Get(':id')
   @ApiRead(FileResponse)
   async get(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -69,7 +69,7 @@ export class FilesController {
   @Get(':id/content')
   @ApiFileContent()
   async content(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
@@ -103,7 +103,7 @@ export class FilesController {
   @Get(':id/thumbnail')
   @ApiThumbnail()
   async thumbnail(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
@@ -121,7 +121,7 @@ export class FilesController {
   @HttpCode(204)
   @ApiResponse({ status: 204, description: 'Deleted, bytes included.' })
   @ApiProblems(400, 401, 404, 503)
-  async delete(@Param('id', UuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<void> {
+  async delete(@UuidParam() id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.files.delete(caller, id);
   }
 }

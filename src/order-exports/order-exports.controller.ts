@@ -1,11 +1,11 @@
-import { Body, Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { ApiAccepted, ApiBearer, ApiRead } from '../http/openapi.decorators';
 import { sendOutcome } from '../http/outcome';
 import { replyWithEtag } from '../http/responses';
-import { UuidPipe } from '../http/uuid.pipe';
+import { UuidParam } from '../http/uuid.pipe';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderExportDto } from './dto/create-order-export.dto';
@@ -40,7 +40,7 @@ export class OrderExportsController {
   @Get(':id')
   @ApiRead(OrderExportResponse, 'Retry-After')
   async get(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

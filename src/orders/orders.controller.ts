@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
+import { TakesNoBody } from '../http/bodyless';
 import { sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
 import { replyUpdated, replyWithEtag } from '../http/responses';
-import { UuidPipe } from '../http/uuid.pipe';
+import { UuidParam } from '../http/uuid.pipe';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
@@ -70,7 +71,7 @@ export class OrdersController {
   @Get(':id')
   @ApiRead(OrderResponse)
   async get(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -80,6 +81,7 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @HttpCode(200)
+  @TakesNoBody()
   @ApiResponse({
     status: 200,
     type: OrderResponse,
@@ -88,7 +90,7 @@ export class OrdersController {
   })
   @ApiProblems(400, 401, 404, 503)
   async cancel(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<OrderResponse> {
