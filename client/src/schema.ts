@@ -11,6 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Liveness: the process is up */
         get: operations["Health_live"];
         put?: never;
         post?: never;
@@ -27,6 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Readiness: database reachable, migrations applied */
         get: operations["Health_ready"];
         put?: never;
         post?: never;
@@ -45,6 +47,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Exercise the create path in a rolled-back transaction */
         post: operations["CreateProbe_createTest"];
         delete?: never;
         options?: never;
@@ -59,6 +62,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The caller's events, oldest first, a page at a time */
         get: operations["Events_list"];
         put?: never;
         post?: never;
@@ -75,6 +79,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The caller's events as they commit (Server-Sent Events) */
         get: operations["Events_stream"];
         put?: never;
         post?: never;
@@ -93,6 +98,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Sign in: an access token for email and password */
         post: operations["Auth_token"];
         delete?: never;
         options?: never;
@@ -109,6 +115,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Sign up */
         post: operations["Users_signUp"];
         delete?: never;
         options?: never;
@@ -123,7 +130,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Your own user */
         get: operations["Users_get"];
+        /** Create a user at this id, or replace your own name and email */
         put: operations["Users_put"];
         post?: never;
         delete?: never;
@@ -139,8 +148,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The caller's orders, newest first */
         get: operations["Orders_list"];
         put?: never;
+        /** Create an order, exactly once per Idempotency-Key */
         post: operations["Orders_create"];
         delete?: never;
         options?: never;
@@ -155,6 +166,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** An order */
         get: operations["Orders_get"];
         put?: never;
         post?: never;
@@ -173,6 +185,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Cancel an order */
         post: operations["Orders_cancel"];
         delete?: never;
         options?: never;
@@ -189,6 +202,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Upload a file (multipart) */
         post: operations["Files_upload"];
         delete?: never;
         options?: never;
@@ -203,9 +217,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A file's metadata */
         get: operations["Files_get"];
         put?: never;
         post?: never;
+        /** Delete a file and its bytes */
         delete: operations["Files_delete"];
         options?: never;
         head?: never;
@@ -219,6 +235,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A file's bytes, whole or a range */
         get: operations["Files_content"];
         put?: never;
         post?: never;
@@ -235,6 +252,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A file's WebP thumbnail */
         get: operations["Files_thumbnail"];
         put?: never;
         post?: never;
@@ -253,6 +271,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Start a CSV export of the caller's orders */
         post: operations["OrderExports_create"];
         delete?: never;
         options?: never;
@@ -267,6 +286,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** An export: its status, and its file once done */
         get: operations["OrderExports_get"];
         put?: never;
         post?: never;
@@ -468,11 +488,13 @@ export interface components {
             /**
              * Format: date-time
              * @description Only orders created at or after this instant.
+             * @example 2026-11-21T10:00:00Z
              */
             createdFrom?: string;
             /**
              * Format: date-time
              * @description Only orders created at or before this instant; not before `createdFrom`.
+             * @example 2026-11-21T10:00:00Z
              */
             createdTo?: string;
         };
@@ -692,6 +714,16 @@ export interface operations {
             };
             400: components["responses"]["MalformedRequest"];
             408: components["responses"]["RequestTimeout"];
+            /** @description The request has a body (`unsupported_media_type`): this operation takes none. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
@@ -1817,6 +1849,16 @@ export interface operations {
             };
             408: components["responses"]["RequestTimeout"];
             414: components["responses"]["UriTooLong"];
+            /** @description The request has a body (`unsupported_media_type`): this operation takes none. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {

@@ -31,10 +31,18 @@ function hasBody(headers: IncomingHttpHeaders): boolean {
   return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 }
 
-/** Refuses a body on routes declared with `TakesNoBody`, before Fastify parses it. */
+/**
+ * Refuses a body on routes declared with `TakesNoBody`, before Fastify parses it. Without a body,
+ * a Content-Type describes nothing: it is dropped, or Fastify would try to parse the absent body
+ * (415 for text/plain, 400 for an empty JSON body) on a DELETE or an action POST.
+ */
 export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
   fastify.addHook('onRequest', async (request, reply) => {
-    if (!request.routeOptions.config.bodyless || !hasBody(request.headers)) return;
+    if (!request.routeOptions.config.bodyless) return;
+    if (!hasBody(request.headers)) {
+      delete request.headers['content-type'];
+      return;
+    }
     sendError(
       new UnsupportedMediaTypeError('This operation takes no request body.'),
       request,

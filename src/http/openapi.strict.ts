@@ -54,7 +54,10 @@ type Exposure = 'any' | 'json-body' | 'path-parameter';
  * answers given before routing.
  */
 export function makeStrict(document: OpenAPIObject): OpenAPIObject {
-  if (document.servers?.length === 0) delete document.servers; // [] means "no server", not "this one"
+  // The document describes the service that serves it: `/` resolves against that URL (an empty
+  // list is not "this server" to every tool).
+  document.servers = [{ url: '/', description: 'The service this document was fetched from' }];
+  document.tags = tagsOf(document);
   replaceNullable(document);
   closeRequestSchemas(document);
   document.components = { ...document.components, responses: preRoutingResponses() };
@@ -63,6 +66,12 @@ export function makeStrict(document: OpenAPIObject): OpenAPIObject {
     addPreRoutingAnswers(operation);
   }
   return document;
+}
+
+/** Every tag an operation uses, declared once at the top (sorted, as the generator does not). */
+function tagsOf(document: OpenAPIObject): { name: string }[] {
+  const names = new Set(operationsOf(document).flatMap((operation) => operation.tags ?? []));
+  return [...names].sort().map((name) => ({ name }));
 }
 
 function operationsOf(document: OpenAPIObject): OperationObject[] {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { ApiAccepted, ApiBearer, ApiRead } from '../http/openapi.decorators';
@@ -24,6 +24,7 @@ export class OrderExportsController {
 
   /** The export is queued, and its job added, by one statement; the CSV is written in the background. */
   @Post()
+  @ApiOperation({ summary: "Start a CSV export of the caller's orders" })
   @Idempotent({ required: false })
   @ApiAccepted(OrderExportResponse, { problems: [400, 401, 413, 415, 422] })
   async create(
@@ -38,6 +39,7 @@ export class OrderExportsController {
 
   /** The status monitor: `Retry-After` until the export has succeeded or failed. */
   @Get(':id')
+  @ApiOperation({ summary: 'An export: its status, and its file once done' })
   @ApiRead(OrderExportResponse, 'Retry-After')
   async get(
     @UuidParam() id: string,

@@ -6,7 +6,7 @@ import { sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
 import { replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
-import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
@@ -26,6 +26,7 @@ export class OrdersController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create an order, exactly once per Idempotency-Key' })
   @Idempotent({ required: true, earlyReplay: true })
   @ApiCreate(OrderResponse, {
     problems: [400, 401, 413, 415, 422],
@@ -42,6 +43,7 @@ export class OrdersController {
   }
 
   @Get()
+  @ApiOperation({ summary: "The caller's orders, newest first" })
   @ApiResponse({
     status: 200,
     type: OrderPageResponse,
@@ -69,6 +71,7 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'An order' })
   @ApiRead(OrderResponse)
   async get(
     @UuidParam() id: string,
@@ -80,6 +83,7 @@ export class OrdersController {
   }
 
   @Post(':id/cancel')
+  @ApiOperation({ summary: 'Cancel an order' })
   @HttpCode(200)
   @TakesNoBody()
   @ApiResponse({

@@ -6,6 +6,7 @@ import {
   ApiBody,
   ApiExtraModels,
   ApiHeader,
+  ApiOperation,
   ApiResponse,
   ApiTags,
   getSchemaPath,
@@ -38,6 +39,7 @@ export class UsersController {
   @Public()
   @UseGuards(AuthRateLimitGuard)
   @Post()
+  @ApiOperation({ summary: 'Sign up' })
   @Idempotent({ required: false })
   @ApiCreate(UserResponse, {
     problems: [400, 401, 413, 415, 422, 429],
@@ -53,6 +55,7 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Your own user' })
   @ApiBearer()
   @ApiRead(UserResponse)
   async get(
@@ -67,6 +70,7 @@ export class UsersController {
   @Public()
   @UseGuards(AuthRateLimitGuard)
   @Put(':id')
+  @ApiOperation({ summary: 'Create a user at this id, or replace your own name and email' })
   @ApiOptionalBearer()
   // PutUserDto validates both forms; the document tells them apart, as the service does.
   @ApiExtraModels(CreateUserDto, UserProfileDto)

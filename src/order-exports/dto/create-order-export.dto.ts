@@ -27,14 +27,24 @@ export class CreateOrderExportDto {
   status?: OrderStatus;
 
   /** Only orders created at or after this instant. */
-  @ApiPropertyOptional({ type: 'string', format: 'date-time' })
+  @ApiPropertyOptional({
+    type: 'string',
+    format: 'date-time',
+    pattern: DATE_TIME.source,
+    example: '2026-11-21T10:00:00Z',
+  })
   @IsOmittable()
   @IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE('createdFrom') })
   @Matches(DATE_TIME, { message: DATE_TIME_MESSAGE('createdFrom') })
   createdFrom?: string;
 
   /** Only orders created at or before this instant; not before `createdFrom`. */
-  @ApiPropertyOptional({ type: 'string', format: 'date-time' })
+  @ApiPropertyOptional({
+    type: 'string',
+    format: 'date-time',
+    pattern: DATE_TIME.source,
+    example: '2026-11-21T10:00:00Z',
+  })
   @IsOmittable()
   @IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE('createdTo') })
   @Matches(DATE_TIME, { message: DATE_TIME_MESSAGE('createdTo') })
