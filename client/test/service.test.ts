@@ -54,6 +54,7 @@ describe('creates answer 201 with the resource, Location, ETag and replayed', ()
     assert.equal(created.data.total, 2500);
     assert.equal(created.location, `${service.baseUrl}/api/orders/${created.data.id}`);
     assert.deepEqual([created.replayed, created.attempts], [false, 1]);
+    assert.equal(created.retryAfter, null); // a 201 says nothing of when to look again
     assert.match(
       created.idempotencyKey,
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
