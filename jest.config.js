@@ -35,6 +35,8 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['reflect-metadata'],
+      // Every exchange of every e2e test is judged against openapi.json (test/support/conformance).
+      setupFilesAfterEnv: ['<rootDir>/test/support/conformance/setup.ts'],
     },
     {
       // `npm run test:faults`: real service processes under crashes, outages and hostile input.

@@ -8,6 +8,7 @@ import { Logger } from 'pino';
 import { AppDependencies, AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { TokenService } from './auth/token.service';
+import { refuseBodiesWhereNoneIsTaken } from './http/bodyless';
 import { handleClientError } from './http/client-error';
 import { CreateExecutor } from './idempotency/create-executor';
 import { answerRetriesEarly } from './idempotency/early-replay';
@@ -87,9 +88,12 @@ function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
     trustProxy: config.trustProxy,
     requestTimeout: config.requestTimeoutMs,
     clientErrorHandler: handleClientError,
-    // Router-level rejections (malformed URL, a path parameter over 100 characters) as problem+json too.
-    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
-      sendError(error, request, reply),
+    // Router-level rejections (malformed URL, a path parameter over 100 characters) as problem+json
+    // too; no onRequest hook has run for them, so they get every answer's headers here.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      setEveryAnswersHeaders(request, reply);
+      sendError(error, request, reply);
+    },
   });
 }
 
@@ -125,15 +129,19 @@ export class LoggedAppModule {
   }
 }
 
+/** The headers the document promises on every answer. */
+function setEveryAnswersHeaders(request: FastifyRequest, reply: FastifyReply) {
+  void reply.header('X-Request-Id', request.id).header('X-Content-Type-Options', 'nosniff');
+}
+
 /** The only routes that read multipart bodies; elsewhere such a body is the wrong media type. */
 const MULTIPART_ROUTES = new Set(['/api/files']);
 
 function installHttpBasics(fastify: FastifyInstance) {
   fastify.removeContentTypeParser('text/plain'); // JSON only: anything else answers 415
   limitJsonNesting(fastify);
-  fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header('X-Request-Id', request.id).header('X-Content-Type-Options', 'nosniff');
-  });
+  fastify.addHook('onRequest', async (request, reply) => setEveryAnswersHeaders(request, reply));
+  refuseBodiesWhereNoneIsTaken(fastify);
   fastify.addHook('preValidation', async (request, reply) => {
     if (request.isMultipart() && !MULTIPART_ROUTES.has(request.routeOptions.url ?? '')) {
       sendError(

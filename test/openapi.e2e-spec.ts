@@ -6,6 +6,8 @@ import {
   type Response,
   sendSampleRequests,
 } from './support/openapi-conformance';
+import type { Exchange } from './support/conformance/exchange';
+import { mismatchesOf } from './support/conformance/recorder';
 import { startTestApp, TestApp } from './support/test-app';
 
 const committed = JSON.parse(
@@ -25,9 +27,14 @@ const responsesOf = (document: Document) =>
       name: `${name} ${status}`,
       status: Number(status),
       operation,
-      response,
+      response: resolved(document, response),
     })),
   );
+/** A response, or the shared one (components.responses) it refers to. */
+const resolved = (document: Document, response: Response) =>
+  response.$ref
+    ? document.components.responses[response.$ref.replace('#/components/responses/', '')]
+    : response;
 const takesIdempotencyKey = (operation: Operation) =>
   (operation.parameters ?? []).some((parameter) => parameter.name === 'Idempotency-Key');
 const without = (header: string, responses: { name: string; response: Response }[]) =>
@@ -169,5 +176,59 @@ describe('OpenAPI', () => {
   it('documents every header the service sends on its answers, and sends every header it requires', async () => {
     const mismatches = await sendSampleRequests(app, served);
     expect(mismatches).toEqual([]);
+  });
+});
+
+describe('the conformance check (test/support/conformance) catches disagreements', () => {
+  const exchange = (overrides: Partial<Exchange>): Exchange => ({
+    method: 'GET',
+    url: new URL('http://127.0.0.1/api/orders/0190a5c4-7c1e-7d3a-9f2b-3c4d5e6f7a8b'),
+    requestHeaders: {},
+    requestBody: { kind: 'none' },
+    status: 404,
+    responseHeaders: { 'x-request-id': 'r', 'content-type': 'application/problem+json' },
+    responseJson: { type: 't', title: 't', status: 404, detail: 'd', code: 'not_found' },
+    responseHasBody: true,
+    ...overrides,
+  });
+
+  it('agrees with a documented answer, and names what differs in the others', () => {
+    expect(mismatchesOf(exchange({}))).toEqual([]);
+    expect(mismatchesOf(exchange({ status: 418 }))).toEqual([
+      'GET /api/orders/{id} → 418: status not documented',
+    ]);
+    expect(mismatchesOf(exchange({ responseHeaders: {} }))?.join()).toContain(
+      'required header X-Request-Id missing',
+    );
+    expect(mismatchesOf(exchange({ responseJson: { code: 'x' } }))?.join()).toContain(
+      "must have required property 'status'",
+    );
+    expect(mismatchesOf(exchange({ url: new URL('http://127.0.0.1/metrics') }))).toBeNull();
+  });
+
+  it('fails a request the service accepted but the document refuses, and a 400 it does not state', () => {
+    const post = {
+      method: 'POST',
+      url: new URL('http://127.0.0.1/api/orders'),
+      requestHeaders: { 'idempotency-key': 'k' },
+      requestBody: { kind: 'json', value: { currency: 'EUR', items: [], extra: 1 } } as const,
+      responseHeaders: {},
+      responseHasBody: false,
+    };
+    expect(mismatchesOf(exchange({ ...post, status: 201 }))?.join()).toContain(
+      'accepted a request the document refuses: body (root) must NOT have additional properties',
+    );
+    const valid = { currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] };
+    const refused = exchange({
+      ...post,
+      requestBody: { kind: 'json', value: valid },
+      status: 400,
+      responseHeaders: { 'x-request-id': 'r', 'content-type': 'application/problem+json' },
+      responseHasBody: true,
+      responseJson: { type: 't', title: 't', status: 400, detail: 'd', code: 'validation_failed' },
+    });
+    expect(mismatchesOf(refused)?.join()).toContain(
+      'refused with 400 a request the document accepts',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { ApiError } from './problem.js';
+import type { components } from './schema.js';
 import {
   attemptWithin,
   type AttemptOutcome,
@@ -8,16 +9,21 @@ import {
   type RetryPolicy,
 } from './retry.js';
 
-/** A created resource and what its 201 (or 202) said about it. */
+/** The response headers as the OpenAPI document types them. */
+type Headers = components['headers'];
+
+/** A created resource and what its 201 (or 202) said about it, typed as the document states. */
 export interface Created<T> {
   data: T;
   /**
    * The `Location` header resolved against the request URL, so it is absolute and can be fetched.
    * Null only when the header could not be read (a browser whose CORS setup does not expose it).
    */
-  location: string | null;
-  etag: string | null;
-  /** The answer's `Retry-After`: for a 202, when to look at `location` first. Null when absent. */
+  location: Headers['Location'] | null;
+  etag: Headers['ETag'] | null;
+  /** The answer's `Retry-After` in seconds, as sent: for a 202, when to look at `location` first. */
+  retryAfter: Headers['Retry-After'] | null;
+  /** The same in milliseconds (an HTTP-date is read too). Null when absent. */
   retryAfterMs: number | null;
   /** True when the service answered with the stored response of an earlier request with this key. */
   replayed: boolean;
@@ -97,11 +103,17 @@ function created<T>(
     data,
     location: location !== null && response.url ? new URL(location, response.url).href : location,
     etag: response.headers.get('ETag'),
+    retryAfter: retryAfterSeconds(response.headers.get('Retry-After')),
     retryAfterMs: retryAfterMs(response.headers.get('Retry-After')),
     replayed: response.headers.get('Idempotent-Replayed') === 'true',
     idempotencyKey,
     attempts,
   };
+}
+
+/** `Retry-After` as the document types it (integer seconds); null when absent or an HTTP-date. */
+function retryAfterSeconds(header: string | null): number | null {
+  return header !== null && /^\d+$/.test(header.trim()) ? Number(header) : null;
 }
 
 /** The last network error as fetch threw it, or the last answer as an ApiError. */

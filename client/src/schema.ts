@@ -11,6 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Liveness: the process is up */
         get: operations["Health_live"];
         put?: never;
         post?: never;
@@ -27,6 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Readiness: database reachable, migrations applied */
         get: operations["Health_ready"];
         put?: never;
         post?: never;
@@ -45,6 +47,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Exercise the create path in a rolled-back transaction */
         post: operations["CreateProbe_createTest"];
         delete?: never;
         options?: never;
@@ -59,6 +62,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The caller's events, oldest first, a page at a time */
         get: operations["Events_list"];
         put?: never;
         post?: never;
@@ -75,6 +79,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The caller's events as they commit (Server-Sent Events) */
         get: operations["Events_stream"];
         put?: never;
         post?: never;
@@ -93,6 +98,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Sign in: an access token for email and password */
         post: operations["Auth_token"];
         delete?: never;
         options?: never;
@@ -109,6 +115,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Sign up */
         post: operations["Users_signUp"];
         delete?: never;
         options?: never;
@@ -123,7 +130,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Your own user */
         get: operations["Users_get"];
+        /** Create a user at this id, or replace your own name and email */
         put: operations["Users_put"];
         post?: never;
         delete?: never;
@@ -139,8 +148,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The caller's orders, newest first */
         get: operations["Orders_list"];
         put?: never;
+        /** Create an order, exactly once per Idempotency-Key */
         post: operations["Orders_create"];
         delete?: never;
         options?: never;
@@ -155,6 +166,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** An order */
         get: operations["Orders_get"];
         put?: never;
         post?: never;
@@ -173,6 +185,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Cancel an order */
         post: operations["Orders_cancel"];
         delete?: never;
         options?: never;
@@ -189,6 +202,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Upload a file (multipart) */
         post: operations["Files_upload"];
         delete?: never;
         options?: never;
@@ -203,9 +217,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A file's metadata */
         get: operations["Files_get"];
         put?: never;
         post?: never;
+        /** Delete a file and its bytes */
         delete: operations["Files_delete"];
         options?: never;
         head?: never;
@@ -219,6 +235,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A file's bytes, whole or a range */
         get: operations["Files_content"];
         put?: never;
         post?: never;
@@ -235,6 +252,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A file's WebP thumbnail */
         get: operations["Files_thumbnail"];
         put?: never;
         post?: never;
@@ -253,6 +271,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Start a CSV export of the caller's orders */
         post: operations["OrderExports_create"];
         delete?: never;
         options?: never;
@@ -267,6 +286,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** An export: its status, and its file once done */
         get: operations["OrderExports_get"];
         put?: never;
         post?: never;
@@ -346,11 +366,15 @@ export interface components {
             password: string;
         };
         TokenResponse: {
+            /** @enum {string} */
+            tokenType: "Bearer";
+            /**
+             * @description Seconds until the token expires (ACCESS_TOKEN_TTL).
+             * @example 900
+             */
+            expiresIn: number;
             /** @description HS256 JWT; send it as `Authorization: Bearer <accessToken>`. */
             accessToken: string;
-            tokenType: string;
-            /** @description Seconds until the token expires (ACCESS_TOKEN_TTL). */
-            expiresIn: number;
         };
         CreateUserDto: {
             password: string;
@@ -365,38 +389,54 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
-        PutUserDto: {
-            password?: string;
+        UserProfileDto: {
             /** Format: email */
             email: string;
             name: string;
         };
         OrderItemDto: {
-            quantity: number;
-            /** @description Minor units (cents) of the order's currency. */
-            unitPrice: number;
+            /** @example SKU-1042 */
             sku: string;
+            /** @example 2 */
+            quantity: number;
+            /**
+             * @description Minor units (cents) of the order's currency.
+             * @example 1999
+             */
+            unitPrice: number;
         };
         CreateOrderDto: {
+            /**
+             * @description ISO 4217, upper case.
+             * @example EUR
+             * @enum {string}
+             */
+            currency: "AED" | "AFN" | "ALL" | "AMD" | "ANG" | "AOA" | "ARS" | "AUD" | "AWG" | "AZN" | "BAM" | "BBD" | "BDT" | "BGN" | "BHD" | "BIF" | "BMD" | "BND" | "BOB" | "BOV" | "BRL" | "BSD" | "BTN" | "BWP" | "BYN" | "BZD" | "CAD" | "CDF" | "CHE" | "CHF" | "CHW" | "CLF" | "CLP" | "CNY" | "COP" | "COU" | "CRC" | "CUP" | "CVE" | "CZK" | "DJF" | "DKK" | "DOP" | "DZD" | "EGP" | "ERN" | "ETB" | "EUR" | "FJD" | "FKP" | "GBP" | "GEL" | "GHS" | "GIP" | "GMD" | "GNF" | "GTQ" | "GYD" | "HKD" | "HNL" | "HTG" | "HUF" | "IDR" | "ILS" | "INR" | "IQD" | "IRR" | "ISK" | "JMD" | "JOD" | "JPY" | "KES" | "KGS" | "KHR" | "KMF" | "KPW" | "KRW" | "KWD" | "KYD" | "KZT" | "LAK" | "LBP" | "LKR" | "LRD" | "LSL" | "LYD" | "MAD" | "MDL" | "MGA" | "MKD" | "MMK" | "MNT" | "MOP" | "MRU" | "MUR" | "MVR" | "MWK" | "MXN" | "MXV" | "MYR" | "MZN" | "NAD" | "NGN" | "NIO" | "NOK" | "NPR" | "NZD" | "OMR" | "PAB" | "PEN" | "PGK" | "PHP" | "PKR" | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RUB" | "RWF" | "SAR" | "SBD" | "SCR" | "SDG" | "SEK" | "SGD" | "SHP" | "SLE" | "SLL" | "SOS" | "SRD" | "SSP" | "STN" | "SVC" | "SYP" | "SZL" | "THB" | "TJS" | "TMT" | "TND" | "TOP" | "TRY" | "TTD" | "TWD" | "TZS" | "UAH" | "UGX" | "USD" | "USN" | "UYI" | "UYU" | "UYW" | "UZS" | "VED" | "VES" | "VND" | "VUV" | "WST" | "XAF" | "XAG" | "XAU" | "XBA" | "XBB" | "XBC" | "XBD" | "XCD" | "XDR" | "XOF" | "XPD" | "XPF" | "XPT" | "XSU" | "XTS" | "XUA" | "XXX" | "YER" | "ZAR" | "ZMW" | "ZWL";
             items: components["schemas"]["OrderItemDto"][];
-            currency: string;
+            /**
+             * @description Unique among the caller's orders; left out, not null, when there is none.
+             * @example checkout-7f3a
+             */
             clientReference?: string;
+            /** @description Left out, not null, when there is none. */
             note?: string;
         };
         OrderItemResponse: {
-            sku: string;
             quantity: number;
             unitPrice: number;
+            /** @description quantity × unitPrice. */
             lineTotal: number;
+            sku: string;
         };
         OrderResponse: {
             /** @enum {string} */
             status: "pending" | "cancelled";
+            /** @description The sum of the line totals. */
+            total: number;
             id: string;
             userId: string;
             currency: string;
             items: components["schemas"]["OrderItemResponse"][];
-            total: number;
             clientReference: string | null;
             note: string | null;
             createdAt: string;
@@ -413,12 +453,16 @@ export interface components {
             detail: string;
         };
         FileResponse: {
+            /** @description Bytes. */
+            size: number;
+            /** @description Pixels, for images once processed; else null. */
+            width: number | null;
+            height: number | null;
             id: string;
             /** @description The client's filename, sanitised; display only. */
             filename: string;
             /** @description Judged from the bytes. */
             contentType: string;
-            size: number;
             /** @description Hex SHA-256 of the bytes; also the download's ETag. */
             sha256: string;
             url: string;
@@ -429,9 +473,6 @@ export interface components {
              * @enum {string}
              */
             status: "processing" | "ready" | "failed";
-            /** @description Pixels, for images once processed; else null. */
-            width: number | null;
-            height: number | null;
             /** @description A WebP of at most 256 px on its longer side, once there is one; else null. */
             thumbnailUrl: string | null;
             error: components["schemas"]["FileError"] | null;
@@ -447,11 +488,13 @@ export interface components {
             /**
              * Format: date-time
              * @description Only orders created at or after this instant.
+             * @example 2026-11-21T10:00:00Z
              */
             createdFrom?: string;
             /**
              * Format: date-time
              * @description Only orders created at or before this instant; not before `createdFrom`.
+             * @example 2026-11-21T10:00:00Z
              */
             createdTo?: string;
         };
@@ -503,7 +546,68 @@ export interface components {
             }[];
         };
     };
-    responses: never;
+    responses: {
+        /** @description The request is not valid HTTP, or its URL not a valid one (`malformed_request`, `bad_request`). */
+        MalformedRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request did not arrive whole within REQUEST_TIMEOUT (`request_timeout`); the connection is closed. */
+        RequestTimeout: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The JSON body is larger than 256 KiB (`payload_too_large`). */
+        PayloadTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A path segment is longer than 100 characters (`uri_too_long`). */
+        UriTooLong: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is not `application/json` (`unsupported_media_type`). */
+        UnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request line and headers are larger than the server accepts (`headers_too_large`); the connection is closed. */
+        HeadersTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: {
@@ -549,6 +653,9 @@ export interface operations {
                     "application/json": components["schemas"]["LiveResponse"];
                 };
             };
+            400: components["responses"]["MalformedRequest"];
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
     Health_ready: {
@@ -570,6 +677,9 @@ export interface operations {
                     "application/json": components["schemas"]["ReadyResponse"];
                 };
             };
+            400: components["responses"]["MalformedRequest"];
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -602,6 +712,19 @@ export interface operations {
                     "application/json": components["schemas"]["ProbeResponse"];
                 };
             };
+            400: components["responses"]["MalformedRequest"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description The request has a body (`unsupported_media_type`): this operation takes none. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -659,6 +782,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -732,6 +857,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -789,6 +916,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -800,6 +930,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -865,6 +996,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description A business conflict (`email_taken`), stored under the key and replayed to its retries; or: The same `Idempotency-Key` is still in flight (`idempotency_key_in_use`, with `Retry-After`). */
             409: {
                 headers: {
@@ -918,6 +1050,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -994,6 +1127,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1021,9 +1157,10 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description To create the user at this URI: `email`, `name` and `password` (`CreateUserDto`). To replace an existing user: `email` and `name` only (`UserProfileDto`); a password there is refused with 400. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PutUserDto"];
+                "application/json": components["schemas"]["CreateUserDto"] | components["schemas"]["UserProfileDto"];
             };
         };
         responses: {
@@ -1083,6 +1220,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description The email belongs to another user (`email_taken`). */
             409: {
                 headers: {
@@ -1103,6 +1241,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -1114,6 +1255,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1173,6 +1315,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1238,6 +1382,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description A business conflict (`order_reference_taken`), stored under the key and replayed to its retries; or: The same `Idempotency-Key` is still in flight (`idempotency_key_in_use`, with `Retry-After`). */
             409: {
                 headers: {
@@ -1280,6 +1425,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1356,6 +1502,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1422,6 +1571,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            /** @description The request has a body (`unsupported_media_type`): this operation takes none. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1542,6 +1704,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1618,6 +1781,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1681,6 +1847,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            /** @description The request has a body (`unsupported_media_type`): this operation takes none. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1791,6 +1970,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
             /** @description Range past the end of the file (`range_not_satisfiable`). */
             416: {
                 headers: {
@@ -1804,6 +1985,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1882,6 +2064,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -1948,6 +2133,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description The same `Idempotency-Key` is still in flight (`idempotency_key_in_use`, with `Retry-After`). */
             409: {
                 headers: {
@@ -1989,6 +2175,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -2067,6 +2254,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {

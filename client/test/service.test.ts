@@ -54,6 +54,7 @@ describe('creates answer 201 with the resource, Location, ETag and replayed', ()
     assert.equal(created.data.total, 2500);
     assert.equal(created.location, `${service.baseUrl}/api/orders/${created.data.id}`);
     assert.deepEqual([created.replayed, created.attempts], [false, 1]);
+    assert.equal(created.retryAfter, null); // a 201 says nothing of when to look again
     assert.match(
       created.idempotencyKey,
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
@@ -161,6 +162,7 @@ describe('answers that a retry cannot change are not retried, and carry the prob
   it('400 validation_failed, with the fields in error', async () => {
     const { client, creates } = await userClient();
     const error = await client
+      // @ts-expect-error the document's ISO 4217 enumeration refuses it, and so must the service
       .createOrder({ currency: 'euro', items: [] })
       .catch((e: unknown) => e);
     assert.ok(problem(400, 'validation_failed')(error));

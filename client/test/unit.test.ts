@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError, newIdempotencyKey, OrderServiceClient } from '../src/index.js';
+import {
+  type AccessToken,
+  ApiError,
+  type Created,
+  newIdempotencyKey,
+  OrderServiceClient,
+} from '../src/index.js';
 import {
   type AttemptOutcome,
   jitteredBackoffMs,
@@ -129,5 +135,20 @@ describe('a create that keeps failing', () => {
     assert.deepEqual([error.status, error.code, error.attempts], [503, 'service_unavailable', 3]);
     assert.equal(recorder.sent.length, 3);
     assert.equal(new Set(recorder.sent.map((s) => s.idempotencyKey)).size, 1);
+  });
+});
+
+describe('types what openapi.json states', () => {
+  type Same<A, B> =
+    (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+  it('tokenType is the literal "Bearer"; the create headers are typed fields', () => {
+    // Compile-time checks: each line fails `tsc` if the document's types drift.
+    const tokenType: Same<AccessToken['tokenType'], 'Bearer'> = true;
+    const location: Same<Created<unknown>['location'], string | null> = true;
+    const etag: Same<Created<unknown>['etag'], string | null> = true;
+    const retryAfter: Same<Created<unknown>['retryAfter'], number | null> = true;
+    const replayed: Same<Created<unknown>['replayed'], boolean> = true;
+    assert.ok(tokenType && location && etag && retryAfter && replayed);
   });
 });

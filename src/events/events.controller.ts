@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { requireEventStreamAccepted, startEventStream } from '../http/event-stream-response';
@@ -21,6 +21,7 @@ export class EventsController {
 
   /** The caller's events, oldest first: every change to their resources, once each. */
   @Get()
+  @ApiOperation({ summary: "The caller's events, oldest first, a page at a time" })
   @ApiResponse({ status: 200, type: EventPageResponse, description: "The caller's events." })
   @ApiProblems(400, 401, 503)
   async list(
@@ -37,6 +38,7 @@ export class EventsController {
    * Last-Event-ID (or `after`) first, otherwise only those to come.
    */
   @Get('stream')
+  @ApiOperation({ summary: "The caller's events as they commit (Server-Sent Events)" })
   @ApiEventStream()
   async stream(
     @Query() query: StreamEventsQuery,

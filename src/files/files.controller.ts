@@ -1,11 +1,12 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { noneMatchHits } from '../http/etag';
 import { sendOutcome } from '../http/outcome';
 import { replyWithEtag } from '../http/responses';
-import { UuidPipe } from '../http/uuid.pipe';
-import { ApiBody, ApiConsumes, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { TakesNoBody } from '../http/bodyless';
+import { UuidParam } from '../http/uuid.pipe';
+import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
@@ -29,6 +30,7 @@ export class FilesController {
 
   /** The bytes are stored first; the key, the file row and the answer then commit together. */
   @Post()
+  @ApiOperation({ summary: 'Upload a file (multipart)' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {
@@ -55,9 +57,10 @@ export class FilesController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: "A file's metadata" })
   @ApiRead(FileResponse)
   async get(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -67,9 +70,10 @@ export class FilesController {
 
   /** Streams the bytes: ETag is the SHA-256, Range gives 206 (or 416), If-None-Match 304. */
   @Get(':id/content')
+  @ApiOperation({ summary: "A file's bytes, whole or a range" })
   @ApiFileContent()
   async content(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
@@ -101,9 +105,10 @@ export class FilesController {
 
   /** The image's WebP thumbnail, once processed. */
   @Get(':id/thumbnail')
+  @ApiOperation({ summary: "A file's WebP thumbnail" })
   @ApiThumbnail()
   async thumbnail(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
@@ -118,10 +123,12 @@ export class FilesController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a file and its bytes' })
   @HttpCode(204)
+  @TakesNoBody()
   @ApiResponse({ status: 204, description: 'Deleted, bytes included.' })
   @ApiProblems(400, 401, 404, 503)
-  async delete(@Param('id', UuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<void> {
+  async delete(@UuidParam() id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.files.delete(caller, id);
   }
 }

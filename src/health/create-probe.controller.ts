@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { TakesNoBody } from '../http/bodyless';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/caller';
 import { ApiProblems } from '../http/openapi.decorators';
@@ -14,6 +15,8 @@ export class CreateProbeController {
   constructor(private readonly probe: CreateProbe) {}
 
   @Post('create-test')
+  @ApiOperation({ summary: 'Exercise the create path in a rolled-back transaction' })
+  @TakesNoBody()
   @HttpCode(201)
   @ApiResponse({
     status: 201,

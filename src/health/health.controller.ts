@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/caller';
 import { ApiProblems } from '../http/openapi.decorators';
 import { SchemaStatus } from '../database/schema-status';
@@ -26,6 +26,7 @@ export class HealthController {
 
   /** The process is up and serving HTTP. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process is up' })
   @ApiResponse({ status: 200, type: LiveResponse, description: 'Up.' })
   live(): LiveResponse {
     return { status: 'ok' };
@@ -36,6 +37,7 @@ export class HealthController {
    * build's version: safe to route traffic here. 503 from the moment the process is told to stop.
    */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: database reachable, migrations applied' })
   @ApiResponse({ status: 200, type: ReadyResponse, description: 'Ready.' })
   @ApiProblems(503)
   async ready(): Promise<ReadyResponse> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
@@ -22,7 +23,8 @@ const MALFORMED: [number, string, string] = [
 
 /**
  * Requests broken below HTTP (unparseable, headers too large, too slow) never reach Fastify's
- * routes; answer them with problem+json too, then close the connection.
+ * routes; answer them with problem+json too, with the headers every answer carries (a new request
+ * id: the request's own could not be read), then close the connection.
  */
 export function handleClientError(error: NodeJS.ErrnoException, socket: Socket) {
   if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
@@ -36,6 +38,7 @@ export function handleClientError(error: NodeJS.ErrnoException, socket: Socket) 
   });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\n` +
+      `X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
   );
 }

@@ -3,7 +3,7 @@ import { ApiHeader, ApiResponse, type ApiResponseOptions, ApiSecurity } from '@n
 import { headers, type ResponseHeaderName } from './openapi.headers';
 
 /** Reference to the shared problem+json schema (registered in openapi.ts). */
-const PROBLEM = {
+export const PROBLEM = {
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 };
 

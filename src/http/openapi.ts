@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { headers, RESPONSE_HEADERS } from './openapi.headers';
+import { makeStrict } from './openapi.strict';
 
 const PROBLEM_SCHEMA = {
   type: 'object',
@@ -46,7 +47,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     headers: RESPONSE_HEADERS,
   };
   addRequestIdHeader(document);
-  return document;
+  return makeStrict(document);
 }
 
 /** Every answer carries X-Request-Id (an onRequest hook sets it), so every response documents it. */
@@ -54,7 +55,7 @@ function addRequestIdHeader(document: OpenAPIObject) {
   for (const pathItem of Object.values(document.paths)) {
     for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
       for (const response of Object.values(pathItem[method]?.responses ?? {})) {
-        if (!response || '$ref' in response) continue; // no shared responses today
+        if (!response || '$ref' in response) continue; // shared ones (components.responses) carry it already
         response.headers = { ...headers('X-Request-Id'), ...response.headers };
       }
     }

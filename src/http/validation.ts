@@ -1,4 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { FieldError, ValidationFailedError } from './problem';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -23,6 +24,12 @@ class FastifyValidationPipe extends ValidationPipe {
     return [];
   }
 }
+
+/**
+ * An optional body field that may be left out but not sent as null (class-validator's IsOptional
+ * admits both): the document types it as its type alone, and the service answers as it says.
+ */
+export const IsOmittable = () => ValidateIf((_object, value) => value !== undefined);
 
 /** Unknown fields, wrong types and out-of-range values all answer 400 validation_failed. */
 export function createValidationPipe(): ValidationPipe {

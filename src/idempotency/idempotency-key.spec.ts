@@ -1,4 +1,10 @@
-import { countKeyFields, IdempotencyKeyInvalidError, parseIdempotencyKey } from './idempotency-key';
+import fc from 'fast-check';
+import {
+  countKeyFields,
+  IDEMPOTENCY_KEY_PATTERN,
+  IdempotencyKeyInvalidError,
+  parseIdempotencyKey,
+} from './idempotency-key';
 
 describe('parseIdempotencyKey', () => {
   it.each([
@@ -33,5 +39,33 @@ describe('countKeyFields', () => {
     expect(countKeyFields(['Host', 'x', 'Idempotency-Key', 'a', 'idempotency-key', 'b'])).toBe(2);
     expect(countKeyFields(['Host', 'x', 'Idempotency-Key', 'a, b'])).toBe(1);
     expect(countKeyFields(['Host', 'x'])).toBe(0);
+  });
+});
+
+describe('IDEMPOTENCY_KEY_PATTERN (the OpenAPI document states the parser)', () => {
+  const accepted = (fieldValue: string) => {
+    try {
+      parseIdempotencyKey(fieldValue);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const pattern = new RegExp(IDEMPOTENCY_KEY_PATTERN, 'u');
+  // Field values as HTTP delivers them: no whitespace around, some quoted, some with escapes.
+  const fieldValue = fc.oneof(
+    fc.string({ unit: fc.constantFrom('a', '"', '\\', ' ', '~', 'é', '\t'), maxLength: 8 }),
+    fc.string({ unit: 'grapheme-ascii', maxLength: 300 }),
+    fc.string({ unit: 'grapheme-ascii', maxLength: 300 }).map((key) => `"${key}"`),
+  );
+
+  it('accepts exactly the field values the parser accepts', () => {
+    fc.assert(
+      fc.property(
+        fieldValue.filter((value) => value === value.trim()),
+        (value) => pattern.test(value) === accepted(value),
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });

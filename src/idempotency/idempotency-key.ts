@@ -22,6 +22,16 @@ export class IdempotencyKeyMissingError extends DomainError {
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 /**
+ * What `parseIdempotencyKey` accepts, as one regular expression for the OpenAPI document (HTTP
+ * strips the whitespace around a field value): a bare key that does not start with a quote, or an
+ * sf-string whose characters are visible ASCII, `\"` and `\\` escapes counting as one.
+ */
+export const IDEMPOTENCY_KEY_PATTERN =
+  '^(?:[\\x21\\x23-\\x7e][\\x21-\\x7e]{0,254}|"(?:[\\x21\\x23-\\x5b\\x5d-\\x7e]|\\\\["\\\\]){1,255}")$';
+/** The longest field value: 255 escaped characters between quotes. */
+export const IDEMPOTENCY_KEY_MAX_FIELD_LENGTH = 2 + 2 * MAX_KEY_LENGTH;
+
+/**
  * Reads an Idempotency-Key field value: the draft's sf-string (`"abc"`, RFC 8941 §3.3.3, with
  * `\"` and `\\` escapes) or the bare form (`abc`); both name the key `abc`. Keys are 1..255 visible
  * ASCII characters.

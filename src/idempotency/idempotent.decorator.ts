@@ -2,6 +2,7 @@ import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { IDEMPOTENCY_KEY_MAX_FIELD_LENGTH, IDEMPOTENCY_KEY_PATTERN } from './idempotency-key';
 import { IdempotencyOptions, IdempotentRequest, idempotentRequestOf } from './idempotent-request';
 
 const IDEMPOTENCY_KEY_DESCRIPTION =
@@ -18,6 +19,13 @@ export const Idempotent = (options: IdempotencyOptions) =>
       name: 'Idempotency-Key',
       required: options.required,
       description: IDEMPOTENCY_KEY_DESCRIPTION,
+      schema: {
+        type: 'string',
+        minLength: 1,
+        maxLength: IDEMPOTENCY_KEY_MAX_FIELD_LENGTH,
+        pattern: IDEMPOTENCY_KEY_PATTERN,
+        example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+      },
     }),
   );
 

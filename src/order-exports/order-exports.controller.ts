@@ -1,11 +1,11 @@
-import { Body, Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { ApiAccepted, ApiBearer, ApiRead } from '../http/openapi.decorators';
 import { sendOutcome } from '../http/outcome';
 import { replyWithEtag } from '../http/responses';
-import { UuidPipe } from '../http/uuid.pipe';
+import { UuidParam } from '../http/uuid.pipe';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderExportDto } from './dto/create-order-export.dto';
@@ -24,6 +24,7 @@ export class OrderExportsController {
 
   /** The export is queued, and its job added, by one statement; the CSV is written in the background. */
   @Post()
+  @ApiOperation({ summary: "Start a CSV export of the caller's orders" })
   @Idempotent({ required: false })
   @ApiAccepted(OrderExportResponse, { problems: [400, 401, 413, 415, 422] })
   async create(
@@ -38,9 +39,10 @@ export class OrderExportsController {
 
   /** The status monitor: `Retry-After` until the export has succeeded or failed. */
   @Get(':id')
+  @ApiOperation({ summary: 'An export: its status, and its file once done' })
   @ApiRead(OrderExportResponse, 'Retry-After')
   async get(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

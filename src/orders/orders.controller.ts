@@ -1,11 +1,12 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
+import { TakesNoBody } from '../http/bodyless';
 import { sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
 import { replyUpdated, replyWithEtag } from '../http/responses';
-import { UuidPipe } from '../http/uuid.pipe';
-import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { UuidParam } from '../http/uuid.pipe';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
@@ -25,6 +26,7 @@ export class OrdersController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create an order, exactly once per Idempotency-Key' })
   @Idempotent({ required: true, earlyReplay: true })
   @ApiCreate(OrderResponse, {
     problems: [400, 401, 413, 415, 422],
@@ -41,6 +43,7 @@ export class OrdersController {
   }
 
   @Get()
+  @ApiOperation({ summary: "The caller's orders, newest first" })
   @ApiResponse({
     status: 200,
     type: OrderPageResponse,
@@ -68,9 +71,10 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'An order' })
   @ApiRead(OrderResponse)
   async get(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -79,7 +83,9 @@ export class OrdersController {
   }
 
   @Post(':id/cancel')
+  @ApiOperation({ summary: 'Cancel an order' })
   @HttpCode(200)
+  @TakesNoBody()
   @ApiResponse({
     status: 200,
     type: OrderResponse,
@@ -88,7 +94,7 @@ export class OrdersController {
   })
   @ApiProblems(400, 401, 404, 503)
   async cancel(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<OrderResponse> {

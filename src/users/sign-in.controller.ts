@@ -16,9 +16,11 @@ export class SignInController {
   @Public()
   @UseGuards(AuthRateLimitGuard)
   @Post('token')
-  // Keeps the published id (from the old AuthController), which clients' generated types use;
-  // an undefined summary stops ApiOperation from adding an empty one to the document.
-  @ApiOperation({ operationId: 'Auth_token', summary: undefined })
+  // Keeps the published id (from the old AuthController), which clients' generated types use.
+  @ApiOperation({
+    operationId: 'Auth_token',
+    summary: 'Sign in: an access token for email and password',
+  })
   @ApiResponse({ status: 200, type: TokenResponse, description: 'Signed in.' })
   @ApiProblems(400, 401, 429, 503)
   @HttpCode(200)

@@ -1,19 +1,16 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  Param,
-  Post,
-  Put,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, Headers, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthRateLimitGuard } from '../auth/auth-rate-limit';
 import { type Caller, CurrentCaller, Public } from '../auth/caller';
-import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import {
   ApiBearer,
   ApiCreate,
@@ -27,9 +24,10 @@ import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { sendOutcome } from '../http/outcome';
 import { replyUpdated, replyWithEtag } from '../http/responses';
-import { UuidPipe } from '../http/uuid.pipe';
+import { UuidParam } from '../http/uuid.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { PutUserDto } from './dto/put-user.dto';
+import { UserProfileDto } from './dto/user-profile.dto';
 import { UserResponse } from './dto/user.response';
 import { UsersService } from './users.service';
 
@@ -41,6 +39,7 @@ export class UsersController {
   @Public()
   @UseGuards(AuthRateLimitGuard)
   @Post()
+  @ApiOperation({ summary: 'Sign up' })
   @Idempotent({ required: false })
   @ApiCreate(UserResponse, {
     problems: [400, 401, 413, 415, 422, 429],
@@ -56,10 +55,11 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Your own user' })
   @ApiBearer()
   @ApiRead(UserResponse)
   async get(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -70,7 +70,17 @@ export class UsersController {
   @Public()
   @UseGuards(AuthRateLimitGuard)
   @Put(':id')
+  @ApiOperation({ summary: 'Create a user at this id, or replace your own name and email' })
   @ApiOptionalBearer()
+  // PutUserDto validates both forms; the document tells them apart, as the service does.
+  @ApiExtraModels(CreateUserDto, UserProfileDto)
+  @ApiBody({
+    description:
+      'To create the user at this URI: `email`, `name` and `password` (`CreateUserDto`). To replace an existing user: `email` and `name` only (`UserProfileDto`); a password there is refused with 400.',
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(CreateUserDto) }, { $ref: getSchemaPath(UserProfileDto) }],
+    },
+  })
   @ApiHeader({
     name: 'If-Match',
     required: false,
@@ -95,7 +105,7 @@ export class UsersController {
   })
   @ApiProblems(400, 401, 404, 409, 412, 429, 503)
   async put(
-    @Param('id', UuidPipe) id: string,
+    @UuidParam() id: string,
     @Body() input: PutUserDto,
     @CurrentCaller() caller: Caller | null,
     @Headers('if-match') ifMatch: string | undefined,

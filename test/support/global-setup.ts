@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { startTally } from './conformance/tally';
 import { natsForRun, OwnNatsServer } from './nats';
 import { PgBouncer } from './pgbouncer';
 import { createDatabaseOn, migrate, startTemporaryEmbedded, TestDatabase } from './test-database';
@@ -24,6 +25,7 @@ export default async function globalSetup() {
   if (process.env.E2E_THROUGH_PGBOUNCER) await throughPgBouncer(database.url);
   globalThis.testDatabase = database;
   globalThis.testNats = await natsForRun();
+  startTally();
 }
 
 /**

@@ -8,6 +8,7 @@ import { waitFor } from './wait';
 /** The parts of an OpenAPI document the tests read. */
 export type Header = { $ref?: string; required?: boolean };
 export type Response = {
+  $ref?: string;
   headers?: Record<string, Header>;
   content?: Record<string, { schema?: Record<string, unknown> }>;
 };
@@ -19,7 +20,7 @@ export type Operation = {
 export type Document = {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { headers: Record<string, Header> };
+  components: { headers: Record<string, Header>; responses: Record<string, Response> };
 };
 
 /**

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { createLogger } from '../../src/http/logger';
 import { openDatabase } from '../../src/database/open-database';
 import { ENTITIES } from '../../src/entities';
+import { recordingAgent } from './conformance/recorder';
 import { directUrlEnv } from './pgbouncer';
 import { createDatabaseOn } from './test-database';
 
@@ -56,7 +57,7 @@ export async function startTestApp(
   return {
     baseUrl: baseUrl.replace('[::1]', '127.0.0.1'),
     nest: app,
-    http: request(baseUrl),
+    http: recordingAgent(request(baseUrl)), // judged against openapi.json: see conformance/
     dataSource: database.dataSource,
     close: async () => {
       await app.close();

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { FileStatus } from '../file.entity';
 
 /** Why processing failed. */
@@ -14,6 +15,8 @@ export class FileResponse {
   filename: string;
   /** Judged from the bytes. */
   contentType: string;
+  /** Bytes. */
+  @ApiProperty({ type: 'integer' })
   size: number;
   /** Hex SHA-256 of the bytes; also the download's ETag. */
   sha256: string;
@@ -25,7 +28,9 @@ export class FileResponse {
    */
   status: FileStatus;
   /** Pixels, for images once processed; else null. */
+  @ApiProperty({ type: 'integer', nullable: true })
   width: number | null;
+  @ApiProperty({ type: 'integer', nullable: true })
   height: number | null;
   /** A WebP of at most 256 px on its longer side, once there is one; else null. */
   thumbnailUrl: string | null;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsISO8601, Matches } from 'class-validator';
+import { IsOmittable } from '../../http/validation';
 import type { OrderStatus } from '../../orders/order.entity';
 import type { OrderExportFormat } from '../order-export.entity';
 
@@ -21,20 +22,30 @@ export class CreateOrderExportDto {
 
   /** Only orders with this status; all of them when absent. */
   @ApiPropertyOptional({ enum: EXPORTABLE_STATUSES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(EXPORTABLE_STATUSES)
   status?: OrderStatus;
 
   /** Only orders created at or after this instant. */
-  @ApiPropertyOptional({ type: 'string', format: 'date-time' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    type: 'string',
+    format: 'date-time',
+    pattern: DATE_TIME.source,
+    example: '2026-11-21T10:00:00Z',
+  })
+  @IsOmittable()
   @IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE('createdFrom') })
   @Matches(DATE_TIME, { message: DATE_TIME_MESSAGE('createdFrom') })
   createdFrom?: string;
 
   /** Only orders created at or before this instant; not before `createdFrom`. */
-  @ApiPropertyOptional({ type: 'string', format: 'date-time' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    type: 'string',
+    format: 'date-time',
+    pattern: DATE_TIME.source,
+    example: '2026-11-21T10:00:00Z',
+  })
+  @IsOmittable()
   @IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE('createdTo') })
   @Matches(DATE_TIME, { message: DATE_TIME_MESSAGE('createdTo') })
   createdTo?: string;

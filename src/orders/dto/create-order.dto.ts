@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -6,7 +6,6 @@ import {
   IsArray,
   IsInt,
   IsISO4217CurrencyCode,
-  IsOptional,
   IsString,
   Length,
   Matches,
@@ -15,27 +14,32 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { CurrencyCodes } from 'validator/lib/isISO4217';
+import { IsOmittable } from '../../http/validation';
 
 export const MAX_ITEMS = 100;
 export const MAX_QUANTITY = 10_000;
 /** 10^9 minor units per unit: the largest order (100 × 10,000 × 10^9 = 10^15) stays an exact JS number. */
 export const MAX_UNIT_PRICE = 1_000_000_000;
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+/** The codes IsISO4217CurrencyCode accepts, upper case (the pattern refuses lower case). */
+const ISO_4217_CODES = [...CurrencyCodes].sort();
 
 export class OrderItemDto {
+  @ApiProperty({ minLength: 1, maxLength: 64, pattern: VISIBLE_ASCII.source, example: 'SKU-1042' })
   @IsString()
   @Length(1, 64)
   @Matches(VISIBLE_ASCII, { message: 'sku must be visible ASCII characters without spaces' })
   sku: string;
 
-  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_QUANTITY })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_QUANTITY, example: 2 })
   @IsInt()
   @Min(1)
   @Max(MAX_QUANTITY)
   quantity: number;
 
   /** Minor units (cents) of the order's currency. */
-  @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_UNIT_PRICE })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_UNIT_PRICE, example: 1999 })
   @IsInt()
   @Min(0)
   @Max(MAX_UNIT_PRICE)
@@ -43,6 +47,8 @@ export class OrderItemDto {
 }
 
 export class CreateOrderDto {
+  /** ISO 4217, upper case. */
+  @ApiProperty({ enum: ISO_4217_CODES, example: 'EUR' })
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be three upper-case letters' })
   @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 currency code' })
   currency: string;
@@ -55,7 +61,14 @@ export class CreateOrderDto {
   @Type(() => OrderItemDto)
   items: OrderItemDto[];
 
-  @IsOptional()
+  /** Unique among the caller's orders; left out, not null, when there is none. */
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 128,
+    pattern: VISIBLE_ASCII.source,
+    example: 'checkout-7f3a',
+  })
+  @IsOmittable()
   @IsString()
   @Length(1, 128)
   @Matches(VISIBLE_ASCII, {
@@ -63,7 +76,8 @@ export class CreateOrderDto {
   })
   clientReference?: string;
 
-  @IsOptional()
+  /** Left out, not null, when there is none. */
+  @IsOmittable()
   @IsString()
   @MaxLength(1000)
   // PostgreSQL text cannot hold NUL: refuse it here as bad input rather than fail in SQL.

@@ -3,8 +3,12 @@ import type { OrderStatus } from '../order.entity';
 
 export class OrderItemResponse {
   sku: string;
+  @ApiProperty({ type: 'integer' })
   quantity: number;
+  @ApiProperty({ type: 'integer' })
   unitPrice: number;
+  /** quantity × unitPrice. */
+  @ApiProperty({ type: 'integer' })
   lineTotal: number;
 }
 
@@ -16,6 +20,8 @@ export class OrderResponse {
   status: OrderStatus;
   currency: string;
   items: OrderItemResponse[];
+  /** The sum of the line totals. */
+  @ApiProperty({ type: 'integer' })
   total: number;
   clientReference: string | null;
   note: string | null;

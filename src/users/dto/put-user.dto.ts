@@ -1,4 +1,5 @@
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
+import { IsOmittable } from '../../http/validation';
 import { PASSWORD_MAX, PASSWORD_MIN, UserProfileDto } from './user-profile.dto';
 
 /**
@@ -6,7 +7,7 @@ import { PASSWORD_MAX, PASSWORD_MIN, UserProfileDto } from './user-profile.dto';
  * only `email` and `name`, and a password there is refused rather than silently ignored.
  */
 export class PutUserDto extends UserProfileDto {
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(PASSWORD_MIN, PASSWORD_MAX)
   password?: string;

@@ -11,6 +11,10 @@ export class UserProfileDto {
 
   @IsString()
   @Length(1, 200)
-  @Matches(/\S/, { message: 'name must not be blank' })
+  // Not blank, and no NUL (PostgreSQL text cannot hold it): one pattern, so the document states both.
+  // eslint-disable-next-line no-control-regex
+  @Matches(/^[^\u0000]*[^\s\u0000][^\u0000]*$/, {
+    message: 'name must not be blank or contain NUL characters',
+  })
   name: string;
 }

@@ -1,4 +1,10 @@
 import { connect } from 'node:net';
+import {
+  type Exchange,
+  isJsonMediaType,
+  mediaTypeOf,
+  requestBodyOf,
+} from '../../support/conformance/exchange';
 
 export interface RawResponse {
   status: number;
@@ -54,4 +60,32 @@ function unchunk(body: Buffer): Buffer {
     offset = lineEnd + 2 + size + 2;
   }
   return Buffer.concat(parts);
+}
+
+/**
+ * A raw request and its answer as an exchange for the OpenAPI judge: repeated header fields are
+ * joined with ", " as Node joins them for the service.
+ */
+export function rawExchange(request: Buffer, response: RawResponse): Exchange {
+  const split = request.indexOf('\r\n\r\n');
+  const [requestLine, ...lines] = request.subarray(0, split).toString('latin1').split('\r\n');
+  const [method, target] = requestLine.split(' ');
+  const requestHeaders: Record<string, string> = {};
+  for (const line of lines) {
+    const name = line.slice(0, line.indexOf(':')).toLowerCase();
+    const value = line.slice(line.indexOf(':') + 1).trim();
+    requestHeaders[name] = name in requestHeaders ? `${requestHeaders[name]}, ${value}` : value;
+  }
+  const body = request.subarray(split + 4);
+  const json = isJsonMediaType(mediaTypeOf(response.headers['content-type']));
+  return {
+    method,
+    url: new URL(target, 'http://127.0.0.1'),
+    requestHeaders,
+    requestBody: requestBodyOf(requestHeaders['content-type'], body.length > 0 ? body : undefined),
+    status: response.status,
+    responseHeaders: response.headers,
+    responseJson: json && response.body ? JSON.parse(response.body) : undefined,
+    responseHasBody: response.body.length > 0,
+  };
 }

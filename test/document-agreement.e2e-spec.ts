@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { startTestApp, TestApp } from './support/test-app';
+import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+
+/** Sends raw bytes and returns the whole answer: for requests supertest cannot make. */
+function rawExchange(app: TestApp, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = connect(Number(new URL(app.baseUrl).port), '127.0.0.1', () =>
+      socket.write(request),
+    );
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+}
+
+const headerOf = (answer: string, name: string) =>
+  new RegExp(`^${name}: (.+)$`, 'im').exec(answer.split('\r\n\r\n')[0])?.[1]?.trim();
+
+/** Where the service once answered other than its OpenAPI document says. */
+describe('the service answers as its document says', () => {
+  let app: TestApp;
+  let user: SignedUpUser;
+  beforeAll(async () => {
+    app = await startTestApp();
+    user = await signUpAndIn(app);
+  });
+  afterAll(() => app.close());
+
+  it('answers 414 uri_too_long with X-Request-Id and X-Content-Type-Options', async () => {
+    const response = await app.http.get(`/api/orders/${'a'.repeat(101)}`).set(user.auth);
+    expectProblem(response, 414, 'uri_too_long');
+    expect(response.headers['x-request-id']).toEqual(expect.any(String));
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('answers 431 headers_too_large with X-Request-Id and X-Content-Type-Options', async () => {
+    const answer = await rawExchange(
+      app,
+      `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(headerOf(answer, 'X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(headerOf(answer, 'X-Content-Type-Options')).toBe('nosniff');
+    expect(headerOf(answer, 'Content-Type')).toContain('application/problem+json');
+  });
+
+  it('refuses a body on cancel, JSON or not, with 415, and cancels without one', async () => {
+    const order = await app.http
+      .post('/api/orders')
+      .set(user.auth)
+      .set('Idempotency-Key', randomUUID())
+      .send({ currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] })
+      .expect(201);
+    const cancel = () => app.http.post(`/api/orders/${order.body.id}/cancel`).set(user.auth);
+    expectProblem(await cancel().send({}), 415, 'unsupported_media_type');
+    expectProblem(await cancel().type('text/plain').send('x'), 415, 'unsupported_media_type');
+    expect((await cancel().expect(200)).body.status).toBe('cancelled');
+    // A Content-Type without a body describes nothing: no 415, no "empty JSON body" 400.
+    await cancel().set('Content-Type', 'text/plain').expect(200);
+    await cancel().set('Content-Type', 'application/json').expect(200);
+  });
+
+  it('refuses null for an optional field the document types as a string', async () => {
+    const create = (extra: Record<string, unknown>) =>
+      app.http
+        .post('/api/orders')
+        .set(user.auth)
+        .set('Idempotency-Key', randomUUID())
+        .send({ currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }], ...extra });
+    expectProblem(await create({ clientReference: null }), 400, 'validation_failed');
+    expectProblem(await create({ note: null }), 400, 'validation_failed');
+    const exportWithNull = app.http
+      .post('/api/order-exports')
+      .set(user.auth)
+      .send({ format: 'csv', status: null });
+    expectProblem(await exportWithNull, 400, 'validation_failed');
+  });
+});

@@ -1,0 +1,36 @@
+type Problem = { code?: string; errors?: { field: string }[] } | undefined;
+
+/**
+ * 400s that a JSON Schema cannot express but the document states in words, so a request the
+ * schemas accept may still get them. Each names the operation, the field and where it is stated.
+ */
+const STATED: { operation: RegExp; field: string; where: string }[] = [
+  {
+    operation: /^GET \/api\/(orders|events|events\/stream)$/,
+    field: '(cursor|after)',
+    where: 'the parameter: an opaque value the service issued (nextCursor), not any string',
+  },
+  {
+    operation: /^POST \/api\/order-exports$/,
+    field: 'createdTo',
+    where: 'createdTo: "not before createdFrom"',
+  },
+  {
+    operation: /^PUT \/api\/users\/\{id\}$/,
+    field: 'password',
+    where: 'the body: a password creates, and is refused when the user exists (the state decides)',
+  },
+];
+
+export function isStatedRefusal(operation: string, problem: Problem): boolean {
+  const fields = problem?.errors?.map((error) => error.field) ?? [];
+  return (
+    problem?.code === 'validation_failed' &&
+    fields.length > 0 &&
+    fields.every((field) =>
+      STATED.some(
+        (stated) => stated.operation.test(operation) && new RegExp(`^${stated.field}$`).test(field),
+      ),
+    )
+  );
+}
