@@ -44,6 +44,23 @@ export async function fixture(service: Process): Promise<Fixture> {
   return { userId: user.id, auth, replayKeys, orderId, orderBody };
 }
 
+/** raw-lean's own replay pool: the fixture's replay keys, created once there; an order's id. */
+export async function leanFixture(refs: Process, f: Fixture): Promise<string> {
+  const create = async (key: string) => {
+    const response = await fetch(`${refs.baseUrl}/raw-lean`, {
+      method: 'POST',
+      headers: { ...f.auth, 'Idempotency-Key': key },
+      body: ORDER,
+    });
+    if (response.status !== 201) throw new Error(`raw-lean answered ${response.status}`);
+    return (JSON.parse(await response.text()) as { id: string }).id;
+  };
+  let orderId = '';
+  for (let at = 0; at < f.replayKeys.length; at += 20)
+    [orderId] = await Promise.all(f.replayKeys.slice(at, at + 20).map(create));
+  return orderId;
+}
+
 /** `bytes` as the one part `file` of a multipart body, the way a browser form sends a file. */
 export function multipart(
   bytes: Buffer,

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
+import { cpuMicros } from './proc-cpu';
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 export const WARMUP_SECONDS = 2;
@@ -18,6 +19,8 @@ export interface Target {
   /** Run by `compare` before the target's warm-up and after its measured pass: the set-up it needs. */
   before?: () => Promise<void>;
   after?: () => Promise<void>;
+  /** The answering process: its CPU time (/proc) per answered request is measured too. */
+  pid?: number;
 }
 
 export interface Measured {
@@ -26,6 +29,8 @@ export interface Measured {
   p99: number;
   non2xx: number;
   errors: number;
+  /** The answering process's user + system CPU µs per answered request (NaN: not measured). */
+  cpuUs: number;
 }
 
 type Request = { headers?: Record<string, string>; body?: string | Buffer };
@@ -71,6 +76,7 @@ async function pass(
     body: target.body,
     ...perRequest(target),
   };
+  const cpuBefore = target.pid ? cpuMicros(target.pid) : NaN;
   const { result, latencies } = await timedRun({
     url: target.url,
     connections,
@@ -85,6 +91,7 @@ async function pass(
     p99: percentile(latencies, 0.99),
     non2xx: result.non2xx,
     errors: result.errors,
+    cpuUs: (cpuMicros(target.pid ?? 0) - cpuBefore) / latencies.length,
   };
   return { measured, result, latencies };
 }
@@ -136,5 +143,6 @@ function medianOf(list: Measured[]): Measured {
     p99: median(list.map((m) => m.p99)),
     non2xx: list.reduce((sum, m) => sum + m.non2xx, 0),
     errors: list.reduce((sum, m) => sum + m.errors, 0),
+    cpuUs: median(list.map((m) => m.cpuUs)),
   };
 }

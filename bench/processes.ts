@@ -8,7 +8,12 @@ import {
   startTemporaryEmbedded,
   TestDatabase,
 } from '../test/support/test-database';
-import { startReadyService, startReadyWorker } from '../test/support/service-process';
+import { ensurePeerBuilt, startReadyPeer } from '../test/support/peer-process';
+import {
+  startReadyService,
+  startReadyWorker,
+  TEST_JWT_SECRET,
+} from '../test/support/service-process';
 
 /** A fresh, migrated database: on DATABASE_URL's server when set, else a temporary embedded one. */
 export async function benchDatabase(): Promise<TestDatabase> {
@@ -93,6 +98,13 @@ export async function startServiceAndReplica(databaseUrl: string) {
   return { service, replica };
 }
 
+/** bench/peer (installed and built first if needed), its Redis keys under `prefix`. */
+export async function startPeer(databaseUrl: string, prefix: string): Promise<Process> {
+  ensurePeerBuilt();
+  const peer = await startReadyPeer(databaseUrl, prefix);
+  return processOf(peer.child, peer.baseUrl);
+}
+
 /** `npm run worker` from dist/ (no HTTP server: `baseUrl` is empty), running `concurrency` jobs at a time. */
 export async function startWorker(databaseUrl: string, concurrency: number): Promise<Process> {
   const worker = await startReadyWorker(databaseUrl, {
@@ -113,7 +125,7 @@ export async function startReferences(databaseUrl: string, userId: string): Prom
       databaseUrl,
       userId,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, JWT_SECRET: TEST_JWT_SECRET } },
   );
   const baseUrl = await new Promise<string>((resolve, reject) => {
     child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));

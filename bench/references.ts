@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Pool } from 'pg';
+import { LEAN_TABLES, leanRoutes } from './lean';
 
 /**
  * The references the service is measured against, with nothing but node:http and pg, on the
@@ -10,10 +11,13 @@ import { Pool } from 'pg';
  * - raw-replay / raw-get / raw-list: one SELECT by key / by id / of the newest 20 orders (the
  *   latter two read the same columns as the service, so both send the same representation);
  * - raw-upload: the request's bytes (1 MiB) hashed and written as one bytea row;
- * - http-only: a fixed 201 JSON answer, no database (the HTTP ceiling).
+ * - http-only: a fixed 201 JSON answer, no database (the HTTP ceiling);
+ * - raw-lean / raw-lean-get: the create and the get done the simplest correct way on tables of
+ *   their own, the caller from a verified token (`lean.ts`). The others take the bench user's id
+ *   from the command line and verify no token.
  *
- * Run on its own (`ts-node bench/references.ts <databaseUrl> <userId>`), it prints its URL and
- * serves until killed: the harness starts it as a process of its own, as the service is.
+ * Run on its own (`ts-node bench/references.ts <databaseUrl> <userId>`, JWT_SECRET set), it
+ * prints its URL and serves until killed: the harness starts it as a process of its own, as the service is.
  */
 /** The same columns the service reads, so both answers carry the same representation. */
 const ORDER_COLUMNS = `o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
@@ -21,17 +25,21 @@ const ORDER_COLUMNS = `o.id, o.user_id, o.status, o.currency, o.total, o.client_
           ORDER BY i.position)
      FROM order_items i WHERE i.order_id = o.id) AS items`;
 
-export function startReferences(
+export async function startReferences(
   databaseUrl: string,
   userId: string,
+  jwtSecret: string,
   poolSize = 10,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const pool = new Pool({ connectionString: databaseUrl, max: poolSize });
   pool.on('error', () => undefined);
+  await pool.query(LEAN_TABLES);
+  const lean = leanRoutes(pool, jwtSecret);
   const server = createServer((request, response) => {
-    route(pool, userId, request, response).catch((error: Error) =>
-      send(response, 500, { error: error.message }),
-    );
+    const url = request.url ?? '';
+    lean(url, request, response)
+      .then((done) => (done ? undefined : route(pool, userId, request, response)))
+      .catch((error: Error) => send(response, 500, { error: error.message }));
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => {
@@ -219,5 +227,7 @@ function itemColumns(order: NewOrder) {
 
 if (require.main === module) {
   const [databaseUrl, userId] = process.argv.slice(2);
-  void startReferences(databaseUrl, userId).then(({ url }) => console.log(url));
+  void startReferences(databaseUrl, userId, process.env.JWT_SECRET!).then(({ url }) =>
+    console.log(url),
+  );
 }

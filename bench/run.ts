@@ -4,9 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { compare, measure, Measured, SECONDS, Target } from './measure';
 import { measureExport } from './export';
-import { fixture, Fixture, multipart, ORDER } from './fixture';
+import { fixture, Fixture, leanFixture, multipart, ORDER } from './fixture';
 import { measureEvents } from './events';
 import { measureJobs } from './jobs';
+import { measurePeer } from './peer-phase';
 import { measurePooler } from './pooler';
 import {
   benchDatabase,
@@ -21,15 +22,25 @@ import { measureScale } from './scale';
 const CONNECTIONS = [10, 50];
 const UPLOAD_BYTES = 1024 * 1024;
 
-function workloads(service: Process, replica: Process, refs: Process, f: Fixture) {
+function workloads(
+  service: Process,
+  replica: Process,
+  refs: Process,
+  f: Fixture,
+  leanOrderId: string,
+) {
   const json = { 'Content-Type': 'application/json' };
   const text = Buffer.alloc(UPLOAD_BYTES, 'order service benchmark upload\n');
   const upload = multipart(text, 'bench.txt', 'text/plain');
+  // Each target's answering process, whose CPU per request is measured beside its req/s.
+  const pidOf = (url: string) =>
+    [service, replica, refs].find((p) => url.startsWith(`${p.baseUrl}/`))?.child.pid;
   const t = (name: string, url: string, rest: Partial<Target> = {}): Target => ({
     name,
     url,
     method: 'GET',
     headers: {},
+    pid: pidOf(url),
     ...rest,
   });
   const createLike = { method: 'POST' as const, body: ORDER, key: 'unique' as const };
@@ -41,6 +52,11 @@ function workloads(service: Process, replica: Process, refs: Process, f: Fixture
     }),
     rawMany: t('raw-many', `${refs.baseUrl}/raw-many`, { ...createLike, headers: json }),
     rawOne: t('raw-one', `${refs.baseUrl}/raw-one`, { ...createLike, headers: json }),
+    rawLean: t('raw-lean', `${refs.baseUrl}/raw-lean`, { ...createLike, headers: f.auth }),
+    rawLeanReplay: t('raw-lean replay', `${refs.baseUrl}/raw-lean`, {
+      ...retries,
+      key: f.replayKeys,
+    }),
     // Keys retried again and again at one process: after a key's first retry, from memory.
     replay: t('service replay', `${service.baseUrl}/api/orders`, retries),
     // The same retries sent to a replica that keeps no answers in memory: with only retries
@@ -49,6 +65,9 @@ function workloads(service: Process, replica: Process, refs: Process, f: Fixture
     rawReplay: t('raw-replay', `${refs.baseUrl}/raw-replay`, { method: 'POST', key: f.replayKeys }),
     get: t('service get', `${service.baseUrl}/api/orders/${f.orderId}`, { headers: f.auth }),
     rawGet: t('raw-get', `${refs.baseUrl}/raw-get/${f.orderId}`),
+    rawLeanGet: t('raw-lean-get', `${refs.baseUrl}/raw-lean-get/${leanOrderId}`, {
+      headers: f.auth,
+    }),
     list: t('service list', `${service.baseUrl}/api/orders?limit=20`, { headers: f.auth }),
     rawList: t('raw-list', `${refs.baseUrl}/raw-list`),
     upload: t('service upload', `${service.baseUrl}/api/files`, {
@@ -93,6 +112,30 @@ async function countOrdersAndKeys(db: Client, userId: string) {
   return { orders: Number(rows[0].orders), keys: Number(rows[0].keys) };
 }
 
+/** Runs `work`, then checks that the service's new orders equal its new completed keys. */
+async function checkedCreates<T>(
+  db: Client,
+  report: BenchReport,
+  userId: string,
+  label: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const before = await countOrdersAndKeys(db, userId);
+  const result = await work();
+  await sleep(1_000); // requests autocannon dropped at its stop still commit
+  const after = await countOrdersAndKeys(db, userId);
+  const newOrders = after.orders - before.orders;
+  const newKeys = after.keys - before.keys;
+  report.check(`create correctness ${label}`, {
+    newOrders,
+    newCompletedKeys: newKeys,
+    ok: newOrders === newKeys,
+  });
+  if (newOrders !== newKeys)
+    throw new Error(`create correctness failed: ${newOrders} orders, ${newKeys} keys`);
+  return result;
+}
+
 async function createRun(
   db: Client,
   report: BenchReport,
@@ -101,20 +144,10 @@ async function createRun(
   service: Process,
   connections: number,
 ) {
-  const before = await countOrdersAndKeys(db, f.userId);
-  const measured = await compare([w.create, w.rawMany, w.rawOne], connections);
-  report.add('create', connections, measured, { 'raw-many': 1.0, 'raw-one': 0.7 });
-  await sleep(1_000); // requests autocannon dropped at its stop still commit
-  const after = await countOrdersAndKeys(db, f.userId);
-  const newOrders = after.orders - before.orders;
-  const newKeys = after.keys - before.keys;
-  report.check(`create correctness @${connections}`, {
-    newOrders,
-    newCompletedKeys: newKeys,
-    ok: newOrders === newKeys,
-  });
-  if (newOrders !== newKeys)
-    throw new Error(`create correctness failed: ${newOrders} orders, ${newKeys} keys`);
+  const measured = await checkedCreates(db, report, f.userId, `@${connections}`, () =>
+    compare([w.create, w.rawMany, w.rawOne, w.rawLean], connections),
+  );
+  report.add('create', connections, measured, { 'raw-many': 1.0, 'raw-one': 1.0, 'raw-lean': 0.8 });
   if (connections === 50) {
     const p99 = measured['service create'].p99;
     report.check('create p99 @50 vs raw-one', {
@@ -133,7 +166,16 @@ async function createRun(
 /** `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 type Phase =
-  'create' | 'reads' | 'upload' | 'sign-up' | 'scale' | 'export' | 'jobs' | 'events' | 'pooler';
+  | 'create'
+  | 'reads'
+  | 'upload'
+  | 'sign-up'
+  | 'scale'
+  | 'export'
+  | 'jobs'
+  | 'events'
+  | 'pooler'
+  | 'peer';
 const runs = (phase: Phase) =>
   (!ONLY || ONLY.includes(phase)) && (phase !== 'scale' || process.env.BENCH_SCALE !== '0');
 
@@ -142,19 +184,21 @@ const only = (measured: Record<string, Measured>, ...targets: Target[]) =>
   Object.fromEntries(targets.map((target) => [target.name, measured[target.name]]));
 
 async function readRuns(report: BenchReport, w: Workloads, connections: number) {
-  const replays = await compare([w.replay, w.replayFromDatabase, w.rawReplay], connections);
+  const replays = await compare(
+    [w.replay, w.replayFromDatabase, w.rawReplay, w.rawLeanReplay],
+    connections,
+  );
   report.add('replay (repeated, from memory)', connections, only(replays, w.replay, w.rawReplay), {
     'raw-replay': 0.7,
   });
   report.add(
     'replay (reads the table)',
     connections,
-    only(replays, w.replayFromDatabase, w.rawReplay),
-    { 'raw-replay': 0.7 },
+    only(replays, w.replayFromDatabase, w.rawReplay, w.rawLeanReplay),
+    { 'raw-replay': 0.7, 'raw-lean replay': 0.8 },
   );
-  report.add('get by id', connections, await compare([w.get, w.rawGet], connections), {
-    'raw-get': 0.7,
-  });
+  const gets = await compare([w.get, w.rawGet, w.rawLeanGet], connections);
+  report.add('get by id', connections, gets, { 'raw-get': 0.7, 'raw-lean-get': 0.8 });
   report.add('list first page', connections, await compare([w.list, w.rawList], connections), {
     'raw-list': 0.7,
   });
@@ -184,7 +228,7 @@ async function main() {
   const db = new Client({ connectionString: database.url });
   await db.connect();
   const report = new BenchReport(await databaseLabel(db));
-  const w = workloads(service, replica, refs, f);
+  const w = workloads(service, replica, refs, f, await leanFixture(refs, f));
   // Creates first: the RSS check is about the create run, before uploads grow the heap.
   for (const connections of CONNECTIONS) {
     if (runs('create')) await createRun(db, report, w, f, service, connections);
@@ -198,6 +242,10 @@ async function main() {
   // Replays at scale go to the replica: retries answered from memory would not touch the table.
   if (runs('scale'))
     await measureScale(db, report, { create: w.create, replay: w.replayFromDatabase }, f.orderBody);
+  if (runs('peer'))
+    await checkedCreates(db, report, f.userId, 'peer phase', () =>
+      measurePeer(database.url, report, f, w),
+    );
   if (runs('export')) await measureExport(db, report, database.url);
   await refs.stop();
   await replica.stop();

@@ -16,6 +16,7 @@ import {
   tally,
   unexpected5xx,
 } from './support/orders-client';
+import { auditByReference, retriesThroughKills, stuckKeys } from './support/kills';
 import { report } from './support/report';
 import { serverHoldsConnection } from './support/sockets';
 
@@ -126,50 +127,40 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
     }
   });
 
-  it('a client retrying with the same key through 10 SIGKILLs and restarts loses and duplicates nothing', async () => {
-    let service: Service | undefined = await startReadyService(database.url, {}, 'build');
-    const port = String(service.port);
-    const user = await signUp(service.baseUrl);
-    const answers: Answer[] = [];
-    const confirmed = new Map<string, string>();
-    let clientsRunning = true;
-    const clientLoop = async () => {
-      while (clientsRunning) {
-        const { key, order } = await createWithRetries(
-          () => `http://127.0.0.1:${port}`,
-          user.token,
-          Date.now() + 60_000,
-          answers,
-        );
-        if (order) confirmed.set(key, order);
-      }
-    };
-    const clients = Array.from({ length: 4 }, clientLoop);
+  it('a client retrying with the same key through 10 SIGKILLs and restarts loses and duplicates nothing, and leaves no key stuck', async () => {
+    const live = { process: await startReadyService(database.url, {}, 'build') };
+    const restart = (port: number) =>
+      startReadyService(database.url, { PORT: String(port) }, 'build');
+    const user = await signUp(live.process.baseUrl);
+    let run: Awaited<ReturnType<typeof retriesThroughKills>>;
+    let stuck: string[];
     try {
-      for (let kill = 0; kill < 10; kill++) {
-        await moreConfirmed(confirmed, 'by the process now running'); // killed under load
-        service.child.kill('SIGKILL');
-        await service.exited;
-        service = await startReadyService(database.url, { PORT: port }, 'build');
-      }
-      await moreConfirmed(confirmed, 'after the last restart');
+      run = await retriesThroughKills(live, restart, user.token, 10);
+      stuck = await stuckKeys(live.process.baseUrl, user.token, run.givenUp);
     } finally {
-      clientsRunning = false;
-      await Promise.all(clients);
-      await stop(service);
+      await stop(live.process);
     }
+    const { answers, confirmed } = run;
     const found = await audit(database.url, user.id, confirmed);
+    const byReference = await auditByReference(
+      database.url,
+      'SELECT id, client_reference AS reference FROM orders WHERE user_id = $1',
+      user.id,
+      confirmed,
+      stuck,
+    );
     expect(unexpected5xx(answers)).toEqual([]);
     expect(found).toMatchObject({ duplicates: 0, lost: 0 });
+    expect(byReference).toMatchObject({ duplicates: 0, lost: 0, stuck: 0 });
     expect(found.orders).toBe(found.keys);
     expect(confirmed.size).toBeGreaterThan(10);
     report({
-      scenario: 'client retries through 10 SIGKILL restarts',
+      scenario: 'the service: client retries through 10 SIGKILL restarts',
       requests: answers.length,
       duplicates: found.duplicates,
       lost: found.lost,
       fiveHundreds: unexpected5xx(answers).length,
-      note: `${confirmed.size} orders confirmed`,
+      note: `${confirmed.size} orders confirmed, ${run.givenUp.length} keys given up, ${stuck.length} stuck`,
     });
   });
 

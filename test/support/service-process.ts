@@ -16,11 +16,13 @@ export interface ServiceProcess {
 
 /**
  * `source` runs src/ through ts-node; `build` runs dist/ as the image does (starts in ~1 s; needs
- * `npm run build`); `worker` runs the built job worker (`npm run worker`), which serves no HTTP.
+ * `npm run build`); `worker` runs the built job worker (`npm run worker`), which serves no HTTP;
+ * `peer` runs bench/peer's build, with its own defaults.
  */
-export type Entry = 'source' | 'build' | 'worker';
+export type Entry = 'source' | 'build' | 'worker' | 'peer';
 const ENTRY_ARGS: Record<Entry, string[]> = {
   source: ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
+  peer: ['bench/peer/dist/main.js'], // the stack teams build instead (see peer-process.ts)
   build: ['--max-old-space-size=160', 'dist/src/main.js'], // as the image runs it
   worker: ['--max-old-space-size=160', 'dist/src/worker.js'],
 };
@@ -89,10 +91,13 @@ export async function startReadyService(
   return { ...service, port, baseUrl: `http://127.0.0.1:${port}` };
 }
 
+/** The secret the services started here sign their tokens with (the bench's references verify them). */
+export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
+
 const serviceEnv = (databaseUrl: string) => ({
   DATABASE_URL: databaseUrl,
   ...directUrlEnv(databaseUrl),
-  JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!',
+  JWT_SECRET: TEST_JWT_SECRET,
   AUTH_RATE_LIMIT: '0',
 });
 

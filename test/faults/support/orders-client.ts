@@ -36,11 +36,13 @@ export async function signUp(baseUrl: string): Promise<{ id: string; token: stri
 }
 
 /** One create; never throws: a network failure is status 0, as a client would see it. */
+/** `referenced`: the key is also the order's clientReference, so an audit can find its orders. */
 export async function createOrder(
   baseUrl: string,
   token: string,
   key: string,
   timeoutMs = 15_000,
+  referenced = false,
 ): Promise<Answer> {
   try {
     const response = await fetch(`${baseUrl}/api/orders`, {
@@ -50,7 +52,7 @@ export async function createOrder(
         Authorization: `Bearer ${token}`,
         'Idempotency-Key': key,
       },
-      body: JSON.stringify(orderBody()),
+      body: JSON.stringify(referenced ? { ...orderBody(), clientReference: key } : orderBody()),
       signal: AbortSignal.timeout(timeoutMs),
     });
     const body = await response.text();
@@ -79,10 +81,11 @@ export async function createWithRetries(
   token: string,
   deadline: number,
   answers: Answer[],
+  referenced = false,
 ): Promise<{ key: string; order: string | null }> {
   const key = randomUUID();
   while (Date.now() < deadline) {
-    const answer = await createOrder(target(), token, key);
+    const answer = await createOrder(target(), token, key, 15_000, referenced);
     answers.push(answer);
     if (answer.status === 201)
       return { key, order: (JSON.parse(answer.body) as { id: string }).id };
