@@ -1147,10 +1147,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `*`: create only, never replace. */
-                "If-None-Match"?: string;
                 /** @description Replace only if the user still has this ETag. */
                 "If-Match"?: string;
+                /** @description `*`: create only, never replace. */
+                "If-None-Match"?: string;
             };
             path: {
                 id: string;

@@ -2,24 +2,8 @@ import { Body, Controller, Get, Headers, Post, Put, Req, Res, UseGuards } from '
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthRateLimitGuard } from '../auth/auth-rate-limit';
 import { type Caller, CurrentCaller, Public } from '../auth/caller';
-import {
-  ApiBody,
-  ApiExtraModels,
-  ApiHeader,
-  ApiOperation,
-  ApiResponse,
-  ApiTags,
-  getSchemaPath,
-} from '@nestjs/swagger';
-import {
-  ApiBearer,
-  ApiCreate,
-  ApiOptionalBearer,
-  ApiProblems,
-  ApiRead,
-  CREATED_HEADERS,
-} from '../http/openapi.decorators';
-import { headers } from '../http/openapi.headers';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearer, ApiCreate, ApiRead } from '../http/openapi.decorators';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { sendOutcome } from '../http/outcome';
@@ -27,7 +11,7 @@ import { replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { PutUserDto } from './dto/put-user.dto';
-import { UserProfileDto } from './dto/user-profile.dto';
+import { ApiPutUser } from './users.openapi';
 import { UserResponse } from './dto/user.response';
 import { UsersService } from './users.service';
 
@@ -70,40 +54,7 @@ export class UsersController {
   @Public()
   @UseGuards(AuthRateLimitGuard)
   @Put(':id')
-  @ApiOperation({ summary: 'Create a user at this id, or replace your own name and email' })
-  @ApiOptionalBearer()
-  // PutUserDto validates both forms; the document tells them apart, as the service does.
-  @ApiExtraModels(CreateUserDto, UserProfileDto)
-  @ApiBody({
-    description:
-      'To create the user at this URI: `email`, `name` and `password` (`CreateUserDto`). To replace an existing user: `email` and `name` only (`UserProfileDto`); a password there is refused with 400.',
-    schema: {
-      oneOf: [{ $ref: getSchemaPath(CreateUserDto) }, { $ref: getSchemaPath(UserProfileDto) }],
-    },
-  })
-  @ApiHeader({
-    name: 'If-Match',
-    required: false,
-    description: 'Replace only if the user still has this ETag.',
-  })
-  @ApiHeader({
-    name: 'If-None-Match',
-    required: false,
-    description: '`*`: create only, never replace.',
-  })
-  @ApiResponse({
-    status: 201,
-    type: UserResponse,
-    description: 'Created at this URI (public; password required).',
-    headers: CREATED_HEADERS,
-  })
-  @ApiResponse({
-    status: 200,
-    type: UserResponse,
-    description: 'Replaced name and email (that user only).',
-    headers: headers('ETag'),
-  })
-  @ApiProblems(400, 401, 404, 409, 412, 429, 503)
+  @ApiPutUser()
   async put(
     @UuidParam() id: string,
     @Body() input: PutUserDto,
