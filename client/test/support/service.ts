@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, type TestDatabase } from './database.js';
+import './exchange-log.js';
 import { REPO_ROOT } from './paths.js';
 
 export interface RunningService {
