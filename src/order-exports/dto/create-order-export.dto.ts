@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, Matches } from 'class-validator';
 import { IsOmittable } from '../../http/validation';
@@ -15,6 +16,20 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:
 const DATE_TIME_MESSAGE = (field: string) =>
   `${field} must be a date-time with an offset, such as 2026-11-21T10:00:00Z`;
 
+/** An optional filter instant: its rule and message, and the document's schema for it. */
+const OptionalDateTime = (field: string) =>
+  applyDecorators(
+    ApiPropertyOptional({
+      type: 'string',
+      format: 'date-time',
+      pattern: DATE_TIME.source,
+      example: '2026-11-21T10:00:00Z',
+    }),
+    IsOmittable(),
+    IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE(field) }),
+    Matches(DATE_TIME, { message: DATE_TIME_MESSAGE(field) }),
+  );
+
 export class CreateOrderExportDto {
   @ApiProperty({ enum: EXPORT_FORMATS })
   @IsIn(EXPORT_FORMATS)
@@ -27,26 +42,10 @@ export class CreateOrderExportDto {
   status?: OrderStatus;
 
   /** Only orders created at or after this instant. */
-  @ApiPropertyOptional({
-    type: 'string',
-    format: 'date-time',
-    pattern: DATE_TIME.source,
-    example: '2026-11-21T10:00:00Z',
-  })
-  @IsOmittable()
-  @IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE('createdFrom') })
-  @Matches(DATE_TIME, { message: DATE_TIME_MESSAGE('createdFrom') })
+  @OptionalDateTime('createdFrom')
   createdFrom?: string;
 
   /** Only orders created at or before this instant; not before `createdFrom`. */
-  @ApiPropertyOptional({
-    type: 'string',
-    format: 'date-time',
-    pattern: DATE_TIME.source,
-    example: '2026-11-21T10:00:00Z',
-  })
-  @IsOmittable()
-  @IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE('createdTo') })
-  @Matches(DATE_TIME, { message: DATE_TIME_MESSAGE('createdTo') })
+  @OptionalDateTime('createdTo')
   createdTo?: string;
 }
