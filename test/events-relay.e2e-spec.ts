@@ -147,6 +147,18 @@ describe('events: NATS unreachable, then back', () => {
   });
 });
 
+describe('events: NATS never reachable', () => {
+  it('stops promptly: shutdown does not wait for a connection to NATS', async () => {
+    const app = await startTestAppOnOwnDatabase({
+      NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+      ...ownStream(),
+    });
+    const started = Date.now();
+    await app.close();
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
+
 describe('events: retention without NATS', () => {
   it('deletes events EVENTS_RETENTION after they were written (nothing publishes them)', async () => {
     const app = await startTestAppOnOwnDatabase({ EVENTS_RETENTION: '1h' });

@@ -23,6 +23,7 @@ export interface JetStreamTarget {
 export class JetStreamPublisher {
   private connection: NatsConnection | null = null;
   private connecting: Promise<void> | null = null;
+  private closed = false;
   private streamChecked = false;
   private readonly encoder = new TextEncoder();
   private onConnected: () => void = () => undefined;
@@ -50,6 +51,7 @@ export class JetStreamPublisher {
       reconnectTimeWait: 1_000,
     })
       .then((connection) => {
+        if (this.closed) return void connection.close(); // came up after shutdown
         this.connection = connection;
         this.onConnected();
         void this.announceReconnects(connection);
@@ -63,7 +65,7 @@ export class JetStreamPublisher {
     const connection = this.connection;
     if (!connection || connection.isClosed()) {
       this.connection = null;
-      this.connect();
+      if (!this.closed) this.connect();
       throw new Error('not connected to NATS');
     }
     try {
@@ -84,8 +86,9 @@ export class JetStreamPublisher {
     }
   }
 
+  /** Never waits for a connection still being made: with NATS down that would be for ever. */
   async close(): Promise<void> {
-    await this.connecting;
+    this.closed = true;
     await this.connection?.drain().catch(() => undefined);
   }
 
