@@ -8,6 +8,7 @@ const LEAST_DUPLICATE_WINDOW_MS = 2 * 60_000;
 /** How long a publish waits for JetStream's acknowledgement before it counts as failed. */
 const ACK_TIMEOUT_MS = 2_000;
 const STREAM_NOT_FOUND = 10059;
+const RETRY_CONNECT_MS = 1_000;
 
 export interface JetStreamTarget {
   servers: string;
@@ -42,11 +43,15 @@ export class JetStreamPublisher {
     this.connect();
   }
 
+  /**
+   * One attempt (it fails at once while NATS is unreachable), then one a second until connected
+   * or closed; once connected the client itself reconnects for ever.
+   */
   private connect(): void {
+    if (this.closed) return;
     this.connecting ??= connect({
       servers: this.target.servers.split(',').map((server) => server.trim()),
       name: 'order-service',
-      waitOnFirstConnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1_000,
     })
@@ -56,7 +61,10 @@ export class JetStreamPublisher {
         this.onConnected();
         void this.announceReconnects(connection);
       })
-      .catch((error: Error) => this.logger.warn(`NATS connection failed: ${error.message}`))
+      .catch((error: Error) => {
+        this.logger.warn(`NATS connection failed: ${error.message}; retrying`);
+        if (!this.closed) setTimeout(() => this.connect(), RETRY_CONNECT_MS).unref();
+      })
       .finally(() => (this.connecting = null));
   }
 
