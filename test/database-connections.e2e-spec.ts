@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { poolOf } from '../src/database/data-source';
-import { startTestApp, TestApp } from './support/test-app';
+import { Client } from 'pg';
+import { poolOf, SESSION_SETTINGS } from '../src/database/data-source';
+import { directUrlFor } from './support/pgbouncer';
+import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
 
 describe('database connections under business rejections', () => {
@@ -36,4 +38,42 @@ describe('database connections under business rejections', () => {
     }
     expect(releasedAsBroken).toEqual([]);
   });
+});
+
+const throughPooler = directUrlFor(process.env.E2E_DATABASE_URL!) !== null;
+
+describe('database connections through a transaction pooler', () => {
+  /** The setting as each of `count` transactions held open together sees it. */
+  async function checkIntervalsOnServerConnections(url: string, count: number) {
+    const clients = Array.from({ length: count }, () => new Client({ connectionString: url }));
+    try {
+      await Promise.all(clients.map((client) => client.connect()));
+      const rows = await Promise.all(
+        clients.map((client) =>
+          client.query<{ interval: string }>(
+            `SELECT current_setting('client_connection_check_interval') AS interval, pg_sleep(0.2)`,
+          ),
+        ),
+      );
+      return rows.map((result) => result.rows[0].interval);
+    } finally {
+      await Promise.all(clients.map((client) => client.end()));
+    }
+  }
+
+  // Only a run through PgBouncer (E2E_THROUGH_PGBOUNCER) has a pooler in front of its databases.
+  (throughPooler ? it : it.skip)(
+    "gives even the pooler's first server connection the session settings (a crashed client is noticed)",
+    async () => {
+      const app = await startTestAppOnOwnDatabase(); // a new database: the pooler's first connections to it
+      try {
+        // Transactions held open together take every idle server connection the pooler has.
+        const intervals = await checkIntervalsOnServerConnections(app.databaseUrl, 4);
+        const expected = `${SESSION_SETTINGS.client_connection_check_interval / 1000}s`;
+        expect(intervals).toEqual(Array(4).fill(expected));
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });

@@ -40,10 +40,13 @@ export async function openDatabase(
     sessionUrl,
   });
   try {
-    await connectWithin(dataSource, config.databaseConnectTimeoutMs, url);
-    const applied = sessionUrl
+    // Behind a pooler the role's defaults come first: a server connection the pooler opened
+    // before them would keep serving without them (a crashed client's lock wait unnoticed).
+    const onSession = sessionUrl
       ? await migrateOnSession(sessionUrl, entities, config.databaseConnectTimeoutMs)
-      : await migrateUnderLock(dataSource);
+      : null;
+    await connectWithin(dataSource, config.databaseConnectTimeoutMs, url);
+    const applied = onSession ?? (await migrateUnderLock(dataSource));
     if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
   } catch (error) {
     await stopQuietly(dataSource, embedded);
