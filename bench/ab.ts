@@ -1,13 +1,15 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
-import { compare, Measured, SECONDS, Target } from './measure';
+import { Client } from 'pg';
+import { compare, Measured, measureDatabaseCpu, SECONDS, Target } from './measure';
 import { fixture, ORDER } from './fixture';
 import { benchDatabase, Process, startService } from './processes';
 
 /**
  * `npm run bench:ab -- <other checkout>`: this build (A) against another checkout's build (B,
  * built there with `npm run build`), on one database, each workload run alternately A, B, A, B
- * so that machine noise falls on both. Prints A/B per workload: above 1, A is faster.
+ * so that machine noise falls on both. Prints A/B per workload (above 1, A is faster) and each
+ * side's CPU µs per request, its own and PostgreSQL's (/proc: the server must run here).
  * `BENCH_AB_ONLY=create,get` picks workloads.
  */
 const CONNECTIONS = [10, 50];
@@ -26,7 +28,7 @@ async function side(name: string, databaseUrl: string, root?: string): Promise<S
 }
 
 function workloads(s: Side, auth: Record<string, string>, keys: string[], orderId: string) {
-  const base = { headers: auth };
+  const base = { headers: auth, pid: s.service.child.pid };
   const retries = { ...base, method: 'POST' as const, body: ORDER, key: keys };
   const orders = `${s.service.baseUrl}/api/orders`;
   return {
@@ -43,6 +45,7 @@ function workloads(s: Side, auth: Record<string, string>, keys: string[], orderI
       ...retries,
       name: `${s.name} replay (table)`,
       url: `${s.replica.baseUrl}/api/orders`,
+      pid: s.replica.child.pid,
     },
     get: { ...base, name: `${s.name} get`, url: `${orders}/${orderId}`, method: 'GET' },
     list: { ...base, name: `${s.name} list`, url: `${orders}?limit=20`, method: 'GET' },
@@ -50,12 +53,17 @@ function workloads(s: Side, auth: Record<string, string>, keys: string[], orderI
 }
 
 const ratio = (a: Measured, b: Measured) => (a.rps / b.rps).toFixed(3);
+/** The service's CPU per request, then PostgreSQL's. */
+const cpu = (m: Measured) => `${Math.round(m.cpuUs)} + PG ${Math.round(m.pgCpuUs)}`;
 
 async function main(other: string) {
   const database = await benchDatabase();
   const a = await side('A', database.url);
   const b = await side('B', database.url, resolve(other));
   const f = await fixture(a.service);
+  const db = new Client({ connectionString: database.url });
+  await db.connect();
+  measureDatabaseCpu(db);
   const orderId = f.orderId;
   const wa = workloads(a, f.auth, f.replayKeys, orderId);
   const wb = workloads(b, f.auth, f.replayKeys, orderId);
@@ -68,11 +76,13 @@ async function main(other: string) {
       const [ma, mb] = [m[wa[name].name], m[wb[name].name]];
       console.log(
         `${name} @${connections}: A ${Math.round(ma.rps)} req/s (p99 ${ma.p99} ms), ` +
-          `B ${Math.round(mb.rps)} req/s (p99 ${mb.p99} ms), A/B ${ratio(ma, mb)}, non-2xx ${ma.non2xx}/${mb.non2xx}`,
+          `B ${Math.round(mb.rps)} req/s (p99 ${mb.p99} ms), A/B ${ratio(ma, mb)}, non-2xx ${ma.non2xx}/${mb.non2xx}; ` +
+          `CPU µs/req A ${cpu(ma)} / B ${cpu(mb)}`,
       );
     }
   }
   for (const s of [a, b]) await Promise.all([s.service.stop(), s.replica.stop()]);
+  await db.end();
   await database.stop();
 }
 

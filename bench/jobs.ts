@@ -52,7 +52,7 @@ function latencies(times: number[], notReady: number): Measured {
   const sorted = [...times].sort((a, b) => a - b);
   const seconds = times.reduce((sum, ms) => sum + ms, 0) / 1000;
   const [p50, p99] = [percentile(sorted, 0.5), percentile(sorted, 0.99)];
-  return { rps: times.length / seconds, p50, p99, non2xx: notReady, errors: 0, cpuUs: NaN };
+  return { rps: times.length / seconds, p50, p99, non2xx: notReady, errors: 0, cpuUs: NaN, pgCpuUs: NaN };
 }
 
 /**
@@ -119,7 +119,7 @@ async function drainRate(
   await worker.stop();
   const rps = (BACKLOG - first.done) / ((last - first.at) / 1000);
   const failed = await countWhere(db, ids, `status <> 'ready'`);
-  return { rps, p50: NaN, p99: NaN, non2xx: failed, errors: 0, cpuUs: NaN };
+  return { rps, p50: NaN, p99: NaN, non2xx: failed, errors: 0, cpuUs: NaN, pgCpuUs: NaN };
 }
 
 /** Waits until no image job is queued or running. */

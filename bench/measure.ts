@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { cpuMicros } from './proc-cpu';
+import type { Client } from 'pg';
+import { cpuMicros, pgCpu, pgCpuSpent } from './proc-cpu';
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 export const WARMUP_SECONDS = 2;
@@ -31,6 +32,19 @@ export interface Measured {
   errors: number;
   /** The answering process's user + system CPU µs per answered request (NaN: not measured). */
   cpuUs: number;
+  /** PostgreSQL's (the whole server's) CPU µs per answered request (NaN: not measured). */
+  pgCpuUs: number;
+}
+
+let database: Client | null = null;
+
+/**
+ * From now on every pass also measures PostgreSQL's CPU per request, read from /proc through
+ * `db` (its server must run on this machine): what a create costs the database besides the
+ * process answering it.
+ */
+export function measureDatabaseCpu(db: Client) {
+  database = db;
 }
 
 type Request = { headers?: Record<string, string>; body?: string | Buffer };
@@ -77,6 +91,7 @@ async function pass(
     ...perRequest(target),
   };
   const cpuBefore = target.pid ? cpuMicros(target.pid) : NaN;
+  const pgBefore = database && (await pgCpu(database));
   const { result, latencies } = await timedRun({
     url: target.url,
     connections,
@@ -92,6 +107,9 @@ async function pass(
     non2xx: result.non2xx,
     errors: result.errors,
     cpuUs: (cpuMicros(target.pid ?? 0) - cpuBefore) / latencies.length,
+    pgCpuUs: pgBefore
+      ? pgCpuSpent(pgBefore, await pgCpu(database!)).clusterMicros / latencies.length
+      : NaN,
   };
   return { measured, result, latencies };
 }
@@ -144,5 +162,6 @@ function medianOf(list: Measured[]): Measured {
     non2xx: list.reduce((sum, m) => sum + m.non2xx, 0),
     errors: list.reduce((sum, m) => sum + m.errors, 0),
     cpuUs: median(list.map((m) => m.cpuUs)),
+    pgCpuUs: median(list.map((m) => m.pgCpuUs)),
   };
 }

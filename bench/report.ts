@@ -56,9 +56,9 @@ export class BenchReport {
       `\nbench: ${machine}; ${SECONDS} s per measured pass, ${REPETITIONS} alternating repetitions, medians\n`,
     );
     console.log(
-      '| workload | conns | target | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | errors | ratios |',
+      '| workload | conns | target | req/s | p50 ms | p99 ms | CPU µs/req | PG CPU µs/req | non-2xx | errors | ratios |',
     );
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const row of this.rows) console.log(tableLine(row));
     if (!files) return;
     const dir = join(__dirname, 'results');
@@ -98,5 +98,5 @@ function tableLine(row: Row): string {
         `${ratio.toFixed(2)}× ${ref}${goal === null ? '' : ` (≥${goal})`}`,
     )
     .join(', ');
-  return `| ${row.workload} | ${row.connections} | ${row.target} | ${cell(row.rps, row.rps < 100 ? 1 : 0)} | ${cell(row.p50)} | ${cell(row.p99)} | ${cell(Math.round(row.cpuUs))} | ${row.non2xx} | ${row.errors} | ${ratios} |`;
+  return `| ${row.workload} | ${row.connections} | ${row.target} | ${cell(row.rps, row.rps < 100 ? 1 : 0)} | ${cell(row.p50)} | ${cell(row.p99)} | ${cell(Math.round(row.cpuUs))} | ${cell(Math.round(row.pgCpuUs))} | ${row.non2xx} | ${row.errors} | ${ratios} |`;
 }

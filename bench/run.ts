@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { compare, measure, Measured, SECONDS, Target } from './measure';
+import { compare, measure, Measured, measureDatabaseCpu, SECONDS, Target } from './measure';
 import { measureExport } from './export';
 import { fixture, Fixture, leanFixture, multipart, ORDER } from './fixture';
 import { measureEvents } from './events';
@@ -227,6 +227,7 @@ async function main() {
   const refs = await startReferences(database.url, f.userId);
   const db = new Client({ connectionString: database.url });
   await db.connect();
+  measureDatabaseCpu(db);
   const report = new BenchReport(await databaseLabel(db));
   const w = workloads(service, replica, refs, f, await leanFixture(refs, f));
   // Creates first: the RSS check is about the create run, before uploads grow the heap.

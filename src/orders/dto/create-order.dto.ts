@@ -15,6 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { CurrencyCodes } from 'validator/lib/isISO4217';
+import { SchemaStatesAllRules } from '../../http/compiled-bodies';
 import { IsOmittable } from '../../http/validation';
 
 export const MAX_ITEMS = 100;
@@ -25,6 +26,7 @@ const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 /** The codes IsISO4217CurrencyCode accepts, upper case (the pattern refuses lower case). */
 const ISO_4217_CODES = [...CurrencyCodes].sort();
 
+@SchemaStatesAllRules()
 export class OrderItemDto {
   @ApiProperty({ minLength: 1, maxLength: 64, pattern: VISIBLE_ASCII.source, example: 'SKU-1042' })
   @IsString()
@@ -46,6 +48,7 @@ export class OrderItemDto {
   unitPrice: number;
 }
 
+@SchemaStatesAllRules()
 export class CreateOrderDto {
   /** ISO 4217, upper case. */
   @ApiProperty({ enum: ISO_4217_CODES, example: 'EUR' })

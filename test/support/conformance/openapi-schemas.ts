@@ -2,6 +2,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pointingIntoDefs, schemaResource } from '../../../src/http/compiled-bodies';
 
 type Json = Record<string, unknown>;
 export type Schema = Json;
@@ -11,19 +12,6 @@ const DOCUMENT_ID = 'https://order-service.test/openapi.json';
 /** The committed document: what clients generate from, and what the service is judged against. */
 export function loadDocument(): Json {
   return JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'openapi.json'), 'utf8'));
-}
-
-/** `#/components/schemas/X` → the same schema under `$defs` of one JSON Schema 2020-12 resource. */
-function pointingIntoDefs(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(pointingIntoDefs);
-  if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(
-    Object.entries(node).map(([key, value]) =>
-      key === '$ref' && typeof value === 'string'
-        ? [key, value.replace('#/components/schemas/', `${DOCUMENT_ID}#/$defs/`)]
-        : [key, pointingIntoDefs(value)],
-    ),
-  );
 }
 
 /**
@@ -41,7 +29,7 @@ export class DocumentSchemas {
       keyword: 'example',
       schemaType: ['string', 'number', 'object', 'array', 'boolean'],
     });
-    this.ajv.addSchema({ $id: DOCUMENT_ID, $defs: pointingIntoDefs(components.schemas ?? {}) });
+    this.ajv.addSchema(schemaResource((components.schemas ?? {}) as Json, DOCUMENT_ID));
   }
 
   /** Errors of `value` against `schema` (a schema of the document), empty when it validates. */
@@ -49,7 +37,7 @@ export class DocumentSchemas {
     const key = JSON.stringify(schema);
     let validate = this.compiled.get(key);
     if (!validate) {
-      validate = this.ajv.compile(pointingIntoDefs(schema) as Schema);
+      validate = this.ajv.compile(pointingIntoDefs(schema, DOCUMENT_ID) as Schema);
       this.compiled.set(key, validate);
     }
     if (validate(value)) return [];
