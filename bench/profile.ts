@@ -6,13 +6,17 @@
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fixture, ORDER } from './fixture';
-import { measure, SECONDS } from './measure';
+import { Client } from 'pg';
+import { measure, measureDatabaseCpu, SECONDS } from './measure';
 import { benchDatabase, startService } from './processes';
 import { summarise } from './profile-summary';
 
 const CONNECTIONS = Number(process.env.BENCH_PROFILE_CONNECTIONS ?? 10);
+/** `BENCH_PROFILE_CPU=0`: the garbage collections only, without the profiler's own cost. */
+const PROFILING = process.env.BENCH_PROFILE_CPU !== '0';
 
 async function main() {
   const database = await benchDatabase();
@@ -21,7 +25,11 @@ async function main() {
     WORKER_CONCURRENCY: '0',
     NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profiler.js')}`,
     CPU_PROFILE_DIR: dir,
+    CPU_PROFILE: PROFILING ? '1' : '0',
   });
+  const db = new Client({ connectionString: database.url });
+  await db.connect();
+  measureDatabaseCpu(db);
   try {
     const f = await fixture(service);
     const target = {
@@ -34,20 +42,60 @@ async function main() {
       pid: service.child.pid,
     };
     await measure(target, CONNECTIONS, 2); // warm-up, left out of the profile
-    service.child.kill('SIGUSR2'); // starts the profiler (cpu-profiler.js)
+    service.child.kill('SIGUSR2'); // starts the profiler and the tally of collections (cpu-profiler.js)
+    const before = await databaseWork(db);
     const measured = await measure(target, CONNECTIONS, SECONDS);
+    await sleep(1_100); // busy backends send their counters at most once a second
+    const work = perCreate(before, await databaseWork(db), measured.rps * SECONDS);
     console.log(
-      `create @${CONNECTIONS}: ${measured.rps.toFixed(0)} req/s, ${measured.cpuUs.toFixed(0)} CPU µs/req, p99 ${measured.p99} ms`,
+      `create @${CONNECTIONS}: ${measured.rps.toFixed(0)} req/s, p99 ${measured.p99} ms; CPU µs per create: ` +
+        `service ${measured.cpuUs.toFixed(0)}, PostgreSQL ${measured.pgCpuUs.toFixed(0)}; per create: ${work}`,
     );
   } finally {
+    await db.end();
     await service.stop();
     await database.stop();
   }
-  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
-  if (!file) throw new Error(`no profile written in ${dir}`);
-  console.log(`profile: ${join(dir, file)}\n`);
-  console.log(summarise(JSON.parse(readFileSync(join(dir, file), 'utf8'))));
+  const written = (suffix: string) => {
+    const file = readdirSync(dir).find((name) => name.endsWith(suffix));
+    if (!file) throw new Error(`no ${suffix} written in ${dir}`);
+    return join(dir, file);
+  };
+  const collections = JSON.parse(readFileSync(written('.gc.json'), 'utf8'));
+  console.log(`garbage collections in the pass: ${gcSummary(collections)}\n`);
+  if (!PROFILING) return;
+  console.log(`profile: ${written('.cpuprofile')}\n`);
+  console.log(summarise(JSON.parse(readFileSync(written('.cpuprofile'), 'utf8'))));
 }
+
+/** The database's transaction and row counters (pg_stat_database), read afresh. */
+async function databaseWork(db: Client): Promise<Record<string, number>> {
+  await db.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await db.query<Record<string, string>>(
+    `SELECT xact_commit AS commits, tup_inserted AS inserted, tup_updated AS updated, blks_hit + blks_read AS blocks
+       FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return Object.fromEntries(Object.entries(rows[0]).map(([name, value]) => [name, Number(value)]));
+}
+
+/** Approximate: an idle backend may send its last second's counters up to 10 s later. */
+const perCreate = (
+  before: Record<string, number>,
+  after: Record<string, number>,
+  creates: number,
+) =>
+  Object.keys(before)
+    .map((name) => `${name} ${((after[name] - before[name]) / creates).toFixed(2)}`)
+    .join(', ');
+
+type Tally = { count: number; totalMs: number; maxMs: number };
+const gcSummary = (collections: Record<string, Tally>) =>
+  Object.entries(collections)
+    .map(
+      ([kind, t]) =>
+        `${kind} ${t.count}× (${t.totalMs.toFixed(0)} ms, longest ${t.maxMs.toFixed(1)} ms)`,
+    )
+    .join('; ');
 
 main().catch((error) => {
   console.error(error);
