@@ -20,6 +20,7 @@ import { serveOpenApi } from './http/openapi';
 import { MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
 import { UnsupportedMediaTypeError, ValidationFailedError } from './http/problem';
 import { sendError } from './http/send-problem';
+import { CompiledBodies } from './http/compiled-bodies';
 import { createValidationPipe } from './http/validation';
 
 /** JSON bodies are small: the largest order (100 items) is a few KiB. Uploads have their own limit. */
@@ -59,7 +60,7 @@ export async function createApp(
   );
   app.useLogger(app.get(NestPinoLogger));
   app.flushLogs(); // now, in order, rather than once the server listens
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(createValidationPipe(compiledBodies(logger)));
   if (deps.config.corsOrigins.length > 0) enableCors(app, deps.config.corsOrigins);
   installHttpBasics(app.getHttpAdapter().getInstance());
   closeConnectionsWhileDraining(app.getHttpAdapter().getInstance(), app.get(Draining));
@@ -73,6 +74,13 @@ export async function createApp(
   await app.register(multipart, { throwFileSizeLimit: true });
   await app.init();
   return app;
+}
+
+/** The validation's fast path, or none (a warning) when openapi.json is not beside package.json. */
+function compiledBodies(logger: Logger): CompiledBodies | null {
+  const compiled = CompiledBodies.fromPackageDocument();
+  if (!compiled) logger.warn('openapi.json not found: every body takes the full validation pass');
+  return compiled;
 }
 
 /** Fastify as the service runs it: its limits, its request ids and logs, its errors as problem+json. */

@@ -12,9 +12,10 @@ const MARKED = new Set<unknown>();
 /**
  * Marks a JSON body DTO whose OpenAPI schema (generated from its own class-validator decorators)
  * states every one of its rules, so that a body the compiled schema accepts is a body
- * class-validator accepts: compiled-bodies.spec.ts checks that of every class marked. Not for a
- * rule a schema says otherwise (validator.js's e-mail addresses, its lengths that leave out
- * variation selectors) unless a pattern narrows it.
+ * class-validator accepts, as the same value (it goes on as parsed, not as an instance):
+ * compiled-bodies.spec.ts checks that of every class marked. Not for a rule a schema says
+ * otherwise (validator.js's e-mail addresses, its lengths that leave out variation selectors)
+ * unless a pattern narrows it, nor for a class with defaults or transforms.
  */
 export const SchemaStatesAllRules = (): ClassDecorator => (target) => void MARKED.add(target);
 
@@ -38,6 +39,7 @@ export class CompiledBodies {
     const schemas = ((document.components as Json | undefined)?.schemas ?? {}) as Json;
     const compiled = new CompiledBodies(new Set(Object.keys(schemas)));
     compiled.ajv.addSchema(schemaResource(schemas, DOCUMENT_ID));
+    for (const dto of MARKED) compiled.accepts(dto, undefined); // compiled now, not on a request
     return compiled;
   }
 

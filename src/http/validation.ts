@@ -53,9 +53,7 @@ class FastifyValidationPipe extends ValidationPipe {
 export const IsOmittable = () => ValidateIf((_object, value) => value !== undefined);
 
 /** Unknown fields, wrong types and out-of-range values all answer 400 validation_failed. */
-export function createValidationPipe(
-  compiled: CompiledBodies | null = CompiledBodies.fromPackageDocument(),
-): ValidationPipe {
+export function createValidationPipe(compiled: CompiledBodies | null): ValidationPipe {
   return new FastifyValidationPipe(
     {
       whitelist: true,

@@ -1,0 +1,66 @@
+/**
+ * Writes pgbench scripts (into the folder given) from the statements as `npm run sql` wrote them
+ * in sql/: the keyed order create, every value fixed except a fresh key (and lock id) per
+ * transaction, and the event sequencer's batch. Run by run.sh.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const USER = "'11111111-1111-4111-8111-111111111111'";
+const HEADERS = `'{"Location": "http://localhost/api/orders/1", "ETag": "\\"abc\\"", "Content-Type": "application/json; charset=utf-8"}'`;
+const BODY = `'{"id": "1", "status": "pending", "currency": "EUR", "items": [{"sku": "BENCH-1", "quantity": 2}], "note": null}'`;
+
+/** A value for each parameter, by the name `npm run sql` gives it. */
+const VALUES: Record<string, string> = {
+  caller: USER,
+  method: "'POST'",
+  route: "'/api/orders'",
+  key: "'k' || :k", // pgbench's variable, set per transaction
+  lockId: ':k',
+  fingerprint: "'\\x0102'::bytea",
+  responseStatus: '201',
+  responseHeaders: HEADERS,
+  responseBody: BODY,
+  ttlMs: '86400000',
+  id: 'gen_random_uuid()',
+  userId: USER,
+  status: "'pending'",
+  currency: "'EUR'",
+  total: '2599',
+  clientReference: 'NULL',
+  note: 'NULL',
+  createdAt: 'now()',
+  updatedAt: 'now()',
+  skus: "ARRAY['BENCH-1', 'BENCH-2']",
+  quantities: 'ARRAY[2, 1]',
+  unitPrices: 'ARRAY[1250, 99]',
+  lineTotals: 'ARRAY[2500, 99]',
+  eventId: 'gen_random_uuid()',
+  eventOwner: USER,
+  eventSubject: 'gen_random_uuid()',
+  eventData: BODY,
+  lockKey: '7283003', // the sequencer's lock (src/events/event-sequencer.ts)
+  batch: '1000',
+};
+
+/** The statement under `-- <heading>` in a file of sql/, its `$n` replaced by VALUES. */
+function statement(file: string, heading: string): string {
+  const text = readFileSync(join(__dirname, '..', '..', 'sql', file), 'utf8');
+  const start = text.indexOf(`-- ${heading}\n`);
+  if (start < 0) throw new Error(`no statement "${heading}" in sql/${file}`);
+  const [, names, ...sql] = text.slice(start, text.indexOf(';\n', start) + 1).split('\n');
+  const params = names.startsWith('-- $') ? names.replace(/^-- /, '').split(', ') : [];
+  const byNumber = new Map(params.map((p) => p.split(' ') as [string, string]));
+  const body = (params.length ? sql : [names, ...sql]).join('\n');
+  return body.replace(/\$(\d+)/g, (_, n: string) => VALUES[byNumber.get(`$${n}`)!]);
+}
+
+const dir = process.argv[2];
+writeFileSync(
+  join(dir, 'create.sql'),
+  `\\set k random(1, 1000000000000)\n${statement('orders.sql', 'OrdersRepository.create (with Idempotency-Key)')}\n`,
+);
+writeFileSync(
+  join(dir, 'sequence.sql'),
+  `${statement('events.sql', 'EventsRepository.sequence')}\n`,
+);
