@@ -1,6 +1,7 @@
-// Preloaded (`NODE_OPTIONS=--require …`, which refuses `--cpu-prof`) by bench/profile.ts: profiles
-// this process from SIGUSR2 (sent after the warm-up, so start-up is left out) to its exit, and
-// writes the profile into CPU_PROFILE_DIR, with the garbage collections of that time.
+// Preloaded (`NODE_OPTIONS=--require …`, which refuses `--cpu-prof`) by bench/profile.ts: the
+// first SIGUSR2 (sent after the warm-up, so start-up is left out) starts V8's profiler and a tally
+// of garbage collections; the second stops both and writes them into CPU_PROFILE_DIR
+// (`<pid>.cpuprofile`, `<pid>.gc.json`), so the profile holds the measured pass and nothing else.
 const { Session } = require('node:inspector');
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -23,20 +24,27 @@ const gcObserver = new PerformanceObserver((list) => {
   }
 });
 
+const profiling = process.env.CPU_PROFILE !== '0'; // 0: only the collections, at full speed
+const file = (suffix) => join(process.env.CPU_PROFILE_DIR, `${process.pid}.${suffix}`);
 const session = new Session();
 session.connect();
 session.post('Profiler.enable');
 session.post('Profiler.setSamplingInterval', { interval: 250 });
-const profiling = process.env.CPU_PROFILE !== '0'; // 0: only the collections, at full speed
-process.once('SIGUSR2', () => {
+
+function start() {
   if (profiling) session.post('Profiler.start');
   gcObserver.observe({ entryTypes: ['gc'] });
-});
-process.on('exit', () => {
-  const file = (suffix) => join(process.env.CPU_PROFILE_DIR, `${process.pid}.${suffix}`);
-  writeFileSync(file('gc.json'), JSON.stringify(collections));
-  // An in-thread session answers synchronously, so this still runs while the process exits.
+}
+
+function stop() {
+  gcObserver.disconnect();
+  const written = () => writeFileSync(file('gc.json'), JSON.stringify(collections));
+  if (!profiling) return written();
   session.post('Profiler.stop', (error, result) => {
-    if (!error && profiling) writeFileSync(file('cpuprofile'), JSON.stringify(result.profile));
+    if (!error) writeFileSync(file('cpuprofile'), JSON.stringify(result.profile));
+    written(); // last: its presence tells bench/profile.ts both files are there
   });
-});
+}
+
+let signals = 0;
+process.on('SIGUSR2', () => (++signals === 1 ? start() : signals === 2 ? stop() : undefined));

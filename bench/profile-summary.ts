@@ -36,9 +36,12 @@ const IDLE = new Set(['(idle)', '(program)']);
 function tally(profile: CpuProfile) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) =>
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
+  );
   const inclusive = new Map<string, number>();
   let busy = 0;
   for (const [id, us] of self) {
@@ -73,7 +76,7 @@ export function summarise(profile: CpuProfile): string {
     byFunction.set(frameName(frame), (byFunction.get(frameName(frame)) ?? 0) + us);
   }
   return [
-    `busy (not idle) ${(busy / 1e6).toFixed(2)} s sampled; shares below are of that`,
+    `${(busy / 1e6).toFixed(2)} s of samples in code (not (idle), not (program)); shares below are of that`,
     `self time by package:\n${top(byPackage, busy, 20)}`,
     `self time by function:\n${top(byFunction, busy, 30)}`,
     `inclusive time by function (the frames a create passes through):\n${top(inclusive, busy, 60)}`,

@@ -1,17 +1,19 @@
 /**
- * `npm run bench:profile`: where a create's CPU goes. The service from dist/ runs under
- * V8's CPU profiler (`cpu-profiler.js`, as `--cpu-prof` would) while autocannon sends creates (fresh keys) at BENCH_PROFILE_CONNECTIONS for
- * BENCH_SECONDS; the profile is written at its exit and summarised: self time by package and by
+ * `npm run bench:profile`: where a create's CPU goes. The service from dist/ runs with
+ * `cpu-profiler.js` preloaded (V8's CPU profiler, as `--cpu-prof` would, and a tally of garbage
+ * collections), started and stopped by signals around one pass of creates with fresh keys at
+ * BENCH_PROFILE_CONNECTIONS for BENCH_SECONDS; then summarised: self time by package and by
  * function, and the inclusive time of the frames a create passes through (a text flame graph).
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fixture, ORDER } from './fixture';
 import { Client } from 'pg';
 import { measure, measureDatabaseCpu, SECONDS } from './measure';
-import { benchDatabase, startService } from './processes';
+import { waitFor } from '../test/support/wait';
+import { benchDatabase, Process, startService } from './processes';
 import { summarise } from './profile-summary';
 
 const CONNECTIONS = Number(process.env.BENCH_PROFILE_CONNECTIONS ?? 10);
@@ -31,41 +33,55 @@ async function main() {
   await db.connect();
   measureDatabaseCpu(db);
   try {
-    const f = await fixture(service);
-    const target = {
-      name: 'create',
-      url: `${service.baseUrl}/api/orders`,
-      method: 'POST' as const,
-      headers: f.auth,
-      body: ORDER,
-      key: 'unique' as const,
-      pid: service.child.pid,
-    };
-    await measure(target, CONNECTIONS, 2); // warm-up, left out of the profile
-    service.child.kill('SIGUSR2'); // starts the profiler and the tally of collections (cpu-profiler.js)
-    const before = await databaseWork(db);
-    const measured = await measure(target, CONNECTIONS, SECONDS);
-    await sleep(1_100); // busy backends send their counters at most once a second
-    const work = perCreate(before, await databaseWork(db), measured.rps * SECONDS);
-    console.log(
-      `create @${CONNECTIONS}: ${measured.rps.toFixed(0)} req/s, p99 ${measured.p99} ms; CPU µs per create: ` +
-        `service ${measured.cpuUs.toFixed(0)}, PostgreSQL ${measured.pgCpuUs.toFixed(0)}; per create: ${work}`,
-    );
+    await profiledPass(service, db);
+    // The second signal stops the profiler and writes its files (cpu-profiler.js).
+    service.child.kill('SIGUSR2');
+    await waitFor('the profile to be written', () => existsSync(written(dir, '.gc.json')));
   } finally {
     await db.end();
     await service.stop();
     await database.stop();
   }
-  const written = (suffix: string) => {
-    const file = readdirSync(dir).find((name) => name.endsWith(suffix));
-    if (!file) throw new Error(`no ${suffix} written in ${dir}`);
-    return join(dir, file);
+  report(dir);
+}
+
+/** The warm-up, then the measured pass between the two signals, and its figures. */
+async function profiledPass(service: Process, db: Client) {
+  const f = await fixture(service);
+  const target = {
+    name: 'create',
+    url: `${service.baseUrl}/api/orders`,
+    method: 'POST' as const,
+    headers: f.auth,
+    body: ORDER,
+    key: 'unique' as const,
+    pid: service.child.pid,
   };
-  const collections = JSON.parse(readFileSync(written('.gc.json'), 'utf8'));
+  await measure(target, CONNECTIONS, 2); // warm-up, left out of the profile
+  await sleep(1_100); // busy backends send their counters at most once a second
+  const before = await databaseWork(db);
+  service.child.kill('SIGUSR2'); // starts the profiler and the tally of collections
+  const measured = await measure(target, CONNECTIONS, SECONDS);
+  service.child.kill('SIGUSR2'); // stops them: the profile is the pass and nothing else
+  await sleep(1_100);
+  const work = perCreate(before, await databaseWork(db), measured.rps * SECONDS);
+  const cpu = `service ${measured.cpuUs.toFixed(0)}${PROFILING ? ' (with the profiler running)' : ''}, PostgreSQL ${measured.pgCpuUs.toFixed(0)}`;
+  console.log(
+    `create @${CONNECTIONS}: ${measured.rps.toFixed(0)} req/s, p99 ${measured.p99} ms; ` +
+      `CPU µs per create: ${cpu}; per create (about): ${work}`,
+  );
+}
+
+/** The file of `dir` ending in `suffix` (the service's pid comes first). */
+const written = (dir: string, suffix: string) =>
+  join(dir, readdirSync(dir).find((name) => name.endsWith(suffix)) ?? `missing${suffix}`);
+
+function report(dir: string) {
+  const collections = JSON.parse(readFileSync(written(dir, '.gc.json'), 'utf8'));
   console.log(`garbage collections in the pass: ${gcSummary(collections)}\n`);
   if (!PROFILING) return;
-  console.log(`profile: ${written('.cpuprofile')}\n`);
-  console.log(summarise(JSON.parse(readFileSync(written('.cpuprofile'), 'utf8'))));
+  console.log(`profile: ${written(dir, '.cpuprofile')}\n`);
+  console.log(summarise(JSON.parse(readFileSync(written(dir, '.cpuprofile'), 'utf8'))));
 }
 
 /** The database's transaction and row counters (pg_stat_database), read afresh. */

@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 server=${2:-postgres://postgres@127.0.0.1:5432/postgres}
 db=pgbench_create_$$
-url=${server%/*}/$db
+url=$(node -e 'const u = new URL(process.argv[1]); u.pathname = `/${process.argv[2]}`; console.log(u.href)' "$server" "$db")
 psql "$server" -qc "CREATE DATABASE $db"
 scripts=$(mktemp -d)
 trap 'psql "$server" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"; rm -rf "$scripts"' EXIT

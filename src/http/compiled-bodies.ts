@@ -12,10 +12,12 @@ const MARKED = new Set<unknown>();
 /**
  * Marks a JSON body DTO whose OpenAPI schema (generated from its own class-validator decorators)
  * states every one of its rules, so that a body the compiled schema accepts is a body
- * class-validator accepts, as the same value (it goes on as parsed, not as an instance):
- * compiled-bodies.spec.ts checks that of every class marked. Not for a rule a schema says
- * otherwise (validator.js's e-mail addresses, its lengths that leave out variation selectors)
- * unless a pattern narrows it, nor for a class with defaults or transforms.
+ * class-validator accepts, as the same value: compiled-bodies.spec.ts checks that of every class
+ * marked, over generated bodies at and around each bound. Such a body goes on as parsed, not as an
+ * instance: an optional field left out is absent rather than an own property set to undefined, so
+ * handlers read optional fields with `??`, never `in`. Not for a rule a schema says otherwise
+ * (validator.js's e-mail addresses, its lengths that leave out variation selectors) unless a
+ * pattern narrows it, nor for a class with defaults or transforms.
  */
 export const SchemaStatesAllRules = (): ClassDecorator => (target) => void MARKED.add(target);
 
