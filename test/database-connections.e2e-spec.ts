@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { poolOf, SESSION_SETTINGS } from '../src/database/data-source';
+import { blockedServiceBackend, holdEmail } from './support/blocking';
 import { directUrlFor } from './support/pgbouncer';
 import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
-import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+import { expectProblem, signUpAndIn, SignedUpUser, uniqueEmail } from './support/users';
 
 describe('database connections under business rejections', () => {
   let app: TestApp;
@@ -37,6 +38,34 @@ describe('database connections under business rejections', () => {
       pool.off('release', countBroken);
     }
     expect(releasedAsBroken).toEqual([]);
+  });
+
+  it('discards the connection a FATAL error ended (its backend terminated): never handed out again', async () => {
+    // A database of its own: the lock wait found must be this test's.
+    const own = await startTestAppOnOwnDatabase();
+    const pool = poolOf(own.dataSource)!;
+    const email = uniqueEmail('terminated');
+    const blocker = await holdEmail(own.databaseUrl, email);
+    const releasedAsBroken: Error[] = [];
+    const countBroken = (error?: Error) => error && releasedAsBroken.push(error);
+    pool.on('release', countBroken);
+    try {
+      const signUp = { email, password: 'long enough', name: 'Terminated' };
+      const answer = own.http
+        .post('/api/users')
+        .send(signUp)
+        .then((response) => response);
+      const pid = await blockedServiceBackend(blocker.client);
+      await blocker.client.query('SELECT pg_terminate_backend($1)', [pid]);
+      expectProblem(await answer, 503, 'service_unavailable');
+      // Through PgBouncer the client connection closes only a moment after the FATAL: were it
+      // given back as usable, the next request could take it and fail.
+      expect(releasedAsBroken).toMatchObject([{ code: '57P01' }]);
+    } finally {
+      pool.off('release', countBroken);
+      await blocker.release();
+      await own.close();
+    }
   });
 });
 

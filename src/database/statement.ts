@@ -72,8 +72,9 @@ async function queryInTransaction<T>(tx: Tx, config: QueryConfig): Promise<T[]> 
 /**
  * One statement on a pooled connection. Not `Pool.query`: it closes the connection after any
  * error, so every 409 (a unique violation) would cost a new connection and its statements'
- * preparation. An error the server answered leaves the connection usable; any other (a timeout,
- * a lost socket) gets it discarded.
+ * preparation. An error the server answered leaves the connection usable, unless it ends the
+ * session (FATAL: a terminated backend, or PgBouncer losing its server connection, which closes
+ * the client's a moment later); any other (a timeout, a lost socket) gets it discarded too.
  */
 async function queryOnPool<T>(pool: Pool, config: QueryConfig): Promise<T[]> {
   const client = await pool.connect();
@@ -81,12 +82,16 @@ async function queryOnPool<T>(pool: Pool, config: QueryConfig): Promise<T[]> {
   try {
     return (await client.query<QueryResultRow>(config)).rows as T[];
   } catch (error) {
-    if (!(error instanceof DatabaseError)) broken = error as Error;
+    if (!(error instanceof DatabaseError) || endsSession(error)) broken = error as Error;
     throw error;
   } finally {
     client.release(broken);
   }
 }
+
+/** After a FATAL (or PANIC) error the server closes the session: the connection is done. */
+const endsSession = (error: DatabaseError) =>
+  error.severity === 'FATAL' || error.severity === 'PANIC';
 
 /**
  * The SQL as written in a template literal that starts with a line break, without the
