@@ -1,22 +1,25 @@
 /**
  * `npm run bench:profile`: where a create's CPU goes. The service from dist/ runs with
  * `cpu-profiler.js` preloaded (V8's CPU profiler, as `--cpu-prof` would, and a tally of garbage
- * collections), started and stopped by signals around one pass of creates with fresh keys at
- * BENCH_PROFILE_CONNECTIONS for BENCH_SECONDS; then summarised: self time by package and by
+ * collections), started and stopped by signals around one pass of creates with fresh keys (or,
+ * with BENCH_PROFILE_REQUEST=get, GETs of one order) at BENCH_PROFILE_CONNECTIONS for
+ * BENCH_SECONDS; then summarised: self time by package and by
  * function, and the inclusive time of the frames a create passes through (a text flame graph).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { fixture, ORDER } from './fixture';
+import { Fixture, fixture, ORDER } from './fixture';
 import { Client } from 'pg';
-import { measure, measureDatabaseCpu, SECONDS } from './measure';
+import { measure, measureDatabaseCpu, SECONDS, Target } from './measure';
 import { waitFor } from '../test/support/wait';
 import { benchDatabase, Process, startService } from './processes';
 import { summarise } from './profile-summary';
 
 const CONNECTIONS = Number(process.env.BENCH_PROFILE_CONNECTIONS ?? 10);
+/** `BENCH_PROFILE_REQUEST=get`: GET of one order by id rather than creates with fresh keys. */
+const REQUEST = process.env.BENCH_PROFILE_REQUEST === 'get' ? 'get' : 'create';
 /** `BENCH_PROFILE_CPU=0`: the garbage collections only, without the profiler's own cost. */
 const PROFILING = process.env.BENCH_PROFILE_CPU !== '0';
 
@@ -47,16 +50,7 @@ async function main() {
 
 /** The warm-up, then the measured pass between the two signals, and its figures. */
 async function profiledPass(service: Process, db: Client) {
-  const f = await fixture(service);
-  const target = {
-    name: 'create',
-    url: `${service.baseUrl}/api/orders`,
-    method: 'POST' as const,
-    headers: f.auth,
-    body: ORDER,
-    key: 'unique' as const,
-    pid: service.child.pid,
-  };
+  const target = profiledTarget(service, await fixture(service));
   await measure(target, CONNECTIONS, 2); // warm-up, left out of the profile
   await sleep(1_100); // busy backends send their counters at most once a second
   const before = await databaseWork(db);
@@ -64,12 +58,21 @@ async function profiledPass(service: Process, db: Client) {
   const measured = await measure(target, CONNECTIONS, SECONDS);
   service.child.kill('SIGUSR2'); // stops them: the profile is the pass and nothing else
   await sleep(1_100);
-  const work = perCreate(before, await databaseWork(db), measured.rps * SECONDS);
+  const work = perRequest(before, await databaseWork(db), measured.rps * SECONDS);
   const cpu = `service ${measured.cpuUs.toFixed(0)}${PROFILING ? ' (with the profiler running)' : ''}, PostgreSQL ${measured.pgCpuUs.toFixed(0)}`;
   console.log(
-    `create @${CONNECTIONS}: ${measured.rps.toFixed(0)} req/s, p99 ${measured.p99} ms; ` +
-      `CPU µs per create: ${cpu}; per create (about): ${work}`,
+    `${REQUEST} @${CONNECTIONS}: ${measured.rps.toFixed(0)} req/s, p99 ${measured.p99} ms; ` +
+      `CPU µs per request: ${cpu}; per request (about): ${work}`,
   );
+}
+
+/** Creates with fresh keys, or (BENCH_PROFILE_REQUEST=get) GETs of the fixture's last order. */
+function profiledTarget(service: Process, f: Fixture): Target {
+  const orders = `${service.baseUrl}/api/orders`;
+  const answering = { headers: f.auth, pid: service.child.pid };
+  if (REQUEST === 'get')
+    return { name: 'get', url: `${orders}/${f.orderId}`, method: 'GET', ...answering };
+  return { name: 'create', url: orders, method: 'POST', body: ORDER, key: 'unique', ...answering };
 }
 
 /** The file of `dir` ending in `suffix` (the service's pid comes first). */
@@ -95,13 +98,13 @@ async function databaseWork(db: Client): Promise<Record<string, number>> {
 }
 
 /** Approximate: an idle backend may send its last second's counters up to 10 s later. */
-const perCreate = (
+const perRequest = (
   before: Record<string, number>,
   after: Record<string, number>,
-  creates: number,
+  requests: number,
 ) =>
   Object.keys(before)
-    .map((name) => `${name} ${((after[name] - before[name]) / creates).toFixed(2)}`)
+    .map((name) => `${name} ${((after[name] - before[name]) / requests).toFixed(2)}`)
     .join(', ');
 
 type Tally = { count: number; totalMs: number; maxMs: number };

@@ -24,8 +24,9 @@ positioned AS (
     FROM pending, counted
    WHERE e.id = pending.id AND e.position IS NULL
   RETURNING e.position, e.user_id)
-SELECT s.last
-  FROM (SELECT max(position) AS last, array_agg(DISTINCT user_id) AS users FROM positioned) s,
+SELECT s.numbered
+  FROM (SELECT count(*)::int AS numbered, max(position) AS last, array_agg(DISTINCT user_id) AS users
+          FROM positioned) s,
        LATERAL (SELECT pg_notify('events_positioned', json_build_object('last', s.last, 'users', s.users)::text)
                  WHERE s.last IS NOT NULL) announced;
 

@@ -148,7 +148,11 @@ const MULTIPART_ROUTES = new Set(['/api/files']);
 function installHttpBasics(fastify: FastifyInstance) {
   fastify.removeContentTypeParser('text/plain'); // JSON only: anything else answers 415
   limitJsonNesting(fastify);
-  fastify.addHook('onRequest', async (request, reply) => setEveryAnswersHeaders(request, reply));
+  // Hooks with nothing to wait for take `done` rather than being async: no promise per request.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    setEveryAnswersHeaders(request, reply);
+    done();
+  });
   refuseBodiesWhereNoneIsTaken(fastify);
   fastify.addHook('preValidation', async (request, reply) => {
     if (request.isMultipart() && !MULTIPART_ROUTES.has(request.routeOptions.url ?? '')) {
@@ -164,8 +168,9 @@ function installHttpBasics(fastify: FastifyInstance) {
 
 /** Once the process is stopping, keep-alive clients are sent elsewhere with their next answer. */
 function closeConnectionsWhileDraining(fastify: FastifyInstance, draining: Draining) {
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (draining.active) void reply.header('Connection', 'close');
+    done(null, payload);
   });
 }
 
@@ -192,7 +197,8 @@ function limitJsonNesting(fastify: FastifyInstance) {
 
 /** Every answered request is counted and timed by its route template (never the raw URL). */
 function recordMetrics(fastify: FastifyInstance, metrics: Metrics) {
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request.method, routeOf(request), reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 }

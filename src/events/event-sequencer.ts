@@ -52,14 +52,17 @@ export class EventSequencer implements OnApplicationBootstrap, OnApplicationShut
     this.logger.warn(`events not sequenced: ${error.message}`);
   }
 
-  /** Batches until none is left: what commits meanwhile waits for the next poll. */
+  /**
+   * Batches until one comes back short (none waited beyond it): what commits meanwhile waits for
+   * the next poll, rather than costing a transaction that finds nothing.
+   */
   private async drain() {
     if (!(await this.events.anyUnsequenced(this.transactions.autocommit))) return;
     for (;;) {
-      const last = await this.transactions.run((tx) =>
+      const numbered = await this.transactions.run((tx) =>
         this.events.sequence(tx, SEQUENCE_LOCK_KEY, BATCH),
       );
-      if (last === null || this.runs.stopped) return;
+      if (numbered < BATCH || this.runs.stopped) return;
     }
   }
 }

@@ -16,8 +16,8 @@ const APPEND = statement(
  * Gives committed events their positions, in the order they were written (`time`, the writing
  * transaction's start, then id), one batch per call. The advisory lock keeps a second sequencer
  * from doing the same work; the counter row and `position IS NULL` keep positions increasing and
- * given once even if two ever ran. Returns the last position given (no row when none), and
- * announces it with whose events they were on `events_positioned` at commit, for the streams of
+ * given once even if two ever ran. Returns how many it numbered (no row when none), and
+ * announces the last position with whose events they were on `events_positioned` at commit, for the streams of
  * every replica.
  */
 const SEQUENCE = statement(
@@ -39,8 +39,9 @@ const SEQUENCE = statement(
        FROM pending, counted
       WHERE e.id = pending.id AND e.position IS NULL
      RETURNING e.position, e.user_id)
-   SELECT s.last
-     FROM (SELECT max(position) AS last, array_agg(DISTINCT user_id) AS users FROM positioned) s,
+   SELECT s.numbered
+     FROM (SELECT count(*)::int AS numbered, max(position) AS last, array_agg(DISTINCT user_id) AS users
+             FROM positioned) s,
           LATERAL (SELECT pg_notify('events_positioned', json_build_object('last', s.last, 'users', s.users)::text)
                     WHERE s.last IS NOT NULL) announced`,
 );
@@ -155,10 +156,10 @@ export class EventsRepository {
     await run(tx, APPEND, { id: newId(), ...event });
   }
 
-  /** The last position given; null when there was nothing to number (or another sequencer is at it). */
-  async sequence(tx: Tx, lockKey: number, batch: number): Promise<string | null> {
-    const [row] = await run<{ last: string }>(tx, SEQUENCE, { lockKey, batch });
-    return row?.last ?? null;
+  /** How many events it numbered: 0 when none waited (or another sequencer is at it). */
+  async sequence(tx: Tx, lockKey: number, batch: number): Promise<number> {
+    const [row] = await run<{ numbered: number }>(tx, SEQUENCE, { lockKey, batch });
+    return row?.numbered ?? 0;
   }
 
   async anyUnsequenced(tx: Tx): Promise<boolean> {

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { noneMatchHits } from '../http/etag';
 import { sendOutcome } from '../http/outcome';
-import { replyWithEtag } from '../http/responses';
+import { JsonBody, replyWithEtag } from '../http/responses';
 import { TakesNoBody } from '../http/bodyless';
 import { UuidParam } from '../http/uuid.pipe';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
@@ -64,7 +64,7 @@ export class FilesController {
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<FileResponse | undefined> {
+  ): Promise<JsonBody<FileResponse> | undefined> {
     return replyWithEtag(request, reply, await this.files.get(caller, id));
   }
 

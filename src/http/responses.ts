@@ -1,23 +1,34 @@
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { etagOf, noneMatchHits } from './etag';
+import { etagOfJson, noneMatchHits } from './etag';
+import { JSON_CONTENT_TYPE } from './outcome';
+
+/**
+ * A representation serialized once, for both its ETag and the body sent (Fastify sends a string
+ * as it is); the type parameter says what it is a representation of.
+ */
+export type JsonBody<T> = string & { readonly representationOf?: T };
 
 /** 200 with ETag, or 304 without a body when If-None-Match already holds the current tag. */
 export function replyWithEtag<T>(
   request: FastifyRequest,
   reply: FastifyReply,
-  body: T,
-): T | undefined {
-  const etag = etagOf(body);
+  representation: T,
+): JsonBody<T> | undefined {
+  const body: JsonBody<T> = JSON.stringify(representation);
+  const etag = etagOfJson(body);
   void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
   if (noneMatchHits(request.headers['if-none-match'], etag)) {
     void reply.status(304);
     return undefined;
   }
+  void reply.header('Content-Type', JSON_CONTENT_TYPE);
   return body;
 }
 
 /** 200 after a state change, with the new ETag so the client can chain conditional requests. */
-export function replyUpdated<T>(reply: FastifyReply, body: T): T {
-  void reply.status(200).header('ETag', etagOf(body)).header('Cache-Control', 'no-store');
+export function replyUpdated<T>(reply: FastifyReply, representation: T): JsonBody<T> {
+  const body: JsonBody<T> = JSON.stringify(representation);
+  void reply.status(200).header('ETag', etagOfJson(body)).header('Cache-Control', 'no-store');
+  void reply.header('Content-Type', JSON_CONTENT_TYPE);
   return body;
 }

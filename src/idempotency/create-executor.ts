@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -247,7 +247,7 @@ function scopeId({ caller, method, route, key }: KeyScope): string {
 
 /** A 64-bit lock id per key scope; a collision only makes two unrelated keys wait for each other. */
 function advisoryLockId(scopeId: string): string {
-  return createHash('sha256').update(scopeId).digest().readBigInt64BE(0).toString();
+  return hash('sha256', scopeId, 'buffer').readBigInt64BE(0).toString();
 }
 
 /** An info line naming the key by its hash; the hash is only computed when info lines are kept. */
@@ -259,5 +259,5 @@ function logKeyEvent({ log, id }: KeyedRequest, message: string) {
 
 /** Logs name a key by this hash, never by the key itself. */
 function keyHash(scopeId: string): string {
-  return createHash('sha256').update(scopeId).digest('hex').slice(0, 16);
+  return hash('sha256', scopeId, 'hex').slice(0, 16);
 }

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { ApiAccepted, ApiBearer, ApiRead } from '../http/openapi.decorators';
 import { sendOutcome } from '../http/outcome';
-import { replyWithEtag } from '../http/responses';
+import { JsonBody, replyWithEtag } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
@@ -46,7 +46,7 @@ export class OrderExportsController {
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<OrderExportResponse | undefined> {
+  ): Promise<JsonBody<OrderExportResponse> | undefined> {
     const found = await this.exports.get(caller, id);
     if (!isFinished(found)) void reply.header('Retry-After', String(EXPORT_RETRY_AFTER_SECONDS));
     return replyWithEtag(request, reply, found);

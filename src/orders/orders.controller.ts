@@ -4,7 +4,7 @@ import { type Caller, CurrentCaller } from '../auth/caller';
 import { TakesNoBody } from '../http/bodyless';
 import { sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
-import { replyUpdated, replyWithEtag } from '../http/responses';
+import { JsonBody, replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
@@ -78,7 +78,7 @@ export class OrdersController {
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<OrderResponse | undefined> {
+  ): Promise<JsonBody<OrderResponse> | undefined> {
     return replyWithEtag(request, reply, await this.orders.get(caller, id));
   }
 
@@ -97,7 +97,7 @@ export class OrdersController {
     @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<OrderResponse> {
+  ): Promise<JsonBody<OrderResponse>> {
     return replyUpdated(reply, await this.orders.cancel(caller, id));
   }
 }

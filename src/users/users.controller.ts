@@ -7,7 +7,7 @@ import { ApiBearer, ApiCreate, ApiRead } from '../http/openapi.decorators';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { sendOutcome } from '../http/outcome';
-import { replyUpdated, replyWithEtag } from '../http/responses';
+import { JsonBody, replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { PutUserDto } from './dto/put-user.dto';
@@ -47,7 +47,7 @@ export class UsersController {
     @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserResponse | undefined> {
+  ): Promise<JsonBody<UserResponse> | undefined> {
     return replyWithEtag(request, reply, await this.users.getOwn(caller, id));
   }
 
@@ -62,7 +62,7 @@ export class UsersController {
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserResponse | string> {
+  ): Promise<JsonBody<UserResponse> | string> {
     const put = await this.users.put(id, input, caller, { ifMatch, ifNoneMatch });
     if ('created' in put) return sendOutcome(reply, put.created);
     return replyUpdated(reply, put.replaced);
