@@ -52,7 +52,15 @@ function latencies(times: number[], notReady: number): Measured {
   const sorted = [...times].sort((a, b) => a - b);
   const seconds = times.reduce((sum, ms) => sum + ms, 0) / 1000;
   const [p50, p99] = [percentile(sorted, 0.5), percentile(sorted, 0.99)];
-  return { rps: times.length / seconds, p50, p99, non2xx: notReady, errors: 0, cpuUs: NaN, pgCpuUs: NaN };
+  return {
+    rps: times.length / seconds,
+    p50,
+    p99,
+    non2xx: notReady,
+    errors: 0,
+    cpuUs: NaN,
+    pgCpuUs: NaN,
+  };
 }
 
 /**
