@@ -14,7 +14,7 @@ import { benchDatabase, databaseLabel, Process, startServiceAndReplica } from '.
 /** Requests per measured pass; CPU time is divided by what the pass did. */
 const REQUESTS = Number(process.env.BENCH_CAPACITY_REQUESTS ?? 20_000);
 const CONNECTIONS = 10;
-const TABLES = ['idempotency_keys', 'orders', 'order_items', 'events'];
+const TABLES = ['idempotency_keys', 'orders', 'order_items', 'events_pending', 'events'];
 
 /** The mean number of this database's connections busy (not idle) while `work` runs. */
 async function busyConnections<T>(url: string, work: Promise<T>) {

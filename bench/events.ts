@@ -3,6 +3,7 @@ import { connect } from 'nats';
 import { Client } from 'pg';
 import { OwnNatsServer, ownStream } from '../test/support/nats';
 import { openStream } from '../test/support/event-stream';
+import { COUNT_UNPUBLISHED_EVENTS } from '../test/support/outbox';
 import { waitFor } from '../test/support/wait';
 import { Fixture, ORDER } from './fixture';
 import { compare, measure, percentile, Target } from './measure';
@@ -16,7 +17,7 @@ const BACKLOG_SECONDS = 5;
 const CONNECTIONS = 10;
 
 const unpublished = async (db: Client) =>
-  Number((await db.query('SELECT count(*) AS n FROM events WHERE published_at IS NULL')).rows[0].n);
+  Number((await db.query(COUNT_UNPUBLISHED_EVENTS)).rows[0].n);
 
 const drained = (db: Client) =>
   waitFor('the outbox drained', async () => (await unpublished(db)) === 0, {

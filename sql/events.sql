@@ -10,28 +10,43 @@ VALUES ($1::uuid, $2::uuid, $3::text, $4::uuid, now(), $5::json);
 -- $1 lockKey, $2 batch
 WITH lock AS MATERIALIZED (
   SELECT pg_try_advisory_xact_lock($1::bigint) AS locked),
-pending AS MATERIALIZED (
-  SELECT id, user_id, row_number() OVER (ORDER BY time, id) AS n
-    FROM (SELECT id, user_id, time FROM events
-           WHERE position IS NULL AND (SELECT locked FROM lock)
-           ORDER BY time, id LIMIT $2) oldest),
+oldest AS MATERIALIZED (
+  SELECT id, moves, row_number() OVER (ORDER BY time, id) AS n
+    FROM ((SELECT id, time, true AS moves FROM events_pending
+            WHERE (SELECT locked FROM lock)
+            ORDER BY time, id LIMIT $2)
+          UNION ALL
+          (SELECT id, time, false FROM events
+            WHERE position IS NULL AND (SELECT locked FROM lock)
+            ORDER BY time, id LIMIT $2)
+          ORDER BY time, id LIMIT $2) waiting),
 counted AS (
-  UPDATE event_positions SET last = last + (SELECT count(*) FROM pending)
-   WHERE EXISTS (SELECT 1 FROM pending)
-  RETURNING last - (SELECT count(*) FROM pending) AS base),
-positioned AS (
-  UPDATE events e SET position = counted.base + pending.n
-    FROM pending, counted
-   WHERE e.id = pending.id AND e.position IS NULL
+  UPDATE event_positions SET last = last + (SELECT count(*) FROM oldest)
+   WHERE EXISTS (SELECT 1 FROM oldest)
+  RETURNING last - (SELECT count(*) FROM oldest) AS base),
+moved AS (
+  DELETE FROM events_pending p USING oldest
+   WHERE p.id = oldest.id AND oldest.moves AND EXISTS (SELECT FROM counted)
+  RETURNING p.id, p.user_id, p.type, p.subject, p.time, p.data),
+inserted AS (
+  INSERT INTO events (id, user_id, type, subject, time, data, position)
+  SELECT m.id, m.user_id, m.type, m.subject, m.time, m.data, counted.base + oldest.n
+    FROM moved m JOIN oldest ON oldest.id = m.id, counted
+  RETURNING position, user_id),
+numbered_in_place AS (
+  UPDATE events e SET position = counted.base + oldest.n
+    FROM oldest, counted
+   WHERE e.id = oldest.id AND NOT oldest.moves AND e.position IS NULL
   RETURNING e.position, e.user_id)
 SELECT s.numbered
   FROM (SELECT count(*)::int AS numbered, max(position) AS last, array_agg(DISTINCT user_id) AS users
-          FROM positioned) s,
+          FROM (SELECT * FROM inserted UNION ALL SELECT * FROM numbered_in_place) positioned) s,
        LATERAL (SELECT pg_notify('events_positioned', json_build_object('last', s.last, 'users', s.users)::text)
                  WHERE s.last IS NOT NULL) announced;
 
 -- EventsRepository.anyUnsequenced
-SELECT EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS pending;
+SELECT EXISTS (SELECT FROM (SELECT FROM events_pending ORDER BY time, id LIMIT 1) oldest)
+    OR EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS pending;
 
 -- EventsRepository.pageOwned
 -- $1 userId, $2 after, $3 limit
@@ -66,8 +81,9 @@ UPDATE events SET published_at = now() WHERE id = ANY ($1::uuid[]);
 -- EventsRepository.backlog
 SELECT count(*)::int AS count,
        coalesce(extract(epoch FROM now() - min(time)), 0)::float8 AS "oldestAgeSeconds"
-  FROM events
- WHERE published_at IS NULL;
+  FROM (SELECT time FROM events WHERE published_at IS NULL
+        UNION ALL
+        SELECT time FROM events_pending) waiting;
 
 -- EventsRepository.deleteExpired
 -- $1 retentionMs, $2 requirePublished, $3 batch

@@ -1,4 +1,4 @@
-import { EventPositions, StoredEvent } from './events/event.entity';
+import { EventPositions, PendingEvent, StoredEvent } from './events/event.entity';
 import { StoredFile } from './files/file.entity';
 import { FileBlob, FileBlobChunk } from './files/storage/blob.entities';
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';
@@ -23,5 +23,6 @@ export const ENTITIES = [
   JobRunnerHeartbeat,
   StoredEvent,
   EventPositions,
+  PendingEvent,
   OrderExport,
 ];

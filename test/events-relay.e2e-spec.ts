@@ -9,6 +9,7 @@ import {
   streamConfig,
   streamMessages,
 } from './support/nats';
+import { COUNT_UNPUBLISHED_EVENTS } from './support/outbox';
 import { freePort } from './support/service-process';
 import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
 import { signUpAndIn, SignedUpUser } from './support/users';
@@ -37,10 +38,7 @@ async function metric(app: TestAppOnOwnDatabase, name: string): Promise<number> 
 }
 
 const unpublished = async (app: TestAppOnOwnDatabase) =>
-  Number(
-    (await app.dataSource.query('SELECT count(*) AS n FROM events WHERE published_at IS NULL'))[0]
-      .n,
-  );
+  Number((await app.dataSource.query(COUNT_UNPUBLISHED_EVENTS))[0].n);
 
 describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
   const names = ownStream();

@@ -164,6 +164,33 @@ describe('events: the feed (GET /api/events)', () => {
     const events = await eventsOf(user, 1);
     expect(events.map((event) => [event.type, event.data])).toEqual([['user.created', put.body]]);
   });
+
+  it('numbers an event the release before wrote straight to the events table (as during a rollout) among those pending, in the order they were written', async () => {
+    const cy = await signUpAndIn(app, 'Cy');
+    const [signedUp] = await eventsOf(cy, 1);
+    const [older, newer] = [randomUUID(), randomUUID()];
+    // One transaction, so the sequencer finds both at once: the older one is the release before's.
+    await app.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO events_pending (id, user_id, type, subject, time, data)
+         VALUES ($1, $2, 'order.created', $1, now(), '{}')`,
+        [newer, cy.id],
+      );
+      await manager.query(
+        `INSERT INTO events (id, user_id, type, subject, time, data)
+         VALUES ($1, $2, 'order.created', $1, now() - interval '1 second', '{}')`,
+        [older, cy.id],
+      );
+    });
+    const events = await eventsOf(cy, 3);
+    expect(events.map((event) => event.id)).toEqual([signedUp.id, older, newer]);
+    const left = await app.dataSource.query(
+      `SELECT (SELECT count(*) FROM events WHERE position IS NULL AND user_id = $1)
+            + (SELECT count(*) FROM events_pending WHERE user_id = $1) AS n`,
+      [cy.id],
+    );
+    expect(Number(left[0].n)).toBe(0);
+  });
 });
 
 describe('events: an export that failed for good (no job runner: its last run played by hand)', () => {

@@ -1,25 +1,10 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 
-/**
- * The outbox: one row per change a client can observe, written in the change's own statement or
- * transaction. `position` is given after commit, in commit order, by the one sequencer at work
- * (EventSequencer): the feed and the stream read by it, so that no reader ever skips a row that
- * committed late. `publishedAt`: when NATS JetStream acknowledged it.
- */
-@Entity({ name: 'events' })
-@Index('events_user_position_idx', ['userId', 'position'])
-export class StoredEvent {
-  /** The CloudEvent's id: a UUIDv7. */
-  @PrimaryColumn('uuid', { primaryKeyConstraintName: 'events_pkey' })
-  id: string;
-
+/** What an event is, numbered or not: its owner, and the CloudEvent's type, subject, time and data. */
+abstract class EventColumns {
   /** Whose event it is: only this user sees it in the feed and the stream. */
   @Column('uuid', { name: 'user_id' })
   userId: string;
-
-  @ManyToOne('User', { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'events_user_id_fkey' })
-  user?: unknown;
 
   @Column('text')
   type: string;
@@ -34,6 +19,26 @@ export class StoredEvent {
   /** The resource as the API returned it at that moment; `json` keeps its text as written. */
   @Column('json')
   data: unknown;
+}
+
+/**
+ * The outbox: one row per change a client can observe, numbered. A change writes its event to
+ * `events_pending` (PendingEvent) in its own statement or transaction; after commit the one
+ * sequencer at work (EventSequencer) moves it here with its `position`, in commit order: the feed
+ * and the stream read by it, so that no reader ever skips a row that committed late.
+ * `publishedAt`: when NATS JetStream acknowledged it. A null `position` is a row the release before
+ * wrote here directly during a rollout; the sequencer numbers those in place.
+ */
+@Entity({ name: 'events' })
+@Index('events_user_position_idx', ['userId', 'position'])
+export class StoredEvent extends EventColumns {
+  /** The CloudEvent's id: a UUIDv7. */
+  @PrimaryColumn('uuid', { primaryKeyConstraintName: 'events_pkey' })
+  id: string;
+
+  @ManyToOne('User', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'events_user_id_fkey' })
+  user?: unknown;
 
   @Index('events_position_key', { unique: true })
   @Column('bigint', { nullable: true })
@@ -41,6 +46,22 @@ export class StoredEvent {
 
   @Column('timestamptz', { name: 'published_at', nullable: true })
   publishedAt: Date | null;
+}
+
+/**
+ * Events written and not numbered yet: StoredEvent's columns without a position, and only the
+ * indexes the sequencer needs, so a change pays for two index entries here rather than the
+ * numbered table's written twice (once without a position, once with it).
+ */
+@Entity({ name: 'events_pending' })
+@Index('events_pending_time_idx', ['time', 'id'])
+export class PendingEvent extends EventColumns {
+  @PrimaryColumn('uuid', { primaryKeyConstraintName: 'events_pending_pkey' })
+  id: string;
+
+  @ManyToOne('User', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'events_pending_user_id_fkey' })
+  user?: unknown;
 }
 
 /** The one row counting positions given so far (see EventsRepository.sequence). */

@@ -14,10 +14,12 @@ const APPEND = statement(
 
 /**
  * Gives committed events their positions, in the order they were written (`time`, the writing
- * transaction's start, then id), one batch per call. The advisory lock keeps a second sequencer
- * from doing the same work; the counter row and `position IS NULL` keep positions increasing and
- * given once even if two ever ran. Returns how many it numbered (no row when none), and
- * announces the last position with whose events they were on `events_positioned` at commit, for the streams of
+ * transaction's start, then id), one batch per call: a pending event moves to `events` numbered
+ * (one write of the row there, not an insert and then an update), and a row the release before
+ * wrote to `events` during a rollout is numbered in place. The advisory lock keeps a second
+ * sequencer from doing the same work; the counter row, the DELETE and `position IS NULL` keep
+ * positions increasing and given once even if two ever ran. Returns how many it numbered (no row
+ * when none), and announces the last position with whose events they were on `events_positioned` at commit, for the streams of
  * every replica.
  */
 const SEQUENCE = statement(
@@ -25,31 +27,51 @@ const SEQUENCE = statement(
   `
    WITH lock AS MATERIALIZED (
      SELECT pg_try_advisory_xact_lock(:lockKey::bigint) AS locked),
-   pending AS MATERIALIZED (
-     SELECT id, user_id, row_number() OVER (ORDER BY time, id) AS n
-       FROM (SELECT id, user_id, time FROM events
-              WHERE position IS NULL AND (SELECT locked FROM lock)
-              ORDER BY time, id LIMIT :batch) oldest),
+   oldest AS MATERIALIZED (
+     SELECT id, moves, row_number() OVER (ORDER BY time, id) AS n
+       FROM ((SELECT id, time, true AS moves FROM events_pending
+               WHERE (SELECT locked FROM lock)
+               ORDER BY time, id LIMIT :batch)
+             UNION ALL
+             (SELECT id, time, false FROM events
+               WHERE position IS NULL AND (SELECT locked FROM lock)
+               ORDER BY time, id LIMIT :batch)
+             ORDER BY time, id LIMIT :batch) waiting),
    counted AS (
-     UPDATE event_positions SET last = last + (SELECT count(*) FROM pending)
-      WHERE EXISTS (SELECT 1 FROM pending)
-     RETURNING last - (SELECT count(*) FROM pending) AS base),
-   positioned AS (
-     UPDATE events e SET position = counted.base + pending.n
-       FROM pending, counted
-      WHERE e.id = pending.id AND e.position IS NULL
+     UPDATE event_positions SET last = last + (SELECT count(*) FROM oldest)
+      WHERE EXISTS (SELECT 1 FROM oldest)
+     RETURNING last - (SELECT count(*) FROM oldest) AS base),
+   moved AS (
+     DELETE FROM events_pending p USING oldest
+      WHERE p.id = oldest.id AND oldest.moves AND EXISTS (SELECT FROM counted)
+     RETURNING p.id, p.user_id, p.type, p.subject, p.time, p.data),
+   inserted AS (
+     INSERT INTO events (id, user_id, type, subject, time, data, position)
+     SELECT m.id, m.user_id, m.type, m.subject, m.time, m.data, counted.base + oldest.n
+       FROM moved m JOIN oldest ON oldest.id = m.id, counted
+     RETURNING position, user_id),
+   numbered_in_place AS (
+     UPDATE events e SET position = counted.base + oldest.n
+       FROM oldest, counted
+      WHERE e.id = oldest.id AND NOT oldest.moves AND e.position IS NULL
      RETURNING e.position, e.user_id)
    SELECT s.numbered
      FROM (SELECT count(*)::int AS numbered, max(position) AS last, array_agg(DISTINCT user_id) AS users
-             FROM positioned) s,
+             FROM (SELECT * FROM inserted UNION ALL SELECT * FROM numbered_in_place) positioned) s,
           LATERAL (SELECT pg_notify('events_positioned', json_build_object('last', s.last, 'users', s.users)::text)
                     WHERE s.last IS NOT NULL) announced`,
 );
 
-/** Whether any committed event waits for its position: the sequencer's cheap poll. */
+/**
+ * Whether any committed event waits for its position: the sequencer's cheap poll of two indexes.
+ * The ORDER BY ... LIMIT keeps the probe on the index: a scan of `events_pending` itself would read
+ * every moved row's dead tuple until VACUUM.
+ */
 const ANY_UNSEQUENCED = statement(
   'EventsRepository.anyUnsequenced',
-  `SELECT EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS pending`,
+  `
+   SELECT EXISTS (SELECT FROM (SELECT FROM events_pending ORDER BY time, id LIMIT 1) oldest)
+       OR EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS pending`,
 );
 
 /** The owner's events after a position, oldest first. */
@@ -88,14 +110,15 @@ const MARK_PUBLISHED = statement(
   `UPDATE events SET published_at = now() WHERE id = ANY (:ids::uuid[])`,
 );
 
-/** The outbox's backlog for /metrics: how many wait for NATS, and since when. */
+/** The outbox's backlog for /metrics: how many wait for NATS (numbered or not yet), and since when. */
 const BACKLOG = statement(
   'EventsRepository.backlog',
   `
    SELECT count(*)::int AS count,
           coalesce(extract(epoch FROM now() - min(time)), 0)::float8 AS "oldestAgeSeconds"
-     FROM events
-    WHERE published_at IS NULL`,
+     FROM (SELECT time FROM events WHERE published_at IS NULL
+           UNION ALL
+           SELECT time FROM events_pending) waiting`,
 );
 
 /**

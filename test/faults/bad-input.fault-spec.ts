@@ -19,6 +19,7 @@ const TABLES = [
   'file_blobs',
   'idempotency_keys',
   'order_exports',
+  'events_pending',
   'events',
 ];
 

@@ -1,5 +1,6 @@
 import { connect, NatsConnection } from 'nats';
 import { streamMessages } from '../../support/nats';
+import { COUNT_UNPUBLISHED_EVENTS } from '../../support/outbox';
 import { waitFor } from '../../support/wait';
 import { queryOn } from './jobs';
 
@@ -38,14 +39,7 @@ export class PublishCounter {
 }
 
 export const unpublishedCount = async (databaseUrl: string) =>
-  Number(
-    (
-      await queryOn<{ n: string }>(
-        databaseUrl,
-        'SELECT count(*) AS n FROM events WHERE published_at IS NULL',
-      )
-    )[0].n,
-  );
+  Number((await queryOn<{ n: string }>(databaseUrl, COUNT_UNPUBLISHED_EVENTS))[0].n);
 
 /**
  * Once the outbox is empty: every event the database holds against what the stream stores. Lost:

@@ -1,0 +1,4 @@
+/** Events not published to NATS yet: numbered and waiting for the relay, or still pending. */
+export const COUNT_UNPUBLISHED_EVENTS = `
+  SELECT (SELECT count(*) FROM events WHERE published_at IS NULL)
+       + (SELECT count(*) FROM events_pending) AS n`;
