@@ -3,7 +3,7 @@
 
 -- EventsRepository.append
 -- $1 id, $2 owner, $3 type, $4 subject, $5 data
-INSERT INTO events (id, user_id, type, subject, time, data)
+INSERT INTO events_pending (id, user_id, type, subject, time, data)
 VALUES ($1::uuid, $2::uuid, $3::text, $4::uuid, now(), $5::json);
 
 -- EventsRepository.sequence

@@ -31,7 +31,7 @@ WITH
       FROM claimed
     RETURNING id, status),
   file_created_event AS (
-    INSERT INTO events (id, user_id, type, subject, time, data)
+    INSERT INTO events_pending (id, user_id, type, subject, time, data)
     SELECT $21::uuid, $22::uuid, 'file.created', $23::uuid, now(), $24::json
       FROM inserted_file),
   image_job AS (
@@ -53,7 +53,7 @@ WITH
       FROM claimed
     RETURNING id, status),
   file_created_event AS (
-    INSERT INTO events (id, user_id, type, subject, time, data)
+    INSERT INTO events_pending (id, user_id, type, subject, time, data)
     SELECT $11::uuid, $12::uuid, 'file.created', $13::uuid, now(), $14::json
       FROM inserted_file),
   image_job AS (

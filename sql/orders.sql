@@ -37,7 +37,7 @@ WITH
            unnest($20::text[], $21::integer[], $22::bigint[], $23::bigint[])
              WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)),
   order_created_event AS (
-    INSERT INTO events (id, user_id, type, subject, time, data)
+    INSERT INTO events_pending (id, user_id, type, subject, time, data)
     SELECT $24::uuid, $25::uuid, 'order.created', $26::uuid, now(), $27::json
       FROM inserted_order)
 SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*
@@ -60,7 +60,7 @@ WITH
            unnest($10::text[], $11::integer[], $12::bigint[], $13::bigint[])
              WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)),
   order_created_event AS (
-    INSERT INTO events (id, user_id, type, subject, time, data)
+    INSERT INTO events_pending (id, user_id, type, subject, time, data)
     SELECT $14::uuid, $15::uuid, 'order.created', $16::uuid, now(), $17::json
       FROM inserted_order)
 SELECT 1;

@@ -31,7 +31,7 @@ WITH
       FROM claimed
     RETURNING id),
   user_created_event AS (
-    INSERT INTO events (id, user_id, type, subject, time, data)
+    INSERT INTO events_pending (id, user_id, type, subject, time, data)
     SELECT $18::uuid, $19::uuid, 'user.created', $20::uuid, now(), $21::json
       FROM inserted_user)
 SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*
@@ -48,7 +48,7 @@ WITH
       FROM claimed
     RETURNING id),
   user_created_event AS (
-    INSERT INTO events (id, user_id, type, subject, time, data)
+    INSERT INTO events_pending (id, user_id, type, subject, time, data)
     SELECT $8::uuid, $9::uuid, 'user.created', $10::uuid, now(), $11::json
       FROM inserted_user)
 SELECT 1;

@@ -4,11 +4,11 @@ import { Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { NewEvent } from './outbox';
 
-/** A change's event inside its transaction (one not made by a create statement). */
+/** A change's event inside its transaction (one not made by a create statement), to be numbered. */
 const APPEND = statement(
   'EventsRepository.append',
   `
-   INSERT INTO events (id, user_id, type, subject, time, data)
+   INSERT INTO events_pending (id, user_id, type, subject, time, data)
    VALUES (:id::uuid, :owner::uuid, :type::text, :subject::uuid, now(), :data::json)`,
 );
 

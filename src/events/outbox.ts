@@ -30,7 +30,7 @@ export function eventWrite(type: EventType, from: string): Write {
   return write(
     `${type.replace('.', '_')}_event`,
     `
-     INSERT INTO events (id, user_id, type, subject, time, data)
+     INSERT INTO events_pending (id, user_id, type, subject, time, data)
      SELECT :eventId::uuid, :eventOwner::uuid, '${type}', :eventSubject::uuid, now(), :eventData::json
        FROM ${from}`,
   );
