@@ -19,8 +19,8 @@ const APPEND = statement(
  * wrote to `events` during a rollout is numbered in place. The advisory lock keeps a second
  * sequencer from doing the same work; the counter row, the DELETE and `position IS NULL` keep
  * positions increasing and given once even if two ever ran. Returns how many it numbered (no row
- * when none), and announces the last position with whose events they were on `events_positioned` at commit, for the streams of
- * every replica.
+ * when none), and announces the last position and whose events they were on `events_positioned`
+ * at commit, for the streams of every replica.
  */
 const SEQUENCE = statement(
   'EventsRepository.sequence',
