@@ -24,14 +24,22 @@ const gcObserver = new PerformanceObserver((list) => {
   }
 });
 
-const profiling = process.env.CPU_PROFILE !== '0'; // 0: only the collections, at full speed
 const file = (suffix) => join(process.env.CPU_PROFILE_DIR, `${process.pid}.${suffix}`);
 const session = new Session();
 session.connect();
 session.post('Profiler.enable');
 session.post('Profiler.setSamplingInterval', { interval: 250 });
 
+const heap = process.env.CPU_PROFILE === 'heap'; // allocations sampled instead of CPU time
+const profiling = !heap && process.env.CPU_PROFILE !== '0';
+
 function start() {
+  if (heap)
+    session.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   if (profiling) session.post('Profiler.start');
   gcObserver.observe({ entryTypes: ['gc'] });
 }
@@ -39,6 +47,11 @@ function start() {
 function stop() {
   gcObserver.disconnect();
   const written = () => writeFileSync(file('gc.json'), JSON.stringify(collections));
+  if (heap)
+    return session.post('HeapProfiler.stopSampling', (error, result) => {
+      if (!error) writeFileSync(file('heapprofile'), JSON.stringify(result.profile));
+      written();
+    });
   if (!profiling) return written();
   session.post('Profiler.stop', (error, result) => {
     if (!error) writeFileSync(file('cpuprofile'), JSON.stringify(result.profile));

@@ -5,6 +5,8 @@
  * with BENCH_PROFILE_REQUEST=get, GETs of one order) at BENCH_PROFILE_CONNECTIONS for
  * BENCH_SECONDS; then summarised: self time by package and by
  * function, and the inclusive time of the frames a create passes through (a text flame graph).
+ * With BENCH_PROFILE_HEAP=1, V8's sampling heap profiler instead of its CPU profiler: the bytes
+ * each frame allocated per request, collected objects included.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,13 +17,15 @@ import { Client } from 'pg';
 import { measure, measureDatabaseCpu, SECONDS, Target } from './measure';
 import { waitFor } from '../test/support/wait';
 import { benchDatabase, Process, startService } from './processes';
-import { summarise } from './profile-summary';
+import { summarise, summariseAllocations } from './profile-summary';
 
 const CONNECTIONS = Number(process.env.BENCH_PROFILE_CONNECTIONS ?? 10);
 /** `BENCH_PROFILE_REQUEST=get`: GET of one order by id rather than creates with fresh keys. */
 const REQUEST = process.env.BENCH_PROFILE_REQUEST === 'get' ? 'get' : 'create';
 /** `BENCH_PROFILE_CPU=0`: the garbage collections only, without the profiler's own cost. */
 const PROFILING = process.env.BENCH_PROFILE_CPU !== '0';
+/** `BENCH_PROFILE_HEAP=1`: what a request allocates, rather than where its CPU time goes. */
+const ALLOCATIONS = process.env.BENCH_PROFILE_HEAP === '1';
 
 async function main() {
   const database = await benchDatabase();
@@ -30,22 +34,21 @@ async function main() {
     WORKER_CONCURRENCY: '0',
     NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profiler.js')}`,
     CPU_PROFILE_DIR: dir,
-    CPU_PROFILE: PROFILING ? '1' : '0',
+    CPU_PROFILE: ALLOCATIONS ? 'heap' : PROFILING ? '1' : '0',
   });
   const db = new Client({ connectionString: database.url });
   await db.connect();
   measureDatabaseCpu(db);
+  let requests: number;
   try {
-    await profiledPass(service, db);
-    // The second signal stops the profiler and writes its files (cpu-profiler.js).
-    service.child.kill('SIGUSR2');
+    requests = await profiledPass(service, db);
     await waitFor('the profile to be written', () => existsSync(written(dir, '.gc.json')));
   } finally {
     await db.end();
     await service.stop();
     await database.stop();
   }
-  report(dir);
+  report(dir, requests);
 }
 
 /** The warm-up, then the measured pass between the two signals, and its figures. */
@@ -59,11 +62,13 @@ async function profiledPass(service: Process, db: Client) {
   service.child.kill('SIGUSR2'); // stops them: the profile is the pass and nothing else
   await sleep(1_100);
   const work = perRequest(before, await databaseWork(db), measured.rps * SECONDS);
-  const cpu = `service ${measured.cpuUs.toFixed(0)}${PROFILING ? ' (with the profiler running)' : ''}, PostgreSQL ${measured.pgCpuUs.toFixed(0)}`;
+  const profiler = ALLOCATIONS ? 'heap profiler' : PROFILING ? 'profiler' : '';
+  const cpu = `service ${measured.cpuUs.toFixed(0)}${profiler ? ` (with the ${profiler} running)` : ''}, PostgreSQL ${measured.pgCpuUs.toFixed(0)}`;
   console.log(
     `${REQUEST} @${CONNECTIONS}: ${measured.rps.toFixed(0)} req/s, p99 ${measured.p99} ms; ` +
       `CPU µs per request: ${cpu}; per request (about): ${work}`,
   );
+  return measured.rps * SECONDS;
 }
 
 /** Creates with fresh keys, or (BENCH_PROFILE_REQUEST=get) GETs of the fixture's last order. */
@@ -79,9 +84,14 @@ function profiledTarget(service: Process, f: Fixture): Target {
 const written = (dir: string, suffix: string) =>
   join(dir, readdirSync(dir).find((name) => name.endsWith(suffix)) ?? `missing${suffix}`);
 
-function report(dir: string) {
+function report(dir: string, requests: number) {
   const collections = JSON.parse(readFileSync(written(dir, '.gc.json'), 'utf8'));
   console.log(`garbage collections in the pass: ${gcSummary(collections)}\n`);
+  if (ALLOCATIONS) {
+    const profile = JSON.parse(readFileSync(written(dir, '.heapprofile'), 'utf8'));
+    console.log(`heap profile: ${written(dir, '.heapprofile')}\n`);
+    return console.log(summariseAllocations(profile, requests));
+  }
   if (!PROFILING) return;
   console.log(`profile: ${written(dir, '.cpuprofile')}\n`);
   console.log(summarise(JSON.parse(readFileSync(written(dir, '.cpuprofile'), 'utf8'))));
