@@ -3,7 +3,10 @@
 # sql/orders.sql, fixed values but a fresh key each time; see statements.ts) at 10 clients for
 # 8 s on a fresh migrated database, optionally beside the event sequencer's batch (sql/events.sql)
 # 20 times a second, as the service runs it. Prints transactions (creates) a second.
-#   bash bench/pgbench/run.sh [sequencer|none] [server URL]   (default: sequencer, the machine's PG)
+# `parts`: what each part of the statement costs PostgreSQL, as the ratio of creates a second
+# without it to creates with it, each pair run one after the other on emptied tables, three
+# rounds (6 s each, no sequencer): the event's write, the items' write, and three indexes.
+#   bash bench/pgbench/run.sh [sequencer|none|parts] [server URL]   (default: sequencer, the machine's PG)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 server=${2:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -17,6 +20,10 @@ npx ts-node --transpile-only bench/pgbench/statements.ts "$scripts"
 npx ts-node --transpile-only -e "require('./test/support/test-database').migrate('$url')"
 psql "$url" -qc "INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
   VALUES ('11111111-1111-4111-8111-111111111111', 'bench@example.com', 'bench@example.com', 'Bench', 'x', now(), now())"
+if [ "${1:-}" = parts ]; then
+  bash "$here/parts.sh" "$url" "$scripts"
+  exit
+fi
 if [ "${1:-sequencer}" = sequencer ]; then
   pgbench "$url" -n -M prepared -c 1 -j 1 -R 20 -T 9 -f "$scripts/sequence.sql" >/dev/null 2>&1 &
 fi

@@ -55,11 +55,19 @@ function statement(file: string, heading: string): string {
   return body.replace(/\$(\d+)/g, (_, n: string) => VALUES[byNumber.get(`$${n}`)!]);
 }
 
+/** The statement without one of its write CTEs (`run.sh parts`: what that write costs). */
+function without(sql: string, cte: string): string {
+  const block = new RegExp(`,\\n  ${cte} AS \\(.*?\\)(?=,\\n  \\w+ AS \\(|\\nSELECT)`, 's');
+  if (!block.test(sql)) throw new Error(`no CTE ${cte} in the create statement`);
+  return sql.replace(block, '');
+}
+
 const dir = process.argv[2];
-writeFileSync(
-  join(dir, 'create.sql'),
-  `\\set k random(1, 1000000000000)\n${statement('orders.sql', 'OrdersRepository.create (with Idempotency-Key)')}\n`,
-);
+const create = statement('orders.sql', 'OrdersRepository.create (with Idempotency-Key)');
+const script = (sql: string) => `\\set k random(1, 1000000000000)\n${sql}\n`;
+writeFileSync(join(dir, 'create.sql'), script(create));
+for (const cte of ['order_created_event', 'inserted_items'])
+  writeFileSync(join(dir, `create-without-${cte}.sql`), script(without(create, cte)));
 writeFileSync(
   join(dir, 'sequence.sql'),
   `${statement('events.sql', 'EventsRepository.sequence')}\n`,
