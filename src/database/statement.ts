@@ -18,8 +18,11 @@ export interface Statement {
   readonly preparedName: string;
 }
 
-/** A statement's values by parameter name: any object whose properties include them. */
-export type Values = object;
+/**
+ * A statement's values by parameter name: an object whose properties include them, or a list of
+ * such objects, each name read from the first that has it (so a caller need not copy them into one).
+ */
+export type Values = object | readonly object[];
 
 /** `:name` but not the `::type` of a cast, nor a colon inside a word or number. */
 const NAMED_PARAMETER = /(?<![:\w]):([A-Za-z_]\w*)/g;
@@ -36,12 +39,18 @@ export function statement(name: string, sql: string): Statement {
   return { name, text, params, preparedName };
 }
 
+export const valueSources = (values: Values): readonly object[] =>
+  Array.isArray(values) ? values : [values];
+
 /** The values in `$n` order. A parameter missing from `values` is a bug, never a silent null. */
 export function bind(statement: Statement, values: Values): unknown[] {
+  const sources = valueSources(values) as readonly Record<string, unknown>[];
   return statement.params.map((param) => {
-    const value = (values as Record<string, unknown>)[param];
-    if (value === undefined) throw new Error(`${statement.name}: no value for :${param}`);
-    return value;
+    for (const source of sources) {
+      const value = source[param];
+      if (value !== undefined) return value;
+    }
+    throw new Error(`${statement.name}: no value for :${param}`);
   });
 }
 

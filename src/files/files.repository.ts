@@ -159,7 +159,7 @@ export class FilesRepository {
     const event = eventValues({ owner: file.userId, subject: file.id, data: outcome.body });
     return this.creates.execute(idempotent, {
       statement: CREATE,
-      values: { ...file, ...event },
+      values: [file, event],
       outcome,
     });
   }

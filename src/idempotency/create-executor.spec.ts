@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { loadConfig } from '../config/app-config';
-import type { Statement, Values } from '../database/statement';
+import { valueSources, type Statement, type Values } from '../database/statement';
 import type { Transactions, Tx } from '../database/transactions';
 import { HttpOutcome, problemOutcome } from '../http/outcome';
 import { DomainError, ServiceUnavailableError } from '../http/problem';
@@ -55,11 +55,14 @@ type Step<T> = T | Error | Promise<T>;
  * IdempotencyRepository in memory: each method answers its scripted steps in turn (the last one
  * again and again) and records every call, in order, with what it was given.
  */
+const merged = (values: Values): object => Object.assign({}, ...valueSources(values));
+
 class FakeStore implements Pick<
   IdempotencyRepository,
   'claim' | 'claimForRejection' | 'write' | 'find'
 > {
-  readonly calls: { method: string; tx: Tx; values: Values; statement?: Statement }[] = [];
+  /** Each call's values as one object, whether they came as one or as several. */
+  readonly calls: { method: string; tx: Tx; values: object; statement?: Statement }[] = [];
   /** The calls and the Deferred computations, in the order they happened. */
   readonly events: string[] = [];
   claims: Step<ClaimResult>[] = [WRITTEN];
@@ -70,11 +73,11 @@ class FakeStore implements Pick<
   private running = 0;
 
   claim = (tx: Tx, statement: Statement, values: Values) =>
-    this.answer({ method: 'claim', tx, values, statement }, this.claims);
+    this.answer({ method: 'claim', tx, values: merged(values), statement }, this.claims);
   claimForRejection = (tx: Tx, values: Values) =>
-    this.answer({ method: 'claimForRejection', tx, values }, this.rejections);
+    this.answer({ method: 'claimForRejection', tx, values: merged(values) }, this.rejections);
   write = (tx: Tx, statement: Statement, values: Values) =>
-    this.answer({ method: 'write', tx, values, statement }, this.writes);
+    this.answer({ method: 'write', tx, values: merged(values), statement }, this.writes);
   find = (tx: Tx, scope: KeyScope) =>
     this.answer({ method: 'find', tx, values: scope }, this.finds);
 

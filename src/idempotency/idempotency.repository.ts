@@ -101,7 +101,7 @@ export class IdempotencyRepository {
   }
 
   async find(tx: Tx, scope: KeyScope): Promise<StoredOutcome | null> {
-    const rows = await run<StoredRow>(tx, FIND, { ...scope });
+    const rows = await run<StoredRow>(tx, FIND, scope);
     return rows.length ? toStored(rows[0]) : null;
   }
 

@@ -133,14 +133,16 @@ export class OrdersRepository {
     idempotent: IdempotentRequest | null,
     tx?: Tx,
   ): Promise<Executed> {
-    const values = {
-      ...order,
-      skus: order.items.map((item) => item.sku),
-      quantities: order.items.map((item) => item.quantity),
-      unitPrices: order.items.map((item) => item.unitPrice),
-      lineTotals: order.items.map((item) => item.lineTotal),
-      ...eventValues({ owner: order.userId, subject: order.id, data: outcome.body }),
-    };
+    const values = [
+      order,
+      {
+        skus: order.items.map((item) => item.sku),
+        quantities: order.items.map((item) => item.quantity),
+        unitPrices: order.items.map((item) => item.unitPrice),
+        lineTotals: order.items.map((item) => item.lineTotal),
+      },
+      eventValues({ owner: order.userId, subject: order.id, data: outcome.body }),
+    ];
     return this.creates.execute(idempotent, { statement: CREATE, values, outcome, rejection }, tx);
   }
 
@@ -164,7 +166,6 @@ export class OrdersRepository {
     return rows.map(toResponse);
   }
 
-  /** Cancels and returns the order; an already cancelled order comes back unchanged. */
   /**
    * Cancels the order inside `tx`, its row locked first, so that of two cancels at once exactly
    * one is `cancelledNow`. Null: no such order of the user's.

@@ -122,10 +122,7 @@ export class UsersRepository {
       idempotent,
       {
         statement: CREATE,
-        values: {
-          ...user,
-          ...eventValues({ owner: user.id, subject: user.id, data: outcome.body }),
-        },
+        values: [user, eventValues({ owner: user.id, subject: user.id, data: outcome.body })],
         outcome,
         rejection,
       },
