@@ -21,9 +21,14 @@ parts=(
   "the key's expiry index|create.sql|DROP INDEX idempotency_keys_expires_at_idx|CREATE INDEX idempotency_keys_expires_at_idx ON idempotency_keys (expires_at)"
   "the client reference's unique index|create.sql|DROP INDEX orders_user_client_reference_key|CREATE UNIQUE INDEX orders_user_client_reference_key ON orders (user_id, client_reference)"
   "the pending events' time index|create.sql|DROP INDEX events_pending_time_idx|CREATE INDEX events_pending_time_idx ON events_pending (time, id)"
+  "the order's foreign key to its user|create.sql|ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey|ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE"
+  "the items' foreign key to their order|create.sql|ALTER TABLE order_items DROP CONSTRAINT order_items_order_id_fkey|ALTER TABLE order_items ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE"
+  "the pending event's foreign key to its user|create.sql|ALTER TABLE events_pending DROP CONSTRAINT events_pending_user_id_fkey|ALTER TABLE events_pending ADD CONSTRAINT events_pending_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE"
+  "the orders' two checks|create.sql|ALTER TABLE orders DROP CONSTRAINT orders_total_check, DROP CONSTRAINT orders_status_check|ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0), ADD CONSTRAINT orders_status_check CHECK (status IN ('pending', 'cancelled'))"
 )
 
 for part in "${parts[@]}"; do
+  [ -n "${PARTS_ONLY:-}" ] && [[ "$part" != *"$PARTS_ONLY"* ]] && continue
   IFS='|' read -r name script remove restore <<<"$part"
   ratios=()
   pairs=()

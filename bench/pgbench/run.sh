@@ -5,7 +5,8 @@
 # 20 times a second, as the service runs it. Prints transactions (creates) a second.
 # `parts`: what each part of the statement costs PostgreSQL, as the ratio of creates a second
 # without it to creates with it, each pair run one after the other on emptied tables, three
-# rounds (6 s each, no sequencer): the event's write, the items' write, and three indexes.
+# rounds (6 s each, no sequencer): the event's write, the items' write, three indexes, three
+# foreign keys and the orders' checks; PARTS_ONLY=<text> runs the parts whose name contains it.
 #   bash bench/pgbench/run.sh [sequencer|none|parts] [server URL]   (default: sequencer, the machine's PG)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
