@@ -67,6 +67,45 @@ describe('database connections under business rejections', () => {
       await own.close();
     }
   });
+
+  it('discards the connection a FATAL error ended inside a transaction (a cancel waiting on a row lock)', async () => {
+    const own = await startTestAppOnOwnDatabase();
+    const pool = poolOf(own.dataSource)!;
+    const releasedAsBroken: Error[] = [];
+    const countBroken = (error?: Error) => error && releasedAsBroken.push(error);
+    const blocker = new Client({ connectionString: own.databaseUrl });
+    try {
+      const bob = await signUpAndIn(own, 'Bob');
+      const created = await own.http
+        .post('/api/orders')
+        .set(bob.auth)
+        .set('Idempotency-Key', randomUUID())
+        .send({ currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 100 }] })
+        .expect(201);
+      const id = (created.body as { id: string }).id;
+      await blocker.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [id]);
+      pool.on('release', countBroken);
+      const answer = own.http
+        .post(`/api/orders/${id}/cancel`)
+        .set(bob.auth)
+        .then((response) => response);
+      const pid = await blockedServiceBackend(blocker);
+      await blocker.query('SELECT pg_terminate_backend($1)', [pid]);
+      expectProblem(await answer, 503, 'service_unavailable');
+      // The transaction's connection goes back to the pool as broken (TypeORM's ROLLBACK on it
+      // fails, directly and through PgBouncer), so no later request is handed it.
+      expect(releasedAsBroken).toHaveLength(1);
+      await blocker.query('ROLLBACK');
+      const order = await own.http.get(`/api/orders/${id}`).set(bob.auth).expect(200);
+      expect(order.body).toMatchObject({ id, status: 'pending' });
+    } finally {
+      pool.off('release', countBroken);
+      await blocker.end();
+      await own.close();
+    }
+  });
 });
 
 const throughPooler = directUrlFor(process.env.E2E_DATABASE_URL!) !== null;
