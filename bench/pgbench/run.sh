@@ -7,7 +7,8 @@
 # without it to creates with it, each pair run one after the other on emptied tables, three
 # rounds (6 s each, no sequencer): the event's write, the items' write, three indexes, three
 # foreign keys and the orders' checks; PARTS_ONLY=<text> runs the parts whose name contains it.
-#   bash bench/pgbench/run.sh [sequencer|none|parts] [server URL]   (default: sequencer, the machine's PG)
+# `move`: what moving an event from events_pending to events costs beside the create (move.sh).
+#   bash bench/pgbench/run.sh [sequencer|none|parts|move] [server URL]   (default: sequencer, the machine's PG)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 server=${2:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -21,8 +22,8 @@ npx ts-node --transpile-only bench/pgbench/statements.ts "$scripts"
 npx ts-node --transpile-only -e "require('./test/support/test-database').migrate('$url')"
 psql "$url" -qc "INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
   VALUES ('11111111-1111-4111-8111-111111111111', 'bench@example.com', 'bench@example.com', 'Bench', 'x', now(), now())"
-if [ "${1:-}" = parts ]; then
-  bash "$here/parts.sh" "$url" "$scripts"
+if [ "${1:-}" = parts ] || [ "${1:-}" = move ]; then
+  bash "$here/$1.sh" "$url" "$scripts"
   exit
 fi
 if [ "${1:-sequencer}" = sequencer ]; then

@@ -43,8 +43,8 @@ const VALUES: Record<string, string> = {
   batch: '1000',
 };
 
-/** The statement under `-- <heading>` in a file of sql/, its `$n` replaced by VALUES. */
-function statement(file: string, heading: string): string {
+/** The statement under `-- <heading>` in a file of sql/, its `$n` replaced by VALUES (or `given`). */
+function statement(file: string, heading: string, given: Record<string, string> = {}): string {
   const text = readFileSync(join(__dirname, '..', '..', 'sql', file), 'utf8');
   const start = text.indexOf(`-- ${heading}\n`);
   if (start < 0) throw new Error(`no statement "${heading}" in sql/${file}`);
@@ -52,7 +52,8 @@ function statement(file: string, heading: string): string {
   const params = names.startsWith('-- $') ? names.replace(/^-- /, '').split(', ') : [];
   const byNumber = new Map(params.map((p) => p.split(' ') as [string, string]));
   const body = (params.length ? sql : [names, ...sql]).join('\n');
-  return body.replace(/\$(\d+)/g, (_, n: string) => VALUES[byNumber.get(`$${n}`)!]);
+  const value = (name: string) => given[name] ?? VALUES[name];
+  return body.replace(/\$(\d+)/g, (_, n: string) => value(byNumber.get(`$${n}`)!));
 }
 
 /** The statement without one of its write CTEs (`run.sh parts`: what that write costs). */
@@ -71,4 +72,9 @@ for (const cte of ['order_created_event', 'inserted_items'])
 writeFileSync(
   join(dir, 'sequence.sql'),
   `${statement('events.sql', 'EventsRepository.sequence')}\n`,
+);
+// The service's batch (src/events/event-sequencer.ts), for `run.sh move`.
+writeFileSync(
+  join(dir, 'sequence-100.sql'),
+  `${statement('events.sql', 'EventsRepository.sequence', { batch: '100' })}\n`,
 );
