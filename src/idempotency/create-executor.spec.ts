@@ -55,7 +55,9 @@ type Step<T> = T | Error | Promise<T>;
  * IdempotencyRepository in memory: each method answers its scripted steps in turn (the last one
  * again and again) and records every call, in order, with what it was given.
  */
-const merged = (values: Values): object => Object.assign({}, ...valueSources(values));
+/** The values as `bind` reads them: of several objects, the first that has a name gives it. */
+const merged = (values: Values): object =>
+  Object.assign({}, ...[...valueSources(values)].reverse());
 
 class FakeStore implements Pick<
   IdempotencyRepository,
@@ -158,6 +160,13 @@ describe('CreateExecutor.execute', () => {
       lockId: expect.stringMatching(/^-?\d+$/),
     });
     expect(metrics.snapshot()).toMatchObject({ stored: 1, replayed: 0 });
+  });
+
+  it("binds the key's own scope and answer even where the feature's values carry the same names", async () => {
+    const { store, executor } = setup();
+    const values = { a: 1, key: 'not-the-key', responseStatus: 500 };
+    await executor.execute(keyed('k7'), plan({ values }));
+    expect(store.called('claim')[0].values).toMatchObject({ a: 1, key: 'k7', responseStatus: 201 });
   });
 
   it('waits for a busy key with no connection held, then replays its answer', async () => {

@@ -170,10 +170,12 @@ export class CreateExecutor {
     values: Values,
     tx: Tx,
   ) {
+    // The claim's objects first: a feature's object may carry a property of the same name
+    // (the statement never takes it from there; createStatement refuses writes that would).
     const withClaim = (outcome: HttpOutcome) => [
-      ...valueSources(values),
       request.scope,
       this.claimValues(request, outcome),
+      ...valueSources(values),
     ];
     try {
       const claimed = await this.store.claim(tx, create.statement.keyed, withClaim(create.outcome));
