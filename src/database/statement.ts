@@ -39,6 +39,7 @@ export function statement(name: string, sql: string): Statement {
   return { name, text, params, preparedName };
 }
 
+/** `values` as the objects `bind` reads a name from, in order. */
 export const valueSources = (values: Values): readonly object[] =>
   Array.isArray(values) ? values : [values];
 

@@ -51,14 +51,14 @@ const exists = (body?: unknown): ClaimResult => ({ state: 'exists', stored: stor
 /** One answer of the fake store: a value, a failure, or a promise the case settles. */
 type Step<T> = T | Error | Promise<T>;
 
-/**
- * IdempotencyRepository in memory: each method answers its scripted steps in turn (the last one
- * again and again) and records every call, in order, with what it was given.
- */
 /** The values as `bind` reads them: of several objects, the first that has a name gives it. */
 const merged = (values: Values): object =>
   Object.assign({}, ...[...valueSources(values)].reverse());
 
+/**
+ * IdempotencyRepository in memory: each method answers its scripted steps in turn (the last one
+ * again and again) and records every call, in order, with what it was given.
+ */
 class FakeStore implements Pick<
   IdempotencyRepository,
   'claim' | 'claimForRejection' | 'write' | 'find'
