@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmbeddedServerProcess, spawnEmbeddedServer } from './support/embedded-server';
+import { freePort } from './support/service-process';
 import { startTestApp, TestApp } from './support/test-app';
 import { traversableTempDir } from './support/test-database';
 import { expectProblem, uniqueEmail } from './support/users';
@@ -22,7 +23,9 @@ describe('a database that goes down under the running app', () => {
   let app: TestApp;
   beforeAll(async () => {
     server = await spawnEmbeddedServer(dataDir);
-    app = await startTestApp({}, server.url);
+    // NATS_URL set (nothing listens there): the relay's outbox gauges, which read the database,
+    // are on /metrics too.
+    app = await startTestApp({ NATS_URL: `nats://127.0.0.1:${await freePort()}` }, server.url);
   });
   afterAll(async () => {
     await app?.close();
@@ -44,6 +47,13 @@ describe('a database that goes down under the running app', () => {
       expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
     }
     await app.http.get('/health/live').expect(200);
+    // The scrape still answers, with the 503s counted, when the gauges cannot read the database:
+    // theirs are NaN (prom-client writes it "Nan"; Prometheus reads either).
+    const metrics = await app.http.get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/^http_requests_total\{[^}]*status="503"[^}]*\} \d+$/m);
+    expect(metrics.text).toMatch(/^events_unpublished NaN$/im);
+    expect(metrics.text).toMatch(/^events_oldest_unpublished_age_seconds NaN$/im);
+    expect(metrics.text).toMatch(/^jobs_queued NaN$/im);
 
     server = await spawnEmbeddedServer(dataDir, Number(new URL(server.url).port));
     const recoveredAfterMs = await within(10_000, async () => (await signUp()).status === 201);

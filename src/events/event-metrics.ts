@@ -47,7 +47,10 @@ export class EventMetrics {
   }
 
   private registerBacklog(registers: Metrics['registry'][]) {
-    const backlog = sharedScrape(() => this.events.backlog(this.transactions.autocommit));
+    const backlog = sharedScrape(() => this.events.backlog(this.transactions.autocommit), {
+      count: NaN,
+      oldestAgeSeconds: NaN,
+    });
     new Gauge({
       name: 'events_unpublished',
       help: 'Events written and not yet acknowledged by NATS JetStream, all processes.',

@@ -11,7 +11,11 @@ export class JobMetrics {
   private readonly done: Histogram<'task' | 'outcome'>;
 
   constructor(metrics: Metrics, jobs: JobsRepository, transactions: Transactions) {
-    const counts = sharedScrape(() => jobs.counts(transactions.autocommit));
+    const counts = sharedScrape(() => jobs.counts(transactions.autocommit), {
+      queued: NaN,
+      running: NaN,
+      failed: NaN,
+    });
     for (const state of ['queued', 'running', 'failed'] as const) {
       new Gauge({
         name: `jobs_${state}`,
