@@ -48,6 +48,11 @@ SELECT s.numbered
 SELECT EXISTS (SELECT FROM (SELECT FROM events_pending ORDER BY time, id LIMIT 1) oldest)
     OR EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS pending;
 
+-- EventsRepository.oldestUnsequencedAge
+SELECT coalesce(extract(epoch FROM now() - least(
+         (SELECT min(time) FROM events_pending),
+         (SELECT min(time) FROM events WHERE position IS NULL))), 0)::float8 AS "ageSeconds";
+
 -- EventsRepository.pageOwned
 -- $1 userId, $2 after, $3 limit
 SELECT id, type, subject, time, data, position

@@ -9,6 +9,7 @@ import {
   streamConfig,
   streamMessages,
 } from './support/nats';
+import { metric } from './support/metrics';
 import { COUNT_UNPUBLISHED_EVENTS } from './support/outbox';
 import { freePort } from './support/service-process';
 import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
@@ -29,13 +30,6 @@ const feed = async (app: TestAppOnOwnDatabase, user: SignedUpUser) =>
   (await app.http.get('/api/events?limit=100').set(user.auth).expect(200)).body.data as {
     id: string;
   }[];
-
-/** A metric's value from /metrics (the series without labels). */
-async function metric(app: TestAppOnOwnDatabase, name: string): Promise<number> {
-  const text = (await app.http.get('/metrics').expect(200)).text;
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  return Number(line?.split(' ')[1]);
-}
 
 const unpublished = async (app: TestAppOnOwnDatabase) =>
   Number((await app.dataSource.query(COUNT_UNPUBLISHED_EVENTS))[0].n);

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { SEQUENCE_LOCK_KEY } from '../src/events/event-sequencer';
 import { OrderExportJob } from '../src/order-exports/order-export.job';
 import { PNG } from './support/files';
 import { image } from './support/images';
 import { finishedExport, postExport } from './support/order-exports';
-import { startTestApp, TestApp } from './support/test-app';
+import { metric } from './support/metrics';
+import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser, uniqueEmail } from './support/users';
 import { waitFor } from './support/wait';
 
@@ -219,5 +222,33 @@ describe('events: an export that failed for good (no job runner: its last run pl
       ['order_export.failed', exported.body.id],
     ]);
     expect(events[1].data).toEqual(failed.body);
+  });
+});
+
+describe('events: how far numbering is behind (/metrics)', () => {
+  const AGE = 'events_oldest_unsequenced_age_seconds';
+
+  it('shows the age of the oldest event not numbered yet: growing while no sequencer can run, 0 after', async () => {
+    // A database of its own: the sequencer's lock, held here, is per database.
+    const app = await startTestAppOnOwnDatabase();
+    const holder = new Client({ connectionString: app.databaseUrl });
+    try {
+      await holder.connect();
+      const ann = await signUpAndIn(app, 'Ann');
+      await waitFor('the sign-up numbered', async () => (await metric(app, AGE)) === 0);
+      await holder.query('SELECT pg_advisory_lock($1)', [SEQUENCE_LOCK_KEY]);
+      await app.http
+        .post('/api/orders')
+        .set(ann.auth)
+        .set('Idempotency-Key', randomUUID())
+        .send(ORDER)
+        .expect(201);
+      await waitFor('the order event over a second old', async () => (await metric(app, AGE)) > 1);
+      await holder.query('SELECT pg_advisory_unlock($1)', [SEQUENCE_LOCK_KEY]);
+      await waitFor('the order event numbered', async () => (await metric(app, AGE)) === 0);
+    } finally {
+      await holder.end();
+      await app.close();
+    }
   });
 });

@@ -5,7 +5,10 @@ import { Metrics } from '../metrics/metrics';
 import { sharedScrape } from '../metrics/shared-scrape';
 import { EventsRepository } from './events.repository';
 
-/** The outbox relay as /metrics shows it (registered only where NATS is configured). */
+/**
+ * The events outbox as /metrics shows it: how far numbering is behind (always: the feed and the
+ * streams wait for it), and the relay's figures (registered by the relay, where NATS is configured).
+ */
 @Injectable()
 export class EventMetrics {
   private published: Counter | null = null;
@@ -16,7 +19,17 @@ export class EventMetrics {
     private readonly metrics: Metrics,
     private readonly events: EventsRepository,
     private readonly transactions: Transactions,
-  ) {}
+  ) {
+    const age = sharedScrape(() => events.oldestUnsequencedAge(transactions.autocommit), NaN);
+    new Gauge({
+      name: 'events_oldest_unsequenced_age_seconds',
+      help: 'Age of the oldest event not numbered yet (0 when none): how far the sequencer is behind.',
+      registers: [metrics.registry],
+      async collect() {
+        this.set(await age());
+      },
+    });
+  }
 
   /** Called once by the relay when it starts. */
   register(): void {

@@ -4,7 +4,7 @@ import { EventsRepository } from './events.repository';
 import { SerialDrain } from './serial-drain';
 
 /** Shared by every replica: whoever holds it sequences; the others find nothing to do. */
-const SEQUENCE_LOCK_KEY = 7_283_003;
+export const SEQUENCE_LOCK_KEY = 7_283_003;
 /** Events per transaction; small enough that a batch's announcement fits in one NOTIFY. */
 const BATCH = 100;
 /**

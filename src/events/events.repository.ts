@@ -74,6 +74,15 @@ const ANY_UNSEQUENCED = statement(
        OR EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS pending`,
 );
 
+/** How long the oldest event without a position has waited for one (0 when none): both indexes' first entry. */
+const OLDEST_UNSEQUENCED = statement(
+  'EventsRepository.oldestUnsequencedAge',
+  `
+   SELECT coalesce(extract(epoch FROM now() - least(
+            (SELECT min(time) FROM events_pending),
+            (SELECT min(time) FROM events WHERE position IS NULL))), 0)::float8 AS "ageSeconds"`,
+);
+
 /** The owner's events after a position, oldest first. */
 const PAGE_OWNED = statement(
   'EventsRepository.pageOwned',
@@ -165,6 +174,7 @@ export class EventsRepository {
     APPEND,
     SEQUENCE,
     ANY_UNSEQUENCED,
+    OLDEST_UNSEQUENCED,
     PAGE_OWNED,
     LAST_POSITION_OWNED,
     TRY_LOCK,
@@ -188,6 +198,11 @@ export class EventsRepository {
   async anyUnsequenced(tx: Tx): Promise<boolean> {
     const [{ pending }] = await run<{ pending: boolean }>(tx, ANY_UNSEQUENCED, {});
     return pending;
+  }
+
+  async oldestUnsequencedAge(tx: Tx): Promise<number> {
+    const [{ ageSeconds }] = await run<{ ageSeconds: number }>(tx, OLDEST_UNSEQUENCED, {});
+    return ageSeconds;
   }
 
   pageOwned(tx: Tx, userId: string, after: string, limit: number): Promise<EventRow[]> {
