@@ -6,6 +6,7 @@ import { PNG } from './support/files';
 import { image } from './support/images';
 import { finishedExport, postExport } from './support/order-exports';
 import { metric } from './support/metrics';
+import { directUrlFor } from './support/pgbouncer';
 import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser, uniqueEmail } from './support/users';
 import { waitFor } from './support/wait';
@@ -229,9 +230,12 @@ describe('events: how far numbering is behind (/metrics)', () => {
   const AGE = 'events_oldest_unsequenced_age_seconds';
 
   it('shows the age of the oldest event not numbered yet: growing while no sequencer can run, 0 after', async () => {
-    // A database of its own: the sequencer's lock, held here, is per database.
+    // A database of its own: the sequencer's lock, held here, is per database. Held on a direct
+    // connection: through a transaction pooler the session that holds it could be the service's next.
     const app = await startTestAppOnOwnDatabase();
-    const holder = new Client({ connectionString: app.databaseUrl });
+    const holder = new Client({
+      connectionString: directUrlFor(app.databaseUrl) ?? app.databaseUrl,
+    });
     try {
       await holder.connect();
       const ann = await signUpAndIn(app, 'Ann');
