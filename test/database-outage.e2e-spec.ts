@@ -54,6 +54,7 @@ describe('a database that goes down under the running app', () => {
     expect(metrics.text).toMatch(/^events_unpublished NaN$/im);
     expect(metrics.text).toMatch(/^events_oldest_unpublished_age_seconds NaN$/im);
     expect(metrics.text).toMatch(/^jobs_queued NaN$/im);
+    expect(metrics.text).toMatch(/^events_oldest_unsequenced_age_seconds NaN$/im);
 
     server = await spawnEmbeddedServer(dataDir, Number(new URL(server.url).port));
     const recoveredAfterMs = await within(10_000, async () => (await signUp()).status === 201);
