@@ -154,15 +154,10 @@ function installHttpBasics(fastify: FastifyInstance) {
     done();
   });
   refuseBodiesWhereNoneIsTaken(fastify);
-  fastify.addHook('preValidation', async (request, reply) => {
-    if (request.isMultipart() && !MULTIPART_ROUTES.has(request.routeOptions.url ?? '')) {
-      sendError(
-        new UnsupportedMediaTypeError('Send the body as application/json.'),
-        request,
-        reply,
-      );
-      return reply;
-    }
+  fastify.addHook('preValidation', (request, reply, done) => {
+    if (!request.isMultipart() || MULTIPART_ROUTES.has(request.routeOptions.url ?? ''))
+      return done();
+    sendError(new UnsupportedMediaTypeError('Send the body as application/json.'), request, reply);
   });
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DatabaseError, Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
+import { ClientBase, DatabaseError, Pool, PoolClient, Query, QueryResultRow } from 'pg';
 import { Tx } from './transactions';
 
 /**
@@ -61,22 +61,29 @@ export function bind(statement: Statement, values: Values): unknown[] {
  * goes to node-postgres's pool directly (see `Tx.pool`).
  */
 export function run<T>(tx: Tx, statement: Statement, values: Values): Promise<T[]> {
-  const config: QueryConfig = {
+  const query: StatementQuery = {
     name: tx.unprepared ? undefined : statement.preparedName,
     text: statement.text,
     values: bind(statement, values),
   };
-  if (tx.pool) return queryOnPool<T>(tx.pool, config);
-  return queryInTransaction<T>(tx, config);
+  if (tx.pool) return queryOnPool<T>(tx.pool, query);
+  return queryInTransaction<T>(tx, query);
+}
+
+interface StatementQuery {
+  /** The prepared statement's name; none: parsed anew each time (unnamed). */
+  name: string | undefined;
+  text: string;
+  values: unknown[];
 }
 
 /**
  * On the transaction's own connection, straight to node-postgres: TypeORM's `query` would answer
  * an UPDATE or DELETE with `[rows, count]` rather than the rows.
  */
-async function queryInTransaction<T>(tx: Tx, config: QueryConfig): Promise<T[]> {
+async function queryInTransaction<T>(tx: Tx, query: StatementQuery): Promise<T[]> {
   const client = (await tx.manager.queryRunner!.connect()) as PoolClient;
-  return (await client.query<QueryResultRow>(config)).rows as T[];
+  return send<T>(client, query);
 }
 
 /**
@@ -86,17 +93,32 @@ async function queryInTransaction<T>(tx: Tx, config: QueryConfig): Promise<T[]> 
  * session (FATAL: a terminated backend, or PgBouncer losing its server connection, which closes
  * the client's a moment later); any other (a timeout, a lost socket) gets it discarded too.
  */
-async function queryOnPool<T>(pool: Pool, config: QueryConfig): Promise<T[]> {
+async function queryOnPool<T>(pool: Pool, query: StatementQuery): Promise<T[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    return (await client.query<QueryResultRow>(config)).rows as T[];
+    return await send<T>(client, query);
   } catch (error) {
     if (!(error instanceof DatabaseError) || endsSession(error)) broken = error as Error;
     throw error;
   } finally {
     client.release(broken);
   }
+}
+
+/**
+ * The statement as node-postgres's `Query` made from its text: given a config object instead,
+ * `Query` first copies it through its property descriptors, a slow path of V8's, on every query.
+ * The name is set before `client.query` submits it, which is when node-postgres reads it.
+ */
+function send<T>(client: ClientBase, { name, text, values }: StatementQuery): Promise<T[]> {
+  return new Promise<T[]>((resolve, reject) => {
+    const query = new Query<QueryResultRow>(text, values, (error, result) =>
+      error ? reject(error) : resolve(result.rows as T[]),
+    );
+    (query as { name?: string }).name = name;
+    client.query(query);
+  });
 }
 
 /** After a FATAL (or PANIC) error the server closes the session: the connection is done. */
