@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { compare, measure, Measured, measureDatabaseCpu, SECONDS, Target } from './measure';
+import { compare, Measured, measureDatabaseCpu, Target } from './measure';
 import { measureExport } from './export';
 import { fixture, Fixture, leanFixture, multipart, ORDER } from './fixture';
 import { measureEvents } from './events';
@@ -97,6 +97,8 @@ function workloads(
         }),
     }),
     http: t('http-only', `${refs.baseUrl}/http-only`, { method: 'POST' }),
+    // The framework's floor: a route through Fastify, Nest's router and guard, with no work.
+    noop: t('service no-op', `${service.baseUrl}/health/live`),
   };
 }
 
@@ -202,12 +204,9 @@ async function readRuns(report: BenchReport, w: Workloads, connections: number) 
   report.add('list first page', connections, await compare([w.list, w.rawList], connections), {
     'raw-list': 0.7,
   });
-  report.add(
-    'http-only',
-    connections,
-    { 'http-only': await measure(w.http, connections, SECONDS) },
-    {},
-  );
+  report.add('no-op', connections, await compare([w.noop, w.http], connections), {
+    'http-only': null,
+  });
 }
 
 async function uploadRun(report: BenchReport, w: Workloads, service: Process, connections: number) {
