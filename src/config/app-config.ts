@@ -41,6 +41,11 @@ export interface AppConfig {
   authRateLimit: number;
   /** After SIGTERM, how long the process serves on with /health/ready at 503 before closing. */
   shutdownDelayMs: number;
+  /**
+   * After the delay, how long closing may take (in-flight requests, running jobs' grace, the
+   * pool) before the process exits 1, naming the step that did not finish.
+   */
+  shutdownTimeoutMs: number;
   /** Longest a request may take to arrive whole: bounds slow-drip uploads. */
   requestTimeoutMs: number;
   /** Fastify's trustProxy: false, true, or the proxies (addresses, CIDR ranges) trusted for the client IP. */
@@ -277,6 +282,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     trustProxy: trustProxy(env),
     requestTimeoutMs: duration(env, 'REQUEST_TIMEOUT', '10m', 1_000),
     shutdownDelayMs: duration(env, 'SHUTDOWN_DELAY', '0s', 0),
+    shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '30s', 1_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 0, 64),
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 50_000_000, 1, 268_402_689),
     natsUrl: natsUrl(env),

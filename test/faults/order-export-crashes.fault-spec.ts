@@ -93,9 +93,14 @@ class ExportUnderKills {
     );
   }
 
+  /** SIGTERM; a stop that does not end in exit 0 fails the test with what the service wrote. */
   async stop() {
     this.service.child.kill('SIGTERM');
-    await this.service.exited;
+    const code = await this.service.exited;
+    if (code !== 0)
+      throw new Error(
+        `exit ${code} after SIGTERM: ${this.service.stderr()}${this.service.stdout()}`,
+      );
   }
 }
 
