@@ -143,7 +143,10 @@ describe('faults: an order export through SIGKILLs', () => {
         expect(orphans).toBeLessThanOrEqual(KILLS);
         expect(await sweepAllOrphans(database.url)).toBe(orphans);
         expect(await orphanBlobs(db)).toBe(0);
-        expect((await scenario.get(done.file!.url)).status).toBe(200);
+        // Read whole: a download left unread stays in flight, and the service's stop waits for it.
+        const again = await scenario.get(done.file!.url);
+        expect(again.status).toBe(200);
+        expect((await again.text()).split('\r\n').length).toBe(ORDERS + 2);
         report({
           scenario: `order export of ${ORDERS} orders through ${KILLS} SIGKILLs`,
           requests: 1,
