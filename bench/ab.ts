@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
-import { compare, Measured, measureDatabaseCpu, SECONDS, Target } from './measure';
+import { compare, Measured, measureDatabaseCpu, ratioOf, SECONDS, Target } from './measure';
 import { fixture, ORDER } from './fixture';
 import { benchDatabase, Process, startService } from './processes';
 
@@ -52,7 +52,11 @@ function workloads(s: Side, auth: Record<string, string>, keys: string[], orderI
   } satisfies Record<string, Target>;
 }
 
-const ratio = (a: Measured, b: Measured) => (a.rps / b.rps).toFixed(3);
+/** A/B of the medians, and the spread of the alternated pairs of passes. */
+function ratio(a: Measured, b: Measured): string {
+  const { ratio: median, low, high } = ratioOf(a, b);
+  return `${median.toFixed(3)} (passes ${low.toFixed(3)}-${high.toFixed(3)})`;
+}
 /** The service's CPU per request, then PostgreSQL's. */
 const cpu = (m: Measured) => `${Math.round(m.cpuUs)} + PG ${Math.round(m.pgCpuUs)}`;
 

@@ -5,7 +5,21 @@ import { cpuMicros, pgCpu, pgCpuSpent } from './proc-cpu';
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 export const WARMUP_SECONDS = 2;
-export const REPETITIONS = 3;
+/**
+ * `BENCH_REPETITIONS` (default 3): alternated passes per target. On shared cores one pass can
+ * differ from the next by a tenth or more; more repetitions steady the medians, and every ratio is
+ * printed with the spread of its passes.
+ */
+export const REPETITIONS = positiveInteger(
+  process.env.BENCH_REPETITIONS ?? '3',
+  'BENCH_REPETITIONS',
+);
+
+function positiveInteger(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1`);
+  return value;
+}
 
 export interface Target {
   name: string;
@@ -34,6 +48,8 @@ export interface Measured {
   cpuUs: number;
   /** PostgreSQL's (the whole server's) CPU µs per answered request (NaN: not measured). */
   pgCpuUs: number;
+  /** Each alternated pass's req/s and p99, in the order run (medians only: `compare`'s results). */
+  passes?: Pick<Measured, 'rps' | 'p99'>[];
 }
 
 let database: Client | null = null;
@@ -163,5 +179,22 @@ function medianOf(list: Measured[]): Measured {
     errors: list.reduce((sum, m) => sum + m.errors, 0),
     cpuUs: median(list.map((m) => m.cpuUs)),
     pgCpuUs: median(list.map((m) => m.pgCpuUs)),
+    passes: list.map(({ rps, p99 }) => ({ rps, p99 })),
   };
+}
+
+/**
+ * `a`'s req/s (or p99) over `b`'s: the ratio of their medians, and the lowest and highest ratio of
+ * passes run side by side (`a`'s nth against `b`'s nth): how far one alternation strays from another.
+ */
+export function ratioOf(
+  a: Measured,
+  b: Measured,
+  of: 'rps' | 'p99' = 'rps',
+): { ratio: number; low: number; high: number } {
+  const ratio = a[of] / b[of];
+  const pairs = (a.passes ?? []).map((pass, at) => pass[of] / (b.passes?.[at]?.[of] ?? NaN));
+  const known = pairs.filter(Number.isFinite);
+  if (known.length < 2 || known.length !== pairs.length) return { ratio, low: ratio, high: ratio };
+  return { ratio, low: Math.min(...known), high: Math.max(...known) };
 }

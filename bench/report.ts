@@ -2,14 +2,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { RatioBar, ratioChart } from './chart';
-import { Measured, REPETITIONS, SECONDS } from './measure';
+import { Measured, ratioOf, REPETITIONS, SECONDS } from './measure';
 
 export interface Row extends Measured {
   workload: string;
   connections: number;
   target: string;
-  /** The service's req/s divided by each reference's, with the issue's target for it (null: none). */
-  ratios: Record<string, { ratio: number; goal: number | null }>;
+  /**
+   * The service's req/s divided by each reference's, with the issue's target for it (null: none)
+   * and the lowest and highest ratio of the alternated passes.
+   */
+  ratios: Record<string, { ratio: number; low: number; high: number; goal: number | null }>;
 }
 
 /** Everything a run found: the comparison rows, and named checks (correctness, RSS, scale). */
@@ -36,7 +39,7 @@ export class BenchReport {
           ? Object.fromEntries(
               Object.entries(goals).map(([ref, goal]) => [
                 ref,
-                { ratio: m.rps / measured[ref].rps, goal },
+                { ...ratioOf(m, measured[ref]), goal },
               ]),
             )
           : {};
@@ -91,12 +94,18 @@ export class BenchReport {
 const cell = (value: number, digits?: number) =>
   Number.isFinite(value) ? (digits === undefined ? String(value) : value.toFixed(digits)) : '–';
 
+/** `0.61× raw-lean (≥0.8; passes 0.57-0.66)`: the target, and the spread when there is one. */
+function ratioText(ref: string, { ratio, low, high, goal }: Row['ratios'][string]): string {
+  const notes = [
+    ...(goal === null ? [] : [`≥${goal}`]),
+    ...(low === high ? [] : [`passes ${low.toFixed(2)}-${high.toFixed(2)}`]),
+  ];
+  return `${ratio.toFixed(2)}× ${ref}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+}
+
 function tableLine(row: Row): string {
   const ratios = Object.entries(row.ratios)
-    .map(
-      ([ref, { ratio, goal }]) =>
-        `${ratio.toFixed(2)}× ${ref}${goal === null ? '' : ` (≥${goal})`}`,
-    )
+    .map(([ref, ratio]) => ratioText(ref, ratio))
     .join(', ');
   return `| ${row.workload} | ${row.connections} | ${row.target} | ${cell(row.rps, row.rps < 100 ? 1 : 0)} | ${cell(row.p50)} | ${cell(row.p99)} | ${cell(Math.round(row.cpuUs))} | ${cell(Math.round(row.pgCpuUs))} | ${row.non2xx} | ${row.errors} | ${ratios} |`;
 }
