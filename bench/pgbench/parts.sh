@@ -24,6 +24,7 @@ parts=(
   "the order's foreign key to its user|create.sql|ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey|ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE"
   "the items' foreign key to their order|create.sql|ALTER TABLE order_items DROP CONSTRAINT order_items_order_id_fkey|ALTER TABLE order_items ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE"
   "the pending event's foreign key to its user|create.sql|ALTER TABLE events_pending DROP CONSTRAINT events_pending_user_id_fkey|ALTER TABLE events_pending ADD CONSTRAINT events_pending_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE"
+  "both foreign keys to the user (the row lock they share)|create.sql|ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey; ALTER TABLE events_pending DROP CONSTRAINT events_pending_user_id_fkey|ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE; ALTER TABLE events_pending ADD CONSTRAINT events_pending_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE"
   "the orders' two checks|create.sql|ALTER TABLE orders DROP CONSTRAINT orders_total_check, DROP CONSTRAINT orders_status_check|ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0), ADD CONSTRAINT orders_status_check CHECK (status IN ('pending', 'cancelled'))"
 )
 
