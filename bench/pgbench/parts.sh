@@ -18,6 +18,7 @@ tps() {
 parts=(
   "the event's write|create-without-order_created_event.sql||"
   "the items' write|create-without-inserted_items.sql||"
+  "the claim's checks (the live record's read, the advisory lock)|create-without-claim-checks.sql||"
   "the key's expiry index|create.sql|DROP INDEX idempotency_keys_expires_at_idx|CREATE INDEX idempotency_keys_expires_at_idx ON idempotency_keys (expires_at)"
   "the client reference's unique index|create.sql|DROP INDEX orders_user_client_reference_key|CREATE UNIQUE INDEX orders_user_client_reference_key ON orders (user_id, client_reference)"
   "the pending events' time index|create.sql|DROP INDEX events_pending_time_idx|CREATE INDEX events_pending_time_idx ON events_pending (time, id)"

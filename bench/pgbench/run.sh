@@ -5,9 +5,9 @@
 # 20 times a second, as the service runs it. Prints transactions (creates) a second.
 # `parts`: what each part of the statement costs PostgreSQL, as the ratio of creates a second
 # without it to creates with it, each pair run one after the other on emptied tables, three
-# rounds (6 s each, no sequencer): the event's write, the items' write, three indexes, three
-# foreign keys, the two to the user together, and the orders' checks; PARTS_ONLY=<text> runs the
-# parts whose name contains it.
+# rounds (6 s each, no sequencer): the event's write, the items' write, the claim's checks, three
+# indexes, three foreign keys, the two to the user together, and the orders' checks;
+# PARTS_ONLY=<text> runs the parts whose name contains it.
 # `move`: what moving an event from events_pending to events costs beside the create (move.sh).
 #   bash bench/pgbench/run.sh [sequencer|none|parts|move] [server URL]   (default: sequencer, the machine's PG)
 set -euo pipefail
