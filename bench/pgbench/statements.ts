@@ -56,11 +56,16 @@ function statement(file: string, heading: string, given: Record<string, string> 
   return body.replace(/\$(\d+)/g, (_, n: string) => value(byNumber.get(`$${n}`)!));
 }
 
+/** `sql` without the text `part` matches; an error if it has none (the statement changed shape). */
+function cut(sql: string, part: RegExp, what: string): string {
+  if (!part.test(sql)) throw new Error(`no ${what} in the create statement`);
+  return sql.replace(part, '');
+}
+
 /** The statement without one of its write CTEs (`run.sh parts`: what that write costs). */
 function without(sql: string, cte: string): string {
   const block = new RegExp(`,\\n  ${cte} AS \\(.*?\\)(?=,\\n  \\w+ AS \\(|\\nSELECT)`, 's');
-  if (!block.test(sql)) throw new Error(`no CTE ${cte} in the create statement`);
-  return sql.replace(block, '');
+  return cut(sql, block, `CTE ${cte}`);
 }
 
 /**
@@ -71,11 +76,13 @@ function without(sql: string, cte: string): string {
 function withoutClaimChecks(sql: string): string {
   const checks =
     /\n {2}existing AS \(.*?expires_at > now\(\)\),\n {2}lock AS MATERIALIZED \(.*?existing\)\),/s;
-  const fromLock = /\n\s*FROM lock WHERE locked/;
-  const result = /, e\.\*\n\s*FROM \(SELECT 1\) AS one LEFT JOIN existing e ON true/;
-  for (const part of [checks, fromLock, result])
-    if (!part.test(sql)) throw new Error(`the create statement has no ${part.source}`);
-  return sql.replace(checks, '').replace(fromLock, '').replace(result, '');
+  const withoutCtes = cut(sql, checks, 'existing and lock CTEs');
+  const withoutFromLock = cut(withoutCtes, /\n\s*FROM lock WHERE locked/, "claim's FROM lock");
+  return cut(
+    withoutFromLock,
+    /, e\.\*\n\s*FROM \(SELECT 1\) AS one LEFT JOIN existing e ON true/,
+    'existing record in the result',
+  );
 }
 
 const dir = process.argv[2];
