@@ -15,6 +15,14 @@ export const REPETITIONS = positiveInteger(
   'BENCH_REPETITIONS',
 );
 
+/**
+ * `BENCH_RATE`: every pass sends this many requests a second in all (autocannon's `overallRate`)
+ * rather than as many as its connections can. Req/s ratios then read 1.0 by construction; what
+ * it is for is CPU per request compared at one rate, since a process that sleeps between
+ * requests pays more for each (every wake-up has fewer requests to share it).
+ */
+const RATE = process.env.BENCH_RATE ? positiveInteger(process.env.BENCH_RATE, 'BENCH_RATE') : null;
+
 function positiveInteger(text: string, name: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1`);
@@ -113,6 +121,7 @@ async function pass(
     connections,
     pipelining: 1,
     ...length,
+    ...(RATE ? { overallRate: RATE } : {}),
     requests: [request],
   } as autocannon.Options);
   latencies.sort((a, b) => a - b);

@@ -172,7 +172,10 @@ async function createRun(
   }
 }
 
-/** `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results. */
+/**
+ * `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results; so
+ * does a run at a fixed `BENCH_RATE`.
+ */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 type Phase =
   | 'create'
@@ -263,7 +266,7 @@ async function main() {
   if (runs('pooler')) await measurePooler(database.url, report, f, w.create);
   await db.end();
   await database.stop();
-  report.write({ files: !ONLY });
+  report.write({ files: !ONLY && !process.env.BENCH_RATE });
 }
 
 main().catch((error: Error) => {
