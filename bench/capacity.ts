@@ -182,6 +182,9 @@ async function measureCpu(url: string, db: Client, service: Process, replica: Pr
 }
 
 async function main() {
+  // Its figures are rates and what they cost at full load: a fixed rate would write wrong ones.
+  if (process.env.BENCH_RATE)
+    throw new Error('bench:capacity measures at full load: unset BENCH_RATE');
   const database = await benchDatabase();
   const { service, replica } = await startServiceAndReplica(database.url);
   const db = new Client({ connectionString: database.url });

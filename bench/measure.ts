@@ -121,7 +121,7 @@ async function pass(
     connections,
     pipelining: 1,
     ...length,
-    ...(RATE ? { overallRate: RATE } : {}),
+    ...rateOf(connections),
     requests: [request],
   } as autocannon.Options);
   latencies.sort((a, b) => a - b);
@@ -136,7 +136,24 @@ async function pass(
       ? pgCpuSpent(pgBefore, await pgCpu(database!)).clusterMicros / latencies.length
       : NaN,
   };
+  if (RATE && 'duration' in length) warnIfBehind(target, connections, measured.rps);
   return { measured, result, latencies };
+}
+
+/** autocannon would quietly open fewer connections than asked for a rate below their number. */
+function rateOf(connections: number) {
+  if (!RATE) return {};
+  if (RATE < connections)
+    throw new Error(`BENCH_RATE ${RATE} is below the pass's ${connections} connections`);
+  return { overallRate: RATE };
+}
+
+/** A target slower than BENCH_RATE runs at its own rate, and its CPU per request with it. */
+function warnIfBehind(target: Target, connections: number, rps: number) {
+  if (rps < 0.95 * RATE!)
+    console.warn(
+      `  ${target.name} @${connections}: ${rps.toFixed(0)} req/s, short of BENCH_RATE ${RATE}`,
+    );
 }
 
 /** One autocannon run, with every response's time: its own percentiles are whole milliseconds. */

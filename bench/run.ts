@@ -173,8 +173,8 @@ async function createRun(
 }
 
 /**
- * `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results; so
- * does a run at a fixed `BENCH_RATE`.
+ * `BENCH_ONLY=create,upload` runs only those phases and prints without writing the results; a
+ * run at a fixed `BENCH_RATE` writes none either.
  */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 type Phase =
