@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { measureSweep } from './capacity-sweep';
 import { fixture, Fixture, ORDER } from './fixture';
-import { measure, measureAmount, Target, WARMUP_SECONDS } from './measure';
+import { measure, measureAmount, RATE, Target, WARMUP_SECONDS } from './measure';
 import { cpuMicros, pgCpu, pgCpuSpent } from './proc-cpu';
 import { benchDatabase, databaseLabel, Process, startServiceAndReplica } from './processes';
 
@@ -183,8 +183,7 @@ async function measureCpu(url: string, db: Client, service: Process, replica: Pr
 
 async function main() {
   // Its figures are rates and what they cost at full load: a fixed rate would write wrong ones.
-  if (process.env.BENCH_RATE)
-    throw new Error('bench:capacity measures at full load: unset BENCH_RATE');
+  if (RATE) throw new Error('bench:capacity measures at full load: unset BENCH_RATE');
   const database = await benchDatabase();
   const { service, replica } = await startServiceAndReplica(database.url);
   const db = new Client({ connectionString: database.url });

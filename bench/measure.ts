@@ -21,7 +21,9 @@ export const REPETITIONS = positiveInteger(
  * it is for is CPU per request compared at one rate, since a process that sleeps between
  * requests pays more for each (every wake-up has fewer requests to share it).
  */
-const RATE = process.env.BENCH_RATE ? positiveInteger(process.env.BENCH_RATE, 'BENCH_RATE') : null;
+export const RATE = process.env.BENCH_RATE
+  ? positiveInteger(process.env.BENCH_RATE, 'BENCH_RATE')
+  : null;
 
 function positiveInteger(text: string, name: string): number {
   const value = Number(text);

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { compare, Measured, measureDatabaseCpu, ratioOf, Target } from './measure';
+import { compare, Measured, measureDatabaseCpu, RATE, ratioOf, Target } from './measure';
 import { measureExport } from './export';
 import { fixture, Fixture, leanFixture, multipart, ORDER } from './fixture';
 import { measureEvents } from './events';
@@ -266,7 +266,7 @@ async function main() {
   if (runs('pooler')) await measurePooler(database.url, report, f, w.create);
   await db.end();
   await database.stop();
-  report.write({ files: !ONLY && !process.env.BENCH_RATE });
+  report.write({ files: !ONLY && !RATE });
 }
 
 main().catch((error: Error) => {
