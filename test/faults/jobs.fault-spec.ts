@@ -54,8 +54,10 @@ describe('faults: background jobs (image processing) under crashes', () => {
       const recoveries: number[] = [];
       let uploads = 0;
       for (let round = 0; round < 5; round++) {
-        const worker = await workerOn(database.url);
+        // Queued before the worker starts: a worker already running can finish each image as it
+        // arrives, and then no job is ever held when the test looks.
         uploads += (await uploadImages(api.baseUrl, token, 6)).length;
+        const worker = await workerOn(database.url);
         await waitFor(
           'a job in the middle of being run',
           async () => (await lockedJobs(database.url)) > 0,
@@ -99,8 +101,8 @@ describe('faults: background jobs (image processing) under crashes', () => {
   );
 
   it('SIGTERM of a worker mid job: it exits 0 within the grace, holding no job, and the rest is done by the next worker at once', async () => {
+    const ids = await uploadImages(api.baseUrl, token, 8); // queued first, as above
     const worker = await workerOn(database.url);
-    const ids = await uploadImages(api.baseUrl, token, 8);
     await waitFor(
       'a job in the middle of being run',
       async () => (await lockedJobs(database.url)) > 0,
@@ -193,13 +195,17 @@ describe('faults: PostgreSQL restarted while jobs run', () => {
     'jobs running when the database went down complete after it is back',
     async () => {
       server = await spawnEmbeddedServer(dataDir);
+      // The images are queued through a service that runs no jobs, so that the one started after
+      // it meets a backlog and is certain to hold jobs when the database goes down.
+      const uploader = await startReadyService(server.url, { WORKER_CONCURRENCY: '0' }, 'build');
+      const { token } = await signUp(uploader.baseUrl);
+      const ids = await uploadImages(uploader.baseUrl, token, 12);
+      await stop(uploader);
       api = await startReadyService(
         server.url,
         { WORKER_CONCURRENCY: '2', LOG_LEVEL: 'info' },
         'build',
       );
-      const { token } = await signUp(api.baseUrl);
-      const ids = await uploadImages(api.baseUrl, token, 12);
       await waitFor(
         'a job in the middle of being run',
         async () => (await lockedJobs(server.url)) > 0,
