@@ -5,7 +5,7 @@ import { createDatabaseOn, TestDatabase, traversableTempDir } from '../support/t
 import { waitFor } from '../support/wait';
 import { JOB_SHUTDOWN_GRACE_MS } from '../../src/jobs/job-runner';
 import { RUNNER_DEAD_AFTER_MS } from '../../src/jobs/stranded-jobs';
-import { imageAudit, lockedJobs, queryOn, uploadImages } from './support/jobs';
+import { holdFiles, imageAudit, lockedJobs, queryOn, uploadImages } from './support/jobs';
 import { signUp } from './support/orders-client';
 import { report } from './support/report';
 
@@ -54,19 +54,19 @@ describe('faults: background jobs (image processing) under crashes', () => {
       const recoveries: number[] = [];
       let uploads = 0;
       for (let round = 0; round < 5; round++) {
-        // Queued before the worker starts: a worker already running can finish each image as it
-        // arrives, and then no job is ever held when the test looks.
-        uploads += (await uploadImages(api.baseUrl, token, 6)).length;
+        // Queued and held before the worker starts: a worker already running can finish each
+        // image as it arrives, and then no job is ever held when the test looks.
+        const ids = await uploadImages(api.baseUrl, token, 6);
+        uploads += ids.length;
+        const hold = await holdFiles(database.url, ids);
         const worker = await workerOn(database.url);
         await waitFor(
           'a job in the middle of being run',
           async () => (await lockedJobs(database.url)) > 0,
-          {
-            every: 5,
-          },
         );
         worker.child.kill('SIGKILL');
         await worker.exited;
+        await hold.release();
         const killedAt = Date.now();
         const next = await workerOn(database.url);
         await waitFor(
@@ -101,17 +101,16 @@ describe('faults: background jobs (image processing) under crashes', () => {
   );
 
   it('SIGTERM of a worker mid job: it exits 0 within the grace, holding no job, and the rest is done by the next worker at once', async () => {
-    const ids = await uploadImages(api.baseUrl, token, 8); // queued first, as above
+    const ids = await uploadImages(api.baseUrl, token, 8); // queued and held first, as above
+    const hold = await holdFiles(database.url, ids);
     const worker = await workerOn(database.url);
     await waitFor(
       'a job in the middle of being run',
       async () => (await lockedJobs(database.url)) > 0,
-      {
-        every: 5,
-      },
     );
     const termAt = Date.now();
     worker.child.kill('SIGTERM');
+    await hold.release(); // the job held goes on, and has the grace to finish in
     expect(await worker.exited).toBe(0);
     const exitMs = Date.now() - termAt;
     expect(exitMs).toBeLessThan(JOB_SHUTDOWN_GRACE_MS + 5_000);
@@ -195,12 +194,14 @@ describe('faults: PostgreSQL restarted while jobs run', () => {
     'jobs running when the database went down complete after it is back',
     async () => {
       server = await spawnEmbeddedServer(dataDir);
-      // The images are queued through a service that runs no jobs, so that the one started after
-      // it meets a backlog and is certain to hold jobs when the database goes down.
+      // The images are queued through a service that runs no jobs, and held, so that the one
+      // started after it is certain to be running jobs when the database goes down (which ends
+      // the hold's transaction too).
       const uploader = await startReadyService(server.url, { WORKER_CONCURRENCY: '0' }, 'build');
       const { token } = await signUp(uploader.baseUrl);
       const ids = await uploadImages(uploader.baseUrl, token, 12);
       await stop(uploader);
+      const hold = await holdFiles(server.url, ids);
       api = await startReadyService(
         server.url,
         { WORKER_CONCURRENCY: '2', LOG_LEVEL: 'info' },
@@ -209,12 +210,10 @@ describe('faults: PostgreSQL restarted while jobs run', () => {
       await waitFor(
         'a job in the middle of being run',
         async () => (await lockedJobs(server.url)) > 0,
-        {
-          every: 5,
-        },
       );
       const port = Number(new URL(server.url).port);
       await server.stop();
+      await hold.release();
       server = await spawnEmbeddedServer(dataDir, port);
       const upAt = Date.now();
       await waitFor(

@@ -38,6 +38,25 @@ export const lockedJobs = (databaseUrl: string) =>
     'SELECT count(*) AS n FROM graphile_worker.jobs WHERE locked_by IS NOT NULL',
   );
 
+/**
+ * Keeps jobs on `fileIds` in the middle of being run for as long as the test needs: an open
+ * transaction holds the files' rows, so a job that has rendered its thumbnail waits to mark its
+ * file ready, held by its runner, until `release` (or until the database goes away under it).
+ */
+export async function holdFiles(databaseUrl: string, fileIds: string[]) {
+  const client = new Client({ connectionString: databaseUrl, application_name: 'fault-test-hold' });
+  client.on('error', () => {}); // a test may stop the server under it
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('SELECT 1 FROM files WHERE id = ANY($1::uuid[]) FOR UPDATE', [fileIds]);
+  return {
+    release: async () => {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
+}
+
 /** Uploads `count` JPEGs of random pixels, which take the job a noticeable time each. */
 export async function uploadImages(baseUrl: string, token: string, count: number, side = 1600) {
   const bytes = await image('jpeg', side, Math.round(side * 0.75), { noise: true });
