@@ -147,7 +147,9 @@ describe('events: NATS never reachable', () => {
     });
     const started = Date.now();
     await app.close();
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // Unfixed, the close waits for ever (the client retries NATS every second): the bound only
+    // has to be one a loaded machine keeps.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 

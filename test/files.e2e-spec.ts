@@ -185,7 +185,7 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     await waitFor('the upload reaching storage', () => uploadStarted(before));
     call.destroy();
     const cleanedUp = async () => (await blobCount()) === before && tempCount() === 0;
-    await waitFor('the aborted upload cleaned up', cleanedUp, { ms: 5_000, every: 100 });
+    await waitFor('the aborted upload cleaned up', cleanedUp, { ms: 20_000, every: 100 });
     expect(await blobCount()).toBe(before);
   });
 
