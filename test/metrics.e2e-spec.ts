@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { image } from './support/images';
 import { signUpAndIn, uniqueEmail } from './support/users';
 import { waitFor } from './support/wait';
@@ -7,7 +7,8 @@ import { waitFor } from './support/wait';
 describe('GET /metrics (Prometheus)', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp();
+    // A database of its own: on the shared one, another test file's runner may take its job.
+    app = await startTestAppOnOwnDatabase();
   });
   afterAll(() => app.close());
 
