@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { startReadyService, startReadyWorker } from '../support/service-process';
 import { EmbeddedServerProcess, spawnEmbeddedServer } from '../support/embedded-server';
 import { createDatabaseOn, TestDatabase, traversableTempDir } from '../support/test-database';
+import { blockedServiceBackend } from '../support/blocking';
 import { waitFor } from '../support/wait';
 import { JOB_SHUTDOWN_GRACE_MS } from '../../src/jobs/job-runner';
 import { RUNNER_DEAD_AFTER_MS } from '../../src/jobs/stranded-jobs';
@@ -29,7 +30,15 @@ const workerOn = async (databaseUrl: string, env: Record<string, string> = {}) =
   workers.push(worker);
   return worker;
 };
+/** Every hold a test takes, released after it whatever happened (before its workers stop). */
+const holds: Awaited<ReturnType<typeof holdFiles>>[] = [];
+const holdOn = async (databaseUrl: string, fileIds: string[]) => {
+  const hold = await holdFiles(databaseUrl, fileIds);
+  holds.push(hold);
+  return hold;
+};
 afterEach(async () => {
+  await Promise.all(holds.splice(0).map((hold) => hold.release()));
   await Promise.all(workers.splice(0).map(stop));
 });
 
@@ -58,12 +67,9 @@ describe('faults: background jobs (image processing) under crashes', () => {
         // image as it arrives, and then no job is ever held when the test looks.
         const ids = await uploadImages(api.baseUrl, token, 6);
         uploads += ids.length;
-        const hold = await holdFiles(database.url, ids);
+        const hold = await holdOn(database.url, ids);
         const worker = await workerOn(database.url);
-        await waitFor(
-          'a job in the middle of being run',
-          async () => (await lockedJobs(database.url)) > 0,
-        );
+        await blockedServiceBackend(hold.client); // a job waiting to mark its file ready
         worker.child.kill('SIGKILL');
         await worker.exited;
         await hold.release();
@@ -102,12 +108,9 @@ describe('faults: background jobs (image processing) under crashes', () => {
 
   it('SIGTERM of a worker mid job: it exits 0 within the grace, holding no job, and the rest is done by the next worker at once', async () => {
     const ids = await uploadImages(api.baseUrl, token, 8); // queued and held first, as above
-    const hold = await holdFiles(database.url, ids);
+    const hold = await holdOn(database.url, ids);
     const worker = await workerOn(database.url);
-    await waitFor(
-      'a job in the middle of being run',
-      async () => (await lockedJobs(database.url)) > 0,
-    );
+    await blockedServiceBackend(hold.client);
     const termAt = Date.now();
     worker.child.kill('SIGTERM');
     await hold.release(); // the job held goes on, and has the grace to finish in
@@ -201,16 +204,13 @@ describe('faults: PostgreSQL restarted while jobs run', () => {
       const { token } = await signUp(uploader.baseUrl);
       const ids = await uploadImages(uploader.baseUrl, token, 12);
       await stop(uploader);
-      const hold = await holdFiles(server.url, ids);
+      const hold = await holdOn(server.url, ids);
       api = await startReadyService(
         server.url,
         { WORKER_CONCURRENCY: '2', LOG_LEVEL: 'info' },
         'build',
       );
-      await waitFor(
-        'a job in the middle of being run',
-        async () => (await lockedJobs(server.url)) > 0,
-      );
+      await blockedServiceBackend(hold.client);
       const port = Number(new URL(server.url).port);
       await server.stop();
       await hold.release();

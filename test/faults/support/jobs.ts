@@ -39,18 +39,24 @@ export const lockedJobs = (databaseUrl: string) =>
   );
 
 /**
- * Keeps jobs on `fileIds` in the middle of being run for as long as the test needs: an open
- * transaction holds the files' rows, so a job that has rendered its thumbnail waits to mark its
- * file ready, held by its runner, until `release` (or until the database goes away under it).
+ * Keeps jobs on `fileIds` from finishing for as long as the test needs: an open transaction holds
+ * the files' rows, so a job that has rendered and stored its thumbnail waits in the `UPDATE` that
+ * marks its file ready, held by its runner, until `release`, until the database goes away under
+ * it, or until `lock_timeout` (10 s) fails that attempt. `client` is the hold's own connection.
  */
 export async function holdFiles(databaseUrl: string, fileIds: string[]) {
   const client = new Client({ connectionString: databaseUrl, application_name: 'fault-test-hold' });
-  client.on('error', () => {}); // a test may stop the server under it
+  client.on('error', () => undefined); // a test may stop the server under it
   await client.connect();
   await client.query('BEGIN');
   await client.query('SELECT 1 FROM files WHERE id = ANY($1::uuid[]) FOR UPDATE', [fileIds]);
+  let released = false;
   return {
+    client,
+    /** Rolls the hold back; safe to call more than once. */
     release: async () => {
+      if (released) return;
+      released = true;
       await client.query('ROLLBACK').catch(() => undefined);
       await client.end().catch(() => undefined);
     },
