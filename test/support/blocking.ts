@@ -7,24 +7,39 @@ import { waitFor } from './wait';
  * the same email, so the service's insert waits on that uncommitted unique-index entry (after it
  * has claimed its idempotency key) until `release` rolls it back.
  */
-export async function holdEmail(databaseUrl: string, email: string) {
-  const client = new Client({ connectionString: databaseUrl, application_name: 'e2e-blocker' });
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query(
+export function holdEmail(databaseUrl: string, email: string) {
+  return holdInTransaction(
+    databaseUrl,
     `INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
      VALUES ($1, $2, $3, 'Blocker', 'none', now(), now())`,
     [randomUUID(), email, email.toLowerCase()],
   );
+}
+
+/**
+ * An open transaction on a connection of its own that has run `sql` (and holds what it locked)
+ * until `release` rolls it back. `release` is safe to call more than once, and after the server
+ * has gone away under the hold (its session, and the transaction with it, then ended already).
+ */
+export async function holdInTransaction(databaseUrl: string, sql: string, values: unknown[]) {
+  const client = new Client({ connectionString: databaseUrl, application_name: 'e2e-blocker' });
+  let ended = false;
+  client.on('error', () => undefined); // a server stopped under the hold; `end` follows
+  client.on('end', () => (ended = true));
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(sql, values);
   let released = false;
   return {
     client,
-    /** Rolls the blocking insert back; safe to call more than once. */
+    /** Rolls the hold back. */
     release: async () => {
       if (released) return;
       released = true;
-      await client.query('ROLLBACK');
-      await client.end();
+      await client.query('ROLLBACK').catch((error: Error) => {
+        if (!ended) throw error;
+      });
+      if (!ended) await client.end();
     },
   };
 }

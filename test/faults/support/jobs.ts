@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { holdInTransaction } from '../../support/blocking';
 import { image } from '../../support/images';
 
 /** One query on a connection of its own (the database may just have restarted). */
@@ -44,24 +45,10 @@ export const lockedJobs = (databaseUrl: string) =>
  * marks its file ready, held by its runner, until `release`, until the database goes away under
  * it, or until `lock_timeout` (10 s) fails that attempt. `client` is the hold's own connection.
  */
-export async function holdFiles(databaseUrl: string, fileIds: string[]) {
-  const client = new Client({ connectionString: databaseUrl, application_name: 'fault-test-hold' });
-  client.on('error', () => undefined); // a test may stop the server under it
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query('SELECT 1 FROM files WHERE id = ANY($1::uuid[]) FOR UPDATE', [fileIds]);
-  let released = false;
-  return {
-    client,
-    /** Rolls the hold back; safe to call more than once. */
-    release: async () => {
-      if (released) return;
-      released = true;
-      await client.query('ROLLBACK').catch(() => undefined);
-      await client.end().catch(() => undefined);
-    },
-  };
-}
+export const holdFiles = (databaseUrl: string, fileIds: string[]) =>
+  holdInTransaction(databaseUrl, 'SELECT 1 FROM files WHERE id = ANY($1::uuid[]) FOR UPDATE', [
+    fileIds,
+  ]);
 
 /** Uploads `count` JPEGs of random pixels, which take the job a noticeable time each. */
 export async function uploadImages(baseUrl: string, token: string, count: number, side = 1600) {
