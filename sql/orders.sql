@@ -65,6 +65,60 @@ WITH
       FROM inserted_order)
 SELECT 1;
 
+-- OrdersRepository.create (many, with Idempotency-Keys)
+-- $1 claims, $2 rows, $3 ttlMs
+WITH
+  input AS MATERIALIZED (
+    SELECT * FROM ROWS FROM (
+      json_to_recordset($1::json) AS (caller text, method text, route text, key text, lock_id bigint, fingerprint text,
+      response_status integer, response_headers jsonb, response_body text),
+      json_to_recordset($2::json) AS (id uuid, user_id uuid, status text, currency text, total bigint, client_reference text,
+      note text, created_at timestamptz, updated_at timestamptz,
+      skus text[], quantities integer[], unit_prices bigint[], line_totals bigint[], event_id uuid, event_owner uuid, event_subject uuid, event_data text)) WITH ORDINALITY AS input),
+  existing AS (
+    SELECT i.ordinality, k.*
+      FROM input i CROSS JOIN LATERAL (
+        SELECT fingerprint, response_status, response_headers, response_body, expires_at
+          FROM idempotency_keys
+         WHERE caller = i.caller AND method = i.method AND route = i.route AND key = i.key AND expires_at > now()
+         LIMIT 1) k),
+  lock AS MATERIALIZED (
+    SELECT i.ordinality, pg_try_advisory_xact_lock(i.lock_id) AS locked
+      FROM input i WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.ordinality = i.ordinality)),
+  taken AS (
+    INSERT INTO idempotency_keys AS k
+      (caller, method, route, key, fingerprint, response_status, response_headers, response_body, created_at, expires_at)
+    SELECT i.caller, i.method, i.route, i.key, decode(i.fingerprint, 'hex'),
+           i.response_status, i.response_headers, i.response_body,
+           now(), now() + $3::integer * interval '1 millisecond'
+      FROM input i JOIN lock USING (ordinality) WHERE lock.locked
+    ON CONFLICT (caller, method, route, key) DO UPDATE
+      SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
+          response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
+          created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+      WHERE k.expires_at <= now()
+    RETURNING k.caller, k.method, k.route, k.key, k.expires_at),
+  claimed AS (
+    SELECT i.*, t.expires_at AS claimed_until
+      FROM taken t JOIN input i USING (caller, method, route, key)),
+  inserted_orders AS (
+    INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
+    SELECT id, user_id, status, currency, total, client_reference, note, created_at, updated_at
+      FROM claimed),
+  inserted_items AS (
+    INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
+    SELECT claimed.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
+      FROM claimed,
+           unnest(claimed.skus, claimed.quantities, claimed.unit_prices, claimed.line_totals)
+             WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)),
+  order_created_events AS (
+    INSERT INTO events_pending (id, user_id, type, subject, time, data)
+    SELECT event_id, event_owner, 'order.created', event_subject, now(), event_data::json
+      FROM claimed)
+SELECT c.claimed_until, e.fingerprint, e.response_status, e.response_headers, e.response_body, e.expires_at
+  FROM input i LEFT JOIN claimed c USING (ordinality) LEFT JOIN existing e USING (ordinality)
+ ORDER BY i.ordinality;
+
 -- OrdersRepository.findOwned
 -- $1 id, $2 userId
 SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,

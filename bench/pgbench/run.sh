@@ -9,7 +9,9 @@
 # indexes, three foreign keys, the two to the user together, and the orders' checks;
 # PARTS_ONLY=<text> runs the parts whose name contains it.
 # `move`: what moving an event from events_pending to events costs beside the create (move.sh).
-#   bash bench/pgbench/run.sh [sequencer|none|parts|move] [server URL]   (default: sequencer, the machine's PG)
+# `batch`: the creates a second of the statement's batched form, 5 and 10 creates a statement
+# (batch.sh).
+#   bash bench/pgbench/run.sh [sequencer|none|parts|move|batch] [server URL]   (default: sequencer, the machine's PG)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 server=${2:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -23,7 +25,7 @@ npx ts-node --transpile-only bench/pgbench/statements.ts "$scripts"
 npx ts-node --transpile-only -e "require('./test/support/test-database').migrate('$url')"
 psql "$url" -qc "INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
   VALUES ('11111111-1111-4111-8111-111111111111', 'bench@example.com', 'bench@example.com', 'Bench', 'x', now(), now())"
-if [ "${1:-}" = parts ] || [ "${1:-}" = move ]; then
+if [ "${1:-}" = parts ] || [ "${1:-}" = move ] || [ "${1:-}" = batch ]; then
   bash "$here/$1.sh" "$url" "$scripts"
   exit
 fi

@@ -1,7 +1,7 @@
 /**
  * Writes pgbench scripts (into the folder given) from the statements as `npm run sql` wrote them
  * in sql/: the keyed order create, every value fixed except a fresh key (and lock id) per
- * transaction, and the event sequencer's batch. Run by run.sh.
+ * transaction, its batched form, and the event sequencer's batch. Run by run.sh.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,6 +85,29 @@ function withoutClaimChecks(sql: string): string {
   );
 }
 
+/**
+ * The batched create's values for `n` creates a transaction, built by PostgreSQL from the same
+ * fixed values (a fresh key and lock id per create): its JSON claims and rows.
+ */
+function manyValues(n: number): Record<string, string> {
+  const each = (fields: string) =>
+    `(SELECT json_agg(json_build_object(${fields})) FROM generate_series(1, ${n}) AS i)`;
+  return {
+    claims: each(
+      `'caller', ${USER}, 'method', 'POST', 'route', '/api/orders', 'key', 'k' || :k::bigint || '-' || i,
+       'lock_id', :k::bigint * 64 + i, 'fingerprint', '0102', 'response_status', 201,
+       'response_headers', ${HEADERS}::json, 'response_body', ${BODY}`,
+    ),
+    rows: each(
+      `'id', gen_random_uuid(), 'user_id', ${USER}, 'status', 'pending', 'currency', 'EUR', 'total', 2599,
+       'client_reference', NULL, 'note', NULL, 'created_at', now(), 'updated_at', now(),
+       'skus', ARRAY['BENCH-1', 'BENCH-2'], 'quantities', ARRAY[2, 1], 'unit_prices', ARRAY[1250, 99],
+       'line_totals', ARRAY[2500, 99], 'event_id', gen_random_uuid(), 'event_owner', ${USER},
+       'event_subject', gen_random_uuid(), 'event_data', ${BODY}`,
+    ),
+  };
+}
+
 const dir = process.argv[2];
 const create = statement('orders.sql', 'OrdersRepository.create (with Idempotency-Key)');
 const script = (sql: string) => `\\set k random(1, 1000000000000)\n${sql}\n`;
@@ -92,6 +115,13 @@ writeFileSync(join(dir, 'create.sql'), script(create));
 for (const cte of ['order_created_event', 'inserted_items'])
   writeFileSync(join(dir, `create-without-${cte}.sql`), script(without(create, cte)));
 writeFileSync(join(dir, 'create-without-claim-checks.sql'), script(withoutClaimChecks(create)));
+// `run.sh batch`: the batched form, 5 and 10 creates a statement (src/idempotency/batched-claims.ts).
+const MANY = 'OrdersRepository.create (many, with Idempotency-Keys)';
+for (const n of [5, 10])
+  writeFileSync(
+    join(dir, `create-many-${n}.sql`),
+    script(statement('orders.sql', MANY, manyValues(n))),
+  );
 writeFileSync(
   join(dir, 'sequence.sql'),
   `${statement('events.sql', 'EventsRepository.sequence')}\n`,

@@ -36,6 +36,11 @@ export interface AppConfig {
    * the database.
    */
   idempotencyMemory: number;
+  /**
+   * Statements a process runs at once per kind of batched create (orders); the creates that
+   * arrive meanwhile wait and are written together in the next.
+   */
+  createConcurrency: number;
   maxUploadBytes: number;
   storageDriver: StorageDriver;
   authRateLimit: number;
@@ -276,6 +281,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     idempotencyWaitMs: duration(env, 'IDEMPOTENCY_WAIT', '5s', 1),
     idempotencySweepIntervalMs: duration(env, 'IDEMPOTENCY_SWEEP_INTERVAL', '1m', 100),
     idempotencyMemory: integer(env, 'IDEMPOTENCY_MEMORY', 10_000, 0, 50_000),
+    createConcurrency: integer(env, 'CREATE_CONCURRENCY', 2, 1, 1000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 26_214_400, 1, Number.MAX_SAFE_INTEGER),
     storageDriver: storageDriver(env),
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),

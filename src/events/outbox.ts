@@ -36,7 +36,31 @@ export function eventWrite(type: EventType, from: string): Write {
   );
 }
 
+/** The columns `eventWriteMany` reads, among a batched create's own (see `ManyWrites`). */
+export const EVENT_COLUMNS = 'event_id uuid, event_owner uuid, event_subject uuid, event_data text';
+
+/** `eventWrite` for a batched create: an event per row of `from`, from its EVENT_COLUMNS. */
+export function eventWriteMany(type: EventType, from: string): Write {
+  return write(
+    `${type.replace('.', '_')}_events`,
+    `
+     INSERT INTO events_pending (id, user_id, type, subject, time, data)
+     SELECT event_id, event_owner, '${type}', event_subject, now(), event_data::json
+       FROM ${from}`,
+  );
+}
+
 /** The values `eventWrite` reads, for the create's statement. */
 export function eventValues({ owner, subject, data }: Omit<NewEvent, 'type'>) {
   return { eventId: newId(), eventOwner: owner, eventSubject: subject, eventData: data };
+}
+
+/** The same values as EVENT_COLUMNS name them, for a batched create's row. */
+export function eventColumns(values: ReturnType<typeof eventValues>) {
+  return {
+    event_id: values.eventId,
+    event_owner: values.eventOwner,
+    event_subject: values.eventSubject,
+    event_data: values.eventData,
+  };
 }

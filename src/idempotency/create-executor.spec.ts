@@ -5,6 +5,8 @@ import type { Transactions, Tx } from '../database/transactions';
 import { HttpOutcome, problemOutcome } from '../http/outcome';
 import { DomainError, ServiceUnavailableError } from '../http/problem';
 import type { Metrics } from '../metrics/metrics';
+import { Registry } from 'prom-client';
+import { BatchedClaims } from './batched-claims';
 import { CreateExecutor, Deferred, PlannedCreate } from './create-executor';
 import { createStatement, write } from './create-statement';
 import { fingerprint } from './fingerprint';
@@ -102,7 +104,8 @@ class FakeStore implements Pick<
 }
 
 /** Metrics as IdempotencyMetrics uses them: its own counts are what the cases read. */
-const PROMETHEUS = { idempotency: { inc: () => undefined } } as unknown as Metrics;
+const prometheus = () =>
+  ({ idempotency: { inc: () => undefined }, registry: new Registry() }) as unknown as Metrics;
 
 const plan = (more: Partial<PlannedCreate> = {}): PlannedCreate => ({
   statement: STATEMENT,
@@ -113,12 +116,17 @@ const plan = (more: Partial<PlannedCreate> = {}): PlannedCreate => ({
 
 function setup() {
   const store = new FakeStore();
-  const metrics = new IdempotencyMetrics(PROMETHEUS);
+  const registered = prometheus();
+  const metrics = new IdempotencyMetrics(registered);
+  const transactions = { autocommit: AUTOCOMMIT } as unknown as Transactions;
+  const config = { ...loadConfig({}), idempotencyWaitMs: WAIT_MS };
+  const repository = store as unknown as IdempotencyRepository;
   const executor = new CreateExecutor(
-    { autocommit: AUTOCOMMIT } as unknown as Transactions,
-    store as unknown as IdempotencyRepository,
+    transactions,
+    repository,
+    new BatchedClaims(repository, transactions, config, registered),
     metrics,
-    { ...loadConfig({}), idempotencyWaitMs: WAIT_MS },
+    config,
     SECRET,
   );
   /** Values with a Deferred whose computations are recorded among the store's calls. */

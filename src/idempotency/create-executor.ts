@@ -7,6 +7,7 @@ import { valueSources, Values } from '../database/statement';
 import { Transactions, Tx } from '../database/transactions';
 import { HttpOutcome, problemOutcome } from '../http/outcome';
 import { DomainError } from '../http/problem';
+import { BatchedClaims } from './batched-claims';
 import { CreateStatement } from './create-statement';
 import { fingerprint } from './fingerprint';
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from './idempotency.errors';
@@ -35,6 +36,8 @@ export interface PlannedCreate {
   outcome: HttpOutcome;
   /** The statement's failure in domain terms (a unique violation as a 409 error), or as it was. */
   rejection?: (error: unknown) => unknown;
+  /** The create's columns for its statement's batched form, when it has one (see ManyWrites). */
+  row?: () => object;
 }
 
 export interface Executed {
@@ -73,6 +76,7 @@ export class CreateExecutor {
   constructor(
     private readonly transactions: Transactions,
     private readonly store: IdempotencyRepository,
+    private readonly claims: BatchedClaims,
     private readonly metrics: IdempotencyMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FINGERPRINT_SECRET) private readonly secret: Buffer,
@@ -178,7 +182,13 @@ export class CreateExecutor {
       ...valueSources(values),
     ];
     try {
-      const claimed = await this.store.claim(tx, create.statement.keyed, withClaim(create.outcome));
+      const claim = this.claimValues(request, create.outcome);
+      const claimed = await this.claims.claim(tx, create.statement, {
+        values: [request.scope, claim, ...valueSources(values)],
+        scope: request.scope,
+        claim,
+        row: create.row,
+      });
       return { claimed, outcome: create.outcome };
     } catch (error) {
       const rejection = create.rejection ? create.rejection(error) : error;

@@ -46,4 +46,37 @@ describe('createStatement', () => {
     expect(unkeyed.text).toMatch(/SELECT 1, \(SELECT count\(\*\) FROM job\) AS job$/);
     expect(keyed.text).not.toContain('FROM inserted_order) AS');
   });
+
+  describe('the batched form', () => {
+    const insertOrders = write(
+      'inserted_orders',
+      'INSERT INTO orders (id, note) SELECT id, note FROM claimed',
+    );
+
+    it("takes every create's claim and columns as JSON rows, beside the key's lifetime", () => {
+      const { many } = createStatement('Test.create', [insertOrder], {
+        columns: 'id uuid, note text',
+        writes: [insertOrders],
+      });
+      expect(many!.params).toEqual(['claims', 'rows', 'ttlMs']);
+      expect(many!.text).toContain('json_to_recordset($2::json) AS (id uuid, note text)');
+      expect(many!.text).toMatch(/inserted_orders AS \(\n\s+INSERT INTO orders \(id, note\)/);
+      expect(many!.text).toMatch(/ORDER BY i\.ordinality$/);
+    });
+
+    it('is absent unless the feature gives one', () => {
+      expect(createStatement('Test.create', [insertOrder]).many).toBeUndefined();
+    });
+
+    it('refuses a SELECT write, and a write that does not read from the claim', () => {
+      const job = write('job', "SELECT add_job('thumbnail', id) FROM claimed");
+      expect(() =>
+        createStatement('Test.create', [insertOrder], { columns: 'id uuid', writes: [job] }),
+      ).toThrow("a batched create's writes must all be INSERTs");
+      const unguarded = write('items', 'INSERT INTO items (id) SELECT id FROM orders');
+      expect(() =>
+        createStatement('Test.create', [insertOrder], { columns: 'id uuid', writes: [unguarded] }),
+      ).toThrow('write items must read FROM claimed');
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
+import { BatchedClaims } from './batched-claims';
 import { ExpirySweeper } from './expiry-sweeper';
 import { IdempotencyMetrics } from './idempotency-metrics';
 import { IdempotencyRepository } from './idempotency.repository';
@@ -17,6 +18,7 @@ export class IdempotencyModule {
       global: true,
       providers: [
         CreateExecutor,
+        BatchedClaims,
         IdempotencyRepository,
         IdempotencyMetrics,
         ExpirySweeper,

@@ -30,6 +30,19 @@ type ClaimRow = { claimed_until: Date | null } & (StoredRow | { [K in keyof Stor
 export type ClaimResult =
   { state: 'written' } | { state: 'busy' } | { state: 'exists'; stored: StoredOutcome };
 
+/** A batched statement's values: the claims and the feature's rows as JSON arrays, in one order. */
+export interface ManyValues {
+  claims: string;
+  rows: string;
+  ttlMs: number;
+}
+
+function claimResult(row: ClaimRow): ClaimResult {
+  if (row.claimed_until) return { state: 'written' };
+  if (row.fingerprint === null) return { state: 'busy' };
+  return { state: 'exists', stored: toStored(row) };
+}
+
 function toStored(row: StoredRow): StoredOutcome {
   return {
     fingerprint: row.fingerprint,
@@ -86,9 +99,16 @@ export class IdempotencyRepository {
    */
   async claim(tx: Tx, keyed: Statement, values: Values): Promise<ClaimResult> {
     const [row] = await run<ClaimRow>(tx, keyed, values);
-    if (row.claimed_until) return { state: 'written' };
-    if (row.fingerprint === null) return { state: 'busy' };
-    return { state: 'exists', stored: toStored(row) };
+    return claimResult(row);
+  }
+
+  /**
+   * Many creates' claims and writes in one statement (a create's `many`), all or nothing: a
+   * result per create, in their order. `claims` and `rows`: their JSON rows (see `claimRow`).
+   */
+  async claimMany(tx: Tx, many: Statement, values: ManyValues): Promise<ClaimResult[]> {
+    const rows = await run<ClaimRow>(tx, many, values);
+    return rows.map(claimResult);
   }
 
   /** The claim alone, answering with a business rejection. */

@@ -8,7 +8,13 @@ import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { HttpOutcome } from '../http/outcome';
 import { OrderCursor } from './order-cursor';
 import { OrderItemResponse, OrderResponse } from './dto/order.response';
-import { eventValues, eventWrite } from '../events/outbox';
+import {
+  EVENT_COLUMNS,
+  eventColumns,
+  eventValues,
+  eventWrite,
+  eventWriteMany,
+} from '../events/outbox';
 import { OrderReferenceTakenError } from './orders.errors';
 
 interface OrderRow {
@@ -24,28 +30,61 @@ interface OrderRow {
   items: OrderItemResponse[];
 }
 
+/** A create's columns in the batched statement, from `orderRow`. */
+const ORDER_COLUMNS_MANY = `id uuid, user_id uuid, status text, currency text, total bigint, client_reference text,
+      note text, created_at timestamptz, updated_at timestamptz,
+      skus text[], quantities integer[], unit_prices bigint[], line_totals bigint[], ${EVENT_COLUMNS}`;
+
+/** The orders and all their items of many creates at once (see ManyWrites). */
+const CREATE_MANY = {
+  columns: ORDER_COLUMNS_MANY,
+  writes: [
+    write(
+      'inserted_orders',
+      `
+       INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
+       SELECT id, user_id, status, currency, total, client_reference, note, created_at, updated_at
+         FROM claimed`,
+    ),
+    write(
+      'inserted_items',
+      `
+       INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
+       SELECT claimed.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
+         FROM claimed,
+              unnest(claimed.skus, claimed.quantities, claimed.unit_prices, claimed.line_totals)
+                WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)`,
+    ),
+    eventWriteMany('order.created', 'claimed'),
+  ],
+};
+
 /** The order and all its items, written by the create executor's statement. */
-const CREATE = createStatement('OrdersRepository.create', [
-  write(
-    'inserted_order',
-    `
+const CREATE = createStatement(
+  'OrdersRepository.create',
+  [
+    write(
+      'inserted_order',
+      `
      INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
      SELECT :id::uuid, :userId::uuid, :status::text, :currency::text, :total::bigint,
             :clientReference::text, :note::text, :createdAt::timestamptz, :updatedAt::timestamptz
        FROM claimed
      RETURNING id`,
-  ),
-  write(
-    'inserted_items',
-    `
+    ),
+    write(
+      'inserted_items',
+      `
      INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
      SELECT inserted_order.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
        FROM inserted_order,
             unnest(:skus::text[], :quantities::integer[], :unitPrices::bigint[], :lineTotals::bigint[])
               WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)`,
-  ),
-  eventWrite('order.created', 'inserted_order'),
-]);
+    ),
+    eventWrite('order.created', 'inserted_order'),
+  ],
+  CREATE_MANY,
+);
 
 /** Every column of the response, items aggregated in their original order: one round trip. */
 const ORDER_COLUMNS = `o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
@@ -107,6 +146,30 @@ function toResponse(row: OrderRow): OrderResponse {
   };
 }
 
+/** The create as ORDER_COLUMNS_MANY names its values. */
+function orderRow(
+  order: OrderResponse,
+  items: { skus: string[]; quantities: number[]; unitPrices: number[]; lineTotals: number[] },
+  event: ReturnType<typeof eventValues>,
+) {
+  return {
+    id: order.id,
+    user_id: order.userId,
+    status: order.status,
+    currency: order.currency,
+    total: order.total,
+    client_reference: order.clientReference,
+    note: order.note,
+    created_at: order.createdAt,
+    updated_at: order.updatedAt,
+    skus: items.skus,
+    quantities: items.quantities,
+    unit_prices: items.unitPrices,
+    line_totals: items.lineTotals,
+    ...eventColumns(event),
+  };
+}
+
 const rejection = (error: unknown) =>
   uniqueViolation(error) === 'orders_user_client_reference_key'
     ? new OrderReferenceTakenError()
@@ -118,6 +181,7 @@ export class OrdersRepository {
   static readonly statements: Statement[] = [
     CREATE.keyed,
     CREATE.unkeyed,
+    CREATE.many!,
     FIND_OWNED,
     LIST_OWNED,
     LOCK_OWNED,
@@ -133,17 +197,20 @@ export class OrdersRepository {
     idempotent: IdempotentRequest | null,
     tx?: Tx,
   ): Promise<Executed> {
-    const values = [
-      order,
-      {
-        skus: order.items.map((item) => item.sku),
-        quantities: order.items.map((item) => item.quantity),
-        unitPrices: order.items.map((item) => item.unitPrice),
-        lineTotals: order.items.map((item) => item.lineTotal),
-      },
-      eventValues({ owner: order.userId, subject: order.id, data: outcome.body }),
-    ];
-    return this.creates.execute(idempotent, { statement: CREATE, values, outcome, rejection }, tx);
+    const items = {
+      skus: order.items.map((item) => item.sku),
+      quantities: order.items.map((item) => item.quantity),
+      unitPrices: order.items.map((item) => item.unitPrice),
+      lineTotals: order.items.map((item) => item.lineTotal),
+    };
+    const event = eventValues({ owner: order.userId, subject: order.id, data: outcome.body });
+    const values = [order, items, event];
+    const row = () => orderRow(order, items, event);
+    return this.creates.execute(
+      idempotent,
+      { statement: CREATE, values, row, outcome, rejection },
+      tx,
+    );
   }
 
   async findOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {

@@ -1,0 +1,193 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Response } from 'supertest';
+import { blockedServiceBackend, holdInTransaction } from './support/blocking';
+import { metric } from './support/metrics';
+import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
+import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+import { waitFor } from './support/wait';
+
+const order = (more: object = {}) => ({
+  currency: 'EUR',
+  items: [
+    { sku: 'SKU-1', quantity: 2, unitPrice: 1250 },
+    { sku: 'SKU-2', quantity: 1, unitPrice: 99 },
+  ],
+  ...more,
+});
+
+/**
+ * Creates that arrive while their kind's statement runs wait for it and are then written together,
+ * in one statement (CREATE_CONCURRENCY). Here one statement at a time, held on purpose: a test
+ * transaction inserts an order with a client reference, so the create with that reference waits on
+ * the uncommitted unique-index entry, and the creates sent after it queue in the service.
+ */
+/** Create statements run (a batch, or a create alone), from the batch size histogram. */
+const STATEMENTS = 'idempotency_create_batch_size_count';
+
+describe('orders created together (batched)', () => {
+  let app: TestAppOnOwnDatabase; // these tests lock rows
+  let ann: SignedUpUser;
+  beforeAll(async () => {
+    app = await startTestAppOnOwnDatabase({ CREATE_CONCURRENCY: '1' });
+    ann = await signUpAndIn(app, 'Ann');
+  });
+  afterAll(() => app.close());
+
+  const create = (payload: object, key: string) =>
+    app.http.post('/api/orders').set(ann.auth).set('Idempotency-Key', key).send(payload);
+
+  /**
+   * Holds the statement of a create (answered once released), then queues `payloads` behind it,
+   * under `keys` (new ones where none is given).
+   */
+  async function queuedBehindHeldCreate(
+    payloads: object[],
+    given: string[] = [],
+    afterRelease: (answers: Promise<Response>[]) => Promise<void> = async () => undefined,
+  ) {
+    const reference = `held-${randomUUID()}`;
+    const hold = await holdInTransaction(
+      app.databaseUrl,
+      `INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
+       VALUES ($1, $2, 'pending', 'EUR', 0, $3, NULL, now(), now())`,
+      [randomUUID(), ann.id, reference],
+    );
+    const statementsBefore = await metric(app, STATEMENTS);
+    try {
+      const held = create(order({ clientReference: reference }), randomUUID()).then((r) => r);
+      await blockedServiceBackend(hold.client);
+      const keys = payloads.map((_, i) => given[i] ?? randomUUID());
+      const queued = payloads.map((payload, i) => create(payload, keys[i]).then((r) => r));
+      await waitFor(`${payloads.length} creates queued`, async () => {
+        return (await metric(app, 'idempotency_creates_waiting')) === payloads.length;
+      });
+      await hold.release();
+      await afterRelease(queued);
+      const answers = await Promise.all(queued);
+      const statements = (await metric(app, STATEMENTS)) - statementsBefore;
+      return { held: await held, keys, answers, statements };
+    } finally {
+      await hold.release();
+    }
+  }
+
+  it('writes the creates that queued in one transaction, each answered with its own order', async () => {
+    const notes = [1, 2, 3, 4, 5].map((n) => `order ${n}`);
+    const payloads = notes.map((note) => order({ note }));
+    const { held, keys, answers, statements } = await queuedBehindHeldCreate(payloads);
+    expect(statements).toBe(2); // the held create's, then the five's
+
+    expect(held.status).toBe(201);
+    expect(answers.map((answer) => [answer.status, answer.body.note])).toEqual(
+      notes.map((note) => [201, note]),
+    );
+    const ids = answers.map((answer) => answer.body.id as string);
+    expect(answers.map((answer) => answer.headers.location)).toEqual(
+      ids.map((id) => `/api/orders/${id}`),
+    );
+    const [{ transactions }] = await app.dataSource.query(
+      'SELECT count(DISTINCT xmin::text)::int AS transactions FROM orders WHERE id = ANY($1)',
+      [ids],
+    );
+    expect(transactions).toBe(1);
+    const items = await app.dataSource.query(
+      'SELECT order_id, count(*)::int AS n FROM order_items WHERE order_id = ANY($1) GROUP BY order_id',
+      [ids],
+    );
+    expect(items.map((row: { n: number }) => row.n)).toEqual([2, 2, 2, 2, 2]);
+    const events = await app.dataSource.query(
+      `SELECT subject FROM (SELECT subject, type FROM events UNION ALL SELECT subject, type FROM events_pending) e
+        WHERE type = 'order.created' AND subject = ANY($1)`,
+      [ids],
+    );
+    expect(events.map((row: { subject: string }) => row.subject).sort()).toEqual([...ids].sort());
+
+    for (const [i, key] of keys.entries()) {
+      const replay = await create(payloads[i], key).expect(201);
+      expect([replay.text, replay.headers['idempotent-replayed']]).toEqual([
+        answers[i].text,
+        'true',
+      ]);
+    }
+  });
+
+  it('runs each create alone when one of them fails the batch, so only that one is refused', async () => {
+    const reference = `ref-${randomUUID()}`;
+    const payloads = [
+      order({ clientReference: reference }),
+      order({ clientReference: reference }),
+      order({ note: 'no reference' }),
+    ];
+    const { keys, answers, statements } = await queuedBehindHeldCreate(payloads);
+    expect(statements).toBe(5); // the held create's, the batch that failed, then each alone
+
+    const [first, second, third] = answers;
+    expect([first.status, second.status].sort()).toEqual([201, 409]);
+    expectProblem(
+      [first, second].find((answer) => answer.status === 409)!,
+      409,
+      'order_reference_taken',
+    );
+    expect([third.status, third.body.note]).toEqual([201, 'no reference']);
+    for (const [i, key] of keys.entries()) {
+      const replay = await create(payloads[i], key);
+      expect([replay.status, replay.text]).toEqual([answers[i].status, answers[i].text]);
+    }
+  });
+
+  it('answers a retry and a reused key in a batch from their stored answers, writing nothing for them', async () => {
+    const first = order({ note: 'first' });
+    const [retried, reused] = [randomUUID(), randomUUID()];
+    const original = await create(first, retried).expect(201);
+    await create(first, reused).expect(201);
+    const payloads = [first, order({ note: 'another request' }), order({ note: 'new' })];
+    const { answers, statements } = await queuedBehindHeldCreate(payloads, [retried, reused]);
+    expect(statements).toBe(2);
+    const [retry, reuse, created] = answers;
+
+    expect([retry.status, retry.text, retry.headers['idempotent-replayed']]).toEqual([
+      201,
+      original.text,
+      'true',
+    ]);
+    expectProblem(reuse, 422, 'idempotency_key_reused');
+    expect([created.status, created.body.note]).toEqual([201, 'new']);
+    const notes = await app.dataSource.query(
+      "SELECT note FROM orders WHERE user_id = $1 AND note IN ('first', 'another request', 'new')",
+      [ann.id],
+    );
+    expect(notes.map((row: { note: string }) => row.note).sort()).toEqual([
+      'first',
+      'first',
+      'new',
+    ]);
+  });
+
+  it('tries a key another transaction holds again, alone, and writes it once the key is free', async () => {
+    const key = randomUUID();
+    // The executor's advisory lock id for the key's scope (advisoryLockId in create-executor.ts).
+    const scope = JSON.stringify([ann.id, 'POST', '/api/orders', key]);
+    const lockId = createHash('sha256').update(scope).digest().readBigInt64BE(0).toString();
+    const lock = await holdInTransaction(app.databaseUrl, 'SELECT pg_advisory_xact_lock($1)', [
+      lockId,
+    ]);
+    try {
+      const payloads = [order({ note: 'held key' }), order({ note: 'free key' })];
+      const { answers, statements } = await queuedBehindHeldCreate(
+        payloads,
+        [key],
+        async ([, free]) => {
+          await free; // written by the batch, in which the held key was busy
+          await lock.release();
+        },
+      );
+      expect(answers.map((answer) => [answer.status, answer.body.note])).toEqual([
+        [201, 'held key'],
+        [201, 'free key'],
+      ]);
+      expect(statements).toBeGreaterThanOrEqual(3); // the held create, the batch, the key alone
+    } finally {
+      await lock.release();
+    }
+  });
+});
