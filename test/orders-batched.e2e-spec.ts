@@ -15,15 +15,20 @@ const order = (more: object = {}) => ({
   ...more,
 });
 
+/** The order statements run so far: alone, with several creates, and those of several that failed. */
+async function statementsRun(app: TestAppOnOwnDatabase) {
+  const all = await metric(app, 'idempotency_create_batch_size_count');
+  const alone = await metric(app, 'idempotency_create_batch_size_bucket{le="1"}');
+  const failed = await metric(app, 'idempotency_create_batches_failed_total');
+  return { alone, together: all - alone, failed };
+}
+
 /**
  * Creates that arrive while their kind's statement runs wait for it and are then written together,
  * in one statement (CREATE_CONCURRENCY). Here one statement at a time, held on purpose: a test
  * transaction inserts an order with a client reference, so the create with that reference waits on
  * the uncommitted unique-index entry, and the creates sent after it queue in the service.
  */
-/** Create statements run (a batch, or a create alone), from the batch size histogram. */
-const STATEMENTS = 'idempotency_create_batch_size_count';
-
 describe('orders created together (batched)', () => {
   let app: TestAppOnOwnDatabase; // these tests lock rows
   let ann: SignedUpUser;
@@ -52,7 +57,7 @@ describe('orders created together (batched)', () => {
        VALUES ($1, $2, 'pending', 'EUR', 0, $3, NULL, now(), now())`,
       [randomUUID(), ann.id, reference],
     );
-    const statementsBefore = await metric(app, STATEMENTS);
+    const before = await statementsRun(app);
     try {
       const held = create(order({ clientReference: reference }), randomUUID()).then((r) => r);
       await blockedServiceBackend(hold.client);
@@ -64,7 +69,12 @@ describe('orders created together (batched)', () => {
       await hold.release();
       await afterRelease(queued);
       const answers = await Promise.all(queued);
-      const statements = (await metric(app, STATEMENTS)) - statementsBefore;
+      const after = await statementsRun(app);
+      const statements = {
+        alone: after.alone - before.alone,
+        together: after.together - before.together,
+        failed: after.failed - before.failed,
+      };
       return { held: await held, keys, answers, statements };
     } finally {
       await hold.release();
@@ -75,7 +85,7 @@ describe('orders created together (batched)', () => {
     const notes = [1, 2, 3, 4, 5].map((n) => `order ${n}`);
     const payloads = notes.map((note) => order({ note }));
     const { held, keys, answers, statements } = await queuedBehindHeldCreate(payloads);
-    expect(statements).toBe(2); // the held create's, then the five's
+    expect(statements).toEqual({ alone: 1, together: 1, failed: 0 }); // the held one, the five
 
     expect(held.status).toBe(201);
     expect(answers.map((answer) => [answer.status, answer.body.note])).toEqual(
@@ -119,7 +129,8 @@ describe('orders created together (batched)', () => {
       order({ note: 'no reference' }),
     ];
     const { keys, answers, statements } = await queuedBehindHeldCreate(payloads);
-    expect(statements).toBe(5); // the held create's, the batch that failed, then each alone
+    // The held create alone, the three together (failed), then each of them alone.
+    expect(statements).toEqual({ alone: 4, together: 1, failed: 1 });
 
     const [first, second, third] = answers;
     expect([first.status, second.status].sort()).toEqual([201, 409]);
@@ -142,7 +153,7 @@ describe('orders created together (batched)', () => {
     await create(first, reused).expect(201);
     const payloads = [first, order({ note: 'another request' }), order({ note: 'new' })];
     const { answers, statements } = await queuedBehindHeldCreate(payloads, [retried, reused]);
-    expect(statements).toBe(2);
+    expect(statements).toEqual({ alone: 1, together: 1, failed: 0 });
     const [retry, reuse, created] = answers;
 
     expect([retry.status, retry.text, retry.headers['idempotent-replayed']]).toEqual([
@@ -185,7 +196,9 @@ describe('orders created together (batched)', () => {
         [201, 'held key'],
         [201, 'free key'],
       ]);
-      expect(statements).toBeGreaterThanOrEqual(3); // the held create, the batch, the key alone
+      // The held create, the batch (which wrote the free key), then the held key's tries alone.
+      expect(statements).toMatchObject({ together: 1, failed: 0 });
+      expect(statements.alone).toBeGreaterThanOrEqual(2);
     } finally {
       await lock.release();
     }

@@ -38,6 +38,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return UNAVAILABLE_MESSAGES.some((known) => message.includes(known));
 }
 
+/**
+ * A failure one row of a statement can cause (its data, a constraint, a deadlock or serialization
+ * failure with another transaction, a key twice in one statement), as opposed to the database or
+ * the connection failing: a statement of many creates that failed so is worth running create by
+ * create.
+ */
+export function isRowFailure(error: unknown): boolean {
+  const code = codeOf(driverErrorOf(error));
+  if (!code) return false;
+  return code.startsWith('22') || code.startsWith('23') || ROW_FAILURES.has(code);
+}
+
+const ROW_FAILURES = new Set(['40P01', '40001', '21000']);
+
 /** The violated constraint's name when `error` is a unique violation (SQLSTATE 23505). */
 export function uniqueViolation(error: unknown): string | null {
   return violatedConstraint(error, '23505');

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { isRowFailure } from '../database/database-errors';
 import { Statement, Values } from '../database/statement';
 import { Transactions, Tx } from '../database/transactions';
 import { Metrics } from '../metrics/metrics';
@@ -38,6 +39,7 @@ export interface ClaimItem {
 export class BatchedClaims {
   private readonly batches = new Map<Statement, Batches<ClaimItem, ClaimResult>>();
   private readonly sizes: Histogram;
+  private readonly failures: Counter;
 
   constructor(
     private readonly store: IdempotencyRepository,
@@ -48,8 +50,13 @@ export class BatchedClaims {
     const batches = this.batches;
     this.sizes = new Histogram({
       name: 'idempotency_create_batch_size',
-      help: 'Keyed creates per statement, for the creates that are batched (orders).',
+      help: 'Statements run for the creates that are batched (orders), by the creates each carried.',
       buckets: [1, 2, 5, 10, 20, MAX_BATCH],
+      registers: [metrics.registry],
+    });
+    this.failures = new Counter({
+      name: 'idempotency_create_batches_failed_total',
+      help: 'Statements of several creates that failed as a whole, their creates then run one by one.',
       registers: [metrics.registry],
     });
     new Gauge({
@@ -84,6 +91,11 @@ export class BatchedClaims {
           many: (items) => {
             this.sizes.observe(items.length);
             return this.store.claimMany(this.transactions.autocommit, many, this.manyValues(items));
+          },
+          isItemFailure: (error) => {
+            const itemFailure = isRowFailure(error);
+            if (itemFailure) this.failures.inc();
+            return itemFailure;
           },
         },
         { inFlight: this.config.createConcurrency, maxBatch: MAX_BATCH },

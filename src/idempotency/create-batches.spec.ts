@@ -1,8 +1,15 @@
 import { BatchRunner, Batches } from './create-batches';
 
+/** How a run ends: with a result per item, one item's failure, or the database down. */
+type Ending = 'ok' | 'item failed' | 'down';
+
 /** A runner whose runs the case settles by hand, recording what each run was given. */
 class ManualRunner implements BatchRunner<string, string> {
-  readonly runs: { items: readonly string[]; settle: (failed?: boolean) => void }[] = [];
+  readonly runs: { items: readonly string[]; settle: (ending?: Ending) => void }[] = [];
+
+  isItemFailure(error: unknown): boolean {
+    return (error as Error).message.startsWith('item failed');
+  }
 
   one(item: string): Promise<string> {
     return this.start([item]).then(([result]) => result);
@@ -16,10 +23,10 @@ class ManualRunner implements BatchRunner<string, string> {
     return new Promise((resolve, reject) => {
       this.runs.push({
         items,
-        settle: (failed = false) =>
-          failed
-            ? reject(new Error(`failed: ${items.join()}`))
-            : resolve(items.map((i) => `${i}!`)),
+        settle: (ending: Ending = 'ok') =>
+          ending === 'ok'
+            ? resolve(items.map((i) => `${i}!`))
+            : reject(new Error(`${ending}: ${items.join()}`)),
       });
     });
   }
@@ -31,6 +38,15 @@ function setup(inFlight = 1, maxBatch = 10) {
   const runner = new ManualRunner();
   const batches = new Batches(runner, { inFlight, maxBatch });
   return { runner, batches };
+}
+
+/** `b` and `c` queued behind a run of `a`, which then ends: the next run is theirs. */
+async function queuedBehindA(runner: ManualRunner, batches: Batches<string, string>) {
+  void batches.run('a');
+  const queued = ['b', 'c'].map((item) => batches.run(item).catch((error: Error) => error.message));
+  runner.runs[0].settle();
+  await flush();
+  return queued;
 }
 
 describe('Batches', () => {
@@ -73,28 +89,55 @@ describe('Batches', () => {
     await expect(Promise.all(results)).resolves.toEqual(['a!', 'b!', 'c!', 'd!', 'e!']);
   });
 
-  it('runs each item of a failed batch alone, so each gets its own result or failure', async () => {
+  it('runs the items of a batch one failed alone, one after the other in its slot', async () => {
     const { runner, batches } = setup(1);
-    void batches.run('a');
-    const queued = ['b', 'c'].map((item) =>
-      batches.run(item).catch((error: Error) => error.message),
-    );
-    runner.runs[0].settle();
+    const queued = await queuedBehindA(runner, batches);
+    runner.runs[1].settle('item failed'); // the batch of b and c
     await flush();
-    runner.runs[1].settle(true); // the batch of b and c
+    expect(runner.runs.slice(2).map((run) => run.items)).toEqual([['b']]);
+    const later = batches.run('d');
+    runner.runs[2].settle('item failed');
     await flush();
     expect(runner.runs.slice(2).map((run) => run.items)).toEqual([['b'], ['c']]);
-    runner.runs[2].settle(true);
     runner.runs[3].settle();
-    await expect(Promise.all(queued)).resolves.toEqual(['failed: b', 'c!']);
+    await expect(Promise.all(queued)).resolves.toEqual(['item failed: b', 'c!']);
+    await flush();
+    expect(runner.runs.slice(4).map((run) => run.items)).toEqual([['d']]); // the slot, freed
+    runner.runs[4].settle();
+    await expect(later).resolves.toBe('d!');
+  });
+
+  it('fails every item of a batch that failed for a reason of no item (the database down)', async () => {
+    const { runner, batches } = setup(1);
+    const queued = await queuedBehindA(runner, batches);
+    runner.runs[1].settle('down');
+    await expect(Promise.all(queued)).resolves.toEqual(['down: b,c', 'down: b,c']);
+    expect(runner.runs).toHaveLength(2);
+  });
+
+  it('fails the batch, without hanging, when the runner throws or answers too few results', async () => {
+    for (const many of [
+      () => {
+        throw new Error('no JSON for it');
+      },
+      () => Promise.resolve(['only one']),
+    ]) {
+      const runner = new ManualRunner();
+      runner.many = many;
+      const batches = new Batches(runner, { inFlight: 1, maxBatch: 10 });
+      void batches.run('a');
+      const queued = ['b', 'c'].map((item) => batches.run(item).catch(() => 'failed'));
+      runner.runs[0].settle();
+      await expect(Promise.all(queued)).resolves.toEqual(['failed', 'failed']);
+    }
   });
 
   it('frees the slot of a failed run for the next', async () => {
     const { runner, batches } = setup(1);
     const failed = batches.run('a').catch((error: Error) => error.message);
     const next = batches.run('b');
-    runner.runs[0].settle(true);
-    await expect(failed).resolves.toBe('failed: a');
+    runner.runs[0].settle('down');
+    await expect(failed).resolves.toBe('down: a');
     await flush();
     expect(runner.runs.map((run) => run.items)).toEqual([['a'], ['b']]);
     runner.runs[1].settle();

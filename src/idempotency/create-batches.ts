@@ -3,6 +3,8 @@ export interface BatchRunner<T, R> {
   one(item: T): Promise<R>;
   /** A result per item, in their order; a failure fails them all and writes nothing. */
   many(items: readonly T[]): Promise<R[]>;
+  /** Whether a failure of `many` may be one item's doing, so each item is worth running alone. */
+  isItemFailure(error: unknown): boolean;
 }
 
 export interface BatchLimits {
@@ -22,8 +24,8 @@ interface Waiting<T, R> {
  * Runs items as they come while fewer than `inFlight` runs are going; the items that arrive
  * meanwhile wait, and go together in the next run, as one `many`. So a lone item pays nothing,
  * and under load one statement and one commit serve many creates. One item's failure fails its
- * whole batch (a statement is all or nothing): each of them is then run alone, so each gets its
- * own answer.
+ * whole batch (a statement is all or nothing): its items then run alone, one after the other in
+ * the batch's slot, so each gets its own answer and no more than `inFlight` runs go at once.
  */
 export class Batches<T, R> {
   private running = 0;
@@ -57,18 +59,33 @@ export class Batches<T, R> {
     }
   }
 
+  /** Never rejects: every item of `batch` is settled, whatever the runner does. */
   private async settle(batch: Waiting<T, R>[]): Promise<void> {
     if (batch.length > 1) {
-      const results = await this.runner
-        .many(batch.map((waiting) => waiting.item))
-        .catch(() => null);
-      if (results) {
+      try {
+        const results = await this.manyOf(batch);
         batch.forEach((waiting, index) => waiting.resolve(results[index]));
         return;
+      } catch (error) {
+        if (!this.runner.isItemFailure(error)) {
+          for (const waiting of batch) waiting.reject(error);
+          return;
+        }
       }
     }
-    await Promise.all(
-      batch.map((waiting) => this.runner.one(waiting.item).then(waiting.resolve, waiting.reject)),
-    );
+    for (const waiting of batch)
+      await attempt(() => this.runner.one(waiting.item)).then(waiting.resolve, waiting.reject);
   }
+
+  private async manyOf(batch: Waiting<T, R>[]): Promise<R[]> {
+    const results = await this.runner.many(batch.map((waiting) => waiting.item));
+    if (results.length !== batch.length)
+      throw new Error(`a batch of ${batch.length} answered ${results.length} results`);
+    return results;
+  }
+}
+
+/** `run()`'s promise; as an async function's, a synchronous throw becomes a rejection. */
+async function attempt<X>(run: () => Promise<X>): Promise<X> {
+  return run();
 }

@@ -17,7 +17,7 @@ export const write = (name: string, sql: string): Write => ({ name, sql: dedent(
 
 /**
  * Many keyed creates of one kind in one statement: what a feature adds to have its creates
- * batched (see CreateBatches). `claimed` then has a row per create whose key was claimed, with
+ * batched (see BatchedClaims). `claimed` then has a row per create whose key was claimed, with
  * the create's own `columns`, read from the JSON rows its feature gives each create.
  */
 export interface ManyWrites {
@@ -85,7 +85,8 @@ const CLAIM_COLUMNS = `caller text, method text, route text, key text, lock_id b
       response_status integer, response_headers jsonb, response_body text`;
 
 /**
- * The claim of many keys, as CLAIM_CTES claims one: `input` zips the claims' JSON rows with the
+ * The claim of many keys, as CLAIM_CTES claims one (never one key twice: a process queues a key's
+ * duplicates behind it, InFlightRequests, and its batches are that process's own): `input` zips the claims' JSON rows with the
  * feature's (`ordinality`: the create's place in the batch); `existing` probes the key index once
  * per create (LIMIT 1 keeps the planner from scanning every key of the caller for a hash join);
  * `claimed` is each claimed create's input row.
