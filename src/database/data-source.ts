@@ -100,6 +100,9 @@ export function roleDefaultsStatement(): string {
   return `DO $$ BEGIN ${settings.join(' ')} END $$`;
 }
 
+/** The longest a statement waits for a pooled connection before it fails (503, retry later). */
+export const POOL_WAIT_MS = 3_000;
+
 /**
  * node-postgres's pool settings, every wait bounded; with `sessionSettings`, SESSION_SETTINGS as
  * startup parameters.
@@ -108,7 +111,7 @@ function connectionSettings(poolSize: number, sessionSettings: boolean) {
   const { client_connection_check_interval: checkMs, ...timeouts } = SESSION_SETTINGS;
   return {
     max: poolSize,
-    connectionTimeoutMillis: 3_000,
+    connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30_000,
     // A server that stops answering (frozen host, silent partition) must not hang requests for
     // the kernel's TCP timeout: give up client-side a little after statement_timeout.

@@ -2,8 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isRowFailure } from '../database/database-errors';
+import { POOL_WAIT_MS } from '../database/data-source';
 import { Statement, Values } from '../database/statement';
 import { Transactions, Tx } from '../database/transactions';
+import { ServiceUnavailableError } from '../http/problem';
 import { Metrics } from '../metrics/metrics';
 import { Batches } from './create-batches';
 import { CreateStatement } from './create-statement';
@@ -98,7 +100,13 @@ export class BatchedClaims {
             return itemFailure;
           },
         },
-        { inFlight: this.config.createConcurrency, maxBatch: MAX_BATCH },
+        {
+          inFlight: this.config.createConcurrency,
+          maxBatch: MAX_BATCH,
+          maxWaitMs: POOL_WAIT_MS,
+          waitedTooLong: () =>
+            new ServiceUnavailableError(2, 'The database is busy with order creates; retry later.'),
+        },
       );
       this.batches.set(many, batches);
     }

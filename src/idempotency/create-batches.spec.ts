@@ -32,11 +32,13 @@ class ManualRunner implements BatchRunner<string, string> {
   }
 }
 
+const WAIT = { maxWaitMs: 60_000, waitedTooLong: () => new Error('waited too long') };
+
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function setup(inFlight = 1, maxBatch = 10) {
   const runner = new ManualRunner();
-  const batches = new Batches(runner, { inFlight, maxBatch });
+  const batches = new Batches(runner, { inFlight, maxBatch, ...WAIT });
   return { runner, batches };
 }
 
@@ -124,7 +126,7 @@ describe('Batches', () => {
     ]) {
       const runner = new ManualRunner();
       runner.many = many;
-      const batches = new Batches(runner, { inFlight: 1, maxBatch: 10 });
+      const batches = new Batches(runner, { inFlight: 1, maxBatch: 10, ...WAIT });
       void batches.run('a');
       const queued = ['b', 'c'].map((item) => batches.run(item).catch(() => 'failed'));
       runner.runs[0].settle();
@@ -142,5 +144,27 @@ describe('Batches', () => {
     expect(runner.runs.map((run) => run.items)).toEqual([['a'], ['b']]);
     runner.runs[1].settle();
     await expect(next).resolves.toBe('b!');
+  });
+
+  it('fails an item that waited maxWaitMs for its run, and runs the rest as usual', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    try {
+      const runner = new ManualRunner();
+      const batches = new Batches(runner, { inFlight: 1, maxBatch: 10, ...WAIT });
+      void batches.run('a');
+      const early = batches.run('b').catch((error: Error) => error.message);
+      jest.advanceTimersByTime(40_000);
+      const late = batches.run('c');
+      jest.advanceTimersByTime(20_000);
+      await expect(early).resolves.toBe('waited too long');
+      expect(batches.queued).toBe(1);
+      runner.runs[0].settle();
+      await flush();
+      expect(runner.runs.map((run) => run.items)).toEqual([['a'], ['c']]);
+      runner.runs[1].settle();
+      await expect(late).resolves.toBe('c!');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

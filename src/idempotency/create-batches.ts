@@ -12,10 +12,14 @@ export interface BatchLimits {
   inFlight: number;
   /** The most items in one run. */
   maxBatch: number;
+  /** The longest an item waits for a run to start, and what it then fails with. */
+  maxWaitMs: number;
+  waitedTooLong: () => Error;
 }
 
 interface Waiting<T, R> {
   item: T;
+  since: number;
   resolve(result: R): void;
   reject(error: unknown): void;
 }
@@ -25,11 +29,14 @@ interface Waiting<T, R> {
  * meanwhile wait, and go together in the next run, as one `many`. So a lone item pays nothing,
  * and under load one statement and one commit serve many creates. One item's failure fails its
  * whole batch (a statement is all or nothing): its items then run alone, one after the other in
- * the batch's slot, so each gets its own answer and no more than `inFlight` runs go at once.
+ * the batch's slot, so each gets its own answer and no more than `inFlight` runs go at once. An
+ * item that waits `maxWaitMs` for its run (runs held up by a lock) fails, as a statement waiting
+ * that long for a pooled connection would.
  */
 export class Batches<T, R> {
   private running = 0;
   private readonly waiting: Waiting<T, R>[] = [];
+  private expiry: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly runner: BatchRunner<T, R>,
@@ -43,9 +50,27 @@ export class Batches<T, R> {
 
   run(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ item, since: Date.now(), resolve, reject });
       if (this.running < this.limits.inFlight) void this.next();
+      else this.watchOldest();
     });
+  }
+
+  /** One timer at a time, for the item waiting longest: the others arrived after it. */
+  private watchOldest() {
+    if (this.expiry || !this.waiting.length) return;
+    const due = this.waiting[0].since + this.limits.maxWaitMs - Date.now();
+    this.expiry = setTimeout(
+      () => {
+        this.expiry = null;
+        const now = Date.now();
+        while (this.waiting.length && now - this.waiting[0].since >= this.limits.maxWaitMs)
+          this.waiting.shift()!.reject(this.limits.waitedTooLong());
+        this.watchOldest();
+      },
+      Math.max(due, 0),
+    );
+    this.expiry.unref();
   }
 
   private async next(): Promise<void> {
