@@ -100,6 +100,11 @@ describe('orders created together (batched)', () => {
       [ids],
     );
     expect(transactions).toBe(1);
+    const stored = await app.dataSource.query(
+      'SELECT note, total::int AS total FROM orders WHERE id = ANY($1) ORDER BY note',
+      [ids],
+    );
+    expect(stored).toEqual(notes.map((note) => ({ note, total: 2599 }))); // each row's own values
     const items = await app.dataSource.query(
       'SELECT order_id, count(*)::int AS n FROM order_items WHERE order_id = ANY($1) GROUP BY order_id',
       [ids],
