@@ -22,18 +22,33 @@ export interface NewEvent {
   data: string;
 }
 
+/** An event per row of `from`, its id, owner, subject and data given as SQL expressions. */
+function eventInsert(
+  name: string,
+  type: EventType,
+  from: string,
+  value: { id: string; owner: string; subject: string; data: string },
+): Write {
+  return write(
+    name,
+    `
+     INSERT INTO events_pending (id, user_id, type, subject, time, data)
+     SELECT ${value.id}, ${value.owner}, '${type}', ${value.subject}, now(), ${value.data}
+       FROM ${from}`,
+  );
+}
+
 /**
  * A create's event as one more write of its statement (after the write named `from`), so that it
  * commits with the create and a replay writes none. Its values come from `eventValues`.
  */
 export function eventWrite(type: EventType, from: string): Write {
-  return write(
-    `${type.replace('.', '_')}_event`,
-    `
-     INSERT INTO events_pending (id, user_id, type, subject, time, data)
-     SELECT :eventId::uuid, :eventOwner::uuid, '${type}', :eventSubject::uuid, now(), :eventData::json
-       FROM ${from}`,
-  );
+  return eventInsert(`${type.replace('.', '_')}_event`, type, from, {
+    id: ':eventId::uuid',
+    owner: ':eventOwner::uuid',
+    subject: ':eventSubject::uuid',
+    data: ':eventData::json',
+  });
 }
 
 /** The columns `eventWriteMany` reads, among a batched create's own (see `ManyWrites`). */
@@ -41,13 +56,12 @@ export const EVENT_COLUMNS = 'event_id uuid, event_owner uuid, event_subject uui
 
 /** `eventWrite` for a batched create: an event per row of `from`, from its EVENT_COLUMNS. */
 export function eventWriteMany(type: EventType, from: string): Write {
-  return write(
-    `${type.replace('.', '_')}_events`,
-    `
-     INSERT INTO events_pending (id, user_id, type, subject, time, data)
-     SELECT event_id, event_owner, '${type}', event_subject, now(), event_data::json
-       FROM ${from}`,
-  );
+  return eventInsert(`${type.replace('.', '_')}_events`, type, from, {
+    id: 'event_id',
+    owner: 'event_owner',
+    subject: 'event_subject',
+    data: 'event_data::json',
+  });
 }
 
 /** The values `eventWrite` reads, for the create's statement. */

@@ -21,6 +21,7 @@ export interface ClaimValues {
   responseStatus: number;
   responseHeaders: Record<string, string>;
   responseBody: string;
+  ttlMs: number;
 }
 
 /** One keyed create, ready for its statement alone (`values`) or in a batch (the rest). */

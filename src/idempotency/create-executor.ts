@@ -7,7 +7,7 @@ import { valueSources, Values } from '../database/statement';
 import { Transactions, Tx } from '../database/transactions';
 import { HttpOutcome, problemOutcome } from '../http/outcome';
 import { DomainError } from '../http/problem';
-import { BatchedClaims } from './batched-claims';
+import { BatchedClaims, ClaimValues } from './batched-claims';
 import { CreateStatement } from './create-statement';
 import { fingerprint } from './fingerprint';
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from './idempotency.errors';
@@ -199,7 +199,7 @@ export class CreateExecutor {
   }
 
   /** The claim's values besides the key's scope. */
-  private claimValues(request: KeyedRequest, outcome: HttpOutcome) {
+  private claimValues(request: KeyedRequest, outcome: HttpOutcome): ClaimValues {
     return {
       lockId: advisoryLockId(request.id),
       fingerprint: request.print,

@@ -35,25 +35,41 @@ const ORDER_COLUMNS_MANY = `id uuid, user_id uuid, status text, currency text, t
       note text, created_at timestamptz, updated_at timestamptz,
       skus text[], quantities integer[], unit_prices bigint[], line_totals bigint[], ${EVENT_COLUMNS}`;
 
+/** An order per claimed create, its values given as SQL expressions; `returningId` for the items. */
+function orderInsert(name: string, values: string, returningId = false) {
+  return write(
+    name,
+    `
+     INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
+     SELECT ${values}
+       FROM claimed${returningId ? '\n     RETURNING id' : ''}`,
+  );
+}
+
+/** The items of each order in `from` (its `id`), from four arrays given as SQL expressions. */
+function itemsInsert(from: string, arrays: string) {
+  return write(
+    'inserted_items',
+    `
+     INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
+     SELECT ${from}.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
+       FROM ${from},
+            unnest(${arrays})
+              WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)`,
+  );
+}
+
 /** The orders and all their items of many creates at once (see ManyWrites). */
 const CREATE_MANY = {
   columns: ORDER_COLUMNS_MANY,
   writes: [
-    write(
+    orderInsert(
       'inserted_orders',
-      `
-       INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
-       SELECT id, user_id, status, currency, total, client_reference, note, created_at, updated_at
-         FROM claimed`,
+      'id, user_id, status, currency, total, client_reference, note, created_at, updated_at',
     ),
-    write(
-      'inserted_items',
-      `
-       INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
-       SELECT claimed.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
-         FROM claimed,
-              unnest(claimed.skus, claimed.quantities, claimed.unit_prices, claimed.line_totals)
-                WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)`,
+    itemsInsert(
+      'claimed',
+      'claimed.skus, claimed.quantities, claimed.unit_prices, claimed.line_totals',
     ),
     eventWriteMany('order.created', 'claimed'),
   ],
@@ -63,23 +79,15 @@ const CREATE_MANY = {
 const CREATE = createStatement(
   'OrdersRepository.create',
   [
-    write(
+    orderInsert(
       'inserted_order',
-      `
-     INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
-     SELECT :id::uuid, :userId::uuid, :status::text, :currency::text, :total::bigint,
-            :clientReference::text, :note::text, :createdAt::timestamptz, :updatedAt::timestamptz
-       FROM claimed
-     RETURNING id`,
+      `:id::uuid, :userId::uuid, :status::text, :currency::text, :total::bigint,
+            :clientReference::text, :note::text, :createdAt::timestamptz, :updatedAt::timestamptz`,
+      true,
     ),
-    write(
-      'inserted_items',
-      `
-     INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
-     SELECT inserted_order.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
-       FROM inserted_order,
-            unnest(:skus::text[], :quantities::integer[], :unitPrices::bigint[], :lineTotals::bigint[])
-              WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)`,
+    itemsInsert(
+      'inserted_order',
+      ':skus::text[], :quantities::integer[], :unitPrices::bigint[], :lineTotals::bigint[]',
     ),
     eventWrite('order.created', 'inserted_order'),
   ],
