@@ -74,7 +74,7 @@ WITH
       response_status integer, response_headers jsonb, response_body text),
       json_to_recordset($2::json) AS (id uuid, user_id uuid, status text, currency text, total bigint, client_reference text,
       note text, created_at timestamptz, updated_at timestamptz,
-      skus text[], quantities integer[], unit_prices bigint[], line_totals bigint[], event_id uuid, event_owner uuid, event_subject uuid, event_data text)) WITH ORDINALITY AS input),
+      skus text[], quantities integer[], unit_prices bigint[], line_totals bigint[], event_id uuid, event_owner uuid, event_subject uuid)) WITH ORDINALITY AS input),
   existing AS (
     SELECT i.ordinality, k.*
       FROM input i CROSS JOIN LATERAL (
@@ -113,7 +113,7 @@ WITH
              WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)),
   order_created_events AS (
     INSERT INTO events_pending (id, user_id, type, subject, time, data)
-    SELECT event_id, event_owner, 'order.created', event_subject, now(), event_data::json
+    SELECT event_id, event_owner, 'order.created', event_subject, now(), response_body::json
       FROM claimed)
 SELECT c.claimed_until, e.fingerprint, e.response_status, e.response_headers, e.response_body, e.expires_at
   FROM input i LEFT JOIN claimed c USING (ordinality) LEFT JOIN existing e USING (ordinality)

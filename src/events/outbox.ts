@@ -52,15 +52,20 @@ export function eventWrite(type: EventType, from: string): Write {
 }
 
 /** The columns `eventWriteMany` reads, among a batched create's own (see `ManyWrites`). */
-export const EVENT_COLUMNS = 'event_id uuid, event_owner uuid, event_subject uuid, event_data text';
+export const EVENT_COLUMNS = 'event_id uuid, event_owner uuid, event_subject uuid';
 
-/** `eventWrite` for a batched create: an event per row of `from`, from its EVENT_COLUMNS. */
+/**
+ * `eventWrite` for a batched create: an event per row of `from` (`claimed`), from its
+ * EVENT_COLUMNS. Its data is the create's stored answer, `response_body` among the claim's columns:
+ * a batched create is keyed, and the body its 201 sent is the resource as its event carries it, so
+ * a batch sends that JSON once rather than twice.
+ */
 export function eventWriteMany(type: EventType, from: string): Write {
   return eventInsert(`${type.replace('.', '_')}_events`, type, from, {
     id: 'event_id',
     owner: 'event_owner',
     subject: 'event_subject',
-    data: 'event_data::json',
+    data: 'response_body::json',
   });
 }
 
@@ -75,6 +80,5 @@ export function eventColumns(values: ReturnType<typeof eventValues>) {
     event_id: values.eventId,
     event_owner: values.eventOwner,
     event_subject: values.eventSubject,
-    event_data: values.eventData,
   };
 }
