@@ -62,10 +62,9 @@ export class FilesController {
   async get(
     @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
-    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonBody<FileResponse> | undefined> {
-    return replyWithEtag(request, reply, await this.files.get(caller, id));
+    return replyWithEtag(reply, await this.files.get(caller, id));
   }
 
   /** Streams the bytes: ETag is the SHA-256, Range gives 206 (or 416), If-None-Match 304. */

@@ -1,4 +1,4 @@
-import { FastifyReply, FastifyRequest } from 'fastify';
+import { FastifyReply } from 'fastify';
 import { etagOfJson, noneMatchHits } from './etag';
 import { JSON_CONTENT_TYPE } from './outcome';
 
@@ -9,15 +9,11 @@ import { JSON_CONTENT_TYPE } from './outcome';
 export type JsonBody<T> = string & { readonly representationOf?: T };
 
 /** 200 with ETag, or 304 without a body when If-None-Match already holds the current tag. */
-export function replyWithEtag<T>(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  representation: T,
-): JsonBody<T> | undefined {
+export function replyWithEtag<T>(reply: FastifyReply, representation: T): JsonBody<T> | undefined {
   const body: JsonBody<T> = JSON.stringify(representation);
   const etag = etagOfJson(body);
   void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
-  if (noneMatchHits(request.headers['if-none-match'], etag)) {
+  if (noneMatchHits(reply.request.headers['if-none-match'], etag)) {
     void reply.status(304);
     return undefined;
   }

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { ApiAccepted, ApiBearer, ApiRead } from '../http/openapi.decorators';
 import { sendOutcome } from '../http/outcome';
@@ -44,11 +44,10 @@ export class OrderExportsController {
   async get(
     @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
-    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonBody<OrderExportResponse> | undefined> {
     const found = await this.exports.get(caller, id);
     if (!isFinished(found)) void reply.header('Retry-After', String(EXPORT_RETRY_AFTER_SECONDS));
-    return replyWithEtag(request, reply, found);
+    return replyWithEtag(reply, found);
   }
 }

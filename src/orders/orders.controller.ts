@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { TakesNoBody } from '../http/bodyless';
 import { sendOutcome } from '../http/outcome';
@@ -76,10 +76,9 @@ export class OrdersController {
   async get(
     @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
-    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonBody<OrderResponse> | undefined> {
-    return replyWithEtag(request, reply, await this.orders.get(caller, id));
+    return replyWithEtag(reply, await this.orders.get(caller, id));
   }
 
   @Post(':id/cancel')

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Headers, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Get, Headers, Post, Put, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { AuthRateLimitGuard } from '../auth/auth-rate-limit';
 import { type Caller, CurrentCaller, Public } from '../auth/caller';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -45,10 +45,9 @@ export class UsersController {
   async get(
     @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
-    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonBody<UserResponse> | undefined> {
-    return replyWithEtag(request, reply, await this.users.getOwn(caller, id));
+    return replyWithEtag(reply, await this.users.getOwn(caller, id));
   }
 
   @Public()
