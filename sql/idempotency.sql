@@ -22,7 +22,7 @@ WITH
       (caller, method, route, key, fingerprint, response_status, response_headers, response_body, created_at, expires_at)
     SELECT $1, $2, $3, $4, $6::bytea,
            $7::integer, $8::jsonb, $9::text,
-           now(), now() + $10::integer * interval '1 millisecond'
+           now(), now() + $10::bigint * interval '1 millisecond'
       FROM lock WHERE locked
     ON CONFLICT (caller, method, route, key) DO UPDATE
       SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,

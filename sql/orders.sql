@@ -16,7 +16,7 @@ WITH
       (caller, method, route, key, fingerprint, response_status, response_headers, response_body, created_at, expires_at)
     SELECT $1, $2, $3, $4, $6::bytea,
            $7::integer, $8::jsonb, $9::text,
-           now(), now() + $10::integer * interval '1 millisecond'
+           now(), now() + $10::bigint * interval '1 millisecond'
       FROM lock WHERE locked
     ON CONFLICT (caller, method, route, key) DO UPDATE
       SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
@@ -90,7 +90,7 @@ WITH
       (caller, method, route, key, fingerprint, response_status, response_headers, response_body, created_at, expires_at)
     SELECT i.caller, i.method, i.route, i.key, decode(i.fingerprint, 'hex'),
            i.response_status, i.response_headers, i.response_body,
-           now(), now() + $3::integer * interval '1 millisecond'
+           now(), now() + $3::bigint * interval '1 millisecond'
       FROM input i JOIN lock USING (ordinality) WHERE lock.locked
     ON CONFLICT (caller, method, route, key) DO UPDATE
       SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,

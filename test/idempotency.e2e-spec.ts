@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { ExpirySweeper } from '../src/idempotency/expiry-sweeper';
 import { body, keyOf, keyRows, signUpOn, usersWith } from './support/idempotent-sign-up';
-import { startTestAppOnOwnDatabase, TestApp } from './support/test-app';
+import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, uniqueEmail } from './support/users';
 
 describe('Idempotency-Key on POST /api/users', () => {
@@ -202,5 +202,31 @@ describe('Idempotency-Key on POST /api/users', () => {
       expect(reused.status).toBe(201);
       expect(reused.headers['idempotent-replayed']).toBeUndefined();
     });
+  });
+});
+
+describe('an IDEMPOTENCY_TTL longer than 24 days (more milliseconds than an integer holds)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ IDEMPOTENCY_TTL: '30d' });
+  });
+  afterAll(() => app.close());
+
+  it("remembers keys for the whole TTL, a sign-up's and an order's", async () => {
+    const user = await signUpAndIn(app);
+    const signUpKey = keyOf();
+    await signUpOn(app, signUpKey, body(uniqueEmail())).expect(201);
+    const orderKey = keyOf();
+    const order = { currency: 'EUR', items: [{ sku: 'TTL-1', quantity: 1, unitPrice: 100 }] };
+    const created = () =>
+      app.http.post('/api/orders').set(user.auth).set('Idempotency-Key', orderKey).send(order);
+    await created().expect(201);
+    await created().expect(201).expect('Idempotent-Replayed', 'true');
+    const rows: { seconds: string }[] = await app.dataSource.query(
+      `SELECT extract(epoch FROM expires_at - created_at) AS seconds
+         FROM idempotency_keys WHERE key = ANY ($1)`,
+      [[signUpKey, orderKey]],
+    );
+    expect(rows.map((row) => Number(row.seconds))).toEqual([30 * 86_400, 30 * 86_400]);
   });
 });

@@ -66,7 +66,7 @@ const CLAIM_CTES = `
       (caller, method, route, key, fingerprint, response_status, response_headers, response_body, created_at, expires_at)
     SELECT :caller, :method, :route, :key, :fingerprint::bytea,
            :responseStatus::integer, :responseHeaders::jsonb, :responseBody::text,
-           now(), now() + :ttlMs::integer * interval '1 millisecond'
+           now(), now() + :ttlMs::bigint * interval '1 millisecond'
       FROM lock WHERE locked
     ${TAKE_OVER_EXPIRED}
     RETURNING k.expires_at)`;
@@ -111,7 +111,7 @@ const manyClaimCtes = (columns: string) => `
       (caller, method, route, key, fingerprint, response_status, response_headers, response_body, created_at, expires_at)
     SELECT i.caller, i.method, i.route, i.key, decode(i.fingerprint, 'hex'),
            i.response_status, i.response_headers, i.response_body,
-           now(), now() + :ttlMs::integer * interval '1 millisecond'
+           now(), now() + :ttlMs::bigint * interval '1 millisecond'
       FROM input i JOIN lock USING (ordinality) WHERE lock.locked
     ${TAKE_OVER_EXPIRED}
     RETURNING k.caller, k.method, k.route, k.key, k.expires_at),
