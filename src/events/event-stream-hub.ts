@@ -89,7 +89,8 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
   attach(userId: string, response: ServerResponse, position: string) {
     const stream = new EventStream(userId, response, BigInt(position));
     stream.sendStart();
-    if (this.closing) return stream.end();
+    // A client gone while its start was read has already had its 'close': nothing would detach it.
+    if (this.closing || response.destroyed) return stream.end();
     const user = this.streamsOf(userId);
     user.streams.add(stream);
     this.open++;
@@ -141,7 +142,11 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
       });
   }
 
-  /** Pages from the stream furthest behind; each stream takes only what it has not had. */
+  /**
+   * Pages from the stream furthest behind; each stream takes only what it has not had. A stream
+   * attached during the read with an older position skips the page (it would jump past the events
+   * before it) and is read for on the next turn, which `attach` asks for.
+   */
   private async readAndSend(userId: string, user: UserStreams) {
     for (;;) {
       user.again = false;
@@ -154,7 +159,7 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
         String(from),
         PAGE,
       );
-      for (const stream of user.streams) stream.send(rows);
+      for (const stream of user.streams) if (stream.position >= from) stream.send(rows);
       if (rows.length < PAGE) return;
     }
   }

@@ -1,0 +1,94 @@
+import type { ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
+import { Registry } from 'prom-client';
+import type { Notifications } from '../database/notifications';
+import type { Transactions } from '../database/transactions';
+import type { Metrics } from '../metrics/metrics';
+import { decodeEventCursor } from './event-cursor';
+import { EventStreamHub } from './event-stream-hub';
+import type { EventRow, EventsRepository } from './events.repository';
+
+const USER = '0190a000-0000-7000-8000-00000000000a';
+
+const row = (position: number): EventRow => ({
+  id: `0190a000-0000-7000-8000-${String(position).padStart(12, '0')}`,
+  type: 'order.created',
+  subject: '0190a000-0000-7000-8000-000000000000',
+  time: new Date(0),
+  data: {},
+  position: String(position),
+});
+
+/** A stream's answer that keeps the positions of the events written to it. */
+function recordingResponse() {
+  const positions: number[] = [];
+  const response = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      const [, id, event] = /^id: (\S+)\n(event: )?/.exec(chunk.toString()) ?? [];
+      if (id && event) positions.push(Number(decodeEventCursor(id)));
+      done();
+    },
+  }) as unknown as ServerResponse;
+  return { response, positions };
+}
+
+/** The user's events 1..last, each read answered only when the test says so. */
+function heldReads(last: number) {
+  const reads: { after: number; answer: () => void }[] = [];
+  const events = {
+    pageOwned: (_tx: unknown, _userId: string, after: string, limit: number) =>
+      new Promise<EventRow[]>((resolve) => {
+        const rows = Array.from({ length: last }, (_, i) => row(i + 1)).filter(
+          (event) => Number(event.position) > Number(after),
+        );
+        reads.push({ after: Number(after), answer: () => resolve(rows.slice(0, limit)) });
+      }),
+  } as unknown as EventsRepository;
+  return { events, reads };
+}
+
+function hub(events: EventsRepository) {
+  const registry = new Registry();
+  const streams = new EventStreamHub(
+    events,
+    { autocommit: {} } as unknown as Transactions,
+    {} as Notifications,
+    { registry } as unknown as Metrics,
+  );
+  const open = async () => (await registry.getSingleMetric('events_streams_open')!.get()).values;
+  return { streams, open };
+}
+
+async function until(condition: () => boolean) {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('EventStreamHub', () => {
+  it('gives a stream that attaches during a read, further back, the events before that read', async () => {
+    const { events, reads } = heldReads(5);
+    const { streams } = hub(events);
+    const first = recordingResponse();
+    const second = recordingResponse();
+    streams.attach(USER, first.response, '3');
+    await until(() => reads.length === 1);
+    streams.attach(USER, second.response, '1'); // a reconnect, while the read from 3 is out
+    reads[0].answer();
+    await until(() => reads.length === 2);
+    expect(reads[1].after).toBe(1);
+    reads[1].answer();
+    await until(() => second.positions.length === 4);
+    expect(second.positions).toEqual([2, 3, 4, 5]);
+    expect(first.positions).toEqual([4, 5]);
+  });
+
+  it('does not keep a stream whose client left before it was attached', async () => {
+    const { events, reads } = heldReads(1);
+    const { streams, open } = hub(events);
+    const gone = recordingResponse();
+    gone.response.destroy();
+    await until(() => gone.response.closed);
+    streams.attach(USER, gone.response, '0');
+    expect(reads).toHaveLength(0);
+    expect(await open()).toEqual([{ value: 0, labels: {} }]);
+  });
+});
