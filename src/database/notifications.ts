@@ -52,6 +52,10 @@ export class Notifications implements OnApplicationShutdown {
   private async connect() {
     const client = new Client({
       connectionString: sessionUrlOf(this.dataSource),
+      // As the pool's: a connection that only listens sends nothing, so a peer gone without a
+      // reset (failover, partition) is found by TCP keepalive, and 'error' reconnects it.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     });
     client.on('notification', ({ channel, payload }) =>
       this.handlers.get(channel)?.forEach((handle) => handle(payload ?? null)),
