@@ -4,7 +4,7 @@
 -- EventsRepository.append
 -- $1 id, $2 owner, $3 type, $4 subject, $5 data
 INSERT INTO events_pending (id, user_id, type, subject, time, data)
-VALUES ($1::uuid, $2::uuid, $3::text, $4::uuid, now(), $5::json);
+VALUES ($1::uuid, $2::uuid, $3::text, $4::uuid, clock_timestamp(), $5::json);
 
 -- EventsRepository.sequence
 -- $1 lockKey, $2 batch

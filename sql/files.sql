@@ -32,7 +32,7 @@ WITH
     RETURNING id, status),
   file_created_event AS (
     INSERT INTO events_pending (id, user_id, type, subject, time, data)
-    SELECT $21::uuid, $22::uuid, 'file.created', $23::uuid, now(), $24::json
+    SELECT $21::uuid, $22::uuid, 'file.created', $23::uuid, clock_timestamp(), $24::json
       FROM inserted_file),
   image_job AS (
     SELECT graphile_worker.add_job('files.processImage', json_build_object('fileId', id),
@@ -54,7 +54,7 @@ WITH
     RETURNING id, status),
   file_created_event AS (
     INSERT INTO events_pending (id, user_id, type, subject, time, data)
-    SELECT $11::uuid, $12::uuid, 'file.created', $13::uuid, now(), $14::json
+    SELECT $11::uuid, $12::uuid, 'file.created', $13::uuid, clock_timestamp(), $14::json
       FROM inserted_file),
   image_job AS (
     SELECT graphile_worker.add_job('files.processImage', json_build_object('fileId', id),

@@ -38,7 +38,7 @@ WITH
              WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)),
   order_created_event AS (
     INSERT INTO events_pending (id, user_id, type, subject, time, data)
-    SELECT $24::uuid, $25::uuid, 'order.created', $26::uuid, now(), $27::json
+    SELECT $24::uuid, $25::uuid, 'order.created', $26::uuid, clock_timestamp(), $27::json
       FROM inserted_order)
 SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*
   FROM (SELECT 1) AS one LEFT JOIN existing e ON true;
@@ -61,7 +61,7 @@ WITH
              WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)),
   order_created_event AS (
     INSERT INTO events_pending (id, user_id, type, subject, time, data)
-    SELECT $14::uuid, $15::uuid, 'order.created', $16::uuid, now(), $17::json
+    SELECT $14::uuid, $15::uuid, 'order.created', $16::uuid, clock_timestamp(), $17::json
       FROM inserted_order)
 SELECT 1;
 
@@ -113,7 +113,7 @@ WITH
              WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)),
   order_created_events AS (
     INSERT INTO events_pending (id, user_id, type, subject, time, data)
-    SELECT event_id, event_owner, 'order.created', event_subject, now(), response_body::json
+    SELECT event_id, event_owner, 'order.created', event_subject, clock_timestamp(), response_body::json
       FROM claimed)
 SELECT c.claimed_until, e.fingerprint, e.response_status, e.response_headers, e.response_body, e.expires_at
   FROM input i LEFT JOIN claimed c USING (ordinality) LEFT JOIN existing e USING (ordinality)

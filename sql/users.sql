@@ -32,7 +32,7 @@ WITH
     RETURNING id),
   user_created_event AS (
     INSERT INTO events_pending (id, user_id, type, subject, time, data)
-    SELECT $18::uuid, $19::uuid, 'user.created', $20::uuid, now(), $21::json
+    SELECT $18::uuid, $19::uuid, 'user.created', $20::uuid, clock_timestamp(), $21::json
       FROM inserted_user)
 SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*
   FROM (SELECT 1) AS one LEFT JOIN existing e ON true;
@@ -49,7 +49,7 @@ WITH
     RETURNING id),
   user_created_event AS (
     INSERT INTO events_pending (id, user_id, type, subject, time, data)
-    SELECT $8::uuid, $9::uuid, 'user.created', $10::uuid, now(), $11::json
+    SELECT $8::uuid, $9::uuid, 'user.created', $10::uuid, clock_timestamp(), $11::json
       FROM inserted_user)
 SELECT 1;
 

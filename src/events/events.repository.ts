@@ -5,18 +5,24 @@ import { newId } from '../database/uuid';
 import { NewEvent } from './outbox';
 
 /** A change's event inside its transaction (one not made by a create statement), to be numbered. */
+/**
+ * `time` is when the event is written (`clock_timestamp()`), not when its transaction began
+ * (`now()`): a change waits for the lock of an earlier change to the same resource before it
+ * writes its event, so its time, and its position, come after the earlier one's even when its
+ * transaction began first.
+ */
 const APPEND = statement(
   'EventsRepository.append',
   `
    INSERT INTO events_pending (id, user_id, type, subject, time, data)
-   VALUES (:id::uuid, :owner::uuid, :type::text, :subject::uuid, now(), :data::json)`,
+   VALUES (:id::uuid, :owner::uuid, :type::text, :subject::uuid, clock_timestamp(), :data::json)`,
 );
 
 /**
- * Gives committed events their positions, in the order they were written (`time`, the writing
- * transaction's start, then id), one batch per call: a pending event moves to `events` numbered
- * (one write of the row there, not an insert and then an update), and a row the release before
- * wrote to `events` during a rollout is numbered in place. The advisory lock keeps a second
+ * Gives committed events their positions, in the order they were written (`time`, then id), one
+ * batch per call: a pending event moves to `events` numbered (one write of the row there, not an
+ * insert and then an update), and a row the release before wrote to `events` during a rollout is
+ * numbered in place. The advisory lock keeps a second
  * sequencer from doing the same work; the counter row, the DELETE and `position IS NULL` keep
  * positions increasing and given once even if two ever ran. Returns how many it numbered (no row
  * when none), and announces the last position and whose events they were on `events_positioned`

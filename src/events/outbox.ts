@@ -33,7 +33,7 @@ function eventInsert(
     name,
     `
      INSERT INTO events_pending (id, user_id, type, subject, time, data)
-     SELECT ${value.id}, ${value.owner}, '${type}', ${value.subject}, now(), ${value.data}
+     SELECT ${value.id}, ${value.owner}, '${type}', ${value.subject}, clock_timestamp(), ${value.data}
        FROM ${from}`,
   );
 }
