@@ -1,6 +1,9 @@
+import { Logger } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { EventRelay } from '../src/events/event-relay';
 import { EventRetention } from '../src/events/event-retention';
+import { JetStreamPublisher } from '../src/events/jetstream';
 import {
   deleteStream,
   OwnNatsServer,
@@ -134,6 +137,28 @@ describe('events: NATS unreachable, then back', () => {
       await waitFor('backlog gone', async () => (await metric(app, 'events_unpublished')) === 0);
     } finally {
       await app.close();
+      await nats.stop();
+    }
+  });
+});
+
+describe('events: NATS gone after connecting', () => {
+  it('closes its connection at shutdown rather than reconnecting for ever', async () => {
+    const nats = await OwnNatsServer.start();
+    const names = ownStream();
+    const publisher = new JetStreamPublisher(
+      { servers: nats.url, stream: names.NATS_STREAM, subjectPrefix: names.NATS_SUBJECT_PREFIX },
+      new Logger('events-relay.e2e'),
+    );
+    try {
+      await new Promise<void>((connected) => publisher.start(connected));
+      // Read only to see it end: the publisher hands its connection to nobody.
+      const { connection } = publisher as unknown as { connection: NatsConnection };
+      await nats.stop();
+      await publisher.close();
+      expect(connection.isClosed()).toBe(true);
+    } finally {
+      await publisher.close();
       await nats.stop();
     }
   });

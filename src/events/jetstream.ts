@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
 import { connect, Events, headers, nanos, NatsConnection, NatsError, StorageType } from 'nats';
 
 /** JetStream drops a repeated `Nats-Msg-Id` within this window: a relay's retries after a crash. */
@@ -9,6 +10,8 @@ const LEAST_DUPLICATE_WINDOW_MS = 2 * 60_000;
 const ACK_TIMEOUT_MS = 2_000;
 const STREAM_NOT_FOUND = 10059;
 const RETRY_CONNECT_MS = 1_000;
+/** What a shutdown gives in-flight publishes to finish before the connection is closed. */
+const DRAIN_WITHIN_MS = 2_000;
 
 export interface JetStreamTarget {
   servers: string;
@@ -94,10 +97,18 @@ export class JetStreamPublisher {
     }
   }
 
-  /** Never waits for a connection still being made: with NATS down that would be for ever. */
+  /**
+   * Never waits for a connection still being made: with NATS down that would be for ever. A
+   * connection's `drain()` gives up without closing it while NATS is away (its flush fails), and
+   * the client would go on reconnecting: it is given DRAIN_WITHIN_MS, then closed either way.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.connection?.drain().catch(() => undefined);
+    const connection = this.connection;
+    if (!connection) return;
+    const drained = connection.drain().catch(() => undefined);
+    await Promise.race([drained, delay(DRAIN_WITHIN_MS, undefined, { ref: false })]);
+    await connection.close().catch(() => undefined);
   }
 
   private async announceReconnects(connection: NatsConnection) {
