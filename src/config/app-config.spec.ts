@@ -79,6 +79,9 @@ describe('loadConfig', () => {
     ['JWT_SECRET', { NODE_ENV: 'production' }],
     ['CORS_ORIGINS', { CORS_ORIGINS: 'https://a.example.com/path' }],
     ['IDEMPOTENCY_TTL', { IDEMPOTENCY_TTL: '24 hours' }],
+    ['IDEMPOTENCY_TTL', { IDEMPOTENCY_TTL: '3651d' }],
+    ['IDEMPOTENCY_SWEEP_INTERVAL', { IDEMPOTENCY_SWEEP_INTERVAL: '30d' }],
+    ['SHUTDOWN_TIMEOUT', { SHUTDOWN_TIMEOUT: '25h' }],
     ['IDEMPOTENCY_MEMORY', { IDEMPOTENCY_MEMORY: '1e4' }],
     ['CREATE_CONCURRENCY', { CREATE_CONCURRENCY: '0' }],
     ['MAX_UPLOAD_BYTES', { MAX_UPLOAD_BYTES: '-1' }],
@@ -99,6 +102,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(
       new RegExp(`^Invalid environment variable ${variable}: [^\\n]+$`),
     );
+  });
+
+  it('takes a timer-driven duration up to a day, and a TTL or retention up to ten years', () => {
+    const config = loadConfig({
+      IDEMPOTENCY_SWEEP_INTERVAL: '1d',
+      IDEMPOTENCY_TTL: '3650d',
+      EVENTS_RETENTION: '365d',
+    });
+    expect(config.idempotencySweepIntervalMs).toBe(86_400_000);
+    expect(config.idempotencyTtlMs).toBe(3650 * 86_400_000);
+    expect(config.eventsRetentionMs).toBe(365 * 86_400_000);
   });
 
   it.each([

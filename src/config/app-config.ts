@@ -98,13 +98,24 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function duration(env: Env, name: string, fallback: string, minMs: number): number {
+/** The longest wait a timer-driven setting takes: Node runs a longer timer after 1 ms instead. */
+const TIMER_DURATION_MAX = '1d';
+/** Settings that no timer waits on (kept in the database or in tokens) may be longer. */
+const STORED_DURATION_MAX = '3650d';
+
+function duration(
+  env: Env,
+  name: string,
+  fallback: string,
+  minMs: number,
+  max = TIMER_DURATION_MAX,
+): number {
   const raw = read(env, name) ?? fallback;
   const ms = parseDuration(raw);
-  if (ms === null || ms < minMs) {
+  if (ms === null || ms < minMs || ms > parseDuration(max)!) {
     throw new ConfigError(
       name,
-      `expected a duration such as 30s, 15m or 24h, at least ${minMs} ms`,
+      `expected a duration such as 30s, 15m or 24h, from ${minMs} ms to ${max}`,
       raw,
     );
   }
@@ -275,9 +286,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
     publicBaseUrl: baseUrl(env),
     jwtSecret: jwtSecret(env, nodeEnv),
-    accessTokenTtlSeconds: Math.floor(duration(env, 'ACCESS_TOKEN_TTL', '1h', 1_000) / 1_000),
+    accessTokenTtlSeconds: Math.floor(
+      duration(env, 'ACCESS_TOKEN_TTL', '1h', 1_000, STORED_DURATION_MAX) / 1_000,
+    ),
     corsOrigins: origins(env),
-    idempotencyTtlMs: duration(env, 'IDEMPOTENCY_TTL', '24h', 1_000),
+    idempotencyTtlMs: duration(env, 'IDEMPOTENCY_TTL', '24h', 1_000, STORED_DURATION_MAX),
     idempotencyWaitMs: duration(env, 'IDEMPOTENCY_WAIT', '5s', 1),
     idempotencySweepIntervalMs: duration(env, 'IDEMPOTENCY_SWEEP_INTERVAL', '1m', 100),
     idempotencyMemory: integer(env, 'IDEMPOTENCY_MEMORY', 10_000, 0, 50_000),
@@ -294,6 +307,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     natsUrl: natsUrl(env),
     natsStream: natsName(env, 'NATS_STREAM', 'ORDER_SERVICE', false),
     natsSubjectPrefix: natsName(env, 'NATS_SUBJECT_PREFIX', 'order-service', true),
-    eventsRetentionMs: duration(env, 'EVENTS_RETENTION', '7d', 1_000),
+    eventsRetentionMs: duration(env, 'EVENTS_RETENTION', '7d', 1_000, STORED_DURATION_MAX),
   };
 }
