@@ -183,6 +183,34 @@ describe('orders created together (batched)', () => {
     ]);
   });
 
+  it('takes over an expired key in a batch: a new order under it, its record replaced', async () => {
+    const key = randomUUID();
+    const old = await create(order({ note: 'before expiry' }), key).expect(201);
+    // Expired, and not swept yet: the batch's claim finds the record and takes it over.
+    await app.dataSource.query(
+      `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`,
+      [key],
+    );
+    const payloads = [order({ note: 'after expiry' }), order({ note: 'beside it' })];
+    const { answers, statements } = await queuedBehindHeldCreate(payloads, [key]);
+    expect(statements).toEqual({ alone: 1, together: 1, failed: 0 });
+    const [taken] = answers;
+    expect([taken.status, taken.body.note, taken.headers['idempotent-replayed']]).toEqual([
+      201,
+      'after expiry',
+      undefined,
+    ]);
+    expect(taken.body.id).not.toBe(old.body.id);
+    const records = await app.dataSource.query(
+      `SELECT response_body, expires_at > now() AS live FROM idempotency_keys WHERE key = $1`,
+      [key],
+    );
+    expect(records).toEqual([{ response_body: taken.text, live: true }]);
+    await create(order({ note: 'after expiry' }), key)
+      .expect(201)
+      .expect('Idempotent-Replayed', 'true');
+  });
+
   it('tries a key another transaction holds again, alone, and writes it once the key is free', async () => {
     const key = randomUUID();
     // The executor's advisory lock id for the key's scope (advisoryLockId in create-executor.ts).
