@@ -86,7 +86,7 @@ SELECT o.id, o.created_at, o.created_at::text AS position_at, o.status, o.curren
 UPDATE order_exports
    SET status = 'succeeded', row_count = $1, file_id = $2::uuid,
        error_code = NULL, error_detail = NULL, updated_at = $3::timestamptz
- WHERE id = $4 AND status <> 'succeeded'
+ WHERE id = $4 AND status IN ('queued', 'running')
 RETURNING id, user_id, status, format, filter_status, created_from, created_to, row_count, file_id,
        error_code, error_detail, created_at, updated_at;
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { OrderExportJob } from '../src/order-exports/order-export.job';
+import { blockedServiceBackend, holdInTransaction } from './support/blocking';
 import { orderAt, postExport } from './support/order-exports';
 import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
@@ -126,5 +127,32 @@ describe('order exports: the job', () => {
     expect(JSON.stringify(response.body)).not.toContain('disk on fire');
     await runOnce(body.id);
     expect((await read(user, body.id)).status).toBe('failed');
+  });
+
+  it('stays failed when a run that began before the job gave up finishes after it', async () => {
+    const user = await signUpAndIn(app);
+    const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
+    const blobsBefore = await unreferencedBlobs();
+    // The run writes its CSV, then waits to insert its file row while the job gives up.
+    const hold = await holdInTransaction(app.databaseUrl, 'LOCK TABLE files IN SHARE MODE', []);
+    try {
+      const run = runOnce(body.id);
+      await blockedServiceBackend(hold.client);
+      await job.gaveUp({ exportId: body.id }, new Error('the last run failed'));
+      await hold.release();
+      await run;
+    } finally {
+      await hold.release();
+    }
+    expect((await read(user, body.id)).status).toBe('failed');
+    expect(await filesOf(user)).toBe(0);
+    expect(await unreferencedBlobs()).toBe(blobsBefore);
+    const succeededEvents = await count(
+      `SELECT count(*) AS n FROM (SELECT type, subject FROM events
+                                  UNION ALL SELECT type, subject FROM events_pending) e
+        WHERE e.type = 'order_export.succeeded' AND e.subject = $1`,
+      body.id,
+    );
+    expect(succeededEvents).toBe(0);
   });
 });

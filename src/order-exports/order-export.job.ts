@@ -22,8 +22,8 @@ export interface ExportJobPayload {
 /** Orders read per query: enough to make round trips cheap, few enough to keep memory flat. */
 export const EXPORT_PAGE_SIZE = 1_000;
 
-/** Thrown inside the finishing transaction to roll it back: an earlier run already succeeded. */
-class AlreadySucceeded extends Error {}
+/** Thrown inside the finishing transaction to roll it back: the export already has its outcome. */
+class AlreadyFinished extends Error {}
 
 /**
  * Writes an export's CSV. A run can be repeated (a crash after the work, a runner taken for dead),
@@ -94,13 +94,13 @@ export class OrderExportJob implements JobTask<ExportJobPayload> {
           file.id,
           file.createdAt,
         );
-        if (!succeeded) throw new AlreadySucceeded();
+        if (!succeeded) throw new AlreadyFinished();
         await this.announce(tx, 'order_export.succeeded', succeeded, this.responses.of(file));
       });
     } catch (error) {
       // Unreferenced only: after a connection lost at COMMIT the file may exist after all.
       await storage.deleteUnreferenced(blobId).catch(() => undefined);
-      if (!(error instanceof AlreadySucceeded)) throw error;
+      if (!(error instanceof AlreadyFinished)) throw error;
     }
   }
 }

@@ -101,14 +101,17 @@ const ORDER_PAGE = statement(
     LIMIT :limit`,
 );
 
-/** Guarded: of two runs that both wrote a CSV, the second finds it succeeded and rolls back. */
+/**
+ * Guarded: of two runs that both wrote a CSV, the second finds it succeeded and rolls back; a run
+ * that finishes after the job gave up (another run's last failure) finds it failed, and does too.
+ */
 const SUCCEED = statement(
   'OrderExportsRepository.succeed',
   `
    UPDATE order_exports
       SET status = 'succeeded', row_count = :rowCount, file_id = :fileId::uuid,
           error_code = NULL, error_detail = NULL, updated_at = :at::timestamptz
-    WHERE id = :id AND status <> 'succeeded'
+    WHERE id = :id AND status IN ('queued', 'running')
    RETURNING ${EXPORT_COLUMNS}`,
 );
 
