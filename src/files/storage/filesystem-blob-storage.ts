@@ -32,7 +32,9 @@ export class FilesystemBlobStorage implements BlobStorage {
     const partial = join(this.temp, `${blobId}.${randomBytes(6).toString('hex')}.part`);
     const file = await open(partial, 'wx', 0o600);
     try {
-      for await (const chunk of source) await file.write(chunk as Buffer);
+      // writeFile, not write: write() is one system call, which may write only part of a chunk
+      // (a disk filling up); writeFile goes on from the handle's position until all of it is.
+      for await (const chunk of source) await file.writeFile(chunk as Buffer);
       await file.sync();
       await file.close();
       await rename(partial, this.pathOf(blobId));

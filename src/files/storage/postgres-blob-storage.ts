@@ -39,7 +39,9 @@ export class PostgresBlobStorage implements BlobStorage {
         seq += chunks.length;
       }
     } catch (error) {
-      await this.delete(blobId).catch(() => undefined); // what remains is the sweeper's
+      // Unreferenced only: a job's blob id is the same every run, and another run of it may have
+      // written this blob whole and recorded it meanwhile. What remains is the sweeper's.
+      await this.deleteUnreferenced(blobId).catch(() => undefined);
       throw error;
     }
   }
