@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { StrandedJobs } from '../src/jobs/stranded-jobs';
 import { OrderExportJob } from '../src/order-exports/order-export.job';
 import { blockedServiceBackend, holdInTransaction } from './support/blocking';
 import { orderAt, postExport } from './support/order-exports';
 import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+import { waitFor } from './support/wait';
 
 /**
  * The export's job, run by hand: this app runs no jobs (WORKER_CONCURRENCY=0) and has a database
@@ -127,6 +129,28 @@ describe('order exports: the job', () => {
     expect(JSON.stringify(response.body)).not.toContain('disk on fire');
     await runOnce(body.id);
     expect((await read(user, body.id)).status).toBe('failed');
+  });
+
+  it('fails with export_failed once the process running its last allowed run died', async () => {
+    const user = await signUpAndIn(app);
+    const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
+    // As graphile-worker leaves a job whose runner died during its last run: the run counted,
+    // the job locked by a runner that writes no heartbeat.
+    await app.dataSource.query(
+      `UPDATE graphile_worker._private_jobs j
+          SET attempts = j.max_attempts, locked_by = 'a-dead-runner',
+              locked_at = now() - interval '1 minute'
+         FROM graphile_worker._private_tasks t
+        WHERE t.id = j.task_id AND t.identifier = 'orderExports.run'
+          AND j.payload->>'exportId' = $1`,
+      [body.id],
+    );
+    await app.nest.get(StrandedJobs).release(); // the app's own check may be first: either will do
+    const failed = await waitFor('the export failed', async () => {
+      const found = await read(user, body.id);
+      return found.status === 'failed' && found;
+    });
+    expect(failed.error).toMatchObject({ code: 'export_failed' });
   });
 
   it('stays failed when a run that began before the job gave up finishes after it', async () => {

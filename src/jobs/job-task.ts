@@ -19,8 +19,9 @@ export interface JobTask<Payload> {
   /** Runs the job; a throw is retried with backoff until `maxAttempts` runs have failed. */
   run(payload: Payload, run: JobRun): Promise<void>;
   /**
-   * After the last allowed run failed: record the failure where clients see it (a resource's
-   * status). The job then stays in the queue as failed, with its last error.
+   * After the last allowed run failed, or was lost with the process running it: record the failure
+   * where clients see it (a resource's status). The job then stays in the queue as failed, with
+   * its last error.
    */
   gaveUp(payload: Payload, error: Error): Promise<void>;
 }
@@ -43,5 +44,9 @@ export class JobTasks {
 
   all(): JobTask<never>[] {
     return [...this.tasks.values()];
+  }
+
+  named(name: string): JobTask<never> | undefined {
+    return this.tasks.get(name);
   }
 }

@@ -6,7 +6,8 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { Transactions } from '../database/transactions';
-import { JobsRepository } from './jobs.repository';
+import { JobTasks } from './job-task';
+import { ExhaustedJob, JobsRepository } from './jobs.repository';
 
 /** A runner writes its heartbeat this often... */
 export const HEARTBEAT_EVERY_MS = 5_000;
@@ -18,6 +19,8 @@ const CHECK_EVERY_MS = 5_000;
  * Hands the jobs of a runner that died (SIGKILL, lost machine) back to the queue within
  * RUNNER_DEAD_AFTER_MS + CHECK_EVERY_MS, so another process runs them. Every process checks,
  * also one that runs no jobs; the release is idempotent, so replicas checking together is harmless.
+ * A job whose lost run was its last will not run again: its task gives up on it here, as it does
+ * after a last run that failed, so its resource does not wait for ever.
  */
 @Injectable()
 export class StrandedJobs implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -27,6 +30,7 @@ export class StrandedJobs implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     private readonly jobs: JobsRepository,
     private readonly transactions: Transactions,
+    private readonly tasks: JobTasks,
   ) {}
 
   onApplicationBootstrap() {
@@ -39,8 +43,18 @@ export class StrandedJobs implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /** How many dead runners' jobs were released. */
-  release(): Promise<number> {
-    return this.jobs.releaseStranded(this.transactions.autocommit, RUNNER_DEAD_AFTER_MS);
+  async release(): Promise<number> {
+    const released = await this.jobs.releaseStranded(
+      this.transactions.autocommit,
+      RUNNER_DEAD_AFTER_MS,
+    );
+    for (const job of released.exhausted) await this.giveUp(job);
+    return released.runners;
+  }
+
+  private async giveUp({ task, payload }: ExhaustedJob) {
+    const lost = new Error('the process running it stopped before it finished');
+    await this.tasks.named(task)?.gaveUp(payload as never, lost);
   }
 
   private async releaseQuietly() {
