@@ -5,7 +5,10 @@ export interface JobRun {
   /** This run's number, from 1; a job whose worker died counts the lost run too. */
   readonly attempt: number;
   readonly maxAttempts: number;
-  /** Aborted when the process shuts down: stop early, the job will run again. */
+  /**
+   * Aborted when the process shuts down: stop early. The run counts as a failed one: the job runs
+   * again, unless this was its last allowed run.
+   */
   readonly signal: AbortSignal;
 }
 
