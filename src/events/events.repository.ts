@@ -4,8 +4,8 @@ import { Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { NewEvent } from './outbox';
 
-/** A change's event inside its transaction (one not made by a create statement), to be numbered. */
 /**
+ * A change's event inside its transaction (one not made by a create statement), to be numbered.
  * `time` is when the event is written (`clock_timestamp()`), not when its transaction began
  * (`now()`): a change waits for the lock of an earlier change to the same resource before it
  * writes its event, so its time, and its position, come after the earlier one's even when its
@@ -22,11 +22,10 @@ const APPEND = statement(
  * Gives committed events their positions, in the order they were written (`time`, then id), one
  * batch per call: a pending event moves to `events` numbered (one write of the row there, not an
  * insert and then an update), and a row the release before wrote to `events` during a rollout is
- * numbered in place. The advisory lock keeps a second
- * sequencer from doing the same work; the counter row, the DELETE and `position IS NULL` keep
- * positions increasing and given once even if two ever ran. Returns how many it numbered (no row
- * when none), and announces the last position and whose events they were on `events_positioned`
- * at commit, for the streams of every replica.
+ * numbered in place. The advisory lock keeps a second sequencer from doing the same work; the
+ * counter row, the DELETE and `position IS NULL` keep positions increasing and given once even if
+ * two ever ran. Returns how many it numbered (no row when none), and announces the last position
+ * and whose events they were on `events_positioned` at commit, for the streams of every replica.
  */
 const SEQUENCE = statement(
   'EventsRepository.sequence',
