@@ -52,9 +52,14 @@ export class StrandedJobs implements OnApplicationBootstrap, OnApplicationShutdo
     return released.runners;
   }
 
+  /** Never throws: one job's failure to record must not keep the others from theirs. */
   private async giveUp({ task, payload }: ExhaustedJob) {
     const lost = new Error('the process running it stopped before it finished');
-    await this.tasks.named(task)?.gaveUp(payload as never, lost);
+    try {
+      await this.tasks.named(task)?.gaveUp(payload as never, lost);
+    } catch (error) {
+      this.logger.warn(`a job of ${task} not given up on: ${(error as Error).message}`);
+    }
   }
 
   private async releaseQuietly() {
