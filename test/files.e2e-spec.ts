@@ -166,21 +166,48 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expect(await blobCount()).toBe(before);
   });
 
-  it('keeps nothing of an upload the client aborts half-way', async () => {
-    const before = await blobCount();
-    const boundary = 'abort-boundary';
+  /**
+   * A multipart upload of `filename` written by hand, `announced` bytes long: its head is sent,
+   * and the test writes the bytes it wants (never all of them, here).
+   */
+  function rawUpload(user: SignedUpUser, filename: string, announced: number) {
+    const boundary = 'raw-boundary';
     const call = request(`${app.baseUrl}/api/files`, {
       method: 'POST',
       headers: {
-        ...ann.auth,
+        ...user.auth,
         'Content-Type': `multipart/form-data; boundary=${boundary}`,
-        'Content-Length': 900_000,
+        'Content-Length': announced,
       },
     });
-    call.on('error', () => undefined); // the abort itself
+    call.on('error', () => undefined); // the test's own abort, or the connection an answer closes
     call.write(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.txt"\r\n\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n\r\n`,
     );
+    return call;
+  }
+
+  it('answers 413 as soon as an upload crosses MAX_UPLOAD_BYTES, without waiting for the rest', async () => {
+    const before = await blobCount();
+    const call = rawUpload(ann, 'big.txt', 100 * 1024 * 1024); // announced, never all sent
+    const answered = new Promise<{ status?: number; body: string }>((resolve) =>
+      call.on('response', (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode, body }));
+      }),
+    );
+    call.write(Buffer.alloc(1024 * 1024 + 64 * 1024, 'x')); // past the limit, then nothing more
+    const { status, body } = await answered;
+    call.destroy();
+    expect([status, JSON.parse(body).code]).toEqual([413, 'file_too_large']);
+    const cleanedUp = async () => (await blobCount()) === before && tempCount() === 0;
+    await waitFor('nothing of it kept', cleanedUp, { ms: 20_000, every: 100 });
+  });
+
+  it('keeps nothing of an upload the client aborts half-way', async () => {
+    const before = await blobCount();
+    const call = rawUpload(ann, 'half.txt', 900_000);
     call.write(Buffer.alloc(300_000, 'x')); // more than one 256 KiB storage chunk
     await waitFor('the upload reaching storage', () => uploadStarted(before));
     call.destroy();

@@ -111,6 +111,10 @@ export class UploadReader {
     // is written first), this listener keeps an early 415 from being an unhandled 'error' event.
     inspector.on('error', () => undefined);
     part.file.on('error', (error) => inspector.destroy(error));
+    // Over the limit busboy drops the rest of the part, but ends it only at its closing boundary,
+    // once the whole body has arrived: cut here, the 413 goes out (and the connection closes) now.
+    const tooLarge = new FileTooLargeError(this.config.maxUploadBytes);
+    part.file.once('limit', () => part.file.destroy(tooLarge));
     const timeoutMs = this.config.requestTimeoutMs;
     const timer = setTimeout(() => part.file.destroy(new UploadTimeoutError(timeoutMs)), timeoutMs);
     try {
