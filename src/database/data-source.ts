@@ -78,9 +78,14 @@ export function createDataSource({
   return dataSource;
 }
 
-/** Where a session of its own goes (LISTEN, a session lock): the pool's server, or past the pooler. */
-export function sessionUrlOf(dataSource: DataSource): string {
-  return sessionUrls.get(dataSource) ?? (dataSource.options as { url: string }).url;
+/**
+ * Where a session of its own goes (LISTEN, the job runner): the pool's server, or past the pooler;
+ * `name` is its application_name, so that pg_stat_activity tells it from the pool's sessions.
+ */
+export function sessionUrlOf(dataSource: DataSource, name: string): string {
+  const url = new URL(sessionUrls.get(dataSource) ?? (dataSource.options as { url: string }).url);
+  url.searchParams.set('application_name', name);
+  return url.toString();
 }
 
 /** True when the pool's connections go through a transaction pooler (sessions are not ours). */

@@ -51,7 +51,7 @@ export class Notifications implements OnApplicationShutdown {
 
   private async connect() {
     const client = new Client({
-      connectionString: sessionUrlOf(this.dataSource),
+      connectionString: sessionUrlOf(this.dataSource, 'order-service notifications'),
       // As the pool's: a connection that only listens sends nothing, so a peer gone without a
       // reset (failover, partition) is found by TCP keepalive, and 'error' reconnects it.
       keepAlive: true,

@@ -43,6 +43,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly heartbeat: RunnerHeartbeat;
   private runner: Runner | null = null;
   private restart: NodeJS.Timeout | null = null;
+  /** A runner being started: shutdown waits for it, so it is stopped like one already running. */
+  private starting: Promise<void> | null = null;
   private stopping = false;
 
   constructor(
@@ -64,11 +66,17 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   async onApplicationShutdown() {
     this.stopping = true;
     if (this.restart) clearTimeout(this.restart);
+    await this.starting;
     await this.runner?.stop().catch((error: Error) => this.logger.warn(error.message));
     await this.heartbeat.end();
   }
 
-  private async start() {
+  private start(): Promise<void> {
+    this.starting = this.startRunner().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  private async startRunner() {
     let runner: Runner;
     try {
       runner = await run(this.options());
@@ -101,7 +109,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private options(): RunnerOptions {
     const concurrency = this.config.workerConcurrency;
     return {
-      connectionString: sessionUrlOf(this.dataSource),
+      connectionString: sessionUrlOf(this.dataSource, 'order-service jobs'),
       maxPoolSize: concurrency + 2, // the LISTEN connection, and one to spare for completions
       concurrency,
       schema: JOB_SCHEMA,
