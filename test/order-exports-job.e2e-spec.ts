@@ -35,6 +35,17 @@ describe('order exports: the job', () => {
     count(
       'SELECT count(*) AS n FROM file_blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)',
     );
+  /** As graphile-worker leaves a job locked by `runner` a minute ago, on its `attempts`th run. */
+  const lockedSinceAMinute = (exportId: string, runner: string, attempts: 'last' | 'first') =>
+    app.dataSource.query(
+      `UPDATE graphile_worker._private_jobs j
+          SET attempts = CASE WHEN $3 = 'last' THEN j.max_attempts ELSE 1 END,
+              locked_by = $2, locked_at = now() - interval '1 minute'
+         FROM graphile_worker._private_tasks t
+        WHERE t.id = j.task_id AND t.identifier = 'orderExports.run'
+          AND j.payload->>'exportId' = $1`,
+      [exportId, runner, attempts],
+    );
   const runOnce = (exportId: string) =>
     job.run({ exportId }, { attempt: 1, maxAttempts: 8, signal: new AbortController().signal });
   const read = async (user: SignedUpUser, id: string) =>
@@ -134,23 +145,35 @@ describe('order exports: the job', () => {
   it('fails with export_failed once the process running its last allowed run died', async () => {
     const user = await signUpAndIn(app);
     const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
-    // As graphile-worker leaves a job whose runner died during its last run: the run counted,
-    // the job locked by a runner that writes no heartbeat.
-    await app.dataSource.query(
-      `UPDATE graphile_worker._private_jobs j
-          SET attempts = j.max_attempts, locked_by = 'a-dead-runner',
-              locked_at = now() - interval '1 minute'
-         FROM graphile_worker._private_tasks t
-        WHERE t.id = j.task_id AND t.identifier = 'orderExports.run'
-          AND j.payload->>'exportId' = $1`,
-      [body.id],
-    );
+    // The runner died during the job's last run: the run counted, and it writes no heartbeat.
+    await lockedSinceAMinute(body.id, 'a-dead-runner', 'last');
     await app.nest.get(StrandedJobs).release(); // the app's own check may be first: either will do
     const failed = await waitFor('the export failed', async () => {
       const found = await read(user, body.id);
       return found.status === 'failed' && found;
     });
     expect(failed.error).toMatchObject({ code: 'export_failed' });
+  });
+
+  it('leaves a long run alone while its runner still writes its heartbeat', async () => {
+    const user = await signUpAndIn(app);
+    const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
+    await lockedSinceAMinute(body.id, 'a-live-runner', 'first');
+    await app.dataSource.query(
+      `INSERT INTO job_runner_heartbeats (runner_id, seen_at) VALUES ('a-live-runner', now())`,
+    );
+    try {
+      expect(await app.nest.get(StrandedJobs).release()).toBe(0);
+      const stillLocked = await count(
+        `SELECT count(*) AS n FROM graphile_worker.jobs WHERE locked_by = 'a-live-runner'`,
+      );
+      expect(stillLocked).toBe(1);
+      expect((await read(user, body.id)).status).toBe('queued');
+    } finally {
+      await app.dataSource.query(
+        `DELETE FROM job_runner_heartbeats WHERE runner_id = 'a-live-runner'`,
+      );
+    }
   });
 
   it('stays failed when a run that began before the job gave up finishes after it', async () => {
