@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Notifications } from '../src/database/notifications';
 import { EventStreamHub } from '../src/events/event-stream-hub';
 import { Metrics } from '../src/metrics/metrics';
 import { openStream } from './support/event-stream';
 import { startReadyService } from './support/service-process';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
 import { waitFor } from './support/wait';
 
@@ -202,6 +203,29 @@ describe('events: the stream across replicas and at shutdown', () => {
     } finally {
       replica.child.kill('SIGTERM');
       await replica.exited;
+      await app.close();
+    }
+  });
+
+  it('goes on after its LISTEN session stopped answering without its connection closing', async () => {
+    const app = await startTestAppOnOwnDatabase();
+    try {
+      app.nest.get(Notifications).checkEvery(200, 1_000);
+      const ann = await signUpAndIn(app, 'Ann');
+      const live = await openStream(app.baseUrl, '/api/events/stream', ann.auth);
+      const [{ pid }] = await app.dataSource.query(
+        `SELECT pid FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'order-service notifications'`,
+      );
+      process.kill(pid, 'SIGSTOP'); // a server that is there and says nothing, as behind a partition
+      try {
+        await createOrder(app, ann);
+        await live.waitForEvents(1, 10_000);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      live.close();
+    } finally {
       await app.close();
     }
   });

@@ -1,11 +1,18 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
+import { Client, type QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { sessionUrlOf } from './data-source';
 
 type Handler = (payload: string | null) => void;
 
 const RECONNECT_AFTER_MS = 1_000;
+/**
+ * The listening connection is asked to answer this often, and is taken for lost when it has not
+ * within CHECK_TIMEOUT_MS: TCP keepalive alone, with the system's default probes, would notice a
+ * peer gone silently (a partition, a stuck server) only after minutes, with streams idle meanwhile.
+ */
+const CHECK_EVERY_MS = 15_000;
+const CHECK_TIMEOUT_MS = 5_000;
 
 /**
  * PostgreSQL LISTEN for the whole process, on one connection of its own (LISTEN holds a session,
@@ -18,9 +25,21 @@ export class Notifications implements OnApplicationShutdown {
   private readonly handlers = new Map<string, Handler[]>();
   private client: Client | null = null;
   private connecting: Promise<void> | null = null;
+  private check: NodeJS.Timeout | null = null;
+  private checkTimeoutMs = CHECK_TIMEOUT_MS;
   private stopped = false;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource) {
+    this.checkEvery(CHECK_EVERY_MS);
+  }
+
+  /** How often the connection is checked, and how long it has to answer; tests shorten both. */
+  checkEvery(ms: number, timeoutMs = CHECK_TIMEOUT_MS) {
+    if (this.check) clearInterval(this.check);
+    this.checkTimeoutMs = timeoutMs;
+    this.check = setInterval(() => void this.checkAnswers(), ms);
+    this.check.unref();
+  }
 
   /**
    * Calls `handler` with each notification's payload on `channel`, from now on. Without a
@@ -40,6 +59,7 @@ export class Notifications implements OnApplicationShutdown {
 
   async onApplicationShutdown() {
     this.stopped = true;
+    if (this.check) clearInterval(this.check);
     await this.client?.end().catch(() => undefined);
   }
 
@@ -52,8 +72,8 @@ export class Notifications implements OnApplicationShutdown {
   private async connect() {
     const client = new Client({
       connectionString: sessionUrlOf(this.dataSource, 'order-service notifications'),
-      // As the pool's: a connection that only listens sends nothing, so a peer gone without a
-      // reset (failover, partition) is found by TCP keepalive, and 'error' reconnects it.
+      // A connection that only listens sends nothing: a peer gone without a reset (failover,
+      // partition) is found by the check (CHECK_EVERY_MS) or TCP keepalive, and it reconnects.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
     });
@@ -66,6 +86,14 @@ export class Notifications implements OnApplicationShutdown {
     for (const channel of this.handlers.keys())
       await client.query(`LISTEN ${quoteIdentifier(channel)}`);
     this.client = client;
+  }
+
+  private async checkAnswers() {
+    const client = this.client;
+    if (!client) return;
+    // pg's own per-query timeout, which @types/pg leaves out of QueryConfig.
+    const check = { text: 'SELECT 1', query_timeout: this.checkTimeoutMs } as QueryConfig;
+    await client.query(check).catch((error: Error) => this.lost(client, error));
   }
 
   private lost(client: Client, error: Error) {
