@@ -147,6 +147,23 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expect(beyond.headers['content-range']).toBe(`bytes */${BIG_TEXT.length}`);
   });
 
+  it('honours If-Range: the range only while the strong ETag given still holds, else the whole file', async () => {
+    const { body: file } = await upload(ann, BIG_TEXT, 'if-range.txt', 'text/plain');
+    const { headers } = await download(ann, file.id).expect(200); // the content's tag
+    const ranged = (ifRange: string) =>
+      download(ann, file.id).set('Range', 'bytes=0-3').set('If-Range', ifRange);
+    const current = await ranged(headers.etag as string).expect(206);
+    expect(current.headers['content-range']).toBe(`bytes 0-3/${BIG_TEXT.length}`);
+    expect(Buffer.compare(current.body as Buffer, BIG_TEXT.subarray(0, 4))).toBe(0);
+    // Another tag, the right one made weak (If-Range compares strongly), or a date (no
+    // Last-Modified is sent, so none validates): the whole file, 200.
+    for (const stale of ['"another"', `W/${headers.etag}`, new Date().toUTCString()]) {
+      const whole = await ranged(stale).expect(200);
+      expect(whole.headers['content-range']).toBeUndefined();
+      expect(sha256(whole.body as Buffer)).toBe(sha256(BIG_TEXT));
+    }
+  });
+
   it('answers 413 when the upload crosses MAX_UPLOAD_BYTES, and keeps nothing', async () => {
     const before = await blobCount();
     const response = await upload(ann, Buffer.alloc(1024 * 1024 + 1, 'x'), 'big.txt', 'text/plain');
