@@ -1,6 +1,7 @@
 import { IdempotencyEvent, IdempotencyMetrics } from '../src/idempotency/idempotency-metrics';
+import { BatchedClaims } from '../src/idempotency/batched-claims';
 import { CreateExecutor } from '../src/idempotency/create-executor';
-import { blockedServiceBackend, holdEmail } from './support/blocking';
+import { blockedServiceBackend, holdEmail, holdInTransaction } from './support/blocking';
 import { body, keyOf, keyRows, signUpOn, usersWith } from './support/idempotent-sign-up';
 import { startTestAppOnOwnDatabase, TestApp, TestAppOnOwnDatabase } from './support/test-app';
 import { expectProblem, uniqueEmail } from './support/users';
@@ -76,6 +77,34 @@ describe('Idempotency-Key with a request in flight', () => {
       } finally {
         executions.mockRestore();
         await blocker.release();
+      }
+    });
+
+    it('answers from a key record committed while its claim waited on it: busy, then the record', async () => {
+      const claims = jest.spyOn(app.nest.get(BatchedClaims), 'claim');
+      const key = keyOf();
+      const email = uniqueEmail();
+      // Another request's record of the key, not committed yet: the claim's snapshot misses it,
+      // and its insert waits for it (as when the other commits between the two).
+      const other = await holdInTransaction(
+        app.databaseUrl,
+        `INSERT INTO idempotency_keys (caller, method, route, key, fingerprint, response_status,
+                                       response_headers, response_body, created_at, expires_at)
+         VALUES ('anonymous', 'POST', '/api/users', $1, '\\x00', 201, '{}', '{}', now(),
+                 now() + interval '1 hour')`,
+        [key],
+      );
+      try {
+        const answer = signUp(key, body(email)).then((response) => response);
+        await blockedServiceBackend(other.client);
+        await other.client.query('COMMIT');
+        expectProblem(await answer, 422, 'idempotency_key_reused'); // another request's record
+        expect(await usersWith(app, email)).toBe(0);
+        const claimed = await Promise.all(claims.mock.results.map((result) => result.value));
+        expect(claimed.map(({ state }) => state)).toEqual(['busy', 'exists']);
+      } finally {
+        claims.mockRestore();
+        await other.release();
       }
     });
 
