@@ -1,10 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { IdempotencyEvent, IdempotencyMetrics } from '../src/idempotency/idempotency-metrics';
 import { BatchedClaims } from '../src/idempotency/batched-claims';
 import { CreateExecutor } from '../src/idempotency/create-executor';
+import { ClaimResult } from '../src/idempotency/idempotency.repository';
 import { blockedServiceBackend, holdEmail, holdInTransaction } from './support/blocking';
 import { body, keyOf, keyRows, signUpOn, usersWith } from './support/idempotent-sign-up';
-import { startTestAppOnOwnDatabase, TestApp, TestAppOnOwnDatabase } from './support/test-app';
-import { expectProblem, uniqueEmail } from './support/users';
+import {
+  startTestApp,
+  startTestAppOnOwnDatabase,
+  TestApp,
+  TestAppOnOwnDatabase,
+} from './support/test-app';
+import { expectProblem, signUpAndIn, SignedUpUser, uniqueEmail } from './support/users';
 import { waitFor } from './support/wait';
 
 /** What each idempotency counter of `app` counted while `work` ran. */
@@ -16,6 +23,39 @@ async function countedDuring(app: TestApp, work: () => Promise<void>) {
   return Object.fromEntries(
     Object.entries(after).map(([event, n]) => [event, n - before[event as IdempotencyEvent]]),
   );
+}
+
+/** An order; its `clientReference` lets a test hold its create (see holdOrderReference). */
+const order = (clientReference: string) => ({
+  currency: 'EUR',
+  items: [{ sku: 'IN-FLIGHT-1', quantity: 2, unitPrice: 450 }],
+  clientReference,
+});
+
+/**
+ * Holds a create of an order with `reference` inside its statement, after its key's claim, as
+ * holdEmail holds a sign-up: an open transaction inserts an order of `userId` with that reference,
+ * so the create's insert waits on the uncommitted unique-index entry until `release`.
+ */
+const holdOrderReference = (databaseUrl: string, userId: string, reference: string) =>
+  holdInTransaction(
+    databaseUrl,
+    `INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
+     VALUES ($1, $2, 'pending', 'EUR', 0, $3, NULL, now(), now())`,
+    [randomUUID(), userId, reference],
+  );
+
+/** The states of the key claims `app` runs from now on (written, exists, busy), as they settle. */
+function claimStates(app: TestApp) {
+  const claims = app.nest.get(BatchedClaims);
+  const claim = claims.claim.bind(claims);
+  const states: ClaimResult['state'][] = [];
+  const spy = jest.spyOn(claims, 'claim').mockImplementation(async (...args) => {
+    const result = await claim(...args);
+    states.push(result.state);
+    return result;
+  });
+  return { states, restore: () => spy.mockRestore() };
 }
 
 describe('Idempotency-Key with a request in flight', () => {
@@ -81,7 +121,7 @@ describe('Idempotency-Key with a request in flight', () => {
     });
 
     it('answers from a key record committed while its claim waited on it: busy, then the record', async () => {
-      const claims = jest.spyOn(app.nest.get(BatchedClaims), 'claim');
+      const claims = claimStates(app);
       const key = keyOf();
       const email = uniqueEmail();
       // Another request's record of the key, not committed yet: the claim's snapshot misses it,
@@ -100,10 +140,9 @@ describe('Idempotency-Key with a request in flight', () => {
         await other.client.query('COMMIT');
         expectProblem(await answer, 422, 'idempotency_key_reused'); // another request's record
         expect(await usersWith(app, email)).toBe(0);
-        const claimed = await Promise.all(claims.mock.results.map((result) => result.value));
-        expect(claimed.map(({ state }) => state)).toEqual(['busy', 'exists']);
+        expect(claims.states).toEqual(['busy', 'exists']);
       } finally {
-        claims.mockRestore();
+        claims.restore();
         await other.release();
       }
     });
@@ -131,6 +170,51 @@ describe('Idempotency-Key with a request in flight', () => {
         in_flight_conflict: 0,
         expired_deleted: 0,
       });
+    });
+  });
+
+  describe('a duplicate at another process, on the same database', () => {
+    let replica: TestApp; // no in-memory queue in common with `app`: its claim meets the first's
+    let ann: SignedUpUser;
+    beforeAll(async () => {
+      replica = await startTestApp({ IDEMPOTENCY_WAIT: '30s' }, app.databaseUrl);
+      ann = await signUpAndIn(app, 'Ann');
+    });
+    afterAll(() => replica?.close()); // before `app` drops the database
+
+    const createAt = (target: TestApp, key: string, payload: object) =>
+      target.http.post('/api/orders').set(ann.auth).set('Idempotency-Key', key).send(payload);
+    const ordersOfAnn = async () => {
+      const sql = 'SELECT count(*)::int AS n FROM orders WHERE user_id = $1';
+      const [{ n }] = await app.dataSource.query(sql, [ann.id]);
+      return n as number;
+    };
+
+    it("finds the key busy while the first create holds it, then replays the first's answer once it commits", async () => {
+      const [key, reference] = [randomUUID(), `in-flight-${randomUUID()}`];
+      const hold = await holdOrderReference(app.databaseUrl, ann.id, reference);
+      const [atFirst, atReplica] = [claimStates(app), claimStates(replica)];
+      try {
+        const first = createAt(app, key, order(reference)).then((response) => response);
+        await blockedServiceBackend(hold.client); // its key claimed, its order insert waiting
+        const duplicate = createAt(replica, key, order(reference)).then((response) => response);
+        await waitFor("the duplicate's claim", () => atReplica.states.length > 0);
+        await hold.release(); // the first's order is written, and its statement commits
+        const [a, b] = await Promise.all([first, duplicate]);
+        expect([a.status, a.headers['idempotent-replayed']]).toEqual([201, undefined]);
+        const seen = (r: typeof a) => [r.status, r.text, r.headers.location, r.headers.etag];
+        expect(seen(b)).toEqual(seen(a));
+        expect(b.headers['idempotent-replayed']).toBe('true');
+        expect(await ordersOfAnn()).toBe(1);
+        // The duplicate's tries: busy while the first held the key, then the first's record.
+        expect(atFirst.states).toEqual(['written']);
+        const tries = atReplica.states;
+        expect([new Set(tries.slice(0, -1)), tries.at(-1)]).toEqual([new Set(['busy']), 'exists']);
+      } finally {
+        atFirst.restore();
+        atReplica.restore();
+        await hold.release();
+      }
     });
   });
 
