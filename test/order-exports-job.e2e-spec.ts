@@ -158,11 +158,12 @@ describe('order exports: the job', () => {
   it('leaves a long run alone while its runner still writes its heartbeat', async () => {
     const user = await signUpAndIn(app);
     const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
-    await lockedSinceAMinute(body.id, 'a-live-runner', 'first');
+    // Its heartbeat first: the app's own check, every few seconds, must never see it missing.
     await app.dataSource.query(
       `INSERT INTO job_runner_heartbeats (runner_id, seen_at) VALUES ('a-live-runner', now())`,
     );
     try {
+      await lockedSinceAMinute(body.id, 'a-live-runner', 'first');
       expect(await app.nest.get(StrandedJobs).release()).toBe(0);
       const stillLocked = await count(
         `SELECT count(*) AS n FROM graphile_worker.jobs WHERE locked_by = 'a-live-runner'`,
