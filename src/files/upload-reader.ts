@@ -113,8 +113,7 @@ export class UploadReader {
     part.file.on('error', (error) => inspector.destroy(error));
     // Over the limit busboy drops the rest of the part, but ends it only at its closing boundary,
     // once the whole body has arrived: cut here, the 413 goes out (and the connection closes) now.
-    const tooLarge = new FileTooLargeError(this.config.maxUploadBytes);
-    part.file.once('limit', () => part.file.destroy(tooLarge));
+    part.file.once('limit', () => part.file.destroy(this.tooLarge()));
     const timeoutMs = this.config.requestTimeoutMs;
     const timer = setTimeout(() => part.file.destroy(new UploadTimeoutError(timeoutMs)), timeoutMs);
     try {
@@ -125,18 +124,22 @@ export class UploadReader {
       // stored) to learn whether it is over the limit, and one cut at the limit, which looks
       // truncated to the inspector, is too large rather than of the wrong type.
       if (error instanceof UnsupportedFileTypeError) await drain(part.file);
-      throw part.file.truncated ? new FileTooLargeError(this.config.maxUploadBytes) : error;
+      throw part.file.truncated ? this.tooLarge() : error;
     } finally {
       clearTimeout(timer);
     }
-    if (part.file.truncated) throw new FileTooLargeError(this.config.maxUploadBytes);
+    if (part.file.truncated) throw this.tooLarge();
     return inspector.result();
+  }
+
+  private tooLarge(): FileTooLargeError {
+    return new FileTooLargeError(this.config.maxUploadBytes);
   }
 
   private translate(error: unknown): unknown {
     if (error instanceof DomainError || isDatabaseUnavailable(error)) return error;
     const code = (error as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE') return new FileTooLargeError(this.config.maxUploadBytes);
+    if (code === 'FST_REQ_FILE_TOO_LARGE') return this.tooLarge();
     if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new NotMultipartError();
     if (code?.startsWith('FST_')) return badUpload(ONE_PART);
     const message = (error as { message?: string }).message ?? '';
