@@ -147,12 +147,49 @@ describe('order exports: the job', () => {
     const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
     // The runner died during the job's last run: the run counted, and it writes no heartbeat.
     await lockedSinceAMinute(body.id, 'a-dead-runner', 'last');
-    await app.nest.get(StrandedJobs).release(); // the app's own check may be first: either will do
+    await app.nest.get(StrandedJobs).check(); // the app's own check may be first: either will do
     const failed = await waitFor('the export failed', async () => {
       const found = await read(user, body.id);
       return found.status === 'failed' && found;
     });
     expect(failed.error).toMatchObject({ code: 'export_failed' });
+  });
+
+  it('fails with export_failed once its job failed for good without giving up, retrying a give-up that failed', async () => {
+    const user = await signUpAndIn(app);
+    const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
+    const gaveUp = jest.spyOn(job, 'gaveUp');
+    const callsForIt = () => gaveUp.mock.calls.filter(([payload]) => payload.exportId === body.id);
+    gaveUp.mockRejectedValueOnce(new Error('the database went away'));
+    try {
+      // As a last run leaves it when its own gaveUp failed, or an operator's permanently_fail_jobs.
+      await app.dataSource.query(
+        `SELECT graphile_worker.permanently_fail_jobs(array_agg(id), 'disk on fire')
+           FROM graphile_worker.jobs WHERE key = $1`,
+        [`orderExports.run:${body.id}`],
+      );
+      const stranded = app.nest.get(StrandedJobs);
+      // The app's own checks may come first: the first give-up fails, a later check's succeeds.
+      const failed = await waitFor('the export failed', async () => {
+        await stranded.check();
+        const found = await read(user, body.id);
+        return found.status === 'failed' && found;
+      });
+      expect(failed.error).toMatchObject({ code: 'export_failed' });
+      expect(callsForIt().length).toBe(2);
+      expect(callsForIt()[1][1].message).toBe('disk on fire');
+      await stranded.check();
+      expect(callsForIt().length).toBe(2); // given up on: not again while it stays failed
+      const failedEvents = await count(
+        `SELECT count(*) AS n FROM (SELECT type, subject FROM events
+                                    UNION ALL SELECT type, subject FROM events_pending) e
+          WHERE type = 'order_export.failed' AND subject = $1`,
+        body.id,
+      );
+      expect(failedEvents).toBe(1);
+    } finally {
+      gaveUp.mockRestore();
+    }
   });
 
   it('leaves a long run alone while its runner still writes its heartbeat', async () => {
@@ -164,7 +201,7 @@ describe('order exports: the job', () => {
     );
     try {
       await lockedSinceAMinute(body.id, 'a-live-runner', 'first');
-      expect(await app.nest.get(StrandedJobs).release()).toBe(0);
+      expect(await app.nest.get(StrandedJobs).check()).toBe(0);
       const stillLocked = await count(
         `SELECT count(*) AS n FROM graphile_worker.jobs WHERE locked_by = 'a-live-runner'`,
       );

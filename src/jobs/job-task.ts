@@ -24,7 +24,8 @@ export interface JobTask<Payload> {
   /**
    * After the last allowed run failed, or was lost with the process running it: record the failure
    * where clients see it (a resource's status). The job then stays in the queue as failed, with
-   * its last error.
+   * its last error. Called again for a job failed for good (once per process, see StrandedJobs),
+   * so it must change only a resource that still waits.
    */
   gaveUp(payload: Payload, error: Error): Promise<void>;
 }
