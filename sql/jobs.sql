@@ -24,6 +24,11 @@ WITH stale AS (
            SELECT 1 FROM job_runner_heartbeats h
             WHERE h.runner_id = j.locked_by
               AND h.seen_at > now() - $1::integer * interval '1 millisecond')),
+exhausted AS (
+  SELECT j.id::text AS id, t.identifier AS task, j.payload, NULL AS "lastError"
+    FROM graphile_worker._private_jobs j
+    JOIN graphile_worker._private_tasks t ON t.id = j.task_id, stale
+   WHERE j.locked_by = ANY (stale.runners) AND j.attempts >= j.max_attempts),
 released AS (
   SELECT graphile_worker.force_unlock_workers(runners) FROM stale WHERE runners IS NOT NULL),
 forgotten AS (
@@ -31,18 +36,20 @@ forgotten AS (
    WHERE seen_at < now() - $1::integer * interval '1 millisecond'
   RETURNING 1)
 SELECT coalesce(array_length(runners, 1), 0) AS runners,
+       (SELECT coalesce(json_agg(exhausted), '[]') FROM exhausted) AS exhausted,
        (SELECT count(*) FROM released) AS released,
        (SELECT count(*) FROM forgotten) AS forgotten
   FROM stale;
 
 -- JobsRepository.failed
--- $1 limit
+-- $1 after, $2 limit
 SELECT j.id::text AS id, t.identifier AS task, j.payload, j.last_error AS "lastError"
   FROM graphile_worker._private_jobs j
   JOIN graphile_worker._private_tasks t ON t.id = j.task_id
- WHERE j.locked_at IS NULL AND j.attempts >= j.max_attempts
+ WHERE j.locked_at IS NULL AND j.attempts >= j.max_attempts AND j.key IS NOT NULL
+   AND j.id > $1::bigint
  ORDER BY j.id
- LIMIT $1;
+ LIMIT $2;
 
 -- JobsRepository.lockedBy
 -- $1 runnerId, $2 olderThanMs

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { Transactions } from '../src/database/transactions';
+import { JobTasks } from '../src/jobs/job-task';
+import { JobsRepository } from '../src/jobs/jobs.repository';
 import { StrandedJobs } from '../src/jobs/stranded-jobs';
 import { OrderExportJob } from '../src/order-exports/order-export.job';
 import { blockedServiceBackend, holdInTransaction } from './support/blocking';
@@ -45,6 +48,13 @@ describe('order exports: the job', () => {
         WHERE t.id = j.task_id AND t.identifier = 'orderExports.run'
           AND j.payload->>'exportId' = $1`,
       [exportId, runner, attempts],
+    );
+  /** As graphile-worker's permanently_fail_jobs leaves the export's job: failed for good. */
+  const failForGood = (exportId: string, error: string) =>
+    app.dataSource.query(
+      `SELECT graphile_worker.permanently_fail_jobs(array_agg(id), $2)
+         FROM graphile_worker.jobs WHERE key = $1`,
+      [`orderExports.run:${exportId}`, error],
     );
   const runOnce = (exportId: string) =>
     job.run({ exportId }, { attempt: 1, maxAttempts: 8, signal: new AbortController().signal });
@@ -158,16 +168,17 @@ describe('order exports: the job', () => {
   it('fails with export_failed once its job failed for good without giving up, retrying a give-up that failed', async () => {
     const user = await signUpAndIn(app);
     const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
-    const gaveUp = jest.spyOn(job, 'gaveUp');
+    const giveUp = job.gaveUp.bind(job);
+    let refused = false; // its first give-up fails, as with the database away for that moment
+    const gaveUp = jest.spyOn(job, 'gaveUp').mockImplementation(async (payload, error) => {
+      if (payload.exportId !== body.id || refused) return giveUp(payload, error);
+      refused = true;
+      throw new Error('the database went away');
+    });
     const callsForIt = () => gaveUp.mock.calls.filter(([payload]) => payload.exportId === body.id);
-    gaveUp.mockRejectedValueOnce(new Error('the database went away'));
     try {
       // As a last run leaves it when its own gaveUp failed, or an operator's permanently_fail_jobs.
-      await app.dataSource.query(
-        `SELECT graphile_worker.permanently_fail_jobs(array_agg(id), 'disk on fire')
-           FROM graphile_worker.jobs WHERE key = $1`,
-        [`orderExports.run:${body.id}`],
-      );
+      await failForGood(body.id, 'disk on fire');
       const stranded = app.nest.get(StrandedJobs);
       // The app's own checks may come first: the first give-up fails, a later check's succeeds.
       const failed = await waitFor('the export failed', async () => {
@@ -190,6 +201,35 @@ describe('order exports: the job', () => {
     } finally {
       gaveUp.mockRestore();
     }
+  });
+
+  it('keeps an export queued again by an operator, whose old failed job lost its key, queued', async () => {
+    const user = await signUpAndIn(app);
+    const { body } = await postExport(app, user, { format: 'csv' }).expect(202);
+    await failForGood(body.id, 'disk on fire');
+    await app.nest.get(StrandedJobs).check();
+    expect((await read(user, body.id)).status).toBe('failed');
+    // The retry docs/operations.md gives: add_job under the key adds a job, and the old one,
+    // still failed, loses its key.
+    await app.dataSource.query(
+      `UPDATE order_exports SET status = 'queued', error_code = NULL, error_detail = NULL
+        WHERE id = $1 AND status = 'failed'`,
+      [body.id],
+    );
+    await app.dataSource.query(
+      `SELECT graphile_worker.add_job('orderExports.run', json_build_object('exportId', $1::text),
+                max_attempts := 8, job_key := 'orderExports.run:' || $1)`,
+      [body.id],
+    );
+    expect(await jobsFor(body.id)).toBe(2);
+    // A process started after the retry has given up on nothing yet.
+    const started = new StrandedJobs(
+      app.nest.get(JobsRepository),
+      app.nest.get(Transactions),
+      app.nest.get(JobTasks),
+    );
+    await started.check();
+    expect((await read(user, body.id)).status).toBe('queued');
   });
 
   it('leaves a long run alone while its runner still writes its heartbeat', async () => {

@@ -3,13 +3,15 @@ import { runTask } from './job-runner';
 import { JobTask, JobTasks } from './job-task';
 
 /** What graphile-worker hands a task: the job's run count and limit, and the shutdown signal. */
+const warnings: string[] = [];
 const helpersFor = (attempts: number, maxAttempts = 3) =>
   ({
     job: { attempts, max_attempts: maxAttempts },
     abortSignal: new AbortController().signal,
+    logger: { warn: (message: string) => warnings.push(message) },
   }) as unknown as JobHelpers;
 
-function fakeTask(failWith: Error | null) {
+function fakeTask(failWith: Error | null, giveUpFailsWith: Error | null = null) {
   const calls: { ran: unknown[]; gaveUp: [unknown, string][] } = { ran: [], gaveUp: [] };
   const task: JobTask<{ id: string }> = {
     name: 'test.task',
@@ -19,6 +21,7 @@ function fakeTask(failWith: Error | null) {
     },
     gaveUp: async (payload, error) => {
       calls.gaveUp.push([payload, error.message]);
+      if (giveUpFailsWith) throw giveUpFailsWith;
     },
   };
   return { task, calls };
@@ -42,6 +45,13 @@ describe('runTask', () => {
     const { task, calls } = fakeTask(new Error('still gone'));
     await expect(runTask(task, { id: 'a' }, helpersFor(3))).rejects.toThrow('still gone');
     expect(calls.gaveUp).toEqual([[{ id: 'a' }, 'still gone']]);
+  });
+
+  it("keeps the run's own error as the job's when giving up fails too, and says so", async () => {
+    const { task, calls } = fakeTask(new Error('still gone'), new Error('database away'));
+    await expect(runTask(task, { id: 'a' }, helpersFor(3))).rejects.toThrow('still gone');
+    expect(calls.gaveUp).toEqual([[{ id: 'a' }, 'still gone']]);
+    expect(warnings).toContain('test.task: not given up on yet: database away');
   });
 });
 

@@ -197,7 +197,13 @@ export async function runTask<Payload>(
       signal: helpers.abortSignal,
     });
   } catch (error) {
-    if (attempts >= max_attempts) await task.gaveUp(payload, error as Error);
+    if (attempts >= max_attempts)
+      // The run's error stays the job's last error; a give-up that failed is retried (FailedJobs).
+      await task
+        .gaveUp(payload, error as Error)
+        .catch((failure: Error) =>
+          helpers.logger.warn(`${task.name}: not given up on yet: ${failure.message}`),
+        );
     throw error;
   }
 }

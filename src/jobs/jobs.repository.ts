@@ -27,7 +27,7 @@ const RELEASE_RUNNER = statement(
  * runner that has just started and not yet written its first heartbeat keeps its jobs), go back
  * to the queue; their runners' heartbeats are forgotten. graphile-worker itself would only
  * unlock them after four hours. Those whose lost run was their last (graphile-worker counts a run
- * when it takes the job) are then failed for good, and their tasks give up on them (FAILED).
+ * when it takes the job) will not run again: they are returned, for their tasks to give up on.
  */
 const RELEASE_STRANDED = statement(
   'JobsRepository.releaseStranded',
@@ -41,6 +41,11 @@ const RELEASE_STRANDED = statement(
               SELECT 1 FROM job_runner_heartbeats h
                WHERE h.runner_id = j.locked_by
                  AND h.seen_at > now() - :deadAfterMs::integer * interval '1 millisecond')),
+   exhausted AS (
+     SELECT j.id::text AS id, t.identifier AS task, j.payload, NULL AS "lastError"
+       FROM graphile_worker._private_jobs j
+       JOIN graphile_worker._private_tasks t ON t.id = j.task_id, stale
+      WHERE j.locked_by = ANY (stale.runners) AND j.attempts >= j.max_attempts),
    released AS (
      SELECT graphile_worker.force_unlock_workers(runners) FROM stale WHERE runners IS NOT NULL),
    forgotten AS (
@@ -48,14 +53,16 @@ const RELEASE_STRANDED = statement(
       WHERE seen_at < now() - :deadAfterMs::integer * interval '1 millisecond'
      RETURNING 1)
    SELECT coalesce(array_length(runners, 1), 0) AS runners,
+          (SELECT coalesce(json_agg(exhausted), '[]') FROM exhausted) AS exhausted,
           (SELECT count(*) FROM released) AS released,
           (SELECT count(*) FROM forgotten) AS forgotten
      FROM stale`,
 );
 
 /**
- * Jobs failed for good: not locked, every allowed run used. The jobs view leaves the payload out;
- * the tables are graphile-worker's pinned schema's.
+ * Jobs failed for good (not locked, every allowed run used) that still hold their key, by id
+ * after `after`. The jobs view leaves the payload out; the tables are graphile-worker's pinned
+ * schema's.
  */
 const FAILED = statement(
   'JobsRepository.failed',
@@ -63,7 +70,8 @@ const FAILED = statement(
    SELECT j.id::text AS id, t.identifier AS task, j.payload, j.last_error AS "lastError"
      FROM graphile_worker._private_jobs j
      JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-    WHERE j.locked_at IS NULL AND j.attempts >= j.max_attempts
+    WHERE j.locked_at IS NULL AND j.attempts >= j.max_attempts AND j.key IS NOT NULL
+      AND j.id > :after::bigint
     ORDER BY j.id
     LIMIT :limit`,
 );
@@ -99,6 +107,14 @@ export interface FailedJob {
   lastError: string | null;
 }
 
+export interface ReleasedJobs {
+  runners: number;
+  /** Those whose lost run was their last. */
+  exhausted: FailedJob[];
+}
+
+const NONE_RELEASED: ReleasedJobs = { runners: 0, exhausted: [] };
+
 export interface JobCounts {
   queued: number;
   running: number;
@@ -126,15 +142,17 @@ export class JobsRepository {
     await run(tx, RELEASE_RUNNER, { runnerId });
   }
 
-  /** How many dead runners' jobs went back to the queue. */
-  async releaseStranded(tx: Tx, deadAfterMs: number): Promise<number> {
-    const [row] = await run<{ runners: number }>(tx, RELEASE_STRANDED, { deadAfterMs });
-    return row ? Number(row.runners) : 0;
+  /** How many dead runners' jobs went back to the queue, and those of them that will not run again. */
+  async releaseStranded(tx: Tx, deadAfterMs: number): Promise<ReleasedJobs> {
+    const [row] = await run<{ runners: number; exhausted: FailedJob[] }>(tx, RELEASE_STRANDED, {
+      deadAfterMs,
+    });
+    return row ? { runners: Number(row.runners), exhausted: row.exhausted } : NONE_RELEASED;
   }
 
-  /** Up to `limit` jobs failed for good, oldest first. */
-  failed(tx: Tx, limit: number): Promise<FailedJob[]> {
-    return run<FailedJob>(tx, FAILED, { limit });
+  /** Up to `limit` jobs failed for good with ids after `after`, in id order. */
+  failed(tx: Tx, after: string, limit: number): Promise<FailedJob[]> {
+    return run<FailedJob>(tx, FAILED, { after, limit });
   }
 
   async lockedBy(tx: Tx, runnerId: string, olderThanMs: number): Promise<string[]> {

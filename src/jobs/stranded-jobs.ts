@@ -7,7 +7,8 @@ import {
 } from '@nestjs/common';
 import { Transactions } from '../database/transactions';
 import { JobTasks } from './job-task';
-import { FailedJob, JobsRepository } from './jobs.repository';
+import { FailedJobs } from './failed-jobs';
+import { JobsRepository } from './jobs.repository';
 
 /** A runner writes its heartbeat this often... */
 export const HEARTBEAT_EVERY_MS = 5_000;
@@ -15,73 +16,60 @@ export const HEARTBEAT_EVERY_MS = 5_000;
 export const RUNNER_DEAD_AFTER_MS = 15_000;
 const CHECK_EVERY_MS = 5_000;
 
-/** Failed jobs looked at per check: more than this many kept failed wait for some to be removed. */
-const FAILED_PER_CHECK = 1_000;
-
 /**
  * Hands the jobs of a runner that died (SIGKILL, lost machine) back to the queue within
  * RUNNER_DEAD_AFTER_MS + CHECK_EVERY_MS, so another process runs them. Every process checks,
  * also one that runs no jobs; the release is idempotent, so replicas checking together is harmless.
- *
- * Each check then hands every job failed for good to its task's `gaveUp`, once per process, so no
- * resource waits for ever on a job that will not run again. A last run that fails gives up itself,
- * but some failures leave that undone: a last run lost with its process (released just before),
- * a `gaveUp` that failed while graphile-worker still recorded the run's failure (the database away
- * for that moment), an operator's `permanently_fail_jobs`. `gaveUp` changes only a resource that
- * still waits, so giving up again, from every process and after every start, changes nothing.
+ * A job whose lost run was its last will not run again: its task gives up on it here, as it does
+ * after a last run that failed, so its resource does not wait for ever. Each check then gives up
+ * on the jobs failed for good that nothing has given up on yet (FailedJobs).
  */
 @Injectable()
 export class StrandedJobs implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StrandedJobs.name);
+  private readonly failed: FailedJobs;
   private timer: NodeJS.Timeout | null = null;
-  /** Failed jobs this process has given up on: not again while they stay failed. */
-  private givenUp = new Set<string>();
-  /** The check under way: a check asked for meanwhile joins it rather than run beside it. */
-  private checking: Promise<number> | null = null;
+  /** The checks asked for and not finished: one runs at a time, each after the one before. */
+  private pending = 0;
+  private last: Promise<unknown> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     private readonly jobs: JobsRepository,
     private readonly transactions: Transactions,
-    private readonly tasks: JobTasks,
-  ) {}
+    tasks: JobTasks,
+  ) {
+    this.failed = new FailedJobs(jobs, tasks, this.logger);
+  }
 
   onApplicationBootstrap() {
-    this.timer = setInterval(() => void this.checkQuietly(), CHECK_EVERY_MS);
+    this.timer = setInterval(() => {
+      if (this.pending === 0) void this.checkQuietly(); // a slow check is not queued behind
+    }, CHECK_EVERY_MS);
     this.timer.unref();
   }
 
-  onApplicationShutdown() {
+  async onApplicationShutdown() {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    await this.last;
   }
 
-  /** One check: how many dead runners' jobs were released. */
+  /** A whole check, begun once any check under way has finished: dead runners released. */
   check(): Promise<number> {
-    this.checking ??= this.checkOnce().finally(() => (this.checking = null));
-    return this.checking;
+    this.pending++;
+    const next = this.last.then(() => this.checkOnce());
+    this.last = next.catch(() => undefined).finally(() => this.pending--);
+    return next;
   }
 
   private async checkOnce(): Promise<number> {
     const db = this.transactions.autocommit;
-    const runners = await this.jobs.releaseStranded(db, RUNNER_DEAD_AFTER_MS);
-    const failed = await this.jobs.failed(db, FAILED_PER_CHECK);
-    const givenUp = new Set<string>();
-    for (const job of failed)
-      if (this.givenUp.has(job.id) || (await this.giveUp(job))) givenUp.add(job.id);
-    // Jobs removed, or added again under their key (the same row, its runs reset), are forgotten.
-    this.givenUp = givenUp;
-    return runners;
-  }
-
-  /** Never throws: one job's failure to record must not keep the others from theirs. */
-  private async giveUp({ task, payload, lastError }: FailedJob): Promise<boolean> {
-    const error = new Error(lastError ?? 'its last run stopped before it finished');
-    try {
-      await this.tasks.named(task)?.gaveUp(payload as never, error);
-      return true;
-    } catch (failure) {
-      this.logger.warn(`a job of ${task} not given up on yet: ${(failure as Error).message}`);
-      return false;
-    }
+    const released = await this.jobs.releaseStranded(db, RUNNER_DEAD_AFTER_MS);
+    for (const job of released.exhausted)
+      if (await this.failed.giveUp(job)) this.failed.gaveUpOn(job.id);
+    await this.failed.giveUpOnNextPage(db, () => this.stopping);
+    return released.runners;
   }
 
   private async checkQuietly() {

@@ -1,0 +1,76 @@
+import type { LoggerService } from '@nestjs/common';
+import type { Tx } from '../database/transactions';
+import type { JobTasks } from './job-task';
+import type { FailedJob, JobsRepository } from './jobs.repository';
+
+/** Failed jobs read per check; a longer list is read a page per check, round and round. */
+export const FAILED_PAGE = 1_000;
+
+/** The message a task is given up on with when its job recorded no error (its last run was lost). */
+export const LOST_LAST_RUN = 'the process running it stopped before it finished';
+
+/**
+ * Hands each job failed for good to its task's `gaveUp`, once per process, so that no resource
+ * waits for ever on a job that will not run again. A last run that fails gives up itself, but some
+ * failures leave that undone: a last run lost with its process, a `gaveUp` that failed while
+ * graphile-worker still recorded the run's failure (the database away for that moment), an
+ * operator's `permanently_fail_jobs`. `gaveUp` changes only a resource that still waits, so
+ * giving up again (from every process, and after every start) changes nothing. Only jobs that
+ * still hold their key are read: `add_job` under the key of a failed job adds a new job and takes
+ * the key from the old one, which must then not fail the resource the new job works on.
+ */
+export class FailedJobs {
+  /** Jobs given up on by this process: not again while they stay failed. */
+  private givenUp = new Set<string>();
+  /** Jobs read in the pass through the list under way, to forget those since removed. */
+  private readThisPass = new Set<string>();
+  /** The last id of the page read before; '0' at the start of a pass. */
+  private after = '0';
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly tasks: JobTasks,
+    private readonly logger: LoggerService,
+    private readonly pageSize = FAILED_PAGE,
+  ) {}
+
+  /** One page of the list; stops at the first give-up that fails, to start there next time. */
+  async giveUpOnNextPage(db: Tx, stopping: () => boolean): Promise<void> {
+    const page = await this.jobs.failed(db, this.after, this.pageSize);
+    for (const job of page) {
+      if (stopping()) return;
+      if (!this.givenUp.has(job.id) && !(await this.giveUp(job))) return;
+      this.givenUp.add(job.id);
+      this.readThisPass.add(job.id);
+      this.after = job.id;
+    }
+    if (page.length < this.pageSize) this.endPass();
+  }
+
+  /** A job the caller has just given up on itself (a released lost last run). */
+  gaveUpOn(jobId: string) {
+    this.givenUp.add(jobId);
+  }
+
+  private endPass() {
+    this.givenUp = new Set([...this.givenUp].filter((id) => this.readThisPass.has(id)));
+    this.readThisPass = new Set();
+    this.after = '0';
+  }
+
+  /** Whether the job's resource has been told; false (and a warning) when its `gaveUp` failed. */
+  async giveUp({ task, payload, lastError }: FailedJob): Promise<boolean> {
+    const named = this.tasks.named(task);
+    if (!named) {
+      this.logger.warn(`a failed job of ${task}, a task this process does not know, left as it is`);
+      return true;
+    }
+    try {
+      await named.gaveUp(payload as never, new Error(lastError ?? LOST_LAST_RUN));
+      return true;
+    } catch (failure) {
+      this.logger.warn(`a job of ${task} not given up on yet: ${(failure as Error).message}`);
+      return false;
+    }
+  }
+}
