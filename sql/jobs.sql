@@ -28,7 +28,8 @@ exhausted AS (
   SELECT j.id::text AS id, t.identifier AS task, j.payload, NULL AS "lastError"
     FROM graphile_worker._private_jobs j
     JOIN graphile_worker._private_tasks t ON t.id = j.task_id, stale
-   WHERE j.locked_by = ANY (stale.runners) AND j.attempts >= j.max_attempts),
+   WHERE j.locked_by = ANY (stale.runners) AND j.attempts >= j.max_attempts
+     AND j.key IS NOT NULL),
 released AS (
   SELECT graphile_worker.force_unlock_workers(runners) FROM stale WHERE runners IS NOT NULL),
 forgotten AS (
@@ -50,6 +51,13 @@ SELECT j.id::text AS id, t.identifier AS task, j.payload, j.last_error AS "lastE
    AND j.id > $1::bigint
  ORDER BY j.id
  LIMIT $2;
+
+-- JobsRepository.stillFailed
+-- $1 id
+SELECT EXISTS (
+  SELECT 1 FROM graphile_worker._private_jobs
+   WHERE id = $1::bigint AND locked_at IS NULL AND attempts >= max_attempts AND key IS NOT NULL
+) AS failed;
 
 -- JobsRepository.lockedBy
 -- $1 runnerId, $2 olderThanMs

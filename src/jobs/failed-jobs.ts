@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../database/database-errors';
 import type { Tx } from '../database/transactions';
 import type { JobTasks } from './job-task';
 import type { FailedJob, JobsRepository } from './jobs.repository';
@@ -34,22 +35,42 @@ export class FailedJobs {
     private readonly pageSize = FAILED_PAGE,
   ) {}
 
-  /** One page of the list; stops at the first give-up that fails, to start there next time. */
+  /**
+   * One page of the list. A give-up that fails because the database is away stops the page, to
+   * start there next time; any other failure (a job's payload that its task cannot use) is left
+   * for the next pass, so that it never holds up the jobs after it.
+   */
   async giveUpOnNextPage(db: Tx, stopping: () => boolean): Promise<void> {
     const page = await this.jobs.failed(db, this.after, this.pageSize);
     for (const job of page) {
       if (stopping()) return;
-      if (!this.givenUp.has(job.id) && !(await this.giveUp(job))) return;
-      this.givenUp.add(job.id);
-      this.readThisPass.add(job.id);
+      if (!this.givenUp.has(job.id)) {
+        const failure = await this.giveUpIfStillFailed(db, job);
+        if (failure && isDatabaseUnavailable(failure)) return;
+        if (!failure) this.gaveUpOn(job.id);
+      } else this.readThisPass.add(job.id);
       this.after = job.id;
     }
     if (page.length < this.pageSize) this.endPass();
   }
 
-  /** A job the caller has just given up on itself (a released lost last run). */
+  /** A job given up on: not again while it stays failed. */
   gaveUpOn(jobId: string) {
     this.givenUp.add(jobId);
+    this.readThisPass.add(jobId);
+  }
+
+  /**
+   * Read again just before: an operator's retry that committed since the page was read took the
+   * job's key, and the resource is now the new job's.
+   */
+  private async giveUpIfStillFailed(db: Tx, job: FailedJob): Promise<unknown> {
+    try {
+      if (!(await this.jobs.stillFailed(db, job.id))) return null;
+    } catch (error) {
+      return error;
+    }
+    return this.giveUp(job);
   }
 
   private endPass() {
@@ -58,19 +79,19 @@ export class FailedJobs {
     this.after = '0';
   }
 
-  /** Whether the job's resource has been told; false (and a warning) when its `gaveUp` failed. */
-  async giveUp({ task, payload, lastError }: FailedJob): Promise<boolean> {
+  /** Null once the job's resource has been told; else why not (and a warning). */
+  async giveUp({ task, payload, lastError }: FailedJob): Promise<unknown> {
     const named = this.tasks.named(task);
     if (!named) {
       this.logger.warn(`a failed job of ${task}, a task this process does not know, left as it is`);
-      return true;
+      return null;
     }
     try {
       await named.gaveUp(payload as never, new Error(lastError ?? LOST_LAST_RUN));
-      return true;
+      return null;
     } catch (failure) {
       this.logger.warn(`a job of ${task} not given up on yet: ${(failure as Error).message}`);
-      return false;
+      return failure;
     }
   }
 }

@@ -45,7 +45,8 @@ const RELEASE_STRANDED = statement(
      SELECT j.id::text AS id, t.identifier AS task, j.payload, NULL AS "lastError"
        FROM graphile_worker._private_jobs j
        JOIN graphile_worker._private_tasks t ON t.id = j.task_id, stale
-      WHERE j.locked_by = ANY (stale.runners) AND j.attempts >= j.max_attempts),
+      WHERE j.locked_by = ANY (stale.runners) AND j.attempts >= j.max_attempts
+        AND j.key IS NOT NULL),
    released AS (
      SELECT graphile_worker.force_unlock_workers(runners) FROM stale WHERE runners IS NOT NULL),
    forgotten AS (
@@ -77,6 +78,16 @@ const FAILED = statement(
 );
 
 /** A runner's jobs locked for longer than a running job can be without being in its heartbeat. */
+/** Whether the job is still failed for good under its key (see FAILED). */
+const STILL_FAILED = statement(
+  'JobsRepository.stillFailed',
+  `
+   SELECT EXISTS (
+     SELECT 1 FROM graphile_worker._private_jobs
+      WHERE id = :id::bigint AND locked_at IS NULL AND attempts >= max_attempts AND key IS NOT NULL
+   ) AS failed`,
+);
+
 const LOCKED_BY = statement(
   'JobsRepository.lockedBy',
   `
@@ -129,6 +140,7 @@ export class JobsRepository {
     RELEASE_RUNNER,
     RELEASE_STRANDED,
     FAILED,
+    STILL_FAILED,
     LOCKED_BY,
     COUNTS,
     SCHEMA_VERSION,
@@ -153,6 +165,11 @@ export class JobsRepository {
   /** Up to `limit` jobs failed for good with ids after `after`, in id order. */
   failed(tx: Tx, after: string, limit: number): Promise<FailedJob[]> {
     return run<FailedJob>(tx, FAILED, { after, limit });
+  }
+
+  async stillFailed(tx: Tx, id: string): Promise<boolean> {
+    const [row] = await run<{ failed: boolean }>(tx, STILL_FAILED, { id });
+    return row.failed;
   }
 
   async lockedBy(tx: Tx, runnerId: string, olderThanMs: number): Promise<string[]> {

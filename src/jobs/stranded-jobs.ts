@@ -67,8 +67,10 @@ export class StrandedJobs implements OnApplicationBootstrap, OnApplicationShutdo
     const db = this.transactions.autocommit;
     const released = await this.jobs.releaseStranded(db, RUNNER_DEAD_AFTER_MS);
     for (const job of released.exhausted)
-      if (await this.failed.giveUp(job)) this.failed.gaveUpOn(job.id);
-    await this.failed.giveUpOnNextPage(db, () => this.stopping);
+      if ((await this.failed.giveUp(job)) === null) this.failed.gaveUpOn(job.id);
+    await this.failed
+      .giveUpOnNextPage(db, () => this.stopping)
+      .catch((error: Error) => this.logger.warn(`failed jobs not checked: ${error.message}`));
     return released.runners;
   }
 
