@@ -77,7 +77,6 @@ const FAILED = statement(
     LIMIT :limit`,
 );
 
-/** A runner's jobs locked for longer than a running job can be without being in its heartbeat. */
 /** Whether the job is still failed for good under its key (see FAILED). */
 const STILL_FAILED = statement(
   'JobsRepository.stillFailed',
@@ -88,6 +87,7 @@ const STILL_FAILED = statement(
    ) AS failed`,
 );
 
+/** A runner's jobs locked for longer than a running job can be without being in its heartbeat. */
 const LOCKED_BY = statement(
   'JobsRepository.lockedBy',
   `
