@@ -27,6 +27,8 @@ export class Notifications implements OnApplicationShutdown {
   private connecting: Promise<void> | null = null;
   private check: NodeJS.Timeout | null = null;
   private checkTimeoutMs = CHECK_TIMEOUT_MS;
+  /** A check still waiting for its answer: the next one is not stacked behind it. */
+  private checking = false;
   private stopped = false;
 
   constructor(private readonly dataSource: DataSource) {
@@ -90,10 +92,14 @@ export class Notifications implements OnApplicationShutdown {
 
   private async checkAnswers() {
     const client = this.client;
-    if (!client) return;
+    if (!client || this.checking) return;
     // pg's own per-query timeout, which @types/pg leaves out of QueryConfig.
     const check = { text: 'SELECT 1', query_timeout: this.checkTimeoutMs } as QueryConfig;
-    await client.query(check).catch((error: Error) => this.lost(client, error));
+    this.checking = true;
+    await client
+      .query(check)
+      .catch((error: Error) => this.lost(client, error))
+      .finally(() => (this.checking = false));
   }
 
   private lost(client: Client, error: Error) {
