@@ -3,7 +3,12 @@ import { IdempotencyEvent, IdempotencyMetrics } from '../src/idempotency/idempot
 import { BatchedClaims } from '../src/idempotency/batched-claims';
 import { CreateExecutor } from '../src/idempotency/create-executor';
 import { ClaimResult } from '../src/idempotency/idempotency.repository';
-import { blockedServiceBackend, holdEmail, holdInTransaction } from './support/blocking';
+import {
+  blockedServiceBackend,
+  holdEmail,
+  holdInTransaction,
+  holdOrderReference,
+} from './support/blocking';
 import { body, keyOf, keyRows, signUpOn, usersWith } from './support/idempotent-sign-up';
 import {
   startTestApp,
@@ -31,19 +36,6 @@ const order = (clientReference: string) => ({
   items: [{ sku: 'IN-FLIGHT-1', quantity: 2, unitPrice: 450 }],
   clientReference,
 });
-
-/**
- * Holds a create of an order with `reference` inside its statement, after its key's claim, as
- * holdEmail holds a sign-up: an open transaction inserts an order of `userId` with that reference,
- * so the create's insert waits on the uncommitted unique-index entry until `release`.
- */
-const holdOrderReference = (databaseUrl: string, userId: string, reference: string) =>
-  holdInTransaction(
-    databaseUrl,
-    `INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
-     VALUES ($1, $2, 'pending', 'EUR', 0, $3, NULL, now(), now())`,
-    [randomUUID(), userId, reference],
-  );
 
 /** The states of the key claims `app` runs from now on (written, exists, busy), as they settle. */
 function claimStates(app: TestApp) {

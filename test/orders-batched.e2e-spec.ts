@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { blockedServiceBackend, holdInTransaction } from './support/blocking';
+import { blockedServiceBackend, holdInTransaction, holdOrderReference } from './support/blocking';
 import { metric } from './support/metrics';
 import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
@@ -51,12 +51,7 @@ describe('orders created together (batched)', () => {
     afterRelease: (answers: Promise<Response>[]) => Promise<void> = async () => undefined,
   ) {
     const reference = `held-${randomUUID()}`;
-    const hold = await holdInTransaction(
-      app.databaseUrl,
-      `INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
-       VALUES ($1, $2, 'pending', 'EUR', 0, $3, NULL, now(), now())`,
-      [randomUUID(), ann.id, reference],
-    );
+    const hold = await holdOrderReference(app.databaseUrl, ann.id, reference);
     const before = await statementsRun(app);
     try {
       const held = create(order({ clientReference: reference }), randomUUID()).then((r) => r);

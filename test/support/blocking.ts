@@ -17,6 +17,21 @@ export function holdEmail(databaseUrl: string, email: string) {
 }
 
 /**
+ * Holds a create of an order of `userId` with `reference` as its clientReference inside its
+ * statement, after its key's claim, as holdEmail holds a sign-up: an open transaction has inserted
+ * an order with that reference, so the create's insert waits on the uncommitted unique-index entry
+ * until `release`.
+ */
+export function holdOrderReference(databaseUrl: string, userId: string, reference: string) {
+  return holdInTransaction(
+    databaseUrl,
+    `INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
+     VALUES ($1, $2, 'pending', 'EUR', 0, $3, NULL, now(), now())`,
+    [randomUUID(), userId, reference],
+  );
+}
+
+/**
  * An open transaction on a connection of its own that has run `sql` (and holds what it locked)
  * until `release` rolls it back. `release` is safe to call more than once, and after the server
  * has gone away under the hold (its session, and the transaction with it, then ended already).
