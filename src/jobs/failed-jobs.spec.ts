@@ -4,7 +4,7 @@ import { JobTasks } from './job-task';
 import type { FailedJob, JobsRepository } from './jobs.repository';
 
 /** The failed jobs as JobsRepository.failed pages through them: by id, after a cursor. */
-function failedList(ids: number[]) {
+function failedList(ids: number[], task = 'test.task') {
   /** `retried`: still on the page read, but its key taken by an operator's add_job since. */
   const list = { ids, retried: new Set<number>() };
   const jobs = {
@@ -12,7 +12,7 @@ function failedList(ids: number[]) {
       list.ids
         .filter((id) => id > Number(after))
         .slice(0, limit)
-        .map((id) => ({ id: String(id), task: 'test.task', payload: { id }, lastError: null })),
+        .map((id) => ({ id: String(id), task, payload: { id }, lastError: null })),
     stillFailed: async (_tx: Tx, id: string) =>
       list.ids.includes(Number(id)) && !list.retried.has(Number(id)),
   } as unknown as JobsRepository;
@@ -39,7 +39,7 @@ function setUp(ids: number[], pageSize: number) {
   const logger = { warn: (message: string) => warnings.push(message) };
   const failed = new FailedJobs(jobs, tasks, logger as never, pageSize);
   const check = () => failed.giveUpOnNextPage({} as Tx, () => false);
-  return { list, given, messages, refuse, warnings, check };
+  return { list, given, messages, refuse, warnings, check, failed };
 }
 
 describe('FailedJobs', () => {
@@ -92,16 +92,25 @@ describe('FailedJobs', () => {
     expect(given).toEqual([1, 2, 1]);
   });
 
-  it('leaves a job of a task it does not know as it is, with a warning', async () => {
-    const { jobs } = failedList([]);
+  it('leaves a job of a task it does not know as it is, with a warning, and does not retry it', async () => {
+    const { jobs } = failedList([7], 'gone.task');
     const warnings: string[] = [];
     const failed = new FailedJobs(jobs, new JobTasks(), {
       warn: (m: string) => warnings.push(m),
     } as never);
-    const job = { id: '7', task: 'gone.task', payload: {}, lastError: 'x' };
-    expect(await failed.giveUp(job)).toBeNull(); // nothing to retry
+    await failed.giveUpOnNextPage({} as Tx, () => false);
+    await failed.giveUpOnNextPage({} as Tx, () => false); // nothing to retry
     expect(warnings).toEqual([
       'a failed job of gone.task, a task this process does not know, left as it is',
     ]);
+  });
+
+  it('gives up on a released job at once, and not again when it is read among the failed', async () => {
+    const { given, check, failed } = setUp([3], 10);
+    await failed.giveUpOnReleased([
+      { id: '3', task: 'test.task', payload: { id: 3 }, lastError: null },
+    ]);
+    await check();
+    expect(given).toEqual([3]);
   });
 });

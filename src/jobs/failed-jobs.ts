@@ -54,8 +54,13 @@ export class FailedJobs {
     if (page.length < this.pageSize) this.endPass();
   }
 
+  /** Jobs just released whose lost run was their last: given up on now, not again. */
+  async giveUpOnReleased(jobs: readonly FailedJob[]): Promise<void> {
+    for (const job of jobs) if ((await this.giveUp(job)) === null) this.gaveUpOn(job.id);
+  }
+
   /** A job given up on: not again while it stays failed. */
-  gaveUpOn(jobId: string) {
+  private gaveUpOn(jobId: string) {
     this.givenUp.add(jobId);
     this.readThisPass.add(jobId);
   }
@@ -80,7 +85,7 @@ export class FailedJobs {
   }
 
   /** Null once the job's resource has been told; else why not (and a warning). */
-  async giveUp({ task, payload, lastError }: FailedJob): Promise<unknown> {
+  private async giveUp({ task, payload, lastError }: FailedJob): Promise<unknown> {
     const named = this.tasks.named(task);
     if (!named) {
       this.logger.warn(`a failed job of ${task}, a task this process does not know, left as it is`);

@@ -66,8 +66,7 @@ export class StrandedJobs implements OnApplicationBootstrap, OnApplicationShutdo
   private async checkOnce(): Promise<number> {
     const db = this.transactions.autocommit;
     const released = await this.jobs.releaseStranded(db, RUNNER_DEAD_AFTER_MS);
-    for (const job of released.exhausted)
-      if ((await this.failed.giveUp(job)) === null) this.failed.gaveUpOn(job.id);
+    await this.failed.giveUpOnReleased(released.exhausted);
     await this.failed
       .giveUpOnNextPage(db, () => this.stopping)
       .catch((error: Error) => this.logger.warn(`failed jobs not checked: ${error.message}`));
