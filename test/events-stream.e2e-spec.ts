@@ -53,8 +53,11 @@ describe('events: the stream (GET /api/events/stream)', () => {
     const order = await createOrder(app, ann);
     const [event] = await live.waitForEvents(1);
     const feed = await feedOf(app, ann, 2);
-    expect(live.messages[0]).toMatchObject({ id: await cursorAfter(ann, signedUp.id) });
-    expect(live.messages[0].event).toBeUndefined();
+    expect(live.messages[0]).toMatchObject({
+      id: await cursorAfter(ann, signedUp.id),
+      event: 'start',
+      data: '',
+    });
     expect(event).toMatchObject({ event: 'order.created', id: feed.nextCursor });
     expect(event.data).toEqual(feed.data[1]);
     expect(event.data).toMatchObject({ subject: order.id });
@@ -148,7 +151,7 @@ describe('events: the stream (GET /api/events/stream)', () => {
       await waitFor('two heartbeats', () =>
         live.messages.filter((m) => m.comment === 'heartbeat').length >= 2 ? true : false,
       );
-      expect(live.body).toMatch(/^id: [^\n]+\ndata:\n\n(: heartbeat\n\n)+$/);
+      expect(live.body).toMatch(/^id: [^\n]+\nevent: start\ndata:\n\n(: heartbeat\n\n)+$/);
       live.close();
     } finally {
       hub.heartbeatEvery(15_000);

@@ -56,6 +56,7 @@ export async function* streamEvents(
         for await (const message of connection.messages(response)) {
           failures = 0; // it answered: the next drop starts the backoff afresh
           cursor = message.id ?? cursor;
+          // The stream's start marker (`event: start`, no data) only moves the cursor.
           if (message.data !== '') yield { cursor: cursor!, event: JSON.parse(message.data) };
         }
       }

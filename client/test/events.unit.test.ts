@@ -60,12 +60,12 @@ async function take(events: AsyncGenerator<StreamedEvent>, count: number) {
 describe('events(): the stream over fetch', () => {
   it('parses messages split across chunks, skips the start marker and heartbeats, and resumes after a cut from the last id', async () => {
     const asked: (string | undefined)[] = [];
-    const whole = `id: c0\ndata:\n\n${message(1)}: heartbeat\n\n${message(2)}`;
+    const whole = `id: c0\nevent: start\ndata:\n\n${message(1)}: heartbeat\n\n${message(2)}`;
     const open: OpenStream = async (lastEventId, signal) => {
       asked.push(lastEventId);
       if (asked.length === 1)
         return stream([whole.slice(0, 40), whole.slice(40, 200), whole.slice(200)], 'cut', signal);
-      return stream([`id: c2\ndata:\n\n`, message(3)], 'open', signal);
+      return stream([`id: c2\nevent: start\ndata:\n\n`, message(3)], 'open', signal);
     };
     const events = await take(streamEvents(open, FAST), 3);
     assert.deepEqual(
@@ -84,7 +84,7 @@ describe('events(): the stream over fetch', () => {
     const asked: (string | undefined)[] = [];
     const open: OpenStream = async (lastEventId, signal) => {
       asked.push(lastEventId);
-      if (asked.length === 1) return stream(['id: c7\ndata:\n\n'], 'cut', signal);
+      if (asked.length === 1) return stream(['id: c7\nevent: start\ndata:\n\n'], 'cut', signal);
       return stream([message(8)], 'open', signal);
     };
     await take(streamEvents(open, { ...FAST, after: 'c5' }), 1);

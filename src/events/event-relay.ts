@@ -29,7 +29,7 @@ interface BatchOutcome {
 }
 
 /**
- * Publishes committed events to NATS JetStream, in commit order, awaiting each ack, and marks
+ * Publishes committed events to NATS JetStream, in position order, awaiting each ack, and marks
  * them published: at least once (a crash between ack and mark publishes again, and JetStream drops
  * the repeat by its `Nats-Msg-Id`). Every replica runs one; an advisory lock held for each batch's
  * transaction lets one publish at a time, and passes on the moment its holder's connection ends.

@@ -16,7 +16,8 @@ const POLL_EVERY_MS = 50;
 const WARN_EVERY_MS = 10_000;
 
 /**
- * Gives committed events their positions in commit order, within a poll of their commit: a probe
+ * Gives committed events their positions, within a poll of their commit (each poll's in the order
+ * they were written, after every poll before it): a probe
  * of the unsequenced-events index, then, when it finds some, the numbering under its lock.
  */
 @Injectable()

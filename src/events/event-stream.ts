@@ -11,6 +11,8 @@ import { toCloudEvent } from './events.service';
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 const HEARTBEAT = ': heartbeat\n\n';
+/** The SSE event name of a stream's first message (no event type has this name: theirs have a dot). */
+export const START_EVENT = 'start';
 
 /**
  * One open `text/event-stream` answer: the caller whose events it carries and the position of the
@@ -31,12 +33,13 @@ export class EventStream {
   }
 
   /**
-   * Where the stream starts, as an id without an event (`data` empty): EventSource takes it as
-   * its Last-Event-ID without dispatching anything, so a client cut off before its first event
-   * still resumes from here, not from a later "now".
+   * Where the stream starts: a `start` message with the cursor as its id and empty data, so a
+   * client cut off before its first event still resumes from here, not from a later "now".
+   * It is named so that EventSource's `onmessage` never sees it; an id-only message would not
+   * be dispatched either, but parsers such as eventsource-parser then drop its id.
    */
   sendStart() {
-    this.write(`id: ${encodeEventCursor(String(this.position))}\ndata:\n\n`);
+    this.write(`id: ${encodeEventCursor(String(this.position))}\nevent: ${START_EVENT}\ndata:\n\n`);
   }
 
   /** Sends the rows after this stream's position, oldest first; rows already sent are skipped. */

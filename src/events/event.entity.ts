@@ -24,7 +24,7 @@ abstract class EventColumns {
 /**
  * The outbox: one row per change a client can observe, numbered. A change writes its event to
  * `events_pending` (PendingEvent) in its own statement or transaction; after commit the one
- * sequencer at work (EventSequencer) moves it here with its `position`, in commit order: the feed
+ * sequencer at work (EventSequencer) moves it here with its `position`, once committed: the feed
  * and the stream read by it, so that no reader ever skips a row that committed late.
  * `publishedAt`: when NATS JetStream acknowledged it. A null `position` is a row the release before
  * wrote here directly during a rollout; the sequencer numbers those in place.

@@ -10,7 +10,7 @@ import { EventsService } from './events.service';
 
 /**
  * Events: the outbox every feature writes to (EventsRepository.append in a transaction, or
- * `eventWrite` in a create statement), its sequencing in commit order, the caller's feed, the
+ * `eventWrite` in a create statement), its sequencing once committed, the caller's feed, the
  * live stream, the relay to NATS JetStream, and the retention of published events.
  */
 @Global()

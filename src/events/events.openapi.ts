@@ -3,9 +3,10 @@ import { ApiHeader, ApiProduces, ApiResponse } from '@nestjs/swagger';
 import { ApiProblems } from '../http/openapi.decorators';
 
 const MESSAGE_FORMAT = [
-  'Server-Sent Events (UTF-8). First, a message with only an `id:` (and an empty `data:`): where',
-  'the stream starts, which EventSource keeps as its Last-Event-ID without dispatching an event.',
-  'Then one message per event of the caller, in commit order: `id:` the cursor (as `nextCursor`),',
+  'Server-Sent Events (UTF-8). First, a message `event: start` with an `id:` and an empty',
+  '`data:`: where the stream starts, which EventSource keeps as its Last-Event-ID (being named,',
+  'it never reaches `onmessage`).',
+  "Then one message per event of the caller, in the feed's order: `id:` the cursor (as `nextCursor`),",
   '`event:` the type (`order.created`, ...), `data:` the CloudEvent JSON on one line, exactly as',
   'the feed (GET /api/events) returns it. A comment line `: heartbeat` every 15 s.',
   'A reconnect with Last-Event-ID gets every event after it, then the live ones: no gap, no repeat.',

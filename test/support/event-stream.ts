@@ -94,7 +94,7 @@ function parseBlock(block: string): StreamMessage {
 
 function eventsOf(messages: StreamMessage[]) {
   return messages
-    .filter((message) => message.event !== undefined)
+    .filter((message) => message.event !== undefined && message.event !== 'start')
     .map((message) => ({
       id: message.id!,
       event: message.event!,
