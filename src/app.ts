@@ -18,7 +18,11 @@ import { requestIdFor } from './http/request-id';
 import { Draining } from './health/draining';
 import { serveOpenApi } from './http/openapi';
 import { MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
-import { UnsupportedMediaTypeError, ValidationFailedError } from './http/problem';
+import {
+  ServiceUnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationFailedError,
+} from './http/problem';
 import { sendError } from './http/send-problem';
 import { CompiledBodies } from './http/compiled-bodies';
 import { createValidationPipe } from './http/validation';
@@ -64,6 +68,7 @@ export async function createApp(
   if (deps.config.corsOrigins.length > 0) enableCors(app, deps.config.corsOrigins);
   installHttpBasics(app.getHttpAdapter().getInstance());
   closeConnectionsWhileDraining(app.getHttpAdapter().getInstance(), app.get(Draining));
+  refuseRequestsWhileClosing(app.getHttpAdapter().getInstance());
   serveOpenApi(app);
   recordMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics));
   const tokens = app.get(TokenService);
@@ -92,7 +97,7 @@ function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
     bodyLimit: JSON_BODY_LIMIT,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    return503OnClosing: false, // answered as problem+json instead: refuseRequestsWhileClosing
     trustProxy: config.trustProxy,
     requestTimeout: config.requestTimeoutMs,
     clientErrorHandler: handleClientError,
@@ -168,6 +173,26 @@ function closeConnectionsWhileDraining(fastify: FastifyInstance, draining: Drain
     done(null, payload);
   });
 }
+
+/**
+ * A request that still arrives once the server is closing (pipelined behind one in flight) gets
+ * the service's 503, problem+json with Retry-After, and its connection closed; Fastify's own
+ * `return503OnClosing` answer is plain JSON without either. The request in flight still finishes.
+ */
+function refuseRequestsWhileClosing(fastify: FastifyInstance) {
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    void reply.header('Connection', 'close');
+    sendError(new ServiceUnavailableError(1, SHUTTING_DOWN), request, reply);
+  });
+}
+
+const SHUTTING_DOWN = 'This instance is shutting down; retry, and another one will answer.';
 
 /** Fastify's own JSON parsing (proto-poisoning checks included), after a cheap nesting-depth check. */
 function limitJsonNesting(fastify: FastifyInstance) {
