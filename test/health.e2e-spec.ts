@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { directUrlFor } from './support/pgbouncer';
 import { startTestApp, TestApp } from './support/test-app';
 import { createDatabaseOn, TestDatabase } from './support/test-database';
+import { expectProblem, signUpAndIn } from './support/users';
+import { waitFor } from './support/wait';
 
 describe('health', () => {
   // A database of its own: this file deletes a migration record, which the shared one must never see.
@@ -67,4 +72,69 @@ describe('health', () => {
     expect(response.headers['cache-control']).toBe('no-store');
     expect(await counts()).toEqual(before);
   });
+});
+
+describe('a database that refuses connections or writes', () => {
+  // A database of its own, whose settings the test changes. Through PgBouncer a refused login is
+  // answered by the pooler's own retry, in its time: that run leaves this to the direct one.
+  const throughPooler = directUrlFor(process.env.E2E_DATABASE_URL!) !== null;
+  let database: TestDatabase;
+  let app: TestApp;
+  let admin: Client;
+  beforeAll(async () => {
+    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+    app = await startTestApp({}, database.url);
+    admin = new Client({ connectionString: process.env.E2E_DATABASE_URL! });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin.end();
+    await app.close();
+    await database.stop();
+  });
+
+  /** Sets `change` on the database and ends its sessions, so the service's next ones feel it. */
+  async function alterAndReconnect(change: string) {
+    const name = new URL(database.url).pathname.slice(1);
+    await admin.query(`ALTER DATABASE ${name} ${change}`);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [
+      name,
+    ]);
+  }
+
+  (throughPooler ? it.skip : it)(
+    'answers 503 service_unavailable (never 500) and is not ready, then recovers by itself',
+    async () => {
+      const ann = await signUpAndIn(app, 'Ann');
+      const order = { currency: 'EUR', items: [{ sku: 'RO-1', quantity: 1, unitPrice: 100 }] };
+      const create = () =>
+        app.http.post('/api/orders').set(ann.auth).set('Idempotency-Key', randomUUID()).send(order);
+      const list = () => app.http.get('/api/orders').set(ann.auth);
+      const name = new URL(database.url).pathname.slice(1);
+      try {
+        await alterAndReconnect('ALLOW_CONNECTIONS false');
+        for (let round = 0; round < 3; round++) {
+          const answers = await Promise.all([create(), list(), app.http.get('/health/ready')]);
+          for (const response of answers) expectProblem(response, 503, 'service_unavailable');
+        }
+        await alterAndReconnect('ALLOW_CONNECTIONS true');
+        await alterAndReconnect('SET default_transaction_read_only = on'); // as a standby would be
+        for (let round = 0; round < 3; round++) {
+          const [created, ready, listed] = await Promise.all([
+            create(),
+            app.http.get('/health/ready'),
+            list(),
+          ]);
+          expectProblem(created, 503, 'service_unavailable');
+          expectProblem(ready, 503, 'service_unavailable');
+          expect(listed.status).toBe(200); // reads are still served
+        }
+      } finally {
+        await alterAndReconnect('ALLOW_CONNECTIONS true');
+        await alterAndReconnect('RESET default_transaction_read_only');
+      }
+      await waitFor('the service to create again', async () => (await create()).status === 201);
+      await app.http.get('/health/ready').expect(200);
+    },
+  );
 });

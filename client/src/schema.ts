@@ -28,7 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: database reachable, migrations applied */
+        /** Readiness: database reachable and writable, migrations applied */
         get: operations["Health_ready"];
         put?: never;
         post?: never;

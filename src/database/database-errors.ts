@@ -33,6 +33,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (code && UNAVAILABLE_SQLSTATE_CLASSES.some((prefix) => code.startsWith(prefix))) return true;
   if (code === '57014') return true; // statement_timeout: an overloaded database, retry later
   if (code === '55P03') return true; // lock_timeout: a row is held too long; busy, retry later
+  // A database that takes no connections (ALLOW_CONNECTIONS false, being dropped or renamed), or
+  // no writes (a standby, default_transaction_read_only): not ours to fix, retry later.
+  if (code === '55000' || code === '25006') return true;
   const message = (error as { message?: unknown }).message;
   if (typeof message !== 'string') return false;
   return UNAVAILABLE_MESSAGES.some((known) => message.includes(known));

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-/** Answers readiness: the database responds and every migration this build knows is applied. */
+/**
+ * Answers readiness: the database responds, takes writes, and every migration this build knows is
+ * applied.
+ */
 @Injectable()
 export class SchemaStatus {
   constructor(private readonly dataSource: DataSource) {}
@@ -12,5 +15,13 @@ export class SchemaStatus {
     return this.dataSource.migrations
       .map((migration) => migration.name!)
       .filter((name) => !applied.has(name));
+  }
+
+  /** False on a standby, or where new sessions are read-only: every create would fail there. */
+  async acceptsWrites(): Promise<boolean> {
+    const [row]: { read_only: string }[] = await this.dataSource.query(
+      "SELECT current_setting('transaction_read_only') AS read_only",
+    );
+    return row.read_only === 'off';
   }
 }

@@ -33,11 +33,12 @@ export class HealthController {
   }
 
   /**
-   * The database answers, every migration is applied and the job queue's schema is at this
-   * build's version: safe to route traffic here. 503 from the moment the process is told to stop.
+   * The database answers and takes writes, every migration is applied and the job queue's schema
+   * is at this build's version: safe to route traffic here. 503 from the moment the process is
+   * told to stop.
    */
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: database reachable, migrations applied' })
+  @ApiOperation({ summary: 'Readiness: database reachable and writable, migrations applied' })
   @ApiResponse({ status: 200, type: ReadyResponse, description: 'Ready.' })
   @ApiProblems(503)
   async ready(): Promise<ReadyResponse> {
@@ -48,11 +49,12 @@ export class HealthController {
   }
 
   private async schemasApplied(): Promise<boolean> {
-    const [pending, jobSchema] = await Promise.all([
+    const [pending, jobSchema, writable] = await Promise.all([
       this.schema.pendingMigrations(),
       this.jobs.schemaVersion(this.transactions.autocommit),
+      this.schema.acceptsWrites(),
     ]);
-    return pending.length === 0 && (jobSchema ?? 0) >= JOB_SCHEMA_VERSION;
+    return writable && pending.length === 0 && (jobSchema ?? 0) >= JOB_SCHEMA_VERSION;
   }
 }
 

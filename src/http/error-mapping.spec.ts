@@ -26,6 +26,14 @@ describe('toDomainError', () => {
       ),
     ],
     ['a TypeORM-wrapped driver error', { message: 'query failed', driverError: { code: '08006' } }],
+    [
+      'a database that takes no connections',
+      { message: 'database "orders" is not currently accepting connections', code: '55000' },
+    ],
+    [
+      'a read-only database',
+      { message: 'cannot execute INSERT in a read-only transaction', code: '25006' },
+    ],
   ])('maps %s to 503 with Retry-After', (_case, error) => {
     const mapped = toDomainError(error);
     expect(mapped?.status).toBe(503);
