@@ -90,6 +90,13 @@ describe('POST /api/auth/token and Bearer tokens', () => {
     );
   });
 
+  it('takes the Bearer scheme in any case (RFC 9110 §11.1)', async () => {
+    await app.http
+      .get(`/api/users/${user.id}`)
+      .set('Authorization', `bearer ${user.token}`)
+      .expect(200);
+  });
+
   it('accepts a token it forged with the right secret, proving the forged-token cases test the right thing', async () => {
     const token = forgeJwt({ sub: user.id, iat: now(), exp: now() + 60 }, SECRET);
     await app.http.get(`/api/users/${user.id}`).set('Authorization', `Bearer ${token}`).expect(200);

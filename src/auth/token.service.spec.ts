@@ -51,4 +51,18 @@ describe('TokenService', () => {
     const tampered = `${header}.${payload}.${signature.slice(0, -2)}AA`;
     await expect(tokens.callerFrom(`Bearer ${tampered}`)).rejects.toBeInstanceOf(UnauthorizedError);
   });
+
+  it('takes the scheme in any case, and tells a malformed header from a bad token', async () => {
+    const tokens = tokenService();
+    const userId = randomUUID();
+    const { accessToken } = await tokens.issue(userId);
+    await expect(tokens.callerFrom(`bearer ${accessToken}`)).resolves.toEqual({ userId });
+    await expect(tokens.callerFrom(`BEARER  ${accessToken}`)).resolves.toEqual({ userId });
+    await expect(tokens.callerFrom(`Basic ${accessToken}`)).rejects.toThrow(
+      'The Authorization header must be "Bearer <accessToken>".',
+    );
+    await expect(tokens.callerFrom('Bearer junk')).rejects.toThrow(
+      'The access token is invalid or expired.',
+    );
+  });
 });

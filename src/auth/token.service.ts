@@ -16,6 +16,10 @@ export interface IssuedToken {
 /** How many verified tokens are remembered; the oldest is forgotten first. */
 const VERIFIED_TOKENS_KEPT = 10_000;
 
+/** RFC 9110 §11.1: the scheme is case-insensitive; RFC 6750: one or more spaces before the token. */
+const BEARER = /^bearer +(\S+)$/i;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 /** HS256 access tokens; verification pins the algorithm, so `alg: none` and RS/HS confusion fail. */
 @Injectable()
 export class TokenService {
@@ -56,9 +60,11 @@ export class TokenService {
   /** The caller named by `Authorization: Bearer <token>`; null when the header is absent. */
   async callerFrom(authorization: string | undefined): Promise<Caller | null> {
     if (authorization === undefined) return null;
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization);
+    const match = BEARER.exec(authorization);
     if (!match)
       throw new UnauthorizedError('The Authorization header must be "Bearer <accessToken>".');
+    if (!JWT_SHAPE.test(match[1]))
+      throw new UnauthorizedError('The access token is invalid or expired.');
     return { userId: await this.verifiedSubject(match[1]) };
   }
 
