@@ -110,7 +110,6 @@ describe('a database that refuses connections or writes', () => {
       const create = () =>
         app.http.post('/api/orders').set(ann.auth).set('Idempotency-Key', randomUUID()).send(order);
       const list = () => app.http.get('/api/orders').set(ann.auth);
-      const name = new URL(database.url).pathname.slice(1);
       try {
         await alterAndReconnect('ALLOW_CONNECTIONS false');
         for (let round = 0; round < 3; round++) {
