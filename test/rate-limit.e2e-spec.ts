@@ -22,6 +22,9 @@ describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
     const refused = await signIn(limited);
     expectProblem(refused, 429, 'rate_limited');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.body.detail).toBe(
+      'Too many sign-up or sign-in requests from this address; retry after Retry-After seconds.',
+    );
     const signUp = await limited.http
       .post('/api/users')
       .send({ email: uniqueEmail(), name: 'Late', password: 'long enough' });

@@ -24,6 +24,11 @@ export class AuthRateLimitGuard extends ThrottlerGuard {
     return this.config.authRateLimit === 0;
   }
 
+  /** The problem's detail; the library's default names its exception class. */
+  protected override async getErrorMessage(): Promise<string> {
+    return 'Too many sign-up or sign-in requests from this address; retry after Retry-After seconds.';
+  }
+
   /** One budget per IP for all the guarded routes together, not one per route. */
   protected override generateKey(
     _context: ExecutionContext,
