@@ -88,6 +88,20 @@ describe('order exports over HTTP', () => {
       expect(await exportsOf(user)).toBe(0);
     });
 
+    it('says what is wrong with a date-time finer than the millisecond', async () => {
+      const user = await signUpAndIn(app);
+      const body = { format: 'csv', createdTo: '2026-01-01T00:00:00.123456Z' };
+      const response = await postExport(app, user, body, randomUUID());
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors).toEqual([
+        {
+          field: 'createdTo',
+          message:
+            'createdTo must be a date-time with an offset (Z or ±hh:mm) and at most millisecond precision, such as 2026-11-21T10:00:00.123Z',
+        },
+      ]);
+    });
+
     it('needs a Bearer token', async () => {
       expectProblem(
         await app.http.post('/api/order-exports').send({ format: 'csv' }),

@@ -129,6 +129,27 @@ describe('orders over HTTP', () => {
       );
       expect(await ordersOf(bob)).toBe(before);
     });
+
+    // A missing or mistyped value fails its bounds too; the answer names what is actually wrong.
+    it.each([
+      ['left-out items', { currency: 'EUR' }, 'items', 'items is required'],
+      [
+        'a quantity sent as a string',
+        { currency: 'EUR', items: [{ sku: 'A', quantity: '1', unitPrice: 1 }] },
+        'items.0.quantity',
+        'quantity must be an integer number',
+      ],
+      [
+        'a null clientReference',
+        { ...validOrder(), clientReference: null },
+        'clientReference',
+        'clientReference must be a string',
+      ],
+    ])('refuses %s, naming the most basic rule it breaks', async (_case, body, field, message) => {
+      const response = await create(bob, body);
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors).toEqual([{ field, message }]);
+    });
   });
 
   describe('idempotent creation', () => {
@@ -350,5 +371,13 @@ describe('orders over HTTP', () => {
         );
       },
     );
+
+    it('refuses a limit that is no number as not an integer, not as out of range', async () => {
+      const response = await app.http.get('/api/orders?limit=abc').set(ann.auth);
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors).toEqual([
+        { field: 'limit', message: 'limit must be an integer number' },
+      ]);
+    });
   });
 });

@@ -15,6 +15,9 @@ export const EXPORTABLE_STATUSES: OrderStatus[] = ['pending', 'cancelled'];
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
 const DATE_TIME_MESSAGE = (field: string) =>
   `${field} must be a date-time with an offset, such as 2026-11-21T10:00:00Z`;
+/** What the pattern adds to ISO 8601: the offset, and no digits past the millisecond. */
+const PRECISION_MESSAGE = (field: string) =>
+  `${field} must be a date-time with an offset (Z or ±hh:mm) and at most millisecond precision, such as 2026-11-21T10:00:00.123Z`;
 
 /** An optional filter instant: its rule and message, and the document's schema for it. */
 const OptionalDateTime = (field: string) =>
@@ -27,7 +30,7 @@ const OptionalDateTime = (field: string) =>
     }),
     IsOmittable(),
     IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE(field) }),
-    Matches(DATE_TIME, { message: DATE_TIME_MESSAGE(field) }),
+    Matches(DATE_TIME, { message: PRECISION_MESSAGE(field) }),
   );
 
 export class CreateOrderExportDto {
