@@ -84,7 +84,7 @@ describe('events: the feed (GET /api/events)', () => {
     const exported = await postExport(app, ann, { format: 'csv' }).expect(202);
     const done = await finishedExport(app, ann, exported.body.id);
 
-    const events = await eventsOf(ann, 9);
+    const events = await eventsOf(ann, 10);
     const byType = (type: string, subject: string) =>
       events.filter((event) => event.type === type && event.subject === subject);
     expect(events.map((event) => event.type)).toEqual(
@@ -94,10 +94,11 @@ describe('events: the feed (GET /api/events)', () => {
         'order.cancelled',
         ...events.slice(3, 7).map((event) => event.type), // two uploads and their outcomes, as they went
         'file.deleted',
+        'file.created', // the export's CSV, a file of the caller's like any upload
         'order_export.succeeded',
       ].slice(0, events.length),
     );
-    expect(events).toHaveLength(9);
+    expect(events).toHaveLength(10);
     expect(byType('user.created', ann.id)[0].data).toEqual(await get(ann, `/api/users/${ann.id}`));
     expect(byType('order.created', created.body.id)[0].data).toEqual(created.body);
     expect(byType('order.cancelled', created.body.id)[0].data).toEqual(cancelled.body);
@@ -107,6 +108,8 @@ describe('events: the feed (GET /api/events)', () => {
     expect(byType('file.failed', broken.body.id)[0].data).toEqual(failed);
     expect(byType('file.deleted', broken.body.id)[0].data).toEqual(failed);
     expect(byType('order_export.succeeded', exported.body.id)[0].data).toEqual(done);
+    const csv = (done.file as { id: string }).id;
+    expect(byType('file.created', csv)[0].data).toEqual(await get(ann, `/api/files/${csv}`));
     for (const event of events) {
       expect(event).toMatchObject({
         specversion: '1.0',

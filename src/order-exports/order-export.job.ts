@@ -87,6 +87,15 @@ export class OrderExportJob implements JobTask<ExportJobPayload> {
     try {
       await this.transactions.run(async (tx) => {
         await this.files.insertGenerated(tx, file);
+        // A file of the caller's like any upload: announced as one, so that its file.deleted
+        // later is not the first a consumer hears of it.
+        const fileData = JSON.stringify(this.responses.of(file));
+        await this.events.append(tx, {
+          type: 'file.created',
+          owner: file.userId,
+          subject: file.id,
+          data: fileData,
+        });
         const succeeded = await this.exports.succeed(
           tx,
           started.id,
