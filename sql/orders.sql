@@ -141,7 +141,12 @@ SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.not
 
 -- OrdersRepository.lockOwned
 -- $1 id, $2 userId
-SELECT status FROM orders WHERE id = $1 AND user_id = $2 FOR UPDATE;
+SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
+       (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
+               ORDER BY i.position)
+          FROM order_items i WHERE i.order_id = o.id) AS items
+  FROM orders o WHERE o.id = $1 AND o.user_id = $2
+   FOR UPDATE OF o;
 
 -- OrdersRepository.cancelOwned
 -- $1 at, $2 id, $3 userId

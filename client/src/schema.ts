@@ -1521,7 +1521,10 @@ export interface operations {
     Orders_cancel: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Cancel only if the order's current ETag is listed (`*`: any); weak tags never match. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1572,6 +1575,16 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
+            /** @description `If-Match` does not hold the current ETag (`precondition_failed`): nothing changed. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             414: components["responses"]["UriTooLong"];
             /** @description The request has a body (`unsupported_media_type`): this operation takes none. */
             415: {

@@ -100,12 +100,11 @@ const ORDER_COLUMNS = `o.id, o.user_id, o.status, o.currency, o.total, o.client_
                   ORDER BY i.position)
              FROM order_items i WHERE i.order_id = o.id) AS items`;
 
-const FIND_OWNED = statement(
-  'OrdersRepository.findOwned',
-  `
+const OWNED = `
    SELECT ${ORDER_COLUMNS}
-     FROM orders o WHERE o.id = :id AND o.user_id = :userId`,
-);
+     FROM orders o WHERE o.id = :id AND o.user_id = :userId`;
+
+const FIND_OWNED = statement('OrdersRepository.findOwned', OWNED);
 
 /** Newest first, strictly older than the cursor; served by orders_user_created_idx. */
 const LIST_OWNED = statement(
@@ -119,11 +118,14 @@ const LIST_OWNED = statement(
     LIMIT :limit`,
 );
 
-/** The order's row locked for its cancel, and whether it is cancelled already. */
+/**
+ * The order as it is, its row locked for its cancel: the whole representation, since If-Match is
+ * compared with its ETag. Items never change, so the orders row is the one to lock.
+ */
 const LOCK_OWNED = statement(
   'OrdersRepository.lockOwned',
-  `
-   SELECT status FROM orders WHERE id = :id AND user_id = :userId FOR UPDATE`,
+  `${OWNED}
+      FOR UPDATE OF o`,
 );
 
 /** An already cancelled order keeps its updated_at: cancelling again changes nothing. */
@@ -242,18 +244,17 @@ export class OrdersRepository {
   }
 
   /**
-   * Cancels the order inside `tx`, its row locked first, so that of two cancels at once exactly
-   * one is `cancelledNow`. Null: no such order of the user's.
+   * The order, its row locked until `tx` ends: a concurrent cancel waits for it, then reads what
+   * this one wrote. Null: no such order of the user's.
    */
-  async cancelOwned(
-    tx: Tx,
-    userId: string,
-    id: string,
-    at: Date,
-  ): Promise<{ order: OrderResponse; cancelledNow: boolean } | null> {
-    const [locked] = await run<{ status: string }>(tx, LOCK_OWNED, { id, userId });
-    if (!locked) return null;
+  async lockOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
+    const rows = await run<OrderRow>(tx, LOCK_OWNED, { id, userId });
+    return rows.length ? toResponse(rows[0]) : null;
+  }
+
+  /** Cancels the order that `lockOwned` locked in `tx` (it exists, and nobody else can change it). */
+  async cancelOwned(tx: Tx, userId: string, id: string, at: Date): Promise<OrderResponse> {
     const [row] = await run<OrderRow>(tx, CANCEL_OWNED, { id, userId, at });
-    return { order: toResponse(row), cancelledNow: locked.status !== 'cancelled' };
+    return toResponse(row);
   }
 }

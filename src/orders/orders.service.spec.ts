@@ -4,9 +4,9 @@ import { loadConfig } from '../config/app-config';
 import type { Transactions, Tx } from '../database/transactions';
 import type { EventsRepository } from '../events/events.repository';
 import type { NewEvent } from '../events/outbox';
-import { etagOfJson } from '../http/etag';
+import { etagOf, etagOfJson } from '../http/etag';
 import { HttpOutcome } from '../http/outcome';
-import { NotFoundError, ValidationFailedError } from '../http/problem';
+import { NotFoundError, PreconditionFailedError, ValidationFailedError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
@@ -69,12 +69,18 @@ class FakeOrders {
     return Promise.resolve(this.rows);
   }
 
-  /** Cancels the first of `rows`; it was pending unless `alreadyCancelled`. */
-  alreadyCancelled = false;
+  /** The first of `rows`, as the cancel finds it under the lock. */
+  lockOwned(...args: [Tx, string, string]) {
+    this.asked.push({ method: 'lockOwned', args });
+    return Promise.resolve(this.rows[0] ?? null);
+  }
+
+  /** The first of `rows` cancelled at `at`; a cancelled one as it is. */
   cancelOwned(...args: [Tx, string, string, Date]) {
     this.asked.push({ method: 'cancelOwned', args });
-    const order = this.rows[0];
-    return Promise.resolve(order ? { order, cancelledNow: !this.alreadyCancelled } : null);
+    const [order] = this.rows;
+    const cancelled = { ...order, status: 'cancelled', updatedAt: args[3].toISOString() };
+    return Promise.resolve(order.status === 'cancelled' ? order : cancelled);
   }
 }
 
@@ -195,14 +201,17 @@ describe('OrdersService.get and cancel', () => {
     ]);
   });
 
-  it('cancel cancels by owner and id, now, and writes order.cancelled in the same transaction', async () => {
+  it('cancel locks the order by owner and id, cancels it now and writes order.cancelled, all in one transaction', async () => {
     const { orders, service, appended } = setup();
-    const cancelled = { ...order(1), status: 'cancelled' as const };
-    orders.rows = [cancelled];
-    expect(await service.cancel(ALICE, order(1).id)).toEqual(cancelled);
-    const [{ args }] = orders.asked;
-    expect(args.slice(0, 3)).toEqual([IN_TRANSACTION, ALICE.userId, order(1).id]);
-    expect(Date.now() - (args[3] as Date).getTime()).toBeLessThan(5_000);
+    orders.rows = [order(1)];
+    const cancelled = await service.cancel(ALICE, order(1).id);
+    expect(cancelled).toEqual({ ...order(1), status: 'cancelled', updatedAt: expect.any(String) });
+    const where = [IN_TRANSACTION, ALICE.userId, order(1).id];
+    expect(orders.asked.map(({ method, args }) => [method, ...args.slice(0, 3)])).toEqual([
+      ['lockOwned', ...where],
+      ['cancelOwned', ...where],
+    ]);
+    expect(Date.now() - (orders.asked[1].args[3] as Date).getTime()).toBeLessThan(5_000);
     expect(appended).toEqual([
       [
         IN_TRANSACTION,
@@ -219,10 +228,36 @@ describe('OrdersService.get and cancel', () => {
   it('cancel of a cancelled order answers it as it is and writes no event', async () => {
     const { orders, service, appended } = setup();
     orders.rows = [{ ...order(1), status: 'cancelled' }];
-    orders.alreadyCancelled = true;
-    expect(await service.cancel(ALICE, order(1).id)).toMatchObject({ status: 'cancelled' });
+    expect(await service.cancel(ALICE, order(1).id)).toEqual(orders.rows[0]);
     expect(appended).toEqual([]);
   });
+
+  it.each([
+    ['the current ETag', etagOf(order(1))],
+    ['a list holding it', `"other", ${etagOf(order(1))}`],
+    ['*', '*'],
+  ])('cancel goes ahead when If-Match is %s', async (_case, ifMatch) => {
+    const { orders, service, appended } = setup();
+    orders.rows = [order(1)];
+    expect((await service.cancel(ALICE, order(1).id, { ifMatch })).status).toBe('cancelled');
+    expect(appended).toHaveLength(1);
+  });
+
+  it.each([
+    ['another ETag', '"other"'],
+    ['the current ETag made weak', `W/${etagOf(order(1))}`],
+  ])(
+    'cancel answers 412 when If-Match is %s, checked under the lock, and changes nothing',
+    async (_case, ifMatch) => {
+      const { orders, service, appended } = setup();
+      orders.rows = [order(1)];
+      const error = await service.cancel(ALICE, order(1).id, { ifMatch }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PreconditionFailedError);
+      expect(error).toMatchObject({ status: 412 });
+      expect(orders.asked.map(({ method }) => method)).toEqual(['lockOwned']); // no cancel
+      expect(appended).toEqual([]);
+    },
+  );
 });
 
 describe('OrdersService.list', () => {

@@ -3,7 +3,9 @@ import type { Caller } from '../auth/caller';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { EventsRepository } from '../events/events.repository';
+import { etagOf } from '../http/etag';
 import { createdOutcome } from '../http/outcome';
+import { assertPreconditions, Preconditions } from '../http/preconditions';
 import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import type { Executed } from '../idempotency/create-executor';
@@ -77,21 +79,24 @@ export class OrdersService {
 
   /**
    * Cancelling is idempotent: a cancelled order is returned as it is, and only the cancel that
-   * changed it writes `order.cancelled`, in its transaction.
+   * changed it writes `order.cancelled`, in its transaction. If-Match is compared under the row
+   * lock, so nothing can change the order between the check and the cancel: of two cancels sent
+   * with a pending order's ETag, the second waits for the lock, then fails on the new ETag (412).
    */
-  async cancel(caller: Caller, id: string): Promise<OrderResponse> {
-    const cancelled = await this.transactions.run(async (tx) => {
-      const result = await this.orders.cancelOwned(tx, caller.userId, id, new Date());
-      if (result?.cancelledNow)
+  cancel(caller: Caller, id: string, preconditions: Preconditions = {}): Promise<OrderResponse> {
+    return this.transactions.run(async (tx) => {
+      const current = this.found(await this.orders.lockOwned(tx, caller.userId, id));
+      assertPreconditions(preconditions, etagOf(current));
+      const order = await this.orders.cancelOwned(tx, caller.userId, id, new Date());
+      if (current.status !== 'cancelled')
         await this.events.append(tx, {
           type: 'order.cancelled',
           owner: caller.userId,
           subject: id,
-          data: JSON.stringify(result.order),
+          data: JSON.stringify(order),
         });
-      return result;
+      return order;
     });
-    return this.found(cancelled?.order ?? null);
   }
 
   private found(order: OrderResponse | null): OrderResponse {

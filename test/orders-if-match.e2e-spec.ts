@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { blockedServiceBackends, holdInTransaction } from './support/blocking';
+import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
+import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+import { waitFor } from './support/wait';
+
+const ORDER = { currency: 'EUR', items: [{ sku: 'IF-1', quantity: 1, unitPrice: 500 }] };
+
+/** POST /api/orders/{id}/cancel with If-Match: checked against the order's current strong ETag. */
+describe('cancelling an order with If-Match', () => {
+  let app: TestAppOnOwnDatabase; // its own database: the race below counts blocked backends
+  beforeAll(async () => {
+    app = await startTestAppOnOwnDatabase();
+  });
+  afterAll(() => app.close());
+
+  /** A new user's new order, and the ETag its 201 gave. */
+  const newOrder = async () => {
+    const user = await signUpAndIn(app, 'Ida');
+    const created = await app.http
+      .post('/api/orders')
+      .set(user.auth)
+      .set('Idempotency-Key', randomUUID())
+      .send(ORDER)
+      .expect(201);
+    return { user, id: created.body.id as string, etag: created.headers.etag, created };
+  };
+  const cancel = (user: SignedUpUser, id: string, ifMatch: string) =>
+    app.http.post(`/api/orders/${id}/cancel`).set(user.auth).set('If-Match', ifMatch);
+  const read = (user: SignedUpUser, id: string) =>
+    app.http.get(`/api/orders/${id}`).set(user.auth).expect(200);
+  /**
+   * The user's order.cancelled events, once the feed holds all `count` of the user's events (they
+   * are numbered just after commit): a refused cancel that wrote one would show as one too many.
+   */
+  const cancelEvents = async (user: SignedUpUser, count: number) => {
+    const events = await waitFor(`${count} events`, async () => {
+      const feed = await app.http.get('/api/events?limit=100').set(user.auth).expect(200);
+      const data = feed.body.data as { type: string; data: unknown }[];
+      return data.length >= count && data;
+    });
+    expect(events).toHaveLength(count);
+    return events.filter((event) => event.type === 'order.cancelled');
+  };
+
+  it('cancels with the current ETag; the ETag from before is then stale: 412, the order unchanged', async () => {
+    const { user, id, etag } = await newOrder();
+    const cancelled = await cancel(user, id, etag).expect(200);
+    expect(cancelled.body.status).toBe('cancelled');
+
+    expectProblem(await cancel(user, id, etag), 412, 'precondition_failed');
+    const fetched = await read(user, id);
+    expect(fetched.body).toEqual(cancelled.body);
+    expect(fetched.headers.etag).toBe(cancelled.headers.etag);
+    // Cancelling again under the cancelled order's own ETag stays harmless.
+    const again = await cancel(user, id, cancelled.headers.etag).expect(200);
+    expect(again.body).toEqual(cancelled.body);
+    expect(await cancelEvents(user, 3)).toHaveLength(1);
+  });
+
+  it('refuses a wrong ETag with 412 and changes nothing: still pending, no order.cancelled event', async () => {
+    const { user, id, etag, created } = await newOrder();
+    expectProblem(await cancel(user, id, '"wrong"'), 412, 'precondition_failed');
+    const fetched = await read(user, id);
+    expect(fetched.body).toEqual(created.body);
+    expect(fetched.headers.etag).toBe(etag);
+
+    // A list matches when any tag in it is current; its cancel must be the only one announced.
+    const cancelled = await cancel(user, id, `"wrong", ${etag}`).expect(200);
+    const events = await cancelEvents(user, 3); // user.created, order.created, order.cancelled
+    expect(events.map((event) => event.data)).toEqual([cancelled.body]);
+  });
+
+  it('never matches a weak tag (strong comparison), while * matches any existing order', async () => {
+    const { user, id, etag } = await newOrder();
+    expectProblem(await cancel(user, id, `W/${etag}`), 412, 'precondition_failed');
+    expect((await read(user, id)).body.status).toBe('pending');
+
+    expect((await cancel(user, id, '*').expect(200)).body.status).toBe('cancelled');
+    await cancel(user, id, '*').expect(200); // cancelled already: harmless
+    const stranger = await signUpAndIn(app, 'Stan');
+    expectProblem(await cancel(stranger, id, '*'), 404, 'not_found');
+  });
+
+  it('lets one of two cancels in flight with the same ETag through: the other waits, then gets 412', async () => {
+    const { user, id, etag } = await newOrder();
+    // Both cancels wait on the order's row before either reads it: a read-then-write lets both pass.
+    const hold = await holdInTransaction(
+      app.databaseUrl,
+      'SELECT 1 FROM orders WHERE id = $1 FOR UPDATE',
+      [id],
+    );
+    try {
+      const answers = Promise.all([cancel(user, id, etag), cancel(user, id, etag)]);
+      await blockedServiceBackends(hold.client, 2);
+      await hold.release();
+      expect((await answers).map((answer) => answer.status).sort()).toEqual([200, 412]);
+    } finally {
+      await hold.release();
+    }
+    expect(await cancelEvents(user, 3)).toHaveLength(1);
+  });
+});
