@@ -18,6 +18,7 @@ import { requestIdFor } from './http/request-id';
 import { Draining } from './health/draining';
 import { serveOpenApi } from './http/openapi';
 import { MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
+import { loneSurrogateField } from './http/json-text';
 import {
   ServiceUnavailableError,
   UnsupportedMediaTypeError,
@@ -152,7 +153,7 @@ const MULTIPART_ROUTES = new Set(['/api/files']);
 
 function installHttpBasics(fastify: FastifyInstance) {
   fastify.removeContentTypeParser('text/plain'); // JSON only: anything else answers 415
-  limitJsonNesting(fastify);
+  parseJsonBodies(fastify);
   // Hooks with nothing to wait for take `done` rather than being async: no promise per request.
   fastify.addHook('onRequest', (request, reply, done) => {
     setEveryAnswersHeaders(request, reply);
@@ -194,8 +195,11 @@ function refuseRequestsWhileClosing(fastify: FastifyInstance) {
 
 const SHUTTING_DOWN = 'This instance is shutting down; retry, and another one will answer.';
 
-/** Fastify's own JSON parsing (proto-poisoning checks included), after a cheap nesting-depth check. */
-function limitJsonNesting(fastify: FastifyInstance) {
+/**
+ * Fastify's own JSON parsing (proto-poisoning checks included), after a cheap nesting-depth check
+ * and before a check for text that has no UTF-8 form.
+ */
+function parseJsonBodies(fastify: FastifyInstance) {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser(
@@ -210,7 +214,14 @@ function limitJsonNesting(fastify: FastifyInstance) {
           undefined,
         );
       }
-      void parseJson(request, body, done);
+      void parseJson(request, body, (error: Error | null, value?: unknown) => {
+        const field = error ? null : loneSurrogateField(body, value);
+        if (field === null) return done(error, value);
+        done(
+          new ValidationFailedError([{ field, message: `${field} must be well-formed Unicode` }]),
+          undefined,
+        );
+      });
     },
   );
 }

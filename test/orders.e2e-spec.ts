@@ -115,6 +115,7 @@ describe('orders over HTTP', () => {
         'clientReference',
       ],
       ['a note with a NUL character', { note: 'a\u0000b' }, 'note'],
+      ['a note with a lone surrogate', { note: 'a\ud800b' }, 'note'],
       ['a server-owned id', { id: randomUUID() }, 'id'],
       ['a server-owned userId', { userId: randomUUID() }, 'userId'],
       ['a server-owned status', { status: 'cancelled' }, 'status'],

@@ -70,7 +70,10 @@ export class OpenApiJudge {
     if (exchange.status < 300 && request.refusals.length > 0)
       found.push(`accepted a request the document refuses: ${request.refusals.join('; ')}`);
     if (exchange.status === 400 && request.complete && request.refusals.length === 0) {
-      const problem = exchange.responseJson as { code?: string; errors?: { field: string }[] };
+      const problem = exchange.responseJson as {
+        code?: string;
+        errors?: { field: string; message: string }[];
+      };
       if (!isStatedRefusal(route.name, problem))
         found.push(
           `refused with 400 a request the document accepts (${exchange.url.pathname}${exchange.url.search}): ${JSON.stringify(problem)}`,

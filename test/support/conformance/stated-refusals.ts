@@ -1,10 +1,16 @@
-type Problem = { code?: string; errors?: { field: string }[] } | undefined;
+type Problem = { code?: string; errors?: { field: string; message: string }[] } | undefined;
 
 /**
  * 400s that a JSON Schema cannot express but the document states in words, so a request the
  * schemas accept may still get them. Each names the operation, the field and where it is stated.
  */
-const STATED: { operation: RegExp; field: string; where: string }[] = [
+const STATED: { operation: RegExp; field: string; message?: RegExp; where: string }[] = [
+  {
+    operation: /^(POST|PUT) /,
+    field: '.+',
+    message: / must be well-formed Unicode$/,
+    where: 'every 400: JSON bodies must be I-JSON (RFC 7493), no unpaired surrogates',
+  },
   {
     operation: /^GET \/api\/(orders|events|events\/stream)$/,
     field: '(cursor|after)',
@@ -23,13 +29,16 @@ const STATED: { operation: RegExp; field: string; where: string }[] = [
 ];
 
 export function isStatedRefusal(operation: string, problem: Problem): boolean {
-  const fields = problem?.errors?.map((error) => error.field) ?? [];
+  const errors = problem?.errors ?? [];
   return (
     problem?.code === 'validation_failed' &&
-    fields.length > 0 &&
-    fields.every((field) =>
+    errors.length > 0 &&
+    errors.every(({ field, message }) =>
       STATED.some(
-        (stated) => stated.operation.test(operation) && new RegExp(`^${stated.field}$`).test(field),
+        (stated) =>
+          stated.operation.test(operation) &&
+          new RegExp(`^${stated.field}$`).test(field) &&
+          (stated.message?.test(message) ?? true),
       ),
     )
   );

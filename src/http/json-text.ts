@@ -1,0 +1,27 @@
+/**
+ * A `\uD800`-`\uDFFF` escape: the only way a JSON text (decoded from UTF-8) can carry a lone
+ * surrogate, so bodies without one skip the walk below.
+ */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/** With the `u` flag, `\p{Cs}` matches a surrogate only when it is not half of a pair. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Where `value` (parsed from `json`) holds a lone surrogate, as a field path such as `items.0.sku`;
+ * null when it holds none. Such text has no UTF-8 form: stored, it would come back as U+FFFD, so
+ * the answer and its ETag would differ from every later read.
+ */
+export function loneSurrogateField(json: string, value: unknown): string | null {
+  return SURROGATE_ESCAPE.test(json) ? findLoneSurrogate(value, '') : null;
+}
+
+function findLoneSurrogate(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : null;
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [key, item] of Object.entries(value)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    const found = LONE_SURROGATE.test(key) ? at : findLoneSurrogate(item, at);
+    if (found !== null) return found;
+  }
+  return null;
+}
