@@ -119,6 +119,9 @@ function enableCors(app: NestFastifyApplication, origins: string[]) {
     allowedHeaders: CORS_ALLOWED_HEADERS,
     exposedHeaders: CORS_EXPOSED_HEADERS,
     maxAge: 600,
+    // An OPTIONS without Origin or Access-Control-Request-Method is no preflight, but a plain
+    // OPTIONS: answered 204 too, rather than @fastify/cors's strict text/plain 400.
+    strictPreflight: false,
   });
 }
 

@@ -1,0 +1,32 @@
+import { startTestApp, TestApp } from './support/test-app';
+
+const ORIGIN = 'https://shop.example.com';
+
+describe('CORS for frontend apps', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ CORS_ORIGINS: ORIGIN });
+  });
+  afterAll(() => app.close());
+
+  it("lets an allowed origin's preflight through with the methods and headers the SPEC lists", async () => {
+    const preflight = await app.http
+      .options('/api/orders')
+      .set('Origin', ORIGIN)
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'authorization,content-type,idempotency-key')
+      .expect(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(preflight.headers['access-control-allow-methods']).toBe('GET, POST, PUT, DELETE');
+    for (const header of ['Content-Type', 'Authorization', 'Idempotency-Key', 'If-Match'])
+      expect(preflight.headers['access-control-allow-headers']).toContain(header);
+  });
+
+  it('answers an OPTIONS that is no preflight (no Origin, or no method asked) 204, not a text/plain 400', async () => {
+    for (const origin of [undefined, ORIGIN]) {
+      const asked = app.http.options('/api/orders');
+      const response = await (origin ? asked.set('Origin', origin) : asked).expect(204);
+      expect(response.text).toBe('');
+    }
+  });
+});
