@@ -153,7 +153,7 @@ describe('events: the feed (GET /api/events)', () => {
     await app.http.get('/api/events').expect(401);
   });
 
-  it('announces a user created by PUT', async () => {
+  it('announces a user created by PUT, and each replacement of their profile', async () => {
     const id = randomUUID();
     const body = { email: uniqueEmail(), name: 'Put', password: 'long enough' };
     const put = await app.http.put(`/api/users/${id}`).send(body).expect(201);
@@ -172,6 +172,24 @@ describe('events: the feed (GET /api/events)', () => {
     };
     const events = await eventsOf(user, 1);
     expect(events.map((event) => [event.type, event.data])).toEqual([['user.created', put.body]]);
+
+    const replaced = await app.http
+      .put(`/api/users/${id}`)
+      .set(user.auth)
+      .set('If-Match', put.headers.etag)
+      .send({ email: body.email, name: 'Renamed' })
+      .expect(200);
+    await app.http
+      .put(`/api/users/${id}`)
+      .set(user.auth)
+      .set('If-Match', put.headers.etag) // stale now: 412, and no event
+      .send({ email: body.email, name: 'Again' })
+      .expect(412);
+    const after = await eventsOf(user, 2);
+    expect(after.map((event) => [event.type, event.subject, event.data])).toEqual([
+      ['user.created', id, put.body],
+      ['user.updated', id, replaced.body],
+    ]);
   });
 
   it('numbers an event the release before wrote straight to the events table (as during a rollout) among those pending, in the order they were written', async () => {

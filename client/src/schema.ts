@@ -337,7 +337,7 @@ export interface components {
             /** @enum {string} */
             specversion: "1.0";
             /** @enum {string} */
-            type: "user.created" | "order.created" | "order.cancelled" | "file.created" | "file.ready" | "file.failed" | "file.deleted" | "order_export.succeeded" | "order_export.failed";
+            type: "user.created" | "user.updated" | "order.created" | "order.cancelled" | "file.created" | "file.ready" | "file.failed" | "file.deleted" | "order_export.succeeded" | "order_export.failed";
             /** @enum {string} */
             datacontenttype: "application/json";
             /** @description The resource as the API returned it at that moment (a deleted file: as it was). */

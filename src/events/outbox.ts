@@ -4,6 +4,7 @@ import { write, Write } from '../idempotency/create-statement';
 /** Every change a client can observe, by the name its event carries (SPEC, "Events"). */
 export type EventType =
   | 'user.created'
+  | 'user.updated'
   | 'order.created'
   | 'order.cancelled'
   | 'file.created'

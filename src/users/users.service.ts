@@ -130,7 +130,14 @@ export class UsersService {
       updatedAt: new Date(),
     };
     await this.users.updateProfile(tx, existing.id, change);
-    return UserResponse.from({ ...existing, ...change });
+    const replaced = UserResponse.from({ ...existing, ...change });
+    await this.events.append(tx, {
+      type: 'user.updated',
+      owner: existing.id,
+      subject: existing.id,
+      data: JSON.stringify(replaced),
+    });
+    return replaced;
   }
 
   private async newUser(id: string, input: CreateUserDto): Promise<User> {

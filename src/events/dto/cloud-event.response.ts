@@ -3,6 +3,7 @@ import type { EventType } from '../outbox';
 
 const EVENT_TYPES: EventType[] = [
   'user.created',
+  'user.updated',
   'order.created',
   'order.cancelled',
   'file.created',
