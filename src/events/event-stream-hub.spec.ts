@@ -5,6 +5,7 @@ import type { Notifications } from '../database/notifications';
 import type { Transactions } from '../database/transactions';
 import type { Metrics } from '../metrics/metrics';
 import { decodeEventCursor } from './event-cursor';
+import { START_EVENT } from './event-stream';
 import { EventStreamHub } from './event-stream-hub';
 import type { EventRow, EventsRepository } from './events.repository';
 
@@ -24,8 +25,8 @@ function recordingResponse() {
   const positions: number[] = [];
   const response = new Writable({
     write: (chunk: Buffer, _encoding, done) => {
-      const [, id, event] = /^id: (\S+)\n(event: )?/.exec(chunk.toString()) ?? [];
-      if (id && event) positions.push(Number(decodeEventCursor(id)));
+      const [, id, event] = /^id: (\S+)\n(?:event: (\S+))?/.exec(chunk.toString()) ?? [];
+      if (id && event && event !== START_EVENT) positions.push(Number(decodeEventCursor(id)));
       done();
     },
   }) as unknown as ServerResponse;
