@@ -53,6 +53,17 @@ SELECT coalesce(extract(epoch FROM now() - least(
          (SELECT min(time) FROM events_pending),
          (SELECT min(time) FROM events WHERE position IS NULL))), 0)::float8 AS "ageSeconds";
 
+-- EventsRepository.retainedPageOwned
+-- $1 userId, $2 after, $3 limit
+SELECT h.deleted_through AS "deletedThrough", e.*
+  FROM event_retention h
+  LEFT JOIN LATERAL (
+    SELECT id, type, subject, time, data, position
+      FROM events
+     WHERE user_id = $1 AND position > greatest($2::bigint, h.deleted_through)
+     ORDER BY position
+     LIMIT $3) e ON true;
+
 -- EventsRepository.pageOwned
 -- $1 userId, $2 after, $3 limit
 SELECT id, type, subject, time, data, position
@@ -63,7 +74,8 @@ SELECT id, type, subject, time, data, position
 
 -- EventsRepository.lastPositionOwned
 -- $1 userId
-SELECT coalesce(max(position), 0) AS last
+SELECT coalesce(max(position), 0) AS last,
+       (SELECT deleted_through FROM event_retention) AS "deletedThrough"
   FROM events
  WHERE user_id = $1;
 
@@ -99,5 +111,8 @@ deleted AS (
      WHERE time < cutoff.at AND position IS NOT NULL
        AND (NOT $2::boolean OR published_at < cutoff.at)
      LIMIT $3 FOR UPDATE SKIP LOCKED))
-  RETURNING 1)
+  RETURNING position),
+horizon AS (
+  UPDATE event_retention SET deleted_through = greatest(deleted_through, (SELECT max(position) FROM deleted))
+   WHERE EXISTS (SELECT 1 FROM deleted))
 SELECT count(*)::int AS deleted FROM deleted;

@@ -1,4 +1,9 @@
-import { EventPositions, PendingEvent, StoredEvent } from './events/event.entity';
+import {
+  EventPositions,
+  EventRetentionHorizon,
+  PendingEvent,
+  StoredEvent,
+} from './events/event.entity';
 import { StoredFile } from './files/file.entity';
 import { FileBlob, FileBlobChunk } from './files/storage/blob.entities';
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';
@@ -23,6 +28,7 @@ export const ENTITIES = [
   JobRunnerHeartbeat,
   StoredEvent,
   EventPositions,
+  EventRetentionHorizon,
   PendingEvent,
   OrderExport,
 ];

@@ -783,6 +783,16 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
+            /** @description The cursor is older than EVENTS_RETENTION (`cursor_expired`): events after it may be deleted; read the current state again, then follow the events without a cursor. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
@@ -858,6 +868,16 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
+            /** @description The cursor is older than EVENTS_RETENTION (`cursor_expired`): events after it may be deleted; read the current state again, then follow the events without a cursor. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {

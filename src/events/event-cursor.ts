@@ -1,4 +1,4 @@
-import { ValidationFailedError } from '../http/problem';
+import { DomainError, ValidationFailedError } from '../http/problem';
 
 /** An event's place in the feed, as clients hold it (`nextCursor`, the stream's `id:`). */
 export function encodeEventCursor(position: string): string {
@@ -12,4 +12,22 @@ export function decodeEventCursor(text: string, field = 'after'): string {
   throw new ValidationFailedError([
     { field, message: `${field} is not a cursor this API returned` },
   ]);
+}
+
+/** A cursor from before events the retention has deleted since: resuming from it would skip them. */
+export class CursorExpiredError extends DomainError {
+  constructor(field: string) {
+    super(
+      410,
+      'cursor_expired',
+      'Cursor expired',
+      `Events after this ${field} are past EVENTS_RETENTION and may be deleted: read the current ` +
+        'state again, then follow the events without a cursor.',
+    );
+  }
+}
+
+/** Refuses a position (decoded from `field`) below the retention's horizon. */
+export function assertRetained(position: string, deletedThrough: string, field: string) {
+  if (BigInt(position) < BigInt(deletedThrough)) throw new CursorExpiredError(field);
 }

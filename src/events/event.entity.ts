@@ -73,3 +73,13 @@ export class EventPositions {
   @Column('bigint')
   last: string;
 }
+
+/** The highest position the retention has deleted (see EventsRepository.deleteExpired). */
+@Entity({ name: 'event_retention' })
+export class EventRetentionHorizon {
+  @PrimaryColumn('boolean', { default: true, primaryKeyConstraintName: 'event_retention_pkey' })
+  id: boolean;
+
+  @Column('bigint', { name: 'deleted_through' })
+  deletedThrough: string;
+}

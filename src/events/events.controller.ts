@@ -23,7 +23,7 @@ export class EventsController {
   @Get()
   @ApiOperation({ summary: "The caller's events, oldest first, a page at a time" })
   @ApiResponse({ status: 200, type: EventPageResponse, description: "The caller's events." })
-  @ApiProblems(400, 401, 503)
+  @ApiProblems(400, 401, 410, 503)
   async list(
     @Query() query: ListEventsQuery,
     @CurrentCaller() caller: Caller,

@@ -37,6 +37,6 @@ export function ApiEventStream() {
         'text/event-stream': { schema: { type: 'string', description: MESSAGE_FORMAT } },
       },
     }),
-    ApiProblems(400, 401, 406, 503),
+    ApiProblems(400, 401, 406, 410, 503),
   );
 }

@@ -88,6 +88,24 @@ const OLDEST_UNSEQUENCED = statement(
             (SELECT min(time) FROM events WHERE position IS NULL))), 0)::float8 AS "ageSeconds"`,
 );
 
+/**
+ * The owner's events after a cursor's position and after the retention's horizon, oldest first,
+ * and the horizon with them (one row of nulls when there is no event): one snapshot, so no event
+ * the page skips was deleted without the horizon showing it.
+ */
+const RETAINED_PAGE_OWNED = statement(
+  'EventsRepository.retainedPageOwned',
+  `
+   SELECT h.deleted_through AS "deletedThrough", e.*
+     FROM event_retention h
+     LEFT JOIN LATERAL (
+       SELECT id, type, subject, time, data, position
+         FROM events
+        WHERE user_id = :userId AND position > greatest(:after::bigint, h.deleted_through)
+        ORDER BY position
+        LIMIT :limit) e ON true`,
+);
+
 /** The owner's events after a position, oldest first. */
 const PAGE_OWNED = statement(
   'EventsRepository.pageOwned',
@@ -138,7 +156,7 @@ const BACKLOG = statement(
 /**
  * Deletes up to `batch` events older than the retention, published that long ago when they are
  * published at all (`requirePublished`: NATS is configured). An unpublished event is never deleted
- * while it waits for NATS.
+ * while it waits for NATS. The highest position deleted becomes the retention's horizon.
  */
 const DELETE_EXPIRED = statement(
   'EventsRepository.deleteExpired',
@@ -150,15 +168,19 @@ const DELETE_EXPIRED = statement(
         WHERE time < cutoff.at AND position IS NOT NULL
           AND (NOT :requirePublished::boolean OR published_at < cutoff.at)
         LIMIT :batch FOR UPDATE SKIP LOCKED))
-     RETURNING 1)
+     RETURNING position),
+   horizon AS (
+     UPDATE event_retention SET deleted_through = greatest(deleted_through, (SELECT max(position) FROM deleted))
+      WHERE EXISTS (SELECT 1 FROM deleted))
    SELECT count(*)::int AS deleted FROM deleted`,
 );
 
-/** Where a stream that names no cursor starts: after the owner's last positioned event (0: none). */
+/** The owner's last positioned event (0: none), and the retention's horizon. */
 const LAST_POSITION_OWNED = statement(
   'EventsRepository.lastPositionOwned',
   `
-   SELECT coalesce(max(position), 0) AS last
+   SELECT coalesce(max(position), 0) AS last,
+          (SELECT deleted_through FROM event_retention) AS "deletedThrough"
      FROM events
     WHERE user_id = :userId`,
 );
@@ -180,6 +202,7 @@ export class EventsRepository {
     SEQUENCE,
     ANY_UNSEQUENCED,
     OLDEST_UNSEQUENCED,
+    RETAINED_PAGE_OWNED,
     PAGE_OWNED,
     LAST_POSITION_OWNED,
     TRY_LOCK,
@@ -210,13 +233,24 @@ export class EventsRepository {
     return ageSeconds;
   }
 
+  /** A page for the feed: rows past the horizon only, and the horizon (`RetentionHorizon`). */
+  async retainedPageOwned(tx: Tx, userId: string, after: string, limit: number) {
+    const rows = await run<EventRow & RetentionHorizon>(tx, RETAINED_PAGE_OWNED, {
+      userId,
+      after,
+      limit,
+    });
+    return { rows: rows.filter((row) => row.id !== null), deletedThrough: rows[0].deletedThrough };
+  }
+
   pageOwned(tx: Tx, userId: string, after: string, limit: number): Promise<EventRow[]> {
     return run<EventRow>(tx, PAGE_OWNED, { userId, after, limit });
   }
 
-  async lastPositionOwned(tx: Tx, userId: string): Promise<string> {
-    const [row] = await run<{ last: string }>(tx, LAST_POSITION_OWNED, { userId });
-    return row.last;
+  lastPositionOwned(tx: Tx, userId: string): Promise<{ last: string } & RetentionHorizon> {
+    return run<{ last: string } & RetentionHorizon>(tx, LAST_POSITION_OWNED, { userId }).then(
+      ([row]) => row,
+    );
   }
 
   /** True when `tx` now holds `lockKey` until it ends; false when another transaction does. */
@@ -246,6 +280,11 @@ export class EventsRepository {
     });
     return deleted;
   }
+}
+
+/** The highest position the retention has deleted: a cursor below it may have lost events. */
+export interface RetentionHorizon {
+  deletedThrough: string;
 }
 
 export interface EventBacklog {

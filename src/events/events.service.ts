@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { Transactions } from '../database/transactions';
 import { CloudEventResponse, EventPageResponse } from './dto/cloud-event.response';
-import { decodeEventCursor, encodeEventCursor } from './event-cursor';
+import { assertRetained, decodeEventCursor, encodeEventCursor } from './event-cursor';
 import { EventRow, EventsRepository } from './events.repository';
 import type { EventType } from './outbox';
 
@@ -16,15 +16,20 @@ export class EventsService {
     private readonly transactions: Transactions,
   ) {}
 
-  /** The caller's events after `after` (a cursor), oldest first, in the order they committed. */
+  /**
+   * The caller's events after `after` (a cursor), oldest first, in the order they were numbered:
+   * 410 when the retention has deleted events past the cursor, and without one, those past the
+   * retention's horizon (so that no cursor it gives is expired already).
+   */
   async page(caller: Caller, after: string | undefined, limit: number): Promise<EventPageResponse> {
     const position = after === undefined ? '0' : decodeEventCursor(after);
-    const rows = await this.events.pageOwned(
+    const { rows, deletedThrough } = await this.events.retainedPageOwned(
       this.transactions.autocommit,
       caller.userId,
       position,
       limit,
     );
+    if (after !== undefined) assertRetained(position, deletedThrough, 'after');
     const last = rows[rows.length - 1];
     return {
       data: rows.map(toCloudEvent),
@@ -33,12 +38,19 @@ export class EventsService {
   }
 
   /**
-   * The position a stream starts after: the cursor's, or, without one, the caller's last event
-   * so far (a fresh stream carries only what is to come).
+   * The position a stream starts after: the cursor's (410 when the retention has passed it), or,
+   * without one, the caller's last event so far, or the horizon when that is later (a fresh
+   * stream carries only what is to come, and its start is never a cursor already expired).
    */
-  streamStart(caller: Caller, resume: ResumeCursor | null): Promise<string> {
-    if (resume) return Promise.resolve(decodeEventCursor(resume.cursor, resume.field));
-    return this.events.lastPositionOwned(this.transactions.autocommit, caller.userId);
+  async streamStart(caller: Caller, resume: ResumeCursor | null): Promise<string> {
+    const position = resume && decodeEventCursor(resume.cursor, resume.field); // 400 first
+    const { last, deletedThrough } = await this.events.lastPositionOwned(
+      this.transactions.autocommit,
+      caller.userId,
+    );
+    if (!resume || !position) return BigInt(last) > BigInt(deletedThrough) ? last : deletedThrough;
+    assertRetained(position, deletedThrough, resume.field);
+    return position;
   }
 }
 
