@@ -244,4 +244,22 @@ describe('events: the stream across replicas and at shutdown', () => {
     await Promise.all(streams.map((s) => s.ended));
     expect(Date.now() - started).toBeLessThan(15_000); // waiting for the streams would never end
   });
+
+  it("ends a stream once its caller's token has expired, and a reconnect with that token is 401", async () => {
+    const app = await startTestApp({ ACCESS_TOKEN_TTL: '2s' });
+    try {
+      app.nest.get(EventStreamHub).heartbeatEvery(100);
+      const ann = await signUpAndIn(app, 'Ann');
+      const live = await openStream(app.baseUrl, '/api/events/stream', ann.auth);
+      expect(live.status).toBe(200);
+      let ended = false;
+      void live.ended.then(() => (ended = true));
+      await waitFor('the stream to end', () => ended, { ms: 10_000 });
+      const again = await openStream(app.baseUrl, '/api/events/stream', ann.auth);
+      expect(again.status).toBe(401);
+      again.close();
+    } finally {
+      await app.close();
+    }
+  });
 });

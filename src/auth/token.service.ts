@@ -65,19 +65,21 @@ export class TokenService {
       throw new UnauthorizedError('The Authorization header must be "Bearer <accessToken>".');
     if (!JWT_SHAPE.test(match[1]))
       throw new UnauthorizedError('The access token is invalid or expired.');
-    return { userId: await this.verifiedSubject(match[1]) };
+    return this.verifiedCaller(match[1]);
   }
 
-  private async verifiedSubject(token: string): Promise<string> {
+  private async verifiedCaller(token: string): Promise<Caller> {
     const known = this.verified.get(token);
-    if (known && known.expiresAtMs > Date.now()) return known.userId;
+    if (known && known.expiresAtMs > Date.now())
+      return { userId: known.userId, tokenExpiresAtMs: known.expiresAtMs };
     try {
       const payload = await this.jwt.verifyAsync<{ sub?: unknown; exp?: number }>(token, {
         algorithms: ['HS256'],
       });
       if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new Error('bad subject');
-      this.remember(token, payload.sub, (payload.exp ?? 0) * 1000);
-      return payload.sub;
+      const expiresAtMs = (payload.exp ?? 0) * 1000;
+      this.remember(token, payload.sub, expiresAtMs);
+      return { userId: payload.sub, tokenExpiresAtMs: payload.exp ? expiresAtMs : undefined };
     } catch {
       this.verified.delete(token);
       throw new UnauthorizedError('The access token is invalid or expired.');

@@ -84,10 +84,11 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * Streams `userId`'s events after `position` on `response`, whose head is already written:
-   * first those already there, then each as it is sequenced, until either side closes.
+   * first those already there, then each as it is sequenced, until either side closes, or the
+   * first heartbeat at or after `endsAtMs` (the caller's token expired) ends it.
    */
-  attach(userId: string, response: ServerResponse, position: string) {
-    const stream = new EventStream(userId, response, BigInt(position));
+  attach(userId: string, response: ServerResponse, position: string, endsAtMs?: number) {
+    const stream = new EventStream(userId, response, BigInt(position), endsAtMs);
     stream.sendStart();
     // A client gone while its start was read has already had its 'close': nothing would detach it.
     if (this.closing || response.destroyed) return stream.end();
@@ -164,8 +165,13 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
+  /** The heartbeat, and the end of each stream whose token has expired since the last one. */
   private beat() {
-    for (const user of this.users.values()) user.streams.forEach((stream) => stream.heartbeat());
+    const now = Date.now();
+    for (const user of this.users.values())
+      user.streams.forEach((stream) =>
+        stream.endsAtMs <= now ? stream.end() : stream.heartbeat(),
+      );
   }
 }
 

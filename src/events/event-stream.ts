@@ -26,6 +26,8 @@ export class EventStream {
     private readonly response: ServerResponse,
     /** Sent everything up to here (an event position). */
     public position: bigint,
+    /** When the caller's token expires: the stream ends then, and a reconnect needs a fresh one. */
+    readonly endsAtMs = Infinity,
   ) {}
 
   get isOpen(): boolean {
@@ -56,7 +58,10 @@ export class EventStream {
     this.write(HEARTBEAT);
   }
 
-  /** Ends the answer normally (shutdown): the client reconnects, to this or another replica. */
+  /**
+   * Ends the answer normally (shutdown, or the token expired): the client reconnects, to this or
+   * another replica (with a fresh token).
+   */
   end() {
     this.closed = true;
     if (!this.response.destroyed) this.response.end();

@@ -50,7 +50,7 @@ export class EventsController {
     requireEventStreamAccepted(accept);
     // A bad cursor (400) or no database (503) answers as problem+json: the stream starts after.
     const after = await this.events.streamStart(caller, resumeCursor(lastEventId, query.after));
-    this.hub.attach(caller.userId, startEventStream(reply), after);
+    this.hub.attach(caller.userId, startEventStream(reply), after, caller.tokenExpiresAtMs);
   }
 }
 

@@ -8,7 +8,8 @@ const MESSAGE_FORMAT = [
   'it never reaches `onmessage`).',
   "Then one message per event of the caller, in the feed's order: `id:` the cursor (as `nextCursor`),",
   '`event:` the type (`order.created`, ...), `data:` the CloudEvent JSON on one line, exactly as',
-  'the feed (GET /api/events) returns it. A comment line `: heartbeat` every 15 s.',
+  'the feed (GET /api/events) returns it. A comment line `: heartbeat` every 15 s; the stream',
+  'ends at the first heartbeat after the access token expires (reconnect with a fresh one).',
   'A reconnect with Last-Event-ID gets every event after it, then the live ones: no gap, no repeat.',
   'A client that cannot keep up (1 MiB waiting) is disconnected, to resume the same way.',
 ].join(' ');
