@@ -203,6 +203,27 @@ describe('users over HTTP', () => {
       expect(replaced.headers.location).toBeUndefined();
     });
 
+    it('answers a create sent again (its 201 lost) 200 with the user as created; any other request without the token 401', async () => {
+      const id = randomUUID();
+      const body = { email: uniqueEmail('again'), name: 'Again', password: 'long enough' };
+      const created = await app.http.put(`/api/users/${id}`).send(body).expect(201);
+      const again = await app.http.put(`/api/users/${id}`).send(body).expect(200);
+      expect(again.body).toEqual(created.body);
+      expect(again.headers.etag).toBe(created.headers.etag);
+      for (const other of [
+        { ...body, password: 'another password' },
+        { ...body, name: 'Someone else' },
+      ])
+        expectProblem(await app.http.put(`/api/users/${id}`).send(other), 401, 'unauthorized');
+      const createOnly = await app.http
+        .put(`/api/users/${id}`)
+        .set('If-None-Match', '*')
+        .send(body);
+      expectProblem(createOnly, 412, 'precondition_failed');
+      const current = await app.dataSource.query('SELECT name FROM users WHERE id = $1', [id]);
+      expect(current).toEqual([{ name: 'Again' }]);
+    });
+
     it("refuses replacement without the owner's token (401, 404) and with a stale If-Match (412)", async () => {
       const [ann, bob] = await Promise.all([signUpAndIn(app, 'Ann'), signUpAndIn(app, 'Bob')]);
       const change = { email: ann.email, name: 'Hijacked' };

@@ -21,6 +21,8 @@ import { UserCreatedConcurrentlyError } from './users.errors';
 /** PUT's answer: 201 with the user created at the URI, or the caller's replaced profile. */
 export type PutOutcome = { created: HttpOutcome } | { replaced: UserResponse };
 
+const REPLACE_NEEDS_TOKEN = "Replacing a user needs that user's Bearer access token.";
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -75,8 +77,9 @@ export class UsersService {
       input.password === undefined
         ? null
         : await this.newUser(id, { ...input, password: input.password });
-    return this.transactions.run(async (tx) => {
+    const outcome = await this.transactions.run(async (tx): Promise<PutOutcome | User> => {
       const existing = await this.users.lockById(tx, id);
+      if (existing && !caller && candidate) return existing; // a create sent again, checked below
       if (existing)
         return { replaced: await this.replace(tx, existing, input, caller, preconditions) };
       assertPreconditions(preconditions, null);
@@ -95,6 +98,27 @@ export class UsersService {
       });
       return { created };
     });
+    return 'id' in outcome ? this.createdAlready(outcome, input, preconditions) : outcome;
+  }
+
+  /**
+   * A PUT that would create a user who exists: a retry of the create whose answer was lost gets
+   * 200 with the user as they are, when it is the same request (email, name and password, checked
+   * outside the transaction since the hash is slow). Anyone else needs the user's token (401).
+   */
+  private async createdAlready(
+    existing: User,
+    input: PutUserDto,
+    preconditions: Preconditions,
+  ): Promise<PutOutcome> {
+    const same =
+      normalizeEmail(input.email) === existing.emailNormalized &&
+      input.name === existing.name &&
+      (await this.hasher.verify(input.password ?? '', existing.passwordHash));
+    if (!same) throw new UnauthorizedError(REPLACE_NEEDS_TOKEN);
+    const user = UserResponse.from(existing);
+    assertPreconditions(preconditions, etagOf(user)); // If-None-Match: * still refuses it (412)
+    return { replaced: user };
   }
 
   /** The user these credentials belong to, or null; the same time is spent either way. */
@@ -114,8 +138,7 @@ export class UsersService {
     caller: Caller | null,
     preconditions: Preconditions,
   ) {
-    if (!caller)
-      throw new UnauthorizedError("Replacing a user needs that user's Bearer access token.");
+    if (!caller) throw new UnauthorizedError(REPLACE_NEEDS_TOKEN);
     if (caller.userId !== existing.id) throw new NotFoundError('user');
     assertPreconditions(preconditions, etagOf(UserResponse.from(existing)));
     if (input.password !== undefined) {
