@@ -9,6 +9,7 @@ import { AppDependencies, AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { TokenService } from './auth/token.service';
 import { refuseBodiesWhereNoneIsTaken } from './http/bodyless';
+import { refuseUnreadableBodies } from './http/body-encoding';
 import { handleClientError } from './http/client-error';
 import { CreateExecutor } from './idempotency/create-executor';
 import { answerRetriesEarly } from './idempotency/early-replay';
@@ -163,6 +164,7 @@ function installHttpBasics(fastify: FastifyInstance) {
     done();
   });
   refuseBodiesWhereNoneIsTaken(fastify);
+  refuseUnreadableBodies(fastify);
   fastify.addHook('preValidation', (request, reply, done) => {
     if (!request.isMultipart() || MULTIPART_ROUTES.has(request.routeOptions.url ?? ''))
       return done();

@@ -129,6 +129,19 @@ describe('users over HTTP', () => {
       expectProblem(huge, 413, 'payload_too_large');
     });
 
+    it('answers 415 for a compressed body and for JSON declared in another charset than UTF-8', async () => {
+      const body = JSON.stringify({ email: uniqueEmail(), name: 'Enc', password: 'long enough' });
+      const post = (headers: Record<string, string>) =>
+        app.http.post('/api/users').set(headers).send(body);
+      for (const headers of [
+        { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+        { 'Content-Type': 'application/json; charset=latin1' },
+        { 'Content-Type': 'application/json; charset="utf-16"' },
+      ])
+        expectProblem(await post(headers), 415, 'unsupported_media_type');
+      await post({ 'Content-Type': 'application/json; charset=UTF-8' }).expect(201);
+    });
+
     it('never reveals internals in an error', async () => {
       const response = await app.http
         .post('/api/users')

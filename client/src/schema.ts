@@ -1039,7 +1039,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`) or file content outside the allow-list (`unsupported_file_type`). */
+            /** @description Wrong `Content-Type`, JSON in a charset other than UTF-8, or a `Content-Encoding` (`unsupported_media_type`); or file content outside the allow-list (`unsupported_file_type`). */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1425,7 +1425,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`) or file content outside the allow-list (`unsupported_file_type`). */
+            /** @description Wrong `Content-Type`, JSON in a charset other than UTF-8, or a `Content-Encoding` (`unsupported_media_type`); or file content outside the allow-list (`unsupported_file_type`). */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1717,7 +1717,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`) or file content outside the allow-list (`unsupported_file_type`). */
+            /** @description Wrong `Content-Type`, JSON in a charset other than UTF-8, or a `Content-Encoding` (`unsupported_media_type`); or file content outside the allow-list (`unsupported_file_type`). */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2188,7 +2188,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`) or file content outside the allow-list (`unsupported_file_type`). */
+            /** @description Wrong `Content-Type`, JSON in a charset other than UTF-8, or a `Content-Encoding` (`unsupported_media_type`); or file content outside the allow-list (`unsupported_file_type`). */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -17,7 +17,7 @@ const PROBLEM_MEANINGS: Record<number, string> = {
   410: 'The cursor is older than EVENTS_RETENTION (`cursor_expired`): events after it may be deleted; read the current state again, then follow the events without a cursor.',
   412: '`If-Match` / `If-None-Match` do not hold (`precondition_failed`).',
   413: 'Body or upload too large (`payload_too_large`, `file_too_large`).',
-  415: 'Wrong `Content-Type` (`unsupported_media_type`) or file content outside the allow-list (`unsupported_file_type`).',
+  415: 'Wrong `Content-Type`, JSON in a charset other than UTF-8, or a `Content-Encoding` (`unsupported_media_type`); or file content outside the allow-list (`unsupported_file_type`).',
   416: 'Range past the end of the file (`range_not_satisfiable`).',
   422: 'The `Idempotency-Key` was already used for a different request (`idempotency_key_reused`).',
   429: 'Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds.',

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import { UnsupportedMediaTypeError } from './problem';
+import { sendError } from './send-problem';
+
+/** A `charset` parameter of a Content-Type, lower-cased; undefined when there is none. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
+
+/**
+ * Refuses, with 415 before the body is read, what the body parsers would misread: a body with a
+ * content coding (gzip and the like are not decoded here; RFC 9110 §15.5.16), and JSON declared in
+ * a charset other than UTF-8 (RFC 8259 §8.1: JSON is UTF-8, and the parser decodes it so).
+ */
+export function refuseUnreadableBodies(fastify: FastifyInstance) {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const coding = request.headers['content-encoding'];
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
+      const detail = 'Content-Encoding is not supported: send the body uncompressed.';
+      return sendError(new UnsupportedMediaTypeError(detail), request, reply);
+    }
+    const type = request.headers['content-type'];
+    const charset = type?.toLowerCase().startsWith('application/json')
+      ? CHARSET.exec(type)?.[1]
+      : undefined;
+    if (charset === undefined || /^utf-?8$/i.test(charset)) return done();
+    const detail = `Send JSON as UTF-8 (charset=utf-8, or no charset), not ${charset}.`;
+    sendError(new UnsupportedMediaTypeError(detail), request, reply);
+  });
+}
