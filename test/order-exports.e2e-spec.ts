@@ -88,18 +88,26 @@ describe('order exports over HTTP', () => {
       expect(await exportsOf(user)).toBe(0);
     });
 
-    it('says what is wrong with a date-time finer than the millisecond', async () => {
+    // The message names the rule the value breaks first: a value that is no date-time at all is
+    // told the plain form, one finer than the millisecond what the pattern adds.
+    it.each([
+      [
+        'no date-time at all',
+        'createdFrom',
+        'yesterday',
+        'createdFrom must be a date-time with an offset, such as 2026-11-21T10:00:00Z',
+      ],
+      [
+        'a date-time finer than the millisecond',
+        'createdTo',
+        '2026-01-01T00:00:00.123456Z',
+        'createdTo must be a date-time with an offset (Z or ±hh:mm) and at most millisecond precision, such as 2026-11-21T10:00:00.123Z',
+      ],
+    ])('says what is wrong with %s', async (_case, field, value, message) => {
       const user = await signUpAndIn(app);
-      const body = { format: 'csv', createdTo: '2026-01-01T00:00:00.123456Z' };
-      const response = await postExport(app, user, body, randomUUID());
+      const response = await postExport(app, user, { format: 'csv', [field]: value }, randomUUID());
       expectProblem(response, 400, 'validation_failed');
-      expect(response.body.errors).toEqual([
-        {
-          field: 'createdTo',
-          message:
-            'createdTo must be a date-time with an offset (Z or ±hh:mm) and at most millisecond precision, such as 2026-11-21T10:00:00.123Z',
-        },
-      ]);
+      expect(response.body.errors).toEqual([{ field, message }]);
     });
 
     it('needs a Bearer token', async () => {

@@ -4,63 +4,34 @@ import {
   ValidationPipe,
   ValidationPipeOptions,
 } from '@nestjs/common';
-import {
-  IS_ARRAY,
-  IS_BOOLEAN,
-  IS_DATE,
-  IS_DEFINED,
-  IS_INT,
-  IS_NUMBER,
-  IS_OBJECT,
-  IS_STRING,
-  ValidateIf,
-  ValidationTypes,
-} from 'class-validator';
+import { ValidateIf, ValidationTypes } from 'class-validator';
 import { CompiledBodies } from './compiled-bodies';
 import { FieldError, ValidationFailedError } from './problem';
 
 /** Failures that are not about a field's value: an unknown field, or a value that is no object. */
 const NOT_A_FIELD = new Set<string>([ValidationTypes.WHITELIST, 'unknownValue']);
-const TYPE_CHECKS = new Set<string>([
-  IS_STRING,
-  IS_INT,
-  IS_NUMBER,
-  IS_BOOLEAN,
-  IS_ARRAY,
-  IS_OBJECT,
-  IS_DATE,
-]);
-
-/**
- * How basic a failed constraint is, lowest first: presence, then type, then ValidateNested's
- * "must be either object or array" (an IsArray or IsObject beside it says the same more exactly),
- * then every rule about the value itself (range, length, pattern, format, set).
- */
-function basicness(constraint: string): number {
-  if (NOT_A_FIELD.has(constraint) || constraint === IS_DEFINED) return 0;
-  if (TYPE_CHECKS.has(constraint)) return 1;
-  return constraint === ValidationTypes.NESTED_VALIDATION ? 2 : 3;
-}
 
 /**
  * The one message a field reports: "is required" when it was left out (its value is undefined,
- * yet a rule failed, so no IsOptional or IsOmittable let it be), otherwise the most basic failed
- * constraint's. A value of the wrong type fails its range, length and pattern rules too, and those
- * messages would describe a rule the value never got as far as. Ties go to the decorator written
- * first: class-validator checks (and so lists) them bottom-up, the order TypeScript applies them.
+ * yet a rule failed, so no IsOptional or IsOmittable let it be), otherwise its failed rule's. The
+ * pipe stops at a field's first failure, so there is one: class-validator checks a property's
+ * rules bottom-up, the decorator nearest the property first, and the DTOs are written so that is
+ * the most basic (the type, then range, length, pattern or format): a value of the wrong type is
+ * never described by a bound it did not get as far as.
  */
 function messageOf(error: ValidationError): string | undefined {
-  const failed = Object.entries(error.constraints ?? {}).reverse();
-  if (failed.length === 0) return undefined;
-  if (error.value === undefined && !failed.some(([constraint]) => NOT_A_FIELD.has(constraint)))
-    return `${error.property} is required`;
-  failed.sort(([a], [b]) => basicness(a) - basicness(b)); // stable: ties keep the written order
-  return failed[0][1];
+  const [failed] = Object.entries(error.constraints ?? {});
+  if (failed === undefined) return undefined;
+  const [constraint, message] = failed;
+  return error.value === undefined && !NOT_A_FIELD.has(constraint)
+    ? `${error.property} is required`
+    : message;
 }
 
 /**
- * One entry per failing field. A field that fails its own rules is reported without its children:
- * those were checked inside a value already refused (an items list of the wrong size or type).
+ * One entry per failing field. A field that fails a rule of its own has no children: its nested
+ * values are not checked once the value holding them is refused (an items list of the wrong size
+ * or type).
  */
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
@@ -114,11 +85,12 @@ export function createValidationPipe(compiled: CompiledBodies | null): Validatio
       forbidNonWhitelisted: true,
       transform: true,
       forbidUnknownValues: true,
-      // Every rule is checked, so that messageOf can pick the most basic failure: stopping at the
-      // first would report whichever decorator is written last, often a range or a pattern. A
-      // value that passes is checked against every rule either way. The values stay in the
-      // errors only for messageOf to tell a left-out field; they never reach the answer.
-      stopAtFirstError: false,
+      // A field's first failed rule ends its checks, its nested ones included: a list over its
+      // maximum, or of the wrong type, is refused without a look at any item, so a large invalid
+      // body is not checked item by item. The rule that fails first is the one written nearest
+      // the property (see messageOf). The values stay in the errors only for messageOf to tell a
+      // left-out field; they never reach the answer.
+      stopAtFirstError: true,
       validationError: { target: false, value: true },
       exceptionFactory: (errors) => new ValidationFailedError(flatten(errors)),
     },

@@ -19,7 +19,12 @@ const DATE_TIME_MESSAGE = (field: string) =>
 const PRECISION_MESSAGE = (field: string) =>
   `${field} must be a date-time with an offset (Z or ±hh:mm) and at most millisecond precision, such as 2026-11-21T10:00:00.123Z`;
 
-/** An optional filter instant: its rule and message, and the document's schema for it. */
+/**
+ * An optional filter instant: its rules and messages, and the document's schema for it. The first
+ * rule a value breaks is the answer, and applyDecorators applies (so class-validator checks) these
+ * in the order written, unlike decorators stacked on a property, which are checked bottom-up: a
+ * value that is no date-time gets the plain message, one finer than the millisecond the pattern's.
+ */
 const OptionalDateTime = (field: string) =>
   applyDecorators(
     ApiPropertyOptional({
@@ -40,8 +45,8 @@ export class CreateOrderExportDto {
 
   /** Only orders with this status; all of them when absent. */
   @ApiPropertyOptional({ enum: EXPORTABLE_STATUSES })
-  @IsOmittable()
   @IsIn(EXPORTABLE_STATUSES)
+  @IsOmittable()
   status?: OrderStatus;
 
   /** Only orders created at or after this instant. */

@@ -26,25 +26,29 @@ const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 /** The codes IsISO4217CurrencyCode accepts, upper case (the pattern refuses lower case). */
 const ISO_4217_CODES = [...CurrencyCodes].sort();
 
+// A property's rules are checked bottom-up and the first it breaks is the answer (validation.ts):
+// the most basic is written nearest the property, whether it may be left out, then its type, then
+// its size, range, pattern or set. ValidateNested runs after them all, and only if they pass.
+
 @SchemaStatesAllRules()
 export class OrderItemDto {
   @ApiProperty({ minLength: 1, maxLength: 64, pattern: VISIBLE_ASCII.source, example: 'SKU-1042' })
-  @IsString()
-  @Length(1, 64)
   @Matches(VISIBLE_ASCII, { message: 'sku must be visible ASCII characters without spaces' })
+  @Length(1, 64)
+  @IsString()
   sku: string;
 
   @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_QUANTITY, example: 2 })
-  @IsInt()
-  @Min(1)
   @Max(MAX_QUANTITY)
+  @Min(1)
+  @IsInt()
   quantity: number;
 
   /** Minor units (cents) of the order's currency. */
   @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_UNIT_PRICE, example: 1999 })
-  @IsInt()
-  @Min(0)
   @Max(MAX_UNIT_PRICE)
+  @Min(0)
+  @IsInt()
   unitPrice: number;
 }
 
@@ -52,16 +56,16 @@ export class OrderItemDto {
 export class CreateOrderDto {
   /** ISO 4217, upper case. */
   @ApiProperty({ enum: ISO_4217_CODES, example: 'EUR' })
-  @Matches(/^[A-Z]{3}$/, { message: 'currency must be three upper-case letters' })
   @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 currency code' })
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be three upper-case letters' })
   currency: string;
 
   @ApiProperty({ type: () => [OrderItemDto], minItems: 1, maxItems: MAX_ITEMS })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_ITEMS)
-  @ValidateNested({ each: true })
   @Type(() => OrderItemDto)
+  @ValidateNested({ each: true })
+  @ArrayMaxSize(MAX_ITEMS)
+  @ArrayMinSize(1)
+  @IsArray()
   items: OrderItemDto[];
 
   /** Unique among the caller's orders; left out, not null, when there is none. */
@@ -71,20 +75,20 @@ export class CreateOrderDto {
     pattern: VISIBLE_ASCII.source,
     example: 'checkout-7f3a',
   })
-  @IsOmittable()
-  @IsString()
-  @Length(1, 128)
   @Matches(VISIBLE_ASCII, {
     message: 'clientReference must be visible ASCII characters without spaces',
   })
+  @Length(1, 128)
+  @IsString()
+  @IsOmittable()
   clientReference?: string;
 
   /** Left out, not null, when there is none. */
-  @IsOmittable()
-  @IsString()
-  @MaxLength(1000)
   // PostgreSQL text cannot hold NUL: refuse it here as bad input rather than fail in SQL.
   // eslint-disable-next-line no-control-regex
   @Matches(/^[^\u0000]*$/, { message: 'note must not contain NUL characters' })
+  @MaxLength(1000)
+  @IsString()
+  @IsOmittable()
   note?: string;
 }

@@ -4,18 +4,19 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 
 export const DEFAULT_PAGE_SIZE = 20;
 
+/** Each property's rules are checked bottom-up, the most basic first (see create-order.dto.ts). */
 export class ListOrdersQuery {
   @ApiPropertyOptional({ default: DEFAULT_PAGE_SIZE, minimum: 1, maximum: 100, type: 'integer' })
-  @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
   @Max(100)
+  @Min(1)
+  @IsInt()
+  @IsOptional()
   limit: number = DEFAULT_PAGE_SIZE;
 
   /** Opaque: the `nextCursor` of the previous page. */
-  @IsOptional()
-  @IsString()
   @MaxLength(200)
+  @IsString()
+  @IsOptional()
   cursor?: string;
 }

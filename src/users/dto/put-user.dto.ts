@@ -7,8 +7,8 @@ import { PASSWORD_MAX, PASSWORD_MIN, UserProfileDto } from './user-profile.dto';
  * only `email` and `name`, and a password there is refused rather than silently ignored.
  */
 export class PutUserDto extends UserProfileDto {
-  @IsOmittable()
-  @IsString()
   @Length(PASSWORD_MIN, PASSWORD_MAX)
+  @IsString() // checked first, once IsOmittable lets a present value in (user-profile.dto.ts)
+  @IsOmittable()
   password?: string;
 }

@@ -1,11 +1,12 @@
 import { IsString, MaxLength } from 'class-validator';
 
+/** Each property's rules are checked bottom-up, the type first (see user-profile.dto.ts). */
 export class SignInDto {
-  @IsString()
   @MaxLength(254)
+  @IsString()
   email: string;
 
-  @IsString()
   @MaxLength(1024)
+  @IsString()
   password: string;
 }

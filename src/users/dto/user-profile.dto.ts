@@ -3,18 +3,21 @@ import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;
 
-/** The fields a user may set on their own account. */
+/**
+ * The fields a user may set on their own account. Each property's rules are checked bottom-up and
+ * the first it breaks is the answer: the most basic (its type) is written nearest the property.
+ */
 export class UserProfileDto {
-  @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
+  @IsEmail({}, { message: 'email must be an email address' })
   email: string;
 
-  @IsString()
-  @Length(1, 200)
   // Not blank, and no NUL (PostgreSQL text cannot hold it): one pattern, so the document states both.
   // eslint-disable-next-line no-control-regex
   @Matches(/^[^\u0000]*[^\s\u0000][^\u0000]*$/, {
     message: 'name must not be blank or contain NUL characters',
   })
+  @Length(1, 200)
+  @IsString()
   name: string;
 }
