@@ -56,26 +56,21 @@ SELECT coalesce(extract(epoch FROM now() - least(
 -- EventsRepository.retainedPageOwned
 -- $1 userId, $2 after, $3 limit
 SELECT h.deleted_through AS "deletedThrough", e.*
-  FROM event_retention h
+  FROM (SELECT coalesce(max(deleted_through), 0) AS deleted_through
+          FROM event_retention WHERE user_id = $1) h
   LEFT JOIN LATERAL (
     SELECT id, type, subject, time, data, position
       FROM events
      WHERE user_id = $1 AND position > greatest($2::bigint, h.deleted_through)
      ORDER BY position
-     LIMIT $3) e ON true;
-
--- EventsRepository.pageOwned
--- $1 userId, $2 after, $3 limit
-SELECT id, type, subject, time, data, position
-  FROM events
- WHERE user_id = $1 AND position > $2::bigint
- ORDER BY position
- LIMIT $3;
+     LIMIT $3) e ON true
+ ORDER BY e.position;
 
 -- EventsRepository.lastPositionOwned
 -- $1 userId
 SELECT coalesce(max(position), 0) AS last,
-       (SELECT deleted_through FROM event_retention) AS "deletedThrough"
+       (SELECT coalesce(max(deleted_through), 0) FROM event_retention
+         WHERE user_id = $1) AS "deletedThrough"
   FROM events
  WHERE user_id = $1;
 
@@ -111,8 +106,10 @@ deleted AS (
      WHERE time < cutoff.at AND position IS NOT NULL
        AND (NOT $2::boolean OR published_at < cutoff.at)
      LIMIT $3 FOR UPDATE SKIP LOCKED))
-  RETURNING position),
+  RETURNING user_id, position),
 horizon AS (
-  UPDATE event_retention SET deleted_through = greatest(deleted_through, (SELECT max(position) FROM deleted))
-   WHERE EXISTS (SELECT 1 FROM deleted))
+  INSERT INTO event_retention AS r (user_id, deleted_through)
+  SELECT user_id, max(position) FROM deleted GROUP BY user_id
+  ON CONFLICT (user_id) DO UPDATE
+    SET deleted_through = greatest(r.deleted_through, EXCLUDED.deleted_through))
 SELECT count(*)::int AS deleted FROM deleted;

@@ -6,7 +6,7 @@ import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
 import { waitFor } from './support/wait';
 
 describe('a cursor the retention has passed', () => {
-  // A database of its own: the retention's horizon is every user's, and this test moves it.
+  // A database of its own: its sweep deletes every user's old events.
   let app: TestAppOnOwnDatabase;
   beforeAll(async () => {
     app = await startTestAppOnOwnDatabase();
@@ -25,7 +25,11 @@ describe('a cursor the retention has passed', () => {
       );
     });
 
-  it('answers 410 cursor_expired on the feed and the stream, and the events without a cursor start past it', async () => {
+  it("answers 410 cursor_expired on the feed and the stream, never for another user's deleted events, and the events without a cursor start past it", async () => {
+    const retention = app.nest.get(EventRetention);
+    await retention.onApplicationShutdown(); // its timer stopped: only this test's sweep deletes
+    const bob = await signUpAndIn(app, 'Bob'); // first: his cursor is below everything Ann has
+    const { nextCursor: bobsCursor } = await eventsOf(bob, 1);
     const ann = await signUpAndIn(app, 'Ann');
     const { nextCursor: afterSignUp } = await eventsOf(ann, 1);
     await createOrder(app, ann);
@@ -35,7 +39,7 @@ describe('a cursor the retention has passed', () => {
       `UPDATE events SET time = time - interval '8 days' WHERE user_id = $1`,
       [ann.id],
     );
-    expect(await app.nest.get(EventRetention).sweep()).toBe(2);
+    expect(await retention.sweep()).toBe(2);
 
     // Resuming after the sign-up would silently skip the deleted order.created.
     expectProblem(await feed(ann, afterSignUp), 410, 'cursor_expired');
@@ -46,6 +50,11 @@ describe('a cursor the retention has passed', () => {
     expect(stream.status).toBe(410);
     await stream.ended;
     expect(JSON.parse(stream.body)).toMatchObject({ status: 410, code: 'cursor_expired' });
+    // Bob lost nothing: Ann's deleted events do not expire his cursor.
+    expect((await feed(bob, bobsCursor).expect(200)).body).toEqual({
+      data: [],
+      nextCursor: bobsCursor,
+    });
     // After the last deleted event nothing was lost: the cursor still reads.
     expect((await feed(ann, afterOrder).expect(200)).body).toEqual({
       data: [],

@@ -252,9 +252,11 @@ describe('events: the stream across replicas and at shutdown', () => {
       const ann = await signUpAndIn(app, 'Ann');
       const live = await openStream(app.baseUrl, '/api/events/stream', ann.auth);
       expect(live.status).toBe(200);
-      let ended = false;
-      void live.ended.then(() => (ended = true));
-      await waitFor('the stream to end', () => ended, { ms: 10_000 });
+      const { exp } = JSON.parse(Buffer.from(ann.token.split('.')[1], 'base64url').toString());
+      let endedAt = 0;
+      void live.ended.then(() => (endedAt = Date.now()));
+      await waitFor('the stream to end', () => endedAt > 0, { ms: 10_000 });
+      expect(endedAt).toBeGreaterThanOrEqual(exp * 1000); // not before the token expired
       const again = await openStream(app.baseUrl, '/api/events/stream', ann.auth);
       expect(again.status).toBe(401);
       again.close();

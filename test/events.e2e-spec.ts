@@ -185,10 +185,12 @@ describe('events: the feed (GET /api/events)', () => {
       .set('If-Match', put.headers.etag) // stale now: 412, and no event
       .send({ email: body.email, name: 'Again' })
       .expect(412);
-    const after = await eventsOf(user, 2);
+    const sentinel = await createOrder(user); // once its event is numbered, all before it are
+    const after = await eventsOf(user, 3);
     expect(after.map((event) => [event.type, event.subject, event.data])).toEqual([
       ['user.created', id, put.body],
       ['user.updated', id, replaced.body],
+      ['order.created', sentinel.body.id, sentinel.body],
     ]);
   });
 

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { blockedServiceBackends, holdInTransaction } from './support/blocking';
+import { createOrder } from './support/orders';
 import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
 import { waitFor } from './support/wait';
@@ -17,12 +17,7 @@ describe('cancelling an order with If-Match', () => {
   /** A new user's new order, and the ETag its 201 gave. */
   const newOrder = async () => {
     const user = await signUpAndIn(app, 'Ida');
-    const created = await app.http
-      .post('/api/orders')
-      .set(user.auth)
-      .set('Idempotency-Key', randomUUID())
-      .send(ORDER)
-      .expect(201);
+    const created = await createOrder(app, user, ORDER);
     return { user, id: created.body.id as string, etag: created.headers.etag, created };
   };
   const cancel = (user: SignedUpUser, id: string, ifMatch: string) =>
@@ -30,16 +25,18 @@ describe('cancelling an order with If-Match', () => {
   const read = (user: SignedUpUser, id: string) =>
     app.http.get(`/api/orders/${id}`).set(user.auth).expect(200);
   /**
-   * The user's order.cancelled events, once the feed holds all `count` of the user's events (they
-   * are numbered just after commit): a refused cancel that wrote one would show as one too many.
+   * The user's order.cancelled events, once all `count` of the user's events so far are numbered:
+   * a sentinel order created after them is, so they are too (a refused cancel that wrote one would
+   * show as one too many).
    */
   const cancelEvents = async (user: SignedUpUser, count: number) => {
-    const events = await waitFor(`${count} events`, async () => {
+    const sentinel = (await createOrder(app, user)).body.id as string;
+    const events = await waitFor('the sentinel order.created', async () => {
       const feed = await app.http.get('/api/events?limit=100').set(user.auth).expect(200);
-      const data = feed.body.data as { type: string; data: unknown }[];
-      return data.length >= count && data;
+      const data = feed.body.data as { type: string; subject: string; data: unknown }[];
+      return data.some((event) => event.subject === sentinel) && data;
     });
-    expect(events).toHaveLength(count);
+    expect(events).toHaveLength(count + 1);
     return events.filter((event) => event.type === 'order.cancelled');
   };
 

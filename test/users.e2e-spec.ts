@@ -133,11 +133,12 @@ describe('users over HTTP', () => {
       const body = JSON.stringify({ email: uniqueEmail(), name: 'Enc', password: 'long enough' });
       const post = (headers: Record<string, string>) =>
         app.http.post('/api/users').set(headers).send(body);
-      for (const headers of [
+      const refused: Record<string, string>[] = [
         { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
         { 'Content-Type': 'application/json; charset=latin1' },
         { 'Content-Type': 'application/json; charset="utf-16"' },
-      ])
+      ];
+      for (const headers of refused)
         expectProblem(await post(headers), 415, 'unsupported_media_type');
       await post({ 'Content-Type': 'application/json; charset=UTF-8' }).expect(201);
     });

@@ -822,7 +822,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The stream: it ends only when the client or the server (shutdown) closes it. */
+            /** @description The stream: it ends when the client closes it, at the server's shutdown, when the access token expires, or when the retention deletes events it has not sent yet (its reconnect is then 410). */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

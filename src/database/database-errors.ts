@@ -17,6 +17,9 @@ const UNAVAILABLE_MESSAGES = [
   'Client has encountered a connection error',
   'Connection is not established',
   'Cannot use a pool after calling end',
+  // 55000 at connect (ALLOW_CONNECTIONS false, a database being dropped or renamed); the code alone
+  // also covers deterministic failures ("currval ... is not yet defined") that no retry would fix.
+  'is not currently accepting connections',
 ];
 
 function codeOf(error: unknown): string | undefined {
@@ -33,9 +36,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (code && UNAVAILABLE_SQLSTATE_CLASSES.some((prefix) => code.startsWith(prefix))) return true;
   if (code === '57014') return true; // statement_timeout: an overloaded database, retry later
   if (code === '55P03') return true; // lock_timeout: a row is held too long; busy, retry later
-  // A database that takes no connections (ALLOW_CONNECTIONS false, being dropped or renamed), or
-  // no writes (a standby, default_transaction_read_only): not ours to fix, retry later.
-  if (code === '55000' || code === '25006') return true;
+  // No writes (a standby, default_transaction_read_only): not ours to fix, retry later.
+  if (code === '25006') return true;
   const message = (error as { message?: unknown }).message;
   if (typeof message !== 'string') return false;
   return UNAVAILABLE_MESSAGES.some((known) => message.includes(known));

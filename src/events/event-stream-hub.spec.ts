@@ -34,15 +34,16 @@ function recordingResponse() {
 }
 
 /** The user's events 1..last, each read answered only when the test says so. */
-function heldReads(last: number) {
+function heldReads(last: number, deletedThrough = '0') {
   const reads: { after: number; answer: () => void }[] = [];
   const events = {
-    pageOwned: (_tx: unknown, _userId: string, after: string, limit: number) =>
-      new Promise<EventRow[]>((resolve) => {
+    retainedPageOwned: (_tx: unknown, _userId: string, after: string, limit: number) =>
+      new Promise<{ rows: EventRow[]; deletedThrough: string }>((resolve) => {
         const rows = Array.from({ length: last }, (_, i) => row(i + 1)).filter(
           (event) => Number(event.position) > Number(after),
         );
-        reads.push({ after: Number(after), answer: () => resolve(rows.slice(0, limit)) });
+        const page = { rows: rows.slice(0, limit), deletedThrough };
+        reads.push({ after: Number(after), answer: () => resolve(page) });
       }),
   } as unknown as EventsRepository;
   return { events, reads };
@@ -80,6 +81,21 @@ describe('EventStreamHub', () => {
     await until(() => second.positions.length === 4);
     expect(second.positions).toEqual([2, 3, 4, 5]);
     expect(first.positions).toEqual([4, 5]);
+  });
+
+  it('ends a stream behind events the retention has deleted, and sends it none of the rest', async () => {
+    const { events, reads } = heldReads(5, '3');
+    const { streams } = hub(events);
+    const behind = recordingResponse();
+    const caughtUp = recordingResponse();
+    streams.attach(USER, behind.response, '2');
+    streams.attach(USER, caughtUp.response, '3');
+    await until(() => reads.length === 1);
+    reads[0].answer();
+    await until(() => behind.response.writableEnded);
+    expect(behind.positions).toEqual([]);
+    await until(() => caughtUp.positions.length === 2);
+    expect(caughtUp.positions).toEqual([4, 5]);
   });
 
   it('does not keep a stream whose client left before it was attached', async () => {

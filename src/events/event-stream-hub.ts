@@ -154,13 +154,18 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
       const open = [...user.streams].filter((stream) => stream.isOpen);
       if (open.length === 0 || this.closing) return;
       const from = open.reduce((min, s) => (s.position < min ? s.position : min), open[0].position);
-      const rows = await this.events.pageOwned(
+      const { rows, deletedThrough } = await this.events.retainedPageOwned(
         this.transactions.autocommit,
         userId,
         String(from),
         PAGE,
       );
-      for (const stream of user.streams) if (stream.position >= from) stream.send(rows);
+      const horizon = BigInt(deletedThrough);
+      for (const stream of user.streams) {
+        // Events past it were deleted: ended, it reconnects from there and is told so (410).
+        if (stream.position < horizon) stream.end();
+        else if (stream.position >= from) stream.send(rows);
+      }
       if (rows.length < PAGE) return;
     }
   }

@@ -74,12 +74,16 @@ export class EventPositions {
   last: string;
 }
 
-/** The highest position the retention has deleted (see EventsRepository.deleteExpired). */
+/** Per user, the highest position of theirs the retention has deleted (EventsRepository.deleteExpired). */
 @Entity({ name: 'event_retention' })
 export class EventRetentionHorizon {
-  @PrimaryColumn('boolean', { default: true, primaryKeyConstraintName: 'event_retention_pkey' })
-  id: boolean;
+  @PrimaryColumn('uuid', { name: 'user_id', primaryKeyConstraintName: 'event_retention_pkey' })
+  userId: string;
 
   @Column('bigint', { name: 'deleted_through' })
   deletedThrough: string;
+
+  @ManyToOne('User', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'event_retention_user_id_fkey' })
+  user?: unknown;
 }

@@ -10,7 +10,8 @@ const MESSAGE_FORMAT = [
   '`event:` the type (`order.created`, ...), `data:` the CloudEvent JSON on one line, exactly as',
   'the feed (GET /api/events) returns it. A comment line `: heartbeat` every 15 s; the stream',
   'ends at the first heartbeat after the access token expires (reconnect with a fresh one).',
-  'A reconnect with Last-Event-ID gets every event after it, then the live ones: no gap, no repeat.',
+  'A reconnect with Last-Event-ID gets every event after it, then the live ones: no gap, no repeat',
+  '(410 cursor_expired instead when the retention has deleted events of the caller after it).',
   'A client that cannot keep up (1 MiB waiting) is disconnected, to resume the same way.',
 ].join(' ');
 
@@ -26,7 +27,8 @@ export function ApiEventStream() {
     }),
     ApiResponse({
       status: 200,
-      description: 'The stream: it ends only when the client or the server (shutdown) closes it.',
+      description:
+        "The stream: it ends when the client closes it, at the server's shutdown, when the access token expires, or when the retention deletes events it has not sent yet (its reconnect is then 410).",
       headers: {
         'Cache-Control': { description: '`no-cache`.', schema: { type: 'string' } },
         'X-Accel-Buffering': {

@@ -89,7 +89,7 @@ const OLDEST_UNSEQUENCED = statement(
 );
 
 /**
- * The owner's events after a cursor's position and after the retention's horizon, oldest first,
+ * The owner's events after a cursor's position and after their retention horizon, oldest first,
  * and the horizon with them (one row of nulls when there is no event): one snapshot, so no event
  * the page skips was deleted without the horizon showing it.
  */
@@ -97,24 +97,15 @@ const RETAINED_PAGE_OWNED = statement(
   'EventsRepository.retainedPageOwned',
   `
    SELECT h.deleted_through AS "deletedThrough", e.*
-     FROM event_retention h
+     FROM (SELECT coalesce(max(deleted_through), 0) AS deleted_through
+             FROM event_retention WHERE user_id = :userId) h
      LEFT JOIN LATERAL (
        SELECT id, type, subject, time, data, position
          FROM events
         WHERE user_id = :userId AND position > greatest(:after::bigint, h.deleted_through)
         ORDER BY position
-        LIMIT :limit) e ON true`,
-);
-
-/** The owner's events after a position, oldest first. */
-const PAGE_OWNED = statement(
-  'EventsRepository.pageOwned',
-  `
-   SELECT id, type, subject, time, data, position
-     FROM events
-    WHERE user_id = :userId AND position > :after::bigint
-    ORDER BY position
-    LIMIT :limit`,
+        LIMIT :limit) e ON true
+    ORDER BY e.position`,
 );
 
 /** Whether this transaction is the one doing a job all replicas could do (relay, retention). */
@@ -156,7 +147,7 @@ const BACKLOG = statement(
 /**
  * Deletes up to `batch` events older than the retention, published that long ago when they are
  * published at all (`requirePublished`: NATS is configured). An unpublished event is never deleted
- * while it waits for NATS. The highest position deleted becomes the retention's horizon.
+ * while it waits for NATS. Each user's highest position deleted becomes their horizon.
  */
 const DELETE_EXPIRED = statement(
   'EventsRepository.deleteExpired',
@@ -168,10 +159,12 @@ const DELETE_EXPIRED = statement(
         WHERE time < cutoff.at AND position IS NOT NULL
           AND (NOT :requirePublished::boolean OR published_at < cutoff.at)
         LIMIT :batch FOR UPDATE SKIP LOCKED))
-     RETURNING position),
+     RETURNING user_id, position),
    horizon AS (
-     UPDATE event_retention SET deleted_through = greatest(deleted_through, (SELECT max(position) FROM deleted))
-      WHERE EXISTS (SELECT 1 FROM deleted))
+     INSERT INTO event_retention AS r (user_id, deleted_through)
+     SELECT user_id, max(position) FROM deleted GROUP BY user_id
+     ON CONFLICT (user_id) DO UPDATE
+       SET deleted_through = greatest(r.deleted_through, EXCLUDED.deleted_through))
    SELECT count(*)::int AS deleted FROM deleted`,
 );
 
@@ -180,7 +173,8 @@ const LAST_POSITION_OWNED = statement(
   'EventsRepository.lastPositionOwned',
   `
    SELECT coalesce(max(position), 0) AS last,
-          (SELECT deleted_through FROM event_retention) AS "deletedThrough"
+          (SELECT coalesce(max(deleted_through), 0) FROM event_retention
+            WHERE user_id = :userId) AS "deletedThrough"
      FROM events
     WHERE user_id = :userId`,
 );
@@ -203,7 +197,6 @@ export class EventsRepository {
     ANY_UNSEQUENCED,
     OLDEST_UNSEQUENCED,
     RETAINED_PAGE_OWNED,
-    PAGE_OWNED,
     LAST_POSITION_OWNED,
     TRY_LOCK,
     UNPUBLISHED,
@@ -243,10 +236,6 @@ export class EventsRepository {
     return { rows: rows.filter((row) => row.id !== null), deletedThrough: rows[0].deletedThrough };
   }
 
-  pageOwned(tx: Tx, userId: string, after: string, limit: number): Promise<EventRow[]> {
-    return run<EventRow>(tx, PAGE_OWNED, { userId, after, limit });
-  }
-
   lastPositionOwned(tx: Tx, userId: string): Promise<{ last: string } & RetentionHorizon> {
     return run<{ last: string } & RetentionHorizon>(tx, LAST_POSITION_OWNED, { userId }).then(
       ([row]) => row,
@@ -282,7 +271,7 @@ export class EventsRepository {
   }
 }
 
-/** The highest position the retention has deleted: a cursor below it may have lost events. */
+/** The highest position of a user's the retention has deleted: a cursor below it may have lost events. */
 export interface RetentionHorizon {
   deletedThrough: string;
 }
