@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { UnsupportedMediaTypeError } from './problem';
 import { sendError } from './send-problem';
 
-/** A `charset` parameter of a Content-Type, lower-cased; undefined when there is none. */
+/** The `charset` parameter of a Content-Type, as sent. */
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
+const UTF_8 = /^utf-?8$/i;
+const JSON_TYPE = /^application\/json\b/i;
 
 /**
  * Refuses, with 415 before the body is read, what the body parsers would misread: a body with a
@@ -18,10 +20,8 @@ export function refuseUnreadableBodies(fastify: FastifyInstance) {
       return sendError(new UnsupportedMediaTypeError(detail), request, reply);
     }
     const type = request.headers['content-type'];
-    const charset = type?.toLowerCase().startsWith('application/json')
-      ? CHARSET.exec(type)?.[1]
-      : undefined;
-    if (charset === undefined || /^utf-?8$/i.test(charset)) return done();
+    const charset = type?.includes(';') ? CHARSET.exec(type)?.[1] : undefined; // rarely any
+    if (charset === undefined || UTF_8.test(charset) || !JSON_TYPE.test(type!)) return done();
     const detail = `Send JSON as UTF-8 (charset=utf-8, or no charset), not ${charset}.`;
     sendError(new UnsupportedMediaTypeError(detail), request, reply);
   });
