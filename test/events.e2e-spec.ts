@@ -185,6 +185,13 @@ describe('events: the feed (GET /api/events)', () => {
       .set('If-Match', put.headers.etag) // stale now: 412, and no event
       .send({ email: body.email, name: 'Again' })
       .expect(412);
+    const unchanged = await app.http
+      .put(`/api/users/${id}`)
+      .set(user.auth)
+      .send({ email: body.email, name: 'Renamed' }) // the same profile again: no change, no event
+      .expect(200);
+    expect(unchanged.body).toEqual(replaced.body);
+    expect(unchanged.headers.etag).toBe(replaced.headers.etag);
     const sentinel = await createOrder(user); // once its event is numbered, all before it are
     const after = await eventsOf(user, 3);
     expect(after.map((event) => [event.type, event.subject, event.data])).toEqual([

@@ -148,6 +148,9 @@ export class UsersService {
         { field: 'password', message: 'password cannot be changed with PUT' },
       ]);
     }
+    // The same profile again changes nothing: no new updatedAt or ETag, and no event.
+    if (input.email === existing.email && input.name === existing.name)
+      return UserResponse.from(existing);
     const change = {
       email: input.email,
       emailNormalized: normalizeEmail(input.email),
