@@ -80,7 +80,7 @@ SELECT pg_try_advisory_xact_lock($1::bigint) AS locked;
 
 -- EventsRepository.unpublished
 -- $1 batch
-SELECT id, type, subject, time, data, position
+SELECT id, user_id AS "userId", type, subject, time, data, position
   FROM events
  WHERE published_at IS NULL AND position IS NOT NULL
  ORDER BY position

@@ -57,6 +57,7 @@ describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
     });
     expect(stored.map((message) => message.event)).toEqual(events);
     expect(stored.map((message) => message.msgId)).toEqual(events.map((event) => event.id));
+    expect(stored.map((message) => message.userId)).toEqual([ann.id, ann.id, ann.id]);
     expect(stored.map((message) => message.subject)).toEqual(
       ['user.created', 'order.created', 'order.cancelled'].map(
         (type) => `${names.NATS_SUBJECT_PREFIX}.${type}`,

@@ -106,7 +106,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     for (const row of rows) {
       try {
         const body = JSON.stringify(toCloudEvent(row));
-        const repeat = await this.publisher!.publish(row.type, row.id, body);
+        const repeat = await this.publisher!.publish(row, body);
         this.metrics.acknowledged(row.time, repeat);
         acknowledged.push(row.id);
       } catch (error) {

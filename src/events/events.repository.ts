@@ -121,7 +121,7 @@ const TRY_LOCK = statement(
 const UNPUBLISHED = statement(
   'EventsRepository.unpublished',
   `
-   SELECT id, type, subject, time, data, position
+   SELECT id, user_id AS "userId", type, subject, time, data, position
      FROM events
     WHERE published_at IS NULL AND position IS NOT NULL
     ORDER BY position
@@ -181,6 +181,8 @@ const LAST_POSITION_OWNED = statement(
 
 export interface EventRow {
   id: string;
+  /** Whose event it is; read only where it is sent on (the relay's NATS header). */
+  userId?: string;
   type: string;
   subject: string;
   time: Date;

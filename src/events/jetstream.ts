@@ -1,6 +1,10 @@
 import type { Logger } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
 import { connect, Events, headers, nanos, NatsConnection, NatsError, StorageType } from 'nats';
+import type { EventRow } from './events.repository';
+
+/** The header naming the user an event belongs to (their id), for consumers that route by it. */
+const OWNER_HEADER = 'Order-Service-User-Id';
 
 /** JetStream drops a repeated `Nats-Msg-Id` within this window: a relay's retries after a crash. */
 export const DUPLICATE_WINDOW_MS = 5 * 60_000;
@@ -71,8 +75,11 @@ export class JetStreamPublisher {
       .finally(() => (this.connecting = null));
   }
 
-  /** Publishes one event and waits for its ack; true when JetStream already had it (a repeat). */
-  async publish(type: string, id: string, body: string): Promise<boolean> {
+  /**
+   * Publishes one event and waits for its ack; true when JetStream already had it (a repeat). Its
+   * owner goes in a header: the CloudEvent of a file or an export does not name them.
+   */
+  async publish(event: EventRow, body: string): Promise<boolean> {
     const connection = this.connection;
     if (!connection || connection.isClosed()) {
       this.connection = null;
@@ -83,10 +90,11 @@ export class JetStreamPublisher {
       if (!this.streamChecked) await this.ensureStream(connection);
       const header = headers();
       header.set('Content-Type', 'application/cloudevents+json');
+      if (event.userId) header.set(OWNER_HEADER, event.userId);
       const ack = await connection
         .jetstream()
-        .publish(`${this.target.subjectPrefix}.${type}`, this.encoder.encode(body), {
-          msgID: id,
+        .publish(`${this.target.subjectPrefix}.${event.type}`, this.encoder.encode(body), {
+          msgID: event.id,
           headers: header,
           timeout: ACK_TIMEOUT_MS,
         });

@@ -40,6 +40,7 @@ export function ownStream() {
 export interface StoredMessage {
   subject: string;
   msgId: string;
+  userId: string;
   event: { id: string; type: string; subject: string; data: unknown };
 }
 
@@ -55,6 +56,7 @@ export async function streamMessages(url: string, stream: string): Promise<Store
       messages.push({
         subject: message.subject,
         msgId: message.header.get('Nats-Msg-Id'),
+        userId: message.header.get('Order-Service-User-Id'),
         event: message.json(),
       });
     }
