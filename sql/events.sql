@@ -56,8 +56,7 @@ SELECT coalesce(extract(epoch FROM now() - least(
 -- EventsRepository.retainedPageOwned
 -- $1 userId, $2 after, $3 limit
 SELECT h.deleted_through AS "deletedThrough", e.*
-  FROM (SELECT coalesce(max(deleted_through), 0) AS deleted_through
-          FROM event_retention WHERE user_id = $1) h
+  FROM (SELECT (SELECT coalesce(max(deleted_through), 0) FROM event_retention WHERE user_id = $1) AS deleted_through) h
   LEFT JOIN LATERAL (
     SELECT id, type, subject, time, data, position
       FROM events
@@ -69,8 +68,7 @@ SELECT h.deleted_through AS "deletedThrough", e.*
 -- EventsRepository.lastPositionOwned
 -- $1 userId
 SELECT coalesce(max(position), 0) AS last,
-       (SELECT coalesce(max(deleted_through), 0) FROM event_retention
-         WHERE user_id = $1) AS "deletedThrough"
+       (SELECT coalesce(max(deleted_through), 0) FROM event_retention WHERE user_id = $1) AS "deletedThrough"
   FROM events
  WHERE user_id = $1;
 

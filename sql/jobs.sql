@@ -47,16 +47,14 @@ SELECT coalesce(array_length(runners, 1), 0) AS runners,
 SELECT j.id::text AS id, t.identifier AS task, j.payload, j.last_error AS "lastError"
   FROM graphile_worker._private_jobs j
   JOIN graphile_worker._private_tasks t ON t.id = j.task_id
- WHERE j.locked_at IS NULL AND j.attempts >= j.max_attempts AND j.key IS NOT NULL
-   AND j.id > $1::bigint
+ WHERE j.locked_at IS NULL AND j.attempts >= j.max_attempts AND j.key IS NOT NULL AND j.id > $1::bigint
  ORDER BY j.id
  LIMIT $2;
 
 -- JobsRepository.stillFailed
 -- $1 id
 SELECT EXISTS (
-  SELECT 1 FROM graphile_worker._private_jobs
-   WHERE id = $1::bigint AND locked_at IS NULL AND attempts >= max_attempts AND key IS NOT NULL
+  SELECT 1 FROM graphile_worker._private_jobs j WHERE j.id = $1::bigint AND j.locked_at IS NULL AND j.attempts >= j.max_attempts AND j.key IS NOT NULL
 ) AS failed;
 
 -- JobsRepository.lockedBy

@@ -88,6 +88,10 @@ const OLDEST_UNSEQUENCED = statement(
             (SELECT min(time) FROM events WHERE position IS NULL))), 0)::float8 AS "ageSeconds"`,
 );
 
+/** The owner's retention horizon (RetentionHorizon): 0 while none of their events was deleted. */
+const OWNER_HORIZON =
+  '(SELECT coalesce(max(deleted_through), 0) FROM event_retention WHERE user_id = :userId)';
+
 /**
  * The owner's events after a cursor's position and after their retention horizon, oldest first,
  * and the horizon with them (one row of nulls when there is no event): one snapshot, so no event
@@ -97,8 +101,7 @@ const RETAINED_PAGE_OWNED = statement(
   'EventsRepository.retainedPageOwned',
   `
    SELECT h.deleted_through AS "deletedThrough", e.*
-     FROM (SELECT coalesce(max(deleted_through), 0) AS deleted_through
-             FROM event_retention WHERE user_id = :userId) h
+     FROM (SELECT ${OWNER_HORIZON} AS deleted_through) h
      LEFT JOIN LATERAL (
        SELECT id, type, subject, time, data, position
          FROM events
@@ -173,8 +176,7 @@ const LAST_POSITION_OWNED = statement(
   'EventsRepository.lastPositionOwned',
   `
    SELECT coalesce(max(position), 0) AS last,
-          (SELECT coalesce(max(deleted_through), 0) FROM event_retention
-            WHERE user_id = :userId) AS "deletedThrough"
+          ${OWNER_HORIZON} AS "deletedThrough"
      FROM events
     WHERE user_id = :userId`,
 );

@@ -60,9 +60,12 @@ const RELEASE_STRANDED = statement(
      FROM stale`,
 );
 
+/** A job (`j`) failed for good (not locked, every allowed run used) that still holds its key. */
+const FAILED_UNDER_KEY =
+  'j.locked_at IS NULL AND j.attempts >= j.max_attempts AND j.key IS NOT NULL';
+
 /**
- * Jobs failed for good (not locked, every allowed run used) that still hold their key, by id
- * after `after`. The jobs view leaves the payload out; the tables are graphile-worker's pinned
+ * Jobs failed for good under their key (FAILED_UNDER_KEY), by id after `after`. The jobs view leaves the payload out; the tables are graphile-worker's pinned
  * schema's.
  */
 const FAILED = statement(
@@ -71,8 +74,7 @@ const FAILED = statement(
    SELECT j.id::text AS id, t.identifier AS task, j.payload, j.last_error AS "lastError"
      FROM graphile_worker._private_jobs j
      JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-    WHERE j.locked_at IS NULL AND j.attempts >= j.max_attempts AND j.key IS NOT NULL
-      AND j.id > :after::bigint
+    WHERE ${FAILED_UNDER_KEY} AND j.id > :after::bigint
     ORDER BY j.id
     LIMIT :limit`,
 );
@@ -82,8 +84,7 @@ const STILL_FAILED = statement(
   'JobsRepository.stillFailed',
   `
    SELECT EXISTS (
-     SELECT 1 FROM graphile_worker._private_jobs
-      WHERE id = :id::bigint AND locked_at IS NULL AND attempts >= max_attempts AND key IS NOT NULL
+     SELECT 1 FROM graphile_worker._private_jobs j WHERE j.id = :id::bigint AND ${FAILED_UNDER_KEY}
    ) AS failed`,
 );
 
