@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Notifications } from '../src/database/notifications';
 import { EventStreamHub } from '../src/events/event-stream-hub';
 import { Metrics } from '../src/metrics/metrics';
 import { openStream } from './support/event-stream';
+import { createOrder as createOrderAs } from './support/orders';
 import { startReadyService } from './support/service-process';
 import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
@@ -12,14 +12,7 @@ const ORDER = { currency: 'EUR', items: [{ sku: 'SSE-1', quantity: 1, unitPrice:
 const ORIGIN = 'https://shop.example.com';
 
 const createOrder = async (app: Pick<TestApp, 'http'>, user: SignedUpUser) =>
-  (
-    await app.http
-      .post('/api/orders')
-      .set(user.auth)
-      .set('Idempotency-Key', randomUUID())
-      .send(ORDER)
-      .expect(201)
-  ).body as { id: string };
+  (await createOrderAs(app, user, ORDER)).body as { id: string };
 
 /** The user's whole feed once it holds `count` events: what the stream must match exactly. */
 const feedOf = (app: TestApp, user: SignedUpUser, count: number) =>

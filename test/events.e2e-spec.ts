@@ -8,6 +8,7 @@ import { PNG } from './support/files';
 import { image } from './support/images';
 import { finishedExport, postExport } from './support/order-exports';
 import { metric } from './support/metrics';
+import { createOrder as createOrderAs } from './support/orders';
 import { directUrlFor } from './support/pgbouncer';
 import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser, uniqueEmail } from './support/users';
@@ -44,13 +45,7 @@ describe('events: the feed (GET /api/events)', () => {
       const { data } = await feed(user, '?limit=100');
       return data.length >= count && data;
     });
-  const createOrder = (user: SignedUpUser) =>
-    app.http
-      .post('/api/orders')
-      .set(user.auth)
-      .set('Idempotency-Key', randomUUID())
-      .send(ORDER)
-      .expect(201);
+  const createOrder = (user: SignedUpUser) => createOrderAs(app, user, ORDER);
   const get = async (user: SignedUpUser, path: string) =>
     (await app.http.get(path).set(user.auth).expect(200)).body as Record<string, unknown>;
 
