@@ -17,8 +17,8 @@ const WARN_EVERY_MS = 10_000;
 
 /**
  * Gives committed events their positions, within a poll of their commit (each poll's in the order
- * they were written, after every poll before it): a probe
- * of the unsequenced-events index, then, when it finds some, the numbering under its lock.
+ * they were written, after every poll before it): a probe of the unsequenced-events index, then,
+ * when it finds some, the numbering under its lock.
  */
 @Injectable()
 export class EventSequencer implements OnApplicationBootstrap, OnApplicationShutdown {
