@@ -21,7 +21,7 @@ const PROBLEM_MEANINGS: Record<number, string> = {
   416: 'Range past the end of the file (`range_not_satisfiable`).',
   422: 'The `Idempotency-Key` was already used for a different request (`idempotency_key_reused`).',
   429: 'Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds.',
-  503: 'The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds.',
+  503: 'The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds.',
 };
 
 /** Headers a problem answer carries (X-Request-Id, on every answer, is added in openapi.ts). */
