@@ -65,8 +65,8 @@ const FAILED_UNDER_KEY =
   'j.locked_at IS NULL AND j.attempts >= j.max_attempts AND j.key IS NOT NULL';
 
 /**
- * Jobs failed for good under their key (FAILED_UNDER_KEY), by id after `after`. The jobs view leaves the payload out; the tables are graphile-worker's pinned
- * schema's.
+ * Jobs failed for good under their key (FAILED_UNDER_KEY), by id after `after`. The jobs view
+ * leaves the payload out; the tables are graphile-worker's pinned schema's.
  */
 const FAILED = statement(
   'JobsRepository.failed',
