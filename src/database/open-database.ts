@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from './database-errors';
 import { migrateJobSchema } from '../jobs/job-schema';
@@ -82,18 +82,30 @@ const MIGRATION_LOCK_KEY = 7_283_001;
 /**
  * Replicas starting together must not run the same migration twice: the first takes a session
  * advisory lock, the others wait for it and then find nothing left to apply. The job queue's
- * schema (graphile-worker's own migrations) comes after ours, under the same lock.
+ * schema (graphile-worker's own migrations) and `alsoUnderLock` come after ours, under the same
+ * lock. The session waits and migrates without the request path's timeouts (SESSION_SETTINGS):
+ * a migration may take minutes (an index on a large table), and so may the wait for another
+ * replica's; the startup probe and the migrate Job's deadline bound them instead.
  */
-async function migrateUnderLock(dataSource: DataSource): Promise<string[]> {
-  const lock = dataSource.createQueryRunner();
+async function migrateUnderLock(dataSource: DataSource, alsoUnderLock?: string): Promise<string[]> {
+  const session = dataSource.createQueryRunner();
   try {
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    await session.query(`SELECT set_config('statement_timeout', '0', false),
+                                set_config('lock_timeout', '0', false)`);
+    await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const migrations = new MigrationExecutor(dataSource, session);
+    migrations.transaction = 'each';
+    const applied = await migrations.executePendingMigrations();
     await migrateJobSchema(poolOf(dataSource)!);
+    if (alsoUnderLock) await session.query(alsoUnderLock);
     return applied.map((migration) => migration.name);
   } finally {
-    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
-    await lock.release();
+    await session
+      .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+      .catch(() => undefined);
+    // Back to the connection's own settings before it returns to the pool.
+    await session.query('RESET statement_timeout; RESET lock_timeout').catch(() => undefined);
+    await session.release();
   }
 }
 
@@ -106,9 +118,8 @@ async function migrateOnSession(url: string, entities: EntityList, timeoutMs: nu
   const direct = createDataSource({ url, entities, poolSize: 2 });
   try {
     await connectWithin(direct, timeoutMs, url);
-    const applied = await migrateUnderLock(direct);
-    await direct.query(roleDefaultsStatement());
-    return applied;
+    // Under the lock: replicas starting together would otherwise update the role at once.
+    return await migrateUnderLock(direct, roleDefaultsStatement());
   } finally {
     await direct.destroy().catch(() => undefined);
   }
