@@ -95,7 +95,25 @@ describe('order exports over HTTP', () => {
         'no date-time at all',
         'createdFrom',
         'yesterday',
-        'createdFrom must be a date-time with an offset, such as 2026-11-21T10:00:00Z',
+        'createdFrom must be a date-time with an offset in the years 0100 to 9999, such as 2026-11-21T10:00:00Z',
+      ],
+      [
+        'a year before 0100',
+        'createdFrom',
+        '0050-06-01T00:00:00Z',
+        'createdFrom must be a date-time with an offset in the years 0100 to 9999, such as 2026-11-21T10:00:00Z',
+      ],
+      [
+        'an instant before 0100 in UTC',
+        'createdFrom',
+        '0100-01-01T00:30:00+01:00',
+        'createdFrom must be from 0100-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z in UTC',
+      ],
+      [
+        'an instant after 9999 in UTC',
+        'createdTo',
+        '9999-12-31T23:59:59.999-12:00',
+        'createdTo must be from 0100-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z in UTC',
       ],
       [
         'a date-time finer than the millisecond',

@@ -78,10 +78,18 @@ export class OrderExportsService {
   }
 }
 
-/** The filter with its instants in the API's own form; 400 for a range that ends before it starts. */
+/** The earliest and latest instants a filter may name, in UTC: what the API's own form can write. */
+const FIRST_INSTANT = new Date('0100-01-01T00:00:00Z');
+const LAST_INSTANT = new Date('9999-12-31T23:59:59.999Z');
+
+/**
+ * The filter with its instants in the API's own form (UTC); 400 for an instant its offset moves
+ * out of the years 0100-9999 (the pattern checks the year as written), and for a range that ends
+ * before it starts.
+ */
 function filterOf({ status, createdFrom, createdTo }: CreateOrderExportDto): OrderExportFilter {
-  const from = createdFrom === undefined ? null : new Date(createdFrom);
-  const to = createdTo === undefined ? null : new Date(createdTo);
+  const from = instantOf('createdFrom', createdFrom);
+  const to = instantOf('createdTo', createdTo);
   if (from && to && from > to)
     throw new ValidationFailedError([
       { field: 'createdTo', message: 'createdTo must not be before createdFrom' },
@@ -91,6 +99,19 @@ function filterOf({ status, createdFrom, createdTo }: CreateOrderExportDto): Ord
     createdFrom: from?.toISOString() ?? null,
     createdTo: to?.toISOString() ?? null,
   };
+}
+
+function instantOf(field: string, value: string | undefined): Date | null {
+  if (value === undefined) return null;
+  const instant = new Date(value);
+  if (instant < FIRST_INSTANT || instant > LAST_INSTANT)
+    throw new ValidationFailedError([
+      {
+        field,
+        message: `${field} must be from ${FIRST_INSTANT.toISOString()} to ${LAST_INSTANT.toISOString()} in UTC`,
+      },
+    ]);
+  return instant;
 }
 
 /** The export as GET answers it, and as its events carry it. */

@@ -11,10 +11,12 @@ export const EXPORTABLE_STATUSES: OrderStatus[] = ['pending', 'cancelled'];
 /**
  * An RFC 3339 date-time with its offset, to the millisecond (what the API itself writes): a time
  * without an offset would be read in the server's time zone, and finer digits would be cut off.
+ * Years from 0100: the ISO 8601 check's calendar test misreads years 0000-0099.
  */
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
+const DATE_TIME =
+  /^(0[1-9]\d{2}|[1-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
 const DATE_TIME_MESSAGE = (field: string) =>
-  `${field} must be a date-time with an offset, such as 2026-11-21T10:00:00Z`;
+  `${field} must be a date-time with an offset in the years 0100 to 9999, such as 2026-11-21T10:00:00Z`;
 /** What the pattern adds to ISO 8601: the offset, and no digits past the millisecond. */
 const PRECISION_MESSAGE = (field: string) =>
   `${field} must be a date-time with an offset (Z or ±hh:mm) and at most millisecond precision, such as 2026-11-21T10:00:00.123Z`;

@@ -18,8 +18,8 @@ const STATED: { operation: RegExp; field: string; message?: RegExp; where: strin
   },
   {
     operation: /^POST \/api\/order-exports$/,
-    field: 'createdTo',
-    where: 'createdTo: "not before createdFrom"',
+    field: '(createdFrom|createdTo)',
+    where: 'createdTo: "not before createdFrom"; both: "in the years 0100 to 9999 ... in UTC"',
   },
   {
     operation: /^PUT \/api\/users\/\{id\}$/,
