@@ -39,6 +39,8 @@ const CORS_EXPOSED_HEADERS = [
   'Retry-After',
   'Link',
   'X-Request-Id',
+  'Content-Disposition', // a download's filename
+  'Content-Range', // a partial download's place in the whole
 ];
 const CORS_ALLOWED_HEADERS = [
   'Content-Type',
@@ -48,6 +50,8 @@ const CORS_ALLOWED_HEADERS = [
   'If-None-Match',
   'X-Request-Id',
   'Last-Event-ID', // the event stream's resume point, re-sent on every reconnect
+  'Range', // a download resumed
+  'If-Range',
 ];
 
 /** Builds the whole HTTP application; main.ts and the e2e tests both start it this way. */

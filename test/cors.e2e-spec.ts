@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { startTestApp, TestApp } from './support/test-app';
 
 const ORIGIN = 'https://shop.example.com';
@@ -20,6 +21,21 @@ describe('CORS for frontend apps', () => {
     expect(preflight.headers['access-control-allow-methods']).toBe('GET, POST, PUT, DELETE');
     for (const header of ['Content-Type', 'Authorization', 'Idempotency-Key', 'If-Match'])
       expect(preflight.headers['access-control-allow-headers']).toContain(header);
+  });
+
+  it('lets browser code resume a download and read its filename and range', async () => {
+    const preflight = await app.http
+      .options(`/api/files/${randomUUID()}/content`)
+      .set('Origin', ORIGIN)
+      .set('Access-Control-Request-Method', 'GET')
+      .set('Access-Control-Request-Headers', 'authorization,range,if-range')
+      .expect(204);
+    for (const header of ['Range', 'If-Range'])
+      expect(preflight.headers['access-control-allow-headers']).toContain(header);
+    const answer = await app.http.get('/api/orders').set('Origin', ORIGIN).expect(401);
+    expect(answer.headers['access-control-expose-headers'].split(/, ?/)).toEqual(
+      expect.arrayContaining(['Location', 'ETag', 'Content-Disposition', 'Content-Range']),
+    );
   });
 
   it('answers an OPTIONS that is no preflight (no Origin, or no method asked) 204, not a text/plain 400', async () => {
