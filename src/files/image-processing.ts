@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import sharp from 'sharp';
@@ -34,8 +34,9 @@ export class ImageRejected extends Error {
   constructor(
     readonly code: 'image_undecodable' | 'image_too_large',
     detail: string,
+    options?: ErrorOptions,
   ) {
-    super(detail);
+    super(detail, options);
   }
 }
 
@@ -48,6 +49,7 @@ export class ImageRejected extends Error {
 @Injectable()
 export class ImageProcessing implements JobTask<{ fileId: string }> {
   readonly name = PROCESS_IMAGE;
+  private readonly logger = new Logger('ImageProcessing');
 
   constructor(
     private readonly files: FilesRepository,
@@ -69,14 +71,16 @@ export class ImageProcessing implements JobTask<{ fileId: string }> {
       rendered = await renderThumbnail(bytes, this.config.maxImagePixels);
     } catch (error) {
       if (!(error instanceof ImageRejected)) throw error;
+      if (error.cause instanceof Error)
+        this.logger.warn(`file ${file.id}: ${error.code}: ${firstLine(error.cause.message)}`);
       return this.fail(file.id, error.code, error.message);
     }
     await this.storeThumbnail(file, rendered);
   }
 
-  async gaveUp({ fileId }: { fileId: string }, error: Error): Promise<void> {
-    const detail = `The image could not be processed: ${firstLine(error.message)}`;
-    await this.fail(fileId, 'processing_failed', detail);
+  /** The cause stays in the log (the job runner wrote each run's): it may name storage or SQL. */
+  async gaveUp({ fileId }: { fileId: string }, _error: Error): Promise<void> {
+    await this.fail(fileId, 'processing_failed', PROCESSING_FAILED);
   }
 
   /** `failed`, and `file.failed` in the same transaction; nothing if it was no longer processing. */
@@ -131,12 +135,17 @@ export async function renderThumbnail(bytes: Buffer, maxPixels: number): Promise
   return { width, height, thumbnail };
 }
 
+/** The decoder's own words go to the log, not to the client: they name the library, not the file. */
 function undecodable(error: Error): ImageRejected {
   return new ImageRejected(
     'image_undecodable',
-    `The image could not be decoded: ${firstLine(error.message)}`,
+    'The image could not be decoded: its data is corrupt, or in a form this service does not read.',
+    { cause: error },
   );
 }
+
+const PROCESSING_FAILED =
+  'The image could not be processed because of a fault on the service side; upload it again to retry.';
 
 function firstLine(text: string): string {
   return text.split('\n')[0].trim();
