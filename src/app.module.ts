@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import { AuthRateLimitModule } from './auth/auth-rate-limit';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { CreateProbeModule } from './create-probe/create-probe.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { FilesModule } from './files/files.module';
@@ -33,6 +34,7 @@ export class AppModule {
         ConfigModule.forConfig(config),
         DatabaseModule.forDataSource(dataSource),
         HealthModule,
+        CreateProbeModule,
         MetricsModule,
         AuthRateLimitModule.perMinute(config.authRateLimit),
         AuthModule.withSecret(jwtSecret),

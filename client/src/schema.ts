@@ -455,6 +455,12 @@ export interface components {
         FileResponse: {
             /** @description Bytes. */
             size: number;
+            /**
+             * @description Images are `processing` until their dimensions are read and their thumbnail written, then
+             *     `ready` (or `failed`, with `error`); other files are `ready` at once.
+             * @enum {string}
+             */
+            status: "processing" | "ready" | "failed";
             /** @description Pixels, for images once processed; else null. */
             width: number | null;
             height: number | null;
@@ -467,12 +473,6 @@ export interface components {
             sha256: string;
             url: string;
             createdAt: string;
-            /**
-             * @description Images are `processing` until their dimensions are read and their thumbnail written, then
-             *     `ready` (or `failed`, with `error`); other files are `ready` at once.
-             * @enum {string}
-             */
-            status: "processing" | "ready" | "failed";
             /** @description A WebP of at most 256 px on its longer side, once there is one; else null. */
             thumbnailUrl: string | null;
             error: components["schemas"]["FileError"] | null;

@@ -3,7 +3,8 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 export type StorageDriverName = 'postgres' | 'filesystem';
 
 /** Images are `processing` until their job has read them; everything else is `ready` at once. */
-export type FileStatus = 'processing' | 'ready' | 'failed';
+export const FILE_STATUSES = ['processing', 'ready', 'failed'] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
 
 /** A new file's derived data: none yet (an image's job fills it in). */
 export const NOTHING_DERIVED = {

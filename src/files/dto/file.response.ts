@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { FileStatus } from '../file.entity';
+import { FILE_STATUSES, type FileStatus } from '../file.entity';
 
 /** Why processing failed. */
 export class FileError {
@@ -26,6 +26,7 @@ export class FileResponse {
    * Images are `processing` until their dimensions are read and their thumbnail written, then
    * `ready` (or `failed`, with `error`); other files are `ready` at once.
    */
+  @ApiProperty({ enum: FILE_STATUSES })
   status: FileStatus;
   /** Pixels, for images once processed; else null. */
   @ApiProperty({ type: 'integer', nullable: true })

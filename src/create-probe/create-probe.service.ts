@@ -9,7 +9,7 @@ import { newId } from '../database/uuid';
 import { CreateOrderDto } from '../orders/dto/create-order.dto';
 import { OrdersService } from '../orders/orders.service';
 import { UsersService } from '../users/users.service';
-import { ProbeResponse } from './dto/health.response';
+import { ProbeResponse } from './dto/probe.response';
 
 const SAMPLE_ORDER = {
   currency: 'EUR',

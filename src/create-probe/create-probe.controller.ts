@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/caller';
 import { ApiProblems } from '../http/openapi.decorators';
 import { CreateProbe } from './create-probe.service';
-import { ProbeResponse } from './dto/health.response';
+import { ProbeResponse } from './dto/probe.response';
 
 /** For uptime monitors: the real create path, rolled back, answered 201 with its timings. */
 @ApiTags('health')
