@@ -1,9 +1,9 @@
 /** How much the last answers count: about the last few dozen. */
 const WEIGHT = 1 / 32;
 /**
- * Reading a key first costs a create one more round trip (about a quarter of the CPU the full
- * pipeline costs a retry, measured on order creates), and saves a retry the pipeline: it pays
- * once more than a quarter of the creates are retries.
+ * Reading a key first costs every create one more round trip, and saves a retry the full
+ * pipeline: it pays once retries are a larger share of creates than the round trip's cost is of
+ * the pipeline's, the ratio measured on order creates (bench/README.md, the adaptive retry share).
  */
 const THRESHOLD = 0.25;
 

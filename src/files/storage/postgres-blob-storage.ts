@@ -8,8 +8,7 @@ import { groupsOf, rechunk } from './rechunk';
 export const CHUNK_SIZE = 256 * 1024;
 /**
  * Rows per INSERT (1 MiB, what an upload holds in memory at most): pg's client and server spend
- * less per byte on one larger statement than on several (a 1 MiB write as four statements took
- * about twice the client CPU of one).
+ * less per byte on one larger statement than on several, so a write takes as few as memory allows.
  */
 const CHUNKS_PER_STATEMENT = 4;
 
