@@ -77,9 +77,10 @@ export async function createApp(
   refuseRequestsWhileClosing(app.getHttpAdapter().getInstance());
   serveOpenApi(app);
   recordMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics));
-  const tokens = app.get(TokenService);
-  answerRetriesEarly(app.getHttpAdapter().getInstance(), app.get(CreateExecutor), (request) =>
-    tokens.callerOf(request),
+  answerRetriesEarly(
+    app.getHttpAdapter().getInstance(),
+    app.get(CreateExecutor),
+    app.get(TokenService),
   );
   // Uploads are read as streams by the files module, with per-request limits.
   await app.register(multipart, { throwFileSizeLimit: true });

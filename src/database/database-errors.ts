@@ -57,6 +57,19 @@ export function isRowFailure(error: unknown): boolean {
 
 const ROW_FAILURES = new Set(['40P01', '40001', '21000']);
 
+/** The domain error each unique constraint means when a statement violates it, by name. */
+export type UniqueConflicts = ReadonlyMap<string, new () => Error>;
+
+/**
+ * `error` as the domain error its violated unique constraint means in `conflicts` (a race that a
+ * feature's own check lost: 409), or as it is.
+ */
+export function asUniqueConflict(error: unknown, conflicts: UniqueConflicts): unknown {
+  const constraint = uniqueViolation(error);
+  const Conflict = constraint === null ? undefined : conflicts.get(constraint);
+  return Conflict ? new Conflict() : error;
+}
+
 /** The violated constraint's name when `error` is a unique violation (SQLSTATE 23505). */
 export function uniqueViolation(error: unknown): string | null {
   return violatedConstraint(error, '23505');

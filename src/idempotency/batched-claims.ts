@@ -30,7 +30,7 @@ export interface ClaimItem {
   scope: KeyScope;
   claim: ClaimValues;
   /** The feature's columns for its statement's batched form (`CreateStatement.many`). */
-  row?: () => object;
+  row?: object;
 }
 
 /**
@@ -117,7 +117,7 @@ export class BatchedClaims {
   private manyValues(items: readonly ClaimItem[]) {
     return {
       claims: JSON.stringify(items.map(claimRow)),
-      rows: JSON.stringify(items.map((item) => item.row!())),
+      rows: JSON.stringify(items.map((item) => item.row!)),
       ttlMs: this.config.idempotencyTtlMs,
     };
   }

@@ -20,6 +20,16 @@ import type {
 } from './idempotency.repository';
 import type { IdempotentRequest } from './idempotent-request';
 
+/**
+ * The executor's pauses between the claims of a busy key come from node:timers/promises, which
+ * Jest's fake timers do not replace: here they go through the global setTimeout, so the cases
+ * that wait for a busy key run on fake time (jest.useFakeTimers) rather than sleeping.
+ */
+jest.mock('node:timers/promises', () => ({
+  ...jest.requireActual<object>('node:timers/promises'),
+  setTimeout: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+}));
+
 const WAIT_MS = 60;
 const SECRET = Buffer.from('spec secret');
 const AUTOCOMMIT = { name: 'autocommit' } as unknown as Tx;
@@ -32,7 +42,16 @@ const BODY = { a: 1 };
 const WRITTEN: ClaimResult = { state: 'written' };
 const BUSY: ClaimResult = { state: 'busy' };
 
-const taken = () => new DomainError(409, 'taken', 'Taken', 'Already taken.');
+class Taken extends DomainError {
+  constructor() {
+    super(409, 'taken', 'Taken', 'Already taken.');
+  }
+}
+const taken = () => new Taken();
+/** What pg reports for a unique violation, and the plan's meaning of it. */
+const violationOf = (constraint: string) =>
+  Object.assign(new Error('duplicate key value'), { code: '23505', constraint });
+const CONFLICTS = new Map([['things_name_key', Taken]]);
 
 function keyed(key = 'k1', body: unknown = BODY): IdempotentRequest {
   return {
@@ -75,6 +94,7 @@ class FakeStore implements Pick<
   finds: Step<StoredOutcome | null>[] = [null];
   maxRunning = 0;
   private running = 0;
+  private readonly waiting: { count: number; resolve: () => void }[] = [];
 
   claim = (tx: Tx, statement: Statement, values: Values) =>
     this.answer({ method: 'claim', tx, values: merged(values), statement }, this.claims);
@@ -89,9 +109,16 @@ class FakeStore implements Pick<
     return this.calls.filter((call) => call.method === method);
   }
 
+  /** Resolves once the store has been called `count` times in all. */
+  reached(count: number): Promise<void> {
+    if (this.calls.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push({ count, resolve }));
+  }
+
   private async answer<T>(call: FakeStore['calls'][number], steps: Step<T>[]): Promise<T> {
     this.calls.push(call);
     this.events.push(call.method);
+    for (const waiter of this.waiting) if (this.calls.length >= waiter.count) waiter.resolve();
     const step = steps.length > 1 ? steps.shift()! : steps[0];
     this.maxRunning = Math.max(this.maxRunning, ++this.running);
     try {
@@ -178,36 +205,45 @@ describe('CreateExecutor.execute', () => {
   });
 
   it('waits for a busy key with no connection held, then replays its answer', async () => {
-    const { store, metrics, executor } = setup();
-    store.claims = [BUSY, BUSY, exists()];
-    const started = Date.now();
-    expect(await executor.execute(keyed(), plan())).toEqual({ outcome: FIRST, replayed: true });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(20); // paused 10 ms, then 20 ms
-    expect(store.called('claim')).toHaveLength(3); // three statements, none left open in between
-    expect(store.maxRunning).toBe(1);
-    expect(metrics.snapshot()).toMatchObject({ stored: 0, replayed: 1 });
+    jest.useFakeTimers();
+    try {
+      const { store, metrics, executor } = setup();
+      store.claims = [BUSY, BUSY, exists()];
+      const started = Date.now();
+      const executed = executor.execute(keyed(), plan());
+      await jest.runAllTimersAsync();
+      expect(await executed).toEqual({ outcome: FIRST, replayed: true });
+      expect(Date.now() - started).toBe(30); // paused 10 ms, then 20 ms
+      expect(store.called('claim')).toHaveLength(3); // three statements, none left open in between
+      expect(store.maxRunning).toBe(1);
+      expect(metrics.snapshot()).toMatchObject({ stored: 0, replayed: 1 });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('answers 409 with Retry-After once the key is still busy at the deadline', async () => {
-    const { store, metrics, executor } = setup();
-    store.claims = [BUSY];
-    const started = Date.now();
-    const error = await errorOf(executor.execute(keyed(), plan()));
-    const waited = Date.now() - started;
-    expect(error).toBeInstanceOf(IdempotencyKeyInUseError);
-    expect(error).toMatchObject({ status: 409, headers: { 'Retry-After': '1' } });
-    expect(waited).toBeGreaterThanOrEqual(WAIT_MS);
-    expect(waited).toBeLessThan(WAIT_MS + 1_000);
-    expect(store.called('claim').length).toBeGreaterThanOrEqual(3);
-    expect(metrics.snapshot().in_flight_conflict).toBe(1);
-  }, 3_000);
+    jest.useFakeTimers();
+    try {
+      const { store, metrics, executor } = setup();
+      store.claims = [BUSY];
+      const started = Date.now();
+      const error = errorOf(executor.execute(keyed(), plan()));
+      await jest.runAllTimersAsync();
+      expect(await error).toBeInstanceOf(IdempotencyKeyInUseError);
+      expect(await error).toMatchObject({ status: 409, headers: { 'Retry-After': '1' } });
+      expect(Date.now() - started).toBe(WAIT_MS);
+      expect(store.called('claim')).toHaveLength(4); // at 0, 10 and 30 ms, and at the deadline
+      expect(metrics.snapshot().in_flight_conflict).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 
   it('stores a business rejection (< 500) as the key answer and answers it', async () => {
     const { store, metrics, executor } = setup();
-    const violation = new Error('duplicate key value');
-    store.claims = [violation];
-    const rejection = (error: unknown) => (error === violation ? taken() : error);
-    const executed = await executor.execute(keyed(), plan({ rejection }));
+    store.claims = [violationOf('things_name_key')];
+    const executed = await executor.execute(keyed(), plan({ conflicts: CONFLICTS }));
     const problem = problemOutcome(taken());
     expect(executed).toEqual({ outcome: problem, replayed: false });
     expect(executed.outcome.status).toBe(409);
@@ -223,15 +259,22 @@ describe('CreateExecutor.execute', () => {
   });
 
   const failure = new Error('connection reset');
+  const otherViolation = violationOf('things_other_key');
   const unavailable = new ServiceUnavailableError();
   it.each([
-    ['a >= 500 domain error', () => unavailable, unavailable],
-    ['an error its rejection leaves as it is', (error: unknown) => error, failure],
-    ['an error with no rejection to map it', undefined, failure],
-  ])('rethrows %s and stores nothing', async (_case, rejection, thrown) => {
+    ['a >= 500 domain error', unavailable, CONFLICTS, unavailable],
+    ['an error that is no unique violation', failure, CONFLICTS, failure],
+    [
+      "a unique violation the plan's conflicts do not name",
+      otherViolation,
+      CONFLICTS,
+      otherViolation,
+    ],
+    ['a unique violation with no conflicts to map it', otherViolation, undefined, otherViolation],
+  ])('rethrows %s and stores nothing', async (_case, error, conflicts, thrown) => {
     const { store, metrics, executor } = setup();
-    store.claims = [failure];
-    expect(await errorOf(executor.execute(keyed(), plan({ rejection })))).toBe(thrown);
+    store.claims = [error];
+    expect(await errorOf(executor.execute(keyed(), plan({ conflicts })))).toBe(thrown);
     expect(store.called('claimForRejection')).toHaveLength(0);
     expect(metrics.snapshot().stored).toBe(0);
   });
@@ -263,8 +306,8 @@ describe('CreateExecutor.execute', () => {
     store.claims = [new Promise((resolve) => (finish = resolve)), exists()];
     const first = executor.execute(keyed(), plan());
     const second = executor.execute(keyed(), plan());
-    await new Promise(setImmediate); // both have gone as far as they can
-    expect(store.calls).toHaveLength(1);
+    await store.reached(1); // the first holds the key at the store
+    expect(store.calls).toHaveLength(1); // the second waits for it in this process
     finish(WRITTEN);
     expect(await first).toEqual({ outcome: CREATED, replayed: false });
     expect(await second).toEqual({ outcome: FIRST, replayed: true });

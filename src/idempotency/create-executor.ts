@@ -3,6 +3,7 @@ import { hash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { asUniqueConflict, type UniqueConflicts } from '../database/database-errors';
 import { valueSources, Values } from '../database/statement';
 import { Transactions, Tx } from '../database/transactions';
 import { HttpOutcome, problemOutcome } from '../http/outcome';
@@ -34,10 +35,10 @@ export interface PlannedCreate {
   /** The statement's values by parameter name; any of them may be `Deferred`. */
   values: Values;
   outcome: HttpOutcome;
-  /** The statement's failure in domain terms (a unique violation as a 409 error), or as it was. */
-  rejection?: (error: unknown) => unknown;
+  /** The domain error (a 409) each unique constraint the statement may violate means. */
+  conflicts?: UniqueConflicts;
   /** The create's columns for its statement's batched form, when it has one (see ManyWrites). */
-  row?: () => object;
+  row?: object;
 }
 
 export interface Executed {
@@ -98,7 +99,7 @@ export class CreateExecutor {
     if (!idempotent) {
       const values = await resolveDeferred(create.values);
       await this.store.write(tx, create.statement.unkeyed, values).catch((error) => {
-        throw create.rejection ? create.rejection(error) : error;
+        throw rejectionOf(create, error);
       });
       return { outcome: create.outcome, replayed: false };
     }
@@ -191,7 +192,7 @@ export class CreateExecutor {
       });
       return { claimed, outcome: create.outcome };
     } catch (error) {
-      const rejection = create.rejection ? create.rejection(error) : error;
+      const rejection = rejectionOf(create, error);
       if (!(rejection instanceof DomainError) || rejection.status >= 500) throw rejection;
       const outcome = problemOutcome(rejection);
       return { claimed: await this.store.claimForRejection(tx, withClaim(outcome)), outcome };
@@ -289,4 +290,9 @@ function logKeyEvent({ log, id }: KeyedRequest, message: string) {
 /** Logs name a key by this hash, never by the key itself. */
 function keyHash(scopeId: string): string {
   return hash('sha256', scopeId, 'hex').slice(0, 16);
+}
+
+/** The create's failure in domain terms: a unique violation as the conflict it means. */
+function rejectionOf(create: PlannedCreate, error: unknown): unknown {
+  return create.conflicts ? asUniqueConflict(error, create.conflicts) : error;
 }

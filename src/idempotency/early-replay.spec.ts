@@ -66,7 +66,9 @@ async function appWith(
     callerAsked: 0,
     logLines,
   };
-  answerRetriesEarly(app, harness.executor, () => (harness.callerAsked++, callerOf()));
+  answerRetriesEarly(app, harness.executor, {
+    callerOf: () => (harness.callerAsked++, callerOf()),
+  });
   const handler = (request: FastifyRequest) => {
     harness.handled.push(request.caller ?? null);
     return { from: 'handler' };

@@ -1,11 +1,11 @@
 import { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Caller } from '../auth/caller';
+import type { TokenService } from '../auth/token.service';
 import { sendOutcome } from '../http/outcome';
 import { CreateExecutor } from './create-executor';
 import { idempotencyOptionsOf, IdempotentRequest, idempotentRequestOf } from './idempotent-request';
 
-/** The verified caller of a request, or null when its credentials are missing or do not hold. */
-export type CallerOf = (request: FastifyRequest) => Promise<Caller | null>;
+/** What resolves a request's verified caller (null when its credentials do not hold). */
+type Callers = Pick<TokenService, 'callerOf'>;
 
 /**
  * Answers an exact retry of a create (same caller, route, key and body) before Nest's guards,
@@ -18,10 +18,10 @@ export type CallerOf = (request: FastifyRequest) => Promise<Caller | null>;
 export function answerRetriesEarly(
   fastify: FastifyInstance,
   executor: Pick<CreateExecutor, 'lookUp'>,
-  callerOf: CallerOf,
+  callers: Callers,
 ) {
   fastify.addHook('preHandler', async (request, reply) => {
-    const idempotent = mayBeRetry(request) && (await keyedRequestOf(request, callerOf));
+    const idempotent = mayBeRetry(request) && (await keyedRequestOf(request, callers));
     if (!idempotent) return;
     const replayed = await executor
       .lookUp(idempotent, 'while-retries-are-common')
@@ -45,9 +45,9 @@ function mayBeRetry(request: FastifyRequest): boolean {
 /** Resolves the caller (once: the guard reuses it) and the key; null sends it to the full path. */
 async function keyedRequestOf(
   request: FastifyRequest,
-  callerOf: CallerOf,
+  callers: Callers,
 ): Promise<IdempotentRequest | null> {
-  const caller = await callerOf(request).catch(() => null);
+  const caller = await callers.callerOf(request).catch(() => null);
   if (!caller) return null;
   request.caller = caller;
   try {

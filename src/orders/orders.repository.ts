@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { uniqueViolation } from '../database/database-errors';
+import type { UniqueConflicts } from '../database/database-errors';
 import { run, statement, Statement } from '../database/statement';
 import { Tx } from '../database/transactions';
 import { CreateExecutor, Executed } from '../idempotency/create-executor';
@@ -180,10 +180,10 @@ function orderRow(
   };
 }
 
-const rejection = (error: unknown) =>
-  uniqueViolation(error) === 'orders_user_client_reference_key'
-    ? new OrderReferenceTakenError()
-    : error;
+/** A reference the service's own check saw free, taken by a create that committed first. */
+const CONFLICTS: UniqueConflicts = new Map([
+  ['orders_user_client_reference_key', OrderReferenceTakenError],
+]);
 
 /** All SQL about orders. Every read and write is filtered by owner: another user's order does not exist. */
 @Injectable()
@@ -215,10 +215,10 @@ export class OrdersRepository {
     };
     const event = eventValues({ owner: order.userId, subject: order.id, data: outcome.body });
     const values = [order, items, event];
-    const row = () => orderRow(order, items, event);
+    const row = orderRow(order, items, event);
     return this.creates.execute(
       idempotent,
-      { statement: CREATE, values, row, outcome, rejection },
+      { statement: CREATE, values, row, outcome, conflicts: CONFLICTS },
       tx,
     );
   }

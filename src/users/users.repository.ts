@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { uniqueViolation } from '../database/database-errors';
+import { asUniqueConflict, type UniqueConflicts } from '../database/database-errors';
 import { run, statement, Statement } from '../database/statement';
 import { Tx } from '../database/transactions';
 import { HttpOutcome } from '../http/outcome';
@@ -92,9 +92,7 @@ function toUser(row: UserRow): User {
 }
 
 /** Unique violations become domain errors here, so races answer 409. */
-function rejection(error: unknown): unknown {
-  return uniqueViolation(error) === 'users_email_normalized_key' ? new EmailTakenError() : error;
-}
+const CONFLICTS: UniqueConflicts = new Map([['users_email_normalized_key', EmailTakenError]]);
 
 /** All SQL about users. */
 @Injectable()
@@ -124,7 +122,7 @@ export class UsersRepository {
         statement: CREATE,
         values: [user, eventValues({ owner: user.id, subject: user.id, data: outcome.body })],
         outcome,
-        rejection,
+        conflicts: CONFLICTS,
       },
       tx,
     );
@@ -132,7 +130,7 @@ export class UsersRepository {
 
   /** Inserts unless a user with this id exists; false when it did. */
   async insertUnlessIdExists(tx: Tx, user: User): Promise<boolean> {
-    const rows = await run(tx, INSERT_UNLESS_ID_EXISTS, user).catch(rethrowAsDomainError);
+    const rows = await run(tx, INSERT_UNLESS_ID_EXISTS, user).catch(rethrowAsConflict);
     return rows.length === 1;
   }
 
@@ -149,7 +147,7 @@ export class UsersRepository {
   }
 
   async updateProfile(tx: Tx, id: string, change: ProfileChange): Promise<void> {
-    await run(tx, UPDATE_PROFILE, { id, ...change }).catch(rethrowAsDomainError);
+    await run(tx, UPDATE_PROFILE, { id, ...change }).catch(rethrowAsConflict);
   }
 
   private async one(tx: Tx, query: Statement, values: Record<string, unknown>) {
@@ -158,6 +156,6 @@ export class UsersRepository {
   }
 }
 
-function rethrowAsDomainError(error: unknown): never {
-  throw rejection(error);
+function rethrowAsConflict(error: unknown): never {
+  throw asUniqueConflict(error, CONFLICTS);
 }
