@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { poolOf, SESSION_SETTINGS } from '../src/database/data-source';
-import { blockedServiceBackend, holdEmail } from './support/blocking';
+import {
+  blockedBackends,
+  blockedServiceBackend,
+  holdEmail,
+  holdInTransaction,
+} from './support/blocking';
 import { directUrlFor } from './support/pgbouncer';
 import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser, uniqueEmail } from './support/users';
@@ -111,20 +116,39 @@ describe('database connections under business rejections', () => {
 const throughPooler = directUrlFor(process.env.E2E_DATABASE_URL!) !== null;
 
 describe('database connections through a transaction pooler', () => {
-  /** The setting as each of `count` transactions held open together sees it. */
+  const LOCK = 4_242; // an advisory lock of the test's own database
+  const CHECKER = 'e2e-interval-check';
+
+  /**
+   * The setting as each of `count` transactions held open together sees it: each waits on a lock
+   * a direct session holds until all `count` are seen waiting, so they are open at once, each on
+   * a server connection of the pooler's.
+   */
   async function checkIntervalsOnServerConnections(url: string, count: number) {
-    const clients = Array.from({ length: count }, () => new Client({ connectionString: url }));
+    const hold = await holdInTransaction(directUrlFor(url)!, 'SELECT pg_advisory_xact_lock($1)', [
+      LOCK,
+    ]);
+    const clients = Array.from(
+      { length: count },
+      () => new Client({ connectionString: url, application_name: CHECKER }),
+    );
     try {
       await Promise.all(clients.map((client) => client.connect()));
-      const rows = await Promise.all(
+      const answers = Promise.all(
         clients.map((client) =>
           client.query<{ interval: string }>(
-            `SELECT current_setting('client_connection_check_interval') AS interval, pg_sleep(0.2)`,
+            `SELECT current_setting('client_connection_check_interval') AS interval,
+                    pg_advisory_xact_lock_shared($1)`,
+            [LOCK],
           ),
         ),
       );
-      return rows.map((result) => result.rows[0].interval);
+      answers.catch(() => undefined); // awaited below unless the wait fails first
+      await blockedBackends(hold.client, CHECKER, count);
+      await hold.release();
+      return (await answers).map((result) => result.rows[0].interval);
     } finally {
+      await hold.release();
       await Promise.all(clients.map((client) => client.end()));
     }
   }

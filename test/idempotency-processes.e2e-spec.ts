@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { blockedServiceBackend, holdEmail, sessionEnded } from './support/blocking';
-import { startReadyService } from './support/service-process';
+import { startReadyService, stopService } from './support/service-process';
 import { createDatabaseOn, migrate, TestDatabase } from './support/test-database';
 import { uniqueEmail } from './support/users';
 
@@ -18,12 +18,6 @@ const signUp = (service: Service, key: string, email: string) =>
     etag: response.headers.get('etag'),
     text: await response.text(),
   }));
-
-async function stop(service: Service | undefined) {
-  if (!service || service.child.exitCode !== null || service.child.signalCode !== null) return;
-  service.child.kill('SIGTERM');
-  await service.exited;
-}
 
 describe('idempotency across service processes on one database', () => {
   let database: TestDatabase;
@@ -54,7 +48,7 @@ describe('idempotency across service processes on one database', () => {
         ),
       );
     });
-    afterAll(() => Promise.all(replicas.map(stop)));
+    afterAll(() => Promise.all(replicas.map(stopService)));
 
     it('behave as one: concurrent same-key requests split across both create one user and one answer', async () => {
       const key = `replicas-${Date.now()}`;
@@ -105,8 +99,8 @@ describe('idempotency across service processes on one database', () => {
       const again = await signUp(survivor, key, email);
       expect([again.status, again.replayed, again.text]).toEqual([201, 'true', retry.text]);
     } finally {
-      await stop(victim);
-      await stop(survivor);
+      await stopService(victim);
+      await stopService(survivor);
       await blocker.release();
     }
   });

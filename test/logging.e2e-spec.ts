@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startReadyService } from './support/service-process';
+import { startReadyService, stopService } from './support/service-process';
 import { uniqueEmail } from './support/users';
+import { waitFor } from './support/wait';
 
 type Service = Awaited<ReturnType<typeof startReadyService>>;
 type LogLine = Record<string, unknown> & { level: number; msg: string; reqId?: string };
@@ -43,22 +43,18 @@ function logLines(service: Service): LogLine[] {
 }
 
 /** pino writes asynchronously to the pipe: waits until every request's completion line is there. */
-async function completionLines(service: Service, requests: Sent[]): Promise<LogLine[]> {
+function completionLines(service: Service, requests: Sent[]): Promise<LogLine[]> {
   const ids = new Set(requests.map(({ reqId }) => reqId));
-  for (let waited = 0; waited < 5_000; waited += 50) {
-    const lines = logLines(service).filter(
-      (line) => line.msg === 'request completed' && ids.has(line.reqId!),
-    );
-    if (new Set(lines.map((line) => line.reqId)).size === ids.size) return lines;
-    await sleep(50);
-  }
-  throw new Error('completion lines missing from stdout');
-}
-
-async function stop(service: Service | undefined) {
-  if (!service || service.child.exitCode !== null) return;
-  service.child.kill('SIGTERM');
-  await service.exited;
+  return waitFor(
+    'completion lines in stdout',
+    () => {
+      const lines = logLines(service).filter(
+        (line) => line.msg === 'request completed' && ids.has(line.reqId!),
+      );
+      return new Set(lines.map((line) => line.reqId)).size === ids.size && lines;
+    },
+    { ms: 5_000 },
+  );
 }
 
 describe('structured logs of a service process', () => {
@@ -66,7 +62,7 @@ describe('structured logs of a service process', () => {
   beforeAll(async () => {
     service = await startReadyService(process.env.E2E_DATABASE_URL!, { LOG_LEVEL: 'info' });
   });
-  afterAll(() => stop(service));
+  afterAll(() => stopService(service));
 
   it('writes one JSON completion line a request, with its id, route template, status and duration, and no secrets', async () => {
     const password = `pw-${randomUUID()}`;
@@ -125,7 +121,7 @@ describe('structured logs of a service process', () => {
     try {
       await send(quiet, 'GET', '/health/live', '/health/live');
     } finally {
-      await stop(quiet);
+      await stopService(quiet);
     }
     await outputClosed;
     expect(logLines(quiet).filter((line) => line.level < 40)).toEqual([]);

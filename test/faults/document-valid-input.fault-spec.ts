@@ -1,25 +1,19 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { exchangeOf, mismatchesOf } from '../support/conformance/recorder';
-import { startTestApp, TestApp } from '../support/test-app';
-import { createDatabaseOn, TestDatabase } from '../support/test-database';
+import { startTestAppOnOwnDatabase, TestApp } from '../support/test-app';
 import { signUpAndIn, SignedUpUser } from '../support/users';
 import { report } from './support/report';
 
 /** The other side of bad-input.fault-spec.ts: what openapi.json accepts, the service must take. */
 describe('document-valid input (property-based)', () => {
-  let database: TestDatabase;
   let app: TestApp;
   let user: SignedUpUser;
   beforeAll(async () => {
-    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
-    app = await startTestApp({ AUTH_RATE_LIMIT: '0' }, database.url);
+    app = await startTestAppOnOwnDatabase({ AUTH_RATE_LIMIT: '0' });
     user = await signUpAndIn(app);
   });
-  afterAll(async () => {
-    await app.close();
-    await database.stop();
-  });
+  afterAll(() => app.close());
 
   it('creates every generated order that openapi.json accepts: never a 400 it does not state', async () => {
     const visibleAscii = (maxLength: number) =>

@@ -1,21 +1,13 @@
 import { rmSync } from 'node:fs';
 import { EmbeddedServerProcess, spawnEmbeddedServer } from '../support/embedded-server';
 import { OwnNatsServer, ownStream } from '../support/nats';
-import { startReadyService, startReadyWorker } from '../support/service-process';
+import { startReadyService, startReadyWorker, stopService } from '../support/service-process';
 import { createDatabaseOn, TestDatabase, traversableTempDir } from '../support/test-database';
 import { waitFor } from '../support/wait';
 import { PublishCounter, relayAudit, unpublishedCount } from './support/events';
 import { queryOn } from './support/jobs';
 import { createLoad, signUp, tally, unexpected5xx } from './support/orders-client';
 import { report } from './support/report';
-
-type Process = Awaited<ReturnType<typeof startReadyService>>;
-const stop = async (process: Process | undefined) => {
-  if (process && process.child.exitCode === null && process.child.signalCode === null) {
-    process.child.kill('SIGTERM');
-    await process.exited;
-  }
-};
 
 const publishedCount = async (databaseUrl: string) =>
   Number(
@@ -98,11 +90,11 @@ describe('faults: the events relay to NATS JetStream', () => {
         names,
         counter,
       );
-      await stop(last);
+      await stopService(last);
       expect(unexpected5xx(load.answers)).toEqual([]);
     } finally {
       await load.stop();
-      await stop(api);
+      await stopService(api);
     }
   }, 180_000);
 
@@ -149,7 +141,7 @@ describe('faults: the events relay to NATS JetStream', () => {
       );
     } finally {
       await load.stop();
-      await stop(api);
+      await stopService(api);
     }
   }, 120_000);
 });
@@ -193,7 +185,7 @@ describe('faults: the events relay while PostgreSQL restarts', () => {
       );
     } finally {
       await load.stop();
-      await stop(api);
+      await stopService(api);
       await counter.close();
       await nats.stop();
     }

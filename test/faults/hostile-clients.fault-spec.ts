@@ -1,23 +1,17 @@
 import { connect } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestApp, TestApp } from '../support/test-app';
-import { createDatabaseOn, TestDatabase } from '../support/test-database';
+import { startTestAppOnOwnDatabase, TestApp } from '../support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from '../support/users';
+import { waitFor } from '../support/wait';
 import { report } from './support/report';
 
 describe('hostile clients: slow drips, multipart bombs, empty files, sign-in timing', () => {
-  let database: TestDatabase;
   let app: TestApp;
   let user: SignedUpUser;
   beforeAll(async () => {
-    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
-    app = await startTestApp({ REQUEST_TIMEOUT: '2s' }, database.url);
+    app = await startTestAppOnOwnDatabase({ REQUEST_TIMEOUT: '2s' });
     user = await signUpAndIn(app);
   });
-  afterAll(async () => {
-    await app.close();
-    await database.stop();
-  });
+  afterAll(() => app.close());
 
   const stored = async () =>
     Number(
@@ -51,9 +45,10 @@ describe('hostile clients: slow drips, multipart bombs, empty files, sign-in tim
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(answer).toContain('application/problem+json');
     expect(seconds).toBeLessThan(10);
-    for (let waited = 0; (await stored()) !== before && waited < 5_000; waited += 100)
-      await sleep(100);
-    expect(await stored()).toBe(before);
+    await waitFor('the dripped upload to be gone', async () => (await stored()) === before, {
+      ms: 5_000,
+      every: 100,
+    });
     report({
       scenario: 'slow-drip upload (5 bytes/s)',
       requests: 1,

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { startReadyService, startReadyWorker } from '../support/service-process';
+import { startReadyService, startReadyWorker, stopService } from '../support/service-process';
 import { EmbeddedServerProcess, spawnEmbeddedServer } from '../support/embedded-server';
 import { createDatabaseOn, TestDatabase, traversableTempDir } from '../support/test-database';
 import { blockedServiceBackend } from '../support/blocking';
@@ -15,13 +15,6 @@ type Worker = Awaited<ReturnType<typeof startReadyWorker>>;
 
 /** What the issue allows between a worker's death and its jobs being done by another process. */
 const RECOVERY_BOUND_MS = 60_000;
-
-const stop = async (process: Service | Worker) => {
-  if (process.child.exitCode === null && process.child.signalCode === null) {
-    process.child.kill('SIGTERM');
-    await process.exited;
-  }
-};
 
 /** Every worker a test starts, stopped after it whatever happened. */
 const workers: Worker[] = [];
@@ -39,7 +32,7 @@ const holdOn = async (databaseUrl: string, fileIds: string[]) => {
 };
 afterEach(async () => {
   await Promise.all(holds.splice(0).map((hold) => hold.release()));
-  await Promise.all(workers.splice(0).map(stop));
+  await Promise.all(workers.splice(0).map(stopService));
 });
 
 describe('faults: background jobs (image processing) under crashes', () => {
@@ -53,7 +46,7 @@ describe('faults: background jobs (image processing) under crashes', () => {
     ({ token } = await signUp(api.baseUrl));
   });
   afterAll(async () => {
-    await stop(api);
+    await stopService(api);
     await database.stop();
   });
 
@@ -84,7 +77,7 @@ describe('faults: background jobs (image processing) under crashes', () => {
           },
         );
         recoveries.push(Date.now() - killedAt);
-        await stop(next);
+        await stopService(next);
       }
       const audit = await imageAudit(database.url);
       expect(audit).toEqual({
@@ -165,7 +158,7 @@ describe('faults: background jobs (image processing) under crashes', () => {
       counted += Number(done.exec(metrics)?.[1] ?? 0);
     }
     expect(counted).toBe(ids.length);
-    await Promise.all(workers.map(stop));
+    await Promise.all(workers.map(stopService));
     const runs = workers.map((worker) =>
       ids.map((id) => worker.stdout().split(`files.processImage:${id}`).length - 1),
     );
@@ -188,7 +181,7 @@ describe('faults: PostgreSQL restarted while jobs run', () => {
   let server: EmbeddedServerProcess;
   let api: Service;
   afterAll(async () => {
-    if (api) await stop(api);
+    if (api) await stopService(api);
     await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -203,7 +196,7 @@ describe('faults: PostgreSQL restarted while jobs run', () => {
       const uploader = await startReadyService(server.url, { WORKER_CONCURRENCY: '0' }, 'build');
       const { token } = await signUp(uploader.baseUrl);
       const ids = await uploadImages(uploader.baseUrl, token, 12);
-      await stop(uploader);
+      await stopService(uploader);
       const hold = await holdOn(server.url, ids);
       api = await startReadyService(
         server.url,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
-import { blockedServiceBackend } from '../support/blocking';
+import { blockedServiceBackend, holdOrderReference } from '../support/blocking';
 import { HaProxy } from '../support/haproxy';
 import { startReadyService } from '../support/service-process';
 import { createDatabaseOn, TestDatabase } from '../support/test-database';
@@ -43,14 +42,7 @@ async function createInFlight(
   token: string,
 ) {
   const reference = `in-flight-${randomUUID()}`;
-  const blocker = new Client({ connectionString: databaseUrl });
-  await blocker.connect();
-  await blocker.query('BEGIN');
-  await blocker.query(
-    `INSERT INTO orders (id, user_id, status, currency, total, client_reference, created_at, updated_at)
-     VALUES ($1, $2, 'pending', 'EUR', 0, $3, now(), now())`,
-    [randomUUID(), userId, reference],
-  );
+  const blocker = await holdOrderReference(databaseUrl, userId, reference);
   const answer = fetch(`${replica.baseUrl}/api/orders`, {
     method: 'POST',
     headers: {
@@ -63,11 +55,10 @@ async function createInFlight(
     (response) => response.status,
     () => 0,
   );
-  await blockedServiceBackend(blocker);
+  await blockedServiceBackend(blocker.client);
   return {
     finish: async () => {
-      await blocker.query('ROLLBACK');
-      await blocker.end();
+      await blocker.release();
       return answer;
     },
   };

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { Client } from 'pg';
-import { blockedServiceBackend } from '../support/blocking';
+import { blockedServiceBackend, holdOrderReference } from '../support/blocking';
 import { PgBouncer } from '../support/pgbouncer';
-import { startReadyService } from '../support/service-process';
+import { startReadyService, stopService } from '../support/service-process';
 import { createDatabaseOn, TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
 import {
@@ -16,17 +16,12 @@ import {
   tally,
   unexpected5xx,
 } from './support/orders-client';
+import { queryOn } from './support/jobs';
 import { auditByReference, retriesThroughKills, stuckKeys } from './support/kills';
 import { report } from './support/report';
 import { serverHoldsConnection } from './support/sockets';
 
 type Service = Awaited<ReturnType<typeof startReadyService>>;
-const stop = async (service: Service | undefined) => {
-  if (service && service.child.exitCode === null && service.child.signalCode === null) {
-    service.child.kill('SIGTERM');
-    await service.exited;
-  }
-};
 /** Resolves once `confirmed` holds more orders than it does now: the clients got on. */
 const moreConfirmed = (confirmed: Map<string, string>, since: string) => {
   const before = confirmed.size;
@@ -98,7 +93,7 @@ async function sameKeyCreates(
       note: `${created.length} x 201, ${inUse.length} x 409`,
     });
   } finally {
-    await Promise.all(services.map(stop));
+    await Promise.all(services.map(stopService));
   }
 }
 
@@ -138,7 +133,7 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
       run = await retriesThroughKills(live, restart, user.token, 10);
       stuck = await stuckKeys(live.process.baseUrl, user.token, run.givenUp);
     } finally {
-      await stop(live.process);
+      await stopService(live.process);
     }
     const { answers, confirmed } = run;
     const found = await audit(database.url, user.id, confirmed);
@@ -197,7 +192,7 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
       await admin.end();
     }
     expect(service.child.exitCode).toBeNull(); // it survived
-    await stop(service);
+    await stopService(service);
     const found = await audit(database.url, user.id, confirmed);
     expect(unexpected5xx(answers)).toEqual([]);
     expect(found).toMatchObject({ duplicates: 0, lost: 0 });
@@ -216,14 +211,8 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
     try {
       const user = await signUp(service.baseUrl);
       const reference = `disconnect-${randomUUID()}`;
-      const blocker = new Client({ connectionString: database.url });
-      await blocker.connect();
-      await blocker.query('BEGIN');
-      await blocker.query(
-        `INSERT INTO orders (id, user_id, status, currency, total, client_reference, created_at, updated_at)
-         VALUES ($1, $2, 'pending', 'EUR', 0, $3, now(), now())`,
-        [randomUUID(), user.id, reference],
-      ); // the service's insert of the same reference waits on this until it rolls back
+      // The service's insert of the same reference waits on this until it is released.
+      const blocker = await holdOrderReference(database.url, user.id, reference);
       const key = randomUUID();
       const headers = {
         'Content-Type': 'application/json',
@@ -231,15 +220,15 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
         'Idempotency-Key': key,
       };
       const body = JSON.stringify({ ...orderBody(), clientReference: reference });
-      await createThenDisconnect(service, blocker, headers, body);
-      await blocker.query('ROLLBACK');
-      await waitFor('the create to commit', async () => {
-        const found = await blocker.query('SELECT 1 FROM orders WHERE client_reference = $1', [
-          reference,
-        ]);
-        return found.rowCount === 1;
-      });
-      await blocker.end();
+      await createThenDisconnect(service, blocker.client, headers, body);
+      await blocker.release();
+      const committed = async () =>
+        (
+          await queryOn(database.url, 'SELECT 1 FROM orders WHERE client_reference = $1', [
+            reference,
+          ])
+        ).length === 1;
+      await waitFor('the create to commit', committed);
 
       const retry = await fetch(`${service.baseUrl}/api/orders`, { method: 'POST', headers, body });
       expect([retry.status, retry.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
@@ -257,7 +246,7 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
         fiveHundreds: 0,
       });
     } finally {
-      await stop(service);
+      await stopService(service);
     }
   });
 });

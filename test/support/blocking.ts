@@ -69,22 +69,33 @@ async function activity<T extends object>(client: Client, sql: string, params: u
 }
 
 /**
- * Waits until at least `count` service backends of this database wait on a lock (as
- * pg_stat_activity shows them); resolves to their pids.
+ * Waits until at least `count` backends of this database that connected as `applicationName`
+ * wait on a lock (as pg_stat_activity shows them); resolves to their pids.
  */
-export function blockedServiceBackends(client: Client, count: number, ms = 10_000) {
+export function blockedBackends(
+  client: Client,
+  applicationName: string,
+  count: number,
+  ms = 10_000,
+) {
   return waitFor(
-    `${count} service request(s) blocked on a lock`,
+    `${count} backend(s) of ${applicationName} blocked on a lock`,
     async () => {
       const rows = await activity<{ pid: number }>(
         client,
         `SELECT pid FROM pg_stat_activity
-          WHERE datname = current_database() AND application_name = 'order-service' AND wait_event_type = 'Lock'`,
+          WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'`,
+        [applicationName],
       );
       return rows.length >= count && rows.map((row) => row.pid);
     },
     { ms },
   );
+}
+
+/** Waits until at least `count` service backends of this database wait on a lock; their pids. */
+export function blockedServiceBackends(client: Client, count: number, ms = 10_000) {
+  return blockedBackends(client, 'order-service', count, ms);
 }
 
 /** Waits until a service backend of this database is waiting on a lock; resolves to its pid. */

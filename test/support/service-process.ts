@@ -130,6 +130,16 @@ export async function startReadyWorker(databaseUrl: string, env: Record<string, 
   return { ...worker, port, baseUrl: `http://127.0.0.1:${port}` };
 }
 
+/**
+ * SIGTERM to `service` (a service or worker process started here), resolved once it has exited;
+ * nothing to do when there is none or it has exited already.
+ */
+export async function stopService(service: ServiceProcess | undefined): Promise<void> {
+  if (!service || service.child.exitCode !== null || service.child.signalCode !== null) return;
+  service.child.kill('SIGTERM');
+  await service.exited;
+}
+
 export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
