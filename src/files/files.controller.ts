@@ -1,9 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
-import { noneMatchHits } from '../http/etag';
 import { sendOutcome } from '../http/outcome';
-import { JsonBody, replyWithEtag } from '../http/responses';
+import { answeredNotModified, JsonBody, replyWithEtag } from '../http/responses';
 import { TakesNoBody } from '../http/bodyless';
 import { UuidParam } from '../http/uuid.pipe';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
@@ -79,11 +78,8 @@ export class FilesController {
   ): Promise<void> {
     const { file, read } = await this.files.open(caller, id);
     const etag = `"${file.sha256}"`;
-    void reply
-      .header('ETag', etag)
-      .header('Cache-Control', 'private, no-cache')
-      .header('Accept-Ranges', 'bytes');
-    if (noneMatchHits(request.headers['if-none-match'], etag)) return void reply.status(304).send();
+    void reply.header('Accept-Ranges', 'bytes');
+    if (answeredNotModified(reply, etag)) return void reply.send();
     const ifRange = request.headers['if-range'];
     const range =
       ifRange === undefined || ifRange === etag
@@ -109,12 +105,10 @@ export class FilesController {
   async thumbnail(
     @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
-    @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const { etag, size, read } = await this.files.thumbnail(caller, id);
-    void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
-    if (noneMatchHits(request.headers['if-none-match'], etag)) return void reply.status(304).send();
+    if (answeredNotModified(reply, etag)) return void reply.send();
     void reply
       .header('Content-Type', 'image/webp')
       .header('Content-Length', String(size))

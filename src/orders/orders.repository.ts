@@ -223,9 +223,8 @@ export class OrdersRepository {
     );
   }
 
-  async findOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
-    const rows = await run<OrderRow>(tx, FIND_OWNED, { id, userId });
-    return rows.length ? toResponse(rows[0]) : null;
+  findOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
+    return this.ownedOrder(tx, FIND_OWNED, userId, id);
   }
 
   async listOwned(
@@ -247,14 +246,18 @@ export class OrdersRepository {
    * The order, its row locked until `tx` ends: a concurrent cancel waits for it, then reads what
    * this one wrote. Null: no such order of the user's.
    */
-  async lockOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
-    const rows = await run<OrderRow>(tx, LOCK_OWNED, { id, userId });
-    return rows.length ? toResponse(rows[0]) : null;
+  lockOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
+    return this.ownedOrder(tx, LOCK_OWNED, userId, id);
   }
 
   /** Cancels the order that `lockOwned` locked in `tx` (it exists, and nobody else can change it). */
   async cancelOwned(tx: Tx, userId: string, id: string, at: Date): Promise<OrderResponse> {
     const [row] = await run<OrderRow>(tx, CANCEL_OWNED, { id, userId, at });
     return toResponse(row);
+  }
+
+  private async ownedOrder(tx: Tx, query: Statement, userId: string, id: string) {
+    const rows = await run<OrderRow>(tx, query, { id, userId });
+    return rows.length ? toResponse(rows[0]) : null;
   }
 }

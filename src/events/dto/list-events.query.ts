@@ -1,6 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageLimit } from '../../http/page-limit';
 
 export const DEFAULT_EVENT_PAGE = 50;
 
@@ -17,11 +16,6 @@ export class StreamEventsQuery {
 }
 
 export class ListEventsQuery extends StreamEventsQuery {
-  @ApiPropertyOptional({ default: DEFAULT_EVENT_PAGE, minimum: 1, maximum: 100, type: 'integer' })
-  @Type(() => Number)
-  @Max(100)
-  @Min(1)
-  @IsInt()
-  @IsOptional()
+  @PageLimit(DEFAULT_EVENT_PAGE)
   limit: number = DEFAULT_EVENT_PAGE;
 }

@@ -1,17 +1,11 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageLimit } from '../../http/page-limit';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
 /** Each property's rules are checked bottom-up, the most basic first (see create-order.dto.ts). */
 export class ListOrdersQuery {
-  @ApiPropertyOptional({ default: DEFAULT_PAGE_SIZE, minimum: 1, maximum: 100, type: 'integer' })
-  @Type(() => Number)
-  @Max(100)
-  @Min(1)
-  @IsInt()
-  @IsOptional()
+  @PageLimit(DEFAULT_PAGE_SIZE)
   limit: number = DEFAULT_PAGE_SIZE;
 
   /** Opaque: the `nextCursor` of the previous page. */
