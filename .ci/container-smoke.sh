@@ -23,7 +23,7 @@ run_once() {
   echo "service not ready within 30 s"; kill "$pid"; return 1
 }
 
-node dist/src/database/migrate.cli.js   # npm run migration:run, as an operator would before a rollout
+node dist/src/migrate.cli.js   # npm run migration:run, as an operator would before a rollout
 run_once
 curl -fsS -o /dev/null -w 'sign-up: %{http_code}\n' -X POST "http://127.0.0.1:$port/api/users" \
   -H 'Content-Type: application/json' -d '{"email":"smoke@example.com","name":"Smoke","password":"smoke-test-1"}'

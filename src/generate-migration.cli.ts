@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../config/app-config';
-import { ENTITIES } from '../entities';
-import { openDatabase } from './open-database';
+import { loadConfig } from './config/app-config';
+import { ENTITIES } from './entities';
+import { openDatabase } from './database/open-database';
 
 /**
  * `npm run migration:generate -- <PascalName>`: applies the existing migrations, diffs the
@@ -17,7 +17,7 @@ async function generate(name: string) {
     if (sql.upQueries.length === 0)
       return console.log('the entities match the schema: nothing to generate');
     const timestamp = Date.now();
-    const file = join(__dirname, '..', '..', 'migrations', `${timestamp}-${name}.ts`);
+    const file = join(__dirname, '..', 'migrations', `${timestamp}-${name}.ts`);
     const statements = (queries: { query: string }[]) =>
       queries
         .map(({ query }) => `    await queryRunner.query(\`${query.replace(/`/g, '\\`')}\`);`)

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadConfig } from '../config/app-config';
-import { ENTITIES } from '../entities';
-import { openDatabase } from './open-database';
+import { loadConfig } from './config/app-config';
+import { ENTITIES } from './entities';
+import { openDatabase } from './database/open-database';
 
 /**
  * `npm run migration:run`: applies pending migrations (embedded database too) and exits.
