@@ -15,13 +15,13 @@ describe('migrations at start-up', () => {
   let database: TestDatabase;
   let holder: Client;
   beforeAll(async () => {
-    database = await createDatabaseOn(process.env.DATABASE_URL!);
+    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
     holder = new Client({ connectionString: directUrlFor(database.url) ?? database.url });
     await holder.connect();
   });
   afterAll(async () => {
-    await holder.end();
-    await database.stop();
+    await holder?.end();
+    await database?.stop();
   });
 
   it("waits for another replica's migration lock past the request path's statement and lock timeouts", async () => {
