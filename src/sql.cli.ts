@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Statement } from './database/statement';
 import { EventsRepository } from './events/events.repository';
 import { FilesRepository } from './files/files.repository';
+import { BlobsRepository } from './files/storage/blobs.repository';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { JobsRepository } from './jobs/jobs.repository';
 import { OrderExportsRepository } from './order-exports/order-exports.repository';
@@ -22,6 +23,10 @@ const FILES: Record<string, { source: string; statements: readonly Statement[] }
     statements: OrdersRepository.statements,
   },
   'files.sql': { source: 'src/files/files.repository.ts', statements: FilesRepository.statements },
+  'blobs.sql': {
+    source: 'src/files/storage/blobs.repository.ts',
+    statements: BlobsRepository.statements,
+  },
   'events.sql': {
     source: 'src/events/events.repository.ts',
     statements: EventsRepository.statements,

@@ -8,6 +8,7 @@ import { FilesService } from './files.service';
 import { ImageProcessing } from './image-processing';
 import { OrphanSweeper } from './orphan-sweeper';
 import { BlobStorages } from './storage/blob-storages';
+import { BlobsRepository } from './storage/blobs.repository';
 import { UploadReader } from './upload-reader';
 
 @Module({
@@ -17,6 +18,7 @@ import { UploadReader } from './upload-reader';
     FilesRepository,
     UploadReader,
     BlobStorages,
+    BlobsRepository,
     OrphanSweeper,
     ResourceUrls,
     ImageProcessing,

@@ -3,6 +3,7 @@ import { Transactions } from '../../src/database/transactions';
 import { openDatabase } from '../../src/database/open-database';
 import { ENTITIES } from '../../src/entities';
 import { PostgresBlobStorage } from '../../src/files/storage/postgres-blob-storage';
+import { BlobsRepository } from '../../src/files/storage/blobs.repository';
 import { insertOrders } from '../support/bulk-orders';
 import { startReadyService } from '../support/service-process';
 import { createDatabaseOn, TestDatabase } from '../support/test-database';
@@ -171,9 +172,9 @@ async function sweepAllOrphans(url: string): Promise<number> {
     () => undefined,
   );
   try {
-    return await new PostgresBlobStorage(new Transactions(database.dataSource)).sweepOrphans(
-      new Date(),
-    );
+    return await new PostgresBlobStorage(
+      new BlobsRepository(new Transactions(database.dataSource)),
+    ).sweepOrphans(new Date());
   } finally {
     await database.close();
   }

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { Transactions } from '../../database/transactions';
 import type { StorageDriverName } from '../file.entity';
 import { BlobStorage } from './blob-storage';
+import { BlobsRepository } from './blobs.repository';
 import { FilesystemBlobStorage } from './filesystem-blob-storage';
 import { PostgresBlobStorage } from './postgres-blob-storage';
 
@@ -15,10 +15,10 @@ export class BlobStorages {
   private readonly drivers: Record<StorageDriverName, BlobStorage>;
   readonly current: BlobStorage;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig, transactions: Transactions) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, blobs: BlobsRepository) {
     this.drivers = {
-      postgres: new PostgresBlobStorage(transactions),
-      filesystem: new FilesystemBlobStorage(config.dataDir, transactions),
+      postgres: new PostgresBlobStorage(blobs),
+      filesystem: new FilesystemBlobStorage(config.dataDir, blobs),
     };
     this.current = this.drivers[config.storageDriver];
   }

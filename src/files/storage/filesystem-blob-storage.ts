@@ -3,10 +3,10 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Transactions } from '../../database/transactions';
 import { isUuid } from '../../database/uuid';
 import type { ByteRange } from '../byte-range';
 import { BlobStorage } from './blob-storage';
+import { BlobsRepository } from './blobs.repository';
 
 /**
  * Blobs as files under DATA_DIR/files, named by their server-generated id: written to a temp
@@ -19,7 +19,7 @@ export class FilesystemBlobStorage implements BlobStorage {
 
   constructor(
     dataDir: string,
-    private readonly transactions: Transactions,
+    private readonly blobs: BlobsRepository,
   ) {
     this.root = join(dataDir, 'files');
     this.temp = join(this.root, 'tmp');
@@ -55,28 +55,14 @@ export class FilesystemBlobStorage implements BlobStorage {
   }
 
   async deleteUnreferenced(blobId: string): Promise<void> {
-    const rows: unknown[] = await this.transactions.autocommit.manager.query(
-      'SELECT 1 FROM files WHERE blob_id = $1 OR thumbnail_blob_id = $1',
-      [blobId],
-    );
-    if (rows.length === 0) await this.delete(blobId);
+    if (!(await this.blobs.referencedAmong([blobId])).has(blobId)) await this.delete(blobId);
   }
 
   async sweepOrphans(olderThan: Date): Promise<number> {
     const staleTemp = await this.olderThan(this.temp, olderThan, (name) => name.endsWith('.part'));
     const staleBlobs = await this.olderThan(this.root, olderThan, isUuid);
-    const referenced = new Set<string>(
-      staleBlobs.length === 0
-        ? []
-        : (
-            await this.transactions.autocommit.manager.query(
-              `SELECT blob_id FROM files WHERE blob_id = ANY($1::uuid[])
-               UNION ALL
-               SELECT thumbnail_blob_id FROM files WHERE thumbnail_blob_id = ANY($1::uuid[])`,
-              [staleBlobs],
-            )
-          ).map((row: { blob_id: string }) => row.blob_id),
-    );
+    const referenced =
+      staleBlobs.length === 0 ? new Set<string>() : await this.blobs.referencedAmong(staleBlobs);
     const orphans = staleBlobs.filter((blobId) => !referenced.has(blobId));
     await Promise.all([
       ...staleTemp.map((name) => rm(join(this.temp, name), { force: true })),
