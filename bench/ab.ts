@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { compare, Measured, measureDatabaseCpu, ratioOf, SECONDS, Target } from './measure';
-import { fixture, ORDER } from './fixture';
+import { fixture, multipart, ORDER } from './fixture';
 import { benchDatabase, Process, startService } from './processes';
 
 /**
@@ -27,6 +27,13 @@ async function side(name: string, databaseUrl: string, root?: string): Promise<S
   return { name, service, replica };
 }
 
+/** A 1 MiB text file, as bench/run.ts uploads it. */
+const UPLOAD = multipart(
+  Buffer.alloc(1024 * 1024, 'order service benchmark upload\n'),
+  'ab.txt',
+  'text/plain',
+);
+
 function workloads(s: Side, auth: Record<string, string>, keys: string[], orderId: string) {
   const base = { headers: auth, pid: s.service.child.pid };
   const retries = { ...base, method: 'POST' as const, body: ORDER, key: keys };
@@ -49,6 +56,15 @@ function workloads(s: Side, auth: Record<string, string>, keys: string[], orderI
     },
     get: { ...base, name: `${s.name} get`, url: `${orders}/${orderId}`, method: 'GET' },
     list: { ...base, name: `${s.name} list`, url: `${orders}?limit=20`, method: 'GET' },
+    upload: {
+      ...base,
+      name: `${s.name} upload`,
+      url: `${s.service.baseUrl}/api/files`,
+      method: 'POST',
+      body: UPLOAD.body,
+      headers: { ...auth, 'Content-Type': UPLOAD.contentType },
+      key: 'unique',
+    },
   } satisfies Record<string, Target>;
 }
 
