@@ -1,6 +1,18 @@
 import { ClientRequest, IncomingHttpHeaders, request } from 'node:http';
 import { waitFor } from './wait';
 
+/** One event as the feed and the stream carry it: a CloudEvents 1.0 JSON object. */
+export interface CloudEvent {
+  specversion: string;
+  id: string;
+  source: string;
+  type: string;
+  subject: string;
+  time: string;
+  datacontenttype: string;
+  data: Record<string, unknown>;
+}
+
 /** One SSE message as it arrived; `comment` for a `:` line on its own. */
 export interface StreamMessage {
   id?: string;

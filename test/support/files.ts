@@ -1,4 +1,9 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHUNK_SIZE } from '../../src/files/storage/postgres-blob-storage';
+import type { TestApp } from './test-app';
+import type { SignedUpUser } from './users';
 
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -22,4 +27,48 @@ export function text(bytes: number): Buffer {
     0,
     bytes - (bytes % 1),
   );
+}
+
+/** A small CSV upload, with a multi-byte character. */
+export const CSV = Buffer.from('sku,quantity\nA-1,2\nB-€,3\n');
+
+const list = (folder: string) => (existsSync(folder) ? readdirSync(folder) : []);
+
+/**
+ * The files tests on the `driver` storage with `dataDir` as DATA_DIR: the app's environment (with
+ * a 1 MiB upload limit), the upload they make, and what storage holds. `app` is read at each call,
+ * so a describe block can take these before its beforeAll starts the app.
+ */
+export function filesOn(driver: string, dataDir: string, app: () => TestApp) {
+  const env = { STORAGE_DRIVER: driver, DATA_DIR: dataDir, MAX_UPLOAD_BYTES: String(1024 * 1024) };
+  const upload = (
+    user: SignedUpUser,
+    bytes: Buffer,
+    filename: string,
+    contentType = 'application/octet-stream',
+    key?: string,
+  ) => {
+    const call = app().http.post('/api/files').set(user.auth);
+    if (key) void call.set('Idempotency-Key', key);
+    return call.attach('file', bytes, { filename, contentType });
+  };
+  const blobCount = async (): Promise<number> => {
+    if (driver === 'filesystem')
+      return list(join(dataDir, 'files')).filter((name) => name !== 'tmp').length;
+    return Number((await app().dataSource.query('SELECT count(*) AS n FROM file_blobs'))[0].n);
+  };
+  const tempFolder = join(dataDir, 'files', 'tmp');
+  const tempCount = () => (driver === 'filesystem' ? list(tempFolder).length : 0);
+  /**
+   * Whether storage holds part of an upload: the postgres driver's blob row (its chunk rows wait
+   * for a 1 MiB statement), the filesystem driver's temp file past one 256 KiB chunk.
+   */
+  const uploadStarted = async (blobsBefore: number) =>
+    driver === 'filesystem'
+      ? list(tempFolder).some(
+          (name) =>
+            (statSync(join(tempFolder, name), { throwIfNoEntry: false })?.size ?? 0) > CHUNK_SIZE,
+        )
+      : (await blobCount()) > blobsBefore;
+  return { env, upload, blobCount, tempCount, uploadStarted };
 }

@@ -29,6 +29,23 @@ export async function signUpAndIn(app: TestApp, name = 'Test User'): Promise<Sig
   };
 }
 
+/**
+ * The app `starting` resolves to, with Ann and Bob signed up and in on it: the two users the tests
+ * of a file share. The app is closed again if a sign-up fails.
+ */
+export async function withAnnAndBob<T extends TestApp>(
+  starting: Promise<T>,
+): Promise<[T, SignedUpUser, SignedUpUser]> {
+  const app = await starting;
+  try {
+    const [ann, bob] = await Promise.all([signUpAndIn(app, 'Ann'), signUpAndIn(app, 'Bob')]);
+    return [app, ann, bob];
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
+
 export function expectProblem(
   response: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
   status: number,

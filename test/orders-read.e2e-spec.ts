@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { orderCalls, validOrder } from './support/orders';
+import { startTestApp, TestApp } from './support/test-app';
+import { expectProblem, signUpAndIn, SignedUpUser, withAnnAndBob } from './support/users';
+
+describe('orders over HTTP', () => {
+  let app: TestApp, ann: SignedUpUser, bob: SignedUpUser;
+  beforeAll(async () => ([app, ann, bob] = await withAnnAndBob(startTestApp())));
+  afterAll(() => app.close());
+
+  const { create } = orderCalls(() => app);
+
+  describe('GET /api/orders/{id} and cancel', () => {
+    it('shows an order to its owner only: 304 on If-None-Match, 404 for others, 400 for a malformed id', async () => {
+      const { body: order, headers } = await create(ann, validOrder()).expect(201);
+      const notModified = await app.http
+        .get(`/api/orders/${order.id}`)
+        .set(ann.auth)
+        .set('If-None-Match', headers.etag);
+      expect(notModified.status).toBe(304);
+      expectProblem(await app.http.get(`/api/orders/${order.id}`).set(bob.auth), 404, 'not_found');
+      expectProblem(
+        await app.http.post(`/api/orders/${order.id}/cancel`).set(bob.auth),
+        404,
+        'not_found',
+      );
+      expectProblem(
+        await app.http.get(`/api/orders/${randomUUID()}`).set(ann.auth),
+        404,
+        'not_found',
+      );
+      expectProblem(await app.http.get('/api/orders/42').set(ann.auth), 400, 'validation_failed');
+      expectProblem(await app.http.get(`/api/orders/${order.id}`), 401, 'unauthorized');
+      const [row] = await app.dataSource.query('SELECT status FROM orders WHERE id = $1', [
+        order.id,
+      ]);
+      expect(row.status).toBe('pending');
+    });
+
+    it('cancels with 200, a new updatedAt and ETag; cancelling again is harmless', async () => {
+      const { body: order, headers } = await create(ann, validOrder()).expect(201);
+      const cancelled = await app.http
+        .post(`/api/orders/${order.id}/cancel`)
+        .set(ann.auth)
+        .expect(200);
+      expect(cancelled.body).toEqual({
+        ...order,
+        status: 'cancelled',
+        updatedAt: expect.any(String),
+      });
+      expect(new Date(cancelled.body.updatedAt).getTime()).toBeGreaterThanOrEqual(
+        new Date(order.updatedAt).getTime(),
+      );
+      expect(cancelled.body.updatedAt).not.toBe(order.updatedAt);
+      expect(cancelled.headers.etag).not.toBe(headers.etag);
+
+      const again = await app.http.post(`/api/orders/${order.id}/cancel`).set(ann.auth).expect(200);
+      expect(again.body).toEqual(cancelled.body);
+      expect(again.headers.etag).toBe(cancelled.headers.etag);
+      const fetched = await app.http.get(`/api/orders/${order.id}`).set(ann.auth).expect(200);
+      expect(fetched.body.status).toBe('cancelled');
+    });
+  });
+
+  describe('GET /api/orders', () => {
+    it("pages through the caller's orders newest first, each exactly once, while new ones are created", async () => {
+      const carol = await signUpAndIn(app, 'Carol');
+      const created: string[] = [];
+      for (let i = 0; i < 7; i++)
+        created.push((await create(carol, validOrder()).expect(201)).body.id);
+
+      const seen: string[] = [];
+      let url: string | null = '/api/orders?limit=3';
+      let pages = 0;
+      while (url) {
+        const page = await app.http.get(url).set(carol.auth).expect(200);
+        seen.push(...page.body.data.map((order: { id: string }) => order.id));
+        expect(page.body.data.every((order: { userId: string }) => order.userId === carol.id)).toBe(
+          true,
+        );
+        const link = page.headers.link as string | undefined;
+        if (page.body.nextCursor) {
+          expect(link).toBe(`</api/orders?limit=3&cursor=${page.body.nextCursor}>; rel="next"`);
+          await create(carol, validOrder()).expect(201); // a newer order arrives between pages
+        } else {
+          expect(link).toBeUndefined();
+        }
+        url = link ? link.slice(1, link.indexOf('>')) : null;
+        pages++;
+      }
+      expect(pages).toBe(3);
+      expect(seen).toEqual([...created].reverse());
+    });
+
+    it("defaults to 20 per page and never shows another user's orders", async () => {
+      const erin = await signUpAndIn(app, 'Erin');
+      for (let i = 0; i < 21; i++) await create(erin, validOrder()).expect(201);
+      await create(bob, validOrder()).expect(201); // another user's order, which Erin must not see
+      const page = await app.http.get('/api/orders').set(erin.auth).expect(200);
+      expect(page.body.data).toHaveLength(20);
+      expect(page.body.nextCursor).toEqual(expect.any(String));
+      const rest = await app.http
+        .get(`/api/orders?cursor=${page.body.nextCursor}`)
+        .set(erin.auth)
+        .expect(200);
+      expect(rest.body.data).toHaveLength(1);
+      expect(rest.body.nextCursor).toBeNull();
+      const ofBob = await app.http.get('/api/orders?limit=100').set(bob.auth).expect(200);
+      expect(ofBob.body.data.length).toBeGreaterThan(0);
+      expect(ofBob.body.data.every((order: { userId: string }) => order.userId === bob.id)).toBe(
+        true,
+      );
+    });
+
+    it.each([['limit=0'], ['limit=101'], ['limit=ten'], ['cursor=bogus'], ['page=2']])(
+      'answers 400 for %s',
+      async (query) => {
+        expectProblem(
+          await app.http.get(`/api/orders?${query}`).set(ann.auth),
+          400,
+          'validation_failed',
+        );
+      },
+    );
+
+    it('refuses a limit that is no number as not an integer, not as out of range', async () => {
+      const response = await app.http.get('/api/orders?limit=abc').set(ann.auth);
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors).toEqual([
+        { field: 'limit', message: 'limit must be an integer number' },
+      ]);
+    });
+  });
+});
