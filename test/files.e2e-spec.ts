@@ -154,6 +154,9 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
       .attach('file', CSV, 'a.csv')
       .field('note', 'x');
     expectProblem(withField, 400, 'validation_failed');
+    const withoutFilename = await app.http.post('/api/files').set(ann.auth).field('file', 'a,b');
+    expectProblem(withoutFilename, 400, 'validation_failed');
+    expect(withoutFilename.body.errors[0].message).toMatch(/with a filename/);
     expectProblem(
       await app.http.post('/api/files').set(ann.auth).send({ file: 'x' }),
       415,

@@ -28,7 +28,8 @@ export interface StagedUpload {
   sha256: string;
 }
 
-const ONE_PART = 'send exactly one part: the file, named "file"';
+/** A part without a filename is a form field to multipart, not a file: the message says so. */
+const ONE_PART = 'send exactly one part: the file, named "file" and with a filename';
 
 /**
  * Streams a multipart upload into storage while hashing and judging it, before any transaction
