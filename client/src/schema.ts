@@ -527,6 +527,7 @@ export interface components {
             id: string;
             filter: components["schemas"]["OrderExportFilter"];
             createdAt: string;
+            /** @description When `status` last changed; deleting the CSV file shows in `file` (and the ETag) only. */
             updatedAt: string;
         };
         /** @description RFC 9457 problem details with a stable machine-readable `code`. */

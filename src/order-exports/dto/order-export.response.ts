@@ -43,5 +43,6 @@ export class OrderExportResponse {
   @ApiProperty({ type: () => OrderExportError, nullable: true })
   error: OrderExportError | null;
   createdAt: string;
+  /** When `status` last changed; deleting the CSV file shows in `file` (and the ETag) only. */
   updatedAt: string;
 }
