@@ -177,15 +177,11 @@ export class CreateExecutor {
   ) {
     // The claim's objects first: a feature's object may carry a property of the same name
     // (the statement never takes it from there; createStatement refuses writes that would).
-    const withClaim = (outcome: HttpOutcome) => [
-      request.scope,
-      this.claimValues(request, outcome),
-      ...valueSources(values),
-    ];
+    const withClaim = (claim: ClaimValues) => [request.scope, claim, ...valueSources(values)];
     try {
       const claim = this.claimValues(request, create.outcome);
       const claimed = await this.claims.claim(tx, create.statement, {
-        values: [request.scope, claim, ...valueSources(values)],
+        values: withClaim(claim),
         scope: request.scope,
         claim,
         row: create.row,
@@ -195,7 +191,8 @@ export class CreateExecutor {
       const rejection = rejectionOf(create, error);
       if (!(rejection instanceof DomainError) || rejection.status >= 500) throw rejection;
       const outcome = problemOutcome(rejection);
-      return { claimed: await this.store.claimForRejection(tx, withClaim(outcome)), outcome };
+      const claim = this.claimValues(request, outcome);
+      return { claimed: await this.store.claimForRejection(tx, withClaim(claim)), outcome };
     }
   }
 
