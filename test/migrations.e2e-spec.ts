@@ -1,13 +1,15 @@
 import { Client } from 'pg';
-import { SESSION_SETTINGS } from '../src/database/data-source';
+import { CLIENT_QUERY_TIMEOUT_MS, SESSION_SETTINGS } from '../src/database/data-source';
+import { MIGRATION_LOCK_KEY } from '../src/database/open-database';
 import { directUrlFor } from './support/pgbouncer';
 import { createDatabaseOn, migrate, TestDatabase } from './support/test-database';
 import { waitFor } from './support/wait';
 
-const MIGRATION_LOCK_KEY = 7_283_001; // src/database/open-database.ts
+/** The longest of the request path's timeouts, the server's and the client's. */
 const LONGEST_TIMEOUT_MS = Math.max(
   SESSION_SETTINGS.statement_timeout,
   SESSION_SETTINGS.lock_timeout,
+  CLIENT_QUERY_TIMEOUT_MS,
 );
 
 /** A replica starting while another migrates waits for it, however long its migration takes. */
@@ -24,7 +26,7 @@ describe('migrations at start-up', () => {
     await database?.stop();
   });
 
-  it("waits for another replica's migration lock past the request path's statement and lock timeouts", async () => {
+  it("waits for another replica's migration lock past the request path's timeouts", async () => {
     await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const migrated = migrate(database.url).then(
       () => 'migrated',

@@ -17,6 +17,12 @@ export interface DataSourceSettings {
    * needs a session (LISTEN, the job runner, the migration lock) uses it.
    */
   sessionUrl?: string | null;
+  /**
+   * For migrations (a direct connection): no timeout at all, neither the server's nor the
+   * client's. A migration may run for minutes (an index on a large table), and so may a
+   * replica's wait for another's; the startup probe and the migrate Job's deadline bound them.
+   */
+  migrating?: boolean;
 }
 
 /**
@@ -56,6 +62,7 @@ export function createDataSource({
   poolSize,
   applicationName,
   sessionUrl,
+  migrating = false,
 }: DataSourceSettings): DataSource {
   const dataSource = new DataSource({
     type: 'postgres',
@@ -70,7 +77,7 @@ export function createDataSource({
     applicationName: applicationName ?? 'order-service',
     // A dead or restarting server must surface as a fast 503, never a request that hangs.
     connectTimeoutMS: 3_000,
-    extra: connectionSettings(poolSize, !sessionUrl),
+    extra: migrating ? migrationSettings(poolSize) : connectionSettings(poolSize, !sessionUrl),
     // node-postgres emits `error` for idle clients whose server went away; unhandled, it kills the process.
     poolErrorHandler: () => undefined,
   });
@@ -105,8 +112,27 @@ export function roleDefaultsStatement(): string {
   return `DO $$ BEGIN ${settings.join(' ')} END $$`;
 }
 
+/**
+ * A server that stops answering (frozen host, silent partition) must not hang requests for the
+ * kernel's TCP timeout: the client gives up a little after statement_timeout.
+ */
+export const CLIENT_QUERY_TIMEOUT_MS = 20_000;
+
 /** The longest a statement waits for a pooled connection before it fails (503, retry later). */
 export const POOL_WAIT_MS = 3_000;
+
+/**
+ * A migration pool's settings: the request path's timeouts off, explicitly, since the role's
+ * defaults in the database carry them once the service has run behind a pooler.
+ */
+function migrationSettings(poolSize: number) {
+  return {
+    max: poolSize,
+    connectionTimeoutMillis: POOL_WAIT_MS,
+    keepAlive: true,
+    options: '-c statement_timeout=0 -c lock_timeout=0',
+  };
+}
 
 /**
  * node-postgres's pool settings, every wait bounded; with `sessionSettings`, SESSION_SETTINGS as
@@ -118,9 +144,7 @@ function connectionSettings(poolSize: number, sessionSettings: boolean) {
     max: poolSize,
     connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30_000,
-    // A server that stops answering (frozen host, silent partition) must not hang requests for
-    // the kernel's TCP timeout: give up client-side a little after statement_timeout.
-    query_timeout: 20_000,
+    query_timeout: CLIENT_QUERY_TIMEOUT_MS,
     keepAliveInitialDelayMillis: 10_000,
     keepAlive: true,
     ...(sessionSettings

@@ -40,13 +40,16 @@ export async function openDatabase(
     sessionUrl,
   });
   try {
-    // Behind a pooler the role's defaults come first: a server connection the pooler opened
-    // before them would keep serving without them (a crashed client's lock wait unnoticed).
-    const onSession = sessionUrl
-      ? await migrateOnSession(sessionUrl, entities, config.databaseConnectTimeoutMs)
-      : null;
+    // Behind a pooler the role's defaults come with the migrations, before the pool connects: a
+    // server connection the pooler opened before them would keep serving without them (a crashed
+    // client's lock wait unnoticed).
+    const applied = await migrateOnSession(
+      sessionUrl ?? url,
+      entities,
+      config.databaseConnectTimeoutMs,
+      sessionUrl ? roleDefaultsStatement() : undefined,
+    );
     await connectWithin(dataSource, config.databaseConnectTimeoutMs, url);
-    const applied = onSession ?? (await migrateUnderLock(dataSource));
     if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
   } catch (error) {
     await stopQuietly(dataSource, embedded);
@@ -77,21 +80,17 @@ async function connectWithin(dataSource: DataSource, timeoutMs: number, url: str
 }
 
 /** Any constant works; it only has to be the same for every replica of this service. */
-const MIGRATION_LOCK_KEY = 7_283_001;
+export const MIGRATION_LOCK_KEY = 7_283_001;
 
 /**
  * Replicas starting together must not run the same migration twice: the first takes a session
  * advisory lock, the others wait for it and then find nothing left to apply. The job queue's
  * schema (graphile-worker's own migrations) and `alsoUnderLock` come after ours, under the same
- * lock. The session waits and migrates without the request path's timeouts (SESSION_SETTINGS):
- * a migration may take minutes (an index on a large table), and so may the wait for another
- * replica's; the startup probe and the migrate Job's deadline bound them instead.
+ * lock. `dataSource` is a migration pool (`migrating`: no timeouts), used for nothing else.
  */
 async function migrateUnderLock(dataSource: DataSource, alsoUnderLock?: string): Promise<string[]> {
   const session = dataSource.createQueryRunner();
   try {
-    await session.query(`SELECT set_config('statement_timeout', '0', false),
-                                set_config('lock_timeout', '0', false)`);
     await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const migrations = new MigrationExecutor(dataSource, session);
     migrations.transaction = 'each';
@@ -100,26 +99,31 @@ async function migrateUnderLock(dataSource: DataSource, alsoUnderLock?: string):
     if (alsoUnderLock) await session.query(alsoUnderLock);
     return applied.map((migration) => migration.name);
   } finally {
+    // Should the unlock fail, the pool's end (migrateOnSession) closes the session and its lock.
     await session
       .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
       .catch(() => undefined);
-    // Back to the connection's own settings before it returns to the pool.
-    await session.query('RESET statement_timeout; RESET lock_timeout').catch(() => undefined);
     await session.release();
   }
 }
 
 /**
- * Behind a transaction pooler: migrations (and their session lock) on a direct connection of
- * their own, then the session settings made the role's defaults in this database, since the
- * pooler refuses them as startup parameters.
+ * Migrations (and their session lock) on a direct pool of their own, closed after them, so that
+ * none of its sessions serves a request. Behind a transaction pooler `roleDefaults` makes the
+ * session settings the role's defaults in this database, since the pooler refuses them as
+ * startup parameters; under the lock, since replicas starting together would otherwise update
+ * the role at once.
  */
-async function migrateOnSession(url: string, entities: EntityList, timeoutMs: number) {
-  const direct = createDataSource({ url, entities, poolSize: 2 });
+async function migrateOnSession(
+  url: string,
+  entities: EntityList,
+  timeoutMs: number,
+  roleDefaults?: string,
+) {
+  const direct = createDataSource({ url, entities, poolSize: 2, migrating: true });
   try {
     await connectWithin(direct, timeoutMs, url);
-    // Under the lock: replicas starting together would otherwise update the role at once.
-    return await migrateUnderLock(direct, roleDefaultsStatement());
+    return await migrateUnderLock(direct, roleDefaults);
   } finally {
     await direct.destroy().catch(() => undefined);
   }
