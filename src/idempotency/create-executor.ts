@@ -37,7 +37,10 @@ export interface PlannedCreate {
   outcome: HttpOutcome;
   /** The domain error (a 409) each unique constraint the statement may violate means. */
   conflicts?: UniqueConflicts;
-  /** The create's columns for its statement's batched form, when it has one (see ManyWrites). */
+  /**
+   * The create's columns for its statement's batched form, when it has one (see ManyWrites):
+   * plain values, serialised as they are, so never a `Deferred`.
+   */
   row?: object;
 }
 
