@@ -5,7 +5,10 @@
 //   one the service registers (src/), one a rule records, or one of the few named below;
 // - every alert has a `runbook` sentence and a `runbook_url` whose section exists in docs/runbook.md,
 //   and at least one promtool test where it fires and one where it stays quiet;
-// - the scrape jobs the rules name (job="...") are in prometheus.yml, and its rule files exist.
+// - the scrape jobs the rules name (job="...") are in prometheus.yml, and its rule files exist;
+// - recording rules keep the label job through every aggregation (by (job, ...)), and every read of
+//   a recorded series (rules and dashboard) selects its job: in a shared Prometheus another team's
+//   rule of the same name records the same name too.
 //
 //   node tools/check-monitoring.js            exit 1 and one line per problem when anything is wrong
 const { existsSync, readdirSync, readFileSync } = require('node:fs');
@@ -30,6 +33,28 @@ const EXTERNAL = new Set([
 ]);
 
 const readYaml = (path) => YAML.parse(readFileSync(path, 'utf8'));
+
+const AGGREGATION =
+  /\b(sum|min|max|avg|count|group|stddev|stdvar|topk|bottomk|quantile|count_values)\s*(?:(by|without)\s*\(([^)]*)\)\s*)?\(/g;
+
+/** Aggregations of `expr` that drop the label job (prefix form: `sum by (...) (...)` only). */
+function aggregationsDroppingJob(expr) {
+  const dropping = [];
+  for (const [whole, , clause, list] of expr.matchAll(AGGREGATION)) {
+    const labels = (list ?? '').split(',').map((label) => label.trim());
+    if (clause === 'by' ? !labels.includes('job') : clause !== 'without' || labels.includes('job'))
+      dropping.push(whole.replace(/\s+/g, ' '));
+  }
+  return dropping;
+}
+
+/** Recorded names that `expr` reads without a job="..." matcher. */
+function recordedReadsWithoutJob(expr, recorded) {
+  const bare = [];
+  for (const [, name, matchers] of expr.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\{[^}]*\})?/g))
+    if (recorded.has(name) && !/\bjob\s*=\s*"/.test(matchers ?? '')) bare.push(name);
+  return bare;
+}
 const rulesOf = (file) => (file?.groups ?? []).flatMap((group) => group.rules ?? []);
 
 function exprsOf(value, found = []) {
@@ -73,7 +98,18 @@ function checkMonitoring(paths = DEFAULT_PATHS) {
         );
     }
   };
-  for (const rule of rules) checkExpr(`${rule.file}: ${rule.record ?? rule.alert}`, rule.expr);
+  const checkJob = (where, expr) => {
+    for (const name of recordedReadsWithoutJob(expr, recorded))
+      errors.push(`${where}: reads ${name} without a job selector`);
+  };
+  for (const rule of rules) {
+    const where = `${rule.file}: ${rule.record ?? rule.alert}`;
+    checkExpr(where, rule.expr);
+    checkJob(where, rule.expr ?? '');
+    if (rule.record)
+      for (const aggregation of aggregationsDroppingJob(rule.expr ?? ''))
+        errors.push(`${where}: ${aggregation} drops the label job`);
+  }
 
   let dashboard = null;
   try {
@@ -84,7 +120,10 @@ function checkMonitoring(paths = DEFAULT_PATHS) {
   const dashboardExprs = dashboard ? exprsOf(dashboard.panels ?? []) : [];
   if (dashboard && dashboardExprs.length === 0)
     errors.push('dashboard: no expression in any panel');
-  for (const expr of dashboardExprs) checkExpr('dashboard', expr);
+  for (const expr of dashboardExprs) {
+    checkExpr('dashboard', expr);
+    checkJob('dashboard', expr);
+  }
 
   const sections = anchors(paths.runbook);
   const tests = readdirSync(join(paths.prometheus, 'tests'))
@@ -133,4 +172,9 @@ if (require.main === module) {
   process.exit(errors.length ? 1 : 0);
 }
 
-module.exports = { checkMonitoring, DEFAULT_PATHS };
+module.exports = {
+  checkMonitoring,
+  aggregationsDroppingJob,
+  recordedReadsWithoutJob,
+  DEFAULT_PATHS,
+};

@@ -3,7 +3,12 @@
 const assert = require('node:assert/strict');
 const { join } = require('node:path');
 const { test } = require('node:test');
-const { checkMonitoring, DEFAULT_PATHS } = require('./check-monitoring');
+const {
+  checkMonitoring,
+  aggregationsDroppingJob,
+  recordedReadsWithoutJob,
+  DEFAULT_PATHS,
+} = require('./check-monitoring');
 const { metricNames } = require('./promql-names');
 const { checkEditedCopy, expectProblem } = require('./test-helpers');
 
@@ -79,9 +84,59 @@ test('a misspelt metric or recorded rule in the rules is caught', () => {
   );
   expectProblem(
     withEdit('alerting-rules.yml', (t) =>
-      t.replace('deriv(job:jobs_queued:max[15m])', 'deriv(job:jobs_queued:maximum[15m])'),
+      t.replace(
+        'deriv(job:jobs_queued:max{job="order-service"}[15m])',
+        'deriv(job:jobs_queued:maximum{job="order-service"}[15m])',
+      ),
     ),
     /OrderServiceJobsBacklogGrowing: job:jobs_queued:maximum is neither/,
+  );
+});
+
+test('aggregations that drop job, and reads of recorded series without job, are found', () => {
+  assert.deepEqual(
+    aggregationsDroppingJob(
+      'sum by (job, route) (a) / sum(b) + max by (route) (c) + histogram_quantile(0.9, sum by (le, job) (d))',
+    ),
+    ['sum(', 'max by (route) ('],
+  );
+  assert.deepEqual(aggregationsDroppingJob('sum without (pod) (a) + max without (job) (b)'), [
+    'max without (job) (',
+  ]);
+  const recorded = new Set(['job:a:rate5m', 'route:b:rate5m']);
+  assert.deepEqual(
+    recordedReadsWithoutJob(
+      'job:a:rate5m{job="x"} > 0 and on (job) route:b:rate5m{route="/r"} or deriv(job:a:rate5m[5m]) or c',
+      recorded,
+    ),
+    ['route:b:rate5m', 'job:a:rate5m'],
+  );
+});
+
+test('a recording rule that drops job, or a read of a recorded series without job, is caught', () => {
+  expectProblem(
+    withEdit('recording-rules.yml', (t) =>
+      t.replace(
+        'max by (job) (jobs_failed{job="order-service"})',
+        'max(jobs_failed{job="order-service"})',
+      ),
+    ),
+    /job:jobs_failed:max: max\( drops the label job/,
+  );
+  expectProblem(
+    withEdit('alerting-rules.yml', (t) =>
+      t.replace(
+        'and job:http_requests:rate5m{job="order-service"} > 1',
+        'and job:http_requests:rate5m > 1',
+      ),
+    ),
+    /OrderService5xxRatioHigh: reads job:http_requests:rate5m without a job selector/,
+  );
+  expectProblem(
+    withEdit('dashboard', (t) =>
+      t.replace('"job:jobs_failed:max{job=\\"order-service\\"}"', '"job:jobs_failed:max"'),
+    ),
+    /dashboard: reads job:jobs_failed:max without a job selector/,
   );
 });
 
@@ -98,13 +153,13 @@ test('an alert without a runbook, or without tests both ways, is caught', () => 
   );
   // tests/scrape-job.yml has a quiet test of most alerts (another job's series); not this one.
   expectProblem(
-    withEdit('tests/jobs.yml', (t) =>
+    withEdit('tests/probe-idempotency.yml', (t) =>
       t.replace(
-        / {6}- eval_time: 10m\n {8}alertname: OrderServiceJobsSlow\n {8}exp_alerts: \[\]\n/,
+        / {6}- eval_time: 7m\n {8}alertname: OrderServiceCreateProbeFailing\n {8}exp_alerts: \[\]\n/,
         '',
       ),
     ),
-    /OrderServiceJobsSlow: no test where it stays quiet/,
+    /OrderServiceCreateProbeFailing: no test where it stays quiet/,
   );
 });
 
