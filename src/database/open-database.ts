@@ -43,7 +43,7 @@ export async function openDatabase(
     // Behind a pooler the role's defaults come with the migrations, before the pool connects: a
     // server connection the pooler opened before them would keep serving without them (a crashed
     // client's lock wait unnoticed).
-    const applied = await migrateOnSession(
+    const applied = await migrateOnOwnPool(
       sessionUrl ?? url,
       entities,
       config.databaseConnectTimeoutMs,
@@ -99,7 +99,7 @@ async function migrateUnderLock(dataSource: DataSource, alsoUnderLock?: string):
     if (alsoUnderLock) await session.query(alsoUnderLock);
     return applied.map((migration) => migration.name);
   } finally {
-    // Should the unlock fail, the pool's end (migrateOnSession) closes the session and its lock.
+    // Should the unlock fail, the pool's end (migrateOnOwnPool) closes the session and its lock.
     await session
       .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
       .catch(() => undefined);
@@ -114,13 +114,19 @@ async function migrateUnderLock(dataSource: DataSource, alsoUnderLock?: string):
  * startup parameters; under the lock, since replicas starting together would otherwise update
  * the role at once.
  */
-async function migrateOnSession(
+async function migrateOnOwnPool(
   url: string,
   entities: EntityList,
   timeoutMs: number,
   roleDefaults?: string,
 ) {
-  const direct = createDataSource({ url, entities, poolSize: 2, migrating: true });
+  const direct = createDataSource({
+    url,
+    entities,
+    poolSize: 2,
+    applicationName: 'order-service-migrations',
+    migrating: true,
+  });
   try {
     await connectWithin(direct, timeoutMs, url);
     return await migrateUnderLock(direct, roleDefaults);
