@@ -32,13 +32,17 @@ class ManualRunner implements BatchRunner<string, string> {
   }
 }
 
-const WAIT = { maxWaitMs: 60_000, waitedTooLong: () => new Error('waited too long') };
+const LIMITS = {
+  maxWaitMs: 60_000,
+  waitedTooLong: () => new Error('waited too long'),
+  nextRunAfterMs: 0,
+};
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function setup(inFlight = 1, maxBatch = 10) {
+function setup(inFlight = 1, maxBatch = 10, nextRunAfterMs = 0) {
   const runner = new ManualRunner();
-  const batches = new Batches(runner, { inFlight, maxBatch, ...WAIT });
+  const batches = new Batches(runner, { inFlight, maxBatch, ...LIMITS, nextRunAfterMs });
   return { runner, batches };
 }
 
@@ -91,6 +95,39 @@ describe('Batches', () => {
     await expect(Promise.all(results)).resolves.toEqual(['a!', 'b!', 'c!', 'd!', 'e!']);
   });
 
+  it('starts a run beside another only once the latest has gone nextRunAfterMs', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    try {
+      const { runner, batches } = setup(2, 10, 20);
+      const results = ['a', 'b', 'c'].map((item) => batches.run(item));
+      jest.advanceTimersByTime(19);
+      expect(runner.runs.map((run) => run.items)).toEqual([['a']]);
+      jest.advanceTimersByTime(1); // a is held up: b and c may go beside it
+      const late = batches.run('d');
+      expect(runner.runs.map((run) => run.items)).toEqual([['a'], ['b', 'c']]);
+      jest.advanceTimersByTime(20);
+      expect(runner.runs).toHaveLength(2); // both slots taken: d waits for one
+      runner.runs[1].settle();
+      await flush();
+      expect(runner.runs.map((run) => run.items)).toEqual([['a'], ['b', 'c'], ['d']]);
+      runner.runs[0].settle();
+      runner.runs[2].settle();
+      await expect(Promise.all([...results, late])).resolves.toEqual(['a!', 'b!', 'c!', 'd!']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('gives all that queued to the next run when the one before ends within nextRunAfterMs', async () => {
+    const { runner, batches } = setup(2, 10, 60_000);
+    const results = ['a', 'b', 'c', 'd'].map((item) => batches.run(item));
+    runner.runs[0].settle();
+    await flush();
+    expect(runner.runs.map((run) => run.items)).toEqual([['a'], ['b', 'c', 'd']]);
+    runner.runs[1].settle();
+    await expect(Promise.all(results)).resolves.toEqual(['a!', 'b!', 'c!', 'd!']);
+  });
+
   it('runs the items of a batch one failed alone, one after the other in its slot', async () => {
     const { runner, batches } = setup(1);
     const queued = await queuedBehindA(runner, batches);
@@ -126,7 +163,7 @@ describe('Batches', () => {
     ]) {
       const runner = new ManualRunner();
       runner.many = many;
-      const batches = new Batches(runner, { inFlight: 1, maxBatch: 10, ...WAIT });
+      const batches = new Batches(runner, { inFlight: 1, maxBatch: 10, ...LIMITS });
       void batches.run('a');
       const queued = ['b', 'c'].map((item) => batches.run(item).catch(() => 'failed'));
       runner.runs[0].settle();
@@ -150,7 +187,7 @@ describe('Batches', () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
     try {
       const runner = new ManualRunner();
-      const batches = new Batches(runner, { inFlight: 1, maxBatch: 10, ...WAIT });
+      const batches = new Batches(runner, { inFlight: 1, maxBatch: 10, ...LIMITS });
       void batches.run('a');
       const early = batches.run('b').catch((error: Error) => error.message);
       jest.advanceTimersByTime(40_000);

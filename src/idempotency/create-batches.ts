@@ -10,6 +10,12 @@ export interface BatchRunner<T, R> {
 export interface BatchLimits {
   /** Runs (of one item or many) at once; what arrives beyond them waits for the next. */
   inFlight: number;
+  /**
+   * How long after the latest run started another may start beside the going ones. Under load one
+   * run at a time then carries every item that arrived during it, while a run held up (on a lock)
+   * keeps the others waiting no longer than this.
+   */
+  nextRunAfterMs: number;
   /** The most items in one run. */
   maxBatch: number;
   /** The longest an item waits for a run to start, and what it then fails with. */
@@ -25,9 +31,10 @@ interface Waiting<T, R> {
 }
 
 /**
- * Runs items as they come while fewer than `inFlight` runs are going; the items that arrive
- * meanwhile wait, and go together in the next run, as one `many`. So a lone item pays nothing,
- * and under load one statement and one commit serve many creates. One item's failure fails its
+ * Runs an item at once when no run is going; the items that arrive meanwhile wait, and go
+ * together in the next run, as one `many`. Another run starts beside the going ones (up to
+ * `inFlight`) only once the latest has gone `nextRunAfterMs`. So a lone item pays nothing, and
+ * under load one statement and one commit serve many creates. One item's failure fails its
  * whole batch (a statement is all or nothing): its items then run alone, one after the other in
  * the batch's slot, so each gets its own answer and no more than `inFlight` runs go at once. An
  * item that waits `maxWaitMs` for its run (runs held up by a lock) fails, as a statement waiting
@@ -37,6 +44,8 @@ export class Batches<T, R> {
   private running = 0;
   private readonly waiting: Waiting<T, R>[] = [];
   private expiry: NodeJS.Timeout | null = null;
+  private latestStart = 0;
+  private nextRunTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly runner: BatchRunner<T, R>,
@@ -51,9 +60,27 @@ export class Batches<T, R> {
   run(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, since: Date.now(), resolve, reject });
-      if (this.running < this.limits.inFlight) void this.next();
-      else this.watchOldest();
+      this.startRuns();
+      this.watchOldest();
     });
+  }
+
+  /** Starts what may start now, and otherwise looks again when the latest run is old enough. */
+  private startRuns() {
+    while (this.waiting.length && this.running < this.limits.inFlight) {
+      const wait = this.running ? this.latestStart + this.limits.nextRunAfterMs - Date.now() : 0;
+      if (wait > 0) return this.lookAgainIn(wait);
+      void this.next();
+    }
+  }
+
+  private lookAgainIn(ms: number) {
+    if (this.nextRunTimer) return;
+    this.nextRunTimer = setTimeout(() => {
+      this.nextRunTimer = null;
+      this.startRuns();
+    }, ms);
+    this.nextRunTimer.unref();
   }
 
   /** One timer at a time, for the item waiting longest: the others arrived after it. */
@@ -76,11 +103,12 @@ export class Batches<T, R> {
   private async next(): Promise<void> {
     const batch = this.waiting.splice(0, this.limits.maxBatch);
     this.running++;
+    this.latestStart = Date.now();
     try {
       await this.settle(batch);
     } finally {
       this.running--;
-      if (this.waiting.length) void this.next();
+      this.startRuns();
     }
   }
 

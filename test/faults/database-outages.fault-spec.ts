@@ -172,8 +172,9 @@ describe('faults: a slow database (a held lock) with more requests than the pool
           ms: Date.now() - started,
         })),
       );
-      // Order creates hold at most CREATE_CONCURRENCY (2) connections: two statements wait on the
-      // lock, and the other creates wait at the process, each for at most the pool's 3 s.
+      // Order creates hold at most CREATE_CONCURRENCY (2) connections: the first statement waits on
+      // the lock, a second starts beside it 20 ms later and waits too, and the other creates wait
+      // at the process, each for at most the pool's 3 s.
       await blockedServiceBackends(locker, 2);
       const live = await fetch(`${service.baseUrl}/health/live`);
       const answers = await Promise.all(pending);
