@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { run, statement, Statement } from '../../database/statement';
 import { Transactions } from '../../database/transactions';
 
-/** The most chunk rows one INSERT writes (see PostgresBlobStorage's CHUNKS_PER_STATEMENT). */
+/**
+ * The most chunk rows one INSERT writes (1 MiB of PostgresBlobStorage's chunks, what an upload
+ * holds in memory at most): pg's client and server spend less per byte on one larger statement
+ * than on several, so a write takes as few as memory allows.
+ */
 export const MAX_CHUNKS_PER_INSERT = 4;
 
 /** No file row holds blob `b` as its bytes or as its thumbnail. */

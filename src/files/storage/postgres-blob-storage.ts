@@ -6,11 +6,6 @@ import { groupsOf, rechunk } from './rechunk';
 
 /** Rows of 256 KiB: a range read fetches little more than it needs, yet rows stay few. */
 export const CHUNK_SIZE = 256 * 1024;
-/**
- * Rows per INSERT (1 MiB, what an upload holds in memory at most): pg's client and server spend
- * less per byte on one larger statement than on several, so a write takes as few as memory allows.
- */
-const CHUNKS_PER_STATEMENT = MAX_CHUNKS_PER_INSERT;
 
 /**
  * Blobs as chunked bytea rows, so any number of replicas share files through the database alone.
@@ -25,7 +20,7 @@ export class PostgresBlobStorage implements BlobStorage {
     await this.blobs.insertBlob(blobId);
     try {
       let seq = 0;
-      for await (const chunks of groupsOf(rechunk(source, CHUNK_SIZE), CHUNKS_PER_STATEMENT)) {
+      for await (const chunks of groupsOf(rechunk(source, CHUNK_SIZE), MAX_CHUNKS_PER_INSERT)) {
         await this.blobs.insertChunks(blobId, seq, chunks);
         seq += chunks.length;
       }
