@@ -62,6 +62,18 @@ describe('orders over HTTP', () => {
     });
   });
 
+  it('answers a method the path does not take with 405 and Allow, not 404', async () => {
+    const { body: order } = await create(ann, validOrder()).expect(201);
+    const deleted = await app.http.delete(`/api/orders/${order.id}`).set(ann.auth);
+    expectProblem(deleted, 405, 'method_not_allowed');
+    expect(deleted.headers.allow).toBe('GET, HEAD');
+    const put = await app.http.put('/api/orders').set(ann.auth).send(validOrder());
+    expectProblem(put, 405, 'method_not_allowed');
+    expect(put.headers.allow).toBe('GET, HEAD, POST');
+    expectProblem(await app.http.get('/api/no-such-path').set(ann.auth), 404, 'not_found');
+    await app.http.get(`/api/orders/${order.id}`).set(ann.auth).expect(200); // still there
+  });
+
   describe('GET /api/orders', () => {
     it("pages through the caller's orders newest first, each exactly once, while new ones are created", async () => {
       const carol = await signUpAndIn(app, 'Carol');

@@ -1,0 +1,30 @@
+import { FastifyRequest } from 'fastify';
+import { DomainError } from './problem';
+
+/** The methods the API's routes take; a path's Allow header lists those it serves, in this order. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+export class MethodNotAllowedError extends DomainError {
+  constructor(method: string, allow: readonly string[]) {
+    const methods = allow.join(', ');
+    super(
+      405,
+      'method_not_allowed',
+      'Method not allowed',
+      `${method} is not served at this path; it takes ${methods}.`,
+      { Allow: methods },
+    );
+  }
+}
+
+/**
+ * For a request no route serves: a 405 with the methods its path does take (RFC 9110 asks for
+ * them in Allow), so a client that sent the wrong method is not told the resource is missing; null
+ * when no method is served there either (a 404 then).
+ */
+export function methodNotAllowed(request: FastifyRequest): MethodNotAllowedError | null {
+  if (request.routeOptions.url !== undefined) return null;
+  const url = request.url.split('?', 1)[0];
+  const allow = METHODS.filter((method) => request.server.findRoute({ method, url }) !== null);
+  return allow.length ? new MethodNotAllowedError(request.method, allow) : null;
+}
