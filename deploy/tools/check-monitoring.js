@@ -106,8 +106,9 @@ function checkMonitoring(paths = DEFAULT_PATHS) {
     const where = `${rule.file}: ${rule.record ?? rule.alert}`;
     checkExpr(where, rule.expr);
     checkJob(where, rule.expr ?? '');
-    if (rule.record)
-      for (const aggregation of aggregationsDroppingJob(rule.expr ?? ''))
+    // Recorded series keep job (another team's rule may share the name), and so do alerts (routed
+    // and silenced by it).
+    for (const aggregation of aggregationsDroppingJob(rule.expr ?? ''))
         errors.push(`${where}: ${aggregation} drops the label job`);
   }
 

@@ -113,7 +113,7 @@ test('aggregations that drop job, and reads of recorded series without job, are 
   );
 });
 
-test('a recording rule that drops job, or a read of a recorded series without job, is caught', () => {
+test('a rule that drops job, or a read of a recorded series without job, is caught', () => {
   expectProblem(
     withEdit('recording-rules.yml', (t) =>
       t.replace(
@@ -122,6 +122,15 @@ test('a recording rule that drops job, or a read of a recorded series without jo
       ),
     ),
     /job:jobs_failed:max: max\( drops the label job/,
+  );
+  expectProblem(
+    withEdit('alerting-rules.yml', (t) =>
+      t.replace(
+        'expr: max by (job) (jobs_failed{job="order-service"}) > 0',
+        'expr: max(jobs_failed{job="order-service"}) > 0',
+      ),
+    ),
+    /OrderServiceJobsFailed: max\( drops the label job/,
   );
   expectProblem(
     withEdit('alerting-rules.yml', (t) =>
