@@ -95,9 +95,11 @@ describe('Batches', () => {
     await expect(Promise.all(results)).resolves.toEqual(['a!', 'b!', 'c!', 'd!', 'e!']);
   });
 
-  it('starts a run beside another only once the latest has gone nextRunAfterMs', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
-    try {
+  describe('with nextRunAfterMs', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate'] }));
+    afterEach(() => jest.useRealTimers());
+
+    it('starts a run beside another only once the youngest going run has gone nextRunAfterMs', async () => {
       const { runner, batches } = setup(2, 10, 20);
       const results = ['a', 'b', 'c'].map((item) => batches.run(item));
       jest.advanceTimersByTime(19);
@@ -113,9 +115,53 @@ describe('Batches', () => {
       runner.runs[0].settle();
       runner.runs[2].settle();
       await expect(Promise.all([...results, late])).resolves.toEqual(['a!', 'b!', 'c!', 'd!']);
-    } finally {
-      jest.useRealTimers();
-    }
+    });
+
+    it('times the wait from the youngest run still going, not from one that has ended', async () => {
+      const { runner, batches } = setup(2, 10, 20);
+      void batches.run('held'); // held up, as on a lock
+      void batches.run('b');
+      jest.advanceTimersByTime(20);
+      expect(runner.runs.map((run) => run.items)).toEqual([['held'], ['b']]);
+      jest.advanceTimersByTime(2);
+      runner.runs[1].settle(); // b ends 2 ms after it started; held has gone 22 ms
+      await flush();
+      void batches.run('x');
+      expect(runner.runs.map((run) => run.items)).toEqual([['held'], ['b'], ['x']]);
+    });
+
+    it('brings the wait forward when the youngest run ends before its time', async () => {
+      const { runner, batches } = setup(3, 10, 20);
+      void batches.run('held');
+      jest.advanceTimersByTime(18);
+      void batches.run('b'); // waits until held has gone 20 ms
+      jest.advanceTimersByTime(2);
+      void batches.run('c'); // waits until b has gone 20 ms (at 40)
+      expect(runner.runs.map((run) => run.items)).toEqual([['held'], ['b']]);
+      jest.advanceTimersByTime(1);
+      runner.runs[1].settle(); // b ends at 21: held is the youngest going run, gone 21 ms
+      await flush();
+      expect(runner.runs.map((run) => run.items)).toEqual([['held'], ['b'], ['c']]);
+    });
+
+    it("runs a failed batch's items alone beside a held run, and frees the slot after", async () => {
+      const { runner, batches } = setup(2, 10, 20);
+      void batches.run('held');
+      const queued = ['b', 'c'].map((item) => batches.run(item).catch((e: Error) => e.message));
+      jest.advanceTimersByTime(20);
+      runner.runs[1].settle('item failed'); // the batch of b and c
+      await flush();
+      expect(runner.runs.slice(1).map((run) => run.items)).toEqual([['b', 'c'], ['b']]);
+      runner.runs[2].settle();
+      await flush();
+      runner.runs[3].settle();
+      await expect(Promise.all(queued)).resolves.toEqual(['b!', 'c!']);
+      jest.advanceTimersByTime(20);
+      const after = batches.run('d');
+      expect(runner.runs.map((run) => run.items).slice(4)).toEqual([['d']]);
+      runner.runs[4].settle();
+      await expect(after).resolves.toBe('d!');
+    });
   });
 
   it('gives all that queued to the next run when the one before ends within nextRunAfterMs', async () => {

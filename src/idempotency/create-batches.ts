@@ -11,8 +11,8 @@ export interface BatchLimits {
   /** Runs (of one item or many) at once; what arrives beyond them waits for the next. */
   inFlight: number;
   /**
-   * How long after the latest run started another may start beside the going ones. Under load one
-   * run at a time then carries every item that arrived during it, while a run held up (on a lock)
+   * How long every going run must have gone before another starts beside them. Under load one run
+   * at a time then carries every item that arrived during it, while a run held up (on a lock)
    * keeps the others waiting no longer than this.
    */
   nextRunAfterMs: number;
@@ -33,7 +33,7 @@ interface Waiting<T, R> {
 /**
  * Runs an item at once when no run is going; the items that arrive meanwhile wait, and go
  * together in the next run, as one `many`. Another run starts beside the going ones (up to
- * `inFlight`) only once the latest has gone `nextRunAfterMs`. So a lone item pays nothing, and
+ * `inFlight`) only once the youngest of them has gone `nextRunAfterMs`. So a lone item pays nothing, and
  * under load one statement and one commit serve many creates. One item's failure fails its
  * whole batch (a statement is all or nothing): its items then run alone, one after the other in
  * the batch's slot, so each gets its own answer and no more than `inFlight` runs go at once. An
@@ -41,11 +41,11 @@ interface Waiting<T, R> {
  * that long for a pooled connection would.
  */
 export class Batches<T, R> {
-  private running = 0;
+  /** When each going run started (`performance.now()`, which no clock change moves), oldest first. */
+  private readonly starts: number[] = [];
   private readonly waiting: Waiting<T, R>[] = [];
   private expiry: NodeJS.Timeout | null = null;
-  private latestStart = 0;
-  private nextRunTimer: NodeJS.Timeout | null = null;
+  private nextRun: { timer: NodeJS.Timeout; due: number } | null = null;
 
   constructor(
     private readonly runner: BatchRunner<T, R>,
@@ -59,38 +59,42 @@ export class Batches<T, R> {
 
   run(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ item, since: Date.now(), resolve, reject });
+      this.waiting.push({ item, since: performance.now(), resolve, reject });
       this.startRuns();
       this.watchOldest();
     });
   }
 
-  /** Starts what may start now, and otherwise looks again when the latest run is old enough. */
+  /** Starts what may start now, else looks again once the youngest going run is old enough. */
   private startRuns() {
-    while (this.waiting.length && this.running < this.limits.inFlight) {
-      const wait = this.running ? this.latestStart + this.limits.nextRunAfterMs - Date.now() : 0;
-      if (wait > 0) return this.lookAgainIn(wait);
+    while (this.waiting.length && this.starts.length < this.limits.inFlight) {
+      const youngest = this.starts[this.starts.length - 1];
+      const due = this.starts.length ? youngest + this.limits.nextRunAfterMs : 0;
+      if (due > performance.now()) return this.lookAgainAt(due);
       void this.next();
     }
   }
 
-  private lookAgainIn(ms: number) {
-    if (this.nextRunTimer) return;
-    this.nextRunTimer = setTimeout(() => {
-      this.nextRunTimer = null;
+  /** One timer, for the earliest time asked: a run that ends can bring the time forward. */
+  private lookAgainAt(due: number) {
+    if (this.nextRun && this.nextRun.due <= due) return;
+    if (this.nextRun) clearTimeout(this.nextRun.timer);
+    const timer = setTimeout(() => {
+      this.nextRun = null;
       this.startRuns();
-    }, ms);
-    this.nextRunTimer.unref();
+    }, due - performance.now());
+    timer.unref();
+    this.nextRun = { timer, due };
   }
 
   /** One timer at a time, for the item waiting longest: the others arrived after it. */
   private watchOldest() {
     if (this.expiry || !this.waiting.length) return;
-    const due = this.waiting[0].since + this.limits.maxWaitMs - Date.now();
+    const due = this.waiting[0].since + this.limits.maxWaitMs - performance.now();
     this.expiry = setTimeout(
       () => {
         this.expiry = null;
-        const now = Date.now();
+        const now = performance.now();
         while (this.waiting.length && now - this.waiting[0].since >= this.limits.maxWaitMs)
           this.waiting.shift()!.reject(this.limits.waitedTooLong());
         this.watchOldest();
@@ -102,12 +106,12 @@ export class Batches<T, R> {
 
   private async next(): Promise<void> {
     const batch = this.waiting.splice(0, this.limits.maxBatch);
-    this.running++;
-    this.latestStart = Date.now();
+    const started = performance.now();
+    this.starts.push(started);
     try {
       await this.settle(batch);
     } finally {
-      this.running--;
+      this.starts.splice(this.starts.indexOf(started), 1);
       this.startRuns();
     }
   }
