@@ -71,6 +71,7 @@ describe('orders over HTTP', () => {
     expectProblem(put, 405, 'method_not_allowed');
     expect(put.headers.allow).toBe('GET, HEAD, POST');
     expectProblem(await app.http.get('/api/no-such-path').set(ann.auth), 404, 'not_found');
+    expectProblem(await app.http.get('/api/users/').set(ann.auth), 404, 'not_found'); // an empty id
     await app.http.get(`/api/orders/${order.id}`).set(ann.auth).expect(200); // still there
   });
 

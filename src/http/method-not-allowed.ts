@@ -2,7 +2,7 @@ import { FastifyRequest } from 'fastify';
 import { DomainError } from './problem';
 
 /** The methods the API's routes take; a path's Allow header lists those it serves, in this order. */
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 export class MethodNotAllowedError extends DomainError {
   constructor(method: string, allow: readonly string[]) {
@@ -26,5 +26,8 @@ export function methodNotAllowed(request: FastifyRequest): MethodNotAllowedError
   if (request.routeOptions.url !== undefined) return null;
   const url = request.url.split('?', 1)[0];
   const allow = METHODS.filter((method) => request.server.findRoute({ method, url }) !== null);
-  return allow.length ? new MethodNotAllowedError(request.method, allow) : null;
+  // A route of the request's own method matched the path, and the router still found none for the
+  // request (an empty parameter, as in /api/users/): no such resource, whatever the method.
+  if (!allow.length || allow.includes(request.method)) return null;
+  return new MethodNotAllowedError(request.method, allow);
 }
