@@ -90,6 +90,16 @@ describe('POST /api/auth/token and Bearer tokens', () => {
     );
   });
 
+  it('signs in whatever token is sent with it: an expired one cannot lock a client out', async () => {
+    const expired = forgeJwt({ sub: user.id, iat: now() - 7200, exp: now() - 3600 }, SECRET);
+    for (const authorization of [`Bearer ${expired}`, 'Bearer garbage', 'Basic abc'])
+      await app.http
+        .post('/api/auth/token')
+        .set('Authorization', authorization)
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+  });
+
   it('takes the Bearer scheme in any case (RFC 9110 §11.1)', async () => {
     await app.http
       .get(`/api/users/${user.id}`)

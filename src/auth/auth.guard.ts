@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../http/problem';
-import { IS_PUBLIC } from './caller';
+import { Access, IS_PUBLIC } from './caller';
 import { TokenService } from './token.service';
 
 /** Global guard: every route needs a valid Bearer token unless marked @Public(). */
@@ -15,12 +15,13 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    request.caller = await this.tokens.callerOf(request);
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+    const access = this.reflector.getAllAndOverride<Access>(IS_PUBLIC, [
       context.getHandler(),
       context.getClass(),
     ]);
-    if (!isPublic && !request.caller) throw new UnauthorizedError();
+    request.caller =
+      access === 'public, token ignored' ? null : await this.tokens.callerOf(request);
+    if (!access && !request.caller) throw new UnauthorizedError();
     return true;
   }
 }

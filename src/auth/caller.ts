@@ -16,11 +16,17 @@ declare module 'fastify' {
 
 export const IS_PUBLIC = 'auth:public';
 
+/** Who may call a route: only a verified caller (unmarked), anyone, or anyone and unread tokens. */
+export type Access = undefined | 'public' | 'public, token ignored';
+
 /**
  * Marks a route as open to anonymous callers. A token sent anyway is still verified (a bad one
- * answers 401), so public routes know the caller when there is one.
+ * answers 401), so public routes know the caller when there is one; unless `ignoresToken`, for a
+ * route that never uses one (sign-in: a client that sends its stored token with every request must
+ * still get a new one once that token has expired).
  */
-export const Public = () => SetMetadata(IS_PUBLIC, true);
+export const Public = ({ ignoresToken = false } = {}) =>
+  SetMetadata<string, Access>(IS_PUBLIC, ignoresToken ? 'public, token ignored' : 'public');
 
 /** The verified caller; null only on public routes called without a token. */
 export const CurrentCaller = createParamDecorator(

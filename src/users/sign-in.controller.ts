@@ -13,7 +13,7 @@ import { SignInService } from './sign-in.service';
 export class SignInController {
   constructor(private readonly signIns: SignInService) {}
 
-  @Public()
+  @Public({ ignoresToken: true })
   @UseGuards(AuthRateLimitGuard)
   @Post('token')
   // Keeps the published id (from the old AuthController), which clients' generated types use.
