@@ -135,6 +135,13 @@ describe('events: the stream (GET /api/events/stream)', () => {
     );
   });
 
+  it('answers HEAD with the head of the stream, and ends there', async () => {
+    const ann = await signUpAndIn(app, 'Ann');
+    const head = await app.http.head('/api/events/stream').set(ann.auth).timeout(5_000);
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe('text/event-stream');
+  });
+
   it('sends a heartbeat comment on the shared interval', async () => {
     const ann = await signUpAndIn(app, 'Ann');
     const hub = app.nest.get(EventStreamHub);

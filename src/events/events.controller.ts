@@ -50,7 +50,11 @@ export class EventsController {
     requireEventStreamAccepted(accept);
     // A bad cursor (400) or no database (503) answers as problem+json: the stream starts after.
     const after = await this.events.streamStart(caller, resumeCursor(lastEventId, query.after));
-    this.hub.attach(caller.userId, startEventStream(reply), after, caller.tokenExpiresAtMs);
+    const stream = startEventStream(reply);
+    // HEAD asks for the head alone: held open, it would never be sent (Node holds the head of a
+    // bodyless answer until its end).
+    if (reply.request.method === 'HEAD') return void stream.end();
+    this.hub.attach(caller.userId, stream, after, caller.tokenExpiresAtMs);
   }
 }
 
