@@ -120,11 +120,13 @@ describe('events: the stream (GET /api/events/stream)', () => {
       return { status: response.status, headers, body: JSON.parse(response.body) };
     };
     expectProblem(await problem(stream(null)), 401, 'unauthorized');
-    expectProblem(
-      await problem(stream(ann, '/api/events/stream', { 'Last-Event-ID': 'nope' })),
-      400,
-      'validation_failed',
-    );
+    const future = Buffer.from('event:9000000000000000000').toString('base64url');
+    for (const lastEventId of ['nope', future])
+      expectProblem(
+        await problem(stream(ann, '/api/events/stream', { 'Last-Event-ID': lastEventId })),
+        400,
+        'validation_failed',
+      );
     const badQuery = await problem(stream(ann, '/api/events/stream?after=nope'));
     expectProblem(badQuery, 400, 'validation_failed');
     expect(badQuery.body.errors).toEqual([{ field: 'after', message: expect.any(String) }]);

@@ -9,6 +9,11 @@ import { startTestApp, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser, uniqueEmail } from './support/users';
 import { waitFor } from './support/wait';
 
+/** A cursor as the API spells one, and the position inside one. */
+const cursorOf = (position: string) => Buffer.from(`event:${position}`).toString('base64url');
+const cursorPosition = (cursor: string) =>
+  Buffer.from(cursor, 'base64url').toString('utf8').slice('event:'.length);
+
 describe('events: the feed (GET /api/events)', () => {
   let app: TestApp;
   beforeAll(async () => {
@@ -117,11 +122,18 @@ describe('events: the feed (GET /api/events)', () => {
     expect(second.data).toEqual(all.slice(3));
     const empty = await feed(ann, `?after=${second.nextCursor}`);
     expect(empty).toEqual({ data: [], nextCursor: second.nextCursor });
-    expectProblem(
-      await app.http.get('/api/events?after=not-a-cursor').set(ann.auth),
-      400,
-      'validation_failed',
-    );
+    const lastPosition = BigInt(cursorPosition(second.nextCursor!));
+    for (const after of [
+      'not-a-cursor',
+      cursorOf(`${lastPosition + 1000n}`), // past the caller's last event: resuming would skip
+      cursorOf(`0${lastPosition}`), // a spelling the API never gives
+      `${second.nextCursor}==`,
+    ])
+      expectProblem(
+        await app.http.get(`/api/events?after=${after}`).set(ann.auth),
+        400,
+        'validation_failed',
+      );
     expectProblem(
       await app.http.get('/api/events?limit=101').set(ann.auth),
       400,

@@ -5,13 +5,36 @@ export function encodeEventCursor(position: string): string {
   return Buffer.from(`event:${position}`).toString('base64url');
 }
 
-/** The position after which to read; anything that is not a cursor this service made is 400. */
+/**
+ * The position after which to read; anything that is not a cursor this service made is 400, in
+ * the one spelling it makes (no padding, no leading zero).
+ */
 export function decodeEventCursor(text: string, field = 'after'): string {
-  const match = /^event:(\d{1,19})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
-  if (match && BigInt(match[1]) <= BigInt('9223372036854775807')) return match[1];
-  throw new ValidationFailedError([
-    { field, message: `${field} is not a cursor this API returned` },
-  ]);
+  const match = /^event:(0|[1-9]\d{0,18})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  if (
+    match &&
+    BigInt(match[1]) <= BigInt('9223372036854775807') &&
+    encodeEventCursor(match[1]) === text
+  )
+    return match[1];
+  throw notACursor(field);
+}
+
+const notACursor = (field: string) =>
+  new ValidationFailedError([{ field, message: `${field} is not a cursor this API returned` }]);
+
+/**
+ * Refuses (400) a position past the caller's last event and their retention horizon: every cursor
+ * the API gives them is one of those or before, and resuming from a later one would skip events.
+ */
+export function assertIssued(
+  position: string,
+  last: string,
+  deletedThrough: string,
+  field: string,
+) {
+  if (BigInt(position) > BigInt(last) && BigInt(position) > BigInt(deletedThrough))
+    throw notACursor(field);
 }
 
 /** A cursor from before events the retention has deleted since: resuming from it would skip them. */

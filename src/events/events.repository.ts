@@ -92,16 +92,19 @@ const OLDEST_UNSEQUENCED = statement(
 const OWNER_HORIZON =
   '(SELECT coalesce(max(deleted_through), 0) FROM event_retention WHERE user_id = :userId)';
 
+/** The owner's last numbered event's position (0: none); served by events_user_position_idx. */
+const OWNER_LAST = '(SELECT coalesce(max(position), 0) FROM events WHERE user_id = :userId)';
+
 /**
  * The owner's events after a cursor's position and after their retention horizon, oldest first,
- * and the horizon with them (one row of nulls when there is no event): one snapshot, so no event
- * the page skips was deleted without the horizon showing it.
+ * and with them the horizon and the owner's last position (one row of nulls when there is no
+ * event): one snapshot, so no event the page skips was deleted without the horizon showing it.
  */
 const RETAINED_PAGE_OWNED = statement(
   'EventsRepository.retainedPageOwned',
   `
-   SELECT h.deleted_through AS "deletedThrough", e.*
-     FROM (SELECT ${OWNER_HORIZON} AS deleted_through) h
+   SELECT h.deleted_through AS "deletedThrough", h.last, e.*
+     FROM (SELECT ${OWNER_HORIZON} AS deleted_through, ${OWNER_LAST} AS last) h
      LEFT JOIN LATERAL (
        SELECT id, type, subject, time, data, position
          FROM events
@@ -230,14 +233,15 @@ export class EventsRepository {
     return ageSeconds;
   }
 
-  /** A page for the feed: rows past the horizon only, and the horizon (`RetentionHorizon`). */
+  /** A page for the feed: rows past the horizon only, the horizon and the owner's last position. */
   async retainedPageOwned(tx: Tx, userId: string, after: string, limit: number) {
-    const rows = await run<EventRow & RetentionHorizon>(tx, RETAINED_PAGE_OWNED, {
-      userId,
-      after,
-      limit,
-    });
-    return { rows: rows.filter((row) => row.id !== null), deletedThrough: rows[0].deletedThrough };
+    const rows = await run<EventRow & RetentionHorizon & { last: string }>(
+      tx,
+      RETAINED_PAGE_OWNED,
+      { userId, after, limit },
+    );
+    const [{ deletedThrough, last }] = rows;
+    return { rows: rows.filter((row) => row.id !== null), deletedThrough, last };
   }
 
   lastPositionOwned(tx: Tx, userId: string): Promise<{ last: string } & RetentionHorizon> {

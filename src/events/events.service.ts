@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { Transactions } from '../database/transactions';
 import { CloudEventResponse, EventPageResponse } from './dto/cloud-event.response';
-import { assertRetained, decodeEventCursor, encodeEventCursor } from './event-cursor';
+import { assertIssued, assertRetained, decodeEventCursor, encodeEventCursor } from './event-cursor';
 import { EventRow, EventsRepository } from './events.repository';
 import type { EventType } from './outbox';
 
@@ -23,13 +23,16 @@ export class EventsService {
    */
   async page(caller: Caller, after: string | undefined, limit: number): Promise<EventPageResponse> {
     const position = after === undefined ? '0' : decodeEventCursor(after);
-    const { rows, deletedThrough } = await this.events.retainedPageOwned(
+    const { rows, deletedThrough, last: lastOwned } = await this.events.retainedPageOwned(
       this.transactions.autocommit,
       caller.userId,
       position,
       limit,
     );
-    if (after !== undefined) assertRetained(position, deletedThrough, 'after');
+    if (after !== undefined) {
+      assertIssued(position, lastOwned, deletedThrough, 'after');
+      assertRetained(position, deletedThrough, 'after');
+    }
     const last = rows[rows.length - 1];
     return {
       data: rows.map(toCloudEvent),
@@ -49,6 +52,7 @@ export class EventsService {
       caller.userId,
     );
     if (!resume || !position) return BigInt(last) > BigInt(deletedThrough) ? last : deletedThrough;
+    assertIssued(position, last, deletedThrough, resume.field);
     assertRetained(position, deletedThrough, resume.field);
     return position;
   }
