@@ -6,7 +6,8 @@ import {
   Injectable,
   Module,
 } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModule } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 const ONE_MINUTE_MS = 60_000;
@@ -22,6 +23,22 @@ export class AuthRateLimitGuard extends ThrottlerGuard {
 
   protected override async shouldSkip(_context: ExecutionContext): Promise<boolean> {
     return this.config.authRateLimit === 0;
+  }
+
+  /**
+   * The 429 says when to retry (`Retry-After`: until the block ends). The library's own headers are
+   * off: its `X-RateLimit-Reset` named the window's end, earlier than the block's, so a client that
+   * trusted it was refused again.
+   */
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    void context
+      .switchToHttp()
+      .getResponse<FastifyReply>()
+      .header('Retry-After', String(detail.timeToBlockExpire));
+    return super.throwThrottlingException(context, detail);
   }
 
   /** The problem's detail; the library's default names its exception class. */
@@ -48,6 +65,7 @@ export class AuthRateLimitModule {
       imports: [
         ThrottlerModule.forRoot({
           throttlers: [{ name: 'default', ttl: ONE_MINUTE_MS, limit: Math.max(limit, 1) }],
+          setHeaders: false,
         }),
       ],
       providers: [AuthRateLimitGuard],
