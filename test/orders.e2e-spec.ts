@@ -128,6 +128,12 @@ describe('orders over HTTP', () => {
         'clientReference',
         'clientReference must be a string',
       ],
+      [
+        'a currency sent as a number',
+        { ...validOrder(), currency: 978 },
+        'currency',
+        'currency must be a string',
+      ],
     ])('refuses %s, naming the most basic rule it breaks', async (_case, body, field, message) => {
       const response = await create(bob, body);
       expectProblem(response, 400, 'validation_failed');

@@ -105,6 +105,18 @@ describe('users over HTTP', () => {
       expect(await countUsers((fields as { email?: string }).email ?? email)).toBe(0);
     });
 
+    it('names the type an email of another type breaks, not the email format', async () => {
+      for (const email of [1, ['a@example.com'], true]) {
+        const response = await app.http
+          .post('/api/users')
+          .send({ email, name: 'A', password: 'long enough' });
+        expectProblem(response, 400, 'validation_failed');
+        expect(response.body.errors).toEqual([
+          { field: 'email', message: 'email must be a string' },
+        ]);
+      }
+    });
+
     it('answers 400 for malformed JSON, 415 for a body that is not JSON, 413 for an oversized body', async () => {
       const malformed = await app.http
         .post('/api/users')

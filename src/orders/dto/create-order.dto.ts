@@ -58,6 +58,7 @@ export class CreateOrderDto {
   @ApiProperty({ enum: ISO_4217_CODES, example: 'EUR' })
   @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 currency code' })
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be three upper-case letters' })
+  @IsString()
   currency: string;
 
   @ApiProperty({ type: () => [OrderItemDto], minItems: 1, maxItems: MAX_ITEMS })

@@ -10,6 +10,7 @@ export const PASSWORD_MAX = 1024;
 export class UserProfileDto {
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an email address' })
+  @IsString()
   email: string;
 
   // Not blank, and no NUL (PostgreSQL text cannot hold it): one pattern, so the document states both.
