@@ -53,6 +53,7 @@ describe('POST /api/auth/token and Bearer tokens', () => {
   const now = () => Math.floor(Date.now() / 1000);
   it.each([
     ['expired', () => forgeJwt({ sub: user.id, iat: now() - 7200, exp: now() - 3600 }, SECRET)],
+    ['without an expiry', () => forgeJwt({ sub: user.id, iat: now() }, SECRET)],
     [
       'signed with another secret',
       () => forgeJwt({ sub: user.id, exp: now() + 3600 }, 'another-secret-another-secret-another'),

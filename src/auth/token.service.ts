@@ -77,9 +77,11 @@ export class TokenService {
         algorithms: ['HS256'],
       });
       if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new Error('bad subject');
-      const expiresAtMs = (payload.exp ?? 0) * 1000;
+      // Every token this service signs expires: one without `exp` would be good forever.
+      if (typeof payload.exp !== 'number') throw new Error('no expiry');
+      const expiresAtMs = payload.exp * 1000;
       this.remember(token, payload.sub, expiresAtMs);
-      return { userId: payload.sub, tokenExpiresAtMs: payload.exp ? expiresAtMs : undefined };
+      return { userId: payload.sub, tokenExpiresAtMs: expiresAtMs };
     } catch {
       this.verified.delete(token);
       throw new UnauthorizedError('The access token is invalid or expired.');

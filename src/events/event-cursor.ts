@@ -44,7 +44,7 @@ export class CursorExpiredError extends DomainError {
       410,
       'cursor_expired',
       'Cursor expired',
-      `Events after this ${field} are past EVENTS_RETENTION and may be deleted: read the current ` +
+      `Events after the cursor in ${field} are past EVENTS_RETENTION and may be deleted: read the current ` +
         'state again, then follow the events without a cursor.',
     );
   }
