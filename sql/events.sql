@@ -55,8 +55,8 @@ SELECT coalesce(extract(epoch FROM now() - least(
 
 -- EventsRepository.retainedPageOwned
 -- $1 userId, $2 after, $3 limit
-SELECT h.deleted_through AS "deletedThrough", h.last, e.*
-  FROM (SELECT (SELECT coalesce(max(deleted_through), 0) FROM event_retention WHERE user_id = $1) AS deleted_through, (SELECT coalesce(max(position), 0) FROM events WHERE user_id = $1) AS last) h
+SELECT h.deleted_through AS "deletedThrough", h.numbered, e.*
+  FROM (SELECT (SELECT coalesce(max(deleted_through), 0) FROM event_retention WHERE user_id = $1) AS deleted_through, (SELECT last FROM event_positions) AS numbered) h
   LEFT JOIN LATERAL (
     SELECT id, type, subject, time, data, position
       FROM events
@@ -68,7 +68,8 @@ SELECT h.deleted_through AS "deletedThrough", h.last, e.*
 -- EventsRepository.lastPositionOwned
 -- $1 userId
 SELECT coalesce(max(position), 0) AS last,
-       (SELECT coalesce(max(deleted_through), 0) FROM event_retention WHERE user_id = $1) AS "deletedThrough"
+       (SELECT coalesce(max(deleted_through), 0) FROM event_retention WHERE user_id = $1) AS "deletedThrough",
+       (SELECT last FROM event_positions) AS numbered
   FROM events
  WHERE user_id = $1;
 

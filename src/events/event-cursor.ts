@@ -24,17 +24,11 @@ const notACursor = (field: string) =>
   new ValidationFailedError([{ field, message: `${field} is not a cursor this API returned` }]);
 
 /**
- * Refuses (400) a position past the caller's last event and their retention horizon: every cursor
- * the API gives them is one of those or before, and resuming from a later one would skip events.
+ * Refuses (400) a position past the last one given to any event: no cursor the API gives is, and
+ * resuming from one would skip every event numbered until the counter reached it.
  */
-export function assertIssued(
-  position: string,
-  last: string,
-  deletedThrough: string,
-  field: string,
-) {
-  if (BigInt(position) > BigInt(last) && BigInt(position) > BigInt(deletedThrough))
-    throw notACursor(field);
+export function assertIssued(position: string, numbered: string, field: string) {
+  if (BigInt(position) > BigInt(numbered)) throw notACursor(field);
 }
 
 /** A cursor from before events the retention has deleted since: resuming from it would skip them. */

@@ -92,19 +92,19 @@ const OLDEST_UNSEQUENCED = statement(
 const OWNER_HORIZON =
   '(SELECT coalesce(max(deleted_through), 0) FROM event_retention WHERE user_id = :userId)';
 
-/** The owner's last numbered event's position (0: none); served by events_user_position_idx. */
-const OWNER_LAST = '(SELECT coalesce(max(position), 0) FROM events WHERE user_id = :userId)';
+/** The last position given to any event so far: no cursor the API gives is past it. */
+const NUMBERED = '(SELECT last FROM event_positions)';
 
 /**
  * The owner's events after a cursor's position and after their retention horizon, oldest first,
- * and with them the horizon and the owner's last position (one row of nulls when there is no
+ * and with them the horizon and the last position numbered (one row of nulls when there is no
  * event): one snapshot, so no event the page skips was deleted without the horizon showing it.
  */
 const RETAINED_PAGE_OWNED = statement(
   'EventsRepository.retainedPageOwned',
   `
-   SELECT h.deleted_through AS "deletedThrough", h.last, e.*
-     FROM (SELECT ${OWNER_HORIZON} AS deleted_through, ${OWNER_LAST} AS last) h
+   SELECT h.deleted_through AS "deletedThrough", h.numbered, e.*
+     FROM (SELECT ${OWNER_HORIZON} AS deleted_through, ${NUMBERED} AS numbered) h
      LEFT JOIN LATERAL (
        SELECT id, type, subject, time, data, position
          FROM events
@@ -174,12 +174,13 @@ const DELETE_EXPIRED = statement(
    SELECT count(*)::int AS deleted FROM deleted`,
 );
 
-/** The owner's last positioned event (0: none), and the retention's horizon. */
+/** The owner's last positioned event (0: none), the retention's horizon and the last numbered. */
 const LAST_POSITION_OWNED = statement(
   'EventsRepository.lastPositionOwned',
   `
    SELECT coalesce(max(position), 0) AS last,
-          ${OWNER_HORIZON} AS "deletedThrough"
+          ${OWNER_HORIZON} AS "deletedThrough",
+          ${NUMBERED} AS numbered
      FROM events
     WHERE user_id = :userId`,
 );
@@ -233,21 +234,24 @@ export class EventsRepository {
     return ageSeconds;
   }
 
-  /** A page for the feed: rows past the horizon only, the horizon and the owner's last position. */
+  /** A page for the feed: rows past the horizon only, the horizon and the last position numbered. */
   async retainedPageOwned(tx: Tx, userId: string, after: string, limit: number) {
-    const rows = await run<EventRow & RetentionHorizon & { last: string }>(
-      tx,
-      RETAINED_PAGE_OWNED,
-      { userId, after, limit },
-    );
-    const [{ deletedThrough, last }] = rows;
-    return { rows: rows.filter((row) => row.id !== null), deletedThrough, last };
+    const rows = await run<EventRow & RetentionHorizon & Numbered>(tx, RETAINED_PAGE_OWNED, {
+      userId,
+      after,
+      limit,
+    });
+    const [{ deletedThrough, numbered }] = rows;
+    return { rows: rows.filter((row) => row.id !== null), deletedThrough, numbered };
   }
 
-  lastPositionOwned(tx: Tx, userId: string): Promise<{ last: string } & RetentionHorizon> {
-    return run<{ last: string } & RetentionHorizon>(tx, LAST_POSITION_OWNED, { userId }).then(
-      ([row]) => row,
-    );
+  lastPositionOwned(
+    tx: Tx,
+    userId: string,
+  ): Promise<{ last: string } & RetentionHorizon & Numbered> {
+    return run<{ last: string } & RetentionHorizon & Numbered>(tx, LAST_POSITION_OWNED, {
+      userId,
+    }).then(([row]) => row);
   }
 
   /** True when `tx` now holds `lockKey` until it ends; false when another transaction does. */
@@ -282,6 +286,11 @@ export class EventsRepository {
 /** The highest position of a user's the retention has deleted: a cursor below it may have lost events. */
 export interface RetentionHorizon {
   deletedThrough: string;
+}
+
+/** The last position given to any event (`event_positions.last`). */
+export interface Numbered {
+  numbered: string;
 }
 
 export interface EventBacklog {

@@ -23,14 +23,14 @@ export class EventsService {
    */
   async page(caller: Caller, after: string | undefined, limit: number): Promise<EventPageResponse> {
     const position = after === undefined ? '0' : decodeEventCursor(after);
-    const { rows, deletedThrough, last: lastOwned } = await this.events.retainedPageOwned(
+    const { rows, deletedThrough, numbered } = await this.events.retainedPageOwned(
       this.transactions.autocommit,
       caller.userId,
       position,
       limit,
     );
     if (after !== undefined) {
-      assertIssued(position, lastOwned, deletedThrough, 'after');
+      assertIssued(position, numbered, 'after');
       assertRetained(position, deletedThrough, 'after');
     }
     const last = rows[rows.length - 1];
@@ -47,12 +47,12 @@ export class EventsService {
    */
   async streamStart(caller: Caller, resume: ResumeCursor | null): Promise<string> {
     const position = resume && decodeEventCursor(resume.cursor, resume.field); // 400 first
-    const { last, deletedThrough } = await this.events.lastPositionOwned(
+    const { last, deletedThrough, numbered } = await this.events.lastPositionOwned(
       this.transactions.autocommit,
       caller.userId,
     );
     if (!resume || !position) return BigInt(last) > BigInt(deletedThrough) ? last : deletedThrough;
-    assertIssued(position, last, deletedThrough, resume.field);
+    assertIssued(position, numbered, resume.field);
     assertRetained(position, deletedThrough, resume.field);
     return position;
   }
