@@ -71,7 +71,11 @@ describe('orders over HTTP', () => {
     expectProblem(put, 405, 'method_not_allowed');
     expect(put.headers.allow).toBe('GET, HEAD, POST');
     expectProblem(await app.http.get('/api/no-such-path').set(ann.auth), 404, 'not_found');
-    expectProblem(await app.http.get('/api/users/').set(ann.auth), 404, 'not_found'); // an empty id
+    for (const [method, path] of [
+      ['get', '/api/users/'], // an empty id: no route serves it, whatever the method
+      ['post', '/api/orders/'],
+    ] as const)
+      expectProblem(await app.http[method](path).set(ann.auth), 404, 'not_found');
     await app.http.get(`/api/orders/${order.id}`).set(ann.auth).expect(200); // still there
   });
 

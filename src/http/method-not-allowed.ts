@@ -25,9 +25,19 @@ export class MethodNotAllowedError extends DomainError {
 export function methodNotAllowed(request: FastifyRequest): MethodNotAllowedError | null {
   if (request.routeOptions.url !== undefined) return null;
   const url = request.url.split('?', 1)[0];
-  const allow = METHODS.filter((method) => request.server.findRoute({ method, url }) !== null);
-  // A route of the request's own method matched the path, and the router still found none for the
-  // request (an empty parameter, as in /api/users/): no such resource, whatever the method.
+  const allow = METHODS.filter((method) => serves(request, method, url));
   if (!allow.length || allow.includes(request.method)) return null;
   return new MethodNotAllowedError(request.method, allow);
+}
+
+/**
+ * Whether a route of `method` answers at `url`. The router matches `/api/orders/` to
+ * `/api/orders/:id` with an empty id, which Nest then answers 404: no route serves that.
+ */
+function serves(request: FastifyRequest, method: string, url: string): boolean {
+  const route = request.server.findRoute({ method, url });
+  return (
+    route !== null &&
+    Object.entries(route.params).every(([name, value]) => name === '*' || value !== '')
+  );
 }
