@@ -109,7 +109,7 @@ function checkMonitoring(paths = DEFAULT_PATHS) {
     // Recorded series keep job (another team's rule may share the name), and so do alerts (routed
     // and silenced by it).
     for (const aggregation of aggregationsDroppingJob(rule.expr ?? ''))
-        errors.push(`${where}: ${aggregation} drops the label job`);
+      errors.push(`${where}: ${aggregation} drops the label job`);
   }
 
   let dashboard = null;

@@ -28,7 +28,7 @@ export type Access = undefined | 'public' | 'public, token ignored';
 export const Public = ({ ignoresToken = false } = {}) =>
   SetMetadata<string, Access>(IS_PUBLIC, ignoresToken ? 'public, token ignored' : 'public');
 
-/** The verified caller; null only on public routes called without a token. */
+/** The verified caller; null on public routes called without a token (or ignoring the one sent). */
 export const CurrentCaller = createParamDecorator(
   (_data: unknown, context: ExecutionContext): Caller | null =>
     context.switchToHttp().getRequest<FastifyRequest>().caller ?? null,
