@@ -38,8 +38,8 @@ export class CursorExpiredError extends DomainError {
       410,
       'cursor_expired',
       'Cursor expired',
-      `Events after the cursor in ${field} are past EVENTS_RETENTION and may be deleted: read the current ` +
-        'state again, then follow the events without a cursor.',
+      `Events after the cursor in ${field} are past EVENTS_RETENTION and may be deleted: ` +
+        'read the current state again, then follow the events without a cursor.',
     );
   }
 }

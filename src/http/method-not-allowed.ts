@@ -1,7 +1,7 @@
 import { FastifyRequest } from 'fastify';
 import { DomainError } from './problem';
 
-/** The methods the API's routes take; a path's Allow header lists those it serves, in this order. */
+/** The methods the API's routes take; a path's Allow lists those it serves, in this order. */
 const METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 export class MethodNotAllowedError extends DomainError {

@@ -33,15 +33,15 @@ interface Waiting<T, R> {
 /**
  * Runs an item at once when no run is going; the items that arrive meanwhile wait, and go
  * together in the next run, as one `many`. Another run starts beside the going ones (up to
- * `inFlight`) only once the youngest of them has gone `nextRunAfterMs`. So a lone item pays nothing, and
- * under load one statement and one commit serve many creates. One item's failure fails its
- * whole batch (a statement is all or nothing): its items then run alone, one after the other in
- * the batch's slot, so each gets its own answer and no more than `inFlight` runs go at once. An
- * item that waits `maxWaitMs` for its run (runs held up by a lock) fails, as a statement waiting
- * that long for a pooled connection would.
+ * `inFlight`) only once the youngest of them has gone `nextRunAfterMs`. So a lone item pays
+ * nothing, and under load one statement and one commit serve many creates. One item's failure
+ * fails its whole batch (a statement is all or nothing): its items then run alone, one after the
+ * other in the batch's slot, so each gets its own answer and no more than `inFlight` runs go at
+ * once. An item that waits `maxWaitMs` for its run (runs held up by a lock) fails, as a statement
+ * waiting that long for a pooled connection would.
  */
 export class Batches<T, R> {
-  /** When each going run started (`performance.now()`, which no clock change moves), oldest first. */
+  /** When each going run started, oldest first (`performance.now()`: no clock change moves it). */
   private readonly starts: number[] = [];
   private readonly waiting: Waiting<T, R>[] = [];
   private expiry: NodeJS.Timeout | null = null;
