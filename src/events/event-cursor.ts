@@ -23,14 +23,6 @@ export function decodeEventCursor(text: string, field = 'after'): string {
 const notACursor = (field: string) =>
   new ValidationFailedError([{ field, message: `${field} is not a cursor this API returned` }]);
 
-/**
- * Refuses (400) a position past the last one given to any event: no cursor the API gives is, and
- * resuming from one would skip every event numbered until the counter reached it.
- */
-export function assertIssued(position: string, numbered: string, field: string) {
-  if (BigInt(position) > BigInt(numbered)) throw notACursor(field);
-}
-
 /** A cursor from before events the retention has deleted since: resuming from it would skip them. */
 export class CursorExpiredError extends DomainError {
   constructor(field: string) {
@@ -44,7 +36,16 @@ export class CursorExpiredError extends DomainError {
   }
 }
 
-/** Refuses a position (decoded from `field`) below the retention's horizon. */
-export function assertRetained(position: string, deletedThrough: string, field: string) {
+/**
+ * Refuses a position (decoded from `field`) that resuming from would skip events: 400 past the
+ * last position given to any event (no cursor the API gives is; every event numbered until the
+ * counter reached it would be skipped), 410 below the retention's horizon.
+ */
+export function assertResumable(
+  position: string,
+  { numbered, deletedThrough }: { numbered: string; deletedThrough: string },
+  field: string,
+) {
+  if (BigInt(position) > BigInt(numbered)) throw notACursor(field);
   if (BigInt(position) < BigInt(deletedThrough)) throw new CursorExpiredError(field);
 }

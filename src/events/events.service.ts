@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { Transactions } from '../database/transactions';
 import { CloudEventResponse, EventPageResponse } from './dto/cloud-event.response';
-import { assertIssued, assertRetained, decodeEventCursor, encodeEventCursor } from './event-cursor';
+import { assertResumable, decodeEventCursor, encodeEventCursor } from './event-cursor';
 import { EventRow, EventsRepository } from './events.repository';
 import type { EventType } from './outbox';
 
@@ -18,8 +18,9 @@ export class EventsService {
 
   /**
    * The caller's events after `after` (a cursor), oldest first, in the order they were numbered:
-   * 410 when the retention has deleted events past the cursor, and without one, those past the
-   * retention's horizon (so that no cursor it gives is expired already).
+   * 410 when the retention has deleted events past the cursor (400 for one past every event), and
+   * without one, those past the retention's horizon (so that no cursor it gives is expired
+   * already).
    */
   async page(caller: Caller, after: string | undefined, limit: number): Promise<EventPageResponse> {
     const position = after === undefined ? '0' : decodeEventCursor(after);
@@ -29,10 +30,7 @@ export class EventsService {
       position,
       limit,
     );
-    if (after !== undefined) {
-      assertIssued(position, numbered, 'after');
-      assertRetained(position, deletedThrough, 'after');
-    }
+    if (after !== undefined) assertResumable(position, { numbered, deletedThrough }, 'after');
     const last = rows[rows.length - 1];
     return {
       data: rows.map(toCloudEvent),
@@ -41,9 +39,10 @@ export class EventsService {
   }
 
   /**
-   * The position a stream starts after: the cursor's (410 when the retention has passed it), or,
-   * without one, the caller's last event so far, or the horizon when that is later (a fresh
-   * stream carries only what is to come, and its start is never a cursor already expired).
+   * The position a stream starts after: the cursor's (410 when the retention has passed it, 400
+   * when it is past every event), or, without one, the caller's last event so far, or the horizon
+   * when that is later (a fresh stream carries only what is to come, and its start is never a
+   * cursor already expired).
    */
   async streamStart(caller: Caller, resume: ResumeCursor | null): Promise<string> {
     const position = resume && decodeEventCursor(resume.cursor, resume.field); // 400 first
@@ -52,8 +51,7 @@ export class EventsService {
       caller.userId,
     );
     if (!resume || !position) return BigInt(last) > BigInt(deletedThrough) ? last : deletedThrough;
-    assertIssued(position, numbered, resume.field);
-    assertRetained(position, deletedThrough, resume.field);
+    assertResumable(position, { numbered, deletedThrough }, resume.field);
     return position;
   }
 }
