@@ -140,12 +140,23 @@ describe('orders over HTTP', () => {
       },
     );
 
-    it('refuses a limit that is no number as not an integer, not as out of range', async () => {
-      const response = await app.http.get('/api/orders?limit=abc').set(ann.auth);
-      expectProblem(response, 400, 'validation_failed');
-      expect(response.body.errors).toEqual([
-        { field: 'limit', message: 'limit must be an integer number' },
-      ]);
+    it.each([['abc'], ['0x10'], ['1e1'], ['%205'], ['+5'], ['5.0'], ['']])(
+      'refuses limit=%s, no decimal integer, as not an integer (not as out of range)',
+      async (limit) => {
+        const response = await app.http.get(`/api/orders?limit=${limit}`).set(ann.auth);
+        expectProblem(response, 400, 'validation_failed');
+        expect(response.body.errors).toEqual([
+          { field: 'limit', message: 'limit must be an integer number' },
+        ]);
+      },
+    );
+
+    it('reads a decimal limit with leading zeros as the number it spells', async () => {
+      const dora = await signUpAndIn(app, 'Dora');
+      for (let i = 0; i < 4; i++) await create(dora, validOrder()).expect(201);
+      const page = await app.http.get('/api/orders?limit=003').set(dora.auth).expect(200);
+      expect(page.body.data).toHaveLength(3);
+      expect(page.headers.link).toContain('?limit=3&cursor=');
     });
   });
 });

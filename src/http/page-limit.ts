@@ -1,10 +1,18 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 /** The most items a page of any list holds. */
 export const MAX_PAGE_SIZE = 100;
+
+/**
+ * A query value spelled as a decimal integer, as a number; anything else as it came, for IsInt to
+ * refuse. `Number()` alone would also read `0x10`, `1e1`, ` 5` and the empty string as numbers.
+ */
+const DECIMAL = /^[0-9]+$/;
+const decimalInteger = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value;
 
 /**
  * A list's `limit` query parameter: an integer from 1 to MAX_PAGE_SIZE, `defaultSize` when absent
@@ -19,7 +27,7 @@ export const PageLimit = (defaultSize: number) =>
       maximum: MAX_PAGE_SIZE,
       type: 'integer',
     }),
-    Type(() => Number),
+    Transform(decimalInteger),
     IsOptional(),
     IsInt(),
     Min(1),

@@ -190,8 +190,12 @@ function parameterValue(
   }
 }
 
-/** Parameters and headers travel as text: a numeric schema reads a number, when it is one. */
+/**
+ * Parameters and headers travel as text: a numeric schema reads a number when the text spells one
+ * of its type (an integer is digits alone: `5.0` is no integer's spelling, as Stripe's API says).
+ */
 function coerced(schema: Schema | undefined, text: string): unknown {
-  const numeric = schema?.type === 'integer' || schema?.type === 'number';
-  return numeric && /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+  const spelling =
+    schema?.type === 'integer' ? /^-?\d+$/ : schema?.type === 'number' ? /^-?\d+(\.\d+)?$/ : null;
+  return spelling?.test(text) ? Number(text) : text;
 }
