@@ -134,6 +134,12 @@ describe('orders over HTTP', () => {
         'currency',
         'currency must be a string',
       ],
+      ...[[], [item('A', 1, 1)], null, 'A'].map((value): [string, object, string, string] => [
+        `an item that is ${JSON.stringify(value)}`,
+        { currency: 'EUR', items: [item('A', 1, 1), value] },
+        'items',
+        'each value in items must be an object',
+      ]),
     ])('refuses %s, naming the most basic rule it breaks', async (_case, body, field, message) => {
       const response = await create(bob, body);
       expectProblem(response, 400, 'validation_failed');

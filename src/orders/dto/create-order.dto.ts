@@ -6,6 +6,7 @@ import {
   IsArray,
   IsInt,
   IsISO4217CurrencyCode,
+  IsObject,
   IsString,
   Length,
   Matches,
@@ -63,7 +64,10 @@ export class CreateOrderDto {
 
   @ApiProperty({ type: () => [OrderItemDto], minItems: 1, maxItems: MAX_ITEMS })
   @Type(() => OrderItemDto)
+  // ValidateNested alone takes an array for an item and checks its elements instead, so `[[]]`
+  // would reach the pricing with no item's fields at all.
   @ValidateNested({ each: true })
+  @IsObject({ each: true, message: 'each value in items must be an object' })
   @ArrayMaxSize(MAX_ITEMS)
   @ArrayMinSize(1)
   @IsArray()
