@@ -95,6 +95,12 @@ UPDATE files SET status = 'failed', error_code = $1, error_detail = $2
 RETURNING id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
        status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail;
 
+-- FilesRepository.lockOwned
+-- $1 id, $2 userId
+SELECT id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
+       status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail FROM files WHERE id = $1 AND user_id = $2
+   FOR UPDATE;
+
 -- FilesRepository.deleteOwned
 -- $1 id, $2 userId
 DELETE FROM files WHERE id = $1 AND user_id = $2

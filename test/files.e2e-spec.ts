@@ -125,6 +125,37 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     }
   });
 
+  it('answers a range whose If-Match does not hold the content ETag with 412, not other bytes', async () => {
+    const { body: file } = await upload(ann, BIG_TEXT, 'if-match.txt', 'text/plain');
+    const { headers } = await download(ann, file.id).expect(200);
+    const stale = app.http
+      .get(`/api/files/${file.id}/content`)
+      .set(ann.auth)
+      .set('Range', 'bytes=0-3')
+      .set('If-Match', '"another"');
+    expectProblem(await stale, 412, 'precondition_failed');
+    const current = download(ann, file.id).set('Range', 'bytes=0-3').set('If-Match', headers.etag);
+    expect((await current.expect(206)).headers['content-range']).toBe(
+      `bytes 0-3/${BIG_TEXT.length}`,
+    );
+  });
+
+  it('deletes under If-Match / If-None-Match only when they hold for the metadata ETag', async () => {
+    const { body: file, headers } = await upload(ann, CSV, 'guarded.csv', 'text/csv').expect(201);
+    const deleteIf = (name: string, value: string) =>
+      app.http.delete(`/api/files/${file.id}`).set(ann.auth).set(name, value);
+    for (const [name, value] of [
+      ['If-Match', '"another"'],
+      ['If-Match', `W/${headers.etag}`],
+      ['If-None-Match', '*'],
+      ['If-None-Match', headers.etag],
+    ])
+      expectProblem(await deleteIf(name, value), 412, 'precondition_failed');
+    await app.http.get(`/api/files/${file.id}`).set(ann.auth).expect(200); // still there
+    await deleteIf('If-Match', headers.etag).expect(204);
+    expectProblem(await deleteIf('If-Match', headers.etag), 404, 'not_found');
+  });
+
   it('keeps the client filename only as sanitised display text', async () => {
     const response = await upload(ann, CSV, '../../etc/\u202epasswd\u0007.csv', 'text/csv').expect(
       201,

@@ -6,8 +6,11 @@ import { waitFor } from './support/wait';
 
 const ORDER = { currency: 'EUR', items: [{ sku: 'IF-1', quantity: 1, unitPrice: 500 }] };
 
-/** POST /api/orders/{id}/cancel with If-Match: checked against the order's current strong ETag. */
-describe('cancelling an order with If-Match', () => {
+/**
+ * POST /api/orders/{id}/cancel with If-Match or If-None-Match, and GET with If-Match: checked
+ * against the order's current strong ETag.
+ */
+describe('an order under If-Match and If-None-Match', () => {
   let app: TestAppOnOwnDatabase; // its own database: the race below counts blocked backends
   beforeAll(async () => {
     app = await startTestAppOnOwnDatabase();
@@ -77,6 +80,38 @@ describe('cancelling an order with If-Match', () => {
     await cancel(user, id, '*').expect(200); // cancelled already: harmless
     const stranger = await signUpAndIn(app, 'Stan');
     expectProblem(await cancel(stranger, id, '*'), 404, 'not_found');
+  });
+
+  it('refuses a cancel whose If-None-Match holds (*, or the current ETag) with 412, changing nothing', async () => {
+    const { user, id, etag, created } = await newOrder();
+    const cancelUnless = (ifNoneMatch: string) =>
+      app.http.post(`/api/orders/${id}/cancel`).set(user.auth).set('If-None-Match', ifNoneMatch);
+    for (const held of ['*', etag, `W/${etag}`, `"other", ${etag}`])
+      expectProblem(await cancelUnless(held), 412, 'precondition_failed');
+    expect((await read(user, id)).body).toEqual(created.body);
+
+    const cancelled = await cancelUnless('"other"').expect(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(await cancelEvents(user, 3)).toHaveLength(1);
+  });
+
+  it('answers a GET whose If-Match does not hold with 412, and one that holds as usual', async () => {
+    const { user, id, etag, created } = await newOrder();
+    const readIf = (ifMatch: string) =>
+      app.http.get(`/api/orders/${id}`).set(user.auth).set('If-Match', ifMatch);
+    for (const stale of ['"other"', `W/${etag}`])
+      expectProblem(await readIf(stale), 412, 'precondition_failed');
+    for (const holding of [etag, '*', `"other", ${etag}`])
+      expect((await readIf(holding).expect(200)).body).toEqual(created.body);
+    // If-Match is checked first: a stale one is 412 even where If-None-Match would be 304.
+    const both = await readIf('"other"').set('If-None-Match', etag);
+    expectProblem(both, 412, 'precondition_failed');
+    const stranger = await signUpAndIn(app, 'Stan');
+    expectProblem(
+      await app.http.get(`/api/orders/${id}`).set(stranger.auth).set('If-Match', '"other"'),
+      404,
+      'not_found',
+    );
   });
 
   it('lets one of two cancels in flight with the same ETag through: the other waits, then gets 412', async () => {

@@ -1090,6 +1090,8 @@ export interface operations {
             query?: never;
             header?: {
                 "If-None-Match"?: string;
+                /** @description Answer only if the current ETag is listed (`*`: any); weak tags never match. */
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -1149,6 +1151,16 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
+            /** @description `If-Match` does not hold the current ETag (`precondition_failed`). */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */
@@ -1465,6 +1477,8 @@ export interface operations {
             query?: never;
             header?: {
                 "If-None-Match"?: string;
+                /** @description Answer only if the current ETag is listed (`*`: any); weak tags never match. */
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -1524,6 +1538,16 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
+            /** @description `If-Match` does not hold the current ETag (`precondition_failed`). */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */
@@ -1543,8 +1567,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cancel only if the order's current ETag is listed (`*`: any); weak tags never match. */
+                /** @description Cancel only if the current ETag is listed (`*`: any); weak tags never match. */
                 "If-Match"?: string;
+                /** @description Cancel only if the current ETag is not listed (`*`: never, as the resource exists). */
+                "If-None-Match"?: string;
             };
             path: {
                 id: string;
@@ -1596,7 +1622,7 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
-            /** @description `If-Match` does not hold the current ETag (`precondition_failed`): nothing changed. */
+            /** @description `If-Match` or `If-None-Match` does not hold for the current ETag (`precondition_failed`): nothing changed. */
             412: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1757,6 +1783,8 @@ export interface operations {
             query?: never;
             header?: {
                 "If-None-Match"?: string;
+                /** @description Answer only if the current ETag is listed (`*`: any); weak tags never match. */
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -1816,6 +1844,16 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
+            /** @description `If-Match` does not hold the current ETag (`precondition_failed`). */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */
@@ -1834,7 +1872,12 @@ export interface operations {
     Files_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Delete only if the current ETag is listed (`*`: any); weak tags never match. */
+                "If-Match"?: string;
+                /** @description Delete only if the current ETag is not listed (`*`: never, as the resource exists). */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1882,6 +1925,16 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
+            /** @description `If-Match` or `If-None-Match` does not hold for the current ETag (`precondition_failed`): nothing changed. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             414: components["responses"]["UriTooLong"];
             /** @description The request has a body (`unsupported_media_type`): this operation takes none. */
             415: {
@@ -1916,6 +1969,8 @@ export interface operations {
                 /** @description The ETag the client holds: Range is honoured only while it is still current. */
                 "If-Range"?: string;
                 "If-None-Match"?: string;
+                /** @description Answer only if the current ETag is listed (`*`: any); weak tags never match. */
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -2005,6 +2060,16 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
+            /** @description `If-Match` does not hold the current ETag (`precondition_failed`). */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             414: components["responses"]["UriTooLong"];
             /** @description Range past the end of the file (`range_not_satisfiable`). */
             416: {
@@ -2038,6 +2103,8 @@ export interface operations {
             query?: never;
             header?: {
                 "If-None-Match"?: string;
+                /** @description Answer only if the current ETag is listed (`*`: any); weak tags never match. */
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -2099,6 +2166,16 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
+            /** @description `If-Match` does not hold the current ETag (`precondition_failed`). */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */
@@ -2228,6 +2305,8 @@ export interface operations {
             query?: never;
             header?: {
                 "If-None-Match"?: string;
+                /** @description Answer only if the current ETag is listed (`*`: any); weak tags never match. */
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -2289,6 +2368,16 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
+            /** @description `If-Match` does not hold the current ETag (`precondition_failed`). */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */

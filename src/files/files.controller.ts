@@ -1,12 +1,18 @@
-import { Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { sendOutcome } from '../http/outcome';
-import { answeredNotModified, JsonBody, replyWithEtag } from '../http/responses';
+import { answeredByPreconditions, JsonBody, replyWithEtag } from '../http/responses';
 import { TakesNoBody } from '../http/bodyless';
 import { UuidParam } from '../http/uuid.pipe';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiBearer, ApiCreate, ApiProblems, ApiRead } from '../http/openapi.decorators';
+import {
+  ApiBearer,
+  ApiChangePreconditions,
+  ApiCreate,
+  ApiProblems,
+  ApiRead,
+} from '../http/openapi.decorators';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { parseRange } from './byte-range';
@@ -79,7 +85,7 @@ export class FilesController {
     const { file, read } = await this.files.open(caller, id);
     const etag = `"${file.sha256}"`;
     void reply.header('Accept-Ranges', 'bytes');
-    if (answeredNotModified(reply, etag)) return void reply.send();
+    if (answeredByPreconditions(reply, etag)) return void reply.send();
     const ifRange = request.headers['if-range'];
     const range =
       ifRange === undefined || ifRange === etag
@@ -108,7 +114,7 @@ export class FilesController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const { etag, size, read } = await this.files.thumbnail(caller, id);
-    if (answeredNotModified(reply, etag)) return void reply.send();
+    if (answeredByPreconditions(reply, etag)) return void reply.send();
     void reply
       .header('Content-Type', 'image/webp')
       .header('Content-Length', String(size))
@@ -120,8 +126,14 @@ export class FilesController {
   @HttpCode(204)
   @TakesNoBody()
   @ApiResponse({ status: 204, description: 'Deleted, bytes included.' })
+  @ApiChangePreconditions('Delete')
   @ApiProblems(400, 401, 404, 503)
-  async delete(@UuidParam() id: string, @CurrentCaller() caller: Caller): Promise<void> {
-    await this.files.delete(caller, id);
+  async delete(
+    @UuidParam() id: string,
+    @CurrentCaller() caller: Caller,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+  ): Promise<void> {
+    await this.files.delete(caller, id, { ifMatch, ifNoneMatch });
   }
 }

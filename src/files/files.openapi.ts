@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
-import { ApiProblem, ApiProblems } from '../http/openapi.decorators';
+import { ApiProblem, ApiProblems, ApiReadPreconditions } from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
 import { ALLOWED_TYPES } from './content-type';
 
@@ -24,7 +24,7 @@ export function ApiFileContent() {
       required: false,
       description: 'The ETag the client holds: Range is honoured only while it is still current.',
     }),
-    ApiHeader({ name: 'If-None-Match', required: false }),
+    ApiReadPreconditions(),
     ApiResponse({
       status: 200,
       description:
@@ -51,7 +51,7 @@ export function ApiFileContent() {
 /** GET /api/files/{id}/thumbnail: the WebP, 304, or 404 (with Retry-After while processing). */
 export function ApiThumbnail() {
   return applyDecorators(
-    ApiHeader({ name: 'If-None-Match', required: false }),
+    ApiReadPreconditions(),
     ApiResponse({
       status: 200,
       description: 'A WebP of at most 256 px on its longer side.',

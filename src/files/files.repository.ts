@@ -101,6 +101,14 @@ const MARK_FAILED = statement(
    RETURNING ${FILE_COLUMNS}`,
 );
 
+/** The file as it is, its row locked until the transaction ends (a conditional delete's check). */
+const LOCK_OWNED = statement(
+  'FilesRepository.lockOwned',
+  `
+   SELECT ${FILE_COLUMNS} FROM files WHERE id = :id AND user_id = :userId
+      FOR UPDATE`,
+);
+
 const DELETE_OWNED = statement(
   'FilesRepository.deleteOwned',
   `
@@ -145,6 +153,7 @@ export class FilesRepository {
     FIND,
     MARK_READY,
     MARK_FAILED,
+    LOCK_OWNED,
     DELETE_OWNED,
   ];
 
@@ -184,6 +193,11 @@ export class FilesRepository {
 
   async markFailed(tx: Tx, id: string, code: string, detail: string): Promise<StoredFile | null> {
     return this.first(await run<FileRow>(tx, MARK_FAILED, { id, code, detail }));
+  }
+
+  /** The file, its row locked until `tx` ends: the image job's change waits for it. */
+  async lockOwned(tx: Tx, userId: string, id: string): Promise<StoredFile | null> {
+    return this.first(await run<FileRow>(tx, LOCK_OWNED, { id, userId }));
   }
 
   /** Deletes the metadata row and answers it as it was; its blobs are the caller's to delete after commit. */

@@ -3,7 +3,9 @@ import { Readable } from 'node:stream';
 import type { Caller } from '../auth/caller';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
+import { etagOf } from '../http/etag';
 import { createdOutcome } from '../http/outcome';
+import { assertPreconditions, Preconditions } from '../http/preconditions';
 import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import { EventsRepository } from '../events/events.repository';
@@ -103,8 +105,9 @@ export class FilesService {
   }
 
   /** The row and its `file.deleted` commit together; the blobs go after. */
-  async delete(caller: Caller, id: string): Promise<void> {
+  async delete(caller: Caller, id: string, preconditions: Preconditions = {}): Promise<void> {
     const deleted = await this.transactions.run(async (tx) => {
+      await this.assertDeletable(tx, caller, id, preconditions);
       const file = await this.files.deleteOwned(tx, caller.userId, id);
       if (file) await this.announce(tx, 'file.deleted', file);
       return file;
@@ -114,6 +117,17 @@ export class FilesService {
     const storage = this.storages.named(deleted.storage);
     for (const blobId of [deleted.blobId, deleted.thumbnailBlobId])
       if (blobId) await storage.delete(blobId).catch(() => undefined);
+  }
+
+  /**
+   * A conditional delete's If-Match / If-None-Match, compared with the metadata's ETag under the
+   * row's lock, so the image job cannot change it between the check and the delete. No such file:
+   * nothing to compare, and the delete answers 404.
+   */
+  private async assertDeletable(tx: Tx, caller: Caller, id: string, preconditions: Preconditions) {
+    if (preconditions.ifMatch === undefined && preconditions.ifNoneMatch === undefined) return;
+    const current = await this.files.lockOwned(tx, caller.userId, id);
+    if (current) assertPreconditions(preconditions, etagOf(this.responses.of(current)));
   }
 
   private async owned(caller: Caller, id: string): Promise<StoredFile> {

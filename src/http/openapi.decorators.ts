@@ -116,7 +116,7 @@ function ApiCreateConflict(storedConflicts: string[]) {
  */
 export function ApiRead(type: Type<unknown>, ...more: ResponseHeaderName[]) {
   return applyDecorators(
-    ApiHeader({ name: 'If-None-Match', required: false }),
+    ApiReadPreconditions(),
     ApiResponse({ status: 200, type, headers: headers('ETag', ...more) }),
     ApiResponse({
       status: 304,
@@ -124,6 +124,43 @@ export function ApiRead(type: Type<unknown>, ...more: ResponseHeaderName[]) {
       headers: headers('ETag', ...more),
     }),
     ApiProblems(400, 401, 404, 503),
+  );
+}
+
+/**
+ * The conditional headers a change of an existing resource takes (`assertPreconditions`), and its
+ * 412; `action` names the change ("Cancel", "Delete").
+ */
+export function ApiChangePreconditions(action: string) {
+  return applyDecorators(
+    ApiHeader({
+      name: 'If-Match',
+      required: false,
+      description: `${action} only if the current ETag is listed (\`*\`: any); weak tags never match.`,
+    }),
+    ApiHeader({
+      name: 'If-None-Match',
+      required: false,
+      description: `${action} only if the current ETag is not listed (\`*\`: never, as the resource exists).`,
+    }),
+    ApiProblem(
+      412,
+      [],
+      '`If-Match` or `If-None-Match` does not hold for the current ETag (`precondition_failed`): nothing changed.',
+    ),
+  );
+}
+
+/** The conditional headers a read takes (`answeredByPreconditions`), and its 412. */
+export function ApiReadPreconditions() {
+  return applyDecorators(
+    ApiHeader({ name: 'If-None-Match', required: false }),
+    ApiHeader({
+      name: 'If-Match',
+      required: false,
+      description: 'Answer only if the current ETag is listed (`*`: any); weak tags never match.',
+    }),
+    ApiProblem(412, [], '`If-Match` does not hold the current ETag (`precondition_failed`).'),
   );
 }
 

@@ -1,5 +1,6 @@
 import { FastifyReply } from 'fastify';
-import { etagOfJson, noneMatchHits } from './etag';
+import { etagOfJson, matchHits, noneMatchHits } from './etag';
+import { PreconditionFailedError } from './problem';
 import { JSON_CONTENT_TYPE } from './outcome';
 
 /**
@@ -8,21 +9,28 @@ import { JSON_CONTENT_TYPE } from './outcome';
  */
 export type JsonBody<T> = string & { readonly representationOf?: T };
 
-/** 200 with ETag, or 304 without a body when If-None-Match already holds the current tag. */
+/**
+ * 200 with ETag, or 304 without a body when If-None-Match already holds the current tag (412 when
+ * an If-Match does not).
+ */
 export function replyWithEtag<T>(reply: FastifyReply, representation: T): JsonBody<T> | undefined {
   const body: JsonBody<T> = JSON.stringify(representation);
-  if (answeredNotModified(reply, etagOfJson(body))) return undefined;
+  if (answeredByPreconditions(reply, etagOfJson(body))) return undefined;
   void reply.header('Content-Type', JSON_CONTENT_TYPE);
   return body;
 }
 
 /**
- * Gives a representation its ETag, to be revalidated on every use, and the status 304 when the
- * request's If-None-Match holds it already: true then, and the caller sends no body.
+ * Gives a representation its ETag, to be revalidated on every use, and evaluates a read's
+ * preconditions against it in RFC 9110's order (§13.2.2): an If-Match that does not hold throws
+ * 412, on a read too (a client resuming a download checks it still reads the same bytes); an
+ * If-None-Match that holds is 304: true then, and the caller sends no body.
  */
-export function answeredNotModified(reply: FastifyReply, etag: string): boolean {
+export function answeredByPreconditions(reply: FastifyReply, etag: string): boolean {
   void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
-  if (!noneMatchHits(reply.request.headers['if-none-match'], etag)) return false;
+  const { 'if-match': ifMatch, 'if-none-match': ifNoneMatch } = reply.request.headers;
+  if (ifMatch !== undefined && !matchHits(ifMatch, etag)) throw new PreconditionFailedError();
+  if (!noneMatchHits(ifNoneMatch, etag)) return false;
   void reply.status(304);
   return true;
 }

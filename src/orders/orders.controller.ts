@@ -6,8 +6,14 @@ import { sendOutcome } from '../http/outcome';
 import { ResourceUrls } from '../http/resource-urls';
 import { JsonBody, replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
-import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiBearer, ApiCreate, ApiProblem, ApiProblems, ApiRead } from '../http/openapi.decorators';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearer,
+  ApiChangePreconditions,
+  ApiCreate,
+  ApiProblems,
+  ApiRead,
+} from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
@@ -91,24 +97,15 @@ export class OrdersController {
     description: 'Cancelled (again: unchanged).',
     headers: headers('ETag'),
   })
-  @ApiHeader({
-    name: 'If-Match',
-    required: false,
-    description:
-      "Cancel only if the order's current ETag is listed (`*`: any); weak tags never match.",
-  })
+  @ApiChangePreconditions('Cancel')
   @ApiProblems(400, 401, 404, 503)
-  @ApiProblem(
-    412,
-    [],
-    '`If-Match` does not hold the current ETag (`precondition_failed`): nothing changed.',
-  )
   async cancel(
     @UuidParam() id: string,
     @CurrentCaller() caller: Caller,
     @Headers('if-match') ifMatch: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonBody<OrderResponse>> {
-    return replyUpdated(reply, await this.orders.cancel(caller, id, { ifMatch }));
+    return replyUpdated(reply, await this.orders.cancel(caller, id, { ifMatch, ifNoneMatch }));
   }
 }
