@@ -7,6 +7,8 @@ describe('parseRange', () => {
     ['bytes=90-1000', 100, { start: 90, end: 99 }],
     ['bytes=-10', 100, { start: 90, end: 99 }],
     ['bytes=-1000', 100, { start: 0, end: 99 }],
+    ['BYTES=0-9', 100, { start: 0, end: 9 }],
+    ['Bytes=-10', 100, { start: 90, end: 99 }],
   ])('reads %s of %i bytes', (header, size, range) =>
     expect(parseRange(header, size)).toEqual(range),
   );

@@ -12,7 +12,8 @@ export function parseRange(
   header: string | undefined,
   size: number,
 ): ByteRange | null | 'unsatisfiable' {
-  const match = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  // Range units are case-insensitive (RFC 9110 §14.1): `BYTES=0-9` is the same request.
+  const match = header === undefined ? null : /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!match || (match[1] === '' && match[2] === '')) return null;
   const [first, last] = [match[1], match[2]];
   if (first === '') {
