@@ -121,6 +121,14 @@ describe('order exports over HTTP', () => {
         '2026-01-01T00:00:00.123456Z',
         'createdTo must be a date-time with an offset (Z or ±hh:mm) and at most millisecond precision, such as 2026-11-21T10:00:00.123Z',
       ],
+      ...(['createdFrom', 'status', 'format'] as const).flatMap((field) =>
+        [null, 1767225600000].map((value): [string, string, unknown, string] => [
+          `a ${field} of ${JSON.stringify(value)}: the type's message`,
+          field,
+          value,
+          `${field} must be a string`,
+        ]),
+      ),
     ])('says what is wrong with %s', async (_case, field, value, message) => {
       const user = await signUpAndIn(app);
       const response = await postExport(app, user, { format: 'csv', [field]: value }, randomUUID());

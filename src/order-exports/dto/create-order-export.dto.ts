@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, Matches } from 'class-validator';
+import { IsIn, IsISO8601, IsString, Matches } from 'class-validator';
 import { IsOmittable } from '../../http/validation';
 import type { OrderStatus } from '../../orders/order.entity';
 import type { OrderExportFormat } from '../order-export.entity';
@@ -36,6 +36,7 @@ const OptionalDateTime = (field: string) =>
       example: '2026-11-21T10:00:00Z',
     }),
     IsOmittable(),
+    IsString(),
     IsISO8601({ strict: true }, { message: DATE_TIME_MESSAGE(field) }),
     Matches(DATE_TIME, { message: PRECISION_MESSAGE(field) }),
   );
@@ -43,11 +44,13 @@ const OptionalDateTime = (field: string) =>
 export class CreateOrderExportDto {
   @ApiProperty({ enum: EXPORT_FORMATS })
   @IsIn(EXPORT_FORMATS)
+  @IsString()
   format: OrderExportFormat;
 
   /** Only orders with this status; all of them when absent. */
   @ApiPropertyOptional({ enum: EXPORTABLE_STATUSES })
   @IsIn(EXPORTABLE_STATUSES)
+  @IsString()
   @IsOmittable()
   status?: OrderStatus;
 
