@@ -108,6 +108,29 @@ describe('events: the feed (GET /api/events)', () => {
     expect(bobs.map((event) => [event.type, event.subject])).toEqual([['user.created', bob.id]]);
   });
 
+  it('gives a page an ETag: If-None-Match is 304 until another event is there to read', async () => {
+    const ann = await signUpAndIn(app, 'Ann');
+    await eventsOf(ann, 1);
+    const page = await app.http.get('/api/events').set(ann.auth).expect(200);
+    expect(page.headers.etag).toMatch(/^"[\w-]+"$/);
+    const unchanged = await app.http
+      .get('/api/events')
+      .set(ann.auth)
+      .set('If-None-Match', page.headers.etag);
+    expect([unchanged.status, unchanged.text, unchanged.headers.etag]).toEqual([
+      304,
+      '',
+      page.headers.etag,
+    ]);
+    await createOrder(ann);
+    await eventsOf(ann, 2);
+    await app.http
+      .get('/api/events')
+      .set(ann.auth)
+      .set('If-None-Match', page.headers.etag)
+      .expect(200);
+  });
+
   it('pages oldest first, each page strictly after the cursor given; an empty page keeps the cursor', async () => {
     const ann = await signUpAndIn(app, 'Ann');
     for (let i = 0; i < 3; i++) await createOrder(ann);

@@ -151,6 +151,22 @@ describe('orders over HTTP', () => {
       },
     );
 
+    it('gives a page an ETag: If-None-Match is 304 until the page changes, If-Match 412 after', async () => {
+      const erin = await signUpAndIn(app, 'Erin');
+      await create(erin, validOrder()).expect(201);
+      const page = await app.http.get('/api/orders').set(erin.auth).expect(200);
+      expect(page.headers.etag).toMatch(/^"[\w-]+"$/);
+      expect(page.headers['cache-control']).toBe('private, no-cache');
+      const ifNoneMatch = () =>
+        app.http.get('/api/orders').set(erin.auth).set('If-None-Match', page.headers.etag);
+      const unchanged = await ifNoneMatch();
+      expect([unchanged.status, unchanged.text]).toEqual([304, '']);
+      await create(erin, validOrder()).expect(201);
+      expect((await ifNoneMatch().expect(200)).body.data).toHaveLength(2);
+      const ifMatch = app.http.get('/api/orders').set(erin.auth).set('If-Match', page.headers.etag);
+      expectProblem(await ifMatch, 412, 'precondition_failed');
+    });
+
     it('reads a decimal limit with leading zeros as the number it spells', async () => {
       const dora = await signUpAndIn(app, 'Dora');
       for (let i = 0; i < 4; i++) await create(dora, validOrder()).expect(201);

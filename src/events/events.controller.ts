@@ -1,9 +1,10 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { requireEventStreamAccepted, startEventStream } from '../http/event-stream-response';
-import { ApiBearer, ApiProblems } from '../http/openapi.decorators';
+import { ApiBearer, ApiProblems, ApiReadPage } from '../http/openapi.decorators';
+import { JsonBody, replyWithEtag } from '../http/responses';
 import { EventPageResponse } from './dto/cloud-event.response';
 import { ListEventsQuery, StreamEventsQuery } from './dto/list-events.query';
 import { ApiEventStream } from './events.openapi';
@@ -22,15 +23,14 @@ export class EventsController {
   /** The caller's events, oldest first: every change to their resources, once each. */
   @Get()
   @ApiOperation({ summary: "The caller's events, oldest first, a page at a time" })
-  @ApiResponse({ status: 200, type: EventPageResponse, description: "The caller's events." })
+  @ApiReadPage(EventPageResponse, "The caller's events.")
   @ApiProblems(400, 401, 410, 503)
   async list(
     @Query() query: ListEventsQuery,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<EventPageResponse> {
-    void reply.header('Cache-Control', 'private, no-cache');
-    return this.events.page(caller, query.after, query.limit);
+  ): Promise<JsonBody<EventPageResponse> | undefined> {
+    return replyWithEtag(reply, await this.events.page(caller, query.after, query.limit));
   }
 
   /**

@@ -1,5 +1,12 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiHeader, ApiResponse, type ApiResponseOptions, ApiSecurity } from '@nestjs/swagger';
+import {
+  ApiHeader,
+  ApiResponse,
+  type ApiResponseOptions,
+  ApiSecurity,
+  type HeaderObject,
+  type ReferenceObject,
+} from '@nestjs/swagger';
 import { headers, type ResponseHeaderName } from './openapi.headers';
 
 /** Reference to the shared problem+json schema (registered in openapi.ts). */
@@ -116,14 +123,36 @@ function ApiCreateConflict(storedConflicts: string[]) {
  */
 export function ApiRead(type: Type<unknown>, ...more: ResponseHeaderName[]) {
   return applyDecorators(
+    ApiReadAnswers(type, { headers: headers('ETag', ...more) }),
+    ApiProblems(400, 401, 404, 503),
+  );
+}
+
+/**
+ * A page of a list, read as any resource is (`replyWithEtag`): 200 with its ETag and `more`
+ * headers, 304, 412; `description` says what it lists.
+ */
+export function ApiReadPage(
+  type: Type<unknown>,
+  description: string,
+  more: Record<string, HeaderObject> = {},
+) {
+  return ApiReadAnswers(type, { description, headers: { ...headers('ETag'), ...more } });
+}
+
+/** A read's 200 (with `ok`'s description and headers), its 304 and its preconditions. */
+function ApiReadAnswers(
+  type: Type<unknown>,
+  ok: { description?: string; headers: Record<string, HeaderObject | ReferenceObject> },
+) {
+  return applyDecorators(
     ApiReadPreconditions(),
-    ApiResponse({ status: 200, type, headers: headers('ETag', ...more) }),
+    ApiResponse({ status: 200, type, ...ok }),
     ApiResponse({
       status: 304,
       description: 'Not modified: If-None-Match holds the current ETag.',
-      headers: headers('ETag', ...more),
+      headers: ok.headers,
     }),
-    ApiProblems(400, 401, 404, 503),
   );
 }
 

@@ -13,6 +13,7 @@ import {
   ApiCreate,
   ApiProblems,
   ApiRead,
+  ApiReadPage,
 } from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
@@ -50,15 +51,10 @@ export class OrdersController {
 
   @Get()
   @ApiOperation({ summary: "The caller's orders, newest first" })
-  @ApiResponse({
-    status: 200,
-    type: OrderPageResponse,
-    description: "The caller's orders, newest first.",
-    headers: {
-      Link: {
-        description: '`<...>; rel="next"` when there is an older page.',
-        schema: { type: 'string' },
-      },
+  @ApiReadPage(OrderPageResponse, "The caller's orders, newest first.", {
+    Link: {
+      description: '`<...>; rel="next"` when there is an older page.',
+      schema: { type: 'string' },
     },
   })
   @ApiProblems(400, 401, 503)
@@ -66,14 +62,13 @@ export class OrdersController {
     @Query() query: ListOrdersQuery,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<OrderPageResponse> {
+  ): Promise<JsonBody<OrderPageResponse> | undefined> {
     const page = await this.orders.list(caller, query);
-    void reply.header('Cache-Control', 'private, no-cache');
     if (page.nextCursor) {
       const next = this.urls.to(`/api/orders?limit=${query.limit}&cursor=${page.nextCursor}`);
       void reply.header('Link', `<${next}>; rel="next"`);
     }
-    return page;
+    return replyWithEtag(reply, page);
   }
 
   @Get(':id')
