@@ -19,7 +19,7 @@ import { requestIdFor } from './http/request-id';
 import { Draining } from './health/draining';
 import { serveOpenApi } from './http/openapi';
 import { MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
-import { loneSurrogateField } from './http/json-text';
+import { loneSurrogateField, prototypeKeyError } from './http/json-text';
 import {
   ServiceUnavailableError,
   UnsupportedMediaTypeError,
@@ -207,7 +207,8 @@ const SHUTTING_DOWN = 'This instance is shutting down; retry, and another one wi
 
 /**
  * Fastify's own JSON parsing (proto-poisoning checks included), after a cheap nesting-depth check
- * and before a check for text that has no UTF-8 form.
+ * and before a check for text that has no UTF-8 form. Its refusal says only "not valid JSON",
+ * for a poisoning key too: that one is named.
  */
 function parseJsonBodies(fastify: FastifyInstance) {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
@@ -225,8 +226,9 @@ function parseJsonBodies(fastify: FastifyInstance) {
         );
       }
       void parseJson(request, body, (error: Error | null, value?: unknown) => {
-        const field = error ? null : loneSurrogateField(body, value);
-        if (field === null) return done(error, value);
+        if (error) return done(prototypeKeyError(body) ?? error, undefined);
+        const field = loneSurrogateField(body, value);
+        if (field === null) return done(null, value);
         done(
           new ValidationFailedError([{ field, message: `${field} must be well-formed Unicode` }]),
           undefined,

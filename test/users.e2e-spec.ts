@@ -165,6 +165,22 @@ describe('users over HTTP', () => {
         /at \w+ \(|node_modules|\/src\/|SELECT|INSERT/,
       );
     });
+
+    it('names a __proto__ or constructor.prototype key as what is refused, not the JSON', async () => {
+      for (const body of ['{"__proto__": {"x": 1}}', '{"constructor": {"prototype": {"x": 1}}}']) {
+        const response = await app.http
+          .post('/api/users')
+          .set('Content-Type', 'application/json')
+          .send(body);
+        expectProblem(response, 400, 'validation_failed');
+        expect(response.body.errors).toEqual([
+          {
+            field: '',
+            message: 'the body must not hold a __proto__ key, nor a constructor with a prototype',
+          },
+        ]);
+      }
+    });
   });
 
   describe('GET /api/users/{id}', () => {

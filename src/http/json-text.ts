@@ -1,3 +1,5 @@
+import { ValidationFailedError } from './problem';
+
 /**
  * A `\uD800`-`\uDFFF` escape: the only way a JSON text (decoded from UTF-8) can carry a lone
  * surrogate, so bodies without one skip the walk below.
@@ -24,4 +26,19 @@ function findLoneSurrogate(value: unknown, path: string): string | null {
     if (found !== null) return found;
   }
   return null;
+}
+
+/**
+ * Why Fastify's parser refused `json` when JSON.parse reads it: a `__proto__` key, or a
+ * `constructor` holding a `prototype` (prototype poisoning, refused outright); null for text that
+ * is no JSON at all. Called only once the parser has refused, so valid bodies never pay for it.
+ */
+export function prototypeKeyError(json: string): ValidationFailedError | null {
+  try {
+    JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const message = 'the body must not hold a __proto__ key, nor a constructor with a prototype';
+  return new ValidationFailedError([{ field: '', message }]);
 }
