@@ -143,6 +143,17 @@ describe.each(['postgres', 'filesystem'])(
       expect(await blobCount()).toBe(before);
     });
 
+    it('refuses a DELETE under the ETag the upload answered once processing has changed it', async () => {
+      const created = await upload(await image('png', 300, 200), 'moved-on.png');
+      expect(created.body.status).toBe('processing');
+      const ready = await processed(created.body.id);
+      const deleteIf = (etag: string) =>
+        app.http.delete(`/api/files/${created.body.id}`).set(ann.auth).set('If-Match', etag);
+      expectProblem(await deleteIf(created.headers.etag), 412, 'precondition_failed');
+      await app.http.get(`/api/files/${created.body.id}`).set(ann.auth).expect(200);
+      await deleteIf(ready.headers.etag).expect(204);
+    });
+
     it.each([
       // The decoder's own words (pngload_buffer: ...) are logged, not shown to the client.
       ['an undecodable image', PNG, 'broken.png', 'image_undecodable', /its data is corrupt/],

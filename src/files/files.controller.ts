@@ -84,8 +84,8 @@ export class FilesController {
   ): Promise<void> {
     const { file, read } = await this.files.open(caller, id);
     const etag = `"${file.sha256}"`;
-    void reply.header('Accept-Ranges', 'bytes');
-    if (answeredByPreconditions(reply, etag)) return void reply.send();
+    if (answeredByPreconditions(reply, etag, { 'Accept-Ranges': 'bytes' }))
+      return void reply.send();
     const ifRange = request.headers['if-range'];
     const range =
       ifRange === undefined || ifRange === etag

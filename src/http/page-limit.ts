@@ -7,10 +7,11 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 export const MAX_PAGE_SIZE = 100;
 
 /**
- * A query value spelled as a decimal integer, as a number; anything else as it came, for IsInt to
- * refuse. `Number()` alone would also read `0x10`, `1e1`, ` 5` and the empty string as numbers.
+ * A query value spelled as a decimal integer, as a number (`-1` too, for Min to refuse by its
+ * bound); anything else as it came, for IsInt to refuse. `Number()` alone would also read `0x10`,
+ * `1e1`, ` 5` and the empty string as numbers.
  */
-const DECIMAL = /^[0-9]+$/;
+const DECIMAL = /^-?[0-9]+$/;
 const decimalInteger = ({ value }: { value: unknown }) =>
   typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value;
 

@@ -9,27 +9,39 @@ import { JSON_CONTENT_TYPE } from './outcome';
  */
 export type JsonBody<T> = string & { readonly representationOf?: T };
 
+/** Headers an answer of a representation carries (a page's Link, Retry-After while it changes). */
+export type RepresentationHeaders = Record<string, string>;
+
 /**
- * 200 with ETag, or 304 without a body when If-None-Match already holds the current tag (412 when
- * an If-Match does not).
+ * 200 with ETag and `more` headers, or 304 without a body when If-None-Match already holds the
+ * current tag (412 when an If-Match does not).
  */
-export function replyWithEtag<T>(reply: FastifyReply, representation: T): JsonBody<T> | undefined {
+export function replyWithEtag<T>(
+  reply: FastifyReply,
+  representation: T,
+  more: RepresentationHeaders = {},
+): JsonBody<T> | undefined {
   const body: JsonBody<T> = JSON.stringify(representation);
-  if (answeredByPreconditions(reply, etagOfJson(body))) return undefined;
+  if (answeredByPreconditions(reply, etagOfJson(body), more)) return undefined;
   void reply.header('Content-Type', JSON_CONTENT_TYPE);
   return body;
 }
 
 /**
- * Gives a representation its ETag, to be revalidated on every use, and evaluates a read's
- * preconditions against it in RFC 9110's order (§13.2.2): an If-Match that does not hold throws
- * 412, on a read too (a client resuming a download checks it still reads the same bytes); an
- * If-None-Match that holds is 304: true then, and the caller sends no body.
+ * Evaluates a read's preconditions against the representation's ETag in RFC 9110's order
+ * (§13.2.2): an If-Match that does not hold throws 412, on a read too (a client resuming a
+ * download checks it still reads the same bytes), before any of the representation's headers are
+ * set, so the 412 carries none of them. Otherwise the answer gets the ETag, to be revalidated on
+ * every use, and `more`; an If-None-Match that holds is 304: true then, and the caller sends no body.
  */
-export function answeredByPreconditions(reply: FastifyReply, etag: string): boolean {
-  void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
+export function answeredByPreconditions(
+  reply: FastifyReply,
+  etag: string,
+  more: RepresentationHeaders = {},
+): boolean {
   const { 'if-match': ifMatch, 'if-none-match': ifNoneMatch } = reply.request.headers;
   if (ifMatch !== undefined && !matchHits(ifMatch, etag)) throw new PreconditionFailedError();
+  void reply.headers({ ...more, ETag: etag, 'Cache-Control': 'private, no-cache' });
   if (!noneMatchHits(ifNoneMatch, etag)) return false;
   void reply.status(304);
   return true;

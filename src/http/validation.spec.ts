@@ -16,7 +16,6 @@ import {
   IS_STRING,
   IsArray,
   IsInt,
-  IsOptional,
   IsString,
   Length,
   Matches,
@@ -27,6 +26,7 @@ import {
   ValidationTypes,
 } from 'class-validator';
 import { ValidationFailedError } from './problem';
+import { PageLimit } from './page-limit';
 import { createValidationPipe, IsOmittable } from './validation';
 
 /**
@@ -68,11 +68,7 @@ class BodyDto {
 }
 
 class PageQuery {
-  @Type(() => Number)
-  @Max(100)
-  @Min(1)
-  @IsInt()
-  @IsOptional()
+  @PageLimit(20)
   limit: number = 20;
 }
 
@@ -178,6 +174,11 @@ describe('createValidationPipe', () => {
   it.each([
     ['abc', 'limit must be an integer number'],
     ['500', 'limit must not be greater than 100'],
+    ['-1', 'limit must not be less than 1'],
+    ['0x10', 'limit must be an integer number'],
+    ['1e1', 'limit must be an integer number'],
+    ['5.0', 'limit must be an integer number'],
+    ['', 'limit must be an integer number'],
   ])('names the most basic rule broken by a query limit of %s', async (limit, message) => {
     expect(await errorsOf(pipe.transform({ limit }, asQuery))).toEqual([
       { field: 'limit', message },
@@ -208,6 +209,10 @@ describe('createValidationPipe', () => {
     } finally {
       validate.mockRestore();
     }
+  });
+
+  it('reads a query limit of decimal digits as its number, leading zeros and all', async () => {
+    expect(await pipe.transform({ limit: '007' }, asQuery)).toMatchObject({ limit: 7 });
   });
 
   it('still drops constructor and prototype keys, which JSON may carry', async () => {
@@ -265,7 +270,7 @@ describe('the DTOs of src/', () => {
     '%s has each type check checked first',
     (_name, dto) => {
       const misordered = Object.entries(storage.groupByPropertyName(rulesOf(dto)))
-        // The value's own type check comes first; a check of its elements' type (`each`) may follow.
+        // The value's own type check comes first; its elements' (`each`) may follow its size.
         .filter(([, checked]) =>
           checked.slice(1).some((rule) => !rule.each && TYPE_CHECKS.has(rule.name ?? '')),
         )

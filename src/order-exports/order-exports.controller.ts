@@ -47,7 +47,7 @@ export class OrderExportsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonBody<OrderExportResponse> | undefined> {
     const found = await this.exports.get(caller, id);
-    if (!isFinished(found)) void reply.header('Retry-After', String(EXPORT_RETRY_AFTER_SECONDS));
-    return replyWithEtag(reply, found);
+    if (isFinished(found)) return replyWithEtag(reply, found);
+    return replyWithEtag(reply, found, { 'Retry-After': String(EXPORT_RETRY_AFTER_SECONDS) });
   }
 }

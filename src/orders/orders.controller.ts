@@ -64,11 +64,9 @@ export class OrdersController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonBody<OrderPageResponse> | undefined> {
     const page = await this.orders.list(caller, query);
-    if (page.nextCursor) {
-      const next = this.urls.to(`/api/orders?limit=${query.limit}&cursor=${page.nextCursor}`);
-      void reply.header('Link', `<${next}>; rel="next"`);
-    }
-    return replyWithEtag(reply, page);
+    if (!page.nextCursor) return replyWithEtag(reply, page);
+    const next = this.urls.to(`/api/orders?limit=${query.limit}&cursor=${page.nextCursor}`);
+    return replyWithEtag(reply, page, { Link: `<${next}>; rel="next"` });
   }
 
   @Get(':id')

@@ -67,9 +67,9 @@ export class CreateOrderDto {
   // ValidateNested alone takes an array for an item and checks its elements instead, so `[[]]`
   // would reach the pricing with no item's fields at all.
   @ValidateNested({ each: true })
+  @IsObject({ each: true, message: 'each value in items must be an object' })
   @ArrayMaxSize(MAX_ITEMS)
   @ArrayMinSize(1)
-  @IsObject({ each: true, message: 'each value in items must be an object' })
   @IsArray()
   items: OrderItemDto[];
 
