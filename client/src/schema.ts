@@ -1333,11 +1333,7 @@ export interface operations {
                 /** @description Opaque: the `nextCursor` of the previous page. */
                 cursor?: string;
             };
-            header?: {
-                "If-None-Match"?: string;
-                /** @description Answer only if the current ETag is listed (`*`: any); weak tags never match. */
-                "If-Match"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1347,7 +1343,6 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
                     /** @description `<...>; rel="next"` when there is an older page. */
                     Link?: string;
                     [name: string]: unknown;
@@ -1355,17 +1350,6 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["OrderPageResponse"];
                 };
-            };
-            /** @description Not modified: If-None-Match holds the current ETag. */
-            304: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
-                    /** @description `<...>; rel="next"` when there is an older page. */
-                    Link?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
@@ -1389,16 +1373,6 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
-            /** @description `If-Match` does not hold the current ETag (`precondition_failed`). */
-            412: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
