@@ -4,7 +4,6 @@ import {
   ApiResponse,
   type ApiResponseOptions,
   ApiSecurity,
-  type HeaderObject,
   type ReferenceObject,
 } from '@nestjs/swagger';
 import { headers, type ResponseHeaderName } from './openapi.headers';
@@ -129,21 +128,17 @@ export function ApiRead(type: Type<unknown>, ...more: ResponseHeaderName[]) {
 }
 
 /**
- * A page of a list, read as any resource is (`replyWithEtag`): 200 with its ETag and `more`
- * headers, 304, 412; `description` says what it lists.
+ * A page of a list, read as any resource is (`replyWithEtag`): 200 with its ETag, 304, 412;
+ * `description` says what it lists.
  */
-export function ApiReadPage(
-  type: Type<unknown>,
-  description: string,
-  more: Record<string, HeaderObject> = {},
-) {
-  return ApiReadAnswers(type, { description, headers: { ...headers('ETag'), ...more } });
+export function ApiReadPage(type: Type<unknown>, description: string) {
+  return ApiReadAnswers(type, { description, headers: headers('ETag') });
 }
 
 /** A read's 200 (with `ok`'s description and headers), its 304 and its preconditions. */
 function ApiReadAnswers(
   type: Type<unknown>,
-  ok: { description?: string; headers: Record<string, HeaderObject | ReferenceObject> },
+  ok: { description?: string; headers: Record<string, ReferenceObject> },
 ) {
   return applyDecorators(
     ApiReadPreconditions(),

@@ -1,6 +1,6 @@
 import { FastifyReply } from 'fastify';
-import { etagOfJson, matchHits, noneMatchHits } from './etag';
-import { PreconditionFailedError } from './problem';
+import { etagOfJson, noneMatchHits } from './etag';
+import { assertPreconditions } from './preconditions';
 import { JSON_CONTENT_TYPE } from './outcome';
 
 /**
@@ -40,7 +40,7 @@ export function answeredByPreconditions(
   more: RepresentationHeaders = {},
 ): boolean {
   const { 'if-match': ifMatch, 'if-none-match': ifNoneMatch } = reply.request.headers;
-  if (ifMatch !== undefined && !matchHits(ifMatch, etag)) throw new PreconditionFailedError();
+  assertPreconditions({ ifMatch }, etag);
   void reply.headers({ ...more, ETag: etag, 'Cache-Control': 'private, no-cache' });
   if (!noneMatchHits(ifNoneMatch, etag)) return false;
   void reply.status(304);
