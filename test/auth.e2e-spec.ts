@@ -1,8 +1,9 @@
 import { startTestApp, TestApp } from './support/test-app';
 import { forgeJwt } from './support/jwt';
+import { TEST_JWT_SECRET } from './support/service-process';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
 
-const SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
+const SECRET = TEST_JWT_SECRET;
 
 describe('POST /api/auth/token and Bearer tokens', () => {
   let app: TestApp;

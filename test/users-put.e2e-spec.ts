@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { forgeJwt } from './support/jwt';
+import { TEST_JWT_SECRET } from './support/service-process';
 import { startTestApp, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, uniqueEmail } from './support/users';
 
@@ -74,6 +76,32 @@ describe('PUT /api/users/{id} over HTTP', () => {
       .set('If-Match', '"stale"')
       .send(change);
     expectProblem(stale, 412, 'precondition_failed');
+    const current = await app.http.get(`/api/users/${ann.id}`).set(ann.auth).expect(200);
+    expect(current.body.name).toBe('Ann');
+  });
+
+  it('creates whatever stale or bad token comes with the create (it counts as none); replacing still needs a valid one', async () => {
+    const ann = await signUpAndIn(app, 'Ann');
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+    const expired = forgeJwt({ sub: ann.id, iat: hourAgo - 3600, exp: hourAgo }, TEST_JWT_SECRET);
+    for (const authorization of [`Bearer ${expired}`, 'Bearer garbage', 'Basic abc']) {
+      const id = randomUUID();
+      const body = { email: uniqueEmail('stale'), name: 'Stale', password: 'long enough' };
+      const put = () => app.http.put(`/api/users/${id}`).set('Authorization', authorization);
+      expect((await put().send(body).expect(201)).body).toMatchObject({ id, name: 'Stale' });
+      await put().send(body).expect(200); // the create sent again
+      const change = { email: body.email, name: 'Renamed' };
+      expectProblem(await put().send(change), 401, 'unauthorized');
+      const renameAnn = { email: ann.email, name: 'Hijacked' };
+      expectProblem(
+        await app.http
+          .put(`/api/users/${ann.id}`)
+          .set('Authorization', authorization)
+          .send(renameAnn),
+        401,
+        'unauthorized',
+      );
+    }
     const current = await app.http.get(`/api/users/${ann.id}`).set(ann.auth).expect(200);
     expect(current.body.name).toBe('Ann');
   });

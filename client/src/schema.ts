@@ -1030,17 +1030,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
-            401: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             408: components["responses"]["RequestTimeout"];
             /** @description A business conflict (`email_taken`), stored under the key and replayed to its retries; or: The same `Idempotency-Key` is still in flight (`idempotency_key_in_use`, with `Retry-After`). */
             409: {

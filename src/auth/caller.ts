@@ -20,10 +20,12 @@ export const IS_PUBLIC = 'auth:public';
 export type Access = undefined | 'public' | 'public, token ignored';
 
 /**
- * Marks a route as open to anonymous callers. A token sent anyway is still verified (a bad one
- * answers 401), so public routes know the caller when there is one; unless `ignoresToken`, for a
- * route that never uses one (sign-in: a client that sends its stored token with every request must
- * still get a new one once that token has expired).
+ * Marks a route as open to anonymous callers. A valid token sent anyway names the caller (a PUT of
+ * one's own user replaces it); one that is expired, forged or malformed counts as none, since what
+ * anyone may do needs no token: a client that sends its stored token with every request is never
+ * locked out of it once that token has expired. With `ignoresToken`, the route never reads one
+ * (sign-in, and sign-up, whose Idempotency-Key is then always the anonymous caller's, so a retry
+ * replays whether or not it carries the token the first request had).
  */
 export const Public = ({ ignoresToken = false } = {}) =>
   SetMetadata<string, Access>(IS_PUBLIC, ignoresToken ? 'public, token ignored' : 'public');

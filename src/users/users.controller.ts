@@ -20,13 +20,13 @@ import { UsersService } from './users.service';
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
-  @Public()
+  @Public({ ignoresToken: true })
   @UseGuards(AuthRateLimitGuard)
   @Post()
   @ApiOperation({ summary: 'Sign up' })
   @Idempotent({ required: false })
   @ApiCreate(UserResponse, {
-    problems: [400, 401, 413, 415, 422, 429],
+    problems: [400, 413, 415, 422, 429],
     storedConflicts: ['email_taken'],
   })
   async signUp(

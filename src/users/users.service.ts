@@ -21,7 +21,7 @@ import { UserCreatedConcurrentlyError } from './users.errors';
 /** PUT's answer: 201 with the user created at the URI, or the caller's replaced profile. */
 export type PutOutcome = { created: HttpOutcome } | { replaced: UserResponse };
 
-const REPLACE_NEEDS_TOKEN = "Replacing a user needs that user's Bearer access token.";
+const REPLACE_NEEDS_TOKEN = "Replacing a user needs that user's valid Bearer access token.";
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

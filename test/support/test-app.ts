@@ -12,6 +12,7 @@ import { openDatabase } from '../../src/database/open-database';
 import { ENTITIES } from '../../src/entities';
 import { recordingAgent } from './conformance/recorder';
 import { directUrlEnv } from './pgbouncer';
+import { TEST_JWT_SECRET } from './service-process';
 import { createDatabaseOn } from './test-database';
 
 export interface TestApp {
@@ -33,7 +34,7 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const config = loadConfig({
     DATA_DIR: mkdtempSync(join(tmpdir(), 'order-service-app-')),
-    JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!',
+    JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
     AUTH_RATE_LIMIT: '0', // tests sign up many users from one IP; rate limiting has its own test
     DATABASE_CONNECT_TIMEOUT: '5s',
