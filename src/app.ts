@@ -18,6 +18,7 @@ import { RequestLogController, routeOf } from './http/logger';
 import { requestIdFor } from './http/request-id';
 import { Draining } from './health/draining';
 import { serveOpenApi } from './http/openapi';
+import { isEventStream } from './http/event-stream-response';
 import { MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
 import { loneSurrogateField, prototypeKeyError } from './http/json-text';
 import {
@@ -238,9 +239,13 @@ function parseJsonBodies(fastify: FastifyInstance) {
   );
 }
 
-/** Every answered request is counted and timed by its route template (never the raw URL). */
+/**
+ * Every answered request is counted and timed by its route template (never the raw URL); an event
+ * stream is not (events_streams_open counts those).
+ */
 function recordMetrics(fastify: FastifyInstance, metrics: Metrics) {
   fastify.addHook('onResponse', (request, reply, done) => {
+    if (isEventStream(reply)) return done();
     metrics.observe(request.method, routeOf(request), reply.statusCode, reply.elapsedTime / 1000);
     done();
   });

@@ -262,6 +262,13 @@ describe('events: the stream across replicas and at shutdown', () => {
       const again = await openStream(app.baseUrl, '/api/events/stream', ann.auth);
       expect(again.status).toBe(401);
       again.close();
+      // A stream is no request to time: its hour-long life would skew every duration quantile.
+      const { text: metrics } = await app.http.get('/metrics').expect(200);
+      const streamSeries = metrics
+        .split('\n')
+        .filter((line) => line.startsWith('http_') && line.includes('route="/api/events/stream"'));
+      expect(streamSeries.length).toBeGreaterThan(0); // the 401 is counted
+      expect(streamSeries.filter((line) => line.includes('status="200"'))).toEqual([]);
     } finally {
       await app.close();
     }

@@ -1,18 +1,21 @@
 import { NotAcceptableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import Negotiator from 'negotiator';
 
 export const EVENT_STREAM_TYPE = 'text/event-stream';
 
-/** 406 unless `accept` (absent: anything) admits text/event-stream. */
+/** What the stream is, as an Accept header may name it: SSE is UTF-8 always. */
+const EVENT_STREAM_OFFERS = [EVENT_STREAM_TYPE, `${EVENT_STREAM_TYPE};charset=utf-8`];
+
+/**
+ * 406 unless `accept` (absent: anything) admits text/event-stream, by RFC 9110 §12.5.1: the most
+ * specific range that names it decides, so `text/event-stream;q=0, *\/*` refuses it.
+ */
 export function requireEventStreamAccepted(accept: string | undefined) {
   if (accept === undefined || accept.trim() === '') return;
-  const admitted = accept.split(',').some((range) => {
-    const [type, ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
-    const refused = parameters.some((parameter) => /^q=0(\.0{0,3})?$/.test(parameter));
-    return !refused && [EVENT_STREAM_TYPE, 'text/*', '*/*'].includes(type ?? '');
-  });
-  if (!admitted) throw new NotAcceptableException('This operation answers text/event-stream only.');
+  if (new Negotiator({ headers: { accept } }).mediaTypes(EVENT_STREAM_OFFERS).length === 0)
+    throw new NotAcceptableException('This operation answers text/event-stream only.');
 }
 
 /**
@@ -22,6 +25,7 @@ export function requireEventStreamAccepted(accept: string | undefined) {
  */
 export function startEventStream(reply: FastifyReply): ServerResponse {
   reply.hijack();
+  streams.add(reply);
   reply.raw.writeHead(200, {
     ...(reply.getHeaders() as OutgoingHttpHeaders), // lower-case names, as these
     'content-type': EVENT_STREAM_TYPE,
@@ -30,3 +34,11 @@ export function startEventStream(reply: FastifyReply): ServerResponse {
   });
   return reply.raw;
 }
+
+const streams = new WeakSet<FastifyReply>();
+
+/**
+ * Whether `reply` became an event stream. Fastify still runs its onResponse hooks when the server
+ * ends one (not when the client does), so the request metrics ask, and leave it out.
+ */
+export const isEventStream = (reply: FastifyReply): boolean => streams.has(reply);
