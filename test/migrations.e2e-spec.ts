@@ -52,3 +52,51 @@ describe('migrations at start-up', () => {
     expect(rows[0].made).toBe(true);
   }, 60_000);
 });
+
+describe('the migration to NFC emails', () => {
+  let database: TestDatabase;
+  let db: Client;
+  beforeAll(async () => {
+    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+    await migrate(database.url);
+    db = new Client({ connectionString: directUrlFor(database.url) ?? database.url });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await db?.end();
+    await database?.stop();
+  });
+
+  const insertUser = async (emailNormalized: string) => {
+    const { rows } = await db.query(
+      `INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
+       VALUES (gen_random_uuid(), $1, $1, 'Before', 'none', now(), now()) RETURNING id`,
+      [emailNormalized],
+    );
+    return rows[0].id as string;
+  };
+
+  it('brings rows written before to NFC where that form is free, and leaves a twin of another as it was', async () => {
+    // As the release before left them: the migration not yet run, emails in the form they came in.
+    await db.query(`DELETE FROM migrations WHERE name = 'NormalizeEmailsToNfc1795400000800'`);
+    const alone = await insertUser('ünï@exämple.com'.normalize('NFD'));
+    const held = await insertUser('zoë@example.com'.normalize('NFC'));
+    const twin = await insertUser('zoë@example.com'.normalize('NFD'));
+    const plain = await insertUser('plain@example.com');
+
+    await migrate(database.url);
+
+    const { rows } = await db.query<{ id: string; email_normalized: string }>(
+      'SELECT id, email_normalized FROM users',
+    );
+    const after = new Map(rows.map((row) => [row.id, row.email_normalized]));
+    expect(after.get(alone)).toBe('ünï@exämple.com'.normalize('NFC'));
+    expect(after.get(held)).toBe('zoë@example.com'.normalize('NFC'));
+    expect(after.get(twin)).toBe('zoë@example.com'.normalize('NFD'));
+    expect(after.get(plain)).toBe('plain@example.com');
+    const ran = await db.query(
+      `SELECT 1 FROM migrations WHERE name = 'NormalizeEmailsToNfc1795400000800'`,
+    );
+    expect(ran.rowCount).toBe(1);
+  });
+});

@@ -73,6 +73,29 @@ describe('users over HTTP', () => {
       expect(await countUsers(email)).toBe(1);
     });
 
+    it('takes an email in any Unicode normal form as the same email: 409, and one sign-in', async () => {
+      const local = `ünï.${Date.now()}.${Math.random().toString(36).slice(2)}`;
+      const composed = `${local}@exämple.com`.normalize('NFC');
+      const decomposed = composed.toUpperCase().normalize('NFD');
+      expect(decomposed).not.toBe(composed.toUpperCase());
+      const first = await app.http
+        .post('/api/users')
+        .send({ email: composed, name: 'Composed', password: 'long enough' })
+        .expect(201);
+      const duplicate = await app.http
+        .post('/api/users')
+        .send({ email: decomposed, name: 'Decomposed', password: 'long enough' });
+      expectProblem(duplicate, 409, 'email_taken');
+      const signedIn = await app.http
+        .post('/api/auth/token')
+        .send({ email: decomposed, password: 'long enough' })
+        .expect(200);
+      const { sub } = JSON.parse(
+        Buffer.from(signedIn.body.accessToken.split('.')[1], 'base64url').toString(),
+      );
+      expect(sub).toBe(first.body.id);
+    });
+
     it('gives exactly one 201 and 409s to concurrent sign-ups with one email, never a 500', async () => {
       const email = uniqueEmail('race');
       const attempts = await Promise.all(

@@ -377,9 +377,9 @@ export interface components {
             accessToken: string;
         };
         CreateUserDto: {
-            password: string;
-            /** Format: email */
+            /** Format: idn-email */
             email: string;
+            password: string;
             name: string;
         };
         UserResponse: {
@@ -390,7 +390,7 @@ export interface components {
             updatedAt: string;
         };
         UserProfileDto: {
-            /** Format: email */
+            /** Format: idn-email */
             email: string;
             name: string;
         };

@@ -1,5 +1,6 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { addEmailFormat } from './email-format';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -33,6 +34,7 @@ export class CompiledBodies {
 
   constructor(private readonly schemaNames: ReadonlySet<string>) {
     addFormats(this.ajv);
+    addEmailFormat(this.ajv);
     this.ajv.addKeyword({ keyword: 'example' }); // OpenAPI's annotation
   }
 

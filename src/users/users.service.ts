@@ -23,8 +23,13 @@ export type PutOutcome = { created: HttpOutcome } | { replaced: UserResponse };
 
 const REPLACE_NEEDS_TOKEN = "Replacing a user needs that user's valid Bearer access token.";
 
+/**
+ * The form emails are unique in: trimmed, lower case, and in Unicode's composed form (NFC, as RFC
+ * 6532 asks of internationalized addresses), so `ü` typed as one character or as `u` and a
+ * combining diaeresis is one address, whichever a keyboard or a copy sent.
+ */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.trim().toLowerCase().normalize('NFC');
 }
 
 @Injectable()

@@ -1,4 +1,6 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { EMAIL_FORMAT, EMAIL_OPTIONS } from '../../http/email-format';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;
@@ -8,8 +10,10 @@ export const PASSWORD_MAX = 1024;
  * the first it breaks is the answer: the most basic (its type) is written nearest the property.
  */
 export class UserProfileDto {
+  // IsEmail takes internationalized addresses (RFC 6531): JSON Schema's idn-email, not its email.
+  @ApiProperty({ format: EMAIL_FORMAT, maxLength: 254 })
   @MaxLength(254)
-  @IsEmail({}, { message: 'email must be an email address' })
+  @IsEmail(EMAIL_OPTIONS, { message: 'email must be an email address' })
   @IsString()
   email: string;
 

@@ -1,5 +1,6 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { addEmailFormat } from '../../../src/http/email-format';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pointingIntoDefs, schemaResource } from '../../../src/http/compiled-bodies';
@@ -25,6 +26,7 @@ export class DocumentSchemas {
 
   constructor(components: Json) {
     addFormats(this.ajv);
+    addEmailFormat(this.ajv);
     this.ajv.addKeyword({
       keyword: 'example',
       schemaType: ['string', 'number', 'object', 'array', 'boolean'],
