@@ -102,6 +102,19 @@ describe('POST /api/auth/token and Bearer tokens', () => {
         .expect(200);
   });
 
+  it('takes a token it cannot verify as none on public operations, which need none', async () => {
+    const expired = forgeJwt({ sub: user.id, iat: now() - 7200, exp: now() - 3600 }, SECRET);
+    for (const authorization of [`Bearer ${expired}`, 'Bearer garbage', 'Basic abc']) {
+      await app.http.get('/health/ready').set('Authorization', authorization).expect(200);
+      await app.http.get('/metrics').set('Authorization', authorization).expect(200);
+      expectProblem(
+        await app.http.get(`/api/users/${user.id}`).set('Authorization', authorization),
+        401,
+        'unauthorized',
+      );
+    }
+  });
+
   it('takes the Bearer scheme in any case (RFC 9110 §11.1)', async () => {
     await app.http
       .get(`/api/users/${user.id}`)

@@ -67,21 +67,30 @@ describe('the migration to NFC emails', () => {
     await database?.stop();
   });
 
+  let minutes = 0;
+  /** A user row as the release before wrote it, each a minute younger than the one before. */
   const insertUser = async (emailNormalized: string) => {
+    minutes += 1;
     const { rows } = await db.query(
       `INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
-       VALUES (gen_random_uuid(), $1, $1, 'Before', 'none', now(), now()) RETURNING id`,
-      [emailNormalized],
+       VALUES (gen_random_uuid(), $1, $1, 'Before', 'none', $2, $2) RETURNING id`,
+      [emailNormalized, new Date(Date.UTC(2026, 0, 1, 0, minutes))],
     );
     return rows[0].id as string;
   };
 
-  it('brings rows written before to NFC where that form is free, and leaves a twin of another as it was', async () => {
+  it('brings rows written before to NFC where that form is free, the oldest first, and leaves a twin of another as it was', async () => {
     // As the release before left them: the migration not yet run, emails in the form they came in.
     await db.query(`DELETE FROM migrations WHERE name = 'NormalizeEmailsToNfc1795400000800'`);
+    await db.query('DROP TRIGGER IF EXISTS users_email_normalized_nfc ON users');
+    await db.query('DROP FUNCTION IF EXISTS users_email_normalized_nfc()');
     const alone = await insertUser('ünï@exämple.com'.normalize('NFD'));
     const held = await insertUser('zoë@example.com'.normalize('NFC'));
     const twin = await insertUser('zoë@example.com'.normalize('NFD'));
+    // ệ as ê then a dot below (no normal form) and as e, dot below, circumflex (NFD): both come
+    // to the same NFC, which the older gets.
+    const older = await insertUser('thê\u0323@example.com');
+    const younger = await insertUser('the\u0323\u0302@example.com');
     const plain = await insertUser('plain@example.com');
 
     await migrate(database.url);
@@ -93,10 +102,21 @@ describe('the migration to NFC emails', () => {
     expect(after.get(alone)).toBe('ünï@exämple.com'.normalize('NFC'));
     expect(after.get(held)).toBe('zoë@example.com'.normalize('NFC'));
     expect(after.get(twin)).toBe('zoë@example.com'.normalize('NFD'));
+    expect(after.get(older)).toBe('thệ@example.com'.normalize('NFC'));
+    expect(after.get(younger)).toBe('the\u0323\u0302@example.com');
     expect(after.get(plain)).toBe('plain@example.com');
     const ran = await db.query(
       `SELECT 1 FROM migrations WHERE name = 'NormalizeEmailsToNfc1795400000800'`,
     );
     expect(ran.rowCount).toBe(1);
+  });
+
+  it('normalizes what a replica of the release before writes once it has run: NFC, or a duplicate', async () => {
+    const id = await insertUser('björk@example.com'.normalize('NFD'));
+    const { rows } = await db.query('SELECT email_normalized FROM users WHERE id = $1', [id]);
+    expect(rows[0].email_normalized).toBe('björk@example.com'.normalize('NFC'));
+    await expect(insertUser('BJÖRK@example.com'.toLowerCase().normalize('NFD'))).rejects.toThrow(
+      /users_email_normalized_key/,
+    );
   });
 });

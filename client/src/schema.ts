@@ -1210,7 +1210,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Replaced name and email (that user only), or a create sent again (the same email, name and password, no token): the user as they are, nothing written. */
+            /** @description Replaced name and email (that user only), or a create sent again (the same email, name and password, no valid token): the user as they are, nothing written. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -17,8 +17,8 @@ const MARKED = new Set<unknown>();
  * marked, over generated bodies at and around each bound. Such a body goes on as parsed, not as an
  * instance: an optional field left out is absent rather than an own property set to undefined, so
  * handlers read optional fields with `??`, never `in`. Not for a rule a schema says otherwise
- * (validator.js's e-mail addresses, its lengths that leave out variation selectors) unless a
- * pattern narrows it, nor for a class with defaults or transforms.
+ * (validator.js's lengths, which leave out variation selectors) unless a pattern narrows it, nor
+ * for a class with defaults or transforms.
  */
 export const SchemaStatesAllRules = (): ClassDecorator => (target) => void MARKED.add(target);
 

@@ -9,7 +9,7 @@ export class User {
   @Column('text')
   email: string;
 
-  /** Trimmed and lower-cased: the unique index makes sign-up races answer 409, not two users. */
+  /** Trimmed, lower-cased and NFC (normalizeEmail): the unique index makes sign-up races answer 409, not two users. */
   @Index('users_email_normalized_key', { unique: true })
   @Column('text', { name: 'email_normalized' })
   emailNormalized: string;

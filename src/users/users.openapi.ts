@@ -47,7 +47,7 @@ export const ApiPutUser = () =>
       status: 200,
       type: UserResponse,
       description:
-        'Replaced name and email (that user only), or a create sent again (the same email, name and password, no token): the user as they are, nothing written.',
+        'Replaced name and email (that user only), or a create sent again (the same email, name and password, no valid token): the user as they are, nothing written.',
       headers: headers('ETag'),
     }),
     ApiProblems(400, 401, 404, 409, 412, 429, 503),

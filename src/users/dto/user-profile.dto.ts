@@ -11,7 +11,7 @@ export const PASSWORD_MAX = 1024;
  */
 export class UserProfileDto {
   // IsEmail takes internationalized addresses (RFC 6531): JSON Schema's idn-email, not its email.
-  @ApiProperty({ format: EMAIL_FORMAT, maxLength: 254 })
+  @ApiProperty({ format: EMAIL_FORMAT })
   @MaxLength(254)
   @IsEmail(EMAIL_OPTIONS, { message: 'email must be an email address' })
   @IsString()
