@@ -269,6 +269,8 @@ describe('events: the stream across replicas and at shutdown', () => {
         .filter((line) => line.startsWith('http_') && line.includes('route="/api/events/stream"'));
       expect(streamSeries.length).toBeGreaterThan(0); // the 401 is counted
       expect(streamSeries.filter((line) => line.includes('status="200"'))).toEqual([]);
+      expect(metrics).toContain('events_streams_opened_total 1\n');
+      expect(metrics).toContain('events_streams_ended_total{reason="token_expired"} 1\n');
     } finally {
       await app.close();
     }

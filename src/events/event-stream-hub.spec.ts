@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
@@ -57,8 +58,9 @@ function hub(events: EventsRepository) {
     {} as Notifications,
     { registry } as unknown as Metrics,
   );
-  const open = async () => (await registry.getSingleMetric('events_streams_open')!.get()).values;
-  return { streams, open };
+  const values = async (name: string) => (await registry.getSingleMetric(name)!.get()).values;
+  const open = () => values('events_streams_open');
+  return { streams, open, values };
 }
 
 async function until(condition: () => boolean) {
@@ -96,6 +98,25 @@ describe('EventStreamHub', () => {
     expect(behind.positions).toEqual([]);
     await until(() => caughtUp.positions.length === 2);
     expect(caughtUp.positions).toEqual([4, 5]);
+  });
+
+  it('counts the streams attached, and those ended by why', async () => {
+    const { events, reads } = heldReads(5, '3');
+    const { streams, values } = hub(events);
+    const behind = recordingResponse();
+    const leaving = recordingResponse();
+    streams.attach(USER, behind.response, '2');
+    streams.attach(USER, leaving.response, '3');
+    expect(await values('events_streams_opened_total')).toEqual([{ value: 2, labels: {} }]);
+    const closed = [once(behind.response, 'close'), once(leaving.response, 'close')];
+    reads[0].answer();
+    await closed[0];
+    leaving.response.destroy(); // the client leaves
+    await closed[1];
+    expect(await values('events_streams_ended_total')).toEqual([
+      { value: 1, labels: { reason: 'events_deleted' } },
+      { value: 1, labels: { reason: 'client' } },
+    ]);
   });
 
   it('does not keep a stream whose client left before it was attached', async () => {

@@ -5,7 +5,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { Notifications } from '../database/notifications';
 import { Transactions } from '../database/transactions';
 import { Metrics } from '../metrics/metrics';
@@ -39,6 +39,8 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
   private heartbeat: NodeJS.Timeout | null = null;
   private closing = false;
   private open = 0;
+  private readonly opened: Counter;
+  private readonly ended: Counter<'reason'>;
 
   constructor(
     private readonly events: EventsRepository,
@@ -54,6 +56,18 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
       collect() {
         this.set(openStreams());
       },
+    });
+    // A reconnect storm, or streams cut for being slow, shows in these rather than in the gauge.
+    this.opened = new Counter({
+      name: 'events_streams_opened_total',
+      help: 'Event streams attached at this process.',
+      registers: [metrics.registry],
+    });
+    this.ended = new Counter({
+      name: 'events_streams_ended_total',
+      help: 'Event streams ended, by why: client, token_expired, shutdown, events_deleted, slow_reader.',
+      labelNames: ['reason'],
+      registers: [metrics.registry],
     });
   }
 
@@ -77,7 +91,8 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     this.closing = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
-    for (const user of this.users.values()) user.streams.forEach((stream) => stream.end());
+    for (const user of this.users.values())
+      user.streams.forEach((stream) => stream.end('shutdown'));
     const deliveries = [...this.users.values()].map((user) => user.delivering ?? undefined);
     await Promise.all(deliveries.filter((delivery) => delivery !== undefined));
   }
@@ -91,10 +106,12 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     const stream = new EventStream(userId, response, BigInt(position), endsAtMs);
     stream.sendStart();
     // A client gone while its start was read has already had its 'close': nothing would detach it.
-    if (this.closing || response.destroyed) return stream.end();
+    // Either way the stream was never attached, so neither counter counts it.
+    if (this.closing || response.destroyed) return stream.end('shutdown');
     const user = this.streamsOf(userId);
     user.streams.add(stream);
     this.open++;
+    this.opened.inc();
     response.once('close', () => this.detach(stream));
     this.deliver(userId);
   }
@@ -103,6 +120,7 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     const user = this.users.get(stream.userId);
     if (!user?.streams.delete(stream)) return;
     this.open--;
+    this.ended.inc({ reason: stream.endedBy ?? 'client' });
     if (user.streams.size === 0 && !user.delivering) this.users.delete(stream.userId);
   }
 
@@ -163,7 +181,7 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
       const horizon = BigInt(deletedThrough);
       for (const stream of user.streams) {
         // Events past it were deleted: ended, it reconnects from there and is told so (410).
-        if (stream.position < horizon) stream.end();
+        if (stream.position < horizon) stream.end('events_deleted');
         else if (stream.position >= from) stream.send(rows);
       }
       if (rows.length < PAGE) return;
@@ -175,7 +193,7 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     const now = Date.now();
     for (const user of this.users.values())
       user.streams.forEach((stream) =>
-        stream.endsAtMs <= now ? stream.end() : stream.heartbeat(),
+        stream.endsAtMs <= now ? stream.end('token_expired') : stream.heartbeat(),
       );
   }
 }

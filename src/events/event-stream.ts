@@ -14,12 +14,17 @@ const HEARTBEAT = ': heartbeat\n\n';
 /** The SSE event name of a stream's first message (no event type has this name: theirs have a dot). */
 export const START_EVENT = 'start';
 
+/** Why the service ended a stream (a client that leaves ends its own: `client`). */
+export type StreamEnd = 'shutdown' | 'token_expired' | 'events_deleted' | 'slow_reader';
+
 /**
  * One open `text/event-stream` answer: the caller whose events it carries and the position of the
  * last one it was sent. Writes never wait; a client that cannot keep up is disconnected.
  */
 export class EventStream {
   private closed = false;
+  /** Set when the service ended it; null while open, or when the client left first. */
+  endedBy: StreamEnd | null = null;
 
   constructor(
     readonly userId: string,
@@ -59,10 +64,11 @@ export class EventStream {
   }
 
   /**
-   * Ends the answer normally (shutdown, or the token expired): the client reconnects, to this or
-   * another replica (with a fresh token).
+   * Ends the answer normally (shutdown, the token expired, events deleted under it): the client
+   * reconnects, to this or another replica (with a fresh token).
    */
-  end() {
+  end(reason: Exclude<StreamEnd, 'slow_reader'>) {
+    if (!this.closed) this.endedBy = reason;
     this.closed = true;
     if (!this.response.destroyed) this.response.end();
   }
@@ -71,6 +77,7 @@ export class EventStream {
     if (!this.isOpen) return;
     this.response.write(text);
     if (this.response.writableLength > MAX_BUFFERED_BYTES) {
+      this.endedBy = 'slow_reader';
       this.closed = true;
       this.response.destroy(); // too slow a reader: it resumes after what it received
     }
