@@ -103,6 +103,12 @@ class Connection {
     const parser = createParser({ onEvent: (message) => queue.push(message) });
     // A reader rather than `for await` over the stream: Safari's streams are not async iterable.
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    // The body is cancelled here, on abort and when the loop is left, rather than left to fetch's
+    // signal: Node's fetch (undici) follows that signal only while the Request it was given is
+    // alive, and nothing holds it once the body streams, so after a garbage collection an abort,
+    // the idle timeout or a `break` would no longer close the connection.
+    const cancel = () => void reader.cancel().catch(() => undefined);
+    this.signal.addEventListener('abort', cancel, { once: true });
     try {
       for (let read = await reader.read(); !read.done; read = await reader.read()) {
         this.touch();
@@ -110,7 +116,8 @@ class Connection {
         yield* queue.splice(0);
       }
     } finally {
-      reader.releaseLock();
+      this.signal.removeEventListener('abort', cancel);
+      cancel();
     }
     throw new TypeError('the event stream ended'); // the server closed it: reconnect
   }

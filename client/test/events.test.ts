@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { OrderServiceClient, type StreamedEvent } from '../src/index.js';
 import { ORDER, signedInUser } from './support/fixtures.js';
 import { type FlakyProxy, startServiceBehindProxy } from './support/flaky-proxy.js';
@@ -60,5 +62,45 @@ describe('events() against the service', () => {
       feed.data!.data.slice(1), // all but user.created, from before the stream opened
     );
     assert.equal(events[2]!.cursor, feed.data!.nextCursor);
+  });
+
+  it('ends at once when aborted or left, after a garbage collection too, and closes its connection', async () => {
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    const { accessToken } = await signedInUser(service.baseUrl);
+    const client = new OrderServiceClient({ baseUrl: service.baseUrl, accessToken });
+    const openStreams = async () => {
+      const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+      return Number(/^events_streams_open (\d+)$/m.exec(metrics)![1]);
+    };
+    const oneEventIn = async (signal?: AbortSignal) => {
+      const iterator = client.events({ signal })[Symbol.asyncIterator]();
+      const first = iterator.next();
+      await client.createOrder(ORDER);
+      assert.equal((await first).done, false);
+      return iterator;
+    };
+    const endedWithin = (ms: number, next: Promise<unknown>) =>
+      Promise.race([
+        next.then(() => 'ended'),
+        new Promise((resolve) => setTimeout(resolve, ms, 'still open')),
+      ]);
+
+    // Aborted while it waits for the next event, after the fetch's Request has been collected.
+    const controller = new AbortController();
+    const aborted = await oneEventIn(controller.signal);
+    const waiting = aborted.next();
+    collectGarbage();
+    controller.abort();
+    assert.equal(await endedWithin(3_000, waiting), 'ended');
+
+    // Left (`break`) after a collection: its connection is closed, so the service lets it go.
+    const left = await oneEventIn();
+    collectGarbage();
+    await left.return(undefined);
+    const deadline = Date.now() + 5_000;
+    while ((await openStreams()) > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await openStreams(), 0);
   });
 });
