@@ -73,7 +73,11 @@ function readMonitor(poll: Poll, settings: MonitorSettings): Promise<AttemptOutc
   return attemptWithin(
     async (signal) => {
       const response = await poll(signal);
-      return { response, body: await response.json() };
+      // A gateway's 502, 503 or 429 in front of the service may carry HTML or nothing at all.
+      const body: unknown = response.ok
+        ? await response.json()
+        : await response.json().catch(() => undefined);
+      return { response, body };
     },
     settings.signal,
     settings.timeoutMs,

@@ -108,12 +108,18 @@ describe('exportOrders following a monitor (fake answers)', () => {
     return { client, sent: () => recorder.sent.map((s) => `${s.method} ${s.outcome}`) };
   }
 
-  it('reads again after a 503, and rejects with ExportFailedError once the export failed', async () => {
+  it('reads again after a 503 or 429, JSON or not, and rejects with ExportFailedError once the export failed', async () => {
     const error = { code: 'export_failed', detail: 'request a new export' };
     const { client, sent } = scripted([
       json(202, exportIn('queued'), { Location: `${BASE}/api/order-exports/${ID}` }),
       json(200, exportIn('running')),
       serviceUnavailable(0),
+      // A gateway's answers in front of the service: not JSON, yet retried all the same.
+      new Response('<html>502 Bad Gateway</html>', {
+        status: 503,
+        headers: { 'Retry-After': '0' },
+      }),
+      new Response(null, { status: 429, headers: { 'Retry-After': '0' } }),
       json(200, exportIn('failed', { error })),
     ]);
     const failed = await client.exportOrders().catch((e: unknown) => e);
@@ -122,7 +128,7 @@ describe('exportOrders following a monitor (fake answers)', () => {
       [failed.code, failed.detail, failed.exported.id],
       [...Object.values(error), ID],
     );
-    assert.deepEqual(sent(), ['POST 202', 'GET 200', 'GET 503', 'GET 200']);
+    assert.deepEqual(sent(), ['POST 202', 'GET 200', 'GET 503', 'GET 503', 'GET 429', 'GET 200']);
   });
 
   it('gives up on a monitor that answers 404, without reading it again', async () => {
