@@ -74,8 +74,9 @@ export class OrderServiceClient {
   }
 
   signUp(user: NewUser, options?: CreateOptions): Promise<Created<User>> {
+    const body = asSent(user);
     return this.create(
-      (header, signal) => this.raw.POST('/api/users', { body: user, params: { header }, signal }),
+      (header, signal) => this.raw.POST('/api/users', { body, params: { header }, signal }),
       options,
     );
   }
@@ -88,8 +89,9 @@ export class OrderServiceClient {
   }
 
   createOrder(order: NewOrder, options?: CreateOptions): Promise<Created<Order>> {
+    const body = asSent(order);
     return this.create(
-      (header, signal) => this.raw.POST('/api/orders', { body: order, params: { header }, signal }),
+      (header, signal) => this.raw.POST('/api/orders', { body, params: { header }, signal }),
       options,
     );
   }
@@ -126,7 +128,7 @@ export class OrderServiceClient {
     filter: OrderExportRequest = {},
     options: CreateOptions = {},
   ): Promise<OrderExport> {
-    const body = { format: 'csv' as const, ...filter };
+    const body = asSent({ format: 'csv' as const, ...filter });
     const accepted = await this.create(
       (header, signal) => this.raw.POST('/api/order-exports', { body, params: { header }, signal }),
       options,
@@ -171,6 +173,15 @@ export class OrderServiceClient {
   private create<T>(send: SendAttempt<T>, options: CreateOptions = {}): Promise<Created<T>> {
     return createIdempotently(send, options, this.settings);
   }
+}
+
+/**
+ * A create's body as it is when the call is made: every attempt sends that, whatever the caller
+ * changes in the object meanwhile (a form's draft still being edited), or a retry would reach the
+ * service as another request under the same key (422) after the first had created the resource.
+ */
+function asSent<T>(body: T): T {
+  return structuredClone(body);
 }
 
 /** The body of a 2xx, or an ApiError carrying the problem. */

@@ -1,8 +1,9 @@
-import { ApiError } from './problem.js';
+import { ApiError, CreateUnconfirmedError } from './problem.js';
 import type { components } from './schema.js';
 import {
   attemptWithin,
   type AttemptOutcome,
+  isTransportFailure,
   pause,
   retryAfterMs,
   retryDelayMs,
@@ -71,7 +72,7 @@ export async function createIdempotently<T>(
       return created(outcome.response, outcome.body as T, idempotencyKey, attempt);
     }
     const delay = retryDelayMs(outcome, attempt, settings.retry);
-    if (delay === null) throw failure(outcome, attempt);
+    if (delay === null) throw failure(outcome, attempt, idempotencyKey);
     await pause(delay, options.signal);
   }
 }
@@ -116,10 +117,21 @@ function retryAfterSeconds(header: string | null): number | null {
   return header !== null && /^\d+$/.test(header.trim()) ? Number(header) : null;
 }
 
-/** The last network error as fetch threw it, or the last answer as an ApiError. */
-export function failure(outcome: AttemptOutcome, attempts: number): unknown {
-  if (outcome.kind === 'thrown') return outcome.error;
-  return new ApiError(outcome.response.status, outcome.body, attempts);
+/**
+ * The last answer as an ApiError, or what the last attempt threw: for a create (`idempotencyKey`)
+ * a network failure or timeout becomes a CreateUnconfirmedError, so the caller has the key to
+ * send it again with.
+ */
+export function failure(
+  outcome: AttemptOutcome,
+  attempts: number,
+  idempotencyKey?: string,
+): unknown {
+  if (outcome.kind === 'answer')
+    return new ApiError(outcome.response.status, outcome.body, attempts, idempotencyKey);
+  if (idempotencyKey !== undefined && isTransportFailure(outcome.error))
+    return new CreateUnconfirmedError(idempotencyKey, attempts, outcome.error);
+  return outcome.error;
 }
 
 type RandomSource = Pick<Crypto, 'getRandomValues'> & Partial<Pick<Crypto, 'randomUUID'>>;

@@ -14,6 +14,6 @@ export {
 export { type CreateOptions, type Created, newIdempotencyKey } from './idempotent-create.js';
 export { type CloudEvent, type EventStreamOptions, type StreamedEvent } from './event-stream.js';
 export { ExportFailedError, type OrderExport } from './export-monitor.js';
-export { ApiError, type Problem } from './problem.js';
+export { ApiError, CreateUnconfirmedError, type Problem } from './problem.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 export type { components, paths } from './schema.js';

@@ -17,8 +17,10 @@ export class ApiError extends Error {
   readonly problem: Problem | undefined;
   /** How many requests were sent before giving up (1 when the answer was not retryable). */
   readonly attempts: number;
+  /** A create's key: the same create sent again with it is done at most once. */
+  readonly idempotencyKey: string | undefined;
 
-  constructor(status: number, body: unknown, attempts = 1) {
+  constructor(status: number, body: unknown, attempts = 1, idempotencyKey?: string) {
     const problem = isProblem(body) ? body : undefined;
     super(problem ? `${status} ${problem.code}: ${problem.detail}` : `HTTP ${status}`);
     this.name = 'ApiError';
@@ -28,6 +30,25 @@ export class ApiError extends Error {
     this.detail = problem?.detail ?? '';
     this.problem = problem;
     this.attempts = attempts;
+    this.idempotencyKey = idempotencyKey;
+  }
+}
+
+/**
+ * A create none of whose attempts got an answer (network failures, timeouts): it may have been
+ * done or not. Sent again with `idempotencyKey`, it is done at most once and answers as the first
+ * did (`replayed`); `cause` is the last attempt's error.
+ */
+export class CreateUnconfirmedError extends Error {
+  constructor(
+    readonly idempotencyKey: string,
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(`no answer after ${attempts} attempts: send the create again with its idempotencyKey`, {
+      cause,
+    });
+    this.name = 'CreateUnconfirmedError';
   }
 }
 

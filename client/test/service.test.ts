@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ApiError, newIdempotencyKey, OrderServiceClient } from '../src/index.js';
+import {
+  ApiError,
+  CreateUnconfirmedError,
+  newIdempotencyKey,
+  OrderServiceClient,
+} from '../src/index.js';
 import { newUser, ORDER, signedInUser } from './support/fixtures.js';
 import { type FlakyProxy, startServiceBehindProxy } from './support/flaky-proxy.js';
 import {
@@ -32,7 +37,7 @@ async function userClient(
     fetch: recorder.fetch,
   });
   const creates = () => recorder.sent.filter((s) => s.method === 'POST');
-  return { client, creates };
+  return { client, creates, accessToken };
 }
 
 describe('creates answer 201 with the resource, Location, ETag and replayed', () => {
@@ -99,6 +104,40 @@ describe('retries re-send the same key and body, and the service creates exactly
       );
     });
   }
+
+  it('a retry sends the body as it was when the call was made, whatever the caller changes meanwhile', async () => {
+    const { client, creates } = await userClient({ baseUrl: proxy.url });
+    const draft = { ...ORDER, note: 'ring' };
+    proxy.failNextResponse('drop'); // the first 201 is lost after the commit
+    const call = client.createOrder(draft, { timeoutMs: 1_000 });
+    const deadline = Date.now() + 5_000;
+    while (creates()[0]?.outcome !== 'TypeError' && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    draft.note = 'ring twice'; // a form still being edited, while the retry waits
+    const created = await call;
+    assert.deepEqual([created.replayed, created.data.note], [true, 'ring']);
+    assertSameKeyAndBody(creates(), created.idempotencyKey);
+  });
+
+  it('answers lost every time reject with the key, which sends the create again exactly once', async () => {
+    const { client, creates, accessToken } = await userClient({
+      fetch: async (request) => {
+        await (await fetch(request)).arrayBuffer(); // done, and the answer lost on the way back
+        throw new TypeError('fetch failed');
+      },
+    });
+    const failed = await client
+      .createOrder(ORDER, { timeoutMs: 5_000 })
+      .catch((error: unknown) => error);
+    assert.ok(failed instanceof CreateUnconfirmedError);
+    assert.equal(failed.attempts, 5);
+    assert.ok(failed.cause instanceof TypeError);
+    assertSameKeyAndBody(creates(), failed.idempotencyKey);
+    const again = new OrderServiceClient({ baseUrl: service.baseUrl, accessToken });
+    const sentAgain = await again.createOrder(ORDER, { idempotencyKey: failed.idempotencyKey });
+    assert.equal(sentAgain.replayed, true);
+    assert.equal((await again.listOrders()).data.length, 1);
+  });
 
   it('concurrent twins under one key create one user: the second answer is the first one replayed', async () => {
     const client = new OrderServiceClient({ baseUrl: service.baseUrl });
