@@ -73,7 +73,7 @@ export class OrderServiceClient {
     this.accessToken = accessToken;
   }
 
-  signUp(user: NewUser, options?: CreateOptions): Promise<Created<User>> {
+  async signUp(user: NewUser, options?: CreateOptions): Promise<Created<User>> {
     const body = asSent(user);
     return this.create(
       (header, signal) => this.raw.POST('/api/users', { body, params: { header }, signal }),
@@ -88,7 +88,7 @@ export class OrderServiceClient {
     return token;
   }
 
-  createOrder(order: NewOrder, options?: CreateOptions): Promise<Created<Order>> {
+  async createOrder(order: NewOrder, options?: CreateOptions): Promise<Created<Order>> {
     const body = asSent(order);
     return this.create(
       (header, signal) => this.raw.POST('/api/orders', { body, params: { header }, signal }),
@@ -176,12 +176,15 @@ export class OrderServiceClient {
 }
 
 /**
- * A create's body as it is when the call is made: every attempt sends that, whatever the caller
- * changes in the object meanwhile (a form's draft still being edited), or a retry would reach the
- * service as another request under the same key (422) after the first had created the resource.
+ * A create's body as it goes on the wire, taken when the call is made: every attempt sends that,
+ * whatever the caller changes in the object meanwhile (a form's draft still being edited), or a
+ * retry would reach the service as another request under the same key (422) after the first had
+ * created the resource. JSON, not structuredClone: a reactive store's Proxy, a function or a
+ * `toJSON` go as JSON.stringify takes them, and a body JSON cannot carry (a BigInt, a cycle)
+ * rejects the call before anything is sent.
  */
 function asSent<T>(body: T): T {
-  return structuredClone(body);
+  return JSON.parse(JSON.stringify(body)) as T;
 }
 
 /** The body of a 2xx, or an ApiError carrying the problem. */

@@ -109,6 +109,7 @@ class Connection {
     // the idle timeout or a `break` would no longer close the connection.
     const cancel = () => void reader.cancel().catch(() => undefined);
     this.signal.addEventListener('abort', cancel, { once: true });
+    if (this.signal.aborted) cancel();
     try {
       for (let read = await reader.read(); !read.done; read = await reader.read()) {
         this.touch();

@@ -73,7 +73,7 @@ function readMonitor(poll: Poll, settings: MonitorSettings): Promise<AttemptOutc
   return attemptWithin(
     async (signal) => {
       const response = await poll(signal);
-      // A gateway's 502, 503 or 429 in front of the service may carry HTML or nothing at all.
+      // A gateway's 503 or 429 in front of the service may carry an HTML page or nothing at all.
       const body: unknown = response.ok
         ? await response.json()
         : await response.json().catch(() => undefined);

@@ -35,8 +35,8 @@ export class ApiError extends Error {
 }
 
 /**
- * A create none of whose attempts got an answer (network failures, timeouts): it may have been
- * done or not. Sent again with `idempotencyKey`, it is done at most once and answers as the first
+ * A create whose last attempt got no answer (a network failure, a timeout) and that is not retried
+ * further: it may have been done or not. Sent again with `idempotencyKey`, it is done at most once and answers as the first
  * did (`replayed`); `cause` is the last attempt's error.
  */
 export class CreateUnconfirmedError extends Error {
@@ -45,9 +45,12 @@ export class CreateUnconfirmedError extends Error {
     readonly attempts: number,
     cause: unknown,
   ) {
-    super(`no answer after ${attempts} attempts: send the create again with its idempotencyKey`, {
-      cause,
-    });
+    super(
+      `no answer to attempt ${attempts}, the last: send the create again with its idempotencyKey`,
+      {
+        cause,
+      },
+    );
     this.name = 'CreateUnconfirmedError';
   }
 }

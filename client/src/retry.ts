@@ -108,6 +108,9 @@ export async function attemptWithin(
     return { kind: 'answer', ...(await send(signal)) };
   } catch (error) {
     if (callerSignal?.aborted) throw error;
+    // Known by which signal fired, not by the error's name: engines have rejected a timed-out
+    // fetch with an AbortError, which would pass for the caller's own abort.
+    if (timeout.aborted) return { kind: 'thrown', error: timeout.reason };
     return { kind: 'thrown', error };
   }
 }

@@ -73,9 +73,16 @@ describe('events() against the service', () => {
       const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
       return Number(/^events_streams_open (\d+)$/m.exec(metrics)![1]);
     };
+    const untilOpen = async (count: number) => {
+      const deadline = Date.now() + 5_000;
+      while ((await openStreams()) !== count && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(await openStreams(), count);
+    };
     const oneEventIn = async (signal?: AbortSignal) => {
       const iterator = client.events({ signal })[Symbol.asyncIterator]();
       const first = iterator.next();
+      await untilOpen(1); // attached: the order's event is the stream's, not before its start
       await client.createOrder(ORDER);
       assert.equal((await first).done, false);
       return iterator;
@@ -83,9 +90,10 @@ describe('events() against the service', () => {
     const endedWithin = (ms: number, next: Promise<unknown>) =>
       Promise.race([
         next.then(() => 'ended'),
-        new Promise((resolve) => setTimeout(resolve, ms, 'still open')),
+        new Promise((resolve) => setTimeout(resolve, ms, 'still open').unref()),
       ]);
 
+    await untilOpen(0); // none left by the test before
     // Aborted while it waits for the next event, after the fetch's Request has been collected.
     const controller = new AbortController();
     const aborted = await oneEventIn(controller.signal);
@@ -93,14 +101,12 @@ describe('events() against the service', () => {
     collectGarbage();
     controller.abort();
     assert.equal(await endedWithin(3_000, waiting), 'ended');
+    await untilOpen(0);
 
     // Left (`break`) after a collection: its connection is closed, so the service lets it go.
     const left = await oneEventIn();
     collectGarbage();
     await left.return(undefined);
-    const deadline = Date.now() + 5_000;
-    while ((await openStreams()) > 0 && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(await openStreams(), 0);
+    await untilOpen(0);
   });
 });

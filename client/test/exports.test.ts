@@ -115,7 +115,7 @@ describe('exportOrders following a monitor (fake answers)', () => {
       json(200, exportIn('running')),
       serviceUnavailable(0),
       // A gateway's answers in front of the service: not JSON, yet retried all the same.
-      new Response('<html>502 Bad Gateway</html>', {
+      new Response('<html>503 Service Unavailable</html>', {
         status: 503,
         headers: { 'Retry-After': '0' },
       }),

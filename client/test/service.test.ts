@@ -107,7 +107,7 @@ describe('retries re-send the same key and body, and the service creates exactly
 
   it('a retry sends the body as it was when the call was made, whatever the caller changes meanwhile', async () => {
     const { client, creates } = await userClient({ baseUrl: proxy.url });
-    const draft = { ...ORDER, note: 'ring' };
+    const draft = new Proxy({ ...ORDER, note: 'ring' }, {}); // as a reactive store holds it
     proxy.failNextResponse('drop'); // the first 201 is lost after the commit
     const call = client.createOrder(draft, { timeoutMs: 1_000 });
     const deadline = Date.now() + 5_000;

@@ -4,6 +4,7 @@ import {
   type AccessToken,
   ApiError,
   type Created,
+  CreateUnconfirmedError,
   newIdempotencyKey,
   OrderServiceClient,
 } from '../src/index.js';
@@ -135,6 +136,42 @@ describe('a create that keeps failing', () => {
     assert.deepEqual([error.status, error.code, error.attempts], [503, 'service_unavailable', 3]);
     assert.equal(recorder.sent.length, 3);
     assert.equal(new Set(recorder.sent.map((s) => s.idempotencyKey)).size, 1);
+    assert.equal(error.idempotencyKey, recorder.sent[0]!.idempotencyKey);
+  });
+
+  it('takes an attempt whose timeout fired for a timeout, whatever error the fetch rejected with', async () => {
+    // Some engines reject a timed-out fetch with an AbortError, the name of a caller's own abort.
+    const abortLike = (request: Request) =>
+      new Promise<Response>((_resolve, reject) => {
+        const pending = setTimeout(() => reject(new Error('never aborted')), 5_000); // as a socket would, it keeps the process up
+        request.signal.addEventListener('abort', () => {
+          clearTimeout(pending);
+          reject(new DOMException('aborted', 'AbortError'));
+        });
+      });
+    const client = new OrderServiceClient({
+      baseUrl: 'http://127.0.0.1:9', // never contacted
+      accessToken: 'token',
+      fetch: abortLike,
+      retry: { attempts: 2, baseDelayMs: 1 },
+    });
+    const error = await client.createOrder(ORDER, { timeoutMs: 20 }).catch((e: unknown) => e);
+    assert.ok(error instanceof CreateUnconfirmedError);
+    assert.equal(error.attempts, 2);
+    assert.equal((error.cause as Error).name, 'TimeoutError');
+  });
+
+  it('refuses a body JSON cannot carry before anything is sent', async () => {
+    const recorder = recordingFetch(() => Promise.reject(new Error('unreachable')));
+    const client = new OrderServiceClient({
+      baseUrl: 'http://127.0.0.1:9',
+      accessToken: 'token',
+      fetch: recorder.fetch,
+    });
+    const cyclic: Record<string, unknown> = { ...ORDER };
+    cyclic.self = cyclic;
+    await assert.rejects(client.createOrder(cyclic as never), TypeError);
+    assert.equal(recorder.sent.length, 0);
   });
 });
 
