@@ -48,6 +48,28 @@ function body(
 const stream = (chunks: string[], end: 'cut' | 'open', signal: AbortSignal) =>
   new Response(body(chunks, end, signal), { headers: { 'Content-Type': 'text/event-stream' } });
 
+/**
+ * A body that ignores the request's signal, as Node's fetch's does once its Request has been
+ * garbage collected: only a cancel of the body ends it.
+ */
+function deafStream(chunks: string[]) {
+  const bytes = new TextEncoder();
+  const left = [...chunks];
+  let cancels = 0;
+  const readable = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const chunk = left.shift();
+      if (chunk !== undefined) controller.enqueue(bytes.encode(chunk));
+      else return new Promise(() => undefined); // silent, for good
+    },
+    cancel() {
+      cancels++;
+    },
+  });
+  const response = new Response(readable, { headers: { 'Content-Type': 'text/event-stream' } });
+  return { response, cancels: () => cancels };
+}
+
 async function take(events: AsyncGenerator<StreamedEvent>, count: number) {
   const taken: StreamedEvent[] = [];
   for await (const event of events) {
@@ -129,5 +151,28 @@ describe('events(): the stream over fetch', () => {
       ['c1', 'c2'],
     );
     assert.deepEqual(asked, [undefined, 'c1']);
+  });
+
+  it('cancels a body deaf to the signal itself: replaced when silent, ended on abort and when left', async () => {
+    const opened: ReturnType<typeof deafStream>[] = [];
+    const open: OpenStream = async () => {
+      const n = opened.length + 1;
+      opened.push(deafStream([`id: c${n - 1}\nevent: start\ndata:\n\n`, message(n)]));
+      return opened[n - 1]!.response;
+    };
+    const controller = new AbortController();
+    const settings = { ...FAST, idleTimeoutMs: 50, signal: controller.signal };
+    const events = streamEvents(open, settings)[Symbol.asyncIterator]();
+    assert.equal((await events.next()).value?.cursor, 'c1');
+    // The first connection falls silent: cancelled at the idle timeout, and replaced.
+    assert.equal((await events.next()).value?.cursor, 'c2');
+    assert.equal(opened[0]!.cancels(), 1);
+    const waiting = events.next();
+    controller.abort();
+    assert.deepEqual(await waiting, { done: true, value: undefined });
+    assert.equal(opened[1]!.cancels(), 1);
+
+    await take(streamEvents(open, FAST), 1); // left after its first event
+    assert.equal(opened[2]!.cancels(), 1);
   });
 });
