@@ -1,6 +1,12 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ApiError } from './problem.js';
-import { isTransportFailure, jitteredBackoffMs, pause, retryAfterMs } from './retry.js';
+import {
+  isBusyOrGatewayFailure,
+  isTransportFailure,
+  jitteredBackoffMs,
+  pause,
+  retryAfterMs,
+} from './retry.js';
 import type { components } from './schema.js';
 
 export type CloudEvent = components['schemas']['CloudEventResponse'];
@@ -38,7 +44,7 @@ export type OpenStream = (
  * The caller's events, as they commit, for as long as the caller iterates. A dropped connection
  * (network, server restart, too slow a reader) is reopened after a backoff with Last-Event-ID, the
  * cursor of the last event yielded (or the stream's start), so nothing is lost and nothing
- * repeats. 503 and 429 are retried too; any other non-2xx rejects with an ApiError.
+ * repeats. 502, 503, 504 and 429 are retried too; any other non-2xx rejects with an ApiError.
  */
 export async function* streamEvents(
   open: OpenStream,
@@ -75,7 +81,7 @@ export async function* streamEvents(
 /** How long to wait after a non-2xx answer; throws the ApiError when it is not worth retrying. */
 async function refusal(response: Response): Promise<number> {
   const body: unknown = await response.json().catch(() => undefined);
-  if (response.status !== 503 && response.status !== 429) throw new ApiError(response.status, body);
+  if (!isBusyOrGatewayFailure(response.status)) throw new ApiError(response.status, body);
   return retryAfterMs(response.headers.get('Retry-After')) ?? 0;
 }
 

@@ -1,4 +1,5 @@
 import { failure } from './idempotent-create.js';
+import { ApiError } from './problem.js';
 import {
   attemptWithin,
   type AttemptOutcome,
@@ -43,7 +44,8 @@ export type Poll = (signal: AbortSignal) => Promise<Response>;
  * Follows an export's status monitor: waits `firstWaitMs` (the 202's Retry-After), then reads it
  * after every Retry-After until the export has succeeded (resolves to it) or failed
  * (ExportFailedError). A read is safe to repeat, so one that fails as a create's attempt may
- * (network, timeout, 503, 429) is retried by the same policy; any other answer is an ApiError.
+ * (network, timeout, 502, 503, 504, 429) is retried by the same policy; any other answer, a 2xx
+ * whose body is not an export among them, is an ApiError.
  */
 export async function followExport(
   poll: Poll,
@@ -55,7 +57,9 @@ export async function followExport(
     await pause(wait, settings.signal);
     const outcome = await readMonitor(poll, settings);
     if (outcome.kind === 'answer' && outcome.response.ok) {
-      const exported = outcome.body as OrderExport;
+      // A 2xx that is not an export (a captive portal's page, a proxy's empty 204) is no status.
+      if (!isOrderExport(outcome.body)) throw new ApiError(outcome.response.status, outcome.body);
+      const exported = outcome.body;
       if (exported.status === 'succeeded') return exported;
       if (exported.status === 'failed') throw new ExportFailedError(exported);
       failures = 0;
@@ -69,14 +73,18 @@ export async function followExport(
   }
 }
 
+function isOrderExport(body: unknown): body is OrderExport {
+  return (
+    typeof body === 'object' && body !== null && typeof (body as OrderExport).status === 'string'
+  );
+}
+
 function readMonitor(poll: Poll, settings: MonitorSettings): Promise<AttemptOutcome> {
   return attemptWithin(
     async (signal) => {
       const response = await poll(signal);
-      // A gateway's 503 or 429 in front of the service may carry an HTML page or nothing at all.
-      const body: unknown = response.ok
-        ? await response.json()
-        : await response.json().catch(() => undefined);
+      // A gateway in front of the service may answer with an HTML page or nothing at all.
+      const body: unknown = await response.json().catch(() => undefined);
       return { response, body };
     },
     settings.signal,

@@ -36,8 +36,8 @@ export class ApiError extends Error {
 
 /**
  * A create whose last attempt got no answer (a network failure, a timeout) and that is not retried
- * further: it may have been done or not. Sent again with `idempotencyKey`, it is done at most once and answers as the first
- * did (`replayed`); `cause` is the last attempt's error.
+ * further: it may have been done or not. Sent again with `idempotencyKey`, it is done at most
+ * once and answers as the first did (`replayed`); `cause` is the last attempt's error.
  */
 export class CreateUnconfirmedError extends Error {
   constructor(

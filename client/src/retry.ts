@@ -26,8 +26,9 @@ export type AttemptOutcome =
 /**
  * The pause before the next attempt, or null when this outcome must not be retried. Retried:
  * network failures and per-attempt timeouts (the server may or may not have done the work; the
- * same key makes that safe), 503 and 429, and 409 `idempotency_key_in_use` (the first request
- * with this key is still running). Never another 4xx: the same request would fail the same way.
+ * same key makes that safe), a gateway's 502 and 504 (the same: it lost or gave up on the
+ * service's answer), 503 and 429, and 409 `idempotency_key_in_use` (the first request with this
+ * key is still running). Never another 4xx, nor a 500: the same request would fail the same way.
  */
 export function retryDelayMs(
   outcome: AttemptOutcome,
@@ -45,8 +46,16 @@ export function retryDelayMs(
 }
 
 function isRetryableAnswer(status: number, body: unknown): boolean {
-  if (status === 503 || status === 429) return true;
+  if (isBusyOrGatewayFailure(status)) return true;
   return status === 409 && isProblem(body) && body.code === 'idempotency_key_in_use';
+}
+
+/**
+ * 503 and 429 (the service or its limiter asks for a pause), 502 and 504 (a gateway lost the
+ * service's answer, or gave up waiting for it): the same request may well succeed later.
+ */
+export function isBusyOrGatewayFailure(status: number): boolean {
+  return status === 502 || status === 503 || status === 504 || status === 429;
 }
 
 /**

@@ -113,14 +113,17 @@ describe('events(): the stream over fetch', () => {
     assert.deepEqual(asked, ['c5', 'c7']);
   });
 
-  it('retries 503 after its Retry-After, rejects on 401 with the ApiError, and ends quietly on abort', async () => {
+  it("retries 503 and a gateway's 502 and 504, rejects on 401 with the ApiError, and ends quietly on abort", async () => {
     let calls = 0;
+    const refusals = [
+      Response.json({ status: 503, code: 'service_unavailable' }, { status: 503 }),
+      new Response('<html>502 Bad Gateway</html>', { status: 502 }),
+      new Response(null, { status: 504 }),
+    ];
     const unavailable: OpenStream = async (_id, signal) =>
-      ++calls === 1
-        ? Response.json({ status: 503, code: 'service_unavailable' }, { status: 503 })
-        : stream([message(1)], 'open', signal);
+      ++calls <= refusals.length ? refusals[calls - 1]! : stream([message(1)], 'open', signal);
     assert.equal((await take(streamEvents(unavailable, FAST), 1)).length, 1);
-    assert.equal(calls, 2);
+    assert.equal(calls, 4);
 
     const unauthorized: OpenStream = async () =>
       Response.json({ status: 401, code: 'unauthorized', detail: 'no' }, { status: 401 });

@@ -108,7 +108,7 @@ describe('exportOrders following a monitor (fake answers)', () => {
     return { client, sent: () => recorder.sent.map((s) => `${s.method} ${s.outcome}`) };
   }
 
-  it('reads again after a 503 or 429, JSON or not, and rejects with ExportFailedError once the export failed', async () => {
+  it('reads again after a 502, 503, 504 or 429, JSON or not, and rejects with ExportFailedError once the export failed', async () => {
     const error = { code: 'export_failed', detail: 'request a new export' };
     const { client, sent } = scripted([
       json(202, exportIn('queued'), { Location: `${BASE}/api/order-exports/${ID}` }),
@@ -120,6 +120,9 @@ describe('exportOrders following a monitor (fake answers)', () => {
         headers: { 'Retry-After': '0' },
       }),
       new Response(null, { status: 429, headers: { 'Retry-After': '0' } }),
+      json(200, exportIn('running')), // and a new count of failed reads
+      new Response('<html>502 Bad Gateway</html>', { status: 502 }),
+      new Response(null, { status: 504 }),
       json(200, exportIn('failed', { error })),
     ]);
     const failed = await client.exportOrders().catch((e: unknown) => e);
@@ -128,7 +131,21 @@ describe('exportOrders following a monitor (fake answers)', () => {
       [failed.code, failed.detail, failed.exported.id],
       [...Object.values(error), ID],
     );
-    assert.deepEqual(sent(), ['POST 202', 'GET 200', 'GET 503', 'GET 503', 'GET 429', 'GET 200']);
+    assert.deepEqual(sent(), [
+      'POST 202',
+      ...['GET 200', 'GET 503', 'GET 503', 'GET 429', 'GET 200', 'GET 502', 'GET 504', 'GET 200'],
+    ]);
+  });
+
+  it('rejects with an ApiError when a 2xx is not an export (a captive portal page), without reading again', async () => {
+    const { client, sent } = scripted([
+      json(202, exportIn('queued'), { Location: `/api/order-exports/${ID}` }),
+      new Response('<html>Sign in to the Wi-Fi</html>', { status: 200 }),
+    ]);
+    const error = await client.exportOrders().catch((e: unknown) => e);
+    assert.ok(error instanceof ApiError, String(error));
+    assert.deepEqual([error.status, error.code], [200, 'unexpected_response']);
+    assert.deepEqual(sent(), ['POST 202', 'GET 200']);
   });
 
   it('gives up on a monitor that answers 404, without reading it again', async () => {

@@ -39,6 +39,8 @@ describe('retryDelayMs: what is retried, and after how long', () => {
     ['503 without Retry-After', answer(503, 'service_unavailable'), 100],
     ['503 Retry-After: 2', answer(503, 'service_unavailable', '2'), 2_000],
     ['429 Retry-After: 1', answer(429, 'rate_limited', '1'), 1_000],
+    ["a gateway's 502", answer(502), 100],
+    ["a gateway's 504 Retry-After: 3", answer(504, undefined, '3'), 3_000],
     ['409 idempotency_key_in_use', answer(409, 'idempotency_key_in_use', '1'), 1_000],
     ['Retry-After beyond maxDelayMs', answer(503, 'service_unavailable', '60'), null],
     ["the caller's abort", thrown(new DOMException('aborted', 'AbortError')), null],
