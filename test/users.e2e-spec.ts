@@ -116,6 +116,9 @@ describe('users over HTTP', () => {
       ['a number as name', { name: 42, password: 'long enough' }, 'name'],
       ['a blank name', { name: '   ', password: 'long enough' }, 'name'],
       ['a NUL character in the name', { name: 'a\u0000b', password: 'long enough' }, 'name'],
+      ['a line break in the name', { name: 'Ann\nAdmin', password: 'long enough' }, 'name'],
+      ['a name of zero-width spaces', { name: '\u200b\u200b', password: 'long enough' }, 'name'],
+      ['a right-to-left override', { name: 'Ann\u202egpj.exe', password: 'long enough' }, 'name'],
       ['an unknown field', { name: 'A', password: 'long enough', isAdmin: true }, 'isAdmin'],
       ['a server-owned field', { name: 'A', password: 'long enough', id: randomUUID() }, 'id'],
     ])('answers 400 validation_failed for %s and writes nothing', async (_case, fields, field) => {
@@ -126,6 +129,15 @@ describe('users over HTTP', () => {
         expect.arrayContaining([{ field, message: expect.any(String) }]),
       );
       expect(await countUsers((fields as { email?: string }).email ?? email)).toBe(0);
+    });
+
+    it('takes a name in any script, with joined emoji and right-to-left marks', async () => {
+      const name = 'محمد\u200f 👩\u200d💻 Zoë';
+      const response = await app.http
+        .post('/api/users')
+        .send({ email: uniqueEmail('script'), name, password: 'long enough' });
+      expect(response.status).toBe(201);
+      expect(response.body.name).toBe(name);
     });
 
     it('names the type an email of another type breaks, not the email format', async () => {

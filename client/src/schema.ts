@@ -379,8 +379,8 @@ export interface components {
         CreateUserDto: {
             /** Format: idn-email */
             email: string;
-            password: string;
             name: string;
+            password: string;
         };
         UserResponse: {
             id: string;
