@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { poolOf, SESSION_SETTINGS } from '../src/database/data-source';
 import {
@@ -7,8 +9,9 @@ import {
   holdEmail,
   holdInTransaction,
 } from './support/blocking';
-import { directUrlFor } from './support/pgbouncer';
+import { directUrlFor, PgBouncer } from './support/pgbouncer';
 import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
+import { createDatabaseOn } from './support/test-database';
 import { expectProblem, signUpAndIn, SignedUpUser, uniqueEmail } from './support/users';
 
 describe('database connections under business rejections', () => {
@@ -115,6 +118,14 @@ describe('database connections under business rejections', () => {
 
 const throughPooler = directUrlFor(process.env.E2E_DATABASE_URL!) !== null;
 
+/** `query_wait_timeout` of deploy/k8s/pgbouncer.yaml's pgbouncer.ini, in seconds. */
+function shippedQueryWaitTimeoutSeconds(): number {
+  const manifest = readFileSync(join(__dirname, '..', 'deploy', 'k8s', 'pgbouncer.yaml'), 'utf8');
+  const setting = /^\s*query_wait_timeout\s*=\s*(\d+)\s*$/m.exec(manifest);
+  if (!setting) throw new Error('deploy/k8s/pgbouncer.yaml sets no query_wait_timeout');
+  return Number(setting[1]);
+}
+
 describe('database connections through a transaction pooler', () => {
   const LOCK = 4_242; // an advisory lock of the test's own database
   const CHECKER = 'e2e-interval-check';
@@ -154,6 +165,42 @@ describe('database connections through a transaction pooler', () => {
   }
 
   // Only a run through PgBouncer (E2E_THROUGH_PGBOUNCER) has a pooler in front of its databases.
+  (throughPooler ? it : it.skip)(
+    "answers 503 with Retry-After when the shipped PgBouncer's query_wait_timeout ends a request's wait for a server connection",
+    async () => {
+      const waitSeconds = shippedQueryWaitTimeoutSeconds();
+      const database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+      const direct = directUrlFor(database.url)!;
+      const settings = ['default_pool_size = 1', `query_wait_timeout = ${waitSeconds}`];
+      const bouncer = await PgBouncer.start(direct, settings);
+      const holder = new Client({ connectionString: bouncer.pooled(database.url) });
+      let app: TestApp | undefined;
+      try {
+        app = await startTestApp({ DATABASE_DIRECT_URL: direct }, bouncer.pooled(database.url));
+        const ann = await signUpAndIn(app, 'Ann');
+        const path = `/api/orders/${randomUUID()}`;
+        await holder.connect();
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1'); // the pooler's one server connection, held in a transaction
+        const started = Date.now();
+        const answer = await app.http.get(path).set(ann.auth);
+        const waitedMs = Date.now() - started;
+        expectProblem(answer, 503, 'service_unavailable');
+        expect(answer.headers['retry-after']).toMatch(/^\d+$/);
+        // The 3 s pool wait operations.md promises, and a second or two for the pooler's own check.
+        expect(waitedMs).toBeLessThan(5_500);
+        await holder.query('ROLLBACK');
+        await app.http.get(path).set(ann.auth).expect(404); // the connection it closed was dropped
+      } finally {
+        await holder.end().catch(() => undefined);
+        await app?.close();
+        await bouncer.stop();
+        await database.stop();
+      }
+    },
+    30_000,
+  );
+
   (throughPooler ? it : it.skip)(
     "gives even the pooler's first server connection the session settings (a crashed client is noticed)",
     async () => {

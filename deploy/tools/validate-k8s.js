@@ -78,6 +78,9 @@ function checkReferences(objects) {
     const target = o.kind === 'HorizontalPodAutoscaler' ? o.spec?.scaleTargetRef : null;
     if (target && !named(target.kind, target.name))
       errors.push(`${where(o)}: scales ${target.kind}/${target.name}, which is not in the folder`);
+    // `kubectl apply` of a count the autoscaler owns would reset it on every release.
+    if (target && named(target.kind, target.name)?.spec?.replicas !== undefined)
+      errors.push(`${where(o)}: scales ${target.kind}/${target.name}, which sets spec.replicas`);
     for (const c of o.spec?.template?.spec?.containers ?? [])
       for (const { configMapRef } of c.envFrom ?? [])
         if (configMapRef && !named('ConfigMap', configMapRef.name))

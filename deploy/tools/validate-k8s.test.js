@@ -24,10 +24,19 @@ test('deploy/k8s is valid', () => {
   assert.ok(objects >= 15);
 });
 
-test('a misspelt top-level field is caught: replica: 3', () => {
+test('a misspelt top-level field is caught: replica: 2', () => {
   expectProblem(
-    withEdit('api-deployment.yaml', (t) => t.replace('  replicas: 3', '  replica: 3')),
-    /api-deployment\.yaml: Deployment\/order-service-api: \/spec\/replica: unknown field/,
+    withEdit('worker-deployment.yaml', (t) => t.replace('  replicas: 2', '  replica: 2')),
+    /worker-deployment\.yaml: Deployment\/order-service-worker: \/spec\/replica: unknown field/,
+  );
+});
+
+test('a Deployment its autoscaler scales sets no replicas (each release would reset them)', () => {
+  expectProblem(
+    withEdit('api-deployment.yaml', (t) =>
+      t.replace('  revisionHistoryLimit: 5', '  replicas: 3\n  revisionHistoryLimit: 5'),
+    ),
+    /HorizontalPodAutoscaler\/order-service-api: scales Deployment\/order-service-api, which sets spec\.replicas/,
   );
 });
 

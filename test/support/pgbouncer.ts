@@ -36,11 +36,15 @@ export class PgBouncer {
   private constructor(
     readonly port: number,
     private readonly server: URL,
+    private readonly settings: readonly string[],
   ) {}
 
-  /** Starts one in front of the server `serverUrl` names. */
-  static async start(serverUrl: string): Promise<PgBouncer> {
-    const bouncer = new PgBouncer(await freePort(), new URL(serverUrl));
+  /**
+   * Starts one in front of the server `serverUrl` names; `settings` are more lines of its
+   * `[pgbouncer]` section (`default_pool_size = 1`).
+   */
+  static async start(serverUrl: string, settings: readonly string[] = []): Promise<PgBouncer> {
+    const bouncer = new PgBouncer(await freePort(), new URL(serverUrl), settings);
     await bouncer.run();
     return bouncer;
   }
@@ -103,6 +107,7 @@ export class PgBouncer {
       `auth_file = ${join(this.dir, 'users.txt')}`,
       'pool_mode = transaction',
       'max_client_conn = 2000',
+      ...this.settings,
       '',
     ].join('\n');
   }
