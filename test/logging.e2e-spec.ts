@@ -4,6 +4,8 @@ import { startReadyService, stopService } from './support/service-process';
 import { uniqueEmail } from './support/users';
 import { waitFor } from './support/wait';
 
+const SHUTTING_DOWN = 'This replica is shutting down; other replicas answer.';
+
 type Service = Awaited<ReturnType<typeof startReadyService>>;
 type LogLine = Record<string, unknown> & { level: number; msg: string; reqId?: string };
 
@@ -113,6 +115,33 @@ describe('structured logs of a service process', () => {
         msg: 'Nest application successfully started',
       }),
     );
+  });
+
+  it('drains on SIGTERM: readiness 503 with Connection: close for SHUTDOWN_DELAY, each logged without a stack, then exit 0', async () => {
+    const draining = await startReadyService(process.env.E2E_DATABASE_URL!, {
+      SHUTDOWN_DELAY: '2s',
+    });
+    const outputClosed = once(draining.child, 'close');
+    draining.child.kill('SIGTERM');
+    const ready = () => fetch(`${draining.baseUrl}/health/ready`);
+    const refused = await waitFor('readiness 503', async () => {
+      const answer = await ready();
+      return answer.status === 503 && answer;
+    });
+    expect(refused.headers.get('connection')).toBe('close');
+    expect(refused.headers.get('retry-after')).toBe('1');
+    const problem = (await refused.json()) as Record<string, string>;
+    expect(problem).toMatchObject({ code: 'service_unavailable', detail: SHUTTING_DOWN });
+    expect((await ready()).status).toBe(503); // asked again, as a balancer does
+    expect((await fetch(`${draining.baseUrl}/health/live`)).status).toBe(200); // still serving
+    expect(await draining.exited).toBe(0);
+    await outputClosed;
+    const refusals = logLines(draining).filter((line) => line.msg === 'service_unavailable');
+    expect(refusals.length).toBeGreaterThanOrEqual(2);
+    for (const line of refusals) {
+      expect(line).toMatchObject({ level: 40, detail: SHUTTING_DOWN });
+      expect(line).not.toHaveProperty('err');
+    }
   });
 
   it('writes no request lines at LOG_LEVEL=warn', async () => {

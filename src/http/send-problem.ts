@@ -17,7 +17,13 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
       .send(INTERNAL_ERROR_PROBLEM);
     return;
   }
-  if (domainError.status >= 500) request.log.warn({ err: error }, domainError.code);
+  // A cause (a database error) with its stack; an answer given on purpose (a draining replica's
+  // readiness, asked every few hundred milliseconds by a balancer) by its detail alone.
+  if (domainError.status >= 500)
+    request.log.warn(
+      error === domainError ? { detail: domainError.detail } : { err: error },
+      domainError.code,
+    );
   void reply
     .status(domainError.status)
     .headers(domainError.headers)
