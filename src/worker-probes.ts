@@ -1,12 +1,25 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { createServer, Server } from 'node:http';
 import { HealthController } from './health/health.controller';
+import { DomainError, PROBLEM_CONTENT_TYPE, ServiceUnavailableError } from './http/problem';
 import { Metrics } from './metrics/metrics';
 
 interface Answer {
   status: number;
   type: string;
   body: string;
+  headers?: Record<string, string>;
+}
+
+/** The API's answer to a refused readiness, problem+json with Retry-After, for the worker too. */
+function refused(error: unknown): Answer {
+  const problem = error instanceof DomainError ? error : new ServiceUnavailableError();
+  return {
+    status: problem.status,
+    type: PROBLEM_CONTENT_TYPE,
+    body: JSON.stringify(problem.toProblem()),
+    headers: problem.headers,
+  };
 }
 
 /**
@@ -24,11 +37,7 @@ export function serveWorkerProbes(app: INestApplicationContext): Server {
   });
   const answer = async (path: string | undefined): Promise<Answer> => {
     if (path === '/health/live') return json(200, health.live());
-    if (path === '/health/ready')
-      return health.ready().then(
-        (ready) => json(200, ready),
-        () => json(503, { status: 'unavailable' }),
-      );
+    if (path === '/health/ready') return health.ready().then((ready) => json(200, ready), refused);
     if (path === '/metrics')
       return {
         status: 200,
@@ -38,8 +47,10 @@ export function serveWorkerProbes(app: INestApplicationContext): Server {
     return json(404, { status: 'not found' });
   };
   return createServer((request, response) => {
-    void answer(request.url).then(({ status, type, body }) =>
-      response.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' }).end(body),
+    void answer(request.url).then(({ status, type, body, headers }) =>
+      response
+        .writeHead(status, { ...headers, 'Content-Type': type, 'Cache-Control': 'no-store' })
+        .end(body),
     );
   });
 }

@@ -90,10 +90,12 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     if (Date.now() < this.retryAt) return; // backing off: the poll wakes it later
     for (;;) {
       const outcome = await this.transactions.run((tx) => this.publishBatch(tx));
-      if (outcome?.failure) return this.backOff(outcome.failure);
+      // Another replica relays: that says nothing of NATS, so the back-off stands as it was.
+      if (!outcome) return;
+      if (outcome.failure) return this.backOff(outcome.failure);
       if (this.failures > 0) this.logger.log('publishing to NATS again');
       this.failures = 0;
-      if (!outcome || outcome.read < BATCH || this.runs.stopped) return;
+      if (outcome.read < BATCH || this.runs.stopped) return;
     }
   }
 

@@ -30,7 +30,8 @@ export interface JetStreamTarget {
  */
 export class JetStreamPublisher {
   private connection: NatsConnection | null = null;
-  private connecting: Promise<void> | null = null;
+  /** From a first attempt until connected or closed: one loop of attempts, however many ask. */
+  private connecting = false;
   private closed = false;
   private streamChecked = false;
   private readonly encoder = new TextEncoder();
@@ -39,6 +40,7 @@ export class JetStreamPublisher {
   constructor(
     private readonly target: JetStreamTarget,
     private readonly logger: Logger,
+    private readonly connectTo: typeof connect = connect,
   ) {}
 
   /**
@@ -52,27 +54,35 @@ export class JetStreamPublisher {
 
   /**
    * One attempt (it fails at once while NATS is unreachable), then one a second until connected
-   * or closed; once connected the client itself reconnects for ever.
+   * or closed; once connected the client itself reconnects for ever. A publish that finds no
+   * connection asks again, and joins the loop already running rather than start another.
    */
   private connect(): void {
-    if (this.closed) return;
-    this.connecting ??= connect({
+    if (this.closed || this.connecting) return;
+    this.connecting = true;
+    this.attempt();
+  }
+
+  private attempt(): void {
+    if (this.closed) return void (this.connecting = false);
+    this.connectTo({
       servers: this.target.servers.split(',').map((server) => server.trim()),
       name: 'order-service',
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1_000,
-    })
-      .then((connection) => {
+    }).then(
+      (connection) => {
+        this.connecting = false;
         if (this.closed) return void connection.close(); // came up after shutdown
         this.connection = connection;
         this.onConnected();
         void this.announceReconnects(connection);
-      })
-      .catch((error: Error) => {
+      },
+      (error: Error) => {
         this.logger.warn(`NATS connection failed: ${error.message}; retrying`);
-        if (!this.closed) setTimeout(() => this.connect(), RETRY_CONNECT_MS).unref();
-      })
-      .finally(() => (this.connecting = null));
+        setTimeout(() => this.attempt(), RETRY_CONNECT_MS).unref();
+      },
+    );
   }
 
   /**

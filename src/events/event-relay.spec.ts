@@ -1,0 +1,76 @@
+import { Logger } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
+import type { Notifications } from '../database/notifications';
+import type { Transactions } from '../database/transactions';
+import type { EventMetrics } from './event-metrics';
+import { EventRelay } from './event-relay';
+import type { EventRow, EventsRepository } from './events.repository';
+
+const ROW: EventRow = {
+  id: 'e1',
+  type: 'order.created',
+  subject: 'o1',
+  time: new Date(),
+  data: {},
+  position: '1',
+};
+
+/**
+ * A relay whose lock is held, or not, as `lock.held` says, with NATS unreachable (nothing listens
+ * on port 1): its publishes fail, as they do while NATS is down.
+ */
+function relayWithLock(lock: { held: boolean }) {
+  const events = {
+    tryLock: () => Promise.resolve(lock.held),
+    unpublished: () => Promise.resolve([ROW]),
+    markPublished: () => Promise.resolve(),
+  } as unknown as EventsRepository;
+  const transactions = { run: (work: (tx: object) => unknown) => work({}) } as Transactions;
+  const config = { natsUrl: 'nats://127.0.0.1:1', natsStream: 'S', natsSubjectPrefix: 'p' };
+  const relay = new EventRelay(
+    events,
+    transactions,
+    {} as Notifications,
+    {} as EventMetrics,
+    config as AppConfig,
+  );
+  return { relay, drain: () => (relay as unknown as { drain(): Promise<void> }).drain() };
+}
+
+describe('EventRelay while NATS is down', () => {
+  const said: string[] = [];
+  beforeEach(() => {
+    said.length = 0;
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    for (const level of ['log', 'warn'] as const)
+      jest
+        .spyOn(Logger.prototype, level)
+        .mockImplementation((message: unknown, ..._rest: unknown[]) => {
+          said.push(`${level}: ${String(message)}`);
+        });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  it('keeps backing off, and says nothing of NATS, across passes another replica relayed in', async () => {
+    const lock = { held: true };
+    const { relay, drain } = relayWithLock(lock);
+    try {
+      await drain(); // fails: 500 ms
+      jest.setSystemTime(Date.now() + 1_000);
+      lock.held = false;
+      await drain(); // the other replica's turn
+      jest.setSystemTime(Date.now() + 1_000);
+      lock.held = true;
+      await drain(); // fails again: the back-off doubles
+      expect(said.filter((line) => !line.includes('NATS connection failed'))).toEqual([
+        'warn: events not published (not connected to NATS); retrying in 500 ms',
+        'warn: events not published (not connected to NATS); retrying in 1000 ms',
+      ]);
+    } finally {
+      await relay.onApplicationShutdown();
+    }
+  });
+});
