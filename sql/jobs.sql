@@ -65,7 +65,10 @@ SELECT id FROM graphile_worker.jobs
 -- JobsRepository.counts
 SELECT count(*) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts) AS queued,
        count(*) FILTER (WHERE locked_at IS NOT NULL) AS running,
-       count(*) FILTER (WHERE locked_at IS NULL AND attempts >= max_attempts) AS failed
+       count(*) FILTER (WHERE locked_at IS NULL AND attempts >= max_attempts) AS failed,
+       coalesce(extract(epoch FROM now() - min(run_at) FILTER (
+         WHERE locked_at IS NULL AND attempts < max_attempts AND run_at <= now())), 0)
+         AS oldest_due_age
   FROM graphile_worker.jobs;
 
 -- JobsRepository.schemaVersion

@@ -64,5 +64,28 @@ describe('GET /metrics (Prometheus)', () => {
     });
     for (const state of ['queued', 'running', 'failed'])
       expect(after).toMatch(new RegExp(`^jobs_${state} \\d+$`, 'm'));
+    expect(after).toMatch(/^jobs_oldest_due_age_seconds 0$/m); // its only job is done
+  });
+});
+
+describe('GET /metrics with no job runner', () => {
+  it('shows how long the oldest due job has waited, however few jobs there are', async () => {
+    const app = await startTestAppOnOwnDatabase({ WORKER_CONCURRENCY: '0' });
+    try {
+      const { auth } = await signUpAndIn(app);
+      await app.http
+        .post('/api/files')
+        .set(auth)
+        .attach('file', await image('png', 8, 8), 'waiting.png')
+        .expect(201);
+      const metrics = await waitFor('the job ageing', async () => {
+        const text = (await app.http.get('/metrics').expect(200)).text;
+        const age = /^jobs_oldest_due_age_seconds (\S+)$/m.exec(text)?.[1];
+        return Number(age) >= 1 && text;
+      });
+      expect(metrics).toMatch(/^jobs_queued 1$/m);
+    } finally {
+      await app.close();
+    }
   });
 });

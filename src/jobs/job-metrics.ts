@@ -15,6 +15,7 @@ export class JobMetrics {
       queued: NaN,
       running: NaN,
       failed: NaN,
+      oldestDueAgeSeconds: NaN,
     });
     for (const state of ['queued', 'running', 'failed'] as const) {
       new Gauge({
@@ -26,6 +27,15 @@ export class JobMetrics {
         },
       });
     }
+    // However few jobs there are, one waiting this long means no runner takes work.
+    new Gauge({
+      name: 'jobs_oldest_due_age_seconds',
+      help: 'Seconds the longest-waiting due job (new, or a retry past its back-off) has waited for a runner, 0 with none; all processes.',
+      registers: [metrics.registry],
+      async collect() {
+        this.set((await counts()).oldestDueAgeSeconds);
+      },
+    });
     this.done = new Histogram({
       name: 'job_enqueue_to_done_seconds',
       help: 'Time from a job being added to its last run ending, by task and outcome.',

@@ -101,7 +101,10 @@ const COUNTS = statement(
   `
    SELECT count(*) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts) AS queued,
           count(*) FILTER (WHERE locked_at IS NOT NULL) AS running,
-          count(*) FILTER (WHERE locked_at IS NULL AND attempts >= max_attempts) AS failed
+          count(*) FILTER (WHERE locked_at IS NULL AND attempts >= max_attempts) AS failed,
+          coalesce(extract(epoch FROM now() - min(run_at) FILTER (
+            WHERE locked_at IS NULL AND attempts < max_attempts AND run_at <= now())), 0)
+            AS oldest_due_age
      FROM graphile_worker.jobs`,
 );
 
@@ -131,6 +134,11 @@ export interface JobCounts {
   queued: number;
   running: number;
   failed: number;
+  /**
+   * Seconds the longest-waiting job has been due (its `run_at` passed: a new job, or a retry whose
+   * back-off is over) without a runner taking it; 0 with none.
+   */
+  oldestDueAgeSeconds: number;
 }
 
 /** SQL about the job queue beyond what graphile-worker runs itself. */
@@ -179,8 +187,17 @@ export class JobsRepository {
   }
 
   async counts(tx: Tx): Promise<JobCounts> {
-    const [row] = await run<Record<keyof JobCounts, string>>(tx, COUNTS, {});
-    return { queued: Number(row.queued), running: Number(row.running), failed: Number(row.failed) };
+    const [row] = await run<Record<'queued' | 'running' | 'failed' | 'oldest_due_age', string>>(
+      tx,
+      COUNTS,
+      {},
+    );
+    return {
+      queued: Number(row.queued),
+      running: Number(row.running),
+      failed: Number(row.failed),
+      oldestDueAgeSeconds: Number(row.oldest_due_age),
+    };
   }
 
   async schemaVersion(tx: Tx): Promise<number | null> {
