@@ -73,18 +73,30 @@ export async function followExport(
   }
 }
 
+const STATUSES: ReadonlySet<string> = new Set<OrderExport['status']>([
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+]);
+
+/** An export in a status the client knows: anything else would be polled for ever. */
 function isOrderExport(body: unknown): body is OrderExport {
-  return (
-    typeof body === 'object' && body !== null && typeof (body as OrderExport).status === 'string'
-  );
+  if (typeof body !== 'object' || body === null) return false;
+  const { id, status } = body as Partial<OrderExport>;
+  return typeof id === 'string' && typeof status === 'string' && STATUSES.has(status);
 }
 
 function readMonitor(poll: Poll, settings: MonitorSettings): Promise<AttemptOutcome> {
   return attemptWithin(
     async (signal) => {
       const response = await poll(signal);
-      // A gateway in front of the service may answer with an HTML page or nothing at all.
-      const body: unknown = await response.json().catch(() => undefined);
+      // A gateway in front of the service may answer with an HTML page or nothing at all; a body
+      // cut off, a timeout or the caller's abort while it is read stays what it is.
+      const body: unknown = await response.json().catch((error: unknown) => {
+        if (error instanceof SyntaxError) return undefined;
+        throw error;
+      });
       return { response, body };
     },
     settings.signal,

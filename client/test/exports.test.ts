@@ -165,4 +165,59 @@ describe('exportOrders following a monitor (fake answers)', () => {
     assert.deepEqual([error.status, error.code], [404, 'not_found']);
     assert.deepEqual(sent(), ['POST 202', 'GET 404']);
   });
+
+  /** A 200 whose body starts and then, on `cut`, errors as fetch's does (or never ends). */
+  function bodyCutOff(cut: (fail: (error: unknown) => void) => void) {
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"id":"'));
+        cut((error) => controller.error(error));
+      },
+    });
+    return new Response(stream, { headers: { 'Content-Type': 'application/json' } });
+  }
+
+  it('reads again when a status body is cut off part-way, as a network failure', async () => {
+    const { client, sent } = scripted([
+      json(202, exportIn('queued'), { Location: `/api/order-exports/${ID}` }),
+      bodyCutOff((fail) => fail(new TypeError('terminated'))),
+      json(200, exportIn('succeeded')),
+    ]);
+    const done = await client.exportOrders();
+    assert.equal(done.status, 'succeeded');
+    assert.deepEqual(sent(), ['POST 202', 'GET 200', 'GET 200']);
+  });
+
+  it("rejects with the caller's reason when it aborts while a status body is read", async () => {
+    const controller = new AbortController();
+    const answers = [json(202, exportIn('queued'), { Location: `/api/order-exports/${ID}` })];
+    const recorder = recordingFetch(async (request) => {
+      const answer = answers.shift();
+      if (answer) return answer;
+      // The body's stream ends as fetch's does on an abort: with the signal's reason.
+      const onAbort = (fail: (error: unknown) => void) =>
+        request.signal.addEventListener('abort', () => fail(request.signal.reason));
+      setImmediate(() => controller.abort(new Error('the user left')));
+      return bodyCutOff(onAbort);
+    });
+    const client = new OrderServiceClient({
+      baseUrl: BASE,
+      accessToken: 'token',
+      fetch: recorder.fetch,
+      retry: { baseDelayMs: 1 },
+    });
+    await assert.rejects(client.exportOrders(undefined, { signal: controller.signal }), {
+      message: 'the user left',
+    });
+  });
+
+  it('rejects with an ApiError when a 2xx is JSON but no export it knows, rather than poll for ever', async () => {
+    const { client } = scripted([
+      json(202, exportIn('queued'), { Location: `/api/order-exports/${ID}` }),
+      json(200, { status: 'ok' }),
+    ]);
+    const error = await client.exportOrders().catch((e: unknown) => e);
+    assert.ok(error instanceof ApiError, String(error));
+    assert.equal(error.code, 'unexpected_response');
+  });
 });
