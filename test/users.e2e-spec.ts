@@ -119,6 +119,9 @@ describe('users over HTTP', () => {
       ['a line break in the name', { name: 'Ann\nAdmin', password: 'long enough' }, 'name'],
       ['a name of zero-width spaces', { name: '\u200b\u200b', password: 'long enough' }, 'name'],
       ['a right-to-left override', { name: 'Ann\u202egpj.exe', password: 'long enough' }, 'name'],
+      ['a name of a Hangul filler', { name: '\u3164', password: 'long enough' }, 'name'],
+      ['a lone combining mark', { name: '\u0301', password: 'long enough' }, 'name'],
+      ['a line separator in the name', { name: 'Ann\u2028Lee', password: 'long enough' }, 'name'],
       ['an unknown field', { name: 'A', password: 'long enough', isAdmin: true }, 'isAdmin'],
       ['a server-owned field', { name: 'A', password: 'long enough', id: randomUUID() }, 'id'],
     ])('answers 400 validation_failed for %s and writes nothing', async (_case, fields, field) => {
@@ -132,7 +135,8 @@ describe('users over HTTP', () => {
     });
 
     it('takes a name in any script, with joined emoji and right-to-left marks', async () => {
-      const name = 'محمد\u200f 👩\u200d💻 Zoë';
+      // Persian with a zero-width non-joiner, Devanagari with a joiner, Hebrew with its marks.
+      const name = 'محمد\u200f 👩\u200d💻 Zoë می\u200cخواهم शिव\u200dा שָׁלוֹם';
       const response = await app.http
         .post('/api/users')
         .send({ email: uniqueEmail('script'), name, password: 'long enough' });

@@ -6,16 +6,24 @@ export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;
 
 /**
- * Characters a name shown on a page must not hold: C0 and C1 controls (NUL, which PostgreSQL text
- * cannot hold, line breaks, escapes) and the bidirectional embeddings, overrides and isolates that
- * make text read other than it is stored ("Trojan Source").
+ * Characters a name shown on a page must not hold: controls (NUL, which PostgreSQL text cannot
+ * hold, line breaks, escapes), the line and paragraph separators, and the bidirectional
+ * embeddings, overrides and isolates that make text read other than it is stored ("Trojan Source").
  */
-const FORBIDDEN = '\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069';
-/** What does not show: white space, and zero-width and format characters (ZWSP, ZWJ, marks, BOM). */
-const INVISIBLE = '\\s\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2060-\\u2064\\ufeff';
-/** One pattern, so the document states every rule: something visible, nothing forbidden. */
+const FORBIDDEN = '\\p{Cc}\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+/**
+ * What shows nothing by itself: white space, format characters (ZWSP, ZWJ, marks, tags), the
+ * other default-ignorable code points (variation selectors, Hangul fillers), combining marks with
+ * nothing to combine with, and the blank Braille pattern. A name needs one character besides.
+ */
+const INVISIBLE = '\\s\\p{M}\\p{Cf}\\p{Default_Ignorable_Code_Point}\\u2800';
+/**
+ * One pattern, so the document states every rule: something visible, nothing forbidden. Unicode
+ * mode (`u`), as JSON Schema validators such as Ajv compile a pattern, for the property classes.
+ */
 const DISPLAYABLE_NAME = new RegExp(
   `^[^${FORBIDDEN}]*[^${FORBIDDEN}${INVISIBLE}][^${FORBIDDEN}]*$`,
+  'u',
 );
 
 /**
