@@ -39,14 +39,19 @@ function relayWithLock(lock: { held: boolean }) {
 
 describe('EventRelay while NATS is down', () => {
   const said: string[] = [];
+  /** The publisher's first attempt at NATS ended (it is real: port 1 refuses it at once). */
+  let refused: Promise<void>;
+  let refusedNow: () => void;
   beforeEach(() => {
     said.length = 0;
+    refused = new Promise((resolve) => (refusedNow = resolve));
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     for (const level of ['log', 'warn'] as const)
       jest
         .spyOn(Logger.prototype, level)
         .mockImplementation((message: unknown, ..._rest: unknown[]) => {
           said.push(`${level}: ${String(message)}`);
+          if (String(message).startsWith('NATS connection failed')) refusedNow();
         });
   });
   afterEach(() => {
@@ -70,6 +75,7 @@ describe('EventRelay while NATS is down', () => {
         'warn: events not published (not connected to NATS); retrying in 1000 ms',
       ]);
     } finally {
+      await refused; // within the test, not in whatever runs after it
       await relay.onApplicationShutdown();
     }
   });

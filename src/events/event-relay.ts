@@ -93,7 +93,8 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
       // Another replica relays: that says nothing of NATS, so the back-off stands as it was.
       if (!outcome) return;
       if (outcome.failure) return this.backOff(outcome.failure);
-      if (this.failures > 0) this.logger.log('publishing to NATS again');
+      // After a database failure's back-off there may be nothing to publish: nothing to announce.
+      if (this.failures > 0 && outcome.read > 0) this.logger.log('publishing to NATS again');
       this.failures = 0;
       if (outcome.read < BATCH || this.runs.stopped) return;
     }

@@ -27,7 +27,7 @@ export class JobMetrics {
         },
       });
     }
-    // However few jobs there are, one waiting this long means no runner takes work.
+    // However few jobs there are: one that waits long while none finishes means no runner works.
     new Gauge({
       name: 'jobs_oldest_due_age_seconds',
       help: 'Seconds the longest-waiting due job (new, or a retry past its back-off) has waited for a runner, 0 with none; all processes.',
