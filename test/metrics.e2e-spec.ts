@@ -46,6 +46,19 @@ describe('GET /metrics (Prometheus)', () => {
     expect(after).not.toContain(key);
   });
 
+  it('counts nothing the synthetic create probe wrote and rolled back as a stored key', async () => {
+    const before = await scrape();
+    await app.http.post('/api/health/create-test').expect(201);
+    const after = await scrape();
+
+    expect(value(after, 'idempotency_events_total{event="stored"}')).toBe(
+      value(before, 'idempotency_events_total{event="stored"}'),
+    );
+    expect(value(after, 'resources_created_total{route="/api/orders"}')).toBe(
+      value(before, 'resources_created_total{route="/api/orders"}'),
+    );
+  });
+
   it('reports the job queue, and the time from enqueue to done of each finished job', async () => {
     const { auth } = await signUpAndIn(app);
     const series =

@@ -63,6 +63,17 @@ describe('CreateExecutor.execute', () => {
     expect(metrics.snapshot()).toMatchObject({ stored: 1, replayed: 0 });
   });
 
+  it("counts a key written inside a caller's open transaction as stored only when it commits: not here", async () => {
+    const { store, metrics, executor } = setup();
+    const tx = { manager: { queryRunner: { isTransactionActive: true } } } as unknown as Tx;
+    expect(await executor.execute(keyed(), plan(), tx)).toEqual({
+      outcome: CREATED,
+      replayed: false,
+    });
+    expect(store.calls).toMatchObject([{ method: 'claim', tx }]);
+    expect(metrics.snapshot()).toMatchObject({ stored: 0, replayed: 0 });
+  });
+
   it("binds the key's own scope and answer even where the feature's values carry the same names", async () => {
     const { store, executor } = setup();
     const values = { a: 1, key: 'not-the-key', responseStatus: 500 };

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { asUniqueConflict, type UniqueConflicts } from '../database/database-errors';
 import { valueSources, Values } from '../database/statement';
-import { Transactions, Tx } from '../database/transactions';
+import { inTransaction, Transactions, Tx } from '../database/transactions';
 import { HttpOutcome, problemOutcome } from '../http/outcome';
 import { DomainError } from '../http/problem';
 import { BatchedClaims, ClaimValues } from './batched-claims';
@@ -161,7 +161,8 @@ export class CreateExecutor {
     if (claimed.state === 'busy') return null;
     if (claimed.state === 'exists') return this.replayFromStore(request, claimed.stored);
     // Not remembered: most keys are never retried. A key retried once is remembered then.
-    this.metrics.count('stored');
+    // Written in a caller's transaction (the create probe's, rolled back), it is not stored yet.
+    if (!inTransaction(tx)) this.metrics.count('stored');
     this.retries.record(false);
     return { outcome, replayed: false };
   }
