@@ -76,10 +76,11 @@ function checkReferences(objects) {
     )
       errors.push(`${where(o)}: the selector matches no pod template in the folder`);
     const target = o.kind === 'HorizontalPodAutoscaler' ? o.spec?.scaleTargetRef : null;
-    if (target && !named(target.kind, target.name))
+    const scaled = target && named(target.kind, target.name);
+    if (target && !scaled)
       errors.push(`${where(o)}: scales ${target.kind}/${target.name}, which is not in the folder`);
     // `kubectl apply` of a count the autoscaler owns would reset it on every release.
-    if (target && named(target.kind, target.name)?.spec?.replicas !== undefined)
+    if (scaled && scaled.spec?.replicas !== undefined)
       errors.push(`${where(o)}: scales ${target.kind}/${target.name}, which sets spec.replicas`);
     for (const c of o.spec?.template?.spec?.containers ?? [])
       for (const { configMapRef } of c.envFrom ?? [])
