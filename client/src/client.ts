@@ -75,8 +75,9 @@ export class OrderServiceClient {
 
   async signUp(user: NewUser, options?: CreateOptions): Promise<Created<User>> {
     const body = asSent(user);
-    return this.create(
-      (header, signal) => this.raw.POST('/api/users', { body, params: { header }, signal }),
+    return this.create<User>(
+      (header, signal) =>
+        this.raw.POST('/api/users', { body, params: { header }, signal, parseAs: 'text' }),
       options,
     );
   }
@@ -90,8 +91,9 @@ export class OrderServiceClient {
 
   async createOrder(order: NewOrder, options?: CreateOptions): Promise<Created<Order>> {
     const body = asSent(order);
-    return this.create(
-      (header, signal) => this.raw.POST('/api/orders', { body, params: { header }, signal }),
+    return this.create<Order>(
+      (header, signal) =>
+        this.raw.POST('/api/orders', { body, params: { header }, signal, parseAs: 'text' }),
       options,
     );
   }
@@ -102,8 +104,9 @@ export class OrderServiceClient {
     form.append('file', file, filename ?? (file instanceof File ? file.name : 'upload'));
     // openapi-typescript types `format: binary` as a string; openapi-fetch sends a FormData as is.
     const body = form as unknown as { file: string };
-    return this.create(
-      (header, signal) => this.raw.POST('/api/files', { body, params: { header }, signal }),
+    return this.create<StoredFile>(
+      (header, signal) =>
+        this.raw.POST('/api/files', { body, params: { header }, signal, parseAs: 'text' }),
       options,
     );
   }
@@ -129,8 +132,9 @@ export class OrderServiceClient {
     options: CreateOptions = {},
   ): Promise<OrderExport> {
     const body = asSent({ format: 'csv' as const, ...filter });
-    const accepted = await this.create(
-      (header, signal) => this.raw.POST('/api/order-exports', { body, params: { header }, signal }),
+    const accepted = await this.create<OrderExport>(
+      (header, signal) =>
+        this.raw.POST('/api/order-exports', { body, params: { header }, signal, parseAs: 'text' }),
       options,
     );
     // Location resolves against the request's URL (it is relative unless PUBLIC_BASE_URL is set);
@@ -170,8 +174,8 @@ export class OrderServiceClient {
     return this.accessToken ? { Authorization: `Bearer ${this.accessToken}` } : {};
   }
 
-  private create<T>(send: SendAttempt<T>, options: CreateOptions = {}): Promise<Created<T>> {
-    return createIdempotently(send, options, this.settings);
+  private create<T>(send: SendAttempt, options: CreateOptions = {}): Promise<Created<T>> {
+    return createIdempotently<T>(send, options, this.settings);
   }
 }
 

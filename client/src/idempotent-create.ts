@@ -48,11 +48,15 @@ export interface CreateSettings {
   timeoutMs: number;
 }
 
-/** One request as openapi-fetch answers it: `data` on 2xx, `error` (the parsed body) otherwise. */
-export type SendAttempt<T> = (
+/**
+ * One request as openapi-fetch answers it with `parseAs: 'text'`: `data`, the body's text, on 2xx
+ * (read here, so that a body that is not JSON is an answer rather than a SyntaxError), `error`
+ * (the parsed body) otherwise.
+ */
+export type SendAttempt = (
   headers: { 'Idempotency-Key': string },
   signal: AbortSignal,
-) => Promise<{ data?: T; error?: unknown; response: Response }>;
+) => Promise<{ data?: string; error?: unknown; response: Response }>;
 
 /**
  * Sends a create until it succeeds, fails for good, or runs out of attempts, always with the same
@@ -60,7 +64,7 @@ export type SendAttempt<T> = (
  * reached it, and answers the later ones with the stored 201 (`replayed`).
  */
 export async function createIdempotently<T>(
-  send: SendAttempt<T>,
+  send: SendAttempt,
   options: CreateOptions,
   settings: CreateSettings,
 ): Promise<Created<T>> {
@@ -69,6 +73,9 @@ export async function createIdempotently<T>(
     const timeoutMs = options.timeoutMs ?? settings.timeoutMs;
     const outcome = await attemptOnce(send, idempotencyKey, options.signal, timeoutMs);
     if (outcome.kind === 'answer' && outcome.response.ok) {
+      // A 2xx that is no resource (a captive portal's page, a proxy's empty 204) confirms nothing.
+      if (!isResource(outcome.body))
+        throw new ApiError(outcome.response.status, outcome.body, attempt, idempotencyKey);
       return created(outcome.response, outcome.body as T, idempotencyKey, attempt);
     }
     const delay = retryDelayMs(outcome, attempt, settings.retry);
@@ -77,8 +84,8 @@ export async function createIdempotently<T>(
   }
 }
 
-function attemptOnce<T>(
-  send: SendAttempt<T>,
+function attemptOnce(
+  send: SendAttempt,
   idempotencyKey: string,
   callerSignal: AbortSignal | undefined,
   timeoutMs: number,
@@ -86,11 +93,26 @@ function attemptOnce<T>(
   return attemptWithin(
     async (signal) => {
       const { data, error, response } = await send({ 'Idempotency-Key': idempotencyKey }, signal);
-      return { response, body: response.ok ? data : error };
+      return { response, body: response.ok ? jsonOrUndefined(data) : error };
     },
     callerSignal,
     timeoutMs,
   );
+}
+
+/** Every resource a create answers with has its id. */
+function isResource(body: unknown): boolean {
+  return (
+    typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string'
+  );
+}
+
+function jsonOrUndefined(text: string | undefined): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined; // not JSON: no resource, which the caller refuses
+  }
 }
 
 function created<T>(

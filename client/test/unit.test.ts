@@ -163,6 +163,27 @@ describe('a create that keeps failing', () => {
     assert.equal((error.cause as Error).name, 'TimeoutError');
   });
 
+  for (const [what, answer] of [
+    ["a captive portal's page", () => new Response('<html>Sign in to the Wi-Fi</html>')],
+    ["a proxy's empty 204", () => new Response(null, { status: 204 })],
+    ['JSON that is no resource', () => Response.json({ status: 'ok' })],
+  ] as const) {
+    it(`takes a 2xx that is no resource (${what}) for an ApiError with the key, sent once`, async () => {
+      const recorder = recordingFetch(() => Promise.resolve(answer()));
+      const client = new OrderServiceClient({
+        baseUrl: 'http://127.0.0.1:9', // never contacted
+        accessToken: 'token',
+        fetch: recorder.fetch,
+      });
+      const error = await client.createOrder(ORDER).catch((e: unknown) => e);
+      assert.ok(error instanceof ApiError, String(error));
+      assert.equal(error.code, 'unexpected_response');
+      assert.equal(error.status, recorder.sent[0]!.outcome);
+      assert.equal(recorder.sent.length, 1);
+      assert.equal(error.idempotencyKey, recorder.sent[0]!.idempotencyKey);
+    });
+  }
+
   it('refuses a body JSON cannot carry before anything is sent', async () => {
     const recorder = recordingFetch(() => Promise.reject(new Error('unreachable')));
     const client = new OrderServiceClient({
