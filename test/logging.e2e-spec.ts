@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { request } from 'node:http';
+import { filesOn } from './support/files';
 import { startReadyService, stopService } from './support/service-process';
+import { traversableTempDir } from './support/test-database';
 import { uniqueEmail } from './support/users';
 import { waitFor } from './support/wait';
 
@@ -154,5 +157,60 @@ describe('structured logs of a service process', () => {
     }
     await outputClosed;
     expect(logLines(quiet).filter((line) => line.level < 40)).toEqual([]);
+  });
+});
+
+describe('the log of a request its client abandons', () => {
+  const dataDir = traversableTempDir('order-service-aborted-upload-');
+  const files = filesOn('filesystem', dataDir, () => {
+    throw new Error('the filesystem driver reads no database');
+  });
+  let service: Service;
+  beforeAll(async () => {
+    service = await startReadyService(process.env.E2E_DATABASE_URL!, {
+      ...files.env,
+      LOG_LEVEL: 'info',
+    });
+  });
+  afterAll(() => stopService(service));
+
+  it('says at info that the client left mid-upload, and logs no 503 of the database', async () => {
+    const email = uniqueEmail('aborts');
+    const password = 'long enough';
+    await send(service, 'POST', '/api/users', '/api/users', {
+      body: { email, name: 'Aborts', password },
+    });
+    const signIn = await send(service, 'POST', '/api/auth/token', '/api/auth/token', {
+      body: { email, password },
+    });
+    const boundary = 'aborted-boundary';
+    const call = request(`${service.baseUrl}/api/files`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${signIn.body.accessToken}`,
+        'Idempotency-Key': randomUUID(),
+        'Content-Type': `multipart/form-data; boundary=${boundary}`,
+        'Content-Length': 900_000,
+      },
+    });
+    call.on('error', () => undefined); // the test's own abort
+    call.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n`,
+    );
+    call.write(Buffer.alloc(300_000, 'x')); // more than one storage chunk, then the client leaves
+    await waitFor('the upload reaching storage', () => files.uploadStarted(0));
+    call.destroy();
+
+    const abandoned = await waitFor('the line of the abandoned upload', () =>
+      logLines(service).find((line) => line.msg.startsWith('the client closed the connection')),
+    );
+    expect(abandoned).toMatchObject({
+      level: 30,
+      reqId: expect.any(String),
+      method: 'POST',
+      route: '/api/files',
+    });
+    expect(abandoned).not.toHaveProperty('err');
+    expect(logLines(service).filter((line) => line.level >= 40)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { INTERNAL_ERROR_PROBLEM, toDomainError } from './error-mapping';
-import { PROBLEM_CONTENT_TYPE } from './problem';
+import { routeOf } from './logger';
+import { DomainError, PROBLEM_CONTENT_TYPE } from './problem';
 
 /** Writes `error` as problem+json; unexpected errors are logged with the request id and hidden. */
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
@@ -8,7 +9,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   // An answer given before the body arrived whole (an upload refused mid-stream, a slow drip):
   // close the connection rather than wait for, or read, the rest.
   if (!request.raw.complete) void reply.header('Connection', 'close');
-  const domainError = toDomainError(error);
+  const domainError = abortedByClient(request) ? ABORTED : toDomainError(error);
   if (!domainError) {
     request.log.error({ err: error }, 'unhandled error');
     void reply
@@ -17,6 +18,11 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
       .send(INTERNAL_ERROR_PROBLEM);
     return;
   }
+  if (domainError === ABORTED)
+    request.log.info(
+      { method: request.method, route: routeOf(request) },
+      'the client closed the connection before its request body arrived whole',
+    );
   // A cause (a database error) with its stack; an answer given on purpose (a draining replica's
   // readiness, asked every few hundred milliseconds by a balancer) by its detail alone.
   if (domainError.status >= 500)
@@ -30,4 +36,20 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     .header('Content-Type', PROBLEM_CONTENT_TYPE)
     .header('Cache-Control', 'no-store')
     .send(domainError.toProblem());
+}
+
+const ABORTED = new DomainError(
+  400,
+  'bad_request',
+  'Bad request',
+  'The connection closed before the request body arrived whole.',
+);
+
+/**
+ * The client closed the connection before its body arrived whole (a cancelled upload): the
+ * request stream then fails with ECONNRESET, which is the client's doing, not the database's (no
+ * 503 logged at warn), and nobody reads the answer.
+ */
+function abortedByClient(request: FastifyRequest): boolean {
+  return request.raw.destroyed && !request.raw.complete;
 }
