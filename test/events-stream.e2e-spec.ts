@@ -1,6 +1,6 @@
 import { encodeEventCursor } from '../src/events/event-cursor';
 import { Notifications } from '../src/database/notifications';
-import { EventStreamHub } from '../src/events/event-stream-hub';
+import { EventStreamHub, MAX_STREAMS_PER_USER } from '../src/events/event-stream-hub';
 import { Metrics } from '../src/metrics/metrics';
 import { openStream } from './support/event-stream';
 import { createOrder as createOrderAs } from './support/orders';
@@ -170,6 +170,33 @@ describe('events: the stream (GET /api/events/stream)', () => {
     await waitFor('one more stream', async () => (await open()) === before + 1);
     live.close();
     await waitFor('the stream counted out', async () => (await open()) === before);
+  });
+
+  it("refuses a caller's stream past MAX_STREAMS_PER_USER at this instance (429), and takes one again once one closes", async () => {
+    const [ann, bob] = [await signUpAndIn(app, 'Ann'), await signUpAndIn(app, 'Bob')];
+    const opened = await Promise.all(
+      Array.from({ length: MAX_STREAMS_PER_USER + 1 }, () => stream(ann)),
+    );
+    const [admitted, refused] = [200, 429].map((status) =>
+      opened.filter((open) => open.status === status),
+    );
+    expect([admitted.length, refused.length]).toEqual([MAX_STREAMS_PER_USER, 1]);
+    await refused[0].ended;
+    expect(refused[0].headers['retry-after']).toBe('5');
+    expect(refused[0].headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(refused[0].body)).toMatchObject({ status: 429, code: 'too_many_streams' });
+
+    const others = await stream(bob); // another caller's streams are counted apart
+    expect(others.status).toBe(200);
+    others.close();
+    admitted.pop()!.close();
+    const again = await waitFor('a stream admitted again', async () => {
+      const next = await stream(ann);
+      if (next.status !== 200) await next.ended;
+      return next.status === 200 && next;
+    });
+    again.close();
+    admitted.forEach((open) => open.close());
   });
 
   it('works cross-origin: CORS headers on the stream, Last-Event-ID allowed by the preflight', async () => {

@@ -903,8 +903,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller has 20 streams open at this instance already (`too_many_streams`): close one, or share one between tabs. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
-            /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description The database is unavailable, this instance is shutting down, or it holds 1000 streams already (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

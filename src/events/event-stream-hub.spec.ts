@@ -4,10 +4,12 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import type { Notifications } from '../database/notifications';
 import type { Transactions } from '../database/transactions';
+import { ServiceUnavailableError } from '../http/problem';
 import type { Metrics } from '../metrics/metrics';
 import { decodeEventCursor } from './event-cursor';
 import { START_EVENT } from './event-stream';
-import { EventStreamHub } from './event-stream-hub';
+import { EventStreamHub, MAX_STREAMS, MAX_STREAMS_PER_USER } from './event-stream-hub';
+import { TooManyStreamsError } from './events.errors';
 import type { EventRow, EventsRepository } from './events.repository';
 
 const USER = '0190a000-0000-7000-8000-00000000000a';
@@ -128,5 +130,23 @@ describe('EventStreamHub', () => {
     streams.attach(USER, gone.response, '0');
     expect(reads).toHaveLength(0);
     expect(await open()).toEqual([{ value: 0, labels: {} }]);
+  });
+
+  it('admits MAX_STREAMS_PER_USER streams of a user and MAX_STREAMS in all, then refuses (429, 503)', () => {
+    const { events } = heldReads(0);
+    const { streams } = hub(events);
+    const users = Array.from({ length: MAX_STREAMS / MAX_STREAMS_PER_USER }, (_, i) =>
+      USER.replace(/a$/, i.toString(16)),
+    );
+    for (const user of users) {
+      for (let n = 0; n < MAX_STREAMS_PER_USER; n++) {
+        streams.admit(user);
+        streams.attach(user, recordingResponse().response, '0');
+      }
+    }
+    expect(() => streams.admit(users[0])).toThrow(TooManyStreamsError);
+    expect(() => streams.admit('0190a000-0000-7000-8000-0000000000ff')).toThrow(
+      ServiceUnavailableError,
+    );
   });
 });

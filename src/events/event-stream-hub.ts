@@ -8,8 +8,10 @@ import type { ServerResponse } from 'node:http';
 import { Counter, Gauge } from 'prom-client';
 import { Notifications } from '../database/notifications';
 import { Transactions } from '../database/transactions';
+import { ServiceUnavailableError } from '../http/problem';
 import { Metrics } from '../metrics/metrics';
-import { EventStream } from './event-stream';
+import { EventStream, streamMessages } from './event-stream';
+import { TooManyStreamsError } from './events.errors';
 import { EventsRepository } from './events.repository';
 
 /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
@@ -18,6 +20,13 @@ export const HEARTBEAT_EVERY_MS = 15_000;
 const PAGE = 100;
 /** A user's delivery that failed (the database briefly away) is tried again after this. */
 const RETRY_AFTER_MS = 1_000;
+/**
+ * Streams one user may hold open at this process, and all users together. Each holds a socket,
+ * its answer and up to MAX_BUFFERED_BYTES of messages (shared between a user's streams): without
+ * a bound, one caller opening streams it never reads could fill the heap and stop the process.
+ */
+export const MAX_STREAMS_PER_USER = 20;
+export const MAX_STREAMS = 1_000;
 
 /** Every stream of one user on this replica, and the one delivery (query) at a time they share. */
 interface UserStreams {
@@ -95,6 +104,17 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
       user.streams.forEach((stream) => stream.end('shutdown'));
     const deliveries = [...this.users.values()].map((user) => user.delivering ?? undefined);
     await Promise.all(deliveries.filter((delivery) => delivery !== undefined));
+  }
+
+  /**
+   * Refuses a stream past the bounds (429 for the caller's own, 503 for this process's: another
+   * replica may have room). Called just before `attach`, with no wait between them.
+   */
+  admit(userId: string) {
+    if ((this.users.get(userId)?.streams.size ?? 0) >= MAX_STREAMS_PER_USER)
+      throw new TooManyStreamsError(MAX_STREAMS_PER_USER);
+    if (this.open >= MAX_STREAMS)
+      throw new ServiceUnavailableError(5, 'This instance holds as many event streams as it can.');
   }
 
   /**
@@ -179,10 +199,11 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
         PAGE,
       );
       const horizon = BigInt(deletedThrough);
+      const messages = streamMessages(rows);
       for (const stream of user.streams) {
         // Events past it were deleted: ended, it reconnects from there and is told so (410).
         if (stream.position < horizon) stream.end('events_deleted');
-        else if (stream.position >= from) stream.send(rows);
+        else if (stream.position >= from) stream.send(messages);
       }
       if (rows.length < PAGE) return;
     }

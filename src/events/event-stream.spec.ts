@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { encodeEventCursor } from './event-cursor';
-import { EventStream, MAX_BUFFERED_BYTES } from './event-stream';
+import { EventStream, MAX_BUFFERED_BYTES, streamMessages } from './event-stream';
 import type { EventRow } from './events.repository';
 
 /** A socket whose reader never reads: everything written stays in its buffer. */
@@ -27,8 +27,8 @@ describe('EventStream', () => {
       },
     }) as unknown as ServerResponse;
     const stream = new EventStream('user', response, 2n);
-    stream.send([row(1), row(2), row(3)]);
-    stream.send([row(3), row(4)]);
+    stream.send(streamMessages([row(1), row(2), row(3)]));
+    stream.send(streamMessages([row(3), row(4)]));
     expect(written.map((text) => /^id: (\S+)/.exec(text)?.[1])).toEqual(
       [3, 4].map((p) => encodeEventCursor(String(p))),
     );
@@ -39,7 +39,7 @@ describe('EventStream', () => {
     const response = stalledResponse();
     const stream = new EventStream('user', response, 0n);
     const rows = Array.from({ length: 40 }, (_, i) => row(i + 1, 64 * 1024));
-    stream.send(rows);
+    stream.send(streamMessages(rows));
     expect(response.destroyed).toBe(true);
     expect(stream.isOpen).toBe(false);
     // It stopped at the first write past the limit: at most one event more than the limit holds.

@@ -49,12 +49,11 @@ export class EventStream {
     this.write(`id: ${encodeEventCursor(String(this.position))}\nevent: ${START_EVENT}\ndata:\n\n`);
   }
 
-  /** Sends the rows after this stream's position, oldest first; rows already sent are skipped. */
-  send(rows: EventRow[]) {
-    for (const row of rows) {
-      const position = BigInt(row.position);
+  /** Sends the messages after this stream's position, oldest first; those already sent are skipped. */
+  send(messages: StreamMessage[]) {
+    for (const { position, text } of messages) {
       if (position <= this.position || !this.isOpen) continue;
-      this.write(eventMessage(row));
+      this.write(text);
       this.position = position;
     }
   }
@@ -84,8 +83,21 @@ export class EventStream {
   }
 }
 
-/** One SSE message: the cursor as `id`, the type as `event`, the CloudEvent as `data`. */
-export function eventMessage(row: EventRow): string {
-  const cloudEvent = JSON.stringify(toCloudEvent(row)); // JSON text has no raw line breaks
-  return `id: ${encodeEventCursor(row.position)}\nevent: ${row.type}\ndata: ${cloudEvent}\n\n`;
+/** An event as an SSE message, and its position. */
+export interface StreamMessage {
+  position: bigint;
+  text: string;
+}
+
+/**
+ * The rows as SSE messages: the cursor as `id`, the type as `event`, the CloudEvent as `data`.
+ * Made once for all of a user's streams, which then hold the same strings in their buffers
+ * rather than a copy each.
+ */
+export function streamMessages(rows: EventRow[]): StreamMessage[] {
+  return rows.map((row) => {
+    const cloudEvent = JSON.stringify(toCloudEvent(row)); // JSON text has no raw line breaks
+    const text = `id: ${encodeEventCursor(row.position)}\nevent: ${row.type}\ndata: ${cloudEvent}\n\n`;
+    return { position: BigInt(row.position), text };
+  });
 }

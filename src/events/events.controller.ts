@@ -50,6 +50,7 @@ export class EventsController {
     requireEventStreamAccepted(accept);
     // A bad cursor (400) or no database (503) answers as problem+json: the stream starts after.
     const after = await this.events.streamStart(caller, resumeCursor(lastEventId, query.after));
+    if (reply.request.method !== 'HEAD') this.hub.admit(caller.userId);
     const stream = startEventStream(reply);
     // HEAD asks for the head alone: held open, it would never be sent (Node holds the head of a
     // bodyless answer until its end).

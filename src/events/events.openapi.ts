@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiProduces, ApiResponse } from '@nestjs/swagger';
-import { ApiProblems } from '../http/openapi.decorators';
+import { ApiProblem, ApiProblems } from '../http/openapi.decorators';
+import { MAX_STREAMS, MAX_STREAMS_PER_USER } from './event-stream-hub';
 
 const MESSAGE_FORMAT = [
   'Server-Sent Events (UTF-8). First, a message `event: start` with an `id:` and an empty',
@@ -40,6 +41,16 @@ export function ApiEventStream() {
         'text/event-stream': { schema: { type: 'string', description: MESSAGE_FORMAT } },
       },
     }),
-    ApiProblems(400, 401, 406, 410, 503),
+    ApiProblem(
+      429,
+      ['Retry-After'],
+      `The caller has ${MAX_STREAMS_PER_USER} streams open at this instance already (\`too_many_streams\`): close one, or share one between tabs.`,
+    ),
+    ApiProblem(
+      503,
+      ['Retry-After'],
+      `The database is unavailable, this instance is shutting down, or it holds ${MAX_STREAMS} streams already (\`service_unavailable\`); retry after \`Retry-After\` seconds.`,
+    ),
+    ApiProblems(400, 401, 406, 410),
   );
 }
