@@ -164,6 +164,14 @@ describe.each(['postgres', 'filesystem'])(
         'image_too_large',
         /40000×40000/,
       ],
+      // Within MAX_IMAGE_PIXELS, yet its width alone would cost gigabytes to shrink.
+      [
+        'a thin image (10000000×5 declared)',
+        pngBomb(10_000_000, 5),
+        'thin.png',
+        'image_too_large',
+        /10000000×5.*sides of at most 16384/,
+      ],
     ])(
       'ends %s "failed" with a code, keeps no thumbnail, and goes on serving',
       async (_, bytes, name, code, detail) => {

@@ -13,6 +13,11 @@ import { BlobStorages } from './storage/blob-storages';
 
 /** Longer side of a thumbnail, in pixels. */
 export const THUMBNAIL_SIZE = 256;
+/**
+ * Longest side decoded, in pixels. Shrinking costs memory by the width, not by the pixels: a small
+ * PNG declaring a thin image far wider than this, within MAX_IMAGE_PIXELS, would take gigabytes.
+ */
+export const MAX_IMAGE_SIDE = 16_384;
 const THUMBNAIL_NAMESPACE = '5d4e2b0a-9c1f-4f5e-8a8e-3b7f0c6d2a91';
 
 /** Names a file's thumbnail blob after the file, so that a repeated run writes the same one. */
@@ -123,6 +128,11 @@ export async function renderThumbnail(bytes: Buffer, maxPixels: number): Promise
     throw new ImageRejected(
       'image_too_large',
       `The image declares ${width}×${height} pixels; at most ${maxPixels} are processed (MAX_IMAGE_PIXELS).`,
+    );
+  if (Math.max(width, height) > MAX_IMAGE_SIDE)
+    throw new ImageRejected(
+      'image_too_large',
+      `The image declares ${width}×${height} pixels; sides of at most ${MAX_IMAGE_SIDE} are processed.`,
     );
   const thumbnail = await sharp(bytes, { limitInputPixels: maxPixels })
     .rotate() // as EXIF orientation says, like every viewer shows it

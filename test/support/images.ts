@@ -32,19 +32,20 @@ function pngChunk(type: string, data: Buffer): Buffer {
 }
 
 /**
- * A pixel bomb: a PNG of a few hundred bytes whose header declares `side`×`side` pixels (one
- * compressed row of data follows). Decoding it whole would take side² bytes of memory.
+ * A pixel bomb: a PNG of a few hundred bytes (a few KiB when wide) whose header declares
+ * `width`×`height` pixels (one compressed row of data follows). Decoding it whole would take
+ * width × height bytes of memory.
  */
-export function pngBomb(side = 40_000): Buffer {
+export function pngBomb(width = 40_000, height = width): Buffer {
   const header = Buffer.alloc(13);
-  header.writeUInt32BE(side, 0);
-  header.writeUInt32BE(side, 4);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth
   header[9] = 0; // greyscale
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(Buffer.alloc(side + 1))),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(width + 1))),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
