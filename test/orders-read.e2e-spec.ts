@@ -129,16 +129,25 @@ describe('orders over HTTP', () => {
       );
     });
 
-    it.each([['limit=0'], ['limit=101'], ['limit=ten'], ['cursor=bogus'], ['page=2']])(
-      'answers 400 for %s',
-      async (query) => {
-        expectProblem(
-          await app.http.get(`/api/orders?${query}`).set(ann.auth),
-          400,
-          'validation_failed',
-        );
-      },
-    );
+    // Well-formed, but of instants no order has: one PostgreSQL cannot hold was a 500.
+    const cursorAt = (instant: string) =>
+      `cursor=${Buffer.from(JSON.stringify([instant, randomUUID()])).toString('base64url')}`;
+    it.each([
+      ['limit=0'],
+      ['limit=101'],
+      ['limit=ten'],
+      ['cursor=bogus'],
+      [cursorAt('-004713-01-01T00:00:00.000Z')],
+      [cursorAt('+275760-09-13T00:00:00.000Z')],
+      [cursorAt('1969-12-31T23:59:59.999Z')],
+      ['page=2'],
+    ])('answers 400 for %s', async (query) => {
+      expectProblem(
+        await app.http.get(`/api/orders?${query}`).set(ann.auth),
+        400,
+        'validation_failed',
+      );
+    });
 
     it.each([['abc'], ['0x10'], ['1e1'], ['%205'], ['+5'], ['5.0'], ['']])(
       'refuses limit=%s, no decimal integer, as not an integer (not as out of range)',

@@ -22,7 +22,8 @@ export function decodeCursor(text: string): OrderCursor {
       typeof id === 'string' &&
       isUuid(id) &&
       !Number.isNaN(date.getTime()) &&
-      date.toISOString() === createdAt
+      date.toISOString() === createdAt &&
+      isPlausible(date)
     ) {
       return { createdAt: date, id };
     }
@@ -32,4 +33,10 @@ export function decodeCursor(text: string): OrderCursor {
   throw new ValidationFailedError([
     { field: 'cursor', message: 'cursor is not a value this API returned' },
   ]);
+}
+
+/** An instant an order can have: PostgreSQL's timestamps stop short of JavaScript's range. */
+function isPlausible(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return year >= 1970 && year <= 9999;
 }
