@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { PROBE_LIMIT } from '../src/create-probe/probe-rate-limit.guard';
 import { directUrlFor } from './support/pgbouncer';
 import { startTestApp, TestApp } from './support/test-app';
 import { createDatabaseOn, TestDatabase } from './support/test-database';
@@ -71,6 +72,20 @@ describe('health', () => {
     expect(response.body.timingsMs.total).toBeGreaterThan(0);
     expect(response.headers['cache-control']).toBe('no-store');
     expect(await counts()).toEqual(before);
+  });
+
+  it('runs the probe at most PROBE_LIMIT times a second for all callers, then 429 with Retry-After', async () => {
+    const probe = () => app.http.post('/api/health/create-test');
+    // Twice the limit at once: even split across two of its windows, some are refused.
+    const answers = await Promise.all(Array.from({ length: 2 * PROBE_LIMIT.limit + 2 }, probe));
+    const refused = answers.filter((answer) => answer.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(answers.every((answer) => [201, 429].includes(answer.status))).toBe(true);
+    for (const answer of refused) {
+      expectProblem(answer, 429, 'rate_limited');
+      expect(answer.headers['retry-after']).toBe('1');
+    }
+    await waitFor('the probe answering again', async () => (await probe()).status === 201);
   });
 });
 
