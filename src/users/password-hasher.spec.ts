@@ -1,3 +1,4 @@
+import { ServiceUnavailableError } from '../http/problem';
 import { Gate, PasswordHasher } from './password-hasher';
 
 describe('PasswordHasher', () => {
@@ -40,5 +41,24 @@ describe('Gate', () => {
     const chain = () => gate.run(task).then(() => gate.run(task));
     await Promise.all(Array.from({ length: 6 }, chain));
     expect(most).toBe(2);
+  });
+
+  it('refuses a task at once (503) while maxWaiting others wait, and takes one again once they ran', async () => {
+    const gate = new Gate(1, 2);
+    const releases: (() => void)[] = [];
+    const held = () => new Promise<void>((release) => releases.push(release));
+    const releaseNext = async () => {
+      while (releases.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      releases.shift()!();
+    };
+    const running = [gate.run(held), gate.run(held), gate.run(held)]; // one runs, two wait
+    await expect(gate.run(held)).rejects.toBeInstanceOf(ServiceUnavailableError);
+    for (const task of running) {
+      await releaseNext();
+      await task;
+    }
+    const again = gate.run(held);
+    await releaseNext();
+    await again;
   });
 });

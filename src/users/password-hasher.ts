@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes, scrypt, ScryptOptions, timingSafeEqual } from 'node:crypto';
+import { ServiceUnavailableError } from '../http/problem';
 
 // OWASP Password Storage Cheat Sheet: scrypt N=2^15, r=8, p=3 (32 MiB), equivalent to N=2^17, p=1.
 const COST = { N: 2 ** 15, r: 8, p: 3 };
@@ -11,19 +12,29 @@ const MAX_MEMORY = 64 * 1024 * 1024;
  * connections time out and requests fail with 503.
  */
 const CONCURRENT_DERIVATIONS = 2;
+/**
+ * Derivations that may wait for one of those: a few seconds' worth. Past it a sign-in or sign-up
+ * is 503 at once (clients retry it), rather than waiting behind a flood of guesses for a minute.
+ */
+const WAITING_DERIVATIONS = 32;
 
 /**
- * Runs at most `limit` tasks at a time; the others wait in arrival order. A finishing task hands
- * its slot straight to the next waiter, so a newcomer cannot take it in between.
+ * Runs at most `limit` tasks at a time; the others wait in arrival order, at most `maxWaiting` of
+ * them (more: 503). A finishing task hands its slot straight to the next waiter, so a newcomer
+ * cannot take it in between.
  */
 export class Gate {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly maxWaiting = Infinity,
+  ) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running < this.limit) this.running++;
+    else if (this.waiting.length >= this.maxWaiting) throw new ServiceUnavailableError(1, BUSY);
     else await new Promise<void>((go) => this.waiting.push(go)); // woken holding a slot
     try {
       return await task();
@@ -35,7 +46,8 @@ export class Gate {
   }
 }
 
-const derivations = new Gate(CONCURRENT_DERIVATIONS);
+const BUSY = 'Too many sign-ins and sign-ups are being checked here at once; retry.';
+const derivations = new Gate(CONCURRENT_DERIVATIONS, WAITING_DERIVATIONS);
 
 function derive(
   password: string,
