@@ -1,4 +1,5 @@
 import multipart from '@fastify/multipart';
+import { isUtf8 } from 'node:buffer';
 import { DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -206,6 +207,12 @@ function refuseRequestsWhileClosing(fastify: FastifyInstance) {
 
 const SHUTTING_DOWN = 'This instance is shutting down; retry, and another one will answer.';
 
+const notUtf8 = () =>
+  new ValidationFailedError(
+    [{ field: '', message: 'the body is not well-formed UTF-8' }],
+    'The body is not well-formed UTF-8.',
+  );
+
 /**
  * Fastify's own JSON parsing (proto-poisoning checks included), after a cheap nesting-depth check
  * and before a check for text that has no UTF-8 form. Its refusal says only "not valid JSON",
@@ -216,8 +223,11 @@ function parseJsonBodies(fastify: FastifyInstance) {
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser(
     'application/json',
-    { parseAs: 'string', bodyLimit: JSON_BODY_LIMIT },
-    (request, body: string, done) => {
+    { parseAs: 'buffer', bodyLimit: JSON_BODY_LIMIT },
+    (request, bytes: Buffer, done) => {
+      // Decoded as is, bytes that are not UTF-8 would be stored as U+FFFD without a word.
+      if (!isUtf8(bytes)) return done(notUtf8(), undefined);
+      const body = bytes.toString('utf8');
       if (nestingDepth(body) > MAX_JSON_DEPTH) {
         return done(
           new ValidationFailedError([

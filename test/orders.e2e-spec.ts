@@ -113,6 +113,27 @@ describe('orders over HTTP', () => {
       expect(await ordersOf(bob)).toBe(before);
     });
 
+    it('answers 400 validation_failed for a body that is not well-formed UTF-8, and writes nothing', async () => {
+      const before = await ordersOf(bob);
+      const [head, tail] = JSON.stringify({ ...validOrder(), note: 'NOTE' }).split('NOTE');
+      const body = Buffer.concat([Buffer.from(head), Buffer.from([0xff, 0xfe]), Buffer.from(tail)]);
+      const response = await fetch(`${app.baseUrl}/api/orders`, {
+        method: 'POST',
+        headers: {
+          ...bob.auth,
+          'Idempotency-Key': randomUUID(),
+          'Content-Type': 'application/json',
+        },
+        body, // the bytes as they are: supertest would send a Buffer as JSON
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({
+        code: 'validation_failed',
+        errors: [{ field: '', message: 'the body is not well-formed UTF-8' }],
+      });
+      expect(await ordersOf(bob)).toBe(before);
+    });
+
     // A missing or mistyped value fails its bounds too; the answer names what is actually wrong.
     it.each([
       ['left-out items', { currency: 'EUR' }, 'items', 'items is required'],

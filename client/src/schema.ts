@@ -787,7 +787,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -872,7 +872,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -962,7 +962,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1042,7 +1042,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1154,7 +1154,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1257,7 +1257,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1362,7 +1362,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderPageResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1429,7 +1429,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1541,7 +1541,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1625,7 +1625,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1727,7 +1727,7 @@ export interface operations {
                     "application/json": components["schemas"]["FileResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1847,7 +1847,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1928,7 +1928,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2063,7 +2063,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2168,7 +2168,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2258,7 +2258,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderExportResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2371,7 +2371,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: text with an unpaired surrogate is refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            /** @description Invalid input (`validation_failed`; JSON bodies must be I-JSON, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -12,6 +12,12 @@ const STATED: { operation: RegExp; field: string; message?: RegExp; where: strin
     where: 'every 400: JSON bodies must be I-JSON (RFC 7493), no unpaired surrogates',
   },
   {
+    operation: /^(POST|PUT) /,
+    field: '',
+    message: /^the body is not well-formed UTF-8$/,
+    where: 'every 400: JSON bodies must be I-JSON (RFC 7493), in well-formed UTF-8',
+  },
+  {
     operation: /^GET \/api\/(orders|events|events\/stream)$/,
     field: '(cursor|after)',
     where: 'the parameter: an opaque value the service issued (nextCursor), not any string',
