@@ -70,6 +70,7 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
       'content-disposition': `attachment; filename="pixel.png"; filename*=UTF-8''pixel.png`,
       'accept-ranges': 'bytes',
       'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; sandbox",
     });
     const notModified = await app.http
       .get(`/api/files/${response.body.id}/content`)

@@ -628,6 +628,8 @@ export interface components {
         "Accept-Ranges": string;
         /** @description `attachment` with the uploaded filename (RFC 6266, `filename*` for non-ASCII). */
         "Content-Disposition": string;
+        /** @description `default-src 'none'; sandbox`: the bytes load nothing and run nothing if rendered. */
+        "Content-Security-Policy": string;
         /** @description `bytes a-b/size` on 206; `bytes *\/size` on 416. */
         "Content-Range": string;
     };
@@ -2021,6 +2023,7 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "Accept-Ranges": components["headers"]["Accept-Ranges"];
                     "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2040,6 +2043,7 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "Accept-Ranges": components["headers"]["Accept-Ranges"];
                     "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
                     "Content-Range": components["headers"]["Content-Range"];
                     [name: string]: unknown;
                 };

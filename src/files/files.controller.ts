@@ -24,6 +24,12 @@ import { ApiFileContent, ApiThumbnail } from './files.openapi';
 import { FilesService } from './files.service';
 import { UploadReader } from './upload-reader';
 
+/**
+ * Uploaded bytes are the caller's, served as an attachment with nosniff; should a browser render
+ * them all the same (opened in a tab, an old engine), they may load nothing and run no script.
+ */
+const SANDBOXED = "default-src 'none'; sandbox";
+
 @ApiTags('files')
 @ApiBearer()
 @Controller('api/files')
@@ -94,7 +100,8 @@ export class FilesController {
     if (range === 'unsatisfiable') throw new RangeNotSatisfiableError(file.size);
     void reply
       .header('Content-Type', servedContentType(file.contentType))
-      .header('Content-Disposition', contentDisposition(file.filename));
+      .header('Content-Disposition', contentDisposition(file.filename))
+      .header('Content-Security-Policy', SANDBOXED);
     if (range) {
       void reply
         .status(206)

@@ -29,13 +29,19 @@ export function ApiFileContent() {
       status: 200,
       description:
         'The bytes, with Content-Type (judged by the bytes at upload), Content-Length and, as ETag, their SHA-256.',
-      headers: headers('ETag', 'Accept-Ranges', 'Content-Disposition'),
+      headers: headers('ETag', 'Accept-Ranges', 'Content-Disposition', 'Content-Security-Policy'),
       ...FILE_CONTENT,
     }),
     ApiResponse({
       status: 206,
       description: 'The requested range.',
-      headers: headers('ETag', 'Accept-Ranges', 'Content-Disposition', 'Content-Range'),
+      headers: headers(
+        'ETag',
+        'Accept-Ranges',
+        'Content-Disposition',
+        'Content-Security-Policy',
+        'Content-Range',
+      ),
       ...FILE_CONTENT,
     }),
     ApiResponse({

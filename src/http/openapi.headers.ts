@@ -40,6 +40,11 @@ export const RESPONSE_HEADERS = {
     description: '`attachment` with the uploaded filename (RFC 6266, `filename*` for non-ASCII).',
     schema: text,
   },
+  'Content-Security-Policy': {
+    description:
+      "`default-src 'none'; sandbox`: the bytes load nothing and run nothing if rendered.",
+    schema: text,
+  },
   'Content-Range': {
     description: '`bytes a-b/size` on 206; `bytes */size` on 416.',
     required: true,
