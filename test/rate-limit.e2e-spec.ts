@@ -47,13 +47,13 @@ describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
     for (let i = 0; i < 5; i++) expect((await signIn(unlimited)).status).toBe(401);
   });
 
-  it('answers 503 at once to sign-ins past those waiting for a password check, rather than queue them all', async () => {
+  it('answers 429 at once to sign-ins past those waiting for a password check, rather than queue them all', async () => {
     // A flood far larger than the checks that may wait (a few seconds' worth), all at once.
     const answers = await Promise.all(Array.from({ length: 80 }, () => signIn(unlimited)));
-    const refused = answers.filter((answer) => answer.status === 503);
+    const refused = answers.filter((answer) => answer.status === 429);
     expect(refused.length).toBeGreaterThan(0);
-    expect(answers.every((answer) => [401, 503].includes(answer.status))).toBe(true);
-    expectProblem(refused[0], 503, 'service_unavailable');
+    expect(answers.every((answer) => [401, 429].includes(answer.status))).toBe(true);
+    expectProblem(refused[0], 429, 'rate_limited');
     expect(refused[0].headers['retry-after']).toBe('1');
     expect((await signIn(unlimited)).status).toBe(401); // checked again once the flood has passed
   });

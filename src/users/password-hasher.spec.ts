@@ -1,5 +1,4 @@
-import { ServiceUnavailableError } from '../http/problem';
-import { Gate, PasswordHasher } from './password-hasher';
+import { ChecksBusyError, Gate, PasswordHasher } from './password-hasher';
 
 describe('PasswordHasher', () => {
   const hasher = new PasswordHasher();
@@ -24,6 +23,14 @@ describe('PasswordHasher', () => {
   it('does the same work for an unknown user and still answers false', async () => {
     await expect(hasher.verifyAgainstNobody('anything')).resolves.toBe(false);
   });
+
+  it('checks an unknown user again once a flood that refused its first check has passed', async () => {
+    const fresh = new PasswordHasher(); // no dummy hash made yet
+    const flood = Array.from({ length: 40 }, () => hasher.hash('guess'));
+    await expect(fresh.verifyAgainstNobody('anything')).rejects.toBeInstanceOf(ChecksBusyError);
+    await Promise.allSettled(flood);
+    await expect(fresh.verifyAgainstNobody('anything')).resolves.toBe(false);
+  });
 });
 
 describe('Gate', () => {
@@ -43,7 +50,7 @@ describe('Gate', () => {
     expect(most).toBe(2);
   });
 
-  it('refuses a task at once (503) while maxWaiting others wait, and takes one again once they ran', async () => {
+  it('refuses a task at once (429) while maxWaiting others wait, and takes one again once they ran', async () => {
     const gate = new Gate(1, 2);
     const releases: (() => void)[] = [];
     const held = () => new Promise<void>((release) => releases.push(release));
@@ -52,7 +59,7 @@ describe('Gate', () => {
       releases.shift()!();
     };
     const running = [gate.run(held), gate.run(held), gate.run(held)]; // one runs, two wait
-    await expect(gate.run(held)).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(gate.run(held)).rejects.toBeInstanceOf(ChecksBusyError);
     for (const task of running) {
       await releaseNext();
       await task;

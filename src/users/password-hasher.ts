@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes, scrypt, ScryptOptions, timingSafeEqual } from 'node:crypto';
-import { ServiceUnavailableError } from '../http/problem';
+import { DomainError } from '../http/problem';
 
 // OWASP Password Storage Cheat Sheet: scrypt N=2^15, r=8, p=3 (32 MiB), equivalent to N=2^17, p=1.
 const COST = { N: 2 ** 15, r: 8, p: 3 };
@@ -14,13 +14,13 @@ const MAX_MEMORY = 64 * 1024 * 1024;
 const CONCURRENT_DERIVATIONS = 2;
 /**
  * Derivations that may wait for one of those: a few seconds' worth. Past it a sign-in or sign-up
- * is 503 at once (clients retry it), rather than waiting behind a flood of guesses for a minute.
+ * is 429 at once (clients retry it), rather than waiting behind a flood of guesses for a minute.
  */
 const WAITING_DERIVATIONS = 32;
 
 /**
  * Runs at most `limit` tasks at a time; the others wait in arrival order, at most `maxWaiting` of
- * them (more: 503). A finishing task hands its slot straight to the next waiter, so a newcomer
+ * them (more: 429). A finishing task hands its slot straight to the next waiter, so a newcomer
  * cannot take it in between.
  */
 export class Gate {
@@ -34,7 +34,7 @@ export class Gate {
 
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running < this.limit) this.running++;
-    else if (this.waiting.length >= this.maxWaiting) throw new ServiceUnavailableError(1, BUSY);
+    else if (this.waiting.length >= this.maxWaiting) throw new ChecksBusyError();
     else await new Promise<void>((go) => this.waiting.push(go)); // woken holding a slot
     try {
       return await task();
@@ -46,7 +46,19 @@ export class Gate {
   }
 }
 
-const BUSY = 'Too many sign-ins and sign-ups are being checked here at once; retry.';
+/** Refused before any work: the client's retry is as safe as its first try. */
+export class ChecksBusyError extends DomainError {
+  constructor() {
+    super(
+      429,
+      'rate_limited',
+      'Too many requests',
+      'Too many sign-ins and sign-ups are being checked at this instance at once; retry after Retry-After seconds.',
+      { 'Retry-After': '1' },
+    );
+  }
+}
+
 const derivations = new Gate(CONCURRENT_DERIVATIONS, WAITING_DERIVATIONS);
 
 function derive(
@@ -98,7 +110,11 @@ export class PasswordHasher {
 
   /** Spends the same time as a real check, so an unknown email cannot be told from a wrong password. */
   async verifyAgainstNobody(password: string): Promise<false> {
-    this.dummyHash ??= this.hash('not-a-real-password');
+    // A hash refused while checks were busy is made again next time, not kept refused for good.
+    this.dummyHash ??= this.hash('not-a-real-password').catch((error: unknown) => {
+      this.dummyHash = null;
+      throw error;
+    });
     await this.verify(password, await this.dummyHash);
     return false;
   }
