@@ -74,7 +74,7 @@ describe('health', () => {
     expect(await counts()).toEqual(before);
   });
 
-  it('runs the probe at most PROBE_LIMIT times a second for all callers, then 429 with Retry-After', async () => {
+  it('runs the probe at most PROBE_LIMIT times a second for one IP, then 429 with Retry-After', async () => {
     const probe = () => app.http.post('/api/health/create-test');
     // Twice the limit at once: even split across two of its windows, some are refused.
     const answers = await Promise.all(Array.from({ length: 2 * PROBE_LIMIT.limit + 2 }, probe));

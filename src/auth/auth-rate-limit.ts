@@ -6,9 +6,9 @@ import {
   Injectable,
   Module,
 } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModule } from '@nestjs/throttler';
-import type { FastifyReply } from 'fastify';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { RetryAfterThrottlerGuard } from '../http/retry-after-throttler.guard';
 
 const ONE_MINUTE_MS = 60_000;
 
@@ -18,27 +18,11 @@ const ONE_MINUTE_MS = 60_000;
  * times the limit; behind a proxy, set TRUST_PROXY so the client's IP is the one counted.
  */
 @Injectable()
-export class AuthRateLimitGuard extends ThrottlerGuard {
+export class AuthRateLimitGuard extends RetryAfterThrottlerGuard {
   @Inject(APP_CONFIG) private readonly config: AppConfig;
 
   protected override async shouldSkip(_context: ExecutionContext): Promise<boolean> {
     return this.config.authRateLimit === 0;
-  }
-
-  /**
-   * The 429 says when to retry (`Retry-After`: until the block ends). The library's own headers are
-   * off: its `X-RateLimit-Reset` named the window's end, earlier than the block's, so a client that
-   * trusted it was refused again.
-   */
-  protected override async throwThrottlingException(
-    context: ExecutionContext,
-    detail: ThrottlerLimitDetail,
-  ): Promise<void> {
-    void context
-      .switchToHttp()
-      .getResponse<FastifyReply>()
-      .header('Retry-After', String(detail.timeToBlockExpire));
-    return super.throwThrottlingException(context, detail);
   }
 
   /** The problem's detail; the library's default names its exception class. */

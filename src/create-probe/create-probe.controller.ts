@@ -31,7 +31,7 @@ export class CreateProbeController {
   @ApiProblem(
     429,
     ['Retry-After'],
-    `Run more than ${PROBE_LIMIT.limit} times in a second at this instance (\`rate_limited\`); retry after \`Retry-After\` seconds.`,
+    `Run more than ${PROBE_LIMIT.limit} times in a second from this IP at this instance (\`rate_limited\`); retry after \`Retry-After\` seconds.`,
   )
   @ApiProblems(503)
   async createTest(

@@ -74,6 +74,7 @@ function probeKey(caller: Caller, log: FastifyBaseLogger): IdempotentRequest {
     scope: { caller: caller.userId, method: 'POST', route: PROBE_ROUTE, key: newId() },
     request: { method: 'POST', path: PROBE_ROUTE, body: SAMPLE_ORDER },
     log,
+    rolledBack: true,
   };
 }
 

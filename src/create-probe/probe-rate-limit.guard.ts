@@ -1,29 +1,26 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { AuthRateLimitGuard } from '../auth/auth-rate-limit';
+import { RetryAfterThrottlerGuard } from '../http/retry-after-throttler.guard';
 
-/** How often an instance runs the probe at most: a monitor or two, and a person trying it. */
+/** How often an instance runs the probe for one client IP at most: a monitor, or a person trying it. */
 export const PROBE_LIMIT = { limit: 5, ttl: 1_000 };
 
 /**
  * The create probe is public (monitors carry no token) and writes to the database before it rolls
- * back, so one budget for every caller at this process (PROBE_LIMIT, whatever AUTH_RATE_LIMIT
- * says) keeps it from being a way to load the database: past it, 429 with Retry-After.
+ * back, so each client IP has a budget at this process (PROBE_LIMIT, whatever AUTH_RATE_LIMIT
+ * says): past it, 429 with Retry-After. Per IP, not one for all, so a flood from elsewhere never
+ * refuses the monitor's probe and pages someone.
  */
 @Injectable()
-export class ProbeRateLimitGuard extends AuthRateLimitGuard {
-  protected override async shouldSkip(): Promise<boolean> {
-    return false;
-  }
-
+export class ProbeRateLimitGuard extends RetryAfterThrottlerGuard {
   protected override async getErrorMessage(): Promise<string> {
-    return `The create probe runs at most ${PROBE_LIMIT.limit} times a second at each instance; retry after Retry-After seconds.`;
+    return `The create probe runs at most ${PROBE_LIMIT.limit} times a second for one address at each instance; retry after Retry-After seconds.`;
   }
 
   protected override generateKey(
     _context: ExecutionContext,
-    _tracker: string,
+    tracker: string,
     throttlerName: string,
   ): string {
-    return `create-probe:${throttlerName}`;
+    return `create-probe:${throttlerName}:${tracker}`;
   }
 }
