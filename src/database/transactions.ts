@@ -44,8 +44,3 @@ export class Transactions {
     };
   }
 }
-
-/** Whether `tx` is an open transaction, whose writes count only once it commits. */
-export function inTransaction(tx: Tx): boolean {
-  return tx.manager.queryRunner?.isTransactionActive === true;
-}

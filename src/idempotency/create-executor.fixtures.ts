@@ -22,7 +22,7 @@ import type { IdempotentRequest } from './idempotent-request';
 
 export const WAIT_MS = 60;
 const SECRET = Buffer.from('spec secret');
-export const AUTOCOMMIT = { name: 'autocommit', manager: {} } as unknown as Tx; // no queryRunner: no transaction
+export const AUTOCOMMIT = { name: 'autocommit' } as unknown as Tx;
 export const STATEMENT = createStatement('Spec.create', [
   write('inserted', 'INSERT INTO things (a) SELECT :a FROM claimed RETURNING 1'),
 ]);

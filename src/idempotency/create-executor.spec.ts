@@ -63,14 +63,11 @@ describe('CreateExecutor.execute', () => {
     expect(metrics.snapshot()).toMatchObject({ stored: 1, replayed: 0 });
   });
 
-  it("counts a key written inside a caller's open transaction as stored only when it commits: not here", async () => {
+  it('counts a create its caller rolls back (the synthetic probe) as no stored key', async () => {
     const { store, metrics, executor } = setup();
-    const tx = { manager: { queryRunner: { isTransactionActive: true } } } as unknown as Tx;
-    expect(await executor.execute(keyed(), plan(), tx)).toEqual({
-      outcome: CREATED,
-      replayed: false,
-    });
-    expect(store.calls).toMatchObject([{ method: 'claim', tx }]);
+    const probe = { ...keyed(), rolledBack: true as const };
+    expect(await executor.execute(probe, plan())).toEqual({ outcome: CREATED, replayed: false });
+    expect(store.calls).toMatchObject([{ method: 'claim' }]);
     expect(metrics.snapshot()).toMatchObject({ stored: 0, replayed: 0 });
   });
 

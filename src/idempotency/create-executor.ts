@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { asUniqueConflict, type UniqueConflicts } from '../database/database-errors';
 import { valueSources, Values } from '../database/statement';
-import { inTransaction, Transactions, Tx } from '../database/transactions';
+import { Transactions, Tx } from '../database/transactions';
 import { HttpOutcome, problemOutcome } from '../http/outcome';
 import { DomainError } from '../http/problem';
 import { BatchedClaims, ClaimValues } from './batched-claims';
@@ -161,9 +161,10 @@ export class CreateExecutor {
     if (claimed.state === 'busy') return null;
     if (claimed.state === 'exists') return this.replayFromStore(request, claimed.stored);
     // Not remembered: most keys are never retried. A key retried once is remembered then.
-    // Written in a caller's transaction (the create probe's, rolled back), it is not stored yet.
-    if (!inTransaction(tx)) this.metrics.count('stored');
-    this.retries.record(false);
+    if (!request.rolledBack) {
+      this.metrics.count('stored'); // the probe's key is rolled back: never stored
+      this.retries.record(false);
+    }
     return { outcome, replayed: false };
   }
 
@@ -212,11 +213,13 @@ export class CreateExecutor {
     };
   }
 
-  private keyed({ scope, request, log }: IdempotentRequest, id = scopeId(scope)): KeyedRequest {
+  private keyed(idempotent: IdempotentRequest, id = scopeId(idempotent.scope)): KeyedRequest {
+    const { scope, request, log, rolledBack } = idempotent;
     return {
       scope,
       request,
       log,
+      rolledBack,
       print: fingerprint(this.secret, request),
       id,
       deadline: Date.now() + this.config.idempotencyWaitMs, // one bound for all of a duplicate's waiting

@@ -31,6 +31,8 @@ export interface IdempotentRequest {
   scope: KeyScope;
   request: FingerprintInput;
   log: FastifyBaseLogger;
+  /** The caller rolls the create back (the synthetic probe): it counts as no stored key. */
+  rolledBack?: true;
 }
 
 export const ANONYMOUS_CALLER = 'anonymous';
