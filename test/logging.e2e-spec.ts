@@ -202,7 +202,7 @@ describe('the log of a request its client abandons', () => {
     call.destroy();
 
     const abandoned = await waitFor('the line of the abandoned upload', () =>
-      logLines(service).find((line) => line.msg.startsWith('the client closed the connection')),
+      logLines(service).find((line) => line.msg.startsWith('the connection closed before')),
     );
     expect(abandoned).toMatchObject({
       level: 30,

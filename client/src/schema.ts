@@ -727,7 +727,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Run more than 5 times in a second at this instance (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description Run more than 5 times in a second from this IP at this instance (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -988,7 +988,7 @@ export interface operations {
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description Too many sign-up or sign-in requests from this IP, or being checked at this instance at once (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1097,7 +1097,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description Too many sign-up or sign-in requests from this IP, or being checked at this instance at once (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1314,7 +1314,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description Too many sign-up or sign-in requests from this IP, or being checked at this instance at once (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -4,11 +4,12 @@ import type { EventRow } from './events.repository';
 import { toCloudEvent } from './events.service';
 
 /**
- * Bytes a stream may have waiting in its socket's buffer. Past it the client is not keeping up:
- * rather than hold ever more in memory, the connection is cut and the client resumes with
- * Last-Event-ID (from what it did receive), so nothing is lost.
+ * Bytes a stream may have waiting in its socket's buffer (beyond what the kernel's holds). Past
+ * it the client is not keeping up: rather than hold more, the connection is cut and the client
+ * resumes with Last-Event-ID (from what it did receive), so nothing is lost. Small, because every
+ * open stream of a process may hold this much in its heap: MAX_STREAMS of them must fit.
  */
-export const MAX_BUFFERED_BYTES = 1024 * 1024;
+export const MAX_BUFFERED_BYTES = 64 * 1024;
 
 const HEARTBEAT = ': heartbeat\n\n';
 /** The SSE event name of a stream's first message (no event type has this name: theirs have a dot). */
@@ -69,7 +70,11 @@ export class EventStream {
   end(reason: Exclude<StreamEnd, 'slow_reader'>) {
     if (!this.closed) this.endedBy = reason;
     this.closed = true;
-    if (!this.response.destroyed) this.response.end();
+    if (this.response.destroyed) return;
+    // A client that reads nothing would never let a graceful end finish, nor free its slot: cut
+    // it. It resumes after what it received.
+    if (this.response.writableLength > 0) this.response.destroy();
+    else this.response.end();
   }
 
   private write(text: string) {

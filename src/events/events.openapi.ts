@@ -13,7 +13,7 @@ const MESSAGE_FORMAT = [
   'ends at the first heartbeat after the access token expires (reconnect with a fresh one).',
   'A reconnect with Last-Event-ID gets every event after it, then the live ones: no gap, no repeat',
   '(410 cursor_expired instead when the retention has deleted events of the caller after it).',
-  'A client that cannot keep up (1 MiB waiting) is disconnected, to resume the same way.',
+  'A client that cannot keep up (64 KiB waiting) is disconnected, to resume the same way.',
 ].join(' ');
 
 /** GET /api/events/stream: the stream's answer, its resume inputs and the problems before it. */

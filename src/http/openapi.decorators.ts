@@ -26,7 +26,7 @@ const PROBLEM_MEANINGS: Record<number, string> = {
   415: 'Wrong `Content-Type`, JSON in a charset other than UTF-8, or a `Content-Encoding` (`unsupported_media_type`); or file content outside the allow-list (`unsupported_file_type`).',
   416: 'Range past the end of the file (`range_not_satisfiable`).',
   422: 'The `Idempotency-Key` was already used for a different request (`idempotency_key_reused`).',
-  429: 'Too many sign-up or sign-in requests from this IP (`rate_limited`); retry after `Retry-After` seconds.',
+  429: 'Too many sign-up or sign-in requests from this IP, or being checked at this instance at once (`rate_limited`); retry after `Retry-After` seconds.',
   503: 'The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds.',
 };
 

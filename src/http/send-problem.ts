@@ -9,7 +9,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   // An answer given before the body arrived whole (an upload refused mid-stream, a slow drip):
   // close the connection rather than wait for, or read, the rest.
   if (!request.raw.complete) void reply.header('Connection', 'close');
-  const domainError = abortedByClient(request) ? ABORTED : toDomainError(error);
+  const domainError = bodyCutOff(request, error) ? ABORTED : toDomainError(error);
   if (!domainError) {
     request.log.error({ err: error }, 'unhandled error');
     void reply
@@ -21,7 +21,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   if (domainError === ABORTED)
     request.log.info(
       { method: request.method, route: routeOf(request) },
-      'the client closed the connection before its request body arrived whole',
+      'the connection closed before the request body arrived whole',
     );
   // A cause (a database error) with its stack; an answer given on purpose (a draining replica's
   // readiness, asked every few hundred milliseconds by a balancer) by its detail alone.
@@ -46,10 +46,12 @@ const ABORTED = new DomainError(
 );
 
 /**
- * The client closed the connection before its body arrived whole (a cancelled upload): the
- * request stream then fails with ECONNRESET, which is the client's doing, not the database's (no
- * 503 logged at warn), and nobody reads the answer.
+ * The connection closed before the body arrived whole (the client cancelled an upload, or
+ * REQUEST_TIMEOUT cut it, answered 408 below HTTP): the request stream's own ECONNRESET, not the
+ * database's (no 503 logged at warn), and nobody reads the answer. Any other error keeps its
+ * meaning, even on a connection that has gone.
  */
-function abortedByClient(request: FastifyRequest): boolean {
-  return request.raw.destroyed && !request.raw.complete;
+function bodyCutOff(request: FastifyRequest, error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return code === 'ECONNRESET' && request.raw.destroyed && !request.raw.complete;
 }
