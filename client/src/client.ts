@@ -2,6 +2,7 @@ import createClient from 'openapi-fetch';
 import type { Client } from 'openapi-fetch';
 import {
   createIdempotently,
+  jsonOrUndefined,
   type CreateOptions,
   type Created,
   type CreateSettings,
@@ -84,7 +85,9 @@ export class OrderServiceClient {
 
   /** Signs in and uses the token for every later request of this client. */
   async signIn(credentials: Credentials): Promise<AccessToken> {
-    const token = expectData(await this.raw.POST('/api/auth/token', { body: credentials }));
+    const token = expectData<AccessToken>(
+      await this.raw.POST('/api/auth/token', { body: credentials, parseAs: 'text' }),
+    );
     this.accessToken = token.accessToken;
     return token;
   }
@@ -112,13 +115,18 @@ export class OrderServiceClient {
   }
 
   async getOrder(id: string): Promise<{ data: Order; etag: string | null }> {
-    const result = await this.raw.GET('/api/orders/{id}', { params: { path: { id } } });
-    return { data: expectData(result), etag: result.response.headers.get('ETag') };
+    const result = await this.raw.GET('/api/orders/{id}', {
+      params: { path: { id } },
+      parseAs: 'text',
+    });
+    return { data: expectData<Order>(result), etag: result.response.headers.get('ETag') };
   }
 
   /** The caller's orders, newest first; pass `nextCursor` back as `cursor` for the next page. */
   async listOrders(page: { limit?: number; cursor?: string } = {}): Promise<OrderPage> {
-    return expectData(await this.raw.GET('/api/orders', { params: { query: page } }));
+    return expectData<OrderPage>(
+      await this.raw.GET('/api/orders', { params: { query: page }, parseAs: 'text' }),
+    );
   }
 
   /**
@@ -191,8 +199,13 @@ function asSent<T>(body: T): T {
   return JSON.parse(JSON.stringify(body)) as T;
 }
 
-/** The body of a 2xx, or an ApiError carrying the problem. */
-function expectData<T>(result: { data?: T; error?: unknown; response: Response }): T {
+/**
+ * The JSON object of a 2xx (read as text), or an ApiError: carrying the problem, or
+ * `unexpected_response` for a 2xx that is no JSON object (a captive portal's page, say).
+ */
+function expectData<T>(result: { data?: string; error?: unknown; response: Response }): T {
   if (!result.response.ok) throw new ApiError(result.response.status, result.error);
-  return result.data as T;
+  const body = jsonOrUndefined(result.data);
+  if (typeof body !== 'object' || body === null) throw new ApiError(result.response.status, body);
+  return body as T;
 }

@@ -107,7 +107,8 @@ function isResource(body: unknown): boolean {
   );
 }
 
-function jsonOrUndefined(text: string | undefined): unknown {
+/** The text as JSON; undefined when there is none or it is not JSON. */
+export function jsonOrUndefined(text: string | undefined): unknown {
   try {
     return text ? (JSON.parse(text) as unknown) : undefined;
   } catch {

@@ -184,6 +184,21 @@ describe('a create that keeps failing', () => {
     });
   }
 
+  it('takes a 2xx read that is no JSON object (a captive portal page) for an ApiError', async () => {
+    const portal = () => Promise.resolve(new Response('<html>Sign in to the Wi-Fi</html>'));
+    const client = new OrderServiceClient({ baseUrl: 'http://127.0.0.1:9', fetch: portal });
+    const reads = [
+      client.getOrder('0190a000-0000-7000-8000-000000000001'),
+      client.listOrders(),
+      client.signIn({ email: 'ann@example.com', password: 'long enough' }),
+    ];
+    for (const read of reads) {
+      const error = await read.catch((e: unknown) => e);
+      assert.ok(error instanceof ApiError, String(error));
+      assert.deepEqual([error.status, error.code], [200, 'unexpected_response']);
+    }
+  });
+
   it('refuses a body JSON cannot carry before anything is sent', async () => {
     const recorder = recordingFetch(() => Promise.reject(new Error('unreachable')));
     const client = new OrderServiceClient({
