@@ -50,12 +50,11 @@ export class EventsController {
     requireEventStreamAccepted(accept);
     // A bad cursor (400) or no database (503) answers as problem+json: the stream starts after.
     const after = await this.events.streamStart(caller, resumeCursor(lastEventId, query.after));
-    if (reply.request.method !== 'HEAD') this.hub.admit(caller.userId);
-    const stream = startEventStream(reply);
     // HEAD asks for the head alone: held open, it would never be sent (Node holds the head of a
     // bodyless answer until its end).
-    if (reply.request.method === 'HEAD') return void stream.end();
-    this.hub.attach(caller.userId, stream, after, caller.tokenExpiresAtMs);
+    if (reply.request.method === 'HEAD') return void startEventStream(reply).end();
+    this.hub.admit(caller.userId); // with no wait before the attach: the bound holds
+    this.hub.attach(caller.userId, startEventStream(reply), after, caller.tokenExpiresAtMs);
   }
 }
 
