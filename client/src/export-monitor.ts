@@ -1,4 +1,4 @@
-import { failure } from './idempotent-create.js';
+import { failure, isResource } from './idempotent-create.js';
 import { ApiError } from './problem.js';
 import {
   attemptWithin,
@@ -82,9 +82,9 @@ const STATUSES: ReadonlySet<string> = new Set<OrderExport['status']>([
 
 /** An export in a status the client knows: anything else would be polled for ever. */
 function isOrderExport(body: unknown): body is OrderExport {
-  if (typeof body !== 'object' || body === null) return false;
-  const { id, status } = body as Partial<OrderExport>;
-  return typeof id === 'string' && typeof status === 'string' && STATUSES.has(status);
+  if (!isResource(body)) return false;
+  const { status } = body as Partial<OrderExport>;
+  return typeof status === 'string' && STATUSES.has(status);
 }
 
 function readMonitor(poll: Poll, settings: MonitorSettings): Promise<AttemptOutcome> {

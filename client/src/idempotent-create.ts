@@ -101,7 +101,7 @@ function attemptOnce(
 }
 
 /** Every resource a create answers with has its id. */
-function isResource(body: unknown): boolean {
+export function isResource(body: unknown): body is { id: string } {
   return (
     typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string'
   );
