@@ -97,6 +97,17 @@ function compiledBodies(logger: Logger): CompiledBodies | null {
   return compiled;
 }
 
+/** Node's own bound on a request's headers, kept unless REQUEST_TIMEOUT is shorter. */
+const HEADERS_TIMEOUT_MS = 60_000;
+
+/**
+ * How often Node looks for requests past their timeout: a tenth of it, between every second and
+ * Node's own every 30 s, so a short REQUEST_TIMEOUT is kept to within a tenth rather than 30 s late.
+ */
+function timeoutCheckInterval(requestTimeoutMs: number): number {
+  return Math.min(30_000, Math.max(1_000, Math.round(requestTimeoutMs / 10)));
+}
+
 /** Fastify as the service runs it: its limits, its request ids and logs, its errors as problem+json. */
 function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
   return new FastifyAdapter({
@@ -109,6 +120,10 @@ function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
     return503OnClosing: false, // answered as problem+json instead: refuseRequestsWhileClosing
     trustProxy: config.trustProxy,
     requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
+      connectionsCheckingInterval: timeoutCheckInterval(config.requestTimeoutMs),
+    },
     clientErrorHandler: handleClientError,
     // Router-level rejections (malformed URL, a path parameter over 100 characters) as problem+json
     // too; no onRequest hook has run for them, so they get every answer's headers here.
