@@ -90,4 +90,16 @@ describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
       }
     },
   );
+
+  it('counts an IPv6 client by its /64, so addresses rotated within one prefix share its budget', async () => {
+    const proxied = await startTestApp({ AUTH_RATE_LIMIT: '3', TRUST_PROXY: '127.0.0.1' });
+    try {
+      const from = (client: string) => signIn(proxied).set('X-Forwarded-For', client);
+      for (let i = 1; i <= 3; i++) expect((await from(`2001:db8:1:2::${i}`)).status).toBe(401);
+      expectProblem(await from('2001:db8:1:2:ffff:ffff:ffff:ffff'), 429, 'rate_limited');
+      expect((await from('2001:db8:1:3::1')).status).toBe(401);
+    } finally {
+      await proxied.close();
+    }
+  });
 });
