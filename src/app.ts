@@ -146,6 +146,15 @@ function enableCors(app: NestFastifyApplication, origins: string[]) {
     // OPTIONS: answered 204 too, rather than @fastify/cors's strict text/plain 400.
     strictPreflight: false,
   });
+  // Nest runs the CORS hook before any hook of the service's, and it answers an OPTIONS itself:
+  // that answer gets every answer's headers on its way out.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', (request, reply, payload, done) => {
+      if (request.method === 'OPTIONS') setEveryAnswersHeaders(request, reply);
+      done(null, payload);
+    });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startTestApp, TestApp } from './support/test-app';
+import { signUpAndIn } from './support/users';
 
 const ORIGIN = 'https://shop.example.com';
 
@@ -21,6 +22,7 @@ describe('CORS for frontend apps', () => {
     expect(preflight.headers['access-control-allow-methods']).toBe('GET, POST, PUT, DELETE');
     for (const header of ['Content-Type', 'Authorization', 'Idempotency-Key', 'If-Match'])
       expect(preflight.headers['access-control-allow-headers']).toContain(header);
+    expectEveryAnswersHeaders(preflight.headers);
   });
 
   it('lets browser code resume a download and read its filename and range', async () => {
@@ -38,11 +40,29 @@ describe('CORS for frontend apps', () => {
     );
   });
 
+  it('keeps Vary: Origin beside the Accept the event stream varies by', async () => {
+    const ann = await signUpAndIn(app, 'Ann');
+    const head = await app.http
+      .head('/api/events/stream')
+      .set(ann.auth)
+      .set('Origin', ORIGIN)
+      .timeout(5_000)
+      .expect(200);
+    expect(head.headers.vary).toBe('Origin, Accept');
+  });
+
   it('answers an OPTIONS that is no preflight (no Origin, or no method asked) 204, not a text/plain 400', async () => {
     for (const origin of [undefined, ORIGIN]) {
       const asked = app.http.options('/api/orders');
       const response = await (origin ? asked.set('Origin', origin) : asked).expect(204);
       expect(response.text).toBe('');
+      expectEveryAnswersHeaders(response.headers);
     }
   });
 });
+
+/** What docs/api.md promises on every answer, a preflight's included. */
+function expectEveryAnswersHeaders(headers: Record<string, string>) {
+  expect(headers['x-request-id']).toEqual(expect.any(String));
+  expect(headers['x-content-type-options']).toBe('nosniff');
+}
