@@ -109,6 +109,20 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expect(beyond.headers['content-range']).toBe(`bytes */${BIG_TEXT.length}`);
   });
 
+  it('ignores Range on a HEAD (RFC 9110 defines ranges for GET only): the whole file is described', async () => {
+    const { body: file } = await upload(ann, BIG_TEXT, 'head.txt', 'text/plain').expect(201);
+    for (const range of ['bytes=0-1', `bytes=${BIG_TEXT.length}-`]) {
+      const head = await app.http
+        .head(`/api/files/${file.id}/content`)
+        .set(ann.auth)
+        .set('Range', range)
+        .expect(200);
+      expect(head.headers['content-length']).toBe(String(BIG_TEXT.length));
+      expect(head.headers['content-range']).toBeUndefined();
+      expect(head.headers['accept-ranges']).toBe('bytes');
+    }
+  });
+
   it('honours If-Range: the range only while the strong ETag given still holds, else the whole file', async () => {
     const { body: file } = await upload(ann, BIG_TEXT, 'if-range.txt', 'text/plain');
     const { headers } = await download(ann, file.id).expect(200); // the content's tag

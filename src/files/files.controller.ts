@@ -93,8 +93,9 @@ export class FilesController {
     if (answeredByPreconditions(reply, etag, { 'Accept-Ranges': 'bytes' }))
       return void reply.send();
     const ifRange = request.headers['if-range'];
+    // RFC 9110 defines ranges for GET alone: a HEAD describes the whole file, whatever it asks.
     const range =
-      ifRange === undefined || ifRange === etag
+      request.method === 'GET' && (ifRange === undefined || ifRange === etag)
         ? parseRange(request.headers.range, file.size)
         : null;
     if (range === 'unsatisfiable') throw new RangeNotSatisfiableError(file.size);
