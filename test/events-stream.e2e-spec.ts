@@ -130,11 +130,11 @@ describe('events: the stream (GET /api/events/stream)', () => {
     const badQuery = await problem(stream(ann, '/api/events/stream?after=nope'));
     expectProblem(badQuery, 400, 'validation_failed');
     expect(badQuery.body.errors).toEqual([{ field: 'after', message: expect.any(String) }]);
-    expectProblem(
-      await problem(stream(ann, '/api/events/stream', { Accept: 'application/json' })),
-      406,
-      'not_acceptable',
+    const refused = await problem(
+      stream(ann, '/api/events/stream', { Accept: 'application/json' }),
     );
+    expectProblem(refused, 406, 'not_acceptable');
+    expect(refused.headers.vary.split(/, */)).toContain('Accept');
   });
 
   it('answers HEAD with the head of the stream, and ends there', async () => {
@@ -142,6 +142,8 @@ describe('events: the stream (GET /api/events/stream)', () => {
     const head = await app.http.head('/api/events/stream').set(ann.auth).timeout(5_000);
     expect(head.status).toBe(200);
     expect(head.headers['content-type']).toBe('text/event-stream');
+    // The answer depends on it: the stream or a 406.
+    expect(head.headers.vary.split(/, */)).toContain('Accept');
   });
 
   it('sends a heartbeat comment on the shared interval', async () => {

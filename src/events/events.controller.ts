@@ -2,7 +2,11 @@ import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
-import { requireEventStreamAccepted, startEventStream } from '../http/event-stream-response';
+import {
+  requireEventStreamAccepted,
+  startEventStream,
+  varyByAccept,
+} from '../http/event-stream-response';
 import { ApiBearer, ApiProblems, ApiReadPage } from '../http/openapi.decorators';
 import { JsonBody, replyWithEtag } from '../http/responses';
 import { EventPageResponse } from './dto/cloud-event.response';
@@ -47,6 +51,7 @@ export class EventsController {
     @CurrentCaller() caller: Caller,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    varyByAccept(reply);
     requireEventStreamAccepted(accept);
     // A bad cursor (400) or no database (503) answers as problem+json: the stream starts after.
     const after = await this.events.streamStart(caller, resumeCursor(lastEventId, query.after));

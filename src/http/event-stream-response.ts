@@ -18,6 +18,12 @@ export function requireEventStreamAccepted(accept: string | undefined) {
     throw new NotAcceptableException('This operation answers text/event-stream only.');
 }
 
+/** The stream or a 406 by Accept: caches must key on it too (RFC 9110 §12.5.5), beside Origin. */
+export function varyByAccept(reply: FastifyReply) {
+  const vary = reply.getHeader('vary');
+  void reply.header('Vary', vary ? `${String(vary)}, Accept` : 'Accept');
+}
+
 /**
  * Takes the answer out of Fastify's hands (its send path would wait for a body that never ends)
  * and writes the head of an event stream. Headers the onRequest hooks already set on the reply
