@@ -41,6 +41,8 @@ describe('POST /api/auth/token and Bearer tokens', () => {
     expectProblem(wrongPassword, 401, 'invalid_credentials');
     expect(unknownEmail.status).toBe(401);
     expect(unknownEmail.body).toEqual(wrongPassword.body);
+    // No challenge, as the document says of this route (Basic would prompt a browser's dialog).
+    expect(wrongPassword.headers['www-authenticate']).toBeUndefined();
   });
 
   it('answers 400 validation_failed for a sign-in body of the wrong shape', async () => {

@@ -799,7 +799,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -884,7 +884,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -974,11 +974,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description Wrong email or password (`invalid_credentials`), one answer for both; no `WWW-Authenticate`: this route takes no `Authorization`. */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1166,7 +1165,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1269,7 +1268,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1374,7 +1373,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1441,7 +1440,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1553,7 +1552,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1637,7 +1636,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1739,7 +1738,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1859,7 +1858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1940,7 +1939,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2077,7 +2076,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2182,7 +2181,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2272,7 +2271,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2385,7 +2384,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`), or wrong credentials (`invalid_credentials`). */
+            /** @description No, bad or expired Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

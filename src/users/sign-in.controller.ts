@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthRateLimitGuard } from '../auth/auth-rate-limit';
 import { Public } from '../auth/caller';
-import { ApiProblems } from '../http/openapi.decorators';
+import { ApiProblem, ApiProblems } from '../http/openapi.decorators';
 import { SignInDto } from './dto/sign-in.dto';
 import { TokenResponse } from './dto/token.response';
 import { SignInService } from './sign-in.service';
@@ -22,7 +22,14 @@ export class SignInController {
     summary: 'Sign in: an access token for email and password',
   })
   @ApiResponse({ status: 200, type: TokenResponse, description: 'Signed in.' })
-  @ApiProblems(400, 401, 429, 503)
+  @ApiProblems(400, 429, 503)
+  // The SPEC's 401, without the challenge RFC 9110 asks of one: this route takes no Authorization,
+  // so no scheme would apply, and Basic would open a browser's password dialog.
+  @ApiProblem(
+    401,
+    [],
+    'Wrong email or password (`invalid_credentials`), one answer for both; no `WWW-Authenticate`: this route takes no `Authorization`.',
+  )
   @HttpCode(200)
   async token(
     @Body() input: SignInDto,
