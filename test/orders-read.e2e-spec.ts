@@ -160,6 +160,14 @@ describe('orders over HTTP', () => {
       },
     );
 
+    it('names a query parameter it does not take, so a misspelt limit is never the default', async () => {
+      const response = await app.http.get('/api/orders?limt=5').set(ann.auth);
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors).toEqual([
+        { field: 'limt', message: 'property limt should not exist' },
+      ]);
+    });
+
     it('reads a decimal limit with leading zeros as the number it spells', async () => {
       const dora = await signUpAndIn(app, 'Dora');
       for (let i = 0; i < 4; i++) await create(dora, validOrder()).expect(201);
