@@ -94,6 +94,21 @@ describe('POST /api/auth/token and Bearer tokens', () => {
     );
   });
 
+  it('rejects two Authorization fields, whichever comes first: Node would keep the first alone', async () => {
+    const good = `Bearer ${user.token}`;
+    for (const fields of [
+      [good, 'Bearer junk'],
+      ['Bearer junk', good],
+      [good, good],
+    ]) {
+      // superagent sends an array as repeated fields; its types allow that for Cookie only.
+      const repeated = fields as unknown as string;
+      const response = await app.http.get(`/api/users/${user.id}`).set('Authorization', repeated);
+      expectProblem(response, 401, 'unauthorized');
+      expect(response.body.detail).toBe('Send one Authorization header.');
+    }
+  });
+
   it('signs in whatever token is sent with it: an expired one cannot lock a client out', async () => {
     const expired = forgeJwt({ sub: user.id, iat: now() - 7200, exp: now() - 3600 }, SECRET);
     for (const authorization of [`Bearer ${expired}`, 'Bearer garbage', 'Basic abc'])

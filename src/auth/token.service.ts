@@ -3,6 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isUuid } from '../database/uuid';
+import { countHeaderFields } from '../http/header-fields';
 import { UnauthorizedError } from '../http/problem';
 import { Caller } from './caller';
 
@@ -15,6 +16,9 @@ export interface IssuedToken {
 
 /** How many verified tokens are remembered; the oldest is forgotten first. */
 const VERIFIED_TOKENS_KEPT = 10_000;
+
+/** Node keeps the first of repeated Authorization fields: which one a caller meant is unknowable. */
+const ONE_AUTHORIZATION = 'Send one Authorization header.';
 
 /** RFC 9110 §11.1: the scheme is case-insensitive; RFC 6750: one or more spaces before the token. */
 const BEARER = /^bearer +(\S+)$/i;
@@ -51,7 +55,10 @@ export class TokenService {
   callerOf(request: FastifyRequest): Promise<Caller | null> {
     let caller = this.callers.get(request);
     if (!caller) {
-      caller = this.callerFrom(request.headers.authorization);
+      caller =
+        countHeaderFields(request.raw.rawHeaders, 'authorization') > 1
+          ? Promise.reject(new UnauthorizedError(ONE_AUTHORIZATION))
+          : this.callerFrom(request.headers.authorization);
       this.callers.set(request, caller);
     }
     return caller;

@@ -67,12 +67,3 @@ function unquote(value: string): string {
   }
   throw new IdempotencyKeyInvalidError('is missing its closing quote');
 }
-
-/** How many Idempotency-Key fields the request carried: Node joins repeats into one string. */
-export function countKeyFields(rawHeaders: string[]): number {
-  let count = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i].toLowerCase() === 'idempotency-key') count++;
-  }
-  return count;
-}

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { countHeaderFields } from '../http/header-fields';
 import { FingerprintInput } from './fingerprint';
 import {
-  countKeyFields,
   IdempotencyKeyInvalidError,
   IdempotencyKeyMissingError,
   parseIdempotencyKey,
@@ -65,7 +65,7 @@ export function idempotentRequestOf(request: FastifyRequest): IdempotentRequest 
 }
 
 function readKey(request: FastifyRequest, required: boolean): IdempotentRequest | null {
-  const fields = countKeyFields(request.raw.rawHeaders);
+  const fields = countHeaderFields(request.raw.rawHeaders, 'idempotency-key');
   if (fields === 0) {
     if (required) throw new IdempotencyKeyMissingError();
     return null;
