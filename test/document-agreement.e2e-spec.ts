@@ -45,6 +45,9 @@ describe('the service answers as its document says', () => {
     expect(headerOf(answer, 'X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(headerOf(answer, 'X-Content-Type-Options')).toBe('nosniff');
     expect(headerOf(answer, 'Content-Type')).toContain('application/problem+json');
+    const problem = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    expect(problem).toMatchObject({ status: 431, code: 'headers_too_large' });
+    expect(problem.title).toBe('Headers too large'); // sentence case, as every other title
   });
 
   it('refuses a body on cancel, JSON or not, with 415, and cancels without one', async () => {

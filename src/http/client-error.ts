@@ -3,21 +3,27 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
 
-const BY_NODE_CODE: Record<string, [status: number, code: string, detail: string]> = {
+type ClientProblem = [status: number, code: string, title: string, detail: string];
+
+// Titles in the sentence case of every other problem, not Node's reason phrases.
+const BY_NODE_CODE: Record<string, ClientProblem> = {
   ERR_HTTP_REQUEST_TIMEOUT: [
     408,
     'request_timeout',
+    'Request timeout',
     'The request did not arrive whole within REQUEST_TIMEOUT.',
   ],
   HPE_HEADER_OVERFLOW: [
     431,
     'headers_too_large',
+    'Headers too large',
     'The request headers are larger than the server accepts.',
   ],
 };
-const MALFORMED: [number, string, string] = [
+const MALFORMED: ClientProblem = [
   400,
   'malformed_request',
+  'Malformed request',
   'The request is not valid HTTP.',
 ];
 
@@ -28,10 +34,10 @@ const MALFORMED: [number, string, string] = [
  */
 export function handleClientError(error: NodeJS.ErrnoException, socket: Socket) {
   if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
-  const [status, code, detail] = BY_NODE_CODE[error.code ?? ''] ?? MALFORMED;
+  const [status, code, title, detail] = BY_NODE_CODE[error.code ?? ''] ?? MALFORMED;
   const body = JSON.stringify({
     type: problemType(code),
-    title: STATUS_CODES[status],
+    title,
     status,
     detail,
     code,
