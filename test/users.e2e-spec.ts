@@ -191,6 +191,8 @@ describe('users over HTTP', () => {
       ];
       for (const headers of refused)
         expectProblem(await post(headers), 415, 'unsupported_media_type');
+      // The coding refused says which one is taken (RFC 9110 §12.5.3).
+      expect((await post(refused[0])).headers['accept-encoding']).toBe('identity');
       await post({ 'Content-Type': 'application/json; charset=UTF-8' }).expect(201);
     });
 

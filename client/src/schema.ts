@@ -624,6 +624,8 @@ export interface components {
         "Retry-After": number;
         /** @description `Bearer` when the access token is missing, malformed, invalid or expired. */
         "WWW-Authenticate": string;
+        /** @description `identity` on a 415 for a body sent with a `Content-Encoding`: only uncompressed bodies are read. */
+        "Accept-Encoding": string;
         /** @description `bytes`: the content can be read in ranges. */
         "Accept-Ranges": string;
         /** @description `attachment` with the uploaded filename (RFC 6266, `filename*` for non-ASCII). */
@@ -1080,6 +1082,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Accept-Encoding": components["headers"]["Accept-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1478,6 +1481,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Accept-Encoding": components["headers"]["Accept-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1784,6 +1788,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Accept-Encoding": components["headers"]["Accept-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2308,6 +2313,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Accept-Encoding": components["headers"]["Accept-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -17,6 +17,7 @@ export function refuseUnreadableBodies(fastify: FastifyInstance) {
     const coding = request.headers['content-encoding'];
     if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
       const detail = 'Content-Encoding is not supported: send the body uncompressed.';
+      void reply.header('Accept-Encoding', 'identity'); // what RFC 9110 §12.5.3 has a 415 name
       return sendError(new UnsupportedMediaTypeError(detail), request, reply);
     }
     const type = request.headers['content-type'];

@@ -33,6 +33,7 @@ const PROBLEM_MEANINGS: Record<number, string> = {
 /** Headers a problem answer carries (X-Request-Id, on every answer, is added in openapi.ts). */
 const PROBLEM_HEADERS: Record<number, ResponseHeaderName[]> = {
   401: ['WWW-Authenticate'],
+  415: ['Accept-Encoding'],
   429: ['Retry-After'],
   503: ['Retry-After'],
 };

@@ -35,6 +35,11 @@ export const RESPONSE_HEADERS = {
     description: '`Bearer` when the access token is missing, malformed, invalid or expired.',
     schema: text,
   },
+  'Accept-Encoding': {
+    description:
+      '`identity` on a 415 for a body sent with a `Content-Encoding`: only uncompressed bodies are read.',
+    schema: text,
+  },
   'Accept-Ranges': { description: '`bytes`: the content can be read in ranges.', schema: text },
   'Content-Disposition': {
     description: '`attachment` with the uploaded filename (RFC 6266, `filename*` for non-ASCII).',
