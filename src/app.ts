@@ -12,6 +12,8 @@ import { TokenService } from './auth/token.service';
 import { refuseBodiesWhereNoneIsTaken } from './http/bodyless';
 import { refuseUnreadableBodies } from './http/body-encoding';
 import { handleClientError } from './http/client-error';
+import { allowOriginBeforeHooks, enableCors } from './http/cors';
+import { setEveryAnswersHeaders } from './http/every-answer';
 import { CreateExecutor } from './idempotency/create-executor';
 import { answerRetriesEarly } from './idempotency/early-replay';
 import { Metrics } from './metrics/metrics';
@@ -33,28 +35,6 @@ import { createValidationPipe } from './http/validation';
 
 /** JSON bodies are small: the largest order (100 items) is a few KiB. Uploads have their own limit. */
 const JSON_BODY_LIMIT = 256 * 1024;
-
-const CORS_EXPOSED_HEADERS = [
-  'Location',
-  'ETag',
-  'Idempotent-Replayed',
-  'Retry-After',
-  'Link',
-  'X-Request-Id',
-  'Content-Disposition', // a download's filename
-  'Content-Range', // a partial download's place in the whole
-];
-const CORS_ALLOWED_HEADERS = [
-  'Content-Type',
-  'Authorization',
-  'Idempotency-Key',
-  'If-Match',
-  'If-None-Match',
-  'X-Request-Id',
-  'Last-Event-ID', // the event stream's resume point, re-sent on every reconnect
-  'Range', // a download resumed
-  'If-Range',
-];
 
 /** Builds the whole HTTP application; main.ts and the e2e tests both start it this way. */
 export async function createApp(
@@ -126,35 +106,13 @@ function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
     },
     clientErrorHandler: handleClientError,
     // Router-level rejections (malformed URL, a path parameter over 100 characters) as problem+json
-    // too; no onRequest hook has run for them, so they get every answer's headers here.
+    // too; no onRequest hook has run for them, so they get every answer's headers and CORS here.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       setEveryAnswersHeaders(request, reply);
+      allowOriginBeforeHooks(config.corsOrigins, request, reply);
       sendError(error, request, reply);
     },
   });
-}
-
-/** Frontend apps at `origins` may call the API and read the headers creates answer with. */
-function enableCors(app: NestFastifyApplication, origins: string[]) {
-  app.enableCors({
-    origin: origins,
-    methods: ['GET', 'POST', 'PUT', 'DELETE'],
-    allowedHeaders: CORS_ALLOWED_HEADERS,
-    exposedHeaders: CORS_EXPOSED_HEADERS,
-    maxAge: 600,
-    // An OPTIONS without Origin or Access-Control-Request-Method is no preflight, but a plain
-    // OPTIONS: answered 204 too, rather than @fastify/cors's strict text/plain 400.
-    strictPreflight: false,
-  });
-  // Nest runs the CORS hook before any hook of the service's, and it answers an OPTIONS itself:
-  // that answer gets every answer's headers on its way out.
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onSend', (request, reply, payload, done) => {
-      if (request.method === 'OPTIONS') setEveryAnswersHeaders(request, reply);
-      done(null, payload);
-    });
 }
 
 /**
@@ -176,11 +134,6 @@ export class LoggedAppModule {
       ],
     };
   }
-}
-
-/** The headers the document promises on every answer. */
-function setEveryAnswersHeaders(request: FastifyRequest, reply: FastifyReply) {
-  void reply.header('X-Request-Id', request.id).header('X-Content-Type-Options', 'nosniff');
 }
 
 /** The only routes that read multipart bodies; elsewhere such a body is the wrong media type. */

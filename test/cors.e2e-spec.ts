@@ -40,6 +40,21 @@ describe('CORS for frontend apps', () => {
     );
   });
 
+  it.each([
+    ['a malformed URL (400)', '/api/orders/%zz', 400],
+    ['a path parameter over 100 characters (414)', `/api/orders/${'a'.repeat(101)}`, 414],
+  ])(
+    'lets browser code read the problem of %s, refused before any hook runs',
+    async (_c, path, status) => {
+      const allowed = await app.http.get(path).set('Origin', ORIGIN).expect(status);
+      expect(allowed.headers['access-control-allow-origin']).toBe(ORIGIN);
+      expect(allowed.headers['access-control-expose-headers']).toContain('X-Request-Id');
+      expect(allowed.headers.vary).toBe('Origin');
+      const other = await app.http.get(path).set('Origin', 'https://evil.example').expect(status);
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    },
+  );
+
   it('keeps Vary: Origin beside the Accept the event stream varies by', async () => {
     const ann = await signUpAndIn(app, 'Ann');
     const head = await app.http
