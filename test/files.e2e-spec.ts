@@ -109,6 +109,29 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expect(beyond.headers['content-range']).toBe(`bytes */${BIG_TEXT.length}`);
   });
 
+  (driver === 'postgres' ? it : it.skip)(
+    "answers a HEAD from the file's row alone, reading none of its bytes",
+    async () => {
+      const { body: file } = await upload(ann, BIG_TEXT, 'unread.txt', 'text/plain').expect(201);
+      const runner = app.dataSource.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      try {
+        // A chunk read would wait for this lock: the HEAD must answer without one.
+        await runner.query('LOCK TABLE file_blob_chunks IN ACCESS EXCLUSIVE MODE');
+        const head = await app.http
+          .head(`/api/files/${file.id}/content`)
+          .set(ann.auth)
+          .timeout(5_000)
+          .expect(200);
+        expect(head.headers['content-length']).toBe(String(BIG_TEXT.length));
+      } finally {
+        await runner.rollbackTransaction();
+        await runner.release();
+      }
+    },
+  );
+
   it('ignores Range on a HEAD (RFC 9110 defines ranges for GET only): the whole file is described', async () => {
     const { body: file } = await upload(ann, BIG_TEXT, 'head.txt', 'text/plain').expect(201);
     for (const range of ['bytes=0-1', `bytes=${BIG_TEXT.length}-`]) {

@@ -2,7 +2,12 @@ import { Controller, Delete, Get, Headers, HttpCode, Post, Req, Res } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { sendOutcome } from '../http/outcome';
-import { answeredByPreconditions, JsonBody, replyWithEtag } from '../http/responses';
+import {
+  answeredByPreconditions,
+  JsonBody,
+  replyWithEtag,
+  sendUnlessHead,
+} from '../http/responses';
 import { TakesNoBody } from '../http/bodyless';
 import { UuidParam } from '../http/uuid.pipe';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
@@ -109,7 +114,8 @@ export class FilesController {
         .header('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
     }
     const length = range ? range.end - range.start + 1 : file.size;
-    void reply.header('Content-Length', String(length)).send(read(range));
+    void reply.header('Content-Length', String(length));
+    sendUnlessHead(reply, () => read(range));
   }
 
   /** The image's WebP thumbnail, once processed. */
@@ -123,10 +129,8 @@ export class FilesController {
   ): Promise<void> {
     const { etag, size, read } = await this.files.thumbnail(caller, id);
     if (answeredByPreconditions(reply, etag)) return void reply.send();
-    void reply
-      .header('Content-Type', 'image/webp')
-      .header('Content-Length', String(size))
-      .send(read());
+    void reply.header('Content-Type', 'image/webp').header('Content-Length', String(size));
+    sendUnlessHead(reply, read);
   }
 
   @Delete(':id')

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { FastifyReply } from 'fastify';
 import { etagOfJson, noneMatchHits } from './etag';
 import { assertPreconditions } from './preconditions';
@@ -53,4 +54,14 @@ export function replyUpdated<T>(reply: FastifyReply, representation: T): JsonBod
   void reply.status(200).header('ETag', etagOfJson(body)).header('Cache-Control', 'no-store');
   void reply.header('Content-Type', JSON_CONTENT_TYPE);
   return body;
+}
+
+/**
+ * Sends `body()` on a GET; on a HEAD never calls it: Node drops the bytes of a HEAD's answer but
+ * Fastify would still drain a stream whole (a file's, read from storage). An empty stream stands
+ * in, since Fastify's HEAD route keeps the Content-Length already set for a stream (for no body at
+ * all it would say 0).
+ */
+export function sendUnlessHead(reply: FastifyReply, body: () => Readable) {
+  void reply.send(reply.request.method === 'HEAD' ? Readable.from([]) : body());
 }
