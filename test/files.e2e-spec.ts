@@ -109,29 +109,6 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expect(beyond.headers['content-range']).toBe(`bytes */${BIG_TEXT.length}`);
   });
 
-  (driver === 'postgres' ? it : it.skip)(
-    "answers a HEAD from the file's row alone, reading none of its bytes",
-    async () => {
-      const { body: file } = await upload(ann, BIG_TEXT, 'unread.txt', 'text/plain').expect(201);
-      const runner = app.dataSource.createQueryRunner();
-      await runner.connect();
-      await runner.startTransaction();
-      try {
-        // A chunk read would wait for this lock: the HEAD must answer without one.
-        await runner.query('LOCK TABLE file_blob_chunks IN ACCESS EXCLUSIVE MODE');
-        const head = await app.http
-          .head(`/api/files/${file.id}/content`)
-          .set(ann.auth)
-          .timeout(5_000)
-          .expect(200);
-        expect(head.headers['content-length']).toBe(String(BIG_TEXT.length));
-      } finally {
-        await runner.rollbackTransaction();
-        await runner.release();
-      }
-    },
-  );
-
   it('ignores Range on a HEAD (RFC 9110 defines ranges for GET only): the whole file is described', async () => {
     const { body: file } = await upload(ann, BIG_TEXT, 'head.txt', 'text/plain').expect(201);
     for (const range of ['bytes=0-1', `bytes=${BIG_TEXT.length}-`]) {
@@ -298,5 +275,36 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expect(await blobCount()).toBe(before - 1);
     expect(tempCount()).toBe(0);
     await download(ann, kept.id).expect(200);
+  });
+});
+
+describe('a HEAD of a file stored in PostgreSQL', () => {
+  const dataDir = traversableTempDir('order-service-files-head-');
+  let app: TestApp;
+  const { env, upload } = filesOn('postgres', dataDir, () => app);
+  beforeAll(async () => {
+    // Two connections: one holds the lock below, so a HEAD that read a chunk would take the other.
+    app = await startTestAppOnOwnDatabase({ ...env, DATABASE_POOL_SIZE: '2' });
+  });
+  afterAll(() => app.close());
+
+  it("reads none of the file's bytes: the service goes on answering while they are locked", async () => {
+    const ann = await signUpAndIn(app, 'Ann');
+    const { body: file } = await upload(ann, BIG_TEXT, 'unread.txt', 'text/plain').expect(201);
+    const runner = app.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      await runner.query('LOCK TABLE file_blob_chunks IN ACCESS EXCLUSIVE MODE');
+      const content = `/api/files/${file.id}/content`;
+      const head = await app.http.head(content).set(ann.auth).timeout(5_000).expect(200);
+      expect(head.headers['content-length']).toBe(String(BIG_TEXT.length));
+      // A chunk read left waiting on the lock would hold the pool's last connection: this would
+      // wait for it, then answer 503.
+      await app.http.get(`/api/files/${file.id}`).set(ann.auth).timeout(5_000).expect(200);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
   });
 });
