@@ -77,12 +77,10 @@ function compiledBodies(logger: Logger): CompiledBodies | null {
   return compiled;
 }
 
-/** Node's own bound on a request's headers, kept unless REQUEST_TIMEOUT is shorter. */
-const HEADERS_TIMEOUT_MS = 60_000;
-
 /**
  * How often Node looks for requests past their timeout: a tenth of it, between every second and
- * Node's own every 30 s, so a short REQUEST_TIMEOUT is kept to within a tenth rather than 30 s late.
+ * Node's own every 30 s, so a REQUEST_TIMEOUT is kept to within a tenth of it or a second,
+ * whichever is longer, rather than up to 30 s late.
  */
 function timeoutCheckInterval(requestTimeoutMs: number): number {
   return Math.min(30_000, Math.max(1_000, Math.round(requestTimeoutMs / 10)));
@@ -100,10 +98,8 @@ function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
     return503OnClosing: false, // answered as problem+json instead: refuseRequestsWhileClosing
     trustProxy: config.trustProxy,
     requestTimeout: config.requestTimeoutMs,
-    http: {
-      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
-      connectionsCheckingInterval: timeoutCheckInterval(config.requestTimeoutMs),
-    },
+    // Node's requestTimeout covers headers still arriving too; its headersTimeout stays at 60 s.
+    http: { connectionsCheckingInterval: timeoutCheckInterval(config.requestTimeoutMs) },
     clientErrorHandler: handleClientError,
     // Router-level rejections (malformed URL, a path parameter over 100 characters) as problem+json
     // too; no onRequest hook has run for them, so they get every answer's headers and CORS here.
