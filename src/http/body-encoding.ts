@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { hasBody } from './bodyless';
 import { UnsupportedMediaTypeError } from './problem';
 import { sendError } from './send-problem';
 
@@ -15,7 +16,12 @@ const JSON_TYPE = /^application\/json\b/i;
 export function refuseUnreadableBodies(fastify: FastifyInstance) {
   fastify.addHook('onRequest', (request, reply, done) => {
     const coding = request.headers['content-encoding'];
-    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
+    // Without a body there is nothing coded: a GET that carries the header is answered as usual.
+    if (
+      coding !== undefined &&
+      coding.trim().toLowerCase() !== 'identity' &&
+      hasBody(request.headers)
+    ) {
       const detail = 'Content-Encoding is not supported: send the body uncompressed.';
       void reply.header('Accept-Encoding', 'identity'); // what RFC 9110 §12.5.3 has a 415 name
       return sendError(new UnsupportedMediaTypeError(detail), request, reply);

@@ -27,7 +27,8 @@ export const TakesNoBody = () =>
     ),
   );
 
-function hasBody(headers: IncomingHttpHeaders): boolean {
+/** Whether the request announces a body (RFC 9112 §6.3: a length, or a transfer coding). */
+export function hasBody(headers: IncomingHttpHeaders): boolean {
   return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 }
 
