@@ -55,7 +55,7 @@ describe('CORS for frontend apps', () => {
     },
   );
 
-  it('keeps Vary: Origin beside the Accept the event stream varies by', async () => {
+  it('keeps Vary: Origin beside the headers the event stream varies by', async () => {
     const ann = await signUpAndIn(app, 'Ann');
     const head = await app.http
       .head('/api/events/stream')
@@ -63,7 +63,7 @@ describe('CORS for frontend apps', () => {
       .set('Origin', ORIGIN)
       .timeout(5_000)
       .expect(200);
-    expect(head.headers.vary).toBe('Origin, Accept');
+    expect(head.headers.vary).toBe('Origin, Accept, Last-Event-ID');
   });
 
   it('answers an OPTIONS that is no preflight (no Origin, or no method asked) 204, not a text/plain 400', async () => {

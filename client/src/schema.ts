@@ -626,6 +626,8 @@ export interface components {
         "WWW-Authenticate": string;
         /** @description `identity` on a 415 for a body sent with a `Content-Encoding`: only uncompressed bodies are read. */
         "Accept-Encoding": string;
+        /** @description The request headers the answer depends on besides the method and URI: `Accept, Last-Event-ID` on the event stream, after `Origin` when CORS is on. */
+        Vary: string;
         /** @description `bytes`: the content can be read in ranges. */
         "Accept-Ranges": string;
         /** @description `attachment` with the uploaded filename (RFC 6266, `filename*` for non-ASCII). */
@@ -801,7 +803,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -866,6 +868,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
                     /** @description `no-cache`. */
                     "Cache-Control"?: string;
                     /** @description `no`: proxies pass each message on at once. */
@@ -886,7 +889,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -901,6 +904,7 @@ export interface operations {
             406: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1168,7 +1172,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1271,7 +1275,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1376,7 +1380,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1443,7 +1447,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1556,7 +1560,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1640,7 +1644,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1742,7 +1746,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1863,7 +1867,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1944,7 +1948,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2081,7 +2085,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2186,7 +2190,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2276,7 +2280,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2390,7 +2394,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token (`unauthorized`). */
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -5,7 +5,7 @@ import { type Caller, CurrentCaller } from '../auth/caller';
 import {
   requireEventStreamAccepted,
   startEventStream,
-  varyByAccept,
+  varyByStreamHeaders,
 } from '../http/event-stream-response';
 import { ApiBearer, ApiProblems, ApiReadPage } from '../http/openapi.decorators';
 import { JsonBody, replyWithEtag } from '../http/responses';
@@ -51,7 +51,7 @@ export class EventsController {
     @CurrentCaller() caller: Caller,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    varyByAccept(reply);
+    varyByStreamHeaders(reply);
     requireEventStreamAccepted(accept);
     // A bad cursor (400) or no database (503) answers as problem+json: the stream starts after.
     const after = await this.events.streamStart(caller, resumeCursor(lastEventId, query.after));

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiProduces, ApiResponse } from '@nestjs/swagger';
 import { ApiProblem, ApiProblems } from '../http/openapi.decorators';
+import { headers } from '../http/openapi.headers';
 import { MAX_STREAMS, MAX_STREAMS_PER_USER } from './event-stream-hub';
 
 const MESSAGE_FORMAT = [
@@ -31,6 +32,7 @@ export function ApiEventStream() {
       description:
         "The stream: it ends when the client closes it, at the server's shutdown, when the access token expires, or when the retention deletes events it has not sent yet (its reconnect is then 410).",
       headers: {
+        ...headers('Vary'),
         'Cache-Control': { description: '`no-cache`.', schema: { type: 'string' } },
         'X-Accel-Buffering': {
           description: '`no`: proxies pass each message on at once.',
@@ -51,6 +53,7 @@ export function ApiEventStream() {
       ['Retry-After'],
       `The database is unavailable, this instance is shutting down, or it holds ${MAX_STREAMS} streams already (\`service_unavailable\`); retry after \`Retry-After\` seconds.`,
     ),
-    ApiProblems(400, 401, 406, 410),
+    ApiProblem(406, ['Vary']),
+    ApiProblems(400, 401, 410),
   );
 }

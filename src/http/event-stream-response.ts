@@ -18,11 +18,18 @@ export function requireEventStreamAccepted(accept: string | undefined) {
     throw new NotAcceptableException('This operation answers text/event-stream only.');
 }
 
-/** The stream or a 406 by Accept: caches must key on it too (RFC 9110 §12.5.5), beside Origin. */
-export function varyByAccept(reply: FastifyReply) {
-  const vary = reply.getHeader('vary');
-  void reply.header('Vary', vary ? `${String(vary)}, Accept` : 'Accept');
+/**
+ * The answer depends on Accept (the stream or a 406) and on Last-Event-ID (where the stream
+ * starts), so a cache must key on both (RFC 9110 §12.5.5), beside the Origin CORS may have named.
+ */
+export function varyByStreamHeaders(reply: FastifyReply) {
+  const named = String(reply.getHeader('vary') ?? '');
+  const listed = new Set(named.split(',').map((name) => name.trim().toLowerCase()));
+  const missing = STREAM_VARY.filter((name) => !listed.has(name.toLowerCase()));
+  if (missing.length > 0) void reply.header('Vary', [named, ...missing].filter(Boolean).join(', '));
 }
+
+const STREAM_VARY = ['Accept', 'Last-Event-ID'];
 
 /**
  * Takes the answer out of Fastify's hands (its send path would wait for a body that never ends)

@@ -15,7 +15,7 @@ export const PROBLEM = {
 
 const PROBLEM_MEANINGS: Record<number, string> = {
   400: "Invalid input (`validation_failed`; JSON bodies are held to I-JSON's encoding rules, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`).",
-  401: 'No, bad or expired Bearer token (`unauthorized`).',
+  401: 'No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`).',
   404: "No such resource for this caller (`not_found`): other users' resources are never revealed.",
   406: '`Accept` admits none of the media types this operation answers (`not_acceptable`).',
   408: 'The upload did not arrive whole within REQUEST_TIMEOUT (`request_timeout`).',

@@ -40,6 +40,11 @@ export const RESPONSE_HEADERS = {
       '`identity` on a 415 for a body sent with a `Content-Encoding`: only uncompressed bodies are read.',
     schema: text,
   },
+  Vary: {
+    description:
+      'The request headers the answer depends on besides the method and URI: `Accept, Last-Event-ID` on the event stream, after `Origin` when CORS is on.',
+    schema: text,
+  },
   'Accept-Ranges': { description: '`bytes`: the content can be read in ranges.', schema: text },
   'Content-Disposition': {
     description: '`attachment` with the uploaded filename (RFC 6266, `filename*` for non-ASCII).',

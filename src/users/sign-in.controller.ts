@@ -23,8 +23,8 @@ export class SignInController {
   })
   @ApiResponse({ status: 200, type: TokenResponse, description: 'Signed in.' })
   @ApiProblems(400, 429, 503)
-  // The SPEC's 401, without the challenge RFC 9110 asks of one: this route takes no Authorization,
-  // so no scheme would apply, and Basic would open a browser's password dialog.
+  // The SPEC's 401, without the challenge RFC 9110 requires of one: this route takes no
+  // Authorization, so no scheme would apply, and Basic would open a browser's password dialog.
   @ApiProblem(
     401,
     [],
