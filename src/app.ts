@@ -77,6 +77,9 @@ function compiledBodies(logger: Logger): CompiledBodies | null {
   return compiled;
 }
 
+/** Node's own default bound on a request's headers. */
+const NODE_HEADERS_TIMEOUT_MS = 60_000;
+
 /**
  * How often Node looks for requests past their timeout: a tenth of it, between every second and
  * Node's own every 30 s, so a REQUEST_TIMEOUT is kept to within a tenth of it or a second,
@@ -98,8 +101,12 @@ function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
     return503OnClosing: false, // answered as problem+json instead: refuseRequestsWhileClosing
     trustProxy: config.trustProxy,
     requestTimeout: config.requestTimeoutMs,
-    // Node's requestTimeout covers headers still arriving too; its headersTimeout stays at 60 s.
-    http: { connectionsCheckingInterval: timeoutCheckInterval(config.requestTimeoutMs) },
+    http: {
+      // Node swaps the two timeouts when headersTimeout (60 s by default) is the longer: a shorter
+      // REQUEST_TIMEOUT would bound the headers alone, and a body would get 60 s.
+      headersTimeout: Math.min(NODE_HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
+      connectionsCheckingInterval: timeoutCheckInterval(config.requestTimeoutMs),
+    },
     clientErrorHandler: handleClientError,
     // Router-level rejections (malformed URL, a path parameter over 100 characters) as problem+json
     // too; no onRequest hook has run for them, so they get every answer's headers and CORS here.
