@@ -626,7 +626,7 @@ export interface components {
         "WWW-Authenticate": string;
         /** @description `identity` on a 415 for a body sent with a `Content-Encoding`: only uncompressed bodies are read. */
         "Accept-Encoding": string;
-        /** @description The request headers the answer depends on besides the method and URI: `Accept, Last-Event-ID` on the event stream, after `Origin` when CORS is on. */
+        /** @description The request headers the answer depends on besides the method and URI: `Accept, Last-Event-ID` on the event stream's answers, after `Origin` when CORS is on. */
         Vary: string;
         /** @description `bytes`: the content can be read in ranges. */
         "Accept-Ranges": string;
@@ -883,6 +883,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -916,6 +917,7 @@ export interface operations {
             410: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -927,6 +929,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    Vary: components["headers"]["Vary"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -939,6 +942,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    Vary: components["headers"]["Vary"];
                     [name: string]: unknown;
                 };
                 content: {

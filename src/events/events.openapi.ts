@@ -45,15 +45,16 @@ export function ApiEventStream() {
     }),
     ApiProblem(
       429,
-      ['Retry-After'],
+      ['Retry-After', 'Vary'],
       `The caller has ${MAX_STREAMS_PER_USER} streams open at this instance already (\`too_many_streams\`): close one, or share one between tabs.`,
     ),
     ApiProblem(
       503,
-      ['Retry-After'],
+      ['Retry-After', 'Vary'],
       `The database is unavailable, this instance is shutting down, or it holds ${MAX_STREAMS} streams already (\`service_unavailable\`); retry after \`Retry-After\` seconds.`,
     ),
-    ApiProblem(406, ['Vary']),
-    ApiProblems(400, 401, 410),
+    // Every answer of the route itself varies; a 401 comes from the guard before it.
+    ...[400, 406, 410].map((status) => ApiProblem(status, ['Vary'])),
+    ApiProblems(401),
   );
 }

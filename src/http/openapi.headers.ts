@@ -42,7 +42,7 @@ export const RESPONSE_HEADERS = {
   },
   Vary: {
     description:
-      'The request headers the answer depends on besides the method and URI: `Accept, Last-Event-ID` on the event stream, after `Origin` when CORS is on.',
+      "The request headers the answer depends on besides the method and URI: `Accept, Last-Event-ID` on the event stream's answers, after `Origin` when CORS is on.",
     schema: text,
   },
   'Accept-Ranges': { description: '`bytes`: the content can be read in ranges.', schema: text },
