@@ -42,6 +42,7 @@ const without = (header: string, responses: { name: string; response: Response }
 
 /** Operations that need a Bearer token (PUT /api/users/{id} needs one only to replace). */
 const BEARER_OPERATIONS = [
+  'GET /api/users/me',
   'GET /api/users/{id}',
   'PUT /api/users/{id}',
   'POST /api/orders',
@@ -151,7 +152,7 @@ describe('OpenAPI', () => {
       expect.arrayContaining(['ETag', 'Content-Range']),
     );
     const notModified = responsesOf(served).filter(({ status }) => status === 304);
-    expect(notModified).toHaveLength(7); // every read of one resource, and the event feed's pages
+    expect(notModified).toHaveLength(8); // every read of one resource, and the event feed's pages
     expect(documented('POST /api/order-exports', 202)).toEqual(
       expect.arrayContaining(['Location', 'ETag', 'Retry-After']),
     );

@@ -254,6 +254,24 @@ describe('users over HTTP', () => {
       );
     });
   });
+
+  describe('GET /api/users/me', () => {
+    it("shows the token's own user, the representation and ETag of its URI, to a client that knows no id", async () => {
+      const [ann, bob] = await Promise.all([signUpAndIn(app, 'Ann'), signUpAndIn(app, 'Bob')]);
+      const byId = await app.http.get(`/api/users/${ann.id}`).set(ann.auth).expect(200);
+      const me = await app.http.get('/api/users/me').set(ann.auth).expect(200);
+      expect(me.body).toEqual(byId.body);
+      expect(me.headers.etag).toBe(byId.headers.etag);
+      expect(me.headers['cache-control']).toBe('private, no-cache');
+      await app.http
+        .get('/api/users/me')
+        .set(ann.auth)
+        .set('If-None-Match', me.headers.etag)
+        .expect(304);
+      expect((await app.http.get('/api/users/me').set(bob.auth).expect(200)).body.id).toBe(bob.id);
+      expectProblem(await app.http.get('/api/users/me'), 401, 'unauthorized');
+    });
+  });
 });
 
 describe('users with PUBLIC_BASE_URL', () => {

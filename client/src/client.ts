@@ -92,6 +92,12 @@ export class OrderServiceClient {
     return token;
   }
 
+  /** The signed-in user (`GET /api/users/me`): after `signIn`, the token is all a client holds. */
+  async getMe(): Promise<{ data: User; etag: string | null }> {
+    const result = await this.raw.GET('/api/users/me', { parseAs: 'text' });
+    return { data: expectData<User>(result), etag: result.response.headers.get('ETag') };
+  }
+
   async createOrder(order: NewOrder, options?: CreateOptions): Promise<Created<Order>> {
     const body = asSent(order);
     return this.create<Order>(

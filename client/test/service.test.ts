@@ -52,6 +52,15 @@ describe('creates answer 201 with the resource, Location, ETag and replayed', ()
     assert.deepEqual([created.replayed, created.attempts], [false, 1]);
   });
 
+  it('getMe reads the signed-in user, whose id a sign-in does not give', async () => {
+    const { client } = await userClient();
+    const me = await client.getMe();
+    assert.match(me.data.id, /^[0-9a-f-]{36}$/);
+    assert.match(me.etag ?? '', /^"[\w-]+"$/);
+    const order = await client.createOrder(ORDER);
+    assert.equal(order.data.userId, me.data.id);
+  });
+
   it('createOrder, and the order reads back with the same ETag', async () => {
     const { client, creates } = await userClient();
     const created = await client.createOrder(ORDER);

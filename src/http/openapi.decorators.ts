@@ -128,6 +128,14 @@ export function ApiRead(type: Type<unknown>, ...more: ResponseHeaderName[]) {
   );
 }
 
+/** A read of the caller's own resource named by the token, not the path: no id to be malformed. */
+export function ApiReadByToken(type: Type<unknown>) {
+  return applyDecorators(
+    ApiReadAnswers(type, { headers: headers('ETag') }),
+    ApiProblems(401, 404, 503),
+  );
+}
+
 /**
  * A page of a list, read as any resource is (`replyWithEtag`): 200 with its ETag, 304, 412;
  * `description` says what it lists.

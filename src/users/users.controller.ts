@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { AuthRateLimitGuard } from '../auth/auth-rate-limit';
 import { type Caller, CurrentCaller, Public } from '../auth/caller';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiBearer, ApiCreate, ApiRead } from '../http/openapi.decorators';
+import { ApiBearer, ApiCreate, ApiRead, ApiReadByToken } from '../http/openapi.decorators';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { sendOutcome } from '../http/outcome';
@@ -36,6 +36,18 @@ export class UsersController {
   ): Promise<string> {
     const { outcome, replayed } = await this.users.signUp(input, idempotent);
     return sendOutcome(reply, outcome, replayed);
+  }
+
+  /** For a client that holds a token but not its user's id: after a sign-in, the token is all. */
+  @Get('me')
+  @ApiOperation({ summary: 'Your own user, named by your access token' })
+  @ApiBearer()
+  @ApiReadByToken(UserResponse)
+  async me(
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JsonBody<UserResponse> | undefined> {
+    return replyWithEtag(reply, await this.users.getOwn(caller, caller.userId));
   }
 
   @Get(':id')
