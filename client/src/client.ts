@@ -94,8 +94,7 @@ export class OrderServiceClient {
 
   /** The signed-in user (`GET /api/users/me`): after `signIn`, the token is all a client holds. */
   async getMe(): Promise<{ data: User; etag: string | null }> {
-    const result = await this.raw.GET('/api/users/me', { parseAs: 'text' });
-    return { data: expectData<User>(result), etag: result.response.headers.get('ETag') };
+    return withEtag<User>(await this.raw.GET('/api/users/me', { parseAs: 'text' }));
   }
 
   async createOrder(order: NewOrder, options?: CreateOptions): Promise<Created<Order>> {
@@ -121,11 +120,9 @@ export class OrderServiceClient {
   }
 
   async getOrder(id: string): Promise<{ data: Order; etag: string | null }> {
-    const result = await this.raw.GET('/api/orders/{id}', {
-      params: { path: { id } },
-      parseAs: 'text',
-    });
-    return { data: expectData<Order>(result), etag: result.response.headers.get('ETag') };
+    return withEtag<Order>(
+      await this.raw.GET('/api/orders/{id}', { params: { path: { id } }, parseAs: 'text' }),
+    );
   }
 
   /** The caller's orders, newest first; pass `nextCursor` back as `cursor` for the next page. */
@@ -203,6 +200,11 @@ export class OrderServiceClient {
  */
 function asSent<T>(body: T): T {
   return JSON.parse(JSON.stringify(body)) as T;
+}
+
+/** A read of one resource: its JSON object (as `expectData`) and the ETag it came with. */
+function withEtag<T>(result: { data?: string; error?: unknown; response: Response }) {
+  return { data: expectData<T>(result), etag: result.response.headers.get('ETag') };
 }
 
 /**
