@@ -74,6 +74,22 @@ VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::text,
 SELECT id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
        status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail FROM files WHERE id = $1 AND user_id = $2;
 
+-- FilesRepository.findOwnedAmong
+-- $1 ids, $2 userId
+SELECT id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
+       status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail FROM files WHERE id = ANY($1::uuid[]) AND user_id = $2;
+
+-- FilesRepository.listOwned
+-- $1 userId, $2 afterCreatedAt, $3 afterId, $4 limit
+SELECT id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,
+       status, width, height, thumbnail_blob_id, thumbnail_size, error_code, error_detail
+  FROM files
+ WHERE files.user_id = $1
+   AND ($2::timestamptz IS NULL
+        OR (files.created_at, files.id) < ($2::timestamptz, $3::uuid))
+ ORDER BY files.created_at DESC, files.id DESC
+ LIMIT $4;
+
 -- FilesRepository.find
 -- $1 id
 SELECT id, user_id, blob_id, storage, filename, content_type, size, sha256, created_at,

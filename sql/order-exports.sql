@@ -59,6 +59,17 @@ SELECT id, user_id, status, format, filter_status, created_from, created_to, row
        error_code, error_detail, created_at, updated_at
   FROM order_exports WHERE id = $1 AND user_id = $2;
 
+-- OrderExportsRepository.listOwned
+-- $1 userId, $2 afterCreatedAt, $3 afterId, $4 limit
+SELECT id, user_id, status, format, filter_status, created_from, created_to, row_count, file_id,
+       error_code, error_detail, created_at, updated_at
+  FROM order_exports
+ WHERE order_exports.user_id = $1
+   AND ($2::timestamptz IS NULL
+        OR (order_exports.created_at, order_exports.id) < ($2::timestamptz, $3::uuid))
+ ORDER BY order_exports.created_at DESC, order_exports.id DESC
+ LIMIT $4;
+
 -- OrderExportsRepository.start
 -- $1 at, $2 id
 UPDATE order_exports

@@ -135,7 +135,8 @@ SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.not
           FROM order_items i WHERE i.order_id = o.id) AS items
   FROM orders o
  WHERE o.user_id = $1
-   AND ($2::timestamptz IS NULL OR (o.created_at, o.id) < ($2::timestamptz, $3::uuid))
+   AND ($2::timestamptz IS NULL
+        OR (o.created_at, o.id) < ($2::timestamptz, $3::uuid))
  ORDER BY o.created_at DESC, o.id DESC
  LIMIT $4;
 

@@ -50,6 +50,7 @@ const BEARER_OPERATIONS = [
   'GET /api/orders/{id}',
   'POST /api/orders/{id}/cancel',
   'POST /api/files',
+  'GET /api/files',
   'GET /api/files/{id}',
   'DELETE /api/files/{id}',
   'GET /api/files/{id}/content',
@@ -57,6 +58,7 @@ const BEARER_OPERATIONS = [
   'GET /api/events',
   'GET /api/events/stream',
   'POST /api/order-exports',
+  'GET /api/order-exports',
   'GET /api/order-exports/{id}',
 ];
 

@@ -23,6 +23,13 @@ export type NewOrder = Schemas['CreateOrderDto'];
 export type Order = Schemas['OrderResponse'];
 export type OrderPage = Schemas['OrderPageResponse'];
 export type StoredFile = Schemas['FileResponse'];
+export type FilePage = Schemas['FilePageResponse'];
+export type OrderExportPage = Schemas['OrderExportPageResponse'];
+/** Which page of a list: at most `limit` items (default 20), after the `nextCursor` given as `cursor`. */
+export interface PageRequest {
+  limit?: number;
+  cursor?: string;
+}
 /** What to export; `format` defaults to `csv`, the only one. */
 export type OrderExportRequest = Omit<Schemas['CreateOrderExportDto'], 'format'> & {
   format?: Schemas['CreateOrderExportDto']['format'];
@@ -126,9 +133,23 @@ export class OrderServiceClient {
   }
 
   /** The caller's orders, newest first; pass `nextCursor` back as `cursor` for the next page. */
-  async listOrders(page: { limit?: number; cursor?: string } = {}): Promise<OrderPage> {
+  async listOrders(page: PageRequest = {}): Promise<OrderPage> {
     return expectData<OrderPage>(
       await this.raw.GET('/api/orders', { params: { query: page }, parseAs: 'text' }),
+    );
+  }
+
+  /** The caller's files (uploads and exports' CSVs), newest first, a page as `listOrders`. */
+  async listFiles(page: PageRequest = {}): Promise<FilePage> {
+    return expectData<FilePage>(
+      await this.raw.GET('/api/files', { params: { query: page }, parseAs: 'text' }),
+    );
+  }
+
+  /** The caller's exports, newest first, each with its CSV's file once done; a page as `listOrders`. */
+  async listOrderExports(page: PageRequest = {}): Promise<OrderExportPage> {
+    return expectData<OrderExportPage>(
+      await this.raw.GET('/api/order-exports', { params: { query: page }, parseAs: 'text' }),
     );
   }
 

@@ -217,7 +217,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The caller's files, newest first */
+        get: operations["Files_list"];
         put?: never;
         /** Upload a file (multipart) */
         post: operations["Files_upload"];
@@ -286,7 +287,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The caller's exports, newest first */
+        get: operations["OrderExports_list"];
         put?: never;
         /** Start a CSV export of the caller's orders */
         post: operations["OrderExports_create"];
@@ -494,6 +496,11 @@ export interface components {
             thumbnailUrl: string | null;
             error: components["schemas"]["FileError"] | null;
         };
+        FilePageResponse: {
+            data: components["schemas"]["FileResponse"][];
+            /** @description Pass as `cursor` for the next (older) page; null on the last page. */
+            nextCursor: string | null;
+        };
         CreateOrderExportDto: {
             /** @enum {string} */
             format: "csv";
@@ -546,6 +553,11 @@ export interface components {
             createdAt: string;
             /** @description When `status` last changed; deleting the CSV file shows in `file` (and the ETag) only. */
             updatedAt: string;
+        };
+        OrderExportPageResponse: {
+            data: components["schemas"]["OrderExportResponse"][];
+            /** @description Pass as `cursor` for the next (older) page; null on the last page. */
+            nextCursor: string | null;
         };
         /** @description RFC 9457 problem details with a stable machine-readable `code`. */
         Problem: {
@@ -1801,6 +1813,67 @@ export interface operations {
             };
         };
     };
+    Files_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque: the `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's files (uploads and exports' CSVs), newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description `<...>; rel="next"` when there is an older page. */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilePageResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`; JSON bodies are held to I-JSON's encoding rules, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     Files_upload: {
         parameters: {
             query?: never;
@@ -2324,6 +2397,67 @@ export interface operations {
                 };
             };
             414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    OrderExports_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque: the `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's exports, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description `<...>; rel="next"` when there is an older page. */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderExportPageResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`; JSON bodies are held to I-JSON's encoding rules, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */
             503: {

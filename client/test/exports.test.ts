@@ -68,6 +68,18 @@ describe('exportOrders against the service', () => {
     assert.deepEqual(again.file, first.file);
   });
 
+  it('listOrderExports and listFiles page through the exports and their CSVs, newest first', async () => {
+    const { client } = await userClient();
+    const older = await client.exportOrders();
+    const newer = await client.exportOrders({ status: 'cancelled' });
+    const first = await client.listOrderExports({ limit: 1 });
+    assert.deepEqual(first.data, [newer]);
+    const second = await client.listOrderExports({ limit: 1, cursor: first.nextCursor! });
+    assert.deepEqual([second.data, second.nextCursor], [[older], null]);
+    const files = await client.listFiles();
+    assert.deepEqual(files, { data: [newer.file, older.file], nextCursor: null });
+  });
+
   it('a filter the service refuses is an ApiError, and no monitor is read', async () => {
     const { client, requests } = await userClient();
     const error = await client.exportOrders({ createdFrom: 'yesterday' }).catch((e: unknown) => e);

@@ -1,7 +1,10 @@
-import { Controller, Delete, Get, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
+import { PageQuery } from '../http/dto/page.query';
 import { sendOutcome } from '../http/outcome';
+import { linkNextPage } from '../http/pages';
+import { ResourceUrls } from '../http/resource-urls';
 import {
   answeredByPreconditions,
   JsonBody,
@@ -15,6 +18,7 @@ import {
   ApiBearer,
   ApiChangePreconditions,
   ApiCreate,
+  ApiListPage,
   ApiProblems,
   ApiRead,
 } from '../http/openapi.decorators';
@@ -22,7 +26,7 @@ import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { parseRange } from './byte-range';
 import { servedContentType } from './content-type';
-import { FileResponse } from './dto/file.response';
+import { FilePageResponse, FileResponse } from './dto/file.response';
 import { contentDisposition } from './filename';
 import { RangeNotSatisfiableError } from './files.errors';
 import { ApiFileContent, ApiThumbnail } from './files.openapi';
@@ -42,6 +46,7 @@ export class FilesController {
   constructor(
     private readonly files: FilesService,
     private readonly uploads: UploadReader,
+    private readonly urls: ResourceUrls,
   ) {}
 
   /** The bytes are stored first; the key, the file row and the answer then commit together. */
@@ -70,6 +75,18 @@ export class FilesController {
     const staged = await this.uploads.stage(request);
     const { outcome, replayed } = await this.files.create(caller, staged, idempotent);
     return sendOutcome(reply, outcome, replayed);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The caller's files, newest first" })
+  @ApiListPage(FilePageResponse, "The caller's files (uploads and exports' CSVs), newest first.")
+  async list(
+    @Query() query: PageQuery,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<FilePageResponse> {
+    const page = await this.files.list(caller, query);
+    return linkNextPage(reply, this.urls, '/api/files', query, page);
   }
 
   @Get(':id')

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { pageAfterCursor, PageWindow } from '../database/page-window';
 import { run, statement, Statement } from '../database/statement';
 import { Tx } from '../database/transactions';
 import { HttpOutcome } from '../http/outcome';
@@ -73,6 +74,22 @@ const FIND_OWNED = statement(
   'FilesRepository.findOwned',
   `
    SELECT ${FILE_COLUMNS} FROM files WHERE id = :id AND user_id = :userId`,
+);
+
+/** Those of `ids` that are the user's; the others are not there. */
+const FIND_OWNED_AMONG = statement(
+  'FilesRepository.findOwnedAmong',
+  `
+   SELECT ${FILE_COLUMNS} FROM files WHERE id = ANY(:ids::uuid[]) AND user_id = :userId`,
+);
+
+/** Newest first, strictly older than the cursor; served by files_user_created_idx. */
+const LIST_OWNED = statement(
+  'FilesRepository.listOwned',
+  `
+   SELECT ${FILE_COLUMNS}
+     FROM files
+    WHERE files.user_id = :userId${pageAfterCursor('files')}`,
 );
 
 /** For background work, which acts for the owner and has no caller. */
@@ -150,6 +167,8 @@ export class FilesRepository {
     CREATE.unkeyed,
     INSERT_GENERATED,
     FIND_OWNED,
+    FIND_OWNED_AMONG,
+    LIST_OWNED,
     FIND,
     MARK_READY,
     MARK_FAILED,
@@ -180,6 +199,14 @@ export class FilesRepository {
 
   async findOwned(tx: Tx, userId: string, id: string): Promise<StoredFile | null> {
     return this.first(await run<FileRow>(tx, FIND_OWNED, { id, userId }));
+  }
+
+  async findOwnedAmong(tx: Tx, userId: string, ids: string[]): Promise<StoredFile[]> {
+    return (await run<FileRow>(tx, FIND_OWNED_AMONG, { userId, ids })).map(toFile);
+  }
+
+  async listOwned(tx: Tx, userId: string, window: PageWindow): Promise<StoredFile[]> {
+    return (await run<FileRow>(tx, LIST_OWNED, { userId, ...window })).map(toFile);
   }
 
   async find(tx: Tx, id: string): Promise<StoredFile | null> {

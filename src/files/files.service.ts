@@ -3,9 +3,11 @@ import { Readable } from 'node:stream';
 import type { Caller } from '../auth/caller';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
+import { PageQuery } from '../http/dto/page.query';
 import { etagOf } from '../http/etag';
 import { createdOutcome } from '../http/outcome';
 import { assertPreconditions, Preconditions } from '../http/preconditions';
+import { pageOf, pageWindow } from '../http/pages';
 import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import { EventsRepository } from '../events/events.repository';
@@ -15,7 +17,7 @@ import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { ByteRange } from './byte-range';
 import { isImageType } from './content-type';
-import { FileResponse } from './dto/file.response';
+import { FilePageResponse, FileResponse } from './dto/file.response';
 import { NOTHING_DERIVED, StoredFile } from './file.entity';
 import { ThumbnailNotFoundError } from './files.errors';
 import { FilesRepository } from './files.repository';
@@ -76,6 +78,22 @@ export class FilesService {
 
   async get(caller: Caller, id: string): Promise<FileResponse> {
     return this.responses.of(await this.owned(caller, id));
+  }
+
+  /** Those of `ids` that are files of the caller's, by id: one read for a page that names files. */
+  async getAmong(caller: Caller, ids: string[]): Promise<Map<string, FileResponse>> {
+    const db = this.transactions.autocommit;
+    const files = ids.length ? await this.files.findOwnedAmong(db, caller.userId, ids) : [];
+    return new Map(files.map((file) => [file.id, this.responses.of(file)]));
+  }
+
+  async list(caller: Caller, query: PageQuery): Promise<FilePageResponse> {
+    const db = this.transactions.autocommit;
+    const files = await this.files.listOwned(db, caller.userId, pageWindow(query));
+    return pageOf(
+      files.map((file) => this.responses.of(file)),
+      query.limit,
+    );
   }
 
   /** The metadata, and a reader of the bytes (all, or an inclusive range). */

@@ -144,6 +144,27 @@ export function ApiReadPage(type: Type<unknown>, description: string) {
   return ApiReadAnswers(type, { description, headers: headers('ETag') });
 }
 
+/**
+ * A page of a list kept without an ETag (`linkNextPage`): 200 with `Link` to the next page;
+ * `description` says what it lists.
+ */
+export function ApiListPage(type: Type<unknown>, description: string) {
+  return applyDecorators(
+    ApiResponse({
+      status: 200,
+      type,
+      description,
+      headers: {
+        Link: {
+          description: '`<...>; rel="next"` when there is an older page.',
+          schema: { type: 'string' },
+        },
+      },
+    }),
+    ApiProblems(400, 401, 503),
+  );
+}
+
 /** A read's 200 (with `ok`'s description and headers), its 304 and its preconditions. */
 function ApiReadAnswers(
   type: Type<unknown>,

@@ -1,15 +1,18 @@
-import { Body, Controller, Get, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
-import { ApiAccepted, ApiBearer, ApiRead } from '../http/openapi.decorators';
+import { PageQuery } from '../http/dto/page.query';
+import { ApiAccepted, ApiBearer, ApiListPage, ApiRead } from '../http/openapi.decorators';
 import { sendOutcome } from '../http/outcome';
+import { linkNextPage } from '../http/pages';
+import { ResourceUrls } from '../http/resource-urls';
 import { JsonBody, replyWithEtag } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderExportDto } from './dto/create-order-export.dto';
-import { OrderExportResponse } from './dto/order-export.response';
+import { OrderExportPageResponse, OrderExportResponse } from './dto/order-export.response';
 import {
   EXPORT_RETRY_AFTER_SECONDS,
   isFinished,
@@ -20,7 +23,10 @@ import {
 @ApiBearer()
 @Controller('api/order-exports')
 export class OrderExportsController {
-  constructor(private readonly exports: OrderExportsService) {}
+  constructor(
+    private readonly exports: OrderExportsService,
+    private readonly urls: ResourceUrls,
+  ) {}
 
   /** The export is queued, and its job added, by one statement; the CSV is written in the background. */
   @Post()
@@ -35,6 +41,18 @@ export class OrderExportsController {
   ): Promise<string> {
     const { outcome, replayed } = await this.exports.create(caller, input, idempotent);
     return sendOutcome(reply, outcome, replayed);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The caller's exports, newest first" })
+  @ApiListPage(OrderExportPageResponse, "The caller's exports, newest first.")
+  async list(
+    @Query() query: PageQuery,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderExportPageResponse> {
+    const page = await this.exports.list(caller, query);
+    return linkNextPage(reply, this.urls, '/api/order-exports', query, page);
   }
 
   /** The status monitor: `Retry-After` until the export has succeeded or failed. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { pageAfterCursor, PageWindow } from '../database/page-window';
 import { run, statement, Statement } from '../database/statement';
 import { Tx } from '../database/transactions';
 import { HttpOutcome } from '../http/outcome';
@@ -67,6 +68,15 @@ const FIND_OWNED = statement(
   `
    SELECT ${EXPORT_COLUMNS}
      FROM order_exports WHERE id = :id AND user_id = :userId`,
+);
+
+/** Newest first, strictly older than the cursor; served by order_exports_user_created_idx. */
+const LIST_OWNED = statement(
+  'OrderExportsRepository.listOwned',
+  `
+   SELECT ${EXPORT_COLUMNS}
+     FROM order_exports
+    WHERE order_exports.user_id = :userId${pageAfterCursor('order_exports')}`,
 );
 
 /** A run starts: a queued export, or one whose earlier run died. Finished exports stay as they are. */
@@ -176,6 +186,7 @@ export class OrderExportsRepository {
     CREATE.keyed,
     CREATE.unkeyed,
     FIND_OWNED,
+    LIST_OWNED,
     START,
     ORDER_PAGE,
     SUCCEED,
@@ -203,6 +214,10 @@ export class OrderExportsRepository {
     return onlyRecord(await run<ExportRow>(tx, FIND_OWNED, { id, userId }));
   }
 
+  async listOwned(tx: Tx, userId: string, window: PageWindow): Promise<OrderExportRecord[]> {
+    return (await run<ExportRow>(tx, LIST_OWNED, { userId, ...window })).map(toRecord);
+  }
+
   /** Marks the export running; null when there is nothing to run (finished, or gone). */
   async start(tx: Tx, id: string, at: Date): Promise<OrderExportRecord | null> {
     return onlyRecord(await run<ExportRow>(tx, START, { id, at }));
@@ -227,7 +242,6 @@ export class OrderExportsRepository {
     return rows.map(toExportedOrder);
   }
 
-  /** Whether this call made it succeed: false when an earlier run already had. */
   /** The export succeeded; null when an earlier run had already made it so. */
   async succeed(
     tx: Tx,

@@ -4,13 +4,19 @@ import { Transactions } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { FileResponse } from '../files/dto/file.response';
 import { FilesService } from '../files/files.service';
+import { PageQuery } from '../http/dto/page.query';
 import { acceptedOutcome } from '../http/outcome';
+import { pageOf, pageWindow } from '../http/pages';
 import { NotFoundError, ValidationFailedError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderExportDto } from './dto/create-order-export.dto';
-import { OrderExportFilter, OrderExportResponse } from './dto/order-export.response';
+import {
+  OrderExportFilter,
+  OrderExportPageResponse,
+  OrderExportResponse,
+} from './dto/order-export.response';
 import { OrderExportRecord, OrderExportsRepository } from './order-exports.repository';
 
 /**
@@ -67,6 +73,18 @@ export class OrderExportsService {
     const record = await this.exports.findOwned(db, caller.userId, id);
     if (!record) throw new NotFoundError('order export');
     return exportResponse(record, record.fileId ? await this.fileOf(caller, record.fileId) : null);
+  }
+
+  /** A page of the caller's exports, each with its CSV's file as `get` shows it. */
+  async list(caller: Caller, query: PageQuery): Promise<OrderExportPageResponse> {
+    const db = this.transactions.autocommit;
+    const records = await this.exports.listOwned(db, caller.userId, pageWindow(query));
+    const fileIds = records.flatMap((record) => (record.fileId ? [record.fileId] : []));
+    const files = await this.files.getAmong(caller, fileIds);
+    const exports = records.map((record) =>
+      exportResponse(record, record.fileId ? (files.get(record.fileId) ?? null) : null),
+    );
+    return pageOf(exports, query.limit);
   }
 
   /** The CSV's file resource, as the files feature shows it; null once its owner deleted it. */

@@ -2,7 +2,9 @@ import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nes
 import type { FastifyReply } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { TakesNoBody } from '../http/bodyless';
+import { PageQuery } from '../http/dto/page.query';
 import { sendOutcome } from '../http/outcome';
+import { linkNextPage } from '../http/pages';
 import { ResourceUrls } from '../http/resource-urls';
 import { JsonBody, replyUpdated, replyWithEtag } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
@@ -11,6 +13,7 @@ import {
   ApiBearer,
   ApiChangePreconditions,
   ApiCreate,
+  ApiListPage,
   ApiProblems,
   ApiRead,
 } from '../http/openapi.decorators';
@@ -18,7 +21,6 @@ import { headers } from '../http/openapi.headers';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderDto } from './dto/create-order.dto';
-import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPageResponse, OrderResponse } from './dto/order.response';
 import { OrdersService } from './orders.service';
 
@@ -50,31 +52,15 @@ export class OrdersController {
 
   @Get()
   @ApiOperation({ summary: "The caller's orders, newest first" })
-  @ApiResponse({
-    status: 200,
-    type: OrderPageResponse,
-    description: "The caller's orders, newest first.",
-    headers: {
-      Link: {
-        description: '`<...>; rel="next"` when there is an older page.',
-        schema: { type: 'string' },
-      },
-    },
-  })
-  @ApiProblems(400, 401, 503)
+  @ApiListPage(OrderPageResponse, "The caller's orders, newest first.")
   // No ETag: answering each page through replyWithEtag slowed the list measurably (bench/README).
   async list(
-    @Query() query: ListOrdersQuery,
+    @Query() query: PageQuery,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<OrderPageResponse> {
     const page = await this.orders.list(caller, query);
-    void reply.header('Cache-Control', 'private, no-cache');
-    if (page.nextCursor) {
-      const next = this.urls.to(`/api/orders?limit=${query.limit}&cursor=${page.nextCursor}`);
-      void reply.header('Link', `<${next}>; rel="next"`);
-    }
-    return page;
+    return linkNextPage(reply, this.urls, '/api/orders', query, page);
   }
 
   @Get(':id')

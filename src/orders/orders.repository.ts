@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { UniqueConflicts } from '../database/database-errors';
+import { pageAfterCursor, PageWindow } from '../database/page-window';
 import { run, statement, Statement } from '../database/statement';
 import { Tx } from '../database/transactions';
 import { CreateExecutor, Executed } from '../idempotency/create-executor';
 import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { HttpOutcome } from '../http/outcome';
-import { OrderCursor } from './order-cursor';
 import { OrderItemResponse, OrderResponse } from './dto/order.response';
 import {
   EVENT_COLUMNS,
@@ -112,10 +112,7 @@ const LIST_OWNED = statement(
   `
    SELECT ${ORDER_COLUMNS}
      FROM orders o
-    WHERE o.user_id = :userId
-      AND (:afterCreatedAt::timestamptz IS NULL OR (o.created_at, o.id) < (:afterCreatedAt::timestamptz, :afterId::uuid))
-    ORDER BY o.created_at DESC, o.id DESC
-    LIMIT :limit`,
+    WHERE o.user_id = :userId${pageAfterCursor('o')}`,
 );
 
 /**
@@ -227,19 +224,8 @@ export class OrdersRepository {
     return this.ownedOrder(tx, FIND_OWNED, userId, id);
   }
 
-  async listOwned(
-    tx: Tx,
-    userId: string,
-    limit: number,
-    after: OrderCursor | null,
-  ): Promise<OrderResponse[]> {
-    const rows = await run<OrderRow>(tx, LIST_OWNED, {
-      userId,
-      afterCreatedAt: after?.createdAt ?? null,
-      afterId: after?.id ?? null,
-      limit,
-    });
-    return rows.map(toResponse);
+  async listOwned(tx: Tx, userId: string, window: PageWindow): Promise<OrderResponse[]> {
+    return (await run<OrderRow>(tx, LIST_OWNED, { userId, ...window })).map(toResponse);
   }
 
   /**

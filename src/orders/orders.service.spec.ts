@@ -12,7 +12,8 @@ import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderDto, MAX_ITEMS, MAX_QUANTITY, MAX_UNIT_PRICE } from './dto/create-order.dto';
 import { OrderResponse } from './dto/order.response';
-import { decodeCursor, encodeCursor, OrderCursor } from './order-cursor';
+import type { PageWindow } from '../database/page-window';
+import { decodeCursor, encodeCursor } from '../http/pages';
 import { OrdersService } from './orders.service';
 import type { OrdersRepository } from './orders.repository';
 
@@ -64,7 +65,7 @@ class FakeOrders {
     return Promise.resolve(this.rows[0] ?? null);
   }
 
-  listOwned(...args: [Tx, string, number, OrderCursor | null]) {
+  listOwned(...args: [Tx, string, PageWindow]) {
     this.asked.push({ method: 'listOwned', args });
     return Promise.resolve(this.rows);
   }
@@ -266,7 +267,10 @@ describe('OrdersService.list', () => {
     orders.rows = [order(3), order(2), order(1)];
     const page = await service.list(ALICE, { limit: 2 });
     expect(orders.asked).toEqual([
-      { method: 'listOwned', args: [AUTOCOMMIT, ALICE.userId, 3, null] },
+      {
+        method: 'listOwned',
+        args: [AUTOCOMMIT, ALICE.userId, { limit: 3, afterCreatedAt: null, afterId: null }],
+      },
     ]);
     expect(page.data).toEqual([order(3), order(2)]);
     expect(decodeCursor(page.nextCursor!)).toEqual({
@@ -288,7 +292,11 @@ describe('OrdersService.list', () => {
     const { orders, service } = setup();
     const after = { createdAt: new Date(order(5).createdAt), id: order(5).id };
     await service.list(ALICE, { limit: 20, cursor: encodeCursor(after) });
-    expect(orders.asked[0].args).toEqual([AUTOCOMMIT, ALICE.userId, 21, after]);
+    expect(orders.asked[0].args).toEqual([
+      AUTOCOMMIT,
+      ALICE.userId,
+      { limit: 21, afterCreatedAt: after.createdAt, afterId: after.id },
+    ]);
   });
 
   it('answers 400 for a cursor it did not make, without a read', async () => {

@@ -3,17 +3,17 @@ import type { Caller } from '../auth/caller';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { EventsRepository } from '../events/events.repository';
+import { PageQuery } from '../http/dto/page.query';
 import { etagOf } from '../http/etag';
 import { createdOutcome } from '../http/outcome';
 import { assertPreconditions, Preconditions } from '../http/preconditions';
+import { pageOf, pageWindow } from '../http/pages';
 import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderDto } from './dto/create-order.dto';
-import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPageResponse, OrderResponse } from './dto/order.response';
-import { decodeCursor, encodeCursor } from './order-cursor';
 import { priceItems } from './order-pricing';
 import { OrdersRepository } from './orders.repository';
 
@@ -59,22 +59,9 @@ export class OrdersService {
     return this.found(await this.orders.findOwned(tx, caller.userId, id));
   }
 
-  async list(caller: Caller, { limit, cursor }: ListOrdersQuery): Promise<OrderPageResponse> {
-    const after = cursor === undefined ? null : decodeCursor(cursor);
-    // One extra row tells whether an older page exists without a count query.
-    const rows = await this.orders.listOwned(
-      this.transactions.autocommit,
-      caller.userId,
-      limit + 1,
-      after,
-    );
-    const data = rows.slice(0, limit);
-    const last = data[data.length - 1];
-    const nextCursor =
-      rows.length > limit
-        ? encodeCursor({ createdAt: new Date(last.createdAt), id: last.id })
-        : null;
-    return { data, nextCursor };
+  async list(caller: Caller, query: PageQuery): Promise<OrderPageResponse> {
+    const db = this.transactions.autocommit;
+    return pageOf(await this.orders.listOwned(db, caller.userId, pageWindow(query)), query.limit);
   }
 
   /**

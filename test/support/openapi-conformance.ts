@@ -160,6 +160,7 @@ async function checkFiles(check: Check, app: TestApp) {
   await check('GET /api/files/{id}/content', read({ Range: 'bytes=9999-' }), 416);
   await check('GET /api/files/{id}', app.http.get(`/api/files/${file.body.id}`).set(auth), 200);
   await checkThumbnails(check, app, auth);
+  await check('GET /api/files', app.http.get('/api/files?limit=1').set(auth), 200); // with Link
   await check('GET /api/events', app.http.get('/api/events?limit=2').set(auth), 200);
   await check('GET /api/events', app.http.get('/api/events?after=x').set(auth), 400);
   // The stream's 200 never ends, so supertest cannot check it: events-stream.e2e-spec.ts does.
@@ -192,4 +193,5 @@ async function checkOrderExports(check: Check, app: TestApp) {
   const ifNoneMatch = { 'If-None-Match': finished.headers.etag };
   await check('GET /api/order-exports/{id}', app.http.get(monitor).set(auth), 200);
   await check('GET /api/order-exports/{id}', app.http.get(monitor).set(auth).set(ifNoneMatch), 304);
+  await check('GET /api/order-exports', app.http.get('/api/order-exports').set(auth), 200);
 }

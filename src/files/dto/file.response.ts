@@ -37,3 +37,9 @@ export class FileResponse {
   thumbnailUrl: string | null;
   error: FileError | null;
 }
+
+export class FilePageResponse {
+  data: FileResponse[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}

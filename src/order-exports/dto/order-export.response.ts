@@ -46,3 +46,9 @@ export class OrderExportResponse {
   /** When `status` last changed; deleting the CSV file shows in `file` (and the ETag) only. */
   updatedAt: string;
 }
+
+export class OrderExportPageResponse {
+  data: OrderExportResponse[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}

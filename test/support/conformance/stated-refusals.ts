@@ -18,7 +18,7 @@ const STATED: { operation: RegExp; field: string; message?: RegExp; where: strin
     where: 'every 400: JSON bodies must be I-JSON (RFC 7493), in well-formed UTF-8',
   },
   {
-    operation: /^GET \/api\/(orders|events|events\/stream)$/,
+    operation: /^GET \/api\/(orders|files|order-exports|events|events\/stream)$/,
     field: '(cursor|after)',
     where: 'the parameter: an opaque value the service issued (nextCursor), not any string',
   },

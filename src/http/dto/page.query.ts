@@ -1,10 +1,13 @@
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { PageLimit } from '../../http/page-limit';
+import { PageLimit } from '../page-limit';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
-/** Each property's rules are checked bottom-up, the most basic first (see create-order.dto.ts). */
-export class ListOrdersQuery {
+/**
+ * A page of a list, newest first: the query every list takes. Each property's rules are checked
+ * bottom-up, the most basic first (see create-order.dto.ts).
+ */
+export class PageQuery {
   @PageLimit(DEFAULT_PAGE_SIZE)
   limit: number = DEFAULT_PAGE_SIZE;
 

@@ -1,0 +1,95 @@
+import type { FastifyReply } from 'fastify';
+import type { PageWindow } from '../database/page-window';
+import { isUuid } from '../database/uuid';
+import type { PageQuery } from './dto/page.query';
+import { ValidationFailedError } from './problem';
+import type { ResourceUrls } from './resource-urls';
+
+/**
+ * Where a newest-first page ended: the (createdAt, id) of its last item. Every list orders by
+ * both, so items created in the same millisecond still come in one order, each exactly once.
+ */
+export interface PageCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** A page of a list, newest first, as every list answers it. */
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export function encodeCursor({ createdAt, id }: PageCursor): string {
+  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
+}
+
+/** Opaque to clients; anything that is not a cursor this service made answers 400. */
+export function decodeCursor(text: string): PageCursor {
+  try {
+    const [createdAt, id] = JSON.parse(
+      Buffer.from(text, 'base64url').toString('utf8'),
+    ) as unknown[];
+    const date = new Date(String(createdAt));
+    if (
+      typeof id === 'string' &&
+      isUuid(id) &&
+      !Number.isNaN(date.getTime()) &&
+      date.toISOString() === createdAt &&
+      isPlausible(date)
+    ) {
+      return { createdAt: date, id };
+    }
+  } catch {
+    // fall through: not base64url JSON
+  }
+  throw new ValidationFailedError([
+    { field: 'cursor', message: 'cursor is not a value this API returned' },
+  ]);
+}
+
+/** An instant an item can have: PostgreSQL's timestamps stop short of JavaScript's range. */
+function isPlausible(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return year >= 1970 && year <= 9999;
+}
+
+/**
+ * What to read for the page `query` asks for: one more item than the page holds, which tells
+ * whether an older page exists without a count query.
+ */
+export function pageWindow({ limit, cursor }: PageQuery): PageWindow {
+  const after = cursor === undefined ? null : decodeCursor(cursor);
+  return { limit: limit + 1, afterCreatedAt: after?.createdAt ?? null, afterId: after?.id ?? null };
+}
+
+/** The page of `limit` items among `rows` (read through `pageWindow`), with the next one's cursor. */
+export function pageOf<T extends { id: string; createdAt: string }>(
+  rows: T[],
+  limit: number,
+): Page<T> {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  const nextCursor =
+    rows.length > limit ? encodeCursor({ createdAt: new Date(last.createdAt), id: last.id }) : null;
+  return { data, nextCursor };
+}
+
+/**
+ * A page's headers: never served from a cache without asking (the list changes with every
+ * create), and `Link` to the next page of the same size, as `nextCursor` names it.
+ */
+export function linkNextPage<T>(
+  reply: FastifyReply,
+  urls: ResourceUrls,
+  path: string,
+  { limit }: PageQuery,
+  page: Page<T>,
+): Page<T> {
+  void reply.header('Cache-Control', 'private, no-cache');
+  if (page.nextCursor) {
+    const next = urls.to(`${path}?limit=${limit}&cursor=${page.nextCursor}`);
+    void reply.header('Link', `<${next}>; rel="next"`);
+  }
+  return page;
+}
