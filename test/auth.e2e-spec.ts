@@ -59,11 +59,19 @@ describe('POST /api/auth/token and Bearer tokens', () => {
     ['without an expiry', () => forgeJwt({ sub: user.id, iat: now() }, SECRET)],
     [
       'signed with another secret',
-      () => forgeJwt({ sub: user.id, exp: now() + 3600 }, 'another-secret-another-secret-another'),
+      () =>
+        forgeJwt(
+          { sub: user.id, iat: now(), exp: now() + 3600 },
+          'another-secret-another-secret-another',
+        ),
     ],
     [
       'unsigned (alg none)',
-      () => forgeJwt({ sub: user.id, exp: now() + 3600 }, null, { alg: 'none', typ: 'JWT' }),
+      () =>
+        forgeJwt({ sub: user.id, iat: now(), exp: now() + 3600 }, null, {
+          alg: 'none',
+          typ: 'JWT',
+        }),
     ],
     [
       'tampered',
@@ -72,8 +80,13 @@ describe('POST /api/auth/token and Bearer tokens', () => {
     ],
     [
       'for a subject that is not a user id',
-      () => forgeJwt({ sub: 'admin', exp: now() + 3600 }, SECRET),
+      () => forgeJwt({ sub: 'admin', iat: now(), exp: now() + 3600 }, SECRET),
     ],
+    [
+      'older than ACCESS_TOKEN_TTL (1 h), though its exp is later',
+      () => forgeJwt({ sub: user.id, iat: now() - 3700, exp: now() + 3600 }, SECRET),
+    ],
+    ['without iat', () => forgeJwt({ sub: user.id, exp: now() + 3600 }, SECRET)],
   ])('rejects a token that is %s with 401', async (_case, token) => {
     const response = await app.http
       .get(`/api/users/${user.id}`)

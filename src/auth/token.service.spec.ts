@@ -35,6 +35,34 @@ describe('TokenService', () => {
     );
   });
 
+  it('ends a token once it is older than the lifetime set now, whatever its exp says', async () => {
+    const userId = randomUUID();
+    const signedAt = Math.floor(Date.now() / 1000) - 120; // two minutes ago, for an hour
+    const jwt = new JwtService({ secret: SECRET });
+    const older = await jwt.signAsync({ sub: userId, iat: signedAt }, { expiresIn: 3600 });
+    await expect(tokenService(3600).callerFrom(`Bearer ${older}`)).resolves.toEqual({
+      userId,
+      tokenExpiresAtMs: (signedAt + 3600) * 1000,
+    });
+    const shortened = tokenService(60); // the setting shortened after the token was signed
+    await expect(shortened.callerFrom(`Bearer ${older}`)).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(tokenService(300).callerFrom(`Bearer ${older}`)).resolves.toEqual({
+      userId,
+      tokenExpiresAtMs: (signedAt + 300) * 1000,
+    });
+  });
+
+  it('rejects a token without iat: every token this service signs has one', async () => {
+    const jwt = new JwtService({ secret: SECRET });
+    const undated = await jwt.signAsync(
+      { sub: randomUUID() },
+      { expiresIn: 60, noTimestamp: true },
+    );
+    await expect(tokenService().callerFrom(`Bearer ${undated}`)).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+  });
+
   it('rejects a token signed with another secret, and a tampered one', async () => {
     const other = new TokenService(
       new JwtService({

@@ -80,19 +80,31 @@ export class TokenService {
     if (known && known.expiresAtMs > Date.now())
       return { userId: known.userId, tokenExpiresAtMs: known.expiresAtMs };
     try {
-      const payload = await this.jwt.verifyAsync<{ sub?: unknown; exp?: number }>(token, {
-        algorithms: ['HS256'],
-      });
+      const payload = await this.jwt.verifyAsync<{ sub?: unknown; exp?: number; iat?: number }>(
+        token,
+        { algorithms: ['HS256'] },
+      );
       if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new Error('bad subject');
       // Every token this service signs expires: one without `exp` would be good forever.
-      if (typeof payload.exp !== 'number') throw new Error('no expiry');
-      const expiresAtMs = payload.exp * 1000;
+      if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number')
+        throw new Error('no expiry');
+      const expiresAtMs = this.expiryOf(payload.exp, payload.iat);
+      if (expiresAtMs <= Date.now()) throw new Error('past the current lifetime');
       this.remember(token, payload.sub, expiresAtMs);
       return { userId: payload.sub, tokenExpiresAtMs: expiresAtMs };
     } catch {
       this.verified.delete(token);
       throw new UnauthorizedError('The access token is invalid or expired.');
     }
+  }
+
+  /**
+   * A token ends at its `exp`, or once it is older than ACCESS_TOKEN_TTL, whichever comes first:
+   * shortening the setting (after a leak, or a policy change) shortens the tokens already out
+   * too, not only those signed afterwards.
+   */
+  private expiryOf(exp: number, iat: number): number {
+    return Math.min(exp, iat + this.config.accessTokenTtlSeconds) * 1000;
   }
 
   private remember(token: string, userId: string, expiresAtMs: number) {
