@@ -1,3 +1,4 @@
+import { FilesService } from '../src/files/files.service';
 import { CSV } from './support/files';
 import { finishedExport, postExport } from './support/order-exports';
 import { startTestApp, TestApp } from './support/test-app';
@@ -54,7 +55,11 @@ describe('GET /api/files and GET /api/order-exports', () => {
 
     const { items, pages } = await pageThrough(carol, '/api/files?limit=2');
     expect(pages).toBe(3);
-    expect(items).toEqual([...uploaded].reverse());
+    const read = (id: string) => app.http.get(`/api/files/${id}`).set(carol.auth).expect(200);
+    const shown = await Promise.all(
+      [...uploaded].reverse().map(async ({ id }) => (await read(id)).body),
+    );
+    expect(items).toEqual(shown);
     const ofDave = await app.http.get('/api/files').set(dave.auth).expect(200);
     expect(ofDave.body).toEqual({ data: [davesOwn], nextCursor: null });
   });
@@ -90,6 +95,13 @@ describe('GET /api/files and GET /api/order-exports', () => {
     expect(items.map((item) => item.file === null)).toEqual([false, true, false]);
     const ofGus = await app.http.get('/api/order-exports').set(gus.auth).expect(200);
     expect(ofGus.body).toEqual({ data: [], nextCursor: null });
+  });
+
+  it("reads, for an export's page, only the caller's own files among those it names", async () => {
+    const [ida, jon] = await Promise.all([signUpAndIn(app), signUpAndIn(app)]);
+    const [idas, jons] = [await upload(ida, 'i.csv'), await upload(jon, 'j.csv')];
+    const found = await app.nest.get(FilesService).getAmong({ userId: ida.id }, [idas.id, jons.id]);
+    expect([...found.keys()]).toEqual([idas.id]);
   });
 
   it.each([['/api/files'], ['/api/order-exports']])(

@@ -4,7 +4,10 @@ import { FastifyRequest } from 'fastify';
 /** Who is making the request, taken from a verified Bearer token. */
 export interface Caller {
   userId: string;
-  /** When the token expires (its `exp`): a long-lived answer, such as the event stream, ends then. */
+  /**
+   * When the token ends (its `exp`, or sooner: TokenService): a long-lived answer, such as the
+   * event stream, ends then.
+   */
   tokenExpiresAtMs?: number;
 }
 

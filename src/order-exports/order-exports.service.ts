@@ -78,13 +78,15 @@ export class OrderExportsService {
   /** A page of the caller's exports, each with its CSV's file as `get` shows it. */
   async list(caller: Caller, query: PageQuery): Promise<OrderExportPageResponse> {
     const db = this.transactions.autocommit;
-    const records = await this.exports.listOwned(db, caller.userId, pageWindow(query));
-    const fileIds = records.flatMap((record) => (record.fileId ? [record.fileId] : []));
-    const files = await this.files.getAmong(caller, fileIds);
-    const exports = records.map((record) =>
-      exportResponse(record, record.fileId ? (files.get(record.fileId) ?? null) : null),
+    const page = pageOf(
+      await this.exports.listOwned(db, caller.userId, pageWindow(query)),
+      query.limit,
     );
-    return pageOf(exports, query.limit);
+    const fileIds = page.data.flatMap((record) => (record.fileId ? [record.fileId] : []));
+    const files = await this.files.getAmong(caller, fileIds);
+    const fileOf = (record: OrderExportRecord) =>
+      record.fileId ? (files.get(record.fileId) ?? null) : null;
+    return { ...page, data: page.data.map((record) => exportResponse(record, fileOf(record))) };
   }
 
   /** The CSV's file resource, as the files feature shows it; null once its owner deleted it. */

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { FILE_STATUSES, type FileStatus } from '../file.entity';
+import { PageResponseOf } from '../../http/dto/page.response';
 
 /** Why processing failed. */
 export class FileError {
@@ -38,8 +39,4 @@ export class FileResponse {
   error: FileError | null;
 }
 
-export class FilePageResponse {
-  data: FileResponse[];
-  /** Pass as `cursor` for the next (older) page; null on the last page. */
-  nextCursor: string | null;
-}
+export class FilePageResponse extends PageResponseOf(FileResponse) {}

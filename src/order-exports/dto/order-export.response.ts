@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { FileResponse } from '../../files/dto/file.response';
 import type { OrderStatus } from '../../orders/order.entity';
 import type { OrderExportFormat, OrderExportStatus } from '../order-export.entity';
+import { PageResponseOf } from '../../http/dto/page.response';
 
 /** The filter the export was asked for; null where it was not given. */
 export class OrderExportFilter {
@@ -47,8 +48,4 @@ export class OrderExportResponse {
   updatedAt: string;
 }
 
-export class OrderExportPageResponse {
-  data: OrderExportResponse[];
-  /** Pass as `cursor` for the next (older) page; null on the last page. */
-  nextCursor: string | null;
-}
+export class OrderExportPageResponse extends PageResponseOf(OrderExportResponse) {}

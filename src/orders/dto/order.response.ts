@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { OrderStatus } from '../order.entity';
+import { PageResponseOf } from '../../http/dto/page.response';
 
 export class OrderItemResponse {
   sku: string;
@@ -29,8 +30,4 @@ export class OrderResponse {
   updatedAt: string;
 }
 
-export class OrderPageResponse {
-  data: OrderResponse[];
-  /** Pass as `cursor` for the next (older) page; null on the last page. */
-  nextCursor: string | null;
-}
+export class OrderPageResponse extends PageResponseOf(OrderResponse) {}
