@@ -128,17 +128,19 @@ SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.not
   FROM orders o WHERE o.id = $1 AND o.user_id = $2;
 
 -- OrdersRepository.listOwned
--- $1 userId, $2 afterCreatedAt, $3 afterId, $4 limit
+-- $1 userId, $2 createdFrom, $3 createdTo, $4 status, $5 afterCreatedAt, $6 afterId, $7 limit
 SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
        (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
                ORDER BY i.position)
           FROM order_items i WHERE i.order_id = o.id) AS items
   FROM orders o
  WHERE o.user_id = $1
-   AND ($2::timestamptz IS NULL
-        OR (o.created_at, o.id) < ($2::timestamptz, $3::uuid))
+   AND o.created_at >= $2::timestamptz AND o.created_at <= $3::timestamptz
+   AND ($4::text IS NULL OR o.status = $4::text)
+   AND ($5::timestamptz IS NULL
+        OR (o.created_at, o.id) < ($5::timestamptz, $6::uuid))
  ORDER BY o.created_at DESC, o.id DESC
- LIMIT $4;
+ LIMIT $7;
 
 -- OrdersRepository.lockOwned
 -- $1 id, $2 userId

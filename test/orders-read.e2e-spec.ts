@@ -168,6 +168,60 @@ describe('orders over HTTP', () => {
       ]);
     });
 
+    it('lists only the orders the filter names, as an export takes it, and keeps the filter in Link', async () => {
+      const fern = await signUpAndIn(app, 'Fern');
+      const at = async (instant: string, cancelled = false) => {
+        const { body } = await create(fern, validOrder()).expect(201);
+        if (cancelled)
+          await app.http.post(`/api/orders/${body.id}/cancel`).set(fern.auth).expect(200);
+        await app.dataSource.query('UPDATE orders SET created_at = $2 WHERE id = $1', [
+          body.id,
+          instant,
+        ]);
+        return body.id as string;
+      };
+      const early = await at('2026-01-01T09:00:00.000Z');
+      const first = await at('2026-01-02T10:00:00.000Z'); // the range's first instant, included
+      const dropped = await at('2026-01-02T12:00:00.000Z', true);
+      const last = await at('2026-01-03T10:00:00.000Z'); // its last instant, included
+      const late = await at('2026-01-04T09:00:00.000Z');
+      const ids = async (query: string) =>
+        (await app.http.get(`/api/orders?${query}`).set(fern.auth).expect(200)).body.data.map(
+          (order: { id: string }) => order.id,
+        );
+      const range = 'createdFrom=2026-01-02T11:00:00%2B01:00&createdTo=2026-01-03T10:00:00Z';
+      expect(await ids(range)).toEqual([last, dropped, first]);
+      expect(await ids(`${range}&status=pending`)).toEqual([last, first]);
+      expect(await ids('status=cancelled')).toEqual([dropped]);
+      expect(await ids('createdTo=2026-01-01T09:00:00Z')).toEqual([early]);
+      expect(await ids('createdFrom=2026-01-04T09:00:00.000Z')).toEqual([late]);
+
+      const page = await app.http.get(`/api/orders?status=pending&limit=1`).set(fern.auth);
+      const next = `/api/orders?limit=1&status=pending&cursor=${page.body.nextCursor}`;
+      expect(page.headers.link).toBe(`<${next}>; rel="next"`);
+      // Followed link by link, the range (its offset's "+" included) holds on every page.
+      const followed: string[] = [];
+      let url: string | null = `/api/orders?limit=1&${range}`;
+      while (url) {
+        const { body, headers } = await app.http.get(url).set(fern.auth).expect(200);
+        followed.push(...body.data.map((order: { id: string }) => order.id));
+        const link = headers.link as string | undefined;
+        url = link ? link.slice(1, link.indexOf('>')) : null;
+      }
+      expect(followed).toEqual([last, dropped, first]);
+    });
+
+    it.each([
+      ['status=shipped', 'status'],
+      ['createdFrom=yesterday', 'createdFrom'],
+      ['createdTo=2026-01-01T10:00:00', 'createdTo'],
+      ['createdFrom=2026-01-02T00:00:00Z&createdTo=2026-01-01T00:00:00Z', 'createdTo'],
+    ])('answers 400 naming the field for a filter of %s', async (query, field) => {
+      const response = await app.http.get(`/api/orders?${query}`).set(ann.auth);
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual([field]);
+    });
+
     it('reads a decimal limit with leading zeros as the number it spells', async () => {
       const dora = await signUpAndIn(app, 'Dora');
       for (let i = 0; i < 4; i++) await create(dora, validOrder()).expect(201);

@@ -30,6 +30,8 @@ export interface PageRequest {
   limit?: number;
   cursor?: string;
 }
+/** A page of orders: all of them, or those with a `status`, created from `createdFrom` to `createdTo`. */
+export type OrderListRequest = NonNullable<paths['/api/orders']['get']['parameters']['query']>;
 /** What to export; `format` defaults to `csv`, the only one. */
 export type OrderExportRequest = Omit<Schemas['CreateOrderExportDto'], 'format'> & {
   format?: Schemas['CreateOrderExportDto']['format'];
@@ -132,8 +134,11 @@ export class OrderServiceClient {
     );
   }
 
-  /** The caller's orders, newest first; pass `nextCursor` back as `cursor` for the next page. */
-  async listOrders(page: PageRequest = {}): Promise<OrderPage> {
+  /**
+   * The caller's orders, newest first, all or those a filter names (as `exportOrders` takes it);
+   * pass `nextCursor` back as `cursor`, with the same filter, for the next page.
+   */
+  async listOrders(page: OrderListRequest = {}): Promise<OrderPage> {
     return expectData<OrderPage>(
       await this.raw.GET('/api/orders', { params: { query: page }, parseAs: 'text' }),
     );

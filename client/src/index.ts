@@ -8,6 +8,7 @@ export {
   type Order,
   type OrderExportPage,
   type OrderExportRequest,
+  type OrderListRequest,
   type OrderPage,
   type OrderServiceClientOptions,
   type PageRequest,

@@ -165,7 +165,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's orders, newest first */
+        /** The caller's orders, newest first, all or those the filter names */
         get: operations["Orders_list"];
         put?: never;
         /** Create an order, exactly once per Idempotency-Key */
@@ -502,8 +502,6 @@ export interface components {
             nextCursor: string | null;
         };
         CreateOrderExportDto: {
-            /** @enum {string} */
-            format: "csv";
             /**
              * @description Only orders with this status; all of them when absent.
              * @enum {string}
@@ -521,6 +519,8 @@ export interface components {
              * @example 2026-11-21T10:00:00Z
              */
             createdTo?: string;
+            /** @enum {string} */
+            format: "csv";
         };
         OrderExportError: {
             /** @description Stable and machine-readable: `export_failed`. */
@@ -1461,6 +1461,12 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description Only orders with this status; all of them when absent. */
+                status?: "pending" | "cancelled";
+                /** @description Only orders created at or after this instant. */
+                createdFrom?: string;
+                /** @description Only orders created at or before this instant; not before `createdFrom`. */
+                createdTo?: string;
                 /** @description Opaque: the `nextCursor` of the previous page. */
                 cursor?: string;
             };

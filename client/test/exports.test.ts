@@ -39,6 +39,11 @@ describe('exportOrders against the service', () => {
     await client.raw.POST('/api/orders/{id}/cancel', {
       params: { path: { id: dropped.data.id } },
     });
+    const cancelled = await client.listOrders({ status: 'cancelled' });
+    assert.deepEqual(
+      cancelled.data.map((order) => order.id),
+      [dropped.data.id],
+    );
     const started = Date.now();
     const exported = await client.exportOrders({ status: 'pending' });
     assert.ok(Date.now() - started >= 1_000, 'the first look waited for the 202 Retry-After');

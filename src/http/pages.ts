@@ -77,19 +77,23 @@ export function pageOf<T extends { id: string; createdAt: string }>(
 
 /**
  * A page's headers: never served from a cache without asking (the list changes with every
- * create), and `Link` to the next page of the same size, as `nextCursor` names it.
+ * create), and `Link` to the next page: the same query (its size, its filters) from the cursor
+ * `nextCursor` names.
  */
 export function linkNextPage<T>(
   reply: FastifyReply,
   urls: ResourceUrls,
   path: string,
-  { limit }: PageQuery,
+  query: PageQuery,
   page: Page<T>,
 ): Page<T> {
   void reply.header('Cache-Control', 'private, no-cache');
   if (page.nextCursor) {
-    const next = urls.to(`${path}?limit=${limit}&cursor=${page.nextCursor}`);
-    void reply.header('Link', `<${next}>; rel="next"`);
+    const next = new URLSearchParams();
+    for (const [name, value] of Object.entries(query))
+      if (value !== undefined && name !== 'cursor') next.set(name, String(value));
+    next.set('cursor', page.nextCursor);
+    void reply.header('Link', `<${urls.to(`${path}?${next.toString()}`)}>; rel="next"`);
   }
   return page;
 }

@@ -7,6 +7,7 @@ import { CreateExecutor, Executed } from '../idempotency/create-executor';
 import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { JOB_SCHEMA } from '../jobs/job-schema';
+import { filterValues } from '../orders/order-filter';
 import { MAX_ATTEMPTS } from '../jobs/job-task';
 import type { OrderExportResponse } from './dto/order-export.response';
 import type { OrderExportStatus } from './order-export.entity';
@@ -232,12 +233,9 @@ export class OrderExportsRepository {
     after: OrderPosition,
     limit: number,
   ): Promise<ExportedOrder[]> {
-    const { status, createdFrom, createdTo } = record.filter;
     const rows = await run<OrderRow>(tx, ORDER_PAGE, {
       userId: record.userId,
-      status,
-      createdFrom: createdFrom ?? '-infinity',
-      createdTo: createdTo ?? 'infinity',
+      ...filterValues(record.filter),
       afterCreatedAt: after.at,
       afterId: after.id,
       limit,

@@ -7,16 +7,13 @@ import { FilesService } from '../files/files.service';
 import { PageQuery } from '../http/dto/page.query';
 import { acceptedOutcome } from '../http/outcome';
 import { pageOf, pageWindow } from '../http/pages';
-import { NotFoundError, ValidationFailedError } from '../http/problem';
+import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
+import { orderFilterOf } from '../orders/order-filter';
 import { CreateOrderExportDto } from './dto/create-order-export.dto';
-import {
-  OrderExportFilter,
-  OrderExportPageResponse,
-  OrderExportResponse,
-} from './dto/order-export.response';
+import { OrderExportPageResponse, OrderExportResponse } from './dto/order-export.response';
 import { OrderExportRecord, OrderExportsRepository } from './order-exports.repository';
 
 /**
@@ -53,7 +50,7 @@ export class OrderExportsService {
       userId: caller.userId,
       status: 'queued',
       format: input.format,
-      filter: filterOf(input),
+      filter: orderFilterOf(input),
       rowCount: null,
       fileId: null,
       error: null,
@@ -96,42 +93,6 @@ export class OrderExportsService {
       throw error;
     });
   }
-}
-
-/** The earliest and latest instants a filter may name, in UTC: what the API's own form can write. */
-const FIRST_INSTANT = new Date('0100-01-01T00:00:00Z');
-const LAST_INSTANT = new Date('9999-12-31T23:59:59.999Z');
-
-/**
- * The filter with its instants in the API's own form (UTC); 400 for an instant its offset moves
- * out of the years 0100-9999 (the pattern checks the year as written), and for a range that ends
- * before it starts.
- */
-function filterOf({ status, createdFrom, createdTo }: CreateOrderExportDto): OrderExportFilter {
-  const from = instantOf('createdFrom', createdFrom);
-  const to = instantOf('createdTo', createdTo);
-  if (from && to && from > to)
-    throw new ValidationFailedError([
-      { field: 'createdTo', message: 'createdTo must not be before createdFrom' },
-    ]);
-  return {
-    status: status ?? null,
-    createdFrom: from?.toISOString() ?? null,
-    createdTo: to?.toISOString() ?? null,
-  };
-}
-
-function instantOf(field: string, value: string | undefined): Date | null {
-  if (value === undefined) return null;
-  const instant = new Date(value);
-  if (instant < FIRST_INSTANT || instant > LAST_INSTANT)
-    throw new ValidationFailedError([
-      {
-        field,
-        message: `${field} must be from ${FIRST_INSTANT.toISOString()} to ${LAST_INSTANT.toISOString()} in UTC`,
-      },
-    ]);
-  return instant;
 }
 
 /** The export as GET answers it, and as its events carry it. */

@@ -2,7 +2,6 @@ import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nes
 import type { FastifyReply } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { TakesNoBody } from '../http/bodyless';
-import { PageQuery } from '../http/dto/page.query';
 import { sendOutcome } from '../http/outcome';
 import { linkNextPage } from '../http/pages';
 import { ResourceUrls } from '../http/resource-urls';
@@ -21,6 +20,7 @@ import { headers } from '../http/openapi.headers';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPageResponse, OrderResponse } from './dto/order.response';
 import { OrdersService } from './orders.service';
 
@@ -51,11 +51,11 @@ export class OrdersController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The caller's orders, newest first" })
+  @ApiOperation({ summary: "The caller's orders, newest first, all or those the filter names" })
   @ApiListPage(OrderPageResponse, "The caller's orders, newest first.")
   // No ETag: answering each page through replyWithEtag slowed the list measurably (bench/README).
   async list(
-    @Query() query: PageQuery,
+    @Query() query: ListOrdersQuery,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<OrderPageResponse> {

@@ -8,6 +8,7 @@ import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { HttpOutcome } from '../http/outcome';
 import { OrderItemResponse, OrderResponse } from './dto/order.response';
+import { filterValues, OrderFilter } from './order-filter';
 import {
   EVENT_COLUMNS,
   eventColumns,
@@ -106,13 +107,18 @@ const OWNED = `
 
 const FIND_OWNED = statement('OrdersRepository.findOwned', OWNED);
 
-/** Newest first, strictly older than the cursor; served by orders_user_created_idx. */
+/**
+ * Those the filter names, newest first, strictly older than the cursor; served by
+ * orders_user_created_idx (the instants are never null: see filterValues).
+ */
 const LIST_OWNED = statement(
   'OrdersRepository.listOwned',
   `
    SELECT ${ORDER_COLUMNS}
      FROM orders o
-    WHERE o.user_id = :userId${pageAfterCursor('o')}`,
+    WHERE o.user_id = :userId
+      AND o.created_at >= :createdFrom::timestamptz AND o.created_at <= :createdTo::timestamptz
+      AND (:status::text IS NULL OR o.status = :status::text)${pageAfterCursor('o')}`,
 );
 
 /**
@@ -224,8 +230,14 @@ export class OrdersRepository {
     return this.ownedOrder(tx, FIND_OWNED, userId, id);
   }
 
-  async listOwned(tx: Tx, userId: string, window: PageWindow): Promise<OrderResponse[]> {
-    return (await run<OrderRow>(tx, LIST_OWNED, { userId, ...window })).map(toResponse);
+  async listOwned(
+    tx: Tx,
+    userId: string,
+    window: PageWindow,
+    filter: OrderFilter,
+  ): Promise<OrderResponse[]> {
+    const values = { userId, ...window, ...filterValues(filter) };
+    return (await run<OrderRow>(tx, LIST_OWNED, values)).map(toResponse);
   }
 
   /**

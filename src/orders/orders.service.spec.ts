@@ -14,6 +14,7 @@ import { CreateOrderDto, MAX_ITEMS, MAX_QUANTITY, MAX_UNIT_PRICE } from './dto/c
 import { OrderResponse } from './dto/order.response';
 import type { PageWindow } from '../database/page-window';
 import { decodeCursor, encodeCursor } from '../http/pages';
+import type { OrderFilter } from './order-filter';
 import { OrdersService } from './orders.service';
 import type { OrdersRepository } from './orders.repository';
 
@@ -65,7 +66,7 @@ class FakeOrders {
     return Promise.resolve(this.rows[0] ?? null);
   }
 
-  listOwned(...args: [Tx, string, PageWindow]) {
+  listOwned(...args: [Tx, string, PageWindow, OrderFilter]) {
     this.asked.push({ method: 'listOwned', args });
     return Promise.resolve(this.rows);
   }
@@ -269,7 +270,12 @@ describe('OrdersService.list', () => {
     expect(orders.asked).toEqual([
       {
         method: 'listOwned',
-        args: [AUTOCOMMIT, ALICE.userId, { limit: 3, afterCreatedAt: null, afterId: null }],
+        args: [
+          AUTOCOMMIT,
+          ALICE.userId,
+          { limit: 3, afterCreatedAt: null, afterId: null },
+          { status: null, createdFrom: null, createdTo: null },
+        ],
       },
     ]);
     expect(page.data).toEqual([order(3), order(2)]);
@@ -296,7 +302,36 @@ describe('OrdersService.list', () => {
       AUTOCOMMIT,
       ALICE.userId,
       { limit: 21, afterCreatedAt: after.createdAt, afterId: after.id },
+      { status: null, createdFrom: null, createdTo: null },
     ]);
+  });
+
+  it('reads the orders the filter names, its instants in UTC', async () => {
+    const { orders, service } = setup();
+    await service.list(ALICE, {
+      limit: 20,
+      status: 'cancelled',
+      createdFrom: '2026-01-02T11:00:00+01:00',
+      createdTo: '2026-01-03T00:00:00Z',
+    });
+    expect(orders.asked[0].args[3]).toEqual({
+      status: 'cancelled',
+      createdFrom: '2026-01-02T10:00:00.000Z',
+      createdTo: '2026-01-03T00:00:00.000Z',
+    });
+  });
+
+  it('answers 400 for a range that ends before it starts, without a read', async () => {
+    const { orders, service } = setup();
+    const error = await service
+      .list(ALICE, {
+        limit: 20,
+        createdFrom: '2026-01-02T00:00:00Z',
+        createdTo: '2026-01-01T00:00:00Z',
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationFailedError);
+    expect(orders.asked).toEqual([]);
   });
 
   it('answers 400 for a cursor it did not make, without a read', async () => {

@@ -3,7 +3,6 @@ import type { Caller } from '../auth/caller';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { EventsRepository } from '../events/events.repository';
-import { PageQuery } from '../http/dto/page.query';
 import { etagOf } from '../http/etag';
 import { createdOutcome } from '../http/outcome';
 import { assertPreconditions, Preconditions } from '../http/preconditions';
@@ -13,7 +12,9 @@ import { ResourceUrls } from '../http/resource-urls';
 import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPageResponse, OrderResponse } from './dto/order.response';
+import { orderFilterOf } from './order-filter';
 import { priceItems } from './order-pricing';
 import { OrdersRepository } from './orders.repository';
 
@@ -59,9 +60,12 @@ export class OrdersService {
     return this.found(await this.orders.findOwned(tx, caller.userId, id));
   }
 
-  async list(caller: Caller, query: PageQuery): Promise<OrderPageResponse> {
+  /** 400 for a range that ends before it starts, or a cursor it did not make, before any read. */
+  async list(caller: Caller, query: ListOrdersQuery): Promise<OrderPageResponse> {
+    const filter = orderFilterOf(query);
+    const window = pageWindow(query);
     const db = this.transactions.autocommit;
-    return pageOf(await this.orders.listOwned(db, caller.userId, pageWindow(query)), query.limit);
+    return pageOf(await this.orders.listOwned(db, caller.userId, window, filter), query.limit);
   }
 
   /**

@@ -23,7 +23,7 @@ const STATED: { operation: RegExp; field: string; message?: RegExp; where: strin
     where: 'the parameter: an opaque value the service issued (nextCursor), not any string',
   },
   {
-    operation: /^POST \/api\/order-exports$/,
+    operation: /^(POST \/api\/order-exports|GET \/api\/orders)$/,
     field: '(createdFrom|createdTo)',
     where: 'createdTo: "not before createdFrom"; both: "in the years 0100 to 9999 ... in UTC"',
   },
