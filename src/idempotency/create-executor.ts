@@ -10,6 +10,7 @@ import { HttpOutcome, problemOutcome } from '../http/outcome';
 import { DomainError } from '../http/problem';
 import { BatchedClaims, ClaimValues } from './batched-claims';
 import { CreateStatement } from './create-statement';
+import { hasDeferred, resolveDeferred } from './deferred';
 import { fingerprint } from './fingerprint';
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from './idempotency.errors';
 import { IdempotencyMetrics } from './idempotency-metrics';
@@ -19,15 +20,9 @@ import { InFlightRequests } from './in-flight';
 import { RecentOutcomes } from './recent-outcomes';
 import { RetryShare } from './retry-share';
 
-export const FINGERPRINT_SECRET = Symbol('FINGERPRINT_SECRET');
+export { Deferred } from './deferred';
 
-/**
- * A value that is slow to compute by design (a password hash): the executor computes it only in
- * the key's turn, once the key turns out to hold no answer, so a retry never pays for it.
- */
-export class Deferred<T = unknown> {
-  constructor(readonly compute: () => Promise<T>) {}
-}
+export const FINGERPRINT_SECRET = Symbol('FINGERPRINT_SECRET');
 
 /** A create as its feature plans it, before any database work: its statement, values and answer. */
 export interface PlannedCreate {
@@ -255,25 +250,6 @@ export class CreateExecutor {
 
 const sameRequest = (stored: StoredOutcome, request: KeyedRequest) =>
   stored.fingerprint.equals(request.print);
-
-const hasDeferred = (values: Values) =>
-  valueSources(values).some((source) =>
-    Object.values(source).some((value) => value instanceof Deferred),
-  );
-
-/** `values` with every Deferred computed. */
-async function resolveDeferred(values: Values): Promise<Values> {
-  if (!hasDeferred(values)) return values;
-  return Promise.all(valueSources(values).map(resolveSource));
-}
-
-async function resolveSource(source: object): Promise<object> {
-  const entries = Object.entries(source).map(async ([name, value]) => [
-    name,
-    value instanceof Deferred ? await value.compute() : value,
-  ]);
-  return Object.fromEntries(await Promise.all(entries)) as object;
-}
 
 function scopeId({ caller, method, route, key }: KeyScope): string {
   return JSON.stringify([caller, method, route, key]);
