@@ -20,8 +20,6 @@ import { InFlightRequests } from './in-flight';
 import { RecentOutcomes } from './recent-outcomes';
 import { RetryShare } from './retry-share';
 
-export { Deferred } from './deferred';
-
 export const FINGERPRINT_SECRET = Symbol('FINGERPRINT_SECRET');
 
 /** A create as its feature plans it, before any database work: its statement, values and answer. */

@@ -3,7 +3,8 @@ import { asUniqueConflict, type UniqueConflicts } from '../database/database-err
 import { run, statement, Statement } from '../database/statement';
 import { Tx } from '../database/transactions';
 import { HttpOutcome } from '../http/outcome';
-import { CreateExecutor, Deferred, Executed } from '../idempotency/create-executor';
+import { CreateExecutor, Executed } from '../idempotency/create-executor';
+import { Deferred } from '../idempotency/deferred';
 import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { eventValues, eventWrite } from '../events/outbox';

@@ -12,7 +12,8 @@ import {
   ValidationFailedError,
 } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
-import { Deferred, Executed } from '../idempotency/create-executor';
+import type { Executed } from '../idempotency/create-executor';
+import { Deferred } from '../idempotency/deferred';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { UserResponse } from './dto/user.response';
 import type { PasswordHasher } from './password-hasher';
