@@ -10,6 +10,7 @@ import {
 } from './idempotent-create.js';
 import { type EventStreamOptions, type StreamedEvent, streamEvents } from './event-stream.js';
 import { followExport, type OrderExport } from './export-monitor.js';
+import { eachItem } from './pages.js';
 import { ApiError } from './problem.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import type { components, paths } from './schema.js';
@@ -156,6 +157,27 @@ export class OrderServiceClient {
     return expectData<OrderExportPage>(
       await this.raw.GET('/api/order-exports', { params: { query: page }, parseAs: 'text' }),
     );
+  }
+
+  /**
+   * Every order of the caller's, or those a filter names, newest first, page after page (`limit`
+   * is the page's size): `for await (const order of client.eachOrder({ status: 'pending' }))`.
+   * A page is read only once the one before is used up; a failed read rejects the loop.
+   */
+  eachOrder(filter: Omit<OrderListRequest, 'cursor'> = {}): AsyncGenerator<Order, void, undefined> {
+    return eachItem((cursor) => this.listOrders({ ...filter, cursor }));
+  }
+
+  /** Every file of the caller's, newest first, as `eachOrder` reads orders. */
+  eachFile(page: Omit<PageRequest, 'cursor'> = {}): AsyncGenerator<StoredFile, void, undefined> {
+    return eachItem((cursor) => this.listFiles({ ...page, cursor }));
+  }
+
+  /** Every export of the caller's, newest first, as `eachOrder` reads orders. */
+  eachOrderExport(
+    page: Omit<PageRequest, 'cursor'> = {},
+  ): AsyncGenerator<OrderExport, void, undefined> {
+    return eachItem((cursor) => this.listOrderExports({ ...page, cursor }));
   }
 
   /**

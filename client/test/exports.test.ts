@@ -85,6 +85,32 @@ describe('exportOrders against the service', () => {
     assert.deepEqual(files, { data: [newer.file, older.file], nextCursor: null });
   });
 
+  it('eachOrder, eachFile and eachOrderExport follow the pages, reading one only when it is needed', async () => {
+    const { client, requests } = await userClient();
+    const orders = [];
+    for (let i = 0; i < 3; i++) orders.push((await client.createOrder(ORDER)).data.id);
+    await client.raw.POST('/api/orders/{id}/cancel', { params: { path: { id: orders[1]! } } });
+    const pending = [];
+    for await (const order of client.eachOrder({ status: 'pending', limit: 1 }))
+      pending.push(order.id);
+    assert.deepEqual(pending, [orders[2], orders[0]]);
+    const older = await client.exportOrders();
+    const newer = await client.exportOrders();
+    const exports = [];
+    for await (const exported of client.eachOrderExport({ limit: 1 })) exports.push(exported);
+    assert.deepEqual(exports, [newer, older]);
+    const files = [];
+    for await (const file of client.eachFile({ limit: 1 })) files.push(file);
+    assert.deepEqual(files, [newer.file, older.file]);
+
+    const before = requests().length;
+    for await (const order of client.eachOrder({ limit: 1 })) {
+      assert.equal(order.id, orders[2]);
+      break; // the first order is enough: no second page is read
+    }
+    assert.deepEqual(requests().slice(before), ['GET /api/orders 200']);
+  });
+
   it('a filter the service refuses is an ApiError, and no monitor is read', async () => {
     const { client, requests } = await userClient();
     const error = await client.exportOrders({ createdFrom: 'yesterday' }).catch((e: unknown) => e);
