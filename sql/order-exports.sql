@@ -32,7 +32,6 @@ WITH
     RETURNING id),
   export_job AS (
     SELECT graphile_worker.add_job('orderExports.run', json_build_object('exportId', id),
-             queue_name := 'orderExports.run:' || $12::text,
              max_attempts := 8, job_key := 'orderExports.run:' || id)
       FROM inserted_export)
 SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*, (SELECT count(*) FROM export_job) AS export_job
@@ -50,7 +49,6 @@ WITH
     RETURNING id),
   export_job AS (
     SELECT graphile_worker.add_job('orderExports.run', json_build_object('exportId', id),
-             queue_name := 'orderExports.run:' || $2::text,
              max_attempts := 8, job_key := 'orderExports.run:' || id)
       FROM inserted_export)
 SELECT 1, (SELECT count(*) FROM export_job) AS export_job;

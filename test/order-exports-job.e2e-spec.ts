@@ -218,9 +218,7 @@ describe('order exports: the job', () => {
     );
     await app.dataSource.query(
       `SELECT graphile_worker.add_job('orderExports.run', json_build_object('exportId', $1::text),
-                queue_name := 'orderExports.run:' || user_id, max_attempts := 8,
-                job_key := 'orderExports.run:' || $1)
-         FROM order_exports WHERE id = $1::uuid`,
+                max_attempts := 8, job_key := 'orderExports.run:' || $1)`,
       [body.id],
     );
     expect(await jobsFor(body.id)).toBe(2);

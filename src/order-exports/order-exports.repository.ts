@@ -44,8 +44,6 @@ const EXPORT_COLUMNS = `id, user_id, status, format, filter_status, created_from
 /**
  * The export and its job, written by the create executor's statement: a replay writes neither.
  * The job key makes adding the job for the same export again update it rather than add another.
- * The owner's exports share a named queue, which graphile-worker runs one job at a time: a user
- * who asks for many exports holds one worker slot, and everyone else's jobs take the others.
  */
 const CREATE = createStatement('OrderExportsRepository.create', [
   write(
@@ -61,7 +59,6 @@ const CREATE = createStatement('OrderExportsRepository.create', [
     'export_job',
     `
      SELECT ${JOB_SCHEMA}.add_job('${EXPORT_TASK}', json_build_object('exportId', id),
-              queue_name := '${EXPORT_TASK}:' || :userId::text,
               max_attempts := ${MAX_ATTEMPTS}, job_key := '${EXPORT_TASK}:' || id)
        FROM inserted_export`,
   ),
