@@ -32,8 +32,13 @@ WITH
     RETURNING id),
   export_job AS (
     SELECT graphile_worker.add_job('orderExports.run', json_build_object('exportId', id),
-             max_attempts := 8, job_key := 'orderExports.run:' || id)
-      FROM inserted_export)
+             max_attempts := 8, job_key := 'orderExports.run:' || id,
+             priority := recent.exports)
+      FROM inserted_export,
+           (SELECT least(count(*), 1000)::int AS exports
+              FROM order_exports
+             WHERE user_id = $12::uuid
+               AND created_at > $17::timestamptz - interval '10 minutes') recent)
 SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*, (SELECT count(*) FROM export_job) AS export_job
   FROM (SELECT 1) AS one LEFT JOIN existing e ON true;
 
@@ -49,8 +54,13 @@ WITH
     RETURNING id),
   export_job AS (
     SELECT graphile_worker.add_job('orderExports.run', json_build_object('exportId', id),
-             max_attempts := 8, job_key := 'orderExports.run:' || id)
-      FROM inserted_export)
+             max_attempts := 8, job_key := 'orderExports.run:' || id,
+             priority := recent.exports)
+      FROM inserted_export,
+           (SELECT least(count(*), 1000)::int AS exports
+              FROM order_exports
+             WHERE user_id = $2::uuid
+               AND created_at > $7::timestamptz - interval '10 minutes') recent)
 SELECT 1, (SELECT count(*) FROM export_job) AS export_job;
 
 -- OrderExportsRepository.findOwned

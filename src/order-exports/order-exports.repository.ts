@@ -42,8 +42,20 @@ const EXPORT_COLUMNS = `id, user_id, status, format, filter_status, created_from
           error_code, error_detail, created_at, updated_at`;
 
 /**
+ * How far back a user's exports count against the priority of their next one: long enough to
+ * span a burst of requests and the runs it queues.
+ */
+const RECENT_EXPORTS = '10 minutes';
+/** graphile-worker keeps a job's priority in a smallint; past this, a backlog is a backlog. */
+const LOWEST_PRIORITY = 1000;
+
+/**
  * The export and its job, written by the create executor's statement: a replay writes neither.
  * The job key makes adding the job for the same export again update it rather than add another.
+ * Its priority is the number of exports its owner asked for in the last RECENT_EXPORTS (this one
+ * aside: the statement does not see its own insert), and graphile-worker runs lower numbers
+ * first: one user's burst of exports waits behind everyone else's first, and images (priority 0)
+ * are not held up behind it.
  */
 const CREATE = createStatement('OrderExportsRepository.create', [
   write(
@@ -59,8 +71,13 @@ const CREATE = createStatement('OrderExportsRepository.create', [
     'export_job',
     `
      SELECT ${JOB_SCHEMA}.add_job('${EXPORT_TASK}', json_build_object('exportId', id),
-              max_attempts := ${MAX_ATTEMPTS}, job_key := '${EXPORT_TASK}:' || id)
-       FROM inserted_export`,
+              max_attempts := ${MAX_ATTEMPTS}, job_key := '${EXPORT_TASK}:' || id,
+              priority := recent.exports)
+       FROM inserted_export,
+            (SELECT least(count(*), ${LOWEST_PRIORITY})::int AS exports
+               FROM order_exports
+              WHERE user_id = :userId::uuid
+                AND created_at > :createdAt::timestamptz - interval '${RECENT_EXPORTS}') recent`,
   ),
 ]);
 
