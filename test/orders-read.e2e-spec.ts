@@ -211,16 +211,36 @@ describe('orders over HTTP', () => {
       expect(followed).toEqual([last, dropped, first]);
     });
 
+    const NO_DATE_TIME = (field: string) =>
+      `${field} must be a date-time with an offset in the years 0100 to 9999, such as 2026-11-21T10:00:00Z`;
     it.each([
-      ['status=shipped', 'status'],
-      ['createdFrom=yesterday', 'createdFrom'],
-      ['createdTo=2026-01-01T10:00:00', 'createdTo'],
-      ['createdFrom=2026-01-02T00:00:00Z&createdTo=2026-01-01T00:00:00Z', 'createdTo'],
-    ])('answers 400 naming the field for a filter of %s', async (query, field) => {
-      const response = await app.http.get(`/api/orders?${query}`).set(ann.auth);
-      expectProblem(response, 400, 'validation_failed');
-      expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual([field]);
-    });
+      [
+        'status=shipped',
+        'status',
+        'status must be one of the following values: pending, cancelled',
+      ],
+      ['status=pending&status=cancelled', 'status', 'status must be a string'],
+      ['createdFrom=yesterday', 'createdFrom', NO_DATE_TIME('createdFrom')],
+      // A raw "+" in a query is a space: the offset must be sent as %2B.
+      ['createdFrom=2026-01-02T11:00:00+01:00', 'createdFrom', NO_DATE_TIME('createdFrom')],
+      [
+        'createdTo=2026-01-01T10:00:00',
+        'createdTo',
+        'createdTo must be a date-time with an offset (Z or ±hh:mm) and at most millisecond precision, such as 2026-11-21T10:00:00.123Z',
+      ],
+      [
+        'createdFrom=2026-01-02T00:00:00Z&createdTo=2026-01-01T00:00:00Z',
+        'createdTo',
+        'createdTo must not be before createdFrom',
+      ],
+    ])(
+      'answers 400 for a filter of %s, with the message an export gets',
+      async (query, field, message) => {
+        const response = await app.http.get(`/api/orders?${query}`).set(ann.auth);
+        expectProblem(response, 400, 'validation_failed');
+        expect(response.body.errors).toEqual([{ field, message }]);
+      },
+    );
 
     it('reads a decimal limit with leading zeros as the number it spells', async () => {
       const dora = await signUpAndIn(app, 'Dora');
