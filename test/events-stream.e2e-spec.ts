@@ -4,7 +4,8 @@ import { EventStreamHub, MAX_STREAMS_PER_USER } from '../src/events/event-stream
 import { Metrics } from '../src/metrics/metrics';
 import { openStream } from './support/event-stream';
 import { createOrder as createOrderAs } from './support/orders';
-import { startReadyService } from './support/service-process';
+import { forgeJwt } from './support/jwt';
+import { startReadyService, TEST_JWT_SECRET } from './support/service-process';
 import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
 import { waitFor } from './support/wait';
@@ -276,6 +277,26 @@ describe('events: the stream across replicas and at shutdown', () => {
     await app.close();
     await Promise.all(streams.map((s) => s.ended));
     expect(Date.now() - started).toBeLessThan(15_000); // waiting for the streams would never end
+  });
+
+  it('ends a stream once its token is older than ACCESS_TOKEN_TTL, though its exp is an hour away', async () => {
+    const app = await startTestApp({ ACCESS_TOKEN_TTL: '2s' });
+    try {
+      app.nest.get(EventStreamHub).heartbeatEvery(100);
+      const ann = await signUpAndIn(app, 'Ann');
+      const now = Math.floor(Date.now() / 1000);
+      const token = forgeJwt({ sub: ann.id, iat: now, exp: now + 3600 }, TEST_JWT_SECRET);
+      const live = await openStream(app.baseUrl, '/api/events/stream', {
+        Authorization: `Bearer ${token}`,
+      });
+      expect(live.status).toBe(200);
+      let endedAt = 0;
+      void live.ended.then(() => (endedAt = Date.now()));
+      await waitFor('the stream to end', () => endedAt > 0, { ms: 10_000 });
+      expect(endedAt).toBeGreaterThanOrEqual((now + 2) * 1000); // not before the capped end
+    } finally {
+      await app.close();
+    }
   });
 
   it("ends a stream once its caller's token has expired, and a reconnect with that token is 401", async () => {
