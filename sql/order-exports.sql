@@ -89,16 +89,15 @@ RETURNING id, user_id, status, format, filter_status, created_from, created_to, 
        error_code, error_detail, created_at, updated_at;
 
 -- OrderExportsRepository.orderPage
--- $1 userId, $2 createdFrom, $3 createdTo, $4 afterCreatedAt, $5 afterId, $6 status, $7 limit
+-- $1 userId, $2 createdFrom, $3 createdTo, $4 status, $5 afterCreatedAt, $6 afterId, $7 limit
 SELECT o.id, o.created_at, o.created_at::text AS position_at, o.status, o.currency, o.total,
        o.client_reference,
        (SELECT count(*) FROM order_items i WHERE i.order_id = o.id) AS item_count
   FROM orders o
  WHERE o.user_id = $1
-   AND o.created_at >= $2::timestamptz
-   AND o.created_at <= $3::timestamptz
-   AND (o.created_at, o.id) < ($4::timestamptz, $5::uuid)
-   AND ($6::text IS NULL OR o.status = $6::text)
+   AND o.created_at >= $2::timestamptz AND o.created_at <= $3::timestamptz
+   AND ($4::text IS NULL OR o.status = $4::text)
+   AND (o.created_at, o.id) < ($5::timestamptz, $6::uuid)
  ORDER BY o.created_at DESC, o.id DESC
  LIMIT $7;
 

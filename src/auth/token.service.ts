@@ -85,9 +85,10 @@ export class TokenService {
         { algorithms: ['HS256'] },
       );
       if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new Error('bad subject');
-      // Every token this service signs expires: one without `exp` would be good forever.
+      // Every token this service signs has both: without `exp` a token would be good forever, and
+      // without `iat` its age, which ACCESS_TOKEN_TTL bounds too, would be unknown.
       if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number')
-        throw new Error('no expiry');
+        throw new Error('no exp or iat');
       const expiresAtMs = this.expiryOf(payload.exp, payload.iat);
       if (expiresAtMs <= Date.now()) throw new Error('past the current lifetime');
       this.remember(token, payload.sub, expiresAtMs);

@@ -7,7 +7,7 @@ import { CreateExecutor, Executed } from '../idempotency/create-executor';
 import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { JOB_SCHEMA } from '../jobs/job-schema';
-import { filterValues } from '../orders/order-filter';
+import { filterValues, ORDER_FILTER_SQL } from '../orders/order-filter';
 import { MAX_ATTEMPTS } from '../jobs/job-task';
 import type { OrderExportResponse } from './dto/order-export.response';
 import type { OrderExportStatus } from './order-export.entity';
@@ -109,8 +109,9 @@ const START = statement(
 
 /**
  * One page of the owner's orders that match the filter, newest first, strictly after `position`.
- * The bounds are never null (the repository passes infinities), so every condition is a range
- * of orders_user_created_idx, also in a generic plan; created_at goes back as text, with the
+ * No bound is ever null (`filterValues` passes infinities for an open end, and the first page
+ * starts after FIRST_POSITION, at infinity), so every condition is a range of
+ * orders_user_created_idx, also in a generic plan; created_at goes back as text, with the
  * microseconds a JS Date would lose.
  */
 const ORDER_PAGE = statement(
@@ -120,11 +121,8 @@ const ORDER_PAGE = statement(
           o.client_reference,
           (SELECT count(*) FROM order_items i WHERE i.order_id = o.id) AS item_count
      FROM orders o
-    WHERE o.user_id = :userId
-      AND o.created_at >= :createdFrom::timestamptz
-      AND o.created_at <= :createdTo::timestamptz
+    WHERE o.user_id = :userId${ORDER_FILTER_SQL}
       AND (o.created_at, o.id) < (:afterCreatedAt::timestamptz, :afterId::uuid)
-      AND (:status::text IS NULL OR o.status = :status::text)
     ORDER BY o.created_at DESC, o.id DESC
     LIMIT :limit`,
 );

@@ -54,7 +54,15 @@ function instantOf(field: string, value: string | undefined): Date | null {
 }
 
 /**
- * The filter's values for a statement: the instants never null (infinities stand for an open
+ * The filter's conditions on orders (alias `o`), ANDed on to a statement's WHERE; its values come
+ * from `filterValues`.
+ */
+export const ORDER_FILTER_SQL = `
+      AND o.created_at >= :createdFrom::timestamptz AND o.created_at <= :createdTo::timestamptz
+      AND (:status::text IS NULL OR o.status = :status::text)`;
+
+/**
+ * The filter's values for ORDER_FILTER_SQL: the instants never null (infinities stand for an open
  * end), so every condition is a range of orders_user_created_idx, also in a generic plan.
  */
 export function filterValues(filter: OrderFilter) {

@@ -8,7 +8,7 @@ import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { HttpOutcome } from '../http/outcome';
 import { OrderItemResponse, OrderResponse } from './dto/order.response';
-import { filterValues, OrderFilter } from './order-filter';
+import { filterValues, ORDER_FILTER_SQL, OrderFilter } from './order-filter';
 import {
   EVENT_COLUMNS,
   eventColumns,
@@ -116,9 +116,7 @@ const LIST_OWNED = statement(
   `
    SELECT ${ORDER_COLUMNS}
      FROM orders o
-    WHERE o.user_id = :userId
-      AND o.created_at >= :createdFrom::timestamptz AND o.created_at <= :createdTo::timestamptz
-      AND (:status::text IS NULL OR o.status = :status::text)${pageAfterCursor('o')}`,
+    WHERE o.user_id = :userId${ORDER_FILTER_SQL}${pageAfterCursor('o')}`,
 );
 
 /**
