@@ -80,10 +80,10 @@ export class FilesService {
     return this.responses.of(await this.owned(caller, id));
   }
 
-  /** Those of `ids` that are files of the caller's, by id: one read for a page that names files. */
+  /** Those of `ids` that are files of the caller's, by id, in one read. */
   async getAmong(caller: Caller, ids: string[]): Promise<Map<string, FileResponse>> {
     const db = this.transactions.autocommit;
-    const files = ids.length ? await this.files.findOwnedAmong(db, caller.userId, ids) : [];
+    const files = await this.files.findOwnedAmong(db, caller.userId, ids);
     return new Map(files.map((file) => [file.id, this.responses.of(file)]));
   }
 

@@ -56,10 +56,10 @@ class FakeExports {
 
 function setup(
   env: Record<string, string> = {},
-  file: () => Promise<FileResponse> = async () => csvFile,
+  found: () => Promise<Map<string, FileResponse>> = async () => new Map([[FILE_ID, csvFile]]),
 ) {
   const exports = new FakeExports();
-  const files = { get: jest.fn(file) };
+  const files = { getAmong: jest.fn(found) };
   const transactions = { autocommit: AUTOCOMMIT } as unknown as Transactions;
   const service = new OrderExportsService(
     exports as unknown as OrderExportsRepository,
@@ -157,17 +157,17 @@ describe('OrderExportsService.get', () => {
     const { exports, files, service } = setup();
     exports.row = stored;
     expect(await service.get(ALICE, EXPORT_ID)).toEqual(shown(stored, csvFile));
-    expect(files.get).toHaveBeenCalledWith(ALICE, FILE_ID);
+    expect(files.getAmong).toHaveBeenCalledWith(ALICE, [FILE_ID]);
   });
 
   it('shows no file once its owner deleted it, and reads none for an export without one', async () => {
-    const gone = setup({}, () => Promise.reject(new NotFoundError('file')));
+    const gone = setup({}, async () => new Map()); // the files feature no longer has it
     gone.exports.row = stored;
     expect((await gone.service.get(ALICE, EXPORT_ID)).file).toBeNull();
     const queued = setup();
     queued.exports.row = { ...stored, status: 'queued', rowCount: null, fileId: null };
     expect((await queued.service.get(ALICE, EXPORT_ID)).file).toBeNull();
-    expect(queued.files.get).not.toHaveBeenCalled();
+    expect(queued.files.getAmong).not.toHaveBeenCalled();
   });
 
   it('passes any other failure to read the file on', async () => {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { Transactions } from '../database/transactions';
 import { newId } from '../database/uuid';
-import { FileResponse } from '../files/dto/file.response';
+import type { FileResponse } from '../files/dto/file.response';
 import { FilesService } from '../files/files.service';
 import { PageQuery } from '../http/dto/page.query';
 import { acceptedOutcome } from '../http/outcome';
@@ -69,29 +69,33 @@ export class OrderExportsService {
     const db = this.transactions.autocommit;
     const record = await this.exports.findOwned(db, caller.userId, id);
     if (!record) throw new NotFoundError('order export');
-    return exportResponse(record, record.fileId ? await this.fileOf(caller, record.fileId) : null);
+    const [found] = await this.withFiles(caller, [record]);
+    return found;
   }
 
-  /** A page of the caller's exports, each with its CSV's file as `get` shows it. */
+  /** A page of the caller's exports, each as `get` shows it. */
   async list(caller: Caller, query: PageQuery): Promise<OrderExportPageResponse> {
     const db = this.transactions.autocommit;
-    const page = pageOf(
-      await this.exports.listOwned(db, caller.userId, pageWindow(query)),
-      query.limit,
-    );
-    const fileIds = page.data.flatMap((record) => (record.fileId ? [record.fileId] : []));
-    const files = await this.files.getAmong(caller, fileIds);
-    const fileOf = (record: OrderExportRecord) =>
-      record.fileId ? (files.get(record.fileId) ?? null) : null;
-    return { ...page, data: page.data.map((record) => exportResponse(record, fileOf(record))) };
+    const records = await this.exports.listOwned(db, caller.userId, pageWindow(query));
+    const page = pageOf(records, query.limit);
+    return { ...page, data: await this.withFiles(caller, page.data) };
   }
 
-  /** The CSV's file resource, as the files feature shows it; null once its owner deleted it. */
-  private async fileOf(caller: Caller, fileId: string): Promise<FileResponse | null> {
-    return this.files.get(caller, fileId).catch((error: unknown) => {
-      if (error instanceof NotFoundError) return null;
-      throw error;
-    });
+  /**
+   * The exports as the API shows them, each with its CSV's file as the files feature shows it
+   * (null once its owner deleted it), all read at once; no read when none has a file.
+   */
+  private async withFiles(
+    caller: Caller,
+    records: OrderExportRecord[],
+  ): Promise<OrderExportResponse[]> {
+    const fileIds = records.flatMap((record) => (record.fileId ? [record.fileId] : []));
+    const files = fileIds.length
+      ? await this.files.getAmong(caller, fileIds)
+      : new Map<string, FileResponse>();
+    return records.map((record) =>
+      exportResponse(record, record.fileId ? (files.get(record.fileId) ?? null) : null),
+    );
   }
 }
 
