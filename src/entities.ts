@@ -1,3 +1,4 @@
+import { RateLimitCounter } from './auth/rate-limit-counter.entity';
 import {
   EventPositions,
   EventRetentionHorizon,
@@ -31,4 +32,5 @@ export const ENTITIES = [
   EventRetentionHorizon,
   PendingEvent,
   OrderExport,
+  RateLimitCounter,
 ];

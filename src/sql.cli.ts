@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RateLimitsRepository } from './auth/rate-limits.repository';
 import { Statement } from './database/statement';
 import { EventsRepository } from './events/events.repository';
 import { FilesRepository } from './files/files.repository';
@@ -35,6 +36,10 @@ const FILES: Record<string, { source: string; statements: readonly Statement[] }
   'order-exports.sql': {
     source: 'src/order-exports/order-exports.repository.ts',
     statements: OrderExportsRepository.statements,
+  },
+  'rate-limits.sql': {
+    source: 'src/auth/rate-limits.repository.ts',
+    statements: RateLimitsRepository.statements,
   },
 };
 

@@ -1,4 +1,4 @@
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, uniqueEmail } from './support/users';
 
 const signIn = (app: TestApp) =>
@@ -6,12 +6,19 @@ const signIn = (app: TestApp) =>
     .post('/api/auth/token')
     .send({ email: uniqueEmail('nobody'), password: 'wrong password' });
 
+/**
+ * An app limited to 3 a minute, on a database of its own: the counters live in PostgreSQL, shared
+ * by every app on one database, and every test's client is 127.0.0.1.
+ */
+const startLimitedApp = (env: Record<string, string> = {}) =>
+  startTestAppOnOwnDatabase({ AUTH_RATE_LIMIT: '3', ...env });
+
 describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
   let limited: TestApp;
   let unlimited: TestApp;
   beforeAll(async () => {
     [limited, unlimited] = await Promise.all([
-      startTestApp({ AUTH_RATE_LIMIT: '3' }),
+      startLimitedApp(),
       startTestApp({ AUTH_RATE_LIMIT: '0' }),
     ]);
   });
@@ -43,6 +50,23 @@ describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
     await limited.http.get('/health/ready').expect(200); // other routes are not limited
   });
 
+  it('is one budget for every replica on the database, and a block at one is a block at all', async () => {
+    const first = await startLimitedApp();
+    const second = await startTestApp({ AUTH_RATE_LIMIT: '3' }, first.databaseUrl);
+    try {
+      expect((await signIn(first)).status).toBe(401);
+      expect((await signIn(second)).status).toBe(401);
+      expect((await signIn(first)).status).toBe(401);
+      const refused = await signIn(second);
+      expectProblem(refused, 429, 'rate_limited');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(59); // a fresh block
+      expectProblem(await signIn(first), 429, 'rate_limited');
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
   it('is off with AUTH_RATE_LIMIT=0', async () => {
     for (let i = 0; i < 5; i++) expect((await signIn(unlimited)).status).toBe(401);
   });
@@ -60,7 +84,7 @@ describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
 
   it('counts exact retries of a sign-up sent with a token too (they are not answered before the limit)', async () => {
     const { auth } = await signUpAndIn(unlimited);
-    const retrying = await startTestApp({ AUTH_RATE_LIMIT: '3' });
+    const retrying = await startLimitedApp();
     try {
       const body = { email: uniqueEmail(), name: 'Retry', password: 'long enough' };
       const send = () =>
@@ -79,7 +103,7 @@ describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
   ])(
     'takes the client IP from X-Forwarded-For only from a peer that is %s',
     async (_peer, trustProxy, fourthClientStatus) => {
-      const proxied = await startTestApp({ AUTH_RATE_LIMIT: '3', TRUST_PROXY: trustProxy });
+      const proxied = await startLimitedApp({ TRUST_PROXY: trustProxy });
       try {
         const from = (client: string) => signIn(proxied).set('X-Forwarded-For', client);
         for (let i = 0; i < 3; i++) expect((await from('203.0.113.1')).status).toBe(401);
@@ -92,7 +116,7 @@ describe('AUTH_RATE_LIMIT on sign-up and sign-in', () => {
   );
 
   it('counts an IPv6 client by its /64, so addresses rotated within one prefix share its budget', async () => {
-    const proxied = await startTestApp({ AUTH_RATE_LIMIT: '3', TRUST_PROXY: '127.0.0.1' });
+    const proxied = await startLimitedApp({ TRUST_PROXY: '127.0.0.1' });
     try {
       const from = (client: string) => signIn(proxied).set('X-Forwarded-For', client);
       for (let i = 1; i <= 3; i++) expect((await from(`2001:db8:1:2::${i}`)).status).toBe(401);

@@ -6,20 +6,36 @@ import {
   Injectable,
   Module,
 } from '@nestjs/common';
-import { ThrottlerModule } from '@nestjs/throttler';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  ThrottlerModule,
+  type ThrottlerModuleOptions,
+} from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RetryAfterThrottlerGuard } from '../http/retry-after-throttler.guard';
+import { RateLimitsRepository } from './rate-limits.repository';
+import { RateLimitSweeper, SharedRateLimitStorage } from './shared-rate-limit-storage';
 
 const ONE_MINUTE_MS = 60_000;
 
 /**
  * Sign-up and sign-in requests per minute per client IP (AUTH_RATE_LIMIT; 0 turns it off):
- * 429 rate_limited with Retry-After past it. Counted per process, so N replicas allow up to N
- * times the limit; behind a proxy, set TRUST_PROXY so the client's IP is the one counted.
+ * 429 rate_limited with Retry-After past it. Counted in PostgreSQL, so the limit is one for all
+ * replicas together; behind a proxy, set TRUST_PROXY so the client's IP is the one counted.
  */
 @Injectable()
 export class AuthRateLimitGuard extends RetryAfterThrottlerGuard {
   @Inject(APP_CONFIG) private readonly config: AppConfig;
+
+  /** Each parameter named: the parent's `@InjectThrottlerStorage()` would otherwise be inherited. */
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @Inject(SharedRateLimitStorage) storage: SharedRateLimitStorage,
+    @Inject(Reflector) reflector: Reflector,
+  ) {
+    super(options, storage, reflector);
+  }
 
   protected override async shouldSkip(_context: ExecutionContext): Promise<boolean> {
     return this.config.authRateLimit === 0;
@@ -52,8 +68,14 @@ export class AuthRateLimitModule {
           setHeaders: false,
         }),
       ],
-      providers: [AuthRateLimitGuard],
-      exports: [ThrottlerModule, AuthRateLimitGuard],
+      // The create probe's guard keeps the library's in-memory storage: its limit is per instance.
+      providers: [
+        AuthRateLimitGuard,
+        SharedRateLimitStorage,
+        RateLimitsRepository,
+        RateLimitSweeper,
+      ],
+      exports: [ThrottlerModule, AuthRateLimitGuard, SharedRateLimitStorage],
     };
   }
 }
