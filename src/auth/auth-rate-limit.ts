@@ -6,15 +6,10 @@ import {
   Injectable,
   Module,
 } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import {
-  InjectThrottlerOptions,
-  ThrottlerModule,
-  type ThrottlerModuleOptions,
-} from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { RetryAfterThrottlerGuard } from '../http/retry-after-throttler.guard';
 import { RateLimitsRepository } from './rate-limits.repository';
+import { SharedRateLimitGuard } from './shared-rate-limit.guard';
 import { RateLimitSweeper, SharedRateLimitStorage } from './shared-rate-limit-storage';
 
 const ONE_MINUTE_MS = 60_000;
@@ -25,20 +20,11 @@ const ONE_MINUTE_MS = 60_000;
  * replicas together; behind a proxy, set TRUST_PROXY so the client's IP is the one counted.
  */
 @Injectable()
-export class AuthRateLimitGuard extends RetryAfterThrottlerGuard {
+export class AuthRateLimitGuard extends SharedRateLimitGuard {
   @Inject(APP_CONFIG) private readonly config: AppConfig;
 
-  /** Each parameter named: the parent's `@InjectThrottlerStorage()` would otherwise be inherited. */
-  constructor(
-    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
-    @Inject(SharedRateLimitStorage) storage: SharedRateLimitStorage,
-    @Inject(Reflector) reflector: Reflector,
-  ) {
-    super(options, storage, reflector);
-  }
-
-  protected override async shouldSkip(_context: ExecutionContext): Promise<boolean> {
-    return this.config.authRateLimit === 0;
+  protected perMinute(): number {
+    return this.config.authRateLimit;
   }
 
   /** The problem's detail; the library's default names its exception class. */

@@ -59,6 +59,8 @@ export interface AppConfig {
   maxUploadBytes: number;
   storageDriver: StorageDriver;
   authRateLimit: number;
+  /** Order exports one user may ask for a minute, all replicas together; 0: no limit. */
+  exportRateLimit: number;
   /** After SIGTERM, how long the process serves on with /health/ready at 503 before closing. */
   shutdownDelayMs: number;
   /**
@@ -116,6 +118,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 26_214_400, 1, Number.MAX_SAFE_INTEGER),
     storageDriver: storageDriver(env),
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),
+    exportRateLimit: integer(env, 'EXPORT_RATE_LIMIT', 10, 0, 1_000_000),
     trustProxy: trustProxy(env),
     requestTimeoutMs: duration(env, 'REQUEST_TIMEOUT', '10m', 1_000),
     shutdownDelayMs: duration(env, 'SHUTDOWN_DELAY', '0s', 0),

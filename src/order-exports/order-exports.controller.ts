@@ -1,9 +1,15 @@
-import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { type Caller, CurrentCaller } from '../auth/caller';
 import { PageQuery } from '../http/dto/page.query';
-import { ApiAccepted, ApiBearer, ApiListPage, ApiRead } from '../http/openapi.decorators';
+import {
+  ApiAccepted,
+  ApiBearer,
+  ApiListPage,
+  ApiProblem,
+  ApiRead,
+} from '../http/openapi.decorators';
 import { sendOutcome } from '../http/outcome';
 import { linkNextPage } from '../http/pages';
 import { ResourceUrls } from '../http/resource-urls';
@@ -12,6 +18,7 @@ import { UuidParam } from '../http/uuid.pipe';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderExportDto } from './dto/create-order-export.dto';
+import { ExportRateLimitGuard } from './export-rate-limit.guard';
 import { OrderExportPageResponse, OrderExportResponse } from './dto/order-export.response';
 import {
   EXPORT_RETRY_AFTER_SECONDS,
@@ -32,7 +39,13 @@ export class OrderExportsController {
   @Post()
   @ApiOperation({ summary: "Start a CSV export of the caller's orders" })
   @Idempotent({ required: false })
+  @UseGuards(ExportRateLimitGuard)
   @ApiAccepted(OrderExportResponse, { problems: [400, 401, 413, 415, 422] })
+  @ApiProblem(
+    429,
+    ['Retry-After'],
+    'More exports than `EXPORT_RATE_LIMIT` a minute for this user, counted across replicas (`rate_limited`); retry after `Retry-After` seconds.',
+  )
   async create(
     @Body() input: CreateOrderExportDto,
     @CurrentCaller() caller: Caller,

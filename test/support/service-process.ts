@@ -99,6 +99,7 @@ const serviceEnv = (databaseUrl: string) => ({
   ...directUrlEnv(databaseUrl),
   JWT_SECRET: TEST_JWT_SECRET,
   AUTH_RATE_LIMIT: '0',
+  EXPORT_RATE_LIMIT: '0',
 });
 
 /** Rejects when the process exits: starting it failed. */

@@ -37,6 +37,7 @@ export async function startTestApp(
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
     AUTH_RATE_LIMIT: '0', // tests sign up many users from one IP; rate limiting has its own test
+    EXPORT_RATE_LIMIT: '0',
     DATABASE_CONNECT_TIMEOUT: '5s',
     ...env,
     DATABASE_URL: databaseUrl,

@@ -85,6 +85,7 @@ function serviceEnv(env: Record<string, string>): Record<string, string> {
     LOG_LEVEL: 'warn',
     JWT_SECRET: 'client-tests-secret-that-is-long-enough-for-hs256',
     AUTH_RATE_LIMIT: '0', // every test signs up users of its own
+    EXPORT_RATE_LIMIT: '0',
     ...env,
   };
 }

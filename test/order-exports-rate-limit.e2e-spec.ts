@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { postExport } from './support/order-exports';
+import { startTestApp, TestApp } from './support/test-app';
+import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+
+describe('EXPORT_RATE_LIMIT on POST /api/order-exports', () => {
+  let first: TestApp;
+  let second: TestApp;
+  let unlimited: TestApp;
+  beforeAll(async () => {
+    [first, unlimited] = await Promise.all([
+      startTestApp({ EXPORT_RATE_LIMIT: '2' }),
+      startTestApp({ EXPORT_RATE_LIMIT: '0' }),
+    ]);
+    second = await startTestApp({ EXPORT_RATE_LIMIT: '2' }); // another replica, one database
+  });
+  afterAll(() => Promise.all([first.close(), second.close(), unlimited.close()]));
+
+  const exportsOf = async (user: SignedUpUser) =>
+    (
+      await first.dataSource.query<{ n: number }[]>(
+        'SELECT count(*)::int AS n FROM order_exports WHERE user_id = $1',
+        [user.id],
+      )
+    )[0].n;
+
+  it("answers 429 rate_limited with Retry-After past the user's budget at any replica, and writes nothing", async () => {
+    const user = await signUpAndIn(first);
+    await postExport(first, user, { format: 'csv' }).expect(202);
+    await postExport(second, user, { format: 'csv' }).expect(202);
+    const key = randomUUID();
+    const refused = await postExport(first, user, { format: 'csv' }, key);
+    expectProblem(refused, 429, 'rate_limited');
+    expect(refused.body.detail).toBe(
+      'At most 2 exports a minute for one user; retry after Retry-After seconds.',
+    );
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(59); // a fresh block
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expectProblem(await postExport(second, user, { format: 'csv' }), 429, 'rate_limited');
+    expect(await exportsOf(user)).toBe(2);
+    // Not stored under its key: once the block ends, the retry makes the export.
+    const stored = await first.dataSource.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [
+      key,
+    ]);
+    expect(stored).toEqual([]);
+  });
+
+  it('is a budget per user: one at its limit leaves the others theirs', async () => {
+    const [busy, other] = [await signUpAndIn(first), await signUpAndIn(first)];
+    for (let i = 0; i < 2; i++) await postExport(first, busy, { format: 'csv' }).expect(202);
+    expectProblem(await postExport(first, busy, { format: 'csv' }), 429, 'rate_limited');
+    await postExport(first, other, { format: 'csv' }).expect(202);
+  });
+
+  it('is off with EXPORT_RATE_LIMIT=0', async () => {
+    const user = await signUpAndIn(unlimited);
+    for (let i = 0; i < 4; i++) await postExport(unlimited, user, { format: 'csv' }).expect(202);
+  });
+});
