@@ -40,7 +40,7 @@ export class AppModule {
         AuthModule.withSecret(jwtSecret),
         IdempotencyModule.withSecret(jwtSecret),
         JobsModule,
-        EventsModule,
+        EventsModule.withSecret(jwtSecret),
         UsersModule,
         OrdersModule,
         FilesModule,

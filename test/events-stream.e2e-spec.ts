@@ -1,4 +1,4 @@
-import { encodeEventCursor } from '../src/events/event-cursor';
+import { EventCursors } from '../src/events/event-cursor';
 import { Notifications } from '../src/database/notifications';
 import { EventStreamHub, MAX_STREAMS_PER_USER } from '../src/events/event-stream-hub';
 import { Metrics } from '../src/metrics/metrics';
@@ -123,7 +123,8 @@ describe('events: the stream (GET /api/events/stream)', () => {
       return { status: response.status, headers, body: JSON.parse(response.body) };
     };
     expectProblem(await problem(stream(null)), 401, 'unauthorized');
-    for (const lastEventId of ['nope', encodeEventCursor('9000000000000000000')])
+    const pastEvery = app.nest.get(EventCursors).encode('9000000000000000000');
+    for (const lastEventId of ['nope', pastEvery])
       expectProblem(
         await problem(stream(ann, '/api/events/stream', { 'Last-Event-ID': lastEventId })),
         400,

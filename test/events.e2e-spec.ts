@@ -1,5 +1,5 @@
-import { decodeEventCursor, encodeEventCursor } from '../src/events/event-cursor';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EventCursors } from '../src/events/event-cursor';
 import { OrderExportJob } from '../src/order-exports/order-export.job';
 import { CloudEvent } from './support/event-stream';
 import { PNG } from './support/files';
@@ -141,17 +141,25 @@ describe('events: the feed (GET /api/events)', () => {
     expect(second.data).toEqual(all.slice(3));
     const empty = await feed(ann, `?after=${second.nextCursor}`);
     expect(empty).toEqual({ data: [], nextCursor: second.nextCursor });
-    const lastPosition = decodeEventCursor(second.nextCursor!);
+    const cursors = app.nest.get(EventCursors);
+    const lastPosition = cursors.decode(second.nextCursor!);
+    const tampered = `${second.nextCursor!.slice(0, 5)}${second.nextCursor![5] === 'A' ? 'B' : 'A'}${second.nextCursor!.slice(6)}`;
     for (const after of [
       'not-a-cursor',
-      encodeEventCursor('9000000000000000000'), // past every event numbered: resuming would skip
-      encodeEventCursor(`0${lastPosition}`), // a spelling the API never gives
-      `${second.nextCursor}==`,
+      cursors.encode('9000000000000000000'), // past every event numbered: resuming would skip
+      `${second.nextCursor}==`, // a spelling the API never gives
     ])
       expectProblem(
         await app.http.get(`/api/events?after=${after}`).set(ann.auth),
         400,
         'validation_failed',
+      );
+    // Made under another key (JWT_SECRET changed), or altered: resync, as for an expired cursor.
+    for (const after of [new EventCursors(randomBytes(32)).encode(lastPosition), tampered])
+      expectProblem(
+        await app.http.get(`/api/events?after=${after}`).set(ann.auth),
+        410,
+        'cursor_expired',
       );
     expectProblem(
       await app.http.get('/api/events?limit=101').set(ann.auth),

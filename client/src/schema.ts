@@ -844,7 +844,7 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
-            /** @description The cursor is older than EVENTS_RETENTION (`cursor_expired`): events after it may be deleted; read the current state again, then follow the events without a cursor. */
+            /** @description The cursor is older than EVENTS_RETENTION, so events after it may be deleted, or it is of an earlier form, or was made before JWT_SECRET changed (`cursor_expired`): read the current state again, then follow the events without a cursor. */
             410: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -942,7 +942,7 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
-            /** @description The cursor is older than EVENTS_RETENTION (`cursor_expired`): events after it may be deleted; read the current state again, then follow the events without a cursor. */
+            /** @description The cursor is older than EVENTS_RETENTION, so events after it may be deleted, or it is of an earlier form, or was made before JWT_SECRET changed (`cursor_expired`): read the current state again, then follow the events without a cursor. */
             410: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -1,23 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { DomainError, ValidationFailedError } from '../http/problem';
 
-/** An event's place in the feed, as clients hold it (`nextCursor`, the stream's `id:`). */
-export function encodeEventCursor(position: string): string {
-  return Buffer.from(`event:${position}`).toString('base64url');
-}
+/** The key cursors are encrypted with (32 bytes, derived from the service secret: EventsModule). */
+export const EVENT_CURSOR_KEY = Symbol('EVENT_CURSOR_KEY');
+
+/** The second half of every cursor's one block: what a cursor this service made decrypts to. */
+const TAG = Buffer.from('evcursor');
+const MAX_POSITION = BigInt('9223372036854775807');
+/** The cursors handed out before they were encrypted: the position in the clear. */
+const READABLE = /^event:\d+$/;
+const unreadable = (field: string) =>
+  `The cursor in ${field} is of an earlier form, which this API no longer reads`;
+const otherKey = (field: string) =>
+  `The cursor in ${field} was not made with this service's key (JWT_SECRET has changed since)`;
 
 /**
- * The position after which to read; anything that is not a cursor this service made is 400, in
- * the one spelling it makes (no padding, no leading zero).
+ * An event's place in the feed, as clients hold it (`nextCursor`, the stream's `id:`). Positions
+ * count every user's events, so a readable one would tell anyone with an account how many
+ * events (orders, sign-ups, uploads) the whole service has had, and between their own events how
+ * many others'; the cursor is the position encrypted instead: one AES block (the position and a
+ * tag), a pseudorandom permutation under the key, so it reads as noise and compares as nothing.
+ * Deterministic, so one event has one cursor.
  */
-export function decodeEventCursor(text: string, field = 'after'): string {
-  const match = /^event:(0|[1-9]\d{0,18})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
-  if (
-    match &&
-    BigInt(match[1]) <= BigInt('9223372036854775807') &&
-    encodeEventCursor(match[1]) === text
-  )
-    return match[1];
-  throw notACursor(field);
+@Injectable()
+export class EventCursors {
+  constructor(@Inject(EVENT_CURSOR_KEY) private readonly key: Buffer) {}
+
+  encode(position: string | bigint): string {
+    const block = Buffer.alloc(16);
+    block.writeBigUInt64BE(BigInt(position));
+    TAG.copy(block, 8);
+    const cipher = createCipheriv('aes-256-ecb', this.key, null).setAutoPadding(false);
+    return Buffer.concat([cipher.update(block), cipher.final()]).toString('base64url');
+  }
+
+  /**
+   * The position after which to read. Text that is not a cursor's spelling is 400. A cursor of the
+   * earlier, readable form (`event:<n>`), or one that decrypts to a wrong tag (made under an
+   * earlier key, or altered), is 410 as an expired one is: a client then reads the current state
+   * again and follows without a cursor, as it must after the secret changes.
+   */
+  decode(text: string, field = 'after'): string {
+    const block = Buffer.from(text, 'base64url');
+    if (block.toString('base64url') !== text) throw notACursor(field);
+    if (READABLE.test(block.toString('latin1')))
+      throw new CursorExpiredError(field, unreadable(field));
+    if (block.length !== 16) throw notACursor(field);
+    const decipher = createDecipheriv('aes-256-ecb', this.key, null).setAutoPadding(false);
+    const plain = Buffer.concat([decipher.update(block), decipher.final()]);
+    const position = plain.readBigUInt64BE();
+    if (!plain.subarray(8).equals(TAG)) throw new CursorExpiredError(field, otherKey(field));
+    if (position > MAX_POSITION) throw notACursor(field);
+    return String(position);
+  }
 }
 
 const notACursor = (field: string) =>
@@ -25,13 +61,15 @@ const notACursor = (field: string) =>
 
 /** A cursor from before events the retention has deleted since: resuming from it would skip them. */
 export class CursorExpiredError extends DomainError {
-  constructor(field: string) {
+  constructor(
+    field: string,
+    why = `Events after the cursor in ${field} are past EVENTS_RETENTION and may be deleted`,
+  ) {
     super(
       410,
       'cursor_expired',
       'Cursor expired',
-      `Events after the cursor in ${field} are past EVENTS_RETENTION and may be deleted: ` +
-        'read the current state again, then follow the events without a cursor.',
+      `${why}: read the current state again, then follow the events without a cursor.`,
     );
   }
 }

@@ -6,11 +6,13 @@ import type { Notifications } from '../database/notifications';
 import type { Transactions } from '../database/transactions';
 import { ServiceUnavailableError } from '../http/problem';
 import type { Metrics } from '../metrics/metrics';
-import { decodeEventCursor } from './event-cursor';
+import { EventCursors } from './event-cursor';
 import { START_EVENT } from './event-stream';
 import { EventStreamHub, MAX_STREAMS, MAX_STREAMS_PER_USER } from './event-stream-hub';
 import { TooManyStreamsError } from './events.errors';
 import type { EventRow, EventsRepository } from './events.repository';
+
+const cursors = new EventCursors(Buffer.alloc(32, 7));
 
 const USER = '0190a000-0000-7000-8000-00000000000a';
 
@@ -29,7 +31,7 @@ function recordingResponse() {
   const response = new Writable({
     write: (chunk: Buffer, _encoding, done) => {
       const [, id, event] = /^id: (\S+)\n(?:event: (\S+))?/.exec(chunk.toString()) ?? [];
-      if (id && event && event !== START_EVENT) positions.push(Number(decodeEventCursor(id)));
+      if (id && event && event !== START_EVENT) positions.push(Number(cursors.decode(id)));
       done();
     },
   }) as unknown as ServerResponse;
@@ -58,6 +60,7 @@ function hub(events: EventsRepository) {
     events,
     { autocommit: {} } as unknown as Transactions,
     {} as Notifications,
+    cursors,
     { registry } as unknown as Metrics,
   );
   const values = async (name: string) => (await registry.getSingleMetric(name)!.get()).values;

@@ -10,6 +10,7 @@ import { Notifications } from '../database/notifications';
 import { Transactions } from '../database/transactions';
 import { ServiceUnavailableError } from '../http/problem';
 import { Metrics } from '../metrics/metrics';
+import { EventCursors } from './event-cursor';
 import { EventStream, streamMessages } from './event-stream';
 import { TooManyStreamsError } from './events.errors';
 import { EventsRepository } from './events.repository';
@@ -55,6 +56,7 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     private readonly events: EventsRepository,
     private readonly transactions: Transactions,
     private readonly notifications: Notifications,
+    private readonly cursors: EventCursors,
     metrics: Metrics,
   ) {
     const openStreams = () => this.open;
@@ -124,7 +126,7 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
    */
   attach(userId: string, response: ServerResponse, position: string, endsAtMs?: number) {
     const stream = new EventStream(userId, response, BigInt(position), endsAtMs);
-    stream.sendStart();
+    stream.sendStart(this.cursors);
     // A client gone while its start was read has already had its 'close': nothing would detach it.
     // Either way the stream was never attached, so neither counter counts it.
     if (this.closing || response.destroyed) return stream.end('shutdown');
@@ -199,7 +201,7 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
         PAGE,
       );
       const horizon = BigInt(deletedThrough);
-      const messages = streamMessages(rows);
+      const messages = streamMessages(rows, this.cursors);
       for (const stream of user.streams) {
         // Events past it were deleted: ended, it reconnects from there and is told so (410).
         if (stream.position < horizon) stream.end('events_deleted');

@@ -1,8 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
-import { encodeEventCursor } from './event-cursor';
+import { EventCursors } from './event-cursor';
 import { EventStream, MAX_BUFFERED_BYTES, streamMessages } from './event-stream';
 import type { EventRow } from './events.repository';
+
+const cursors = new EventCursors(Buffer.alloc(32, 7));
 
 /** A socket whose reader never reads: everything written stays in its buffer. */
 const stalledResponse = () =>
@@ -27,10 +29,10 @@ describe('EventStream', () => {
       },
     }) as unknown as ServerResponse;
     const stream = new EventStream('user', response, 2n);
-    stream.send(streamMessages([row(1), row(2), row(3)]));
-    stream.send(streamMessages([row(3), row(4)]));
+    stream.send(streamMessages([row(1), row(2), row(3)], cursors));
+    stream.send(streamMessages([row(3), row(4)], cursors));
     expect(written.map((text) => /^id: (\S+)/.exec(text)?.[1])).toEqual(
-      [3, 4].map((p) => encodeEventCursor(String(p))),
+      [3, 4].map((p) => cursors.encode(String(p))),
     );
     expect(stream.position).toBe(4n);
   });
@@ -39,7 +41,7 @@ describe('EventStream', () => {
     const response = stalledResponse();
     const stream = new EventStream('user', response, 0n);
     const rows = Array.from({ length: 40 }, (_, i) => row(i + 1, 64 * 1024));
-    stream.send(streamMessages(rows));
+    stream.send(streamMessages(rows, cursors));
     expect(response.destroyed).toBe(true);
     expect(stream.isOpen).toBe(false);
     // It stopped at the first write past the limit: at most one event more than the limit holds.

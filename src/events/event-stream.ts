@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { encodeEventCursor } from './event-cursor';
+import type { EventCursors } from './event-cursor';
 import type { EventRow } from './events.repository';
 import { toCloudEvent } from './events.service';
 
@@ -46,8 +46,8 @@ export class EventStream {
    * It is named so that EventSource's `onmessage` never sees it; an id-only message would not
    * be dispatched either, but parsers such as eventsource-parser then drop its id.
    */
-  sendStart() {
-    this.write(`id: ${encodeEventCursor(String(this.position))}\nevent: ${START_EVENT}\ndata:\n\n`);
+  sendStart(cursors: EventCursors) {
+    this.write(`id: ${cursors.encode(this.position)}\nevent: ${START_EVENT}\ndata:\n\n`);
   }
 
   /** Sends the messages after this stream's position, oldest first; those already sent are skipped. */
@@ -99,10 +99,10 @@ export interface StreamMessage {
  * Made once for all of a user's streams, which then hold the same strings in their buffers
  * rather than a copy each.
  */
-export function streamMessages(rows: EventRow[]): StreamMessage[] {
+export function streamMessages(rows: EventRow[], cursors: EventCursors): StreamMessage[] {
   return rows.map((row) => {
     const cloudEvent = JSON.stringify(toCloudEvent(row)); // JSON text has no raw line breaks
-    const text = `id: ${encodeEventCursor(row.position)}\nevent: ${row.type}\ndata: ${cloudEvent}\n\n`;
+    const text = `id: ${cursors.encode(row.position)}\nevent: ${row.type}\ndata: ${cloudEvent}\n\n`;
     return { position: BigInt(row.position), text };
   });
 }

@@ -1,4 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { createHmac } from 'node:crypto';
+import { EVENT_CURSOR_KEY, EventCursors } from './event-cursor';
 import { EventMetrics } from './event-metrics';
 import { EventRelay } from './event-relay';
 import { EventRetention } from './event-retention';
@@ -14,17 +16,26 @@ import { EventsService } from './events.service';
  * live stream, the relay to NATS JetStream, and the retention of published events.
  */
 @Global()
-@Module({
-  controllers: [EventsController],
-  providers: [
-    EventsRepository,
-    EventsService,
-    EventSequencer,
-    EventRelay,
-    EventMetrics,
-    EventRetention,
-    EventStreamHub,
-  ],
-  exports: [EventsRepository],
-})
-export class EventsModule {}
+@Module({})
+export class EventsModule {
+  /** The cursors' key is derived from the service secret, so no second secret must be managed. */
+  static withSecret(serviceSecret: string): DynamicModule {
+    const cursorKey = createHmac('sha256', serviceSecret).update('event-cursor-v1').digest();
+    return {
+      module: EventsModule,
+      controllers: [EventsController],
+      providers: [
+        EventsRepository,
+        EventsService,
+        EventSequencer,
+        EventRelay,
+        EventMetrics,
+        EventRetention,
+        EventStreamHub,
+        EventCursors,
+        { provide: EVENT_CURSOR_KEY, useValue: cursorKey },
+      ],
+      exports: [EventsRepository],
+    };
+  }
+}

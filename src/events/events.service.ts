@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { Transactions } from '../database/transactions';
 import { CloudEventResponse, EventPageResponse } from './dto/cloud-event.response';
-import { assertResumable, decodeEventCursor, encodeEventCursor } from './event-cursor';
+import { assertResumable, EventCursors } from './event-cursor';
 import { EventRow, EventsRepository } from './events.repository';
 import type { EventType } from './outbox';
 
@@ -14,6 +14,7 @@ export class EventsService {
   constructor(
     private readonly events: EventsRepository,
     private readonly transactions: Transactions,
+    private readonly cursors: EventCursors,
   ) {}
 
   /**
@@ -23,7 +24,7 @@ export class EventsService {
    * already).
    */
   async page(caller: Caller, after: string | undefined, limit: number): Promise<EventPageResponse> {
-    const position = after === undefined ? '0' : decodeEventCursor(after);
+    const position = after === undefined ? '0' : this.cursors.decode(after);
     const { rows, deletedThrough, numbered } = await this.events.retainedPageOwned(
       this.transactions.autocommit,
       caller.userId,
@@ -34,7 +35,7 @@ export class EventsService {
     const last = rows[rows.length - 1];
     return {
       data: rows.map(toCloudEvent),
-      nextCursor: last ? encodeEventCursor(last.position) : (after ?? null),
+      nextCursor: last ? this.cursors.encode(last.position) : (after ?? null),
     };
   }
 
@@ -45,7 +46,7 @@ export class EventsService {
    * cursor already expired).
    */
   async streamStart(caller: Caller, resume: ResumeCursor | null): Promise<string> {
-    const position = resume && decodeEventCursor(resume.cursor, resume.field); // 400 first
+    const position = resume && this.cursors.decode(resume.cursor, resume.field); // 400 first
     const { last, deletedThrough, numbered } = await this.events.lastPositionOwned(
       this.transactions.autocommit,
       caller.userId,

@@ -20,7 +20,7 @@ const PROBLEM_MEANINGS: Record<number, string> = {
   406: '`Accept` admits none of the media types this operation answers (`not_acceptable`).',
   408: 'The upload did not arrive whole within REQUEST_TIMEOUT (`request_timeout`).',
   409: 'The email belongs to another user (`email_taken`).',
-  410: 'The cursor is older than EVENTS_RETENTION (`cursor_expired`): events after it may be deleted; read the current state again, then follow the events without a cursor.',
+  410: 'The cursor is older than EVENTS_RETENTION, so events after it may be deleted, or it is of an earlier form, or was made before JWT_SECRET changed (`cursor_expired`): read the current state again, then follow the events without a cursor.',
   412: '`If-Match` / `If-None-Match` do not hold (`precondition_failed`).',
   413: 'Body or upload too large (`payload_too_large`, `file_too_large`).',
   415: 'Wrong `Content-Type`, JSON in a charset other than UTF-8, or a `Content-Encoding` (`unsupported_media_type`); or file content outside the allow-list (`unsupported_file_type`).',
