@@ -20,8 +20,8 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING hits,
           greatest(ceil(extract(epoch FROM window_ends_at - now())), 0)::integer
             AS seconds_to_window_end,
-          coalesce(ceil(extract(epoch FROM blocked_until - now())), 0)::integer
-            AS seconds_to_block_end;
+          coalesce(ceil(extract(epoch FROM blocked_until - now()) * 1000), 0)::integer
+            AS ms_to_block_end;
 
 -- RateLimitsRepository.tryLock
 -- $1 lockKey

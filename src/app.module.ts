@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
-import { AuthRateLimitModule } from './auth/auth-rate-limit';
+import { RateLimitModule } from './auth/auth-rate-limit';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreateProbeModule } from './create-probe/create-probe.module';
@@ -36,7 +36,7 @@ export class AppModule {
         HealthModule,
         CreateProbeModule,
         MetricsModule,
-        AuthRateLimitModule.perMinute(config.authRateLimit),
+        RateLimitModule,
         AuthModule.withSecret(jwtSecret),
         IdempotencyModule.withSecret(jwtSecret),
         JobsModule,

@@ -38,11 +38,32 @@ describe('EXPORT_RATE_LIMIT on POST /api/order-exports', () => {
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
     expectProblem(await postExport(second, user, { format: 'csv' }), 429, 'rate_limited');
     expect(await exportsOf(user)).toBe(2);
-    // Not stored under its key: once the block ends, the retry makes the export.
-    const stored = await first.dataSource.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [
-      key,
-    ]);
-    expect(stored).toEqual([]);
+  });
+
+  it('stores nothing under the key of a refused request: sent again once the block ends, it makes the export', async () => {
+    const user = await signUpAndIn(first);
+    for (let i = 0; i < 2; i++) await postExport(first, user, { format: 'csv' }).expect(202);
+    const key = randomUUID();
+    expectProblem(await postExport(first, user, { format: 'csv' }, key), 429, 'rate_limited');
+    await first.dataSource.query(
+      `UPDATE rate_limit_counters SET blocked_until = now() - interval '1 second' WHERE key = $1`,
+      [`order-exports:default:${user.id}`],
+    );
+    // The other replica, which has not seen the block (the first remembers it until it ends).
+    const made = await postExport(second, user, { format: 'csv' }, key).expect(202);
+    expect(made.headers['idempotent-replayed']).toBeUndefined();
+    await postExport(second, user, { format: 'csv' }, key)
+      .expect(202)
+      .expect('Idempotent-Replayed', 'true');
+    expect(await exportsOf(user)).toBe(3);
+  });
+
+  it('answers 401 without a token, before any count', async () => {
+    expectProblem(
+      await first.http.post('/api/order-exports').send({ format: 'csv' }),
+      401,
+      'unauthorized',
+    );
   });
 
   it('is a budget per user: one at its limit leaves the others theirs', async () => {

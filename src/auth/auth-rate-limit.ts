@@ -1,11 +1,4 @@
-import {
-  DynamicModule,
-  ExecutionContext,
-  Global,
-  Inject,
-  Injectable,
-  Module,
-} from '@nestjs/common';
+import { ExecutionContext, Global, Inject, Injectable, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RateLimitsRepository } from './rate-limits.repository';
@@ -42,26 +35,21 @@ export class AuthRateLimitGuard extends SharedRateLimitGuard {
   }
 }
 
+/**
+ * The rate limits: @nestjs/throttler, its counts shared by every replica (SharedRateLimitStorage)
+ * for the sign-up and sign-in limit and for features' own limits (SharedRateLimitGuard), the
+ * library's in-memory storage for the create probe's per-instance limit. Every guard sets its own
+ * budget (a route's @Throttle, or a shared guard's perMinute), so the module's default is never read.
+ */
 @Global()
-@Module({})
-export class AuthRateLimitModule {
-  static perMinute(limit: number): DynamicModule {
-    return {
-      module: AuthRateLimitModule,
-      imports: [
-        ThrottlerModule.forRoot({
-          throttlers: [{ name: 'default', ttl: ONE_MINUTE_MS, limit: Math.max(limit, 1) }],
-          setHeaders: false,
-        }),
-      ],
-      // The create probe's guard keeps the library's in-memory storage: its limit is per instance.
-      providers: [
-        AuthRateLimitGuard,
-        SharedRateLimitStorage,
-        RateLimitsRepository,
-        RateLimitSweeper,
-      ],
-      exports: [ThrottlerModule, AuthRateLimitGuard, SharedRateLimitStorage],
-    };
-  }
-}
+@Module({
+  imports: [
+    ThrottlerModule.forRoot({
+      throttlers: [{ name: 'default', ttl: ONE_MINUTE_MS, limit: 1 }],
+      setHeaders: false,
+    }),
+  ],
+  providers: [AuthRateLimitGuard, SharedRateLimitStorage, RateLimitsRepository, RateLimitSweeper],
+  exports: [ThrottlerModule, AuthRateLimitGuard, SharedRateLimitStorage],
+})
+export class RateLimitModule {}

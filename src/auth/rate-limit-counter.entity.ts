@@ -1,12 +1,13 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * One rate limit's count for one client (sign-up and sign-in per IP), shared by every replica.
- * A row outlives its window only until the next sweep (RateLimitSweeper).
+ * One shared rate limit's count for one client (sign-up and sign-in per IP, exports per user),
+ * read and written by every replica. A row outlives its window and block only until the next
+ * sweep (RateLimitSweeper).
  */
 @Entity({ name: 'rate_limit_counters' })
 export class RateLimitCounter {
-  /** Which limit, and whose: `auth:default:<client IP or IPv6 /64>`. */
+  /** Which limit, and whose: `auth:default:<client IP or IPv6 /64>`, `order-exports:default:<user id>`. */
   @PrimaryColumn('text', { primaryKeyConstraintName: 'rate_limit_counters_pkey' })
   key: string;
 

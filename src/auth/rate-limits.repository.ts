@@ -29,8 +29,8 @@ const INCREMENT = statement(
    RETURNING hits,
              greatest(ceil(extract(epoch FROM window_ends_at - now())), 0)::integer
                AS seconds_to_window_end,
-             coalesce(ceil(extract(epoch FROM blocked_until - now())), 0)::integer
-               AS seconds_to_block_end`,
+             coalesce(ceil(extract(epoch FROM blocked_until - now()) * 1000), 0)::integer
+               AS ms_to_block_end`,
 );
 
 const TRY_LOCK = statement(
@@ -56,13 +56,13 @@ export interface CounterState {
   hits: number;
   secondsToWindowEnd: number;
   /** 0 unless the key is blocked. */
-  secondsToBlockEnd: number;
+  msToBlockEnd: number;
 }
 
 interface CounterRow {
   hits: number;
   seconds_to_window_end: number;
-  seconds_to_block_end: number;
+  ms_to_block_end: number;
 }
 
 /** All SQL of the shared rate limits; the statements are in `sql/rate-limits.sql`. */
@@ -78,7 +78,7 @@ export class RateLimitsRepository {
     return {
       hits: row.hits,
       secondsToWindowEnd: row.seconds_to_window_end,
-      secondsToBlockEnd: row.seconds_to_block_end,
+      msToBlockEnd: row.ms_to_block_end,
     };
   }
 

@@ -2,6 +2,7 @@ import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { SharedRateLimitGuard } from '../auth/shared-rate-limit.guard';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { UnauthorizedError } from '../http/problem';
 
 /**
  * Exports one user may ask for a minute (EXPORT_RATE_LIMIT; 0 turns it off), all replicas
@@ -19,7 +20,9 @@ export class ExportRateLimitGuard extends SharedRateLimitGuard {
 
   /** The caller, whom the global AuthGuard has named by now: a user's budget, whatever their IP. */
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
-    return (request as unknown as FastifyRequest).caller!.userId;
+    const { caller } = request as unknown as FastifyRequest;
+    if (!caller) throw new UnauthorizedError(); // only if the route were ever made public
+    return caller.userId;
   }
 
   protected override generateKey(
