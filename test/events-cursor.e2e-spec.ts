@@ -1,3 +1,4 @@
+import { EventCursors } from '../src/events/event-cursor';
 import { openStream } from './support/event-stream';
 import { createOrder } from './support/orders';
 import { startTestApp, TestApp } from './support/test-app';
@@ -15,7 +16,7 @@ describe('event cursors', () => {
   const positionsNow = async () =>
     (await app.dataSource.query<{ last: string }[]>('SELECT last FROM event_positions'))[0].last;
 
-  it("hold no position: the feed's and the stream's cursors never spell the service's event count", async () => {
+  it("hold no position in the clear: the feed's and the stream's cursors are not the readable form", async () => {
     const ann = await signUpAndIn(app, 'Ann');
     await createOrder(app, ann);
     const nextCursor = await waitFor('the order to be in the feed', async () => {
@@ -25,11 +26,36 @@ describe('event cursors', () => {
     const live = await openStream(app.baseUrl, '/api/events/stream', ann.auth);
     const start = await waitFor('the start marker', () => live.messages[0] ?? null);
     live.close();
-    const cursors = [nextCursor, start.id!];
-    const counted = await positionsNow();
-    for (const cursor of cursors) {
-      expect(cursor).toMatch(/^[A-Za-z0-9_-]{22}$/);
-      expect(Buffer.from(cursor, 'base64url').toString('latin1')).not.toContain(counted);
+    expect(start.id).toBe(nextCursor); // the stream starts after the caller's last event
+    const position = app.nest.get(EventCursors).decode(nextCursor);
+    expect(nextCursor).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(nextCursor).not.toBe(Buffer.from(`event:${position}`).toString('base64url'));
+    expect(Buffer.from(nextCursor, 'base64url').toString('latin1')).not.toContain('event:');
+  });
+
+  it('resumes at another replica (one secret) from a cursor this one gave, at one mid-rollout (EVENT_CURSORS=readable) too', async () => {
+    const ann = await signUpAndIn(app, 'Ann');
+    const cursor = await waitFor('the sign-up in the feed', async () => {
+      const page = await app.http.get('/api/events').set(ann.auth).expect(200);
+      return page.body.nextCursor as string | null;
+    });
+    await createOrder(app, ann);
+    const rolling = await startTestApp({ EVENT_CURSORS: 'readable' });
+    try {
+      const page = await waitFor('the order after the cursor, at the other replica', async () => {
+        const found = await rolling.http.get(`/api/events?after=${cursor}`).set(ann.auth);
+        return found.status === 200 && found.body.data.length === 1 ? found.body : null;
+      });
+      expect(page.data[0].type).toBe('order.created');
+      // What the replica mid-rollout hands out is the earlier form, which it reads too.
+      const position = app.nest.get(EventCursors).decode(cursor);
+      expect(Buffer.from(page.nextCursor, 'base64url').toString()).toMatch(/^event:\d+$/);
+      expect(BigInt(Buffer.from(page.nextCursor, 'base64url').toString().slice(6))).toBeGreaterThan(
+        BigInt(position),
+      );
+      await rolling.http.get(`/api/events?after=${page.nextCursor}`).set(ann.auth).expect(200);
+    } finally {
+      await rolling.close();
     }
   });
 

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       storageDriver: 'postgres',
       authRateLimit: 60,
       exportRateLimit: 10,
+      eventCursors: 'encrypted',
       trustProxy: false,
       accessTokenTtlSeconds: 3600,
       natsUrl: null,
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
       NATS_STREAM: 'ORDERS_PROD',
       NATS_SUBJECT_PREFIX: 'eu.order-service',
       EVENTS_RETENTION: '3d',
+      EVENT_CURSORS: 'readable',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -67,6 +69,7 @@ describe('loadConfig', () => {
       natsStream: 'ORDERS_PROD',
       natsSubjectPrefix: 'eu.order-service',
       eventsRetentionMs: 3 * 24 * 3_600_000,
+      eventCursors: 'readable',
     });
   });
 
@@ -91,6 +94,7 @@ describe('loadConfig', () => {
     ['STORAGE_DRIVER', { STORAGE_DRIVER: 's3' }],
     ['AUTH_RATE_LIMIT', { AUTH_RATE_LIMIT: 'many' }],
     ['EXPORT_RATE_LIMIT', { EXPORT_RATE_LIMIT: '-1' }],
+    ['EVENT_CURSORS', { EVENT_CURSORS: 'plain' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
     ['TRUST_PROXY', { TRUST_PROXY: '2' }],

@@ -13,11 +13,14 @@ import {
   origins,
   postgresUrl,
   read,
+  eventCursorForm,
   storageDriver,
   trustProxy,
 } from './env-readers';
 
 export type StorageDriver = 'postgres' | 'filesystem';
+/** How events cursors are handed out: see EventCursors. */
+export type EventCursorForm = 'encrypted' | 'readable';
 
 /** The service's whole configuration, read once from the environment at start-up. */
 export interface AppConfig {
@@ -84,6 +87,8 @@ export interface AppConfig {
   natsSubjectPrefix: string;
   /** How long an event is kept after it was published (written, without NATS). */
   eventsRetentionMs: number;
+  /** `readable` only while upgrading from a release whose pods read nothing else. */
+  eventCursors: EventCursorForm;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -129,5 +134,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     natsStream: natsName(env, 'NATS_STREAM', 'ORDER_SERVICE', false),
     natsSubjectPrefix: natsName(env, 'NATS_SUBJECT_PREFIX', 'order-service', true),
     eventsRetentionMs: duration(env, 'EVENTS_RETENTION', '7d', 1_000, STORED_DURATION_MAX),
+    eventCursors: eventCursorForm(env),
   };
 }

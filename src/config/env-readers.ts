@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { parseDuration } from './duration';
-import type { StorageDriver } from './app-config';
+import type { EventCursorForm, StorageDriver } from './app-config';
 
 // Readers of one environment variable each, for loadConfig: the value, its default when unset or
 // blank, or a ConfigError naming the variable when it is not what the setting takes.
@@ -187,6 +187,14 @@ export function logLevel(env: Env): string {
   const raw = read(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(raw))
     throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`, raw);
+  return raw;
+}
+
+export function eventCursorForm(env: Env): EventCursorForm {
+  const raw = read(env, 'EVENT_CURSORS') ?? 'encrypted';
+  if (raw !== 'encrypted' && raw !== 'readable') {
+    throw new ConfigError('EVENT_CURSORS', 'expected encrypted or readable', raw);
+  }
   return raw;
 }
 

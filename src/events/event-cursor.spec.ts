@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { DomainError } from '../http/problem';
 import { EventCursors } from './event-cursor';
 
-const cursors = new EventCursors(randomBytes(32));
+const key = randomBytes(32);
+const cursors = new EventCursors(key);
 
 /** What decoding `text` throws (a DomainError: its status and detail), or null. */
 const refusalOf = (text: string, field?: string) => {
@@ -42,7 +43,7 @@ describe('EventCursors', () => {
         status: 410,
         code: 'cursor_expired',
         detail:
-          "The cursor in after was not made with this service's key (JWT_SECRET has changed since): read the current state again, then follow the events without a cursor.",
+          "The cursor in after was not made with this service's current key (JWT_SECRET changed), or was altered: read the current state again, then follow the events without a cursor.",
       });
   });
 
@@ -53,6 +54,24 @@ describe('EventCursors', () => {
       code: 'cursor_expired',
       detail:
         'The cursor in Last-Event-ID is of an earlier form, which this API no longer reads: read the current state again, then follow the events without a cursor.',
+    });
+  });
+
+  describe('handed out readable (EVENT_CURSORS=readable, for the rollout from the earlier form)', () => {
+    const rolling = new EventCursors(key, 'readable');
+
+    it('hands out the earlier form, and reads it and the encrypted one alike', () => {
+      const readable = rolling.encode('41');
+      expect(readable).toBe(Buffer.from('event:41').toString('base64url'));
+      expect(rolling.decode(readable)).toBe('41');
+      expect(rolling.decode(cursors.encode('41'))).toBe('41');
+    });
+
+    it('refuses (400) a readable cursor in a spelling never handed out', () => {
+      for (const text of ['event:041', 'event:9223372036854775808'])
+        expect(() => rolling.decode(Buffer.from(text).toString('base64url'))).toThrow(
+          'The request is not valid',
+        );
     });
   });
 });

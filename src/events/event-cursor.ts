@@ -1,19 +1,18 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import type { EventCursorForm } from '../config/app-config';
 import { DomainError, ValidationFailedError } from '../http/problem';
-
-/** The key cursors are encrypted with (32 bytes, derived from the service secret: EventsModule). */
-export const EVENT_CURSOR_KEY = Symbol('EVENT_CURSOR_KEY');
 
 /** The second half of every cursor's one block: what a cursor this service made decrypts to. */
 const TAG = Buffer.from('evcursor');
 const MAX_POSITION = BigInt('9223372036854775807');
 /** The cursors handed out before they were encrypted: the position in the clear. */
 const READABLE = /^event:\d+$/;
+/** A readable cursor in the one spelling that was handed out. */
+const READABLE_AS_GIVEN = /^event:(0|[1-9]\d{0,18})$/;
 const unreadable = (field: string) =>
   `The cursor in ${field} is of an earlier form, which this API no longer reads`;
 const otherKey = (field: string) =>
-  `The cursor in ${field} was not made with this service's key (JWT_SECRET has changed since)`;
+  `The cursor in ${field} was not made with this service's current key (JWT_SECRET changed), or was altered`;
 
 /**
  * An event's place in the feed, as clients hold it (`nextCursor`, the stream's `id:`). Positions
@@ -22,12 +21,19 @@ const otherKey = (field: string) =>
  * many others'; the cursor is the position encrypted instead: one AES block (the position and a
  * tag), a pseudorandom permutation under the key, so it reads as noise and compares as nothing.
  * Deterministic, so one event has one cursor.
+ *
+ * `readable` (EVENT_CURSORS) hands out the earlier form and reads both, for the rollout from a
+ * release whose pods read only that: none of them is then given a cursor it cannot read.
  */
-@Injectable()
 export class EventCursors {
-  constructor(@Inject(EVENT_CURSOR_KEY) private readonly key: Buffer) {}
+  /** `key`: 32 bytes, derived from the service secret (EventsModule). */
+  constructor(
+    private readonly key: Buffer,
+    private readonly form: EventCursorForm = 'encrypted',
+  ) {}
 
   encode(position: string | bigint): string {
+    if (this.form === 'readable') return Buffer.from(`event:${position}`).toString('base64url');
     const block = Buffer.alloc(16);
     block.writeBigUInt64BE(BigInt(position));
     TAG.copy(block, 8);
@@ -44,8 +50,8 @@ export class EventCursors {
   decode(text: string, field = 'after'): string {
     const block = Buffer.from(text, 'base64url');
     if (block.toString('base64url') !== text) throw notACursor(field);
-    if (READABLE.test(block.toString('latin1')))
-      throw new CursorExpiredError(field, unreadable(field));
+    const readable = block.toString('latin1');
+    if (READABLE.test(readable)) return this.readableOne(readable, field);
     if (block.length !== 16) throw notACursor(field);
     const decipher = createDecipheriv('aes-256-ecb', this.key, null).setAutoPadding(false);
     const plain = Buffer.concat([decipher.update(block), decipher.final()]);
@@ -53,6 +59,14 @@ export class EventCursors {
     if (!plain.subarray(8).equals(TAG)) throw new CursorExpiredError(field, otherKey(field));
     if (position > MAX_POSITION) throw notACursor(field);
     return String(position);
+  }
+
+  /** Read while cursors are handed out readable; once they are encrypted, expired (resync). */
+  private readableOne(text: string, field: string): string {
+    if (this.form !== 'readable') throw new CursorExpiredError(field, unreadable(field));
+    const given = READABLE_AS_GIVEN.exec(text);
+    if (!given || BigInt(given[1]) > MAX_POSITION) throw notACursor(field);
+    return given[1];
   }
 }
 

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
-import { EVENT_CURSOR_KEY, EventCursors } from './event-cursor';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventCursors } from './event-cursor';
 import { EventMetrics } from './event-metrics';
 import { EventRelay } from './event-relay';
 import { EventRetention } from './event-retention';
@@ -32,8 +33,11 @@ export class EventsModule {
         EventMetrics,
         EventRetention,
         EventStreamHub,
-        EventCursors,
-        { provide: EVENT_CURSOR_KEY, useValue: cursorKey },
+        {
+          provide: EventCursors,
+          useFactory: (config: AppConfig) => new EventCursors(cursorKey, config.eventCursors),
+          inject: [APP_CONFIG],
+        },
       ],
       exports: [EventsRepository],
     };

@@ -13,7 +13,8 @@ const MESSAGE_FORMAT = [
   'the feed (GET /api/events) returns it. A comment line `: heartbeat` every 15 s; the stream',
   'ends at the first heartbeat after the access token expires (reconnect with a fresh one).',
   'A reconnect with Last-Event-ID gets every event after it, then the live ones: no gap, no repeat',
-  '(410 cursor_expired instead when the retention has deleted events of the caller after it).',
+  '(410 cursor_expired instead when the retention has deleted events of the caller after it, or',
+  'the cursor is of an earlier form or another key: read the current state again).',
   'A client that cannot keep up (64 KiB waiting) is disconnected, to resume the same way.',
 ].join(' ');
 
