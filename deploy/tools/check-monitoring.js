@@ -24,10 +24,16 @@ const DEFAULT_PATHS = {
   runbook: join(ROOT, 'docs', 'runbook.md'),
 };
 
-/** Metrics that others expose: the blackbox exporter's probe, the kubelet's cAdvisor. */
+/**
+ * Metrics that others expose: Prometheus's own `up`, the blackbox exporter's probe, the PgBouncer
+ * exporter's (k8s/pgbouncer.yaml), the kubelet's cAdvisor.
+ */
 const EXTERNAL = new Set([
+  'up',
   'probe_success',
   'probe_duration_seconds',
+  'pgbouncer_up',
+  'pgbouncer_pools_client_maxwait_seconds',
   'container_memory_working_set_bytes',
   'container_cpu_usage_seconds_total',
 ]);
