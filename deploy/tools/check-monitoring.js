@@ -34,6 +34,9 @@ const EXTERNAL = new Set([
   'probe_duration_seconds',
   'pgbouncer_up',
   'pgbouncer_pools_client_maxwait_seconds',
+  'pgbouncer_pools_client_waiting_connections',
+  'pgbouncer_pools_server_active_connections',
+  'pgbouncer_pools_server_idle_connections',
   'container_memory_working_set_bytes',
   'container_cpu_usage_seconds_total',
 ]);
