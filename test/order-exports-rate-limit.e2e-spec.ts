@@ -58,7 +58,30 @@ describe('EXPORT_RATE_LIMIT on POST /api/order-exports', () => {
     expect(await exportsOf(user)).toBe(3);
   });
 
-  it('answers 401 without a token, before any count', async () => {
+  it('replays a completed export to its retry while the user is blocked, counting nothing', async () => {
+    const user = await signUpAndIn(first);
+    const key = randomUUID();
+    const made = await postExport(first, user, { format: 'csv' }, key).expect(202);
+    await postExport(first, user, { format: 'csv' }).expect(202);
+    expectProblem(await postExport(first, user, { format: 'csv' }), 429, 'rate_limited');
+    const counted = async () =>
+      (
+        await first.dataSource.query<{ hits: number }[]>(
+          'SELECT hits FROM rate_limit_counters WHERE key = $1',
+          [`order-exports:default:${user.id}`],
+        )
+      )[0].hits;
+    const hitsBefore = await counted();
+    for (const replica of [first, second]) {
+      const replayed = await postExport(replica, user, { format: 'csv' }, key)
+        .expect(202)
+        .expect('Idempotent-Replayed', 'true');
+      expect(replayed.body.id).toBe(made.body.id);
+    }
+    expect(await counted()).toBe(hitsBefore);
+  });
+
+  it('answers 401 without a token (the limit never sees it)', async () => {
     expectProblem(
       await first.http.post('/api/order-exports').send({ format: 'csv' }),
       401,

@@ -1,5 +1,6 @@
 import { RateLimitsRepository } from '../src/auth/rate-limits.repository';
-import { RateLimitSweeper, SharedRateLimitStorage } from '../src/auth/shared-rate-limit-storage';
+import { RateLimitSweeper } from '../src/auth/rate-limit-sweeper';
+import { SharedRateLimitStorage } from '../src/auth/shared-rate-limit-storage';
 import { Transactions } from '../src/database/transactions';
 import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
 import { waitFor } from './support/wait';

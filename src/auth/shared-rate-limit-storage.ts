@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import { BatchedSweep } from '../database/batched-sweep';
 import { Transactions } from '../database/transactions';
 import { RateLimitsRepository } from './rate-limits.repository';
+
+/** What the library's guard reads of a count (its type is not exported at the package's root). */
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** Blocks this process remembers at most; past it, those already ended are forgotten. */
 const REMEMBERED_BLOCKS = 10_000;
@@ -60,13 +61,17 @@ export class SharedRateLimitStorage implements ThrottlerStorage {
     return remaining;
   }
 
+  /**
+   * Every block lasts a minute, so the map's order (insertion) is the order they end in: the
+   * ended ones are at its front, and forgetting them stops at the first that has not.
+   */
   private remember(key: string, endsAt: number) {
-    if (this.blocks.size >= REMEMBERED_BLOCKS) {
-      const now = Date.now();
-      for (const [other, otherEndsAt] of this.blocks)
-        if (otherEndsAt <= now) this.blocks.delete(other);
-      if (this.blocks.size >= REMEMBERED_BLOCKS) return; // the database still refuses it
+    const now = Date.now();
+    for (const [other, otherEndsAt] of this.blocks) {
+      if (otherEndsAt > now) break;
+      this.blocks.delete(other);
     }
+    if (this.blocks.size >= REMEMBERED_BLOCKS) return; // the database still refuses it
     this.blocks.set(key, endsAt);
   }
 }
@@ -78,23 +83,3 @@ const blockedRecord = (limit: number, msToBlockEnd: number): ThrottlerStorageRec
   isBlocked: true,
   timeToBlockExpire: Math.ceil(msToBlockEnd / 1000),
 });
-
-/** Shared by every replica: whoever holds it deletes; the others skip that round. */
-const SWEEP_LOCK_KEY = 7_283_006;
-const SWEEP_EVERY_MS = 60_000;
-const BATCH_SIZE = 500;
-
-/** Deletes counters whose window and block have ended, one replica at a time. */
-@Injectable()
-export class RateLimitSweeper extends BatchedSweep {
-  constructor(transactions: Transactions, counters: RateLimitsRepository) {
-    const logger = new Logger(RateLimitSweeper.name);
-    super(transactions, {
-      what: 'ended rate-limit counters',
-      everyMs: SWEEP_EVERY_MS,
-      batchSize: BATCH_SIZE,
-      batch: (tx) => counters.deleteEndedBatch(tx, SWEEP_LOCK_KEY, BATCH_SIZE),
-      warn: (message) => logger.warn(message),
-    });
-  }
-}

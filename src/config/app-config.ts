@@ -5,6 +5,7 @@ import {
   baseUrl,
   directUrl,
   duration,
+  eventCursorForm,
   integer,
   jwtSecret,
   logLevel,
@@ -13,7 +14,6 @@ import {
   origins,
   postgresUrl,
   read,
-  eventCursorForm,
   storageDriver,
   trustProxy,
 } from './env-readers';

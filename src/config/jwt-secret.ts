@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from './app-config';
@@ -17,4 +17,12 @@ export async function resolveJwtSecret(
     await writeFile(file, secret, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
     return (await readFile(file, 'utf8')).trim(); // another replica may have written it first
   }
+}
+
+/**
+ * A key of its own for one use of the service secret (`purpose` names it and its version), so no
+ * second secret must be managed and no key serves two uses.
+ */
+export function derivedKey(serviceSecret: string, purpose: string): Buffer {
+  return createHmac('sha256', serviceSecret).update(purpose).digest();
 }

@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { RetryAfterThrottlerGuard } from '../http/retry-after-throttler.guard';
 
 /** How often an instance runs the probe for one client IP at most: a monitor, or a person trying it. */
@@ -12,15 +12,9 @@ export const PROBE_LIMIT = { limit: 5, ttl: 1_000 };
  */
 @Injectable()
 export class ProbeRateLimitGuard extends RetryAfterThrottlerGuard {
+  protected readonly keyPrefix = 'create-probe';
+
   protected override async getErrorMessage(): Promise<string> {
     return `The create probe runs at most ${PROBE_LIMIT.limit} times a second for one address at each instance; retry after Retry-After seconds.`;
-  }
-
-  protected override generateKey(
-    _context: ExecutionContext,
-    tracker: string,
-    throttlerName: string,
-  ): string {
-    return `create-probe:${throttlerName}:${tracker}`;
   }
 }

@@ -89,15 +89,20 @@ export class CursorExpiredError extends DomainError {
 }
 
 /**
- * Refuses a position (decoded from `field`) that resuming from would skip events: 400 past the
- * last position given to any event (no cursor the API gives is; every event numbered until the
- * counter reached it would be skipped), 410 below the retention's horizon.
+ * Refuses (410) a position decoded from `field` that resuming from would skip events: one below
+ * the retention's horizon, or one past the last position given to any event. Only the service can
+ * make the latter, so it meets one only after its database went back to before the cursor (a
+ * restore): every event numbered until the counter reached it again would be skipped.
  */
 export function assertResumable(
   position: string,
   { numbered, deletedThrough }: { numbered: string; deletedThrough: string },
   field: string,
 ) {
-  if (BigInt(position) > BigInt(numbered)) throw notACursor(field);
+  if (BigInt(position) > BigInt(numbered))
+    throw new CursorExpiredError(
+      field,
+      `The cursor in ${field} is past every event this service has numbered (its database was restored from before it)`,
+    );
   if (BigInt(position) < BigInt(deletedThrough)) throw new CursorExpiredError(field);
 }

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { createHmac } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { derivedKey } from '../config/jwt-secret';
 import { EventCursors } from './event-cursor';
 import { EventMetrics } from './event-metrics';
 import { EventRelay } from './event-relay';
@@ -21,7 +21,7 @@ import { EventsService } from './events.service';
 export class EventsModule {
   /** The cursors' key is derived from the service secret, so no second secret must be managed. */
   static withSecret(serviceSecret: string): DynamicModule {
-    const cursorKey = createHmac('sha256', serviceSecret).update('event-cursor-v1').digest();
+    const cursorKey = derivedKey(serviceSecret, 'event-cursor-v1');
     return {
       module: EventsModule,
       controllers: [EventsController],

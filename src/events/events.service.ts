@@ -19,7 +19,7 @@ export class EventsService {
 
   /**
    * The caller's events after `after` (a cursor), oldest first, in the order they were numbered:
-   * 410 when the retention has deleted events past the cursor (400 for one past every event), and
+   * 410 when the retention has deleted events past the cursor (or it is past every event), and
    * without one, those past the retention's horizon (so that no cursor it gives is expired
    * already).
    */
@@ -40,8 +40,8 @@ export class EventsService {
   }
 
   /**
-   * The position a stream starts after: the cursor's (410 when the retention has passed it, 400
-   * when it is past every event), or, without one, the caller's last event so far, or the horizon
+   * The position a stream starts after: the cursor's (410 when the retention has passed it, or
+   * it is past every event), or, without one, the caller's last event so far, or the horizon
    * when that is later (a fresh stream carries only what is to come, and its start is never a
    * cursor already expired).
    */

@@ -20,7 +20,10 @@ const STORED: Executed = {
   },
   replayed: true,
 };
-const ORDERS_CREATE: IdempotencyOptions = { required: true, earlyReplay: true };
+const ORDERS_CREATE: IdempotencyOptions = {
+  required: true,
+  earlyReplay: 'while-retries-are-common',
+};
 
 const apps: FastifyInstance[] = [];
 afterEach(() => Promise.all(apps.splice(0).map((app) => app.close())));

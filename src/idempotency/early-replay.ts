@@ -9,7 +9,7 @@ type Callers = Pick<TokenService, 'callerOf'>;
 
 /**
  * Answers an exact retry of a create (same caller, route, key and body) before Nest's guards,
- * pipes and body validation run, on routes declared `@Idempotent({ earlyReplay: true })`: the
+ * pipes and body validation run, on routes declared `@Idempotent({ earlyReplay })`: the
  * retry gets the stored answer whatever they would say, and they are most of a replay's cost.
  * The answer comes from `CreateExecutor.lookUp`. Anything else goes on to the full path, which
  * gives every error its own answer: a bad token or key, another body under the key, a key not
@@ -21,21 +21,19 @@ export function answerRetriesEarly(
   callers: Callers,
 ) {
   fastify.addHook('preHandler', async (request, reply) => {
-    const idempotent = mayBeRetry(request) && (await keyedRequestOf(request, callers));
+    const tableRead = idempotencyOptionsOf(request)?.earlyReplay;
+    const idempotent = tableRead && mayBeRetry(request) && (await keyedRequestOf(request, callers));
     if (!idempotent) return;
-    const replayed = await executor
-      .lookUp(idempotent, 'while-retries-are-common')
-      .catch((error: Error) => {
-        request.log.warn({ err: error }, 'an early replay failed; the full path answers');
-        return null;
-      });
+    const replayed = await executor.lookUp(idempotent, tableRead).catch((error: Error) => {
+      request.log.warn({ err: error }, 'an early replay failed; the full path answers');
+      return null;
+    });
     if (replayed) return reply.send(sendOutcome(reply, replayed.outcome, true));
   });
 }
 
 function mayBeRetry(request: FastifyRequest): boolean {
   return (
-    idempotencyOptionsOf(request)?.earlyReplay === true &&
     request.headers['idempotency-key'] !== undefined &&
     request.headers.authorization !== undefined &&
     !request.isMultipart()

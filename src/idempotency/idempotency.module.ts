@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { createHmac } from 'node:crypto';
+import { derivedKey } from '../config/jwt-secret';
 import { BatchedClaims } from './batched-claims';
 import { ExpirySweeper } from './expiry-sweeper';
 import { IdempotencyMetrics } from './idempotency-metrics';
@@ -10,9 +10,7 @@ import { CreateExecutor, FINGERPRINT_SECRET } from './create-executor';
 export class IdempotencyModule {
   /** The fingerprint key is derived from the service secret, so no second secret must be managed. */
   static withSecret(serviceSecret: string): DynamicModule {
-    const fingerprintSecret = createHmac('sha256', serviceSecret)
-      .update('idempotency-fingerprint-v1')
-      .digest();
+    const fingerprintSecret = derivedKey(serviceSecret, 'idempotency-fingerprint-v1');
     return {
       module: IdempotencyModule,
       global: true,

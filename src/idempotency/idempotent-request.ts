@@ -6,6 +6,7 @@ import {
   IdempotencyKeyMissingError,
   parseIdempotencyKey,
 } from './idempotency-key';
+import type { TableRead } from './create-executor';
 import { KeyScope } from './idempotency.repository';
 
 /** How a create route takes an Idempotency-Key: declared on the route with `@Idempotent(...)`. */
@@ -14,10 +15,13 @@ export interface IdempotencyOptions {
   required: boolean;
   /**
    * An exact retry may be answered before Nest's guards, pipes and validation (see
-   * `answerRetriesEarly`). Only for JSON creates whose full path guards nothing but the token: a
-   * rate limit must count retries too, and an upload's fingerprint needs its bytes.
+   * `answerRetriesEarly`), from this process's memory and the table `always`, or from the table
+   * only `while-retries-are-common` (a read per create saved where retries are rare). Only for
+   * JSON creates whose full path guards nothing but the token, or a limit on what creates cost
+   * (exports', which must see every replay to leave it uncounted, so `always`): a limit on guesses
+   * (sign-up's) must count retries too, and an upload's fingerprint needs its bytes.
    */
-  earlyReplay?: boolean;
+  earlyReplay?: TableRead;
 }
 
 declare module 'fastify' {

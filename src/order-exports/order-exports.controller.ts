@@ -18,8 +18,8 @@ import { UuidParam } from '../http/uuid.pipe';
 import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderExportDto } from './dto/create-order-export.dto';
-import { ExportRateLimitGuard } from './export-rate-limit.guard';
 import { OrderExportPageResponse, OrderExportResponse } from './dto/order-export.response';
+import { ExportRateLimitGuard } from './export-rate-limit.guard';
 import {
   EXPORT_RETRY_AFTER_SECONDS,
   isFinished,
@@ -38,7 +38,7 @@ export class OrderExportsController {
   /** The export is queued, and its job added, by one statement; the CSV is written in the background. */
   @Post()
   @ApiOperation({ summary: "Start a CSV export of the caller's orders" })
-  @Idempotent({ required: false })
+  @Idempotent({ required: false, earlyReplay: 'always' }) // a replay costs nothing: not counted
   @UseGuards(ExportRateLimitGuard)
   @ApiAccepted(OrderExportResponse, { problems: [400, 401, 413, 415, 422] })
   @ApiProblem(

@@ -35,7 +35,7 @@ export class OrdersController {
 
   @Post()
   @ApiOperation({ summary: 'Create an order, exactly once per Idempotency-Key' })
-  @Idempotent({ required: true, earlyReplay: true })
+  @Idempotent({ required: true, earlyReplay: 'while-retries-are-common' })
   @ApiCreate(OrderResponse, {
     problems: [400, 401, 413, 415, 422],
     storedConflicts: ['order_reference_taken'],
