@@ -181,30 +181,24 @@ function isAddressOrRange(entry: string): boolean {
   );
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export function logLevel(env: Env): string {
-  const raw = read(env, 'LOG_LEVEL') ?? 'info';
-  if (!LOG_LEVELS.includes(raw))
-    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`, raw);
-  return raw;
+/** `name` as one of `values` (`fallback` when unset); anything else is a ConfigError naming them. */
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = read(env, name) ?? fallback;
+  if ((values as readonly string[]).includes(raw)) return raw as T;
+  const expected =
+    values.length === 2 ? `${values[0]} or ${values[1]}` : `one of ${values.join(', ')}`;
+  throw new ConfigError(name, `expected ${expected}`, raw);
 }
 
-export function eventCursorForm(env: Env): EventCursorForm {
-  const raw = read(env, 'EVENT_CURSORS') ?? 'encrypted';
-  if (raw !== 'encrypted' && raw !== 'readable') {
-    throw new ConfigError('EVENT_CURSORS', 'expected encrypted or readable', raw);
-  }
-  return raw;
-}
+export const logLevel = (env: Env): string => oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info');
 
-export function storageDriver(env: Env): StorageDriver {
-  const raw = read(env, 'STORAGE_DRIVER') ?? 'postgres';
-  if (raw !== 'postgres' && raw !== 'filesystem') {
-    throw new ConfigError('STORAGE_DRIVER', 'expected postgres or filesystem', raw);
-  }
-  return raw;
-}
+export const eventCursorForm = (env: Env): EventCursorForm =>
+  oneOf(env, 'EVENT_CURSORS', ['encrypted', 'readable'], 'encrypted');
+
+export const storageDriver = (env: Env): StorageDriver =>
+  oneOf(env, 'STORAGE_DRIVER', ['postgres', 'filesystem'], 'postgres');
 
 function urlOrNull(text: string): URL | null {
   try {
