@@ -73,10 +73,6 @@ SELECT coalesce(max(position), 0) AS last,
   FROM events
  WHERE user_id = $1;
 
--- EventsRepository.tryLock
--- $1 lockKey
-SELECT pg_try_advisory_xact_lock($1::bigint) AS locked;
-
 -- EventsRepository.unpublished
 -- $1 batch
 SELECT id, user_id AS "userId", type, subject, time, data, position

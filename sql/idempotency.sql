@@ -33,10 +33,6 @@ WITH
 SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*
   FROM (SELECT 1) AS one LEFT JOIN existing e ON true;
 
--- IdempotencyRepository.trySweepLock
--- $1 lockId
-SELECT pg_try_advisory_xact_lock($1) AS locked;
-
 -- IdempotencyRepository.deleteExpired
 -- $1 batchSize
 WITH deleted AS (

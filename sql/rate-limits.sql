@@ -23,10 +23,6 @@ RETURNING hits,
           coalesce(ceil(extract(epoch FROM blocked_until - now()) * 1000), 0)::integer
             AS ms_to_block_end;
 
--- RateLimitsRepository.tryLock
--- $1 lockKey
-SELECT pg_try_advisory_xact_lock($1::bigint) AS locked;
-
 -- RateLimitsRepository.deleteEnded
 -- $1 batchSize
 WITH deleted AS (

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RateLimitsRepository } from './auth/rate-limits.repository';
+import { advisoryLockStatements } from './database/advisory-locks';
 import { Statement } from './database/statement';
 import { EventsRepository } from './events/events.repository';
 import { FilesRepository } from './files/files.repository';
@@ -14,6 +15,10 @@ import { UsersRepository } from './users/users.repository';
 
 /** Each repository's statements, as sent to PostgreSQL, into one reviewable file. */
 const FILES: Record<string, { source: string; statements: readonly Statement[] }> = {
+  'advisory-locks.sql': {
+    source: 'src/database/advisory-locks.ts',
+    statements: advisoryLockStatements,
+  },
   'idempotency.sql': {
     source: 'src/idempotency/idempotency.repository.ts, src/idempotency/create-statement.ts',
     statements: IdempotencyRepository.statements,

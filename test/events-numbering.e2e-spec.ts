@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Transactions } from '../src/database/transactions';
-import { SEQUENCE_LOCK_KEY } from '../src/events/event-sequencer';
+import { LockKeys } from '../src/database/advisory-locks';
 import { EventsRepository } from '../src/events/events.repository';
 import { CloudEvent } from './support/event-stream';
 import { metric } from './support/metrics';
@@ -23,7 +23,7 @@ async function appWithSequencerHolder() {
     await app.close();
     throw error;
   });
-  const lock = (fn: string) => holder.query(`SELECT ${fn}($1)`, [SEQUENCE_LOCK_KEY]);
+  const lock = (fn: string) => holder.query(`SELECT ${fn}($1)`, [LockKeys.eventNumbering]);
   return {
     app,
     holdSequencer: () => lock('pg_advisory_lock'),

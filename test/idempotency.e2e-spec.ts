@@ -1,13 +1,21 @@
 import { request as httpRequest } from 'node:http';
+import { Client } from 'pg';
+import { LockKeys } from '../src/database/advisory-locks';
 import { ExpirySweeper } from '../src/idempotency/expiry-sweeper';
 import { body, keyOf, keyRows, signUpOn, usersWith } from './support/idempotent-sign-up';
 import { forgeJwt } from './support/jwt';
+import { directUrlFor } from './support/pgbouncer';
 import { TEST_JWT_SECRET } from './support/service-process';
-import { startTestApp, startTestAppOnOwnDatabase, TestApp } from './support/test-app';
+import {
+  startTestApp,
+  startTestAppOnOwnDatabase,
+  TestApp,
+  TestAppOnOwnDatabase,
+} from './support/test-app';
 import { expectProblem, signUpAndIn, uniqueEmail } from './support/users';
 
 describe('Idempotency-Key on POST /api/users', () => {
-  let app: TestApp;
+  let app: TestAppOnOwnDatabase;
   beforeAll(async () => {
     app = await startTestAppOnOwnDatabase({ IDEMPOTENCY_SWEEP_INTERVAL: '1h' }); // sweeps only when a test asks
   });
@@ -188,6 +196,37 @@ describe('Idempotency-Key on POST /api/users', () => {
       );
       expect(Number(n)).toBe(0);
       expect(await keyRows(app, live)).toBe(1);
+    });
+
+    it('leaves its round to the replica holding the sweep lock, and sweeps once it is free', async () => {
+      const expired = async () => {
+        const [{ n }] = await app.dataSource.query(
+          `SELECT count(*) AS n FROM idempotency_keys WHERE caller = 'sweep-lock-test'`,
+        );
+        return Number(n);
+      };
+      await app.dataSource.query(
+        `INSERT INTO idempotency_keys (caller, method, route, key, fingerprint, response_status, response_headers,
+                                       response_body, created_at, expires_at)
+         SELECT 'sweep-lock-test', 'POST', '/api/users', 'expired-' || n, '\\x00', 201, '{}', '', now(), now() - interval '1 minute'
+           FROM generate_series(1, 3) AS n`,
+      );
+      // Another replica's sweep, as PostgreSQL sees it: a transaction holding the lock.
+      const replica = new Client({
+        connectionString: directUrlFor(app.databaseUrl) ?? app.databaseUrl,
+      });
+      await replica.connect();
+      try {
+        await replica.query('BEGIN');
+        await replica.query('SELECT pg_advisory_xact_lock($1)', [LockKeys.idempotencyExpiry]);
+        expect(await app.nest.get(ExpirySweeper).sweep()).toBe(0);
+        expect(await expired()).toBe(3);
+        await replica.query('COMMIT');
+      } finally {
+        await replica.end();
+      }
+      expect(await app.nest.get(ExpirySweeper).sweep()).toBeGreaterThanOrEqual(3);
+      expect(await expired()).toBe(0);
     });
 
     it('treats an expired record the sweeper has not reached yet as a new request', async () => {

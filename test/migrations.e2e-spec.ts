@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { CLIENT_QUERY_TIMEOUT_MS, SESSION_SETTINGS } from '../src/database/data-source';
-import { MIGRATION_LOCK_KEY } from '../src/database/open-database';
+import { LockKeys } from '../src/database/advisory-locks';
 import { directUrlFor } from './support/pgbouncer';
 import { createDatabaseOn, migrate, TestDatabase } from './support/test-database';
 import { waitFor } from './support/wait';
@@ -27,7 +27,7 @@ describe('migrations at start-up', () => {
   });
 
   it("waits for another replica's migration lock past the request path's timeouts", async () => {
-    await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await holder.query('SELECT pg_advisory_lock($1)', [LockKeys.migrations]);
     const migrated = migrate(database.url).then(
       () => 'migrated',
       (error: Error) => `failed: ${error.message}`,
@@ -46,7 +46,7 @@ describe('migrations at start-up', () => {
       },
       { ms: LONGEST_TIMEOUT_MS + 10_000, every: 250 },
     );
-    await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    await holder.query('SELECT pg_advisory_unlock($1)', [LockKeys.migrations]);
     expect(await migrated).toBe('migrated');
     const { rows } = await holder.query("SELECT to_regclass('public.orders') IS NOT NULL AS made");
     expect(rows[0].made).toBe(true);

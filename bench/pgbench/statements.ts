@@ -39,7 +39,7 @@ const VALUES: Record<string, string> = {
   eventOwner: USER,
   eventSubject: 'gen_random_uuid()',
   eventData: BODY,
-  lockKey: '7283003', // the sequencer's lock (src/events/event-sequencer.ts)
+  lockKey: '7283003', // the sequencer's lock (LockKeys.eventNumbering, src/database/advisory-locks.ts)
   batch: '1000',
 };
 

@@ -33,11 +33,6 @@ const INCREMENT = statement(
                AS ms_to_block_end`,
 );
 
-const TRY_LOCK = statement(
-  'RateLimitsRepository.tryLock',
-  `SELECT pg_try_advisory_xact_lock(:lockKey::bigint) AS locked`,
-);
-
 /** Counters whose window and block have both ended count for nothing: a new hit starts afresh. */
 const DELETE_ENDED = statement(
   'RateLimitsRepository.deleteEnded',
@@ -68,7 +63,7 @@ interface CounterRow {
 /** All SQL of the shared rate limits; the statements are in `sql/rate-limits.sql`. */
 @Injectable()
 export class RateLimitsRepository {
-  static readonly statements: readonly Statement[] = [INCREMENT, TRY_LOCK, DELETE_ENDED];
+  static readonly statements: readonly Statement[] = [INCREMENT, DELETE_ENDED];
 
   async increment(
     tx: Tx,
@@ -82,13 +77,8 @@ export class RateLimitsRepository {
     };
   }
 
-  /**
-   * Deletes up to `batchSize` ended counters, unless another replica holds `lockKey`: null then,
-   * else how many went.
-   */
-  async deleteEndedBatch(tx: Tx, lockKey: number, batchSize: number): Promise<number | null> {
-    const [{ locked }] = await run<{ locked: boolean }>(tx, TRY_LOCK, { lockKey });
-    if (!locked) return null;
+  /** Deletes up to `batchSize` ended counters (none another transaction holds): how many went. */
+  async deleteEnded(tx: Tx, batchSize: number): Promise<number> {
     const [{ deleted }] = await run<{ deleted: number }>(tx, DELETE_ENDED, { batchSize });
     return deleted;
   }

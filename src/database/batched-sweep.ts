@@ -1,5 +1,6 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tryXactLock } from './advisory-locks';
 import { Transactions, type Tx } from './transactions';
 
 /** A pause between batches keeps each delete short and leaves the database to requests. */
@@ -10,14 +11,17 @@ export interface SweepPlan {
   what: string;
   everyMs: number;
   batchSize: number;
-  /** One batch in its transaction: how many rows went, or null when another replica sweeps. */
-  batch(tx: Tx): Promise<number | null>;
+  /** Held through each batch's transaction (`LockKeys`): one replica sweeps, the others skip. */
+  lockKey: number;
+  /** One batch in its transaction, under the lock: how many rows went. */
+  batch(tx: Tx): Promise<number>;
   warn(message: string): void;
 }
 
 /**
  * A background clean-up in small batches, one transaction each, every `everyMs`: one round at a
- * time, ended after its current batch at shutdown. Who sweeps among replicas is the batch's lock.
+ * time, ended after its current batch at shutdown. Among replicas, whoever takes the plan's lock for a
+ * batch sweeps; a replica that finds it taken ends its round.
  * A feature's sweeper extends it with its plan.
  */
 export abstract class BatchedSweep implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -48,7 +52,9 @@ export abstract class BatchedSweep implements OnApplicationBootstrap, OnApplicat
   async sweep(): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await this.transactions.run((tx) => this.plan.batch(tx));
+      const deleted = await this.transactions.run(async (tx) =>
+        (await tryXactLock(tx, this.plan.lockKey)) ? this.plan.batch(tx) : null,
+      );
       if (deleted === null) return total;
       total += deleted;
       if (deleted < this.plan.batchSize || this.timer === null) return total;

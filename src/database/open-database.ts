@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { LockKeys } from './advisory-locks';
 import { isDatabaseUnavailable } from './database-errors';
 import { migrateJobSchema } from '../jobs/job-schema';
 import { createDataSource, poolOf, roleDefaultsStatement, type EntityList } from './data-source';
@@ -79,9 +80,6 @@ async function connectWithin(dataSource: DataSource, timeoutMs: number, url: str
   }
 }
 
-/** Any constant works; it only has to be the same for every replica of this service. */
-export const MIGRATION_LOCK_KEY = 7_283_001;
-
 /**
  * Replicas starting together must not run the same migration twice: the first takes a session
  * advisory lock, the others wait for it and then find nothing left to apply. The job queue's
@@ -91,7 +89,7 @@ export const MIGRATION_LOCK_KEY = 7_283_001;
 async function migrateUnderLock(dataSource: DataSource, alsoUnderLock?: string): Promise<string[]> {
   const session = dataSource.createQueryRunner();
   try {
-    await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await session.query('SELECT pg_advisory_lock($1)', [LockKeys.migrations]);
     const migrations = new MigrationExecutor(dataSource, session);
     migrations.transaction = 'each';
     const applied = await migrations.executePendingMigrations();
@@ -101,7 +99,7 @@ async function migrateUnderLock(dataSource: DataSource, alsoUnderLock?: string):
   } finally {
     // Should the unlock fail, the pool's end (migrateOnOwnPool) closes the session and its lock.
     await session
-      .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+      .query('SELECT pg_advisory_unlock($1)', [LockKeys.migrations])
       .catch(() => undefined);
     await session.release();
   }

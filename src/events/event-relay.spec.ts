@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
+import * as advisoryLocks from '../database/advisory-locks';
 import type { Notifications } from '../database/notifications';
 import type { Transactions } from '../database/transactions';
 import type { EventMetrics } from './event-metrics';
@@ -20,8 +21,8 @@ const ROW: EventRow = {
  * on port 1): its publishes fail, as they do while NATS is down.
  */
 function relayWithLock(lock: { held: boolean }) {
+  jest.spyOn(advisoryLocks, 'tryXactLock').mockImplementation(() => Promise.resolve(lock.held));
   const events = {
-    tryLock: () => Promise.resolve(lock.held),
     unpublished: () => Promise.resolve([ROW]),
     markPublished: () => Promise.resolve(),
   } as unknown as EventsRepository;

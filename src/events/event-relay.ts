@@ -6,6 +6,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { LockKeys, tryXactLock } from '../database/advisory-locks';
 import { Notifications } from '../database/notifications';
 import { Transactions, type Tx } from '../database/transactions';
 import { EventMetrics } from './event-metrics';
@@ -14,8 +15,6 @@ import { toCloudEvent } from './events.service';
 import { JetStreamPublisher } from './jetstream';
 import { SerialDrain } from './serial-drain';
 
-/** Shared by every replica: the transaction holding it is the one relay at work. */
-const RELAY_LOCK_KEY = 7_283_004;
 /** Events per transaction: the lock and a connection are held while they are published. */
 const BATCH = 100;
 /** Catches up should a notification be missed, and ends a back-off. */
@@ -102,7 +101,8 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Null when another replica holds the relay's lock. */
   private async publishBatch(tx: Tx): Promise<BatchOutcome | null> {
-    if (!(await this.events.tryLock(tx, RELAY_LOCK_KEY))) return null;
+    // The transaction holding the lock is the one relay at work among the replicas.
+    if (!(await tryXactLock(tx, LockKeys.eventRelay))) return null;
     const rows = await this.events.unpublished(tx, BATCH);
     const acknowledged: string[] = [];
     let failure: Error | null = null;

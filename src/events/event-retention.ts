@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { LockKeys } from '../database/advisory-locks';
 import { BatchedSweep } from '../database/batched-sweep';
 import { Transactions } from '../database/transactions';
 import { EventsRepository } from './events.repository';
 
-/** Shared by every replica: whoever holds it deletes; the others skip that round. */
-const RETENTION_LOCK_KEY = 7_283_005;
 const SWEEP_EVERY_MS = 60_000;
 const BATCH_SIZE = 500;
 
@@ -26,10 +25,8 @@ export class EventRetention extends BatchedSweep {
       what: 'old events',
       everyMs: SWEEP_EVERY_MS,
       batchSize: BATCH_SIZE,
-      batch: async (tx) =>
-        (await events.tryLock(tx, RETENTION_LOCK_KEY))
-          ? events.deleteExpired(tx, rule, BATCH_SIZE)
-          : null,
+      lockKey: LockKeys.eventRetention,
+      batch: (tx) => events.deleteExpired(tx, rule, BATCH_SIZE),
       warn: (message) => logger.warn(message),
     });
   }

@@ -1,10 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { LockKeys } from '../database/advisory-locks';
 import { Transactions } from '../database/transactions';
 import { EventsRepository } from './events.repository';
 import { SerialDrain } from './serial-drain';
 
-/** Shared by every replica: whoever holds it sequences; the others find nothing to do. */
-export const SEQUENCE_LOCK_KEY = 7_283_003;
 /** Events per transaction; small enough that a batch's announcement fits in one NOTIFY. */
 const BATCH = 100;
 /**
@@ -61,7 +60,7 @@ export class EventSequencer implements OnApplicationBootstrap, OnApplicationShut
     if (!(await this.events.anyUnsequenced(this.transactions.autocommit))) return;
     for (;;) {
       const numbered = await this.transactions.run((tx) =>
-        this.events.sequence(tx, SEQUENCE_LOCK_KEY, BATCH),
+        this.events.sequence(tx, LockKeys.eventNumbering, BATCH),
       );
       if (numbered < BATCH || this.runs.stopped) return;
     }

@@ -114,12 +114,6 @@ const RETAINED_PAGE_OWNED = statement(
     ORDER BY e.position`,
 );
 
-/** Whether this transaction is the one doing a job all replicas could do (relay, retention). */
-const TRY_LOCK = statement(
-  'EventsRepository.tryLock',
-  `SELECT pg_try_advisory_xact_lock(:lockKey::bigint) AS locked`,
-);
-
 /**
  * The oldest events NATS has not acknowledged, in commit order. Read by position, never "after
  * the last id sent": an event gets its position only once committed, so none is skipped.
@@ -206,7 +200,6 @@ export class EventsRepository {
     OLDEST_UNSEQUENCED,
     RETAINED_PAGE_OWNED,
     LAST_POSITION_OWNED,
-    TRY_LOCK,
     UNPUBLISHED,
     MARK_PUBLISHED,
     BACKLOG,
@@ -252,12 +245,6 @@ export class EventsRepository {
     return run<{ last: string } & RetentionHorizon & Numbered>(tx, LAST_POSITION_OWNED, {
       userId,
     }).then(([row]) => row);
-  }
-
-  /** True when `tx` now holds `lockKey` until it ends; false when another transaction does. */
-  async tryLock(tx: Tx, lockKey: number): Promise<boolean> {
-    const [{ locked }] = await run<{ locked: boolean }>(tx, TRY_LOCK, { lockKey });
-    return locked;
   }
 
   unpublished(tx: Tx, batch: number): Promise<EventRow[]> {

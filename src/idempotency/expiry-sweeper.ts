@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { LockKeys } from '../database/advisory-locks';
 import { BatchedSweep } from '../database/batched-sweep';
 import { Transactions } from '../database/transactions';
 import { IdempotencyMetrics } from './idempotency-metrics';
 import { IdempotencyRepository } from './idempotency.repository';
 
-/** Shared by every replica: whoever holds it sweeps; the others skip that round. */
-const SWEEP_LOCK_KEY = 7_283_002;
 const BATCH_SIZE = 500;
 
 /** Deletes expired idempotency records in the background, in small batches, one replica at a time. */
@@ -23,9 +22,10 @@ export class ExpirySweeper extends BatchedSweep {
       what: 'expired idempotency keys',
       everyMs: config.idempotencySweepIntervalMs,
       batchSize: BATCH_SIZE,
+      lockKey: LockKeys.idempotencyExpiry,
       batch: async (tx) => {
-        const deleted = await store.deleteExpiredBatch(tx, SWEEP_LOCK_KEY, BATCH_SIZE);
-        if (deleted !== null) metrics.count('expired_deleted', deleted);
+        const deleted = await store.deleteExpired(tx, BATCH_SIZE);
+        metrics.count('expired_deleted', deleted);
         return deleted;
       },
       warn: (message) => logger.warn(message),

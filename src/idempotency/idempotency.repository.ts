@@ -66,12 +66,6 @@ const FIND = statement(
 /** A business rejection (409 ...) stored as the key's answer: the claim with no rows. */
 const STORE_REJECTION = createStatement('IdempotencyRepository.storeRejection', []);
 
-const TRY_SWEEP_LOCK = statement(
-  'IdempotencyRepository.trySweepLock',
-  `
-   SELECT pg_try_advisory_xact_lock(:lockId) AS locked`,
-);
-
 const DELETE_EXPIRED = statement(
   'IdempotencyRepository.deleteExpired',
   `
@@ -85,12 +79,7 @@ const DELETE_EXPIRED = statement(
 /** All SQL of the idempotency store; the statements are in `sql/idempotency.sql`. */
 @Injectable()
 export class IdempotencyRepository {
-  static readonly statements: Statement[] = [
-    FIND,
-    STORE_REJECTION.keyed,
-    TRY_SWEEP_LOCK,
-    DELETE_EXPIRED,
-  ];
+  static readonly statements: Statement[] = [FIND, STORE_REJECTION.keyed, DELETE_EXPIRED];
 
   /**
    * Runs a create's keyed statement, which never waits on another request: `written` (the key
@@ -125,13 +114,8 @@ export class IdempotencyRepository {
     return rows.length ? toStored(rows[0]) : null;
   }
 
-  /**
-   * Deletes up to `batchSize` expired records, unless another replica holds the sweep lock.
-   * Null when the lock was taken elsewhere, else how many rows went.
-   */
-  async deleteExpiredBatch(tx: Tx, lockId: number, batchSize: number): Promise<number | null> {
-    const [{ locked }] = await run<{ locked: boolean }>(tx, TRY_SWEEP_LOCK, { lockId });
-    if (!locked) return null;
+  /** Deletes up to `batchSize` expired records (none another transaction holds): how many went. */
+  async deleteExpired(tx: Tx, batchSize: number): Promise<number> {
     const [{ deleted }] = await run<{ deleted: number }>(tx, DELETE_EXPIRED, { batchSize });
     return deleted;
   }
