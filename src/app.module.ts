@@ -35,7 +35,7 @@ export class AppModule {
         DatabaseModule.forDataSource(dataSource),
         HealthModule,
         CreateProbeModule,
-        MetricsModule,
+        MetricsModule.serving(config.metricsPort),
         RateLimitModule,
         AuthModule.withSecret(jwtSecret),
         IdempotencyModule.withSecret(jwtSecret),

@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { createServer, Server } from 'node:http';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { HealthController } from './health/health.controller';
 import { DomainError, PROBLEM_CONTENT_TYPE, ServiceUnavailableError } from './http/problem';
 import { Metrics } from './metrics/metrics';
@@ -25,11 +26,13 @@ function refused(error: unknown): Answer {
 /**
  * What an orchestrator and Prometheus ask of a worker, which serves no API: `/health/live`,
  * `/health/ready` (the database and both schemas, as the API answers it) and `/metrics` (the
- * job queue, and the enqueue-to-done time of the jobs this process ran).
+ * job queue, and the enqueue-to-done time of the jobs this process ran), unless `METRICS_PORT`
+ * puts it on a port of its own (`MetricsServer`), as in the API.
  */
 export function serveWorkerProbes(app: INestApplicationContext): Server {
   const health = app.get(HealthController);
   const metrics = app.get(Metrics);
+  const metricsHere = app.get<AppConfig>(APP_CONFIG).metricsPort === null;
   const json = (status: number, body: unknown): Answer => ({
     status,
     type: 'application/json',
@@ -38,7 +41,7 @@ export function serveWorkerProbes(app: INestApplicationContext): Server {
   const answer = async (path: string | undefined): Promise<Answer> => {
     if (path === '/health/live') return json(200, health.live());
     if (path === '/health/ready') return health.ready().then((ready) => json(200, ready), refused);
-    if (path === '/metrics')
+    if (path === '/metrics' && metricsHere)
       return {
         status: 200,
         type: metrics.registry.contentType,

@@ -44,8 +44,9 @@ async function main() {
   );
   await app.init();
   await new Promise<void>((resolve) => probes.listen(config.port, config.host, resolve));
+  const metricsAt = config.metricsPort === null ? 'and /metrics ' : '';
   logger.info(
-    `worker running ${config.workerConcurrency} job(s) at a time; probes and /metrics on port ${config.port}`,
+    `worker running ${config.workerConcurrency} job(s) at a time; probes ${metricsAt}on port ${config.port}`,
   );
 }
 

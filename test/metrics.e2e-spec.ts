@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MetricsServer } from '../src/metrics/metrics-server';
 import { startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { image } from './support/images';
 import { signUpAndIn, uniqueEmail } from './support/users';
@@ -78,6 +79,36 @@ describe('GET /metrics (Prometheus)', () => {
     for (const state of ['queued', 'running', 'failed'])
       expect(after).toMatch(new RegExp(`^jobs_${state} \\d+$`, 'm'));
     expect(after).toMatch(/^jobs_oldest_due_age_seconds 0$/m); // its only job is done
+  });
+});
+
+describe('GET /metrics on METRICS_PORT', () => {
+  it('is served there only, and stops with the app', async () => {
+    const app = await startTestAppOnOwnDatabase({ METRICS_PORT: '0' });
+    let metricsUrl = '';
+    try {
+      metricsUrl = `http://127.0.0.1:${app.nest.get(MetricsServer).port()}`;
+      const onApiPort = await app.http.get('/metrics').expect(404);
+      expect(onApiPort.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      await app.http.get('/health/live').expect(200);
+
+      const scrape = await fetch(`${metricsUrl}/metrics`);
+      expect(scrape.status).toBe(200);
+      expect(scrape.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(scrape.headers.get('cache-control')).toBe('no-store');
+      const text = await scrape.text();
+      expect(text).toMatch(
+        /^http_requests_total\{method="GET",route="\/health\/live",status="200"\} 1$/m,
+      );
+      expect(text).toMatch(
+        /^http_requests_total\{method="GET",route="unmatched",status="404"\} 1$/m,
+      );
+      expect((await fetch(`${metricsUrl}/nothing-else-here`)).status).toBe(404);
+      expect((await fetch(`${metricsUrl}/metrics`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await app.close();
+    }
+    await expect(fetch(`${metricsUrl}/metrics`)).rejects.toThrow();
   });
 });
 

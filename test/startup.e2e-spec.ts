@@ -1,6 +1,15 @@
+import { once } from 'node:events';
 import { readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
-import { freePort, isRunning, startService, waitUntilReady } from './support/service-process';
+import { directUrlEnv } from './support/pgbouncer';
+import {
+  freePort,
+  isRunning,
+  startService,
+  TEST_JWT_SECRET,
+  waitUntilReady,
+} from './support/service-process';
 import { traversableTempDir } from './support/test-database';
 
 describe('start-up and shutdown of the service process', () => {
@@ -29,6 +38,28 @@ describe('start-up and shutdown of the service process', () => {
     expect(lines).toEqual([
       expect.stringContaining(`cannot connect to PostgreSQL at 127.0.0.1:${port}/orders`),
     ]);
+  });
+
+  it('stops with exit code 1 and one line when METRICS_PORT is taken', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const metricsPort = (taken.address() as AddressInfo).port;
+      const service = startService({
+        DATABASE_URL: process.env.E2E_DATABASE_URL!,
+        ...directUrlEnv(process.env.E2E_DATABASE_URL!),
+        JWT_SECRET: TEST_JWT_SECRET,
+        HOST: '127.0.0.1',
+        PORT: String(await freePort()),
+        METRICS_PORT: String(metricsPort),
+      });
+      expect(await service.exited).toBe(1);
+      expect(service.stderr().trim().split('\n')).toEqual([
+        expect.stringContaining(`cannot serve /metrics on METRICS_PORT: listen EADDRINUSE`),
+      ]);
+    } finally {
+      taken.close();
+    }
   });
 
   it('runs on its embedded database, survives SIGKILL, and stops cleanly on SIGTERM', async () => {

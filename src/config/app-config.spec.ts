@@ -6,6 +6,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 3000,
       host: '0.0.0.0',
+      metricsPort: null,
       databaseUrl: null,
       dataDir: '/srv/app/.data',
       publicBaseUrl: null,
@@ -31,6 +32,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORT: '8080',
       HOST: '127.0.0.1',
+      METRICS_PORT: '9464',
       DATABASE_URL: 'postgresql://u:p@db:5432/orders',
       DATABASE_DIRECT_URL: 'postgresql://u:p@db-direct:5432/orders',
       DATA_DIR: '/var/lib/orders',
@@ -53,6 +55,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 8080,
       host: '127.0.0.1',
+      metricsPort: 9464,
       databaseUrl: 'postgresql://u:p@db:5432/orders',
       databaseDirectUrl: 'postgresql://u:p@db-direct:5432/orders',
       dataDir: '/var/lib/orders',
@@ -76,6 +79,9 @@ describe('loadConfig', () => {
   it.each([
     ['PORT', { PORT: '70000' }],
     ['PORT', { PORT: '3000abc' }],
+    ['METRICS_PORT', { METRICS_PORT: '70000' }],
+    ['METRICS_PORT', { METRICS_PORT: '3000' }],
+    ['METRICS_PORT', { PORT: '8080', METRICS_PORT: '8080' }],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://db/orders' }],
     ['DATABASE_DIRECT_URL', { DATABASE_DIRECT_URL: 'postgres://db:5432/orders' }],
     ['DATABASE_DIRECT_URL', { DATABASE_URL: 'postgres://p/o', DATABASE_DIRECT_URL: 'db:5432' }],
@@ -110,6 +116,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(
       new RegExp(`^Invalid environment variable ${variable}: [^\\n]+$`),
     );
+  });
+
+  it('takes METRICS_PORT=0 (any free port), beside PORT=0 too', () => {
+    expect(loadConfig({ METRICS_PORT: '0' }).metricsPort).toBe(0);
+    expect(loadConfig({ PORT: '0', METRICS_PORT: '0' }).metricsPort).toBe(0);
   });
 
   it('takes a timer-driven duration up to a day, and a TTL or retention up to ten years', () => {

@@ -9,6 +9,7 @@ import {
   integer,
   jwtSecret,
   logLevel,
+  metricsPort,
   natsName,
   natsUrl,
   origins,
@@ -28,6 +29,8 @@ export interface AppConfig {
   logLevel: string;
   port: number;
   host: string;
+  /** Null: `/metrics` on `port`, beside the API; else on this port only (0: any free one). */
+  metricsPort: number | null;
   /** Unset: an embedded PostgreSQL under `dataDir` is started by the service. */
   databaseUrl: string | null;
   /**
@@ -99,11 +102,13 @@ export { ConfigError } from './env-readers';
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
   const nodeEnv = read(env, 'NODE_ENV') ?? 'development';
   const dataDir = read(env, 'DATA_DIR') ?? './.data';
+  const port = integer(env, 'PORT', 3000, 0, 65535);
   return {
     nodeEnv,
     logLevel: logLevel(env),
-    port: integer(env, 'PORT', 3000, 0, 65535),
+    port,
     host: read(env, 'HOST') ?? '0.0.0.0',
+    metricsPort: metricsPort(env, port),
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     databaseDirectUrl: directUrl(env),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 2, 1000),

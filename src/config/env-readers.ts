@@ -153,6 +153,22 @@ export function jwtSecret(env: Env, nodeEnv: string): string | null {
 }
 
 /**
+ * Where `/metrics` is served: null (unset) beside the API on `port`; else only on this port, which
+ * the API's clients need not reach (0: any free one, for tests).
+ */
+export function metricsPort(env: Env, port: number): number | null {
+  if (read(env, 'METRICS_PORT') === undefined) return null;
+  const value = integer(env, 'METRICS_PORT', 0, 0, 65535);
+  if (value !== 0 && value === port)
+    throw new ConfigError(
+      'METRICS_PORT',
+      'expected a port other than PORT (unset it to serve /metrics on PORT)',
+      String(value),
+    );
+  return value;
+}
+
+/**
  * Which peers may set the client IP through X-Forwarded-For: all (`true`), none, or the proxies'
  * addresses and CIDR ranges. A hop count is refused: Fastify 5.12 stopped honouring it because it
  * cannot tell a proxy from a client that sends the header itself.
