@@ -10,7 +10,7 @@ import { AppDependencies, AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { TokenService } from './auth/token.service';
 import { refuseBodiesWhereNoneIsTaken } from './http/bodyless';
-import { refuseUnreadableBodies } from './http/body-encoding';
+import { refuseOtherMediaTypes, refuseUnreadableBodies } from './http/body-encoding';
 import { handleClientError } from './http/client-error';
 import { allowOriginBeforeHooks, enableCors } from './http/cors';
 import { setEveryAnswersHeaders } from './http/every-answer';
@@ -24,11 +24,7 @@ import { serveOpenApi } from './http/openapi';
 import { isEventStream } from './http/event-stream-response';
 import { MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
 import { loneSurrogateField, prototypeKeyError } from './http/json-text';
-import {
-  ServiceUnavailableError,
-  UnsupportedMediaTypeError,
-  ValidationFailedError,
-} from './http/problem';
+import { ServiceUnavailableError, ValidationFailedError } from './http/problem';
 import { sendError } from './http/send-problem';
 import { CompiledBodies } from './http/compiled-bodies';
 import { createValidationPipe } from './http/validation';
@@ -152,11 +148,7 @@ function installHttpBasics(fastify: FastifyInstance) {
   });
   refuseBodiesWhereNoneIsTaken(fastify);
   refuseUnreadableBodies(fastify);
-  fastify.addHook('preValidation', (request, reply, done) => {
-    if (!request.isMultipart() || MULTIPART_ROUTES.has(request.routeOptions.url ?? ''))
-      return done();
-    sendError(new UnsupportedMediaTypeError('Send the body as application/json.'), request, reply);
-  });
+  refuseOtherMediaTypes(fastify, MULTIPART_ROUTES);
 }
 
 /** Once the process is stopping, keep-alive clients are sent elsewhere with their next answer. */

@@ -213,6 +213,9 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
       415,
       'unsupported_media_type',
     );
+    const text = await app.http.post('/api/files').set(ann.auth).type('text/plain').send('a,b');
+    expectProblem(text, 415, 'unsupported_media_type');
+    expect(text.body.detail).toBe('This operation takes multipart/form-data, not text/plain.');
     expectProblem(
       await app.http.post('/api/files').attach('file', CSV, 'a.csv'),
       401,

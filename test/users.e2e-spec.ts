@@ -167,13 +167,32 @@ describe('users over HTTP', () => {
         .set('Content-Type', 'text/plain')
         .send('email=a@b.c');
       expectProblem(text, 415, 'unsupported_media_type');
+      // The 415 names what the operation takes and what was sent.
+      expect(text.body.detail).toBe('This operation takes application/json, not text/plain.');
       const form = await app.http.post('/api/users').type('form').send({ email: 'a@b.c' });
       expectProblem(form, 415, 'unsupported_media_type');
+      expect(form.body.detail).toBe(
+        'This operation takes application/json, not application/x-www-form-urlencoded.',
+      );
       const multipart = await app.http
         .post('/api/users')
         .field('email', 'a@b.c')
         .field('name', 'A');
       expectProblem(multipart, 415, 'unsupported_media_type');
+      expect(multipart.body.detail).toBe(
+        'This operation takes application/json, not multipart/form-data.',
+      );
+      const untyped = await app.http
+        .post('/api/users')
+        .set('Content-Type', '')
+        .send(Buffer.from('{"email":"a@b.c"}'));
+      expectProblem(untyped, 415, 'unsupported_media_type');
+      expect(untyped.body.detail).toBe(
+        'This operation takes application/json: send the body with Content-Type: application/json.',
+      );
+      // Without a body, a Content-Type that is no media type describes nothing: the body is missing.
+      const garbled = await app.http.post('/api/users').set('Content-Type', 'json');
+      expectProblem(garbled, 400, 'validation_failed');
       const huge = await app.http
         .post('/api/users')
         .send({ email: uniqueEmail(), name: 'x'.repeat(300_000), password: 'long enough' });

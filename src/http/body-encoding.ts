@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hasBody } from './bodyless';
 import { UnsupportedMediaTypeError } from './problem';
 import { sendError } from './send-problem';
@@ -31,5 +31,48 @@ export function refuseUnreadableBodies(fastify: FastifyInstance) {
     if (charset === undefined || UTF_8.test(charset) || !JSON_TYPE.test(type!)) return done();
     const detail = `Send JSON as UTF-8 (charset=utf-8, or no charset), not ${charset}.`;
     sendError(new UnsupportedMediaTypeError(detail), request, reply);
+  });
+}
+
+/** `type/subtype` (RFC 9110 §8.3.1's tokens), then parameters or nothing. */
+const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;|$)/;
+
+/** The media type as sent, without its parameters, short enough to quote back; '' if none. */
+const mediaTypeOf = (contentType: string | undefined): string =>
+  contentType !== undefined && MEDIA_TYPE.test(contentType)
+    ? contentType.split(';')[0].trim().toLowerCase().slice(0, 100)
+    : '';
+
+/**
+ * Bodies of a media type the service does not read are refused with 415 before they are read,
+ * naming what the operation takes (JSON, or multipart on `multipartRoutes`) and what was sent:
+ * Fastify's own refusal says only "Unsupported Media Type".
+ */
+export function refuseOtherMediaTypes(fastify: FastifyInstance, multipartRoutes: Set<string>) {
+  const refusal = (request: FastifyRequest) => {
+    const multipart = multipartRoutes.has(request.routeOptions.url ?? '');
+    const takes = multipart ? 'multipart/form-data' : 'application/json';
+    const sent = mediaTypeOf(request.headers['content-type']);
+    return new UnsupportedMediaTypeError(
+      sent === ''
+        ? `This operation takes ${takes}: send the body with Content-Type: ${takes}.`
+        : `This operation takes ${takes}, not ${sent}.`,
+    );
+  };
+  // Every type without a parser of its own (JSON's, and multipart's on every route).
+  fastify.addContentTypeParser('*', (request, _payload, done) => done(refusal(request)));
+  // A Content-Type that is no media type at all Fastify refuses before any parser, wordlessly;
+  // without a body it describes nothing, and is dropped as the bodyless routes drop any.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const type = request.headers['content-type'];
+    if (type === undefined || MEDIA_TYPE.test(type)) return done();
+    if (hasBody(request.headers)) return sendError(refusal(request), request, reply);
+    delete request.headers['content-type'];
+    done();
+  });
+  fastify.addHook('preValidation', (request, reply, done) => {
+    if (!request.isMultipart() || multipartRoutes.has(request.routeOptions.url ?? ''))
+      return done();
+    sendError(refusal(request), request, reply);
   });
 }
