@@ -14,9 +14,11 @@ RUN npm run build && npm prune --omit=dev
 
 # --- runtime: compiled code, production node_modules, an unprivileged user ---
 FROM node:22-bookworm-slim
+# /metrics on a port of its own, published to Prometheus only, never beside the API.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
+    METRICS_PORT=9464 \
     DATA_DIR=/var/lib/order-service
 WORKDIR /app
 COPY --from=build /app/package.json ./
@@ -26,7 +28,7 @@ COPY --from=build /app/dist ./dist
 COPY openapi.json ./
 RUN mkdir -p /var/lib/order-service && chown node:node /var/lib/order-service
 USER node
-EXPOSE 3000
+EXPOSE 3000 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Applies pending migrations (under an advisory lock, so replicas may start together), then serves.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the image's start command with the image's environment (see Dockerfile) against a fresh
 # database on the machine's PostgreSQL, because CI has no Docker engine: the migration command,
-# the start command (which also migrates), /health/ready, one sign-up, a restart on the same
-# database, then SIGTERM must exit 0.
+# the start command (which also migrates), /health/ready, one sign-up, /metrics on METRICS_PORT
+# and not on PORT, a restart on the same database, then SIGTERM must exit 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server=${CI_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -10,8 +10,12 @@ db="order_service_smoke_$$"
 psql "$server" -qc "CREATE DATABASE $db"
 trap 'psql "$server" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"' EXIT
 
-port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-export NODE_ENV=production HOST=127.0.0.1 PORT=$port DATA_DIR=$(mktemp -d)
+free_port() {
+  node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+port=$(free_port)
+metrics_port=$(free_port)
+export NODE_ENV=production HOST=127.0.0.1 PORT=$port METRICS_PORT=$metrics_port DATA_DIR=$(mktemp -d)
 export DATABASE_URL="${server%/*}/$db" JWT_SECRET=ci-smoke-secret-ci-smoke-secret-ci-smoke
 
 run_once() {
@@ -27,6 +31,8 @@ node dist/src/migrate.cli.js   # npm run migration:run, as an operator would bef
 run_once
 curl -fsS -o /dev/null -w 'sign-up: %{http_code}\n' -X POST "http://127.0.0.1:$port/api/users" \
   -H 'Content-Type: application/json' -d '{"email":"smoke@example.com","name":"Smoke","password":"smoke-test-1"}'
+curl -fsS "http://127.0.0.1:$metrics_port/metrics" | grep '^resources_created_total{route="/api/users"} 1$'
+curl -sS -o /dev/null -w '/metrics on PORT: %{http_code}\n' "http://127.0.0.1:$port/metrics"
 kill -TERM "$pid"; wait "$pid"; echo "first run exited $?"
 run_once   # migrations already applied: a restart must just start
 kill -TERM "$pid"; wait "$pid"; echo "second run exited $?"

@@ -42,11 +42,10 @@ export function serveWorkerProbes(app: INestApplicationContext): Server {
     if (path === '/health/live') return json(200, health.live());
     if (path === '/health/ready') return health.ready().then((ready) => json(200, ready), refused);
     if (path === '/metrics' && metricsHere)
-      return {
-        status: 200,
-        type: metrics.registry.contentType,
-        body: await metrics.registry.metrics(),
-      };
+      return metrics.registry.metrics().then(
+        (body) => ({ status: 200, type: metrics.registry.contentType, body }),
+        () => json(500, { status: 'metrics not collected' }),
+      );
     return json(404, { status: 'not found' });
   };
   return createServer((request, response) => {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MetricsServer } from '../src/metrics/metrics-server';
+import { freePort, startReadyWorker, stopService } from './support/service-process';
+import { createDatabaseOn } from './support/test-database';
 import { startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { image } from './support/images';
 import { signUpAndIn, uniqueEmail } from './support/users';
@@ -109,6 +111,29 @@ describe('GET /metrics on METRICS_PORT', () => {
       await app.close();
     }
     await expect(fetch(`${metricsUrl}/metrics`)).rejects.toThrow();
+  });
+});
+
+describe('a worker with METRICS_PORT', () => {
+  it('serves /metrics there, not beside its probes, and stops cleanly', async () => {
+    // A database of its own: the worker would otherwise take other test files' jobs.
+    const database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+    let worker: Awaited<ReturnType<typeof startReadyWorker>> | undefined;
+    try {
+      const metricsPort = await freePort();
+      const env = { METRICS_PORT: String(metricsPort) };
+      worker = await startReadyWorker(database.url, env, 'worker-source');
+      expect(worker.stdout()).toContain('serving /metrics on port ' + metricsPort);
+      expect((await fetch(`${worker.baseUrl}/metrics`)).status).toBe(404);
+      const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(scrape.status).toBe(200);
+      expect(await scrape.text()).toMatch(/^jobs_queued 0$/m);
+      await stopService(worker);
+      expect(worker.child.exitCode).toBe(0);
+    } finally {
+      await stopService(worker);
+      await database.stop();
+    }
   });
 });
 

@@ -2,8 +2,9 @@ import { run, statement, type Statement } from './statement';
 import type { Tx } from './transactions';
 
 /**
- * Every advisory lock the service takes, in one place so that no two pieces of work share a key
- * by accident. Each key only has to be the same in every replica of this service.
+ * The fixed keys of the advisory locks the service takes, in one place so that no two pieces of
+ * work share one by accident; each only has to be the same in every replica. (A create's claim
+ * locks a key hashed from its Idempotency-Key's scope instead: see create-statement.ts.)
  */
 export const LockKeys = {
   /** Held by the replica applying migrations (a session lock: the others wait). */

@@ -20,9 +20,9 @@ export interface SweepPlan {
 
 /**
  * A background clean-up in small batches, one transaction each, every `everyMs`: one round at a
- * time, ended after its current batch at shutdown. Among replicas, whoever takes the plan's lock for a
- * batch sweeps; a replica that finds it taken ends its round.
- * A feature's sweeper extends it with its plan.
+ * time, ended after its current batch at shutdown. Among replicas, whoever takes the plan's lock
+ * for a batch sweeps; a replica that finds it taken ends its round. A feature's sweeper extends it
+ * with its plan.
  */
 export abstract class BatchedSweep implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;

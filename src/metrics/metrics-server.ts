@@ -5,7 +5,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Metrics } from './metrics';
@@ -18,25 +18,14 @@ import { Metrics } from './metrics';
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly server: Server;
+  private readonly logger = new Logger(MetricsServer.name);
+  private closing = false;
 
   constructor(
-    metrics: Metrics,
+    private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.server = createServer((request, response) => {
-      if (request.url !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-        response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found\n');
-        return;
-      }
-      void metrics.registry.metrics().then((text) =>
-        response
-          .writeHead(200, {
-            'Content-Type': metrics.registry.contentType,
-            'Cache-Control': 'no-store',
-          })
-          .end(text),
-      );
-    });
+    this.server = createServer((request, response) => void this.answer(request, response));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,7 +35,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       this.server.once('error', failedOn);
       this.server.listen(this.config.metricsPort!, this.config.host, () => {
         this.server.off('error', failedOn);
-        new Logger(MetricsServer.name).log(`serving /metrics on port ${this.port()}`);
+        this.logger.log(`serving /metrics on port ${this.port()}`);
         listening();
       });
     });
@@ -57,9 +46,32 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     return (this.server.address() as AddressInfo).port;
   }
 
+  /**
+   * Stops listening; a scrape in progress is answered, with its connection closed after it, so
+   * that a keep-alive scraper does not hold the shutdown for its idle timeout.
+   */
   async onApplicationShutdown(): Promise<void> {
     if (!this.server.listening) return;
-    // Node's close() also ends idle keep-alive connections: a scrape in progress finishes.
+    this.closing = true;
     await new Promise<void>((closed) => this.server.close(() => closed()));
+  }
+
+  private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD'))
+      return this.send(response, 404, 'text/plain; charset=utf-8', 'Not Found\n');
+    try {
+      const text = await this.metrics.registry.metrics();
+      this.send(response, 200, this.metrics.registry.contentType, text);
+    } catch (error) {
+      this.logger.warn(`metrics not collected: ${(error as Error).message}`);
+      this.send(response, 500, 'text/plain; charset=utf-8', 'metrics not collected\n');
+    }
+  }
+
+  private send(response: ServerResponse, status: number, type: string, body: string): void {
+    const headers = { 'Content-Type': type, 'Cache-Control': 'no-store' };
+    response.writeHead(status, this.closing ? { ...headers, Connection: 'close' } : headers);
+    response.end(body);
   }
 }

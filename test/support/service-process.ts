@@ -16,15 +16,16 @@ export interface ServiceProcess {
 
 /**
  * `source` runs src/ through ts-node; `build` runs dist/ as the image does (starts in ~1 s; needs
- * `npm run build`); `worker` runs the built job worker (`npm run worker`), which serves no HTTP;
- * `peer` runs bench/peer's build, with its own defaults.
+ * `npm run build`); `worker` runs the built job worker (`npm run worker`), which serves no API,
+ * and `worker-source` the same from src/; `peer` runs bench/peer's build, with its own defaults.
  */
-export type Entry = 'source' | 'build' | 'worker' | 'peer';
+export type Entry = 'source' | 'build' | 'worker' | 'worker-source' | 'peer';
 const ENTRY_ARGS: Record<Entry, string[]> = {
   source: ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
   peer: ['bench/peer/dist/main.js'], // the stack teams build instead (see peer-process.ts)
   build: ['--max-old-space-size=160', 'dist/src/main.js'], // as the image runs it
   worker: ['--max-old-space-size=160', 'dist/src/worker.js'],
+  'worker-source': ['-r', 'ts-node/register/transpile-only', 'src/worker.ts'],
 };
 
 /** The service as operators run it: its own process, configured only by environment. */
@@ -109,10 +110,14 @@ const failOnExit = (service: ServiceProcess) =>
   );
 
 /**
- * `npm run worker` (from dist/) on `databaseUrl`, resolved once its job runner has started; it
- * has no HTTP server, so its start-up line is what says so. Stop it with SIGTERM.
+ * `npm run worker` (from dist/, or src/) on `databaseUrl`, resolved once its job runner has
+ * started; it serves no API, so its start-up line is what says so. Stop it with SIGTERM.
  */
-export async function startReadyWorker(databaseUrl: string, env: Record<string, string> = {}) {
+export async function startReadyWorker(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  entry: 'worker' | 'worker-source' = 'worker',
+) {
   const port = await freePort(); // its probes and /metrics
   const worker = startService(
     {
@@ -122,7 +127,7 @@ export async function startReadyWorker(databaseUrl: string, env: Record<string, 
       ...env,
       LOG_LEVEL: 'info',
     },
-    'worker',
+    entry,
   );
   await Promise.race([
     waitFor('worker running', () => worker.stdout().includes('worker running '), { ms: 30_000 }),
