@@ -142,6 +142,21 @@ SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.not
  ORDER BY o.created_at DESC, o.id DESC
  LIMIT $7;
 
+-- OrdersRepository.listOwnedByReference
+-- $1 userId, $2 clientReference, $3 createdFrom, $4 createdTo, $5 status, $6 afterCreatedAt, $7 afterId, $8 limit
+SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
+       (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
+               ORDER BY i.position)
+          FROM order_items i WHERE i.order_id = o.id) AS items
+  FROM orders o
+ WHERE o.user_id = $1 AND o.client_reference = $2
+   AND o.created_at >= $3::timestamptz AND o.created_at <= $4::timestamptz
+   AND ($5::text IS NULL OR o.status = $5::text)
+   AND ($6::timestamptz IS NULL
+        OR (o.created_at, o.id) < ($6::timestamptz, $7::uuid))
+ ORDER BY o.created_at DESC, o.id DESC
+ LIMIT $8;
+
 -- OrdersRepository.lockOwned
 -- $1 id, $2 userId
 SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,

@@ -242,6 +242,35 @@ describe('orders over HTTP', () => {
       },
     );
 
+    it("finds the caller's order by its clientReference, as a 409 order_reference_taken says", async () => {
+      const reference = `ref-${randomUUID()}`;
+      const { body: first } = await create(ann, { ...validOrder(), clientReference: reference });
+      await create(ann, validOrder()).expect(201); // another order of Ann's, not found
+      const taken = await create(ann, { ...validOrder(), clientReference: reference });
+      expectProblem(taken, 409, 'order_reference_taken');
+      expect(taken.body.detail).toContain('GET /api/orders?clientReference=');
+      const list = (query: string, user = ann) =>
+        app.http.get(`/api/orders?${query}`).set(user.auth).expect(200);
+      const found = await list(`clientReference=${reference}`);
+      expect(found.body).toEqual({ data: [first], nextCursor: null });
+      expect(found.headers.link).toBeUndefined();
+      // Bob's orders, other filters, a past cursor: nothing found.
+      expect((await list(`clientReference=${reference}`, bob)).body.data).toEqual([]);
+      expect((await list(`clientReference=${reference}&status=cancelled`)).body.data).toEqual([]);
+      const throughFirst = await list('limit=2'); // the other order, then the first
+      expect(throughFirst.body.data[1]).toEqual(first);
+      const after = `cursor=${encodeURIComponent(throughFirst.body.nextCursor)}`;
+      expect((await list(`clientReference=${reference}&${after}`)).body.data).toEqual([]);
+      const spaced = await app.http.get('/api/orders?clientReference=a%20b').set(ann.auth);
+      expectProblem(spaced, 400, 'validation_failed');
+      expect(spaced.body.errors).toEqual([
+        {
+          field: 'clientReference',
+          message: 'clientReference must be visible ASCII characters without spaces',
+        },
+      ]);
+    });
+
     it('reads a decimal limit with leading zeros as the number it spells', async () => {
       const dora = await signUpAndIn(app, 'Dora');
       for (let i = 0; i < 4; i++) await create(dora, validOrder()).expect(201);

@@ -1467,6 +1467,8 @@ export interface operations {
                 createdFrom?: string;
                 /** @description Only orders created at or before this instant; not before `createdFrom`. */
                 createdTo?: string;
+                /** @description Only the order with this clientReference (there is at most one): none when there is none. */
+                clientReference?: string;
                 /** @description Opaque: the `nextCursor` of the previous page. */
                 cursor?: string;
             };

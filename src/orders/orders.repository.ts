@@ -120,6 +120,18 @@ const LIST_OWNED = statement(
 );
 
 /**
+ * The one order with a clientReference, if the filter and the cursor leave it: by the unique
+ * orders_user_client_reference_key, never a scan of the user's orders.
+ */
+const LIST_OWNED_BY_REFERENCE = statement(
+  'OrdersRepository.listOwnedByReference',
+  `
+   SELECT ${ORDER_COLUMNS}
+     FROM orders o
+    WHERE o.user_id = :userId AND o.client_reference = :clientReference${ORDER_FILTER_SQL}${pageAfterCursor('o')}`,
+);
+
+/**
  * The order as it is, its row locked for its cancel: the whole representation, since If-Match is
  * compared with its ETag. Items never change, so the orders row is the one to lock.
  */
@@ -195,6 +207,7 @@ export class OrdersRepository {
     CREATE.many!,
     FIND_OWNED,
     LIST_OWNED,
+    LIST_OWNED_BY_REFERENCE,
     LOCK_OWNED,
     CANCEL_OWNED,
   ];
@@ -228,14 +241,17 @@ export class OrdersRepository {
     return this.ownedOrder(tx, FIND_OWNED, userId, id);
   }
 
+  /** A page of the user's orders the filter names; only the one with `clientReference`, if given. */
   async listOwned(
     tx: Tx,
     userId: string,
     window: PageWindow,
     filter: OrderFilter,
+    clientReference?: string,
   ): Promise<OrderResponse[]> {
-    const values = { userId, ...window, ...filterValues(filter) };
-    return (await run<OrderRow>(tx, LIST_OWNED, values)).map(toResponse);
+    const values = { userId, clientReference, ...window, ...filterValues(filter) };
+    const query = clientReference === undefined ? LIST_OWNED : LIST_OWNED_BY_REFERENCE;
+    return (await run<OrderRow>(tx, query, values)).map(toResponse);
   }
 
   /**

@@ -65,7 +65,14 @@ export class OrdersService {
     const filter = orderFilterOf(query);
     const window = pageWindow(query);
     const db = this.transactions.autocommit;
-    return pageOf(await this.orders.listOwned(db, caller.userId, window, filter), query.limit);
+    const orders = await this.orders.listOwned(
+      db,
+      caller.userId,
+      window,
+      filter,
+      query.clientReference,
+    );
+    return pageOf(orders, query.limit);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -18,12 +18,12 @@ import {
 import { CurrencyCodes } from 'validator/lib/isISO4217';
 import { SchemaStatesAllRules } from '../../http/compiled-bodies';
 import { IsOmittable } from '../../http/validation';
+import { OptionalClientReference, VISIBLE_ASCII } from './client-reference';
 
 export const MAX_ITEMS = 100;
 export const MAX_QUANTITY = 10_000;
 /** 10^9 minor units per unit: the largest order (100 × 10,000 × 10^9 = 10^15) stays an exact JS number. */
 export const MAX_UNIT_PRICE = 1_000_000_000;
-const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 /** The codes IsISO4217CurrencyCode accepts, upper case (the pattern refuses lower case). */
 const ISO_4217_CODES = [...CurrencyCodes].sort();
 
@@ -74,18 +74,7 @@ export class CreateOrderDto {
   items: OrderItemDto[];
 
   /** Unique among the caller's orders; left out, not null, when there is none. */
-  @ApiPropertyOptional({
-    minLength: 1,
-    maxLength: 128,
-    pattern: VISIBLE_ASCII.source,
-    example: 'checkout-7f3a',
-  })
-  @Matches(VISIBLE_ASCII, {
-    message: 'clientReference must be visible ASCII characters without spaces',
-  })
-  @Length(1, 128)
-  @IsString()
-  @IsOmittable()
+  @OptionalClientReference()
   clientReference?: string;
 
   /** Left out, not null, when there is none. */
