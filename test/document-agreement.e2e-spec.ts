@@ -50,17 +50,37 @@ describe('the service answers as its document says', () => {
     expect(problem.title).toBe('Headers too large'); // sentence case, as every other title
   });
 
-  it('refuses a body on cancel, JSON or not, with 415, and cancels without one', async () => {
-    const order = await app.http
-      .post('/api/orders')
-      .set(user.auth)
-      .set('Idempotency-Key', randomUUID())
-      .send({ currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] })
-      .expect(201);
+  it('refuses a body on cancel with 415, but {}, and cancels without one', async () => {
+    const newOrder = () =>
+      app.http
+        .post('/api/orders')
+        .set(user.auth)
+        .set('Idempotency-Key', randomUUID())
+        .send({ currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] })
+        .expect(201);
+    const order = await newOrder();
     const cancel = () => app.http.post(`/api/orders/${order.body.id}/cancel`).set(user.auth);
-    expectProblem(await cancel().send({}), 415, 'unsupported_media_type');
+    for (const body of [{ reason: 'x' }, [], 'null', '"x"']) {
+      const refused = await cancel()
+        .type('json')
+        .send(body as object);
+      expectProblem(refused, 415, 'unsupported_media_type');
+      expect(refused.body.detail).toBe(
+        'This operation takes no request body (or only an empty JSON object, {}).',
+      );
+    }
     expectProblem(await cancel().type('text/plain').send('x'), 415, 'unsupported_media_type');
     expect((await cancel().expect(200)).body.status).toBe('cancelled');
+    // The empty object is what axios.post(url, {}) and the like send for "no data".
+    const another = await newOrder();
+    const withEmpty = app.http.post(`/api/orders/${another.body.id}/cancel`).set(user.auth);
+    expect((await withEmpty.send({}).expect(200)).body.status).toBe('cancelled');
+    const { body: file } = await app.http
+      .post('/api/files')
+      .set(user.auth)
+      .attach('file', Buffer.from('a,b\n'), 'a.csv')
+      .expect(201);
+    await app.http.delete(`/api/files/${file.id}`).set(user.auth).send({}).expect(204);
     // A Content-Type without a body describes nothing: no 415, no "empty JSON body" 400.
     await cancel().set('Content-Type', 'text/plain').expect(200);
     await cancel().set('Content-Type', 'application/json').expect(200);

@@ -736,7 +736,12 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description None; an empty JSON object is read as none. */
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description The create path works: validation, a user, an order created under a fresh Idempotency-Key (the key, the rows and the stored answer in one statement) and read back, all in one transaction that was rolled back. */
             201: {
@@ -750,7 +755,8 @@ export interface operations {
             };
             400: components["responses"]["MalformedRequest"];
             408: components["responses"]["RequestTimeout"];
-            /** @description The request has a body (`unsupported_media_type`): this operation takes none. */
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description The request has a body other than `{}` (`unsupported_media_type`): this operation takes none. */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1741,7 +1747,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description None; an empty JSON object is read as none. */
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description Cancelled (again: unchanged). */
             200: {
@@ -1796,8 +1807,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
-            /** @description The request has a body (`unsupported_media_type`): this operation takes none. */
+            /** @description The request has a body other than `{}` (`unsupported_media_type`): this operation takes none. */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2109,7 +2121,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description None; an empty JSON object is read as none. */
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description Deleted, bytes included. */
             204: {
@@ -2161,8 +2178,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
-            /** @description The request has a body (`unsupported_media_type`): this operation takes none. */
+            /** @description The request has a body other than `{}` (`unsupported_media_type`): this operation takes none. */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
+import { ApiBody } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiProblem } from './openapi.decorators';
@@ -8,22 +9,28 @@ import { sendError } from './send-problem';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route takes no request body: one is refused with 415 before it is read. */
+    /** The route takes no request body: one is refused with 415 (but an empty JSON object). */
     bodyless?: boolean;
   }
 }
 
 /**
  * A POST that takes no body (an action such as cancel): any body, JSON or not, is refused with 415
- * rather than read and ignored, so the service and its document say the same.
+ * rather than read and ignored, so the service and its document say the same; but the empty JSON
+ * object, which common HTTP clients send for "no data" (`axios.post(url, {})`), is read as none.
  */
 export const TakesNoBody = () =>
   applyDecorators(
     RouteConfig({ bodyless: true }),
+    ApiBody({
+      required: false,
+      description: 'None; an empty JSON object is read as none.',
+      schema: { type: 'object', maxProperties: 0 },
+    }),
     ApiProblem(
       415,
       [],
-      'The request has a body (`unsupported_media_type`): this operation takes none.',
+      'The request has a body other than `{}` (`unsupported_media_type`): this operation takes none.',
     ),
   );
 
@@ -32,10 +39,14 @@ export function hasBody(headers: IncomingHttpHeaders): boolean {
   return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 }
 
+const NO_BODY_TAKEN = 'This operation takes no request body (or only an empty JSON object, {}).';
+const JSON_TYPE = /^\s*application\/json\s*(;|$)/i;
+
 /**
- * Refuses a body on routes declared with `TakesNoBody`, before Fastify parses it. Without a body,
- * a Content-Type describes nothing: it is dropped, or Fastify would try to parse the absent body
- * (415 for text/plain, 400 for an empty JSON body) on a DELETE or an action POST.
+ * Refuses a body on routes declared with `TakesNoBody`: one of another type before Fastify reads
+ * it, a JSON one once parsed unless it is `{}`. Without a body, a Content-Type describes nothing:
+ * it is dropped, or Fastify would try to parse the absent body (415 for text/plain, 400 for an
+ * empty JSON body) on a DELETE or an action POST.
  */
 export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
   fastify.addHook('onRequest', async (request, reply) => {
@@ -44,11 +55,23 @@ export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
       delete request.headers['content-type'];
       return;
     }
-    sendError(
-      new UnsupportedMediaTypeError('This operation takes no request body.'),
-      request,
-      reply,
-    );
+    if (JSON_TYPE.test(request.headers['content-type'] ?? '')) return; // judged once parsed
+    sendError(new UnsupportedMediaTypeError(NO_BODY_TAKEN), request, reply);
     return reply;
   });
+  fastify.addHook('preValidation', (request, reply, done) => {
+    if (!request.routeOptions.config.bodyless || isEmptyObject(request.body)) return done();
+    sendError(new UnsupportedMediaTypeError(NO_BODY_TAKEN), request, reply);
+  });
+}
+
+/** No body at all, or a parsed `{}`. */
+function isEmptyObject(body: unknown): boolean {
+  if (body === undefined) return true;
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    !Array.isArray(body) &&
+    Object.keys(body).length === 0
+  );
 }
