@@ -162,6 +162,16 @@ describe('users over HTTP', () => {
         .set('Content-Type', 'application/json')
         .send('{"email": ');
       expectProblem(malformed, 400, 'validation_failed');
+      for (const notAnObject of ['[]', 'null', '"a@b.c"']) {
+        const refused = await app.http
+          .post('/api/users')
+          .set('Content-Type', 'application/json')
+          .send(notAnObject);
+        expectProblem(refused, 400, 'validation_failed');
+        expect(refused.body.errors).toEqual([
+          { field: '', message: 'the body must be a JSON object' },
+        ]);
+      }
       const text = await app.http
         .post('/api/users')
         .set('Content-Type', 'text/plain')

@@ -155,6 +155,9 @@ describe('createValidationPipe', () => {
       'reference',
       'reference must be a string',
     ],
+    ['an array for the body', '[]', '', 'the body must be a JSON object'],
+    ['null for the body', 'null', '', 'the body must be a JSON object'],
+    ['a bare string for the body', '"x"', '', 'the body must be a JSON object'],
     [
       'a value of the right type but out of range',
       '{"currency":"EUR","items":[{"sku":"A","quantity":0,"unitPrice":1}]}',

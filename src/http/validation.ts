@@ -61,6 +61,12 @@ class FastifyValidationPipe extends ValidationPipe {
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && this.compiled?.accepts(metadata.metatype, value)) return value;
+    // Else an array, null or a bare value would be told every field it lacks.
+    if (metadata.type === 'body' && !isJsonObject(value))
+      throw new ValidationFailedError(
+        [{ field: '', message: 'the body must be a JSON object' }],
+        'The body must be a JSON object.',
+      );
     return super.transform(value, metadata);
   }
 
@@ -70,6 +76,9 @@ class FastifyValidationPipe extends ValidationPipe {
     return [];
   }
 }
+
+const isJsonObject = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * An optional body field that may be left out but not sent as null (class-validator's IsOptional
