@@ -9,6 +9,9 @@ describe('users over HTTP', () => {
   });
   afterAll(() => app.close());
 
+  /** A sign-up whose body is `text` as sent, declared JSON. */
+  const postJson = (text: string) =>
+    app.http.post('/api/users').set('Content-Type', 'application/json').send(text);
   const countUsers = async (email: string) =>
     Number(
       (
@@ -157,16 +160,10 @@ describe('users over HTTP', () => {
     });
 
     it('answers 400 for malformed JSON, 415 for a body that is not JSON, 413 for an oversized body', async () => {
-      const malformed = await app.http
-        .post('/api/users')
-        .set('Content-Type', 'application/json')
-        .send('{"email": ');
+      const malformed = await postJson('{"email": ');
       expectProblem(malformed, 400, 'validation_failed');
       for (const notAnObject of ['[]', 'null', '"a@b.c"']) {
-        const refused = await app.http
-          .post('/api/users')
-          .set('Content-Type', 'application/json')
-          .send(notAnObject);
+        const refused = await postJson(notAnObject);
         expectProblem(refused, 400, 'validation_failed');
         expect(refused.body.errors).toEqual([
           { field: '', message: 'the body must be a JSON object' },
@@ -240,10 +237,7 @@ describe('users over HTTP', () => {
 
     it('names a __proto__ or constructor.prototype key as what is refused, not the JSON', async () => {
       for (const body of ['{"__proto__": {"x": 1}}', '{"constructor": {"prototype": {"x": 1}}}']) {
-        const response = await app.http
-          .post('/api/users')
-          .set('Content-Type', 'application/json')
-          .send(body);
+        const response = await postJson(body);
         expectProblem(response, 400, 'validation_failed');
         expect(response.body.errors).toEqual([
           {
