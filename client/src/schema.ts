@@ -355,22 +355,31 @@ export interface components {
         CloudEventResponse: {
             /** @enum {string} */
             specversion: "1.0";
+            /**
+             * Format: uuid
+             * @description Unique (a UUIDv7): consumers drop repeats by it.
+             */
+            id: string;
             /** @enum {string} */
             type: "user.created" | "user.updated" | "order.created" | "order.cancelled" | "file.created" | "file.ready" | "file.failed" | "file.deleted" | "order_export.succeeded" | "order_export.failed";
+            /**
+             * Format: uuid
+             * @description The changed resource's id.
+             */
+            subject: string;
+            /**
+             * Format: date-time
+             * @description When the change was made.
+             */
+            time: string;
             /** @enum {string} */
             datacontenttype: "application/json";
             /** @description The resource as the API returned it at that moment (a deleted file: as it was). */
             data: {
                 [key: string]: unknown;
             };
-            /** @description Unique (a UUIDv7): consumers drop repeats by it. */
-            id: string;
             /** @description This service. */
             source: string;
-            /** @description The changed resource's id. */
-            subject: string;
-            /** @description When the change was made. */
-            time: string;
         };
         EventPageResponse: {
             data: components["schemas"]["CloudEventResponse"][];
@@ -402,11 +411,14 @@ export interface components {
             password: string;
         };
         UserResponse: {
+            /** Format: uuid */
             id: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
             email: string;
             name: string;
-            createdAt: string;
-            updatedAt: string;
         };
         UserProfileDto: {
             /** Format: idn-email */
@@ -448,18 +460,22 @@ export interface components {
             sku: string;
         };
         OrderResponse: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            userId: string;
             /** @enum {string} */
             status: "pending" | "cancelled";
             /** @description The sum of the line totals. */
             total: number;
-            id: string;
-            userId: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
             currency: string;
             items: components["schemas"]["OrderItemResponse"][];
             clientReference: string | null;
             note: string | null;
-            createdAt: string;
-            updatedAt: string;
         };
         OrderPageResponse: {
             data: components["schemas"]["OrderResponse"][];
@@ -472,8 +488,12 @@ export interface components {
             detail: string;
         };
         FileResponse: {
+            /** Format: uuid */
+            id: string;
             /** @description Bytes. */
             size: number;
+            /** Format: date-time */
+            createdAt: string;
             /**
              * @description Images are `processing` until their dimensions are read and their thumbnail written, then
              *     `ready` (or `failed`, with `error`); other files are `ready` at once.
@@ -483,7 +503,6 @@ export interface components {
             /** @description Pixels, for images once processed; else null. */
             width: number | null;
             height: number | null;
-            id: string;
             /** @description The client's filename, sanitised; display only. */
             filename: string;
             /** @description Judged from the bytes. */
@@ -491,7 +510,6 @@ export interface components {
             /** @description Hex SHA-256 of the bytes; also the download's ETag. */
             sha256: string;
             url: string;
-            createdAt: string;
             /** @description A WebP of at most 256 px on its longer side, once there is one; else null. */
             thumbnailUrl: string | null;
             error: components["schemas"]["FileError"] | null;
@@ -536,6 +554,8 @@ export interface components {
             createdTo: string | null;
         };
         OrderExportResponse: {
+            /** Format: uuid */
+            id: string;
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed";
             /** @enum {string} */
@@ -548,11 +568,14 @@ export interface components {
              */
             file: components["schemas"]["FileResponse"] | null;
             error: components["schemas"]["OrderExportError"] | null;
-            id: string;
-            filter: components["schemas"]["OrderExportFilter"];
+            /** Format: date-time */
             createdAt: string;
-            /** @description When `status` last changed; deleting the CSV file shows in `file` (and the ETag) only. */
+            /**
+             * Format: date-time
+             * @description When `status` last changed; deleting the CSV file shows in `file` (and the ETag) only.
+             */
             updatedAt: string;
+            filter: components["schemas"]["OrderExportFilter"];
         };
         OrderExportPageResponse: {
             data: components["schemas"]["OrderExportResponse"][];

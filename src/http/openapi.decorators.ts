@@ -1,6 +1,7 @@
 import { applyDecorators, Type } from '@nestjs/common';
 import {
   ApiHeader,
+  ApiProperty,
   ApiResponse,
   type ApiResponseOptions,
   ApiSecurity,
@@ -226,3 +227,9 @@ export const ApiBearer = () => ApiSecurity('bearer');
 
 /** Routes open to anyone that act for the token's user when one is sent (`{}`: no credentials). */
 export const ApiOptionalBearer = () => applyDecorators(ApiSecurity('bearer'), ApiSecurity({}));
+
+/** An id the service made (a UUIDv7): `format: uuid`, for code generators. */
+export const ApiUuid = () => ApiProperty({ type: 'string', format: 'uuid' });
+
+/** An instant as the API writes it (RFC 3339, UTC, milliseconds): `format: date-time`. */
+export const ApiTimestamp = () => ApiProperty({ type: 'string', format: 'date-time' });

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ApiTimestamp, ApiUuid } from '../../http/openapi.decorators';
 import type { EventType } from '../outbox';
 
 const EVENT_TYPES: EventType[] = [
@@ -19,14 +20,17 @@ export class CloudEventResponse {
   @ApiProperty({ enum: ['1.0'] })
   specversion: '1.0';
   /** Unique (a UUIDv7): consumers drop repeats by it. */
+  @ApiUuid()
   id: string;
   /** This service. */
   source: string;
   @ApiProperty({ enum: EVENT_TYPES })
   type: EventType;
   /** The changed resource's id. */
+  @ApiUuid()
   subject: string;
   /** When the change was made. */
+  @ApiTimestamp()
   time: string;
   @ApiProperty({ enum: ['application/json'] })
   datacontenttype: 'application/json';

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ApiTimestamp, ApiUuid } from '../../http/openapi.decorators';
 import { FILE_STATUSES, type FileStatus } from '../file.entity';
 import { PageResponseOf } from '../../http/dto/page.response';
 
@@ -11,6 +12,7 @@ export class FileError {
 
 /** An uploaded file's metadata; `url` downloads its bytes. */
 export class FileResponse {
+  @ApiUuid()
   id: string;
   /** The client's filename, sanitised; display only. */
   filename: string;
@@ -22,6 +24,7 @@ export class FileResponse {
   /** Hex SHA-256 of the bytes; also the download's ETag. */
   sha256: string;
   url: string;
+  @ApiTimestamp()
   createdAt: string;
   /**
    * Images are `processing` until their dimensions are read and their thumbnail written, then

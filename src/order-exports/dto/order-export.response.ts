@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ApiTimestamp, ApiUuid } from '../../http/openapi.decorators';
 import { FileResponse } from '../../files/dto/file.response';
 import type { OrderStatus } from '../../orders/order.entity';
 import type { OrderExportFormat, OrderExportStatus } from '../order-export.entity';
@@ -26,6 +27,7 @@ export class OrderExportError {
  * `file`, the CSV) or `failed` (with `error`).
  */
 export class OrderExportResponse {
+  @ApiUuid()
   id: string;
   @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed'] })
   status: OrderExportStatus;
@@ -43,8 +45,10 @@ export class OrderExportResponse {
   file: FileResponse | null;
   @ApiProperty({ type: () => OrderExportError, nullable: true })
   error: OrderExportError | null;
+  @ApiTimestamp()
   createdAt: string;
   /** When `status` last changed; deleting the CSV file shows in `file` (and the ETag) only. */
+  @ApiTimestamp()
   updatedAt: string;
 }
 

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ApiTimestamp, ApiUuid } from '../../http/openapi.decorators';
 import type { OrderStatus } from '../order.entity';
 import { PageResponseOf } from '../../http/dto/page.response';
 
@@ -15,7 +16,9 @@ export class OrderItemResponse {
 
 /** The full order as its owner sees it; amounts are integers in minor units of `currency`. */
 export class OrderResponse {
+  @ApiUuid()
   id: string;
+  @ApiUuid()
   userId: string;
   @ApiProperty({ enum: ['pending', 'cancelled'] })
   status: OrderStatus;
@@ -26,7 +29,9 @@ export class OrderResponse {
   total: number;
   clientReference: string | null;
   note: string | null;
+  @ApiTimestamp()
   createdAt: string;
+  @ApiTimestamp()
   updatedAt: string;
 }
 

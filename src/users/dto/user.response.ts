@@ -1,13 +1,17 @@
+import { ApiTimestamp, ApiUuid } from '../../http/openapi.decorators';
 import { User } from '../user.entity';
 
 export type PublicUser = Pick<User, 'id' | 'email' | 'name' | 'createdAt' | 'updatedAt'>;
 
 /** What a user sees of their account: never the password hash. */
 export class UserResponse {
+  @ApiUuid()
   id: string;
   email: string;
   name: string;
+  @ApiTimestamp()
   createdAt: string;
+  @ApiTimestamp()
   updatedAt: string;
 
   static from(user: PublicUser): UserResponse {
