@@ -50,17 +50,19 @@ describe('the service answers as its document says', () => {
     expect(problem.title).toBe('Headers too large'); // sentence case, as every other title
   });
 
-  it('refuses a body on cancel with 415, but {}, and cancels without one', async () => {
-    const newOrder = () =>
-      app.http
-        .post('/api/orders')
-        .set(user.auth)
-        .set('Idempotency-Key', randomUUID())
-        .send({ currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] })
-        .expect(201);
-    const order = await newOrder();
-    const cancel = () => app.http.post(`/api/orders/${order.body.id}/cancel`).set(user.auth);
-    for (const body of [{ reason: 'x' }, [], 'null', '"x"']) {
+  const newOrder = () =>
+    app.http
+      .post('/api/orders')
+      .set(user.auth)
+      .set('Idempotency-Key', randomUUID())
+      .send({ currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] })
+      .expect(201);
+
+  it('refuses a body on cancel with 415, other than {}, and leaves the order as it was', async () => {
+    const { body: order } = await newOrder();
+    const cancel = () => app.http.post(`/api/orders/${order.id}/cancel`).set(user.auth);
+    const longerThanEmpty = `{${' '.repeat(100)}}`; // refused before it is read
+    for (const body of [{ reason: 'x' }, [], 'null', '"x"', longerThanEmpty]) {
       const refused = await cancel()
         .type('json')
         .send(body as object);
@@ -70,10 +72,22 @@ describe('the service answers as its document says', () => {
       );
     }
     expectProblem(await cancel().type('text/plain').send('x'), 415, 'unsupported_media_type');
+    const { body: unchanged } = await app.http
+      .get(`/api/orders/${order.id}`)
+      .set(user.auth)
+      .expect(200);
+    expect(unchanged.status).toBe('pending');
+  });
+
+  it('cancels without a body, with {} (what axios.post(url, {}) sends), and deletes with {}', async () => {
+    const { body: order } = await newOrder();
+    const cancel = () => app.http.post(`/api/orders/${order.id}/cancel`).set(user.auth);
     expect((await cancel().expect(200)).body.status).toBe('cancelled');
-    // The empty object is what axios.post(url, {}) and the like send for "no data".
-    const another = await newOrder();
-    const withEmpty = app.http.post(`/api/orders/${another.body.id}/cancel`).set(user.auth);
+    // A Content-Type without a body describes nothing: no 415, no "empty JSON body" 400.
+    await cancel().set('Content-Type', 'text/plain').expect(200);
+    await cancel().set('Content-Type', 'application/json').expect(200);
+    const { body: another } = await newOrder();
+    const withEmpty = app.http.post(`/api/orders/${another.id}/cancel`).set(user.auth);
     expect((await withEmpty.send({}).expect(200)).body.status).toBe('cancelled');
     const { body: file } = await app.http
       .post('/api/files')
@@ -81,9 +95,6 @@ describe('the service answers as its document says', () => {
       .attach('file', Buffer.from('a,b\n'), 'a.csv')
       .expect(201);
     await app.http.delete(`/api/files/${file.id}`).set(user.auth).send({}).expect(204);
-    // A Content-Type without a body describes nothing: no 415, no "empty JSON body" 400.
-    await cancel().set('Content-Type', 'text/plain').expect(200);
-    await cancel().set('Content-Type', 'application/json').expect(200);
   });
 
   it('refuses null for an optional field the document types as a string', async () => {

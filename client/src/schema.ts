@@ -778,7 +778,6 @@ export interface operations {
             };
             400: components["responses"]["MalformedRequest"];
             408: components["responses"]["RequestTimeout"];
-            413: components["responses"]["PayloadTooLarge"];
             /** @description The request has a body other than `{}` (`unsupported_media_type`): this operation takes none. */
             415: {
                 headers: {
@@ -1830,7 +1829,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             /** @description The request has a body other than `{}` (`unsupported_media_type`): this operation takes none. */
             415: {
@@ -2201,7 +2199,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             /** @description The request has a body other than `{}` (`unsupported_media_type`): this operation takes none. */
             415: {

@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { hasBody } from './bodyless';
+import { hasBody, isJsonMediaType } from './bodyless';
 import { UnsupportedMediaTypeError } from './problem';
 import { sendError } from './send-problem';
 
 /** The `charset` parameter of a Content-Type, as sent. */
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 const UTF_8 = /^utf-?8$/i;
-const JSON_TYPE = /^application\/json\b/i;
 
 /**
  * Refuses, with 415 before the body is read, what the body parsers would misread: a body with a
@@ -28,7 +27,7 @@ export function refuseUnreadableBodies(fastify: FastifyInstance) {
     }
     const type = request.headers['content-type'];
     const charset = type?.includes(';') ? CHARSET.exec(type)?.[1] : undefined; // rarely any
-    if (charset === undefined || UTF_8.test(charset) || !JSON_TYPE.test(type!)) return done();
+    if (charset === undefined || UTF_8.test(charset) || !isJsonMediaType(type)) return done();
     const detail = `Send JSON as UTF-8 (charset=utf-8, or no charset), not ${charset}.`;
     sendError(new UnsupportedMediaTypeError(detail), request, reply);
   });
@@ -36,6 +35,9 @@ export function refuseUnreadableBodies(fastify: FastifyInstance) {
 
 /** `type/subtype` (RFC 9110 §8.3.1's tokens), then parameters or nothing. */
 const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;|$)/;
+
+/** Fastify reads no body on these: whatever their Content-Type, it is not judged. */
+const BODY_NEVER_READ = new Set(['GET', 'HEAD']);
 
 /** The media type as sent, without its parameters, short enough to quote back; '' if none. */
 const mediaTypeOf = (contentType: string | undefined): string =>
@@ -65,7 +67,8 @@ export function refuseOtherMediaTypes(fastify: FastifyInstance, multipartRoutes:
   // without a body it describes nothing, and is dropped as the bodyless routes drop any.
   fastify.addHook('onRequest', (request, reply, done) => {
     const type = request.headers['content-type'];
-    if (type === undefined || MEDIA_TYPE.test(type)) return done();
+    if (type === undefined || MEDIA_TYPE.test(type) || BODY_NEVER_READ.has(request.method))
+      return done();
     if (hasBody(request.headers)) return sendError(refusal(request), request, reply);
     delete request.headers['content-type'];
     done();

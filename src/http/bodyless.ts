@@ -40,11 +40,17 @@ export function hasBody(headers: IncomingHttpHeaders): boolean {
 }
 
 const NO_BODY_TAKEN = 'This operation takes no request body (or only an empty JSON object, {}).';
-const JSON_TYPE = /^\s*application\/json\s*(;|$)/i;
+/** Room for `{}` with some whitespace: anything longer is a body, refused before it is read. */
+const EMPTY_OBJECT_MAX_BYTES = 64;
+
+/** `application/json`, any case, with or without parameters; not `application/json-seq`. */
+export const isJsonMediaType = (contentType: string | undefined): boolean =>
+  contentType !== undefined && /^\s*application\/json\s*(;|$)/i.test(contentType);
 
 /**
- * Refuses a body on routes declared with `TakesNoBody`: one of another type before Fastify reads
- * it, a JSON one once parsed unless it is `{}`. Without a body, a Content-Type describes nothing:
+ * Refuses a body on routes declared with `TakesNoBody`: one of another type, or JSON longer than
+ * `{}` needs, before Fastify reads it; a short JSON one once parsed, unless it is `{}` (JSON that
+ * cannot be read is 400, as on any route). Without a body, a Content-Type describes nothing:
  * it is dropped, or Fastify would try to parse the absent body (415 for text/plain, 400 for an
  * empty JSON body) on a DELETE or an action POST.
  */
@@ -55,7 +61,9 @@ export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
       delete request.headers['content-type'];
       return;
     }
-    if (JSON_TYPE.test(request.headers['content-type'] ?? '')) return; // judged once parsed
+    const length = Number(request.headers['content-length']);
+    if (isJsonMediaType(request.headers['content-type']) && length <= EMPTY_OBJECT_MAX_BYTES)
+      return; // judged once parsed
     sendError(new UnsupportedMediaTypeError(NO_BODY_TAKEN), request, reply);
     return reply;
   });

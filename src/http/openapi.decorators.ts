@@ -228,7 +228,7 @@ export const ApiBearer = () => ApiSecurity('bearer');
 /** Routes open to anyone that act for the token's user when one is sent (`{}`: no credentials). */
 export const ApiOptionalBearer = () => applyDecorators(ApiSecurity('bearer'), ApiSecurity({}));
 
-/** An id the service made (a UUIDv7): `format: uuid`, for code generators. */
+/** A resource's id (a UUIDv7 the service made, or a user's own from PUT): `format: uuid`. */
 export const ApiUuid = () => ApiProperty({ type: 'string', format: 'uuid' });
 
 /** An instant as the API writes it (RFC 3339, UTC, milliseconds): `format: date-time`. */

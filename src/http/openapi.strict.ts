@@ -133,8 +133,10 @@ function preRoutingResponses(): Record<string, ResponseObject> {
 /** Each pre-routing answer the operation can get, unless it already documents that status. */
 function addPreRoutingAnswers(operation: OperationObject) {
   const exposures = new Set<Exposure>(['any']);
-  const body = operation.requestBody as { content?: Record<string, unknown> } | undefined;
-  if (body?.content?.['application/json']) exposures.add('json-body');
+  const body = operation.requestBody as
+    { required?: boolean; content?: Record<string, unknown> } | undefined;
+  // An optional body is TakesNoBody's `{}`: anything longer is refused (415) before it is read.
+  if (body?.content?.['application/json'] && body.required !== false) exposures.add('json-body');
   if (operation.parameters?.some((parameter) => 'in' in parameter && parameter.in === 'path'))
     exposures.add('path-parameter');
   const responses = operation.responses as Record<string, Answer | { $ref: string }>;

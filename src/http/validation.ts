@@ -61,8 +61,9 @@ class FastifyValidationPipe extends ValidationPipe {
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && this.compiled?.accepts(metadata.metatype, value)) return value;
-    // Else an array, null or a bare value would be told every field it lacks.
-    if (metadata.type === 'body' && !isJsonObject(value))
+    // Else an array, null or a bare value would be told every field it lacks. No body at all is
+    // told just that (the pipe reads it as {}), which a form can show field by field.
+    if (metadata.type === 'body' && value !== undefined && !isJsonObject(value))
       throw new ValidationFailedError(
         [{ field: '', message: 'the body must be a JSON object' }],
         'The body must be a JSON object.',

@@ -6,7 +6,7 @@ export class OrderReferenceTakenError extends DomainError {
       409,
       'order_reference_taken',
       'Order reference taken',
-      'You already have an order with this clientReference: GET /api/orders?clientReference=<it> finds it.',
+      'You already have an order with this clientReference: GET /api/orders?clientReference=<it, percent-encoded> finds it.',
     );
   }
 }

@@ -52,7 +52,7 @@ export class FakeOrders {
     return Promise.resolve(this.rows[0] ?? null);
   }
 
-  listOwned(...args: [Tx, string, PageWindow, OrderFilter]) {
+  listOwned(...args: [Tx, string, PageWindow, OrderFilter, string | undefined]) {
     this.asked.push({ method: 'listOwned', args });
     return Promise.resolve(this.rows);
   }

@@ -15,6 +15,7 @@ describe('OrdersService.list', () => {
           ALICE.userId,
           { limit: 3, afterCreatedAt: null, afterId: null },
           { status: null, createdFrom: null, createdTo: null },
+          undefined,
         ],
       },
     ]);
@@ -23,6 +24,12 @@ describe('OrdersService.list', () => {
       createdAt: new Date(order(2).createdAt),
       id: order(2).id,
     });
+  });
+
+  it('passes a clientReference on to the repository', async () => {
+    const { orders, service } = setup();
+    await service.list(ALICE, { limit: 20, clientReference: 'checkout-1' });
+    expect(orders.asked[0].args[4]).toBe('checkout-1');
   });
 
   it('answers no cursor on the last page', async () => {
