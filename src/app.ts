@@ -10,7 +10,7 @@ import { AppDependencies, AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { TokenService } from './auth/token.service';
 import { refuseBodiesWhereNoneIsTaken } from './http/bodyless';
-import { refuseOtherMediaTypes, refuseUnreadableBodies } from './http/body-encoding';
+import { refuseUnreadableBodies } from './http/body-encoding';
 import { handleClientError } from './http/client-error';
 import { allowOriginBeforeHooks, enableCors } from './http/cors';
 import { setEveryAnswersHeaders } from './http/every-answer';
@@ -147,8 +147,7 @@ function installHttpBasics(fastify: FastifyInstance) {
     done();
   });
   refuseBodiesWhereNoneIsTaken(fastify);
-  refuseUnreadableBodies(fastify);
-  refuseOtherMediaTypes(fastify, MULTIPART_ROUTES);
+  refuseUnreadableBodies(fastify, MULTIPART_ROUTES);
 }
 
 /** Once the process is stopping, keep-alive clients are sent elsewhere with their next answer. */

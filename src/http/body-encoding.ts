@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasBody, isJsonMediaType } from './bodyless';
 import { UnsupportedMediaTypeError } from './problem';
 import { sendError } from './send-problem';
@@ -6,32 +6,6 @@ import { sendError } from './send-problem';
 /** The `charset` parameter of a Content-Type, as sent. */
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 const UTF_8 = /^utf-?8$/i;
-
-/**
- * Refuses, with 415 before the body is read, what the body parsers would misread: a body with a
- * content coding (gzip and the like are not decoded here; RFC 9110 §15.5.16), and JSON declared in
- * a charset other than UTF-8 (RFC 8259 §8.1: JSON is UTF-8, and the parser decodes it so).
- */
-export function refuseUnreadableBodies(fastify: FastifyInstance) {
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const coding = request.headers['content-encoding'];
-    // Without a body there is nothing coded: a GET that carries the header is answered as usual.
-    if (
-      coding !== undefined &&
-      coding.trim().toLowerCase() !== 'identity' &&
-      hasBody(request.headers)
-    ) {
-      const detail = 'Content-Encoding is not supported: send the body uncompressed.';
-      void reply.header('Accept-Encoding', 'identity'); // what RFC 9110 §12.5.3 has a 415 name
-      return sendError(new UnsupportedMediaTypeError(detail), request, reply);
-    }
-    const type = request.headers['content-type'];
-    const charset = type?.includes(';') ? CHARSET.exec(type)?.[1] : undefined; // rarely any
-    if (charset === undefined || UTF_8.test(charset) || !isJsonMediaType(type)) return done();
-    const detail = `Send JSON as UTF-8 (charset=utf-8, or no charset), not ${charset}.`;
-    sendError(new UnsupportedMediaTypeError(detail), request, reply);
-  });
-}
 
 /** `type/subtype` (RFC 9110 §8.3.1's tokens), then parameters or nothing. */
 const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;|$)/;
@@ -46,11 +20,13 @@ const mediaTypeOf = (contentType: string | undefined): string =>
     : '';
 
 /**
- * Bodies of a media type the service does not read are refused with 415 before they are read,
- * naming what the operation takes (JSON, or multipart on `multipartRoutes`) and what was sent:
- * Fastify's own refusal says only "Unsupported Media Type".
+ * Refuses, with 415 before the body is read, what the body parsers would misread or cannot read:
+ * a body with a content coding (gzip and the like are not decoded here; RFC 9110 §15.5.16), JSON
+ * declared in a charset other than UTF-8 (RFC 8259 §8.1: JSON is UTF-8, and the parser decodes it
+ * so), and a body of any other media type than the operation takes (JSON, or multipart on
+ * `multipartRoutes`), naming both: Fastify's own refusal says only "Unsupported Media Type".
  */
-export function refuseOtherMediaTypes(fastify: FastifyInstance, multipartRoutes: Set<string>) {
+export function refuseUnreadableBodies(fastify: FastifyInstance, multipartRoutes: Set<string>) {
   const refusal = (request: FastifyRequest) => {
     const multipart = multipartRoutes.has(request.routeOptions.url ?? '');
     const takes = multipart ? 'multipart/form-data' : 'application/json';
@@ -61,21 +37,40 @@ export function refuseOtherMediaTypes(fastify: FastifyInstance, multipartRoutes:
         : `This operation takes ${takes}, not ${sent}.`,
     );
   };
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.headers['content-encoding'] !== undefined && refusedCoded(request, reply)) return;
+    const type = request.headers['content-type'];
+    if (type === undefined || BODY_NEVER_READ.has(request.method)) return done();
+    if (!MEDIA_TYPE.test(type)) {
+      // Fastify refuses a Content-Type that is no media type before any parser, wordlessly;
+      // without a body it describes nothing, and is dropped as the bodyless routes drop any.
+      if (hasBody(request.headers)) return sendError(refusal(request), request, reply);
+      delete request.headers['content-type'];
+      return done();
+    }
+    const charset = type.includes(';') ? CHARSET.exec(type)?.[1] : undefined; // rarely any
+    if (charset === undefined || UTF_8.test(charset) || !isJsonMediaType(type)) return done();
+    const detail = `Send JSON as UTF-8 (charset=utf-8, or no charset), not ${charset}.`;
+    sendError(new UnsupportedMediaTypeError(detail), request, reply);
+  });
   // Every type without a parser of its own (JSON's, and multipart's on every route).
   fastify.addContentTypeParser('*', (request, _payload, done) => done(refusal(request)));
-  // A Content-Type that is no media type at all Fastify refuses before any parser, wordlessly;
-  // without a body it describes nothing, and is dropped as the bodyless routes drop any.
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const type = request.headers['content-type'];
-    if (type === undefined || MEDIA_TYPE.test(type) || BODY_NEVER_READ.has(request.method))
-      return done();
-    if (hasBody(request.headers)) return sendError(refusal(request), request, reply);
-    delete request.headers['content-type'];
-    done();
-  });
   fastify.addHook('preValidation', (request, reply, done) => {
     if (!request.isMultipart() || multipartRoutes.has(request.routeOptions.url ?? ''))
       return done();
     sendError(refusal(request), request, reply);
   });
+}
+
+/**
+ * Refuses a body with a content coding, and says so; without a body there is nothing coded (a GET
+ * that carries the header is answered as usual).
+ */
+function refusedCoded(request: FastifyRequest, reply: FastifyReply): boolean {
+  const coding = request.headers['content-encoding']!;
+  if (coding.trim().toLowerCase() === 'identity' || !hasBody(request.headers)) return false;
+  const detail = 'Content-Encoding is not supported: send the body uncompressed.';
+  void reply.header('Accept-Encoding', 'identity'); // what RFC 9110 §12.5.3 has a 415 name
+  sendError(new UnsupportedMediaTypeError(detail), request, reply);
+  return true;
 }
