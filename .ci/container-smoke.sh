@@ -32,7 +32,8 @@ run_once
 curl -fsS -o /dev/null -w 'sign-up: %{http_code}\n' -X POST "http://127.0.0.1:$port/api/users" \
   -H 'Content-Type: application/json' -d '{"email":"smoke@example.com","name":"Smoke","password":"smoke-test-1"}'
 curl -fsS "http://127.0.0.1:$metrics_port/metrics" | grep '^resources_created_total{route="/api/users"} 1$'
-curl -sS -o /dev/null -w '/metrics on PORT: %{http_code}\n' "http://127.0.0.1:$port/metrics"
+on_port=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+echo "/metrics on PORT: $on_port"; test "$on_port" = 404
 kill -TERM "$pid"; wait "$pid"; echo "first run exited $?"
 run_once   # migrations already applied: a restart must just start
 kill -TERM "$pid"; wait "$pid"; echo "second run exited $?"

@@ -1,4 +1,4 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { createServer, Server } from 'node:http';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { HealthController } from './health/health.controller';
@@ -32,6 +32,7 @@ function refused(error: unknown): Answer {
 export function serveWorkerProbes(app: INestApplicationContext): Server {
   const health = app.get(HealthController);
   const metrics = app.get(Metrics);
+  const logger = new Logger('WorkerProbes');
   const metricsHere = app.get<AppConfig>(APP_CONFIG).metricsPort === null;
   const json = (status: number, body: unknown): Answer => ({
     status,
@@ -44,7 +45,10 @@ export function serveWorkerProbes(app: INestApplicationContext): Server {
     if (path === '/metrics' && metricsHere)
       return metrics.registry.metrics().then(
         (body) => ({ status: 200, type: metrics.registry.contentType, body }),
-        () => json(500, { status: 'metrics not collected' }),
+        (error: Error) => {
+          logger.warn(`metrics not collected: ${error.message}`);
+          return json(500, { status: 'metrics not collected' });
+        },
       );
     return json(404, { status: 'not found' });
   };

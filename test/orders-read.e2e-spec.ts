@@ -71,6 +71,11 @@ describe('orders over HTTP', () => {
     expectProblem(put, 405, 'method_not_allowed');
     expect(put.headers.allow).toBe('GET, HEAD, POST');
     expectProblem(await app.http.get('/api/no-such-path').set(ann.auth), 404, 'not_found');
+    // With a body of a type no route reads: still 405 and 404, never a 415 of no operation.
+    const textDelete = app.http.delete(`/api/orders/${order.id}`).set(ann.auth);
+    expectProblem(await textDelete.type('text/plain').send('x'), 405, 'method_not_allowed');
+    const textPost = app.http.post('/api/no-such-path').set(ann.auth).type('text/plain');
+    expectProblem(await textPost.send('x'), 404, 'not_found');
     for (const [method, path] of [
       ['get', '/api/users/'], // an empty id: no route serves it, whatever the method
       ['post', '/api/orders/'],

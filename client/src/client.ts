@@ -31,7 +31,10 @@ export interface PageRequest {
   limit?: number;
   cursor?: string;
 }
-/** A page of orders: all of them, or those with a `status`, created from `createdFrom` to `createdTo`. */
+/**
+ * A page of orders: all of them, or those with a `status`, created from `createdFrom` to
+ * `createdTo`; or the one with a `clientReference`.
+ */
 export type OrderListRequest = NonNullable<paths['/api/orders']['get']['parameters']['query']>;
 /** What to export; `format` defaults to `csv`, the only one. */
 export type OrderExportRequest = Omit<Schemas['CreateOrderExportDto'], 'format'> & {

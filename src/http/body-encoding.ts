@@ -53,8 +53,11 @@ export function refuseUnreadableBodies(fastify: FastifyInstance, multipartRoutes
     const detail = `Send JSON as UTF-8 (charset=utf-8, or no charset), not ${charset}.`;
     sendError(new UnsupportedMediaTypeError(detail), request, reply);
   });
-  // Every type without a parser of its own (JSON's, and multipart's on every route).
-  fastify.addContentTypeParser('*', (request, _payload, done) => done(refusal(request)));
+  // Every type without a parser of its own (JSON's, and multipart's on every route). A request no
+  // route takes (404, or 405 with Allow) is answered as such, its body unread, as Fastify does.
+  fastify.addContentTypeParser('*', (request, _payload, done) =>
+    request.is404 ? done(null, undefined) : done(refusal(request)),
+  );
   fastify.addHook('preValidation', (request, reply, done) => {
     if (!request.isMultipart() || multipartRoutes.has(request.routeOptions.url ?? ''))
       return done();

@@ -26,7 +26,6 @@ const CODES_BY_STATUS: Record<number, [code: string, title: string]> = {
 
 /** Fastify's own request errors (body parsing, limits) that arrive before any Nest handler. */
 const FASTIFY_DETAILS: Record<string, string> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Send the body as application/json.',
   FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is larger than this endpoint accepts.',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body.',
 };

@@ -134,9 +134,10 @@ function preRoutingResponses(): Record<string, ResponseObject> {
 function addPreRoutingAnswers(operation: OperationObject) {
   const exposures = new Set<Exposure>(['any']);
   const body = operation.requestBody as
-    { required?: boolean; content?: Record<string, unknown> } | undefined;
-  // An optional body is TakesNoBody's `{}`: anything longer is refused (415) before it is read.
-  if (body?.content?.['application/json'] && body.required !== false) exposures.add('json-body');
+    { content?: Record<string, { schema?: { maxProperties?: number } }> } | undefined;
+  const json = body?.content?.['application/json'];
+  // TakesNoBody's `{}` (no properties): anything longer is refused (415) before it is read.
+  if (json && json.schema?.maxProperties !== 0) exposures.add('json-body');
   if (operation.parameters?.some((parameter) => 'in' in parameter && parameter.in === 'path'))
     exposures.add('path-parameter');
   const responses = operation.responses as Record<string, Answer | { $ref: string }>;
