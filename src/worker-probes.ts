@@ -3,7 +3,7 @@ import { createServer, Server } from 'node:http';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { HealthController } from './health/health.controller';
 import { DomainError, PROBLEM_CONTENT_TYPE, ServiceUnavailableError } from './http/problem';
-import { Metrics } from './metrics/metrics';
+import { Metrics, scrape } from './metrics/metrics';
 
 interface Answer {
   status: number;
@@ -43,12 +43,10 @@ export function serveWorkerProbes(app: INestApplicationContext): Server {
     if (path === '/health/live') return json(200, health.live());
     if (path === '/health/ready') return health.ready().then((ready) => json(200, ready), refused);
     if (path === '/metrics' && metricsHere)
-      return metrics.registry.metrics().then(
-        (body) => ({ status: 200, type: metrics.registry.contentType, body }),
-        (error: Error) => {
-          logger.warn(`metrics not collected: ${error.message}`);
-          return json(500, { status: 'metrics not collected' });
-        },
+      return scrape(metrics.registry, logger).then((body) =>
+        body === null
+          ? json(500, { status: 'metrics not collected' })
+          : { status: 200, type: metrics.registry.contentType, body },
       );
     return json(404, { status: 'not found' });
   };

@@ -3,6 +3,7 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBody } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
+import { isJsonObject } from './json-text';
 import { ApiProblem } from './openapi.decorators';
 import { UnsupportedMediaTypeError } from './problem';
 import { sendError } from './send-problem';
@@ -75,11 +76,5 @@ export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
 
 /** No body at all, or a parsed `{}`. */
 function isEmptyObject(body: unknown): boolean {
-  if (body === undefined) return true;
-  return (
-    typeof body === 'object' &&
-    body !== null &&
-    !Array.isArray(body) &&
-    Object.keys(body).length === 0
-  );
+  return body === undefined || (isJsonObject(body) && Object.keys(body).length === 0);
 }

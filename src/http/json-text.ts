@@ -1,5 +1,9 @@
 import { ValidationFailedError } from './problem';
 
+/** A JSON object: not an array, not null, not a bare value. */
+export const isJsonObject = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
  * A `\uD800`-`\uDFFF` escape: the only way a JSON text (decoded from UTF-8) can carry a lone
  * surrogate, so bodies without one skip the walk below.

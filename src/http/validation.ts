@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { ValidateIf, ValidationTypes } from 'class-validator';
 import { CompiledBodies } from './compiled-bodies';
+import { isJsonObject } from './json-text';
 import { FieldError, ValidationFailedError } from './problem';
 
 /** Failures that are not about a field's value: an unknown field, or a value that is no object. */
@@ -77,9 +78,6 @@ class FastifyValidationPipe extends ValidationPipe {
     return [];
   }
 }
-
-const isJsonObject = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * An optional body field that may be left out but not sent as null (class-validator's IsOptional

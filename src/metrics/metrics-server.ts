@@ -8,7 +8,7 @@ import {
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { Metrics } from './metrics';
+import { Metrics, scrape } from './metrics';
 
 /**
  * `/metrics` on `METRICS_PORT`, a port of its own that only Prometheus needs to reach, so the
@@ -60,13 +60,10 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     const path = (request.url ?? '').split('?')[0];
     if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD'))
       return this.send(response, 404, 'text/plain; charset=utf-8', 'Not Found\n');
-    try {
-      const text = await this.metrics.registry.metrics();
-      this.send(response, 200, this.metrics.registry.contentType, text);
-    } catch (error) {
-      this.logger.warn(`metrics not collected: ${(error as Error).message}`);
-      this.send(response, 500, 'text/plain; charset=utf-8', 'metrics not collected\n');
-    }
+    const text = await scrape(this.metrics.registry, this.logger);
+    if (text === null)
+      return this.send(response, 500, 'text/plain; charset=utf-8', 'metrics not collected\n');
+    this.send(response, 200, this.metrics.registry.contentType, text);
   }
 
   private send(response: ServerResponse, status: number, type: string, body: string): void {

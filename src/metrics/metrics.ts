@@ -1,8 +1,24 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { poolOf } from '../database/data-source';
+
+/**
+ * The registry's text, or null (and a warning) when a collector failed, which the caller answers
+ * with a 500: what the metrics port and the worker's probes serve alike.
+ */
+export async function scrape(
+  registry: Pick<Registry, 'metrics'>,
+  logger: Pick<Logger, 'warn'>,
+): Promise<string | null> {
+  try {
+    return await registry.metrics();
+  } catch (error) {
+    logger.warn(`metrics not collected: ${(error as Error).message}`);
+    return null;
+  }
+}
 
 /**
  * The service's Prometheus metrics, on a registry of its own (not prom-client's global one), so
