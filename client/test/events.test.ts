@@ -14,6 +14,23 @@ let stop: (() => Promise<void>) | undefined;
 before(async () => ({ service, proxy, stop } = await startServiceBehindProxy()));
 after(() => stop?.());
 
+/** The service's count of open streams, from its metrics. */
+async function openStreams(): Promise<number> {
+  const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+  return Number(/^events_streams_open (\d+)$/m.exec(metrics)![1]);
+}
+
+/**
+ * Waits until the service holds `count` open streams: a stream without a cursor starts at the
+ * events committed when it is attached, so an event written before would not be its.
+ */
+async function untilOpen(count: number) {
+  const deadline = Date.now() + 5_000;
+  while ((await openStreams()) !== count && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await openStreams(), count);
+}
+
 /** Collects what `events()` yields in the background until `stop`. */
 function listen(client: OrderServiceClient) {
   const controller = new AbortController();
@@ -43,18 +60,23 @@ describe('events() against the service', () => {
     const direct = new OrderServiceClient({ baseUrl: service.baseUrl, accessToken });
     const viaProxy = new OrderServiceClient({ baseUrl: proxy.url, accessToken });
     const stream = listen(viaProxy);
-    // The first write it sees is the stream's start marker: let it through with a first event.
-    const first = await direct.createOrder(ORDER);
-    await stream.waitFor(1);
-    proxy.failNextResponse('drop'); // the next event's bytes are lost with the connection
-    const second = await direct.createOrder(ORDER);
-    const third = await direct.createOrder(ORDER);
-    const events = await stream.waitFor(3);
+    const orders: Awaited<ReturnType<typeof direct.createOrder>>[] = [];
+    try {
+      await untilOpen(1);
+      // The first write it sees is the stream's start marker: let it through with a first event.
+      orders.push(await direct.createOrder(ORDER));
+      await stream.waitFor(1);
+      proxy.failNextResponse('drop'); // the next event's bytes are lost with the connection
+      orders.push(await direct.createOrder(ORDER), await direct.createOrder(ORDER));
+      await stream.waitFor(3);
+    } finally {
+      await stream.stop(); // a stream left reconnecting would keep this file's process alive
+    }
+    const events = stream.received;
     assert.equal(proxy.faultsApplied(), 1);
-    await stream.stop();
     assert.deepEqual(
       events.map((e) => [e.event.type, e.event.subject]),
-      [first, second, third].map((order) => ['order.created', order.data.id]),
+      orders.map((order) => ['order.created', order.data.id]),
     );
     const feed = await direct.raw.GET('/api/events', { params: { query: { limit: 100 } } });
     assert.deepEqual(
@@ -69,16 +91,6 @@ describe('events() against the service', () => {
     const collectGarbage = runInNewContext('gc') as () => void;
     const { accessToken } = await signedInUser(service.baseUrl);
     const client = new OrderServiceClient({ baseUrl: service.baseUrl, accessToken });
-    const openStreams = async () => {
-      const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
-      return Number(/^events_streams_open (\d+)$/m.exec(metrics)![1]);
-    };
-    const untilOpen = async (count: number) => {
-      const deadline = Date.now() + 5_000;
-      while ((await openStreams()) !== count && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.equal(await openStreams(), count);
-    };
     const oneEventIn = async (signal?: AbortSignal) => {
       const iterator = client.events({ signal })[Symbol.asyncIterator]();
       const first = iterator.next();
