@@ -43,7 +43,7 @@ export class AppModule {
         EventsModule.withSecret(jwtSecret),
         UsersModule,
         OrdersModule,
-        FilesModule,
+        FilesModule.withSecret(jwtSecret),
         OrderExportsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { ImageProcessing, thumbnailBlobIdOf } from '../src/files/image-processing';
 import { BlobStorages } from '../src/files/storage/blob-storages';
-import { PNG } from './support/files';
+import { asBytes, PNG } from './support/files';
 import { image, manyFrameGif, pngBomb } from './support/images';
 import { startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { traversableTempDir } from './support/test-database';
@@ -89,11 +89,7 @@ describe.each(['postgres', 'filesystem'])(
           .get(ready.body.thumbnailUrl)
           .set(ann.auth)
           .buffer(true)
-          .parse((res, done) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => done(null, Buffer.concat(chunks)));
-          })
+          .parse(asBytes)
           .expect(200);
         expect(thumbnail.headers['content-type']).toBe('image/webp');
         expect(thumbnail.headers['content-length']).toBe(String((thumbnail.body as Buffer).length));

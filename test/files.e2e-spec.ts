@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OrphanSweeper } from '../src/files/orphan-sweeper';
-import { CSV, filesOn, PNG, sha256 } from './support/files';
+import { asBytes, CSV, filesOn, PNG, sha256 } from './support/files';
 import { startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { traversableTempDir } from './support/test-database';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
@@ -28,16 +28,7 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
   afterAll(() => app.close());
 
   const download = (user: SignedUpUser, id: string) =>
-    app.http
-      .get(`/api/files/${id}/content`)
-      .set(user.auth)
-      .buffer(true)
-      .parse((res, done) => {
-        const chunks: Buffer[] = [];
-        res
-          .on('data', (chunk: Buffer) => chunks.push(chunk))
-          .on('end', () => done(null, Buffer.concat(chunks)));
-      });
+    app.http.get(`/api/files/${id}/content`).set(user.auth).buffer(true).parse(asBytes);
 
   it('answers 201 with Location, ETag and metadata that match the bytes, and serves the same bytes back', async () => {
     const response = await upload(ann, PNG, 'pixel.png', 'image/png').expect(201);

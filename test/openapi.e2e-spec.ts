@@ -53,6 +53,7 @@ const BEARER_OPERATIONS = [
   'GET /api/files',
   'GET /api/files/{id}',
   'DELETE /api/files/{id}',
+  'GET /api/files/{id}/links',
   'GET /api/files/{id}/content',
   'GET /api/files/{id}/thumbnail',
   'GET /api/events',
@@ -140,6 +141,9 @@ describe('OpenAPI', () => {
       .map(({ name }) => name);
     expect(bearer.sort()).toEqual([...BEARER_OPERATIONS].sort());
     expect(served.paths['/api/users/{id}'].put.security).toContainEqual({}); // creating is public
+    for (const bytes of ['content', 'thumbnail'])
+      // or with a `link` and no token
+      expect(served.paths[`/api/files/{id}/${bytes}`].get.security).toContainEqual({});
   });
 
   it('documents the validators and locations each answer sends', () => {

@@ -25,6 +25,7 @@ export type Order = Schemas['OrderResponse'];
 export type OrderPage = Schemas['OrderPageResponse'];
 export type StoredFile = Schemas['FileResponse'];
 export type FilePage = Schemas['FilePageResponse'];
+export type FileLinks = Schemas['FileLinksResponse'];
 export type OrderExportPage = Schemas['OrderExportPageResponse'];
 /** Which page of a list: at most `limit` items (default 20), after the `nextCursor` given as `cursor`. */
 export interface PageRequest {
@@ -153,6 +154,26 @@ export class OrderServiceClient {
     return expectData<FilePage>(
       await this.raw.GET('/api/files', { params: { query: page }, parseAs: 'text' }),
     );
+  }
+
+  /**
+   * URLs of a file's bytes and thumbnail that open without a token until `expiresAt` (for
+   * `<img src>` or a download link), absolute against `baseUrl`; `expiresIn` in seconds, 60 s to a
+   * week (an hour when left out). Anyone holding one can read the file until then.
+   */
+  async fileLinks(id: string, options: { expiresIn?: number } = {}): Promise<FileLinks> {
+    const links = expectData<FileLinks>(
+      await this.raw.GET('/api/files/{id}/links', {
+        params: { path: { id }, query: options },
+        parseAs: 'text',
+      }),
+    );
+    const absolute = (url: string) => new URL(url, `${this.baseUrl}/`).href;
+    return {
+      ...links,
+      url: absolute(links.url),
+      thumbnailUrl: links.thumbnailUrl === null ? null : absolute(links.thumbnailUrl),
+    };
   }
 
   /** The caller's exports, newest first, each with its CSV's file once done; a page as `listOrders`. */

@@ -2,6 +2,7 @@ export {
   OrderServiceClient,
   type AccessToken,
   type Credentials,
+  type FileLinks,
   type FilePage,
   type NewOrder,
   type NewUser,

@@ -246,6 +246,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/files/{id}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** URLs of a file's bytes and thumbnail that need no token, until they expire */
+        get: operations["Files_links"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files/{id}/content": {
         parameters: {
             query?: never;
@@ -518,6 +535,17 @@ export interface components {
             data: components["schemas"]["FileResponse"][];
             /** @description Pass as `cursor` for the next (older) page; null on the last page. */
             nextCursor: string | null;
+        };
+        FileLinksResponse: {
+            /**
+             * Format: date-time
+             * @description When both stop working (whole seconds).
+             */
+            expiresAt: string;
+            /** @description The bytes, as the file's `url` serves them (ranges and conditional requests too). */
+            url: string;
+            /** @description The thumbnail, when the file has one now; else null. */
+            thumbnailUrl: string | null;
         };
         CreateOrderExportDto: {
             /**
@@ -2224,9 +2252,83 @@ export interface operations {
             };
         };
     };
+    Files_links: {
+        parameters: {
+            query?: {
+                /** @description Seconds from now, at most a week. */
+                expiresIn?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description URLs that open the bytes and the thumbnail without a token until `expiresAt`; new ones on every request (`Cache-Control: no-store`). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileLinksResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`; JSON bodies are held to I-JSON's encoding rules, RFC 7493: bytes that are not well-formed UTF-8, or text with an unpaired surrogate, are refused) or a bad `Idempotency-Key` (`idempotency_key_invalid`, `idempotency_key_missing`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller (`not_found`): other users' resources are never revealed. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database is unavailable, or this instance is shutting down (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     Files_content: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description From `GET /api/files/{id}/links`; with it, no Authorization is needed (any sent is ignored). */
+                link?: string;
+            };
             header?: {
                 /** @description One range, `bytes=a-b`, `bytes=a-` or `bytes=-n`. */
                 Range?: string;
@@ -2315,6 +2417,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The `link` does not open this: `file_link_invalid` (altered, for another file or representation, or made under an earlier JWT_SECRET) or `file_link_expired`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such resource for this caller (`not_found`): other users' resources are never revealed. */
             404: {
                 headers: {
@@ -2366,7 +2478,10 @@ export interface operations {
     };
     Files_thumbnail: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description From `GET /api/files/{id}/links`; with it, no Authorization is needed (any sent is ignored). */
+                link?: string;
+            };
             header?: {
                 "If-None-Match"?: string;
                 /** @description Answer only if the current ETag is listed (`*`: any); weak tags never match. */
@@ -2414,6 +2529,16 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `link` does not open this: `file_link_invalid` (altered, for another file or representation, or made under an earlier JWT_SECRET) or `file_link_expired`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -90,6 +90,21 @@ describe('creates answer 201 with the resource, Location, ETag and replayed', ()
     });
     assert.deepEqual([again.data, again.etag, again.replayed], [created.data, created.etag, true]);
   });
+
+  it('fileLinks gives an absolute URL that opens the bytes without a token', async () => {
+    const { client } = await userClient();
+    const text = 'for an <a download> link\n';
+    const created = await client.uploadFile(new Blob([text], { type: 'text/plain' }), 'link.txt');
+    const links = await client.fileLinks(created.data.id, { expiresIn: 60 });
+    assert.ok(
+      links.url.startsWith(`${service.baseUrl}/api/files/${created.data.id}/content?link=`),
+    );
+    assert.equal(links.thumbnailUrl, null);
+    assert.ok(Date.parse(links.expiresAt) <= Date.now() + 60_000);
+    const opened = await fetch(links.url); // no Authorization, as a browser's <img> or <a> sends
+    assert.equal(opened.status, 200);
+    assert.equal(await opened.text(), text);
+  });
 });
 
 describe('retries re-send the same key and body, and the service creates exactly once', () => {

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type Caller, CurrentCaller } from '../auth/caller';
+import { type Caller, CurrentCaller, Public } from '../auth/caller';
 import { PageQuery } from '../http/dto/page.query';
 import { sendOutcome } from '../http/outcome';
 import { linkNextPage } from '../http/pages';
@@ -26,10 +26,11 @@ import { Idempotency, Idempotent } from '../idempotency/idempotent.decorator';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { parseRange } from './byte-range';
 import { servedContentType } from './content-type';
+import { FileLinkQuery, FileLinksQuery, FileLinksResponse } from './dto/file-links.dto';
 import { FilePageResponse, FileResponse } from './dto/file.response';
 import { contentDisposition } from './filename';
 import { RangeNotSatisfiableError } from './files.errors';
-import { ApiFileContent, ApiThumbnail } from './files.openapi';
+import { ApiFileContent, ApiFileLinks, ApiThumbnail } from './files.openapi';
 import { FilesService } from './files.service';
 import { UploadReader } from './upload-reader';
 
@@ -40,7 +41,6 @@ import { UploadReader } from './upload-reader';
 const SANDBOXED = "default-src 'none'; sandbox";
 
 @ApiTags('files')
-@ApiBearer()
 @Controller('api/files')
 export class FilesController {
   constructor(
@@ -51,6 +51,7 @@ export class FilesController {
 
   /** The bytes are stored first; the key, the file row and the answer then commit together. */
   @Post()
+  @ApiBearer()
   @ApiOperation({ summary: 'Upload a file (multipart)' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
@@ -78,6 +79,7 @@ export class FilesController {
   }
 
   @Get()
+  @ApiBearer()
   @ApiOperation({ summary: "The caller's files, newest first" })
   @ApiListPage(FilePageResponse, "The caller's files (uploads and exports' CSVs), newest first.")
   async list(
@@ -90,6 +92,7 @@ export class FilesController {
   }
 
   @Get(':id')
+  @ApiBearer()
   @ApiOperation({ summary: "A file's metadata" })
   @ApiRead(FileResponse)
   async get(
@@ -100,17 +103,40 @@ export class FilesController {
     return replyWithEtag(reply, await this.files.get(caller, id));
   }
 
-  /** Streams the bytes: ETag is the SHA-256, Range gives 206 (or 416), If-None-Match 304. */
+  /** Fresh each time (never cached): each link is a credential of its own. */
+  @Get(':id/links')
+  @ApiBearer()
+  @ApiOperation({
+    summary: "URLs of a file's bytes and thumbnail that need no token, until they expire",
+  })
+  @ApiFileLinks(FileLinksResponse)
+  async links(
+    @UuidParam() id: string,
+    @Query() query: FileLinksQuery,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<FileLinksResponse> {
+    void reply.header('Cache-Control', 'no-store');
+    return this.files.linksTo(caller, id, query.expiresIn);
+  }
+
+  /**
+   * Streams the bytes: ETag is the SHA-256, Range gives 206 (or 416), If-None-Match 304. Public to
+   * the guard: a `link` opens it without a token (FilesService.reader).
+   */
   @Get(':id/content')
+  @Public()
   @ApiOperation({ summary: "A file's bytes, whole or a range" })
   @ApiFileContent()
   async content(
     @UuidParam() id: string,
-    @CurrentCaller() caller: Caller,
+    @Query() query: FileLinkQuery,
+    @CurrentCaller() caller: Caller | null,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { file, read } = await this.files.open(caller, id);
+    const reader = this.files.reader(caller, query.link, id, 'content');
+    const { file, read } = await this.files.open(reader, id);
     const etag = `"${file.sha256}"`;
     if (answeredByPreconditions(reply, etag, { 'Accept-Ranges': 'bytes' }))
       return void reply.send();
@@ -135,22 +161,26 @@ export class FilesController {
     sendUnlessHead(reply, () => read(range));
   }
 
-  /** The image's WebP thumbnail, once processed. */
+  /** The image's WebP thumbnail, once processed; with a `link`, without a token too. */
   @Get(':id/thumbnail')
+  @Public()
   @ApiOperation({ summary: "A file's WebP thumbnail" })
   @ApiThumbnail()
   async thumbnail(
     @UuidParam() id: string,
-    @CurrentCaller() caller: Caller,
+    @Query() query: FileLinkQuery,
+    @CurrentCaller() caller: Caller | null,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { etag, size, read } = await this.files.thumbnail(caller, id);
+    const reader = this.files.reader(caller, query.link, id, 'thumbnail');
+    const { etag, size, read } = await this.files.thumbnail(reader, id);
     if (answeredByPreconditions(reply, etag)) return void reply.send();
     void reply.header('Content-Type', 'image/webp').header('Content-Length', String(size));
     sendUnlessHead(reply, read);
   }
 
   @Delete(':id')
+  @ApiBearer()
   @ApiOperation({ summary: 'Delete a file and its bytes' })
   @HttpCode(204)
   @TakesNoBody()

@@ -1,6 +1,11 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
-import { ApiProblem, ApiProblems, ApiReadPreconditions } from '../http/openapi.decorators';
+import {
+  ApiOptionalBearer,
+  ApiProblem,
+  ApiProblems,
+  ApiReadPreconditions,
+} from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
 import { ALLOWED_TYPES } from './content-type';
 
@@ -10,6 +15,33 @@ const FILE_CONTENT = {
     ALLOWED_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
   ),
 };
+
+/** GET /api/files/{id}/links: 200 with the links, never cached. */
+export function ApiFileLinks(type: Type<unknown>) {
+  return applyDecorators(
+    ApiResponse({
+      status: 200,
+      type,
+      description:
+        'URLs that open the bytes and the thumbnail without a token until `expiresAt`; new ones on every request (`Cache-Control: no-store`).',
+    }),
+    ApiProblems(400, 401, 404, 503),
+  );
+}
+
+/**
+ * The bytes and the thumbnail open with the Bearer token or with a `link` in the URL: a link
+ * that is altered, for another file or expired is 403.
+ */
+const ApiTokenOrLink = () =>
+  applyDecorators(
+    ApiOptionalBearer(),
+    ApiProblem(
+      403,
+      [],
+      'The `link` does not open this: `file_link_invalid` (altered, for another file or representation, or made under an earlier JWT_SECRET) or `file_link_expired`.',
+    ),
+  );
 
 /** GET /api/files/{id}/content: 200 or 206 with the bytes, 304, 416, as the handler sends them. */
 export function ApiFileContent() {
@@ -51,6 +83,7 @@ export function ApiFileContent() {
     }),
     ApiProblems(400, 401, 404, 503),
     ApiProblem(416, ['ETag', 'Accept-Ranges', 'Content-Range']),
+    ApiTokenOrLink(),
   );
 }
 
@@ -75,5 +108,6 @@ export function ApiThumbnail() {
       ['Retry-After'],
       "No such file of the caller's, or no thumbnail: `thumbnail_not_found`, with Retry-After while the image is processing.",
     ),
+    ApiTokenOrLink(),
   );
 }

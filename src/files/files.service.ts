@@ -8,7 +8,7 @@ import { etagOf } from '../http/etag';
 import { createdOutcome } from '../http/outcome';
 import { assertPreconditions, Preconditions } from '../http/preconditions';
 import { pageOf, pageWindow } from '../http/pages';
-import { NotFoundError } from '../http/problem';
+import { NotFoundError, UnauthorizedError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import { EventsRepository } from '../events/events.repository';
 import type { EventType } from '../events/outbox';
@@ -17,8 +17,10 @@ import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { ByteRange } from './byte-range';
 import { isImageType } from './content-type';
+import { FileLinksResponse } from './dto/file-links.dto';
 import { FilePageResponse, FileResponse } from './dto/file.response';
 import { NOTHING_DERIVED, StoredFile } from './file.entity';
+import { FileLinks, type LinkedBytes } from './file-links';
 import { ThumbnailNotFoundError } from './files.errors';
 import { FilesRepository } from './files.repository';
 import { BlobStorages } from './storage/blob-storages';
@@ -34,6 +36,7 @@ export class FilesService {
     private readonly responses: FileResponses,
     private readonly events: EventsRepository,
     private readonly uploads: UploadReader,
+    private readonly links: FileLinks,
   ) {}
 
   /**
@@ -94,6 +97,23 @@ export class FilesService {
       files.map((file) => this.responses.of(file)),
       query.limit,
     );
+  }
+
+  /** URLs of the file's bytes and thumbnail that open without a token for `seconds` from now. */
+  async linksTo(caller: Caller, id: string, seconds: number): Promise<FileLinksResponse> {
+    const file = await this.owned(caller, id);
+    const expiresAtSeconds = Math.floor(Date.now() / 1000) + seconds;
+    return this.responses.linksTo(file, new Date(expiresAtSeconds * 1000));
+  }
+
+  /**
+   * Whom a request for a file's `bytes` reads for: the maker of the `link` it carries (the URL
+   * alone decides, whatever token comes with it), else the Bearer token's caller.
+   */
+  reader(caller: Caller | null, link: string | undefined, id: string, bytes: LinkedBytes): Caller {
+    if (link !== undefined) return { userId: this.links.ownerOf(link, id, bytes) };
+    if (!caller) throw new UnauthorizedError(NEEDS_TOKEN_OR_LINK);
+    return caller;
   }
 
   /** The metadata, and a reader of the bytes (all, or an inclusive range). */
@@ -160,6 +180,9 @@ export class FilesService {
     return this.events.append(tx, { type, owner: file.userId, subject: file.id, data });
   }
 }
+
+const NEEDS_TOKEN_OR_LINK =
+  'A valid Bearer access token is required, or a link from GET /api/files/{id}/links.';
 
 /** Uploads are fingerprinted by their bytes' SHA-256 and their name, not by a JSON body. */
 function withUpload(

@@ -16,21 +16,20 @@ const decimalInteger = ({ value }: { value: unknown }) =>
   typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value;
 
 /**
- * A list's `limit` query parameter: an integer from 1 to MAX_PAGE_SIZE, `defaultSize` when absent
- * (the property's initialiser gives it). applyDecorators applies these in the order written, so
- * the most basic rule is checked first, as on a property whose decorators are stacked bottom-up.
+ * A query parameter that is an integer from `minimum` to `maximum`, `default` when absent (the
+ * property's initialiser gives it). applyDecorators applies these in the order written, so the
+ * most basic rule is checked first, as on a property whose decorators are stacked bottom-up.
  */
-export const PageLimit = (defaultSize: number) =>
+export const QueryInteger = (bounds: { default: number; minimum: number; maximum: number }) =>
   applyDecorators(
-    ApiPropertyOptional({
-      default: defaultSize,
-      minimum: 1,
-      maximum: MAX_PAGE_SIZE,
-      type: 'integer',
-    }),
+    ApiPropertyOptional({ ...bounds, type: 'integer' }),
     Transform(decimalInteger),
     IsOptional(),
     IsInt(),
-    Min(1),
-    Max(MAX_PAGE_SIZE),
+    Min(bounds.minimum),
+    Max(bounds.maximum),
   );
+
+/** A list's `limit` query parameter: an integer from 1 to MAX_PAGE_SIZE, `defaultSize` when absent. */
+export const PageLimit = (defaultSize: number) =>
+  QueryInteger({ default: defaultSize, minimum: 1, maximum: MAX_PAGE_SIZE });

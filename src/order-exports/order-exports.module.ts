@@ -1,5 +1,4 @@
 import { Module, OnModuleInit } from '@nestjs/common';
-import { FilesModule } from '../files/files.module';
 import { ResourceUrls } from '../http/resource-urls';
 import { JobTasks } from '../jobs/job-task';
 import { OrderExportJob } from './order-export.job';
@@ -7,9 +6,11 @@ import { OrderExportsController } from './order-exports.controller';
 import { OrderExportsRepository } from './order-exports.repository';
 import { OrderExportsService } from './order-exports.service';
 
-/** Order exports: the 202 create, the status monitor, and the job that writes the CSV as a file. */
+/**
+ * Order exports: the 202 create, the status monitor, and the job that writes the CSV as a file
+ * (with what the global FilesModule exports).
+ */
 @Module({
-  imports: [FilesModule],
   controllers: [OrderExportsController],
   providers: [OrderExportsService, OrderExportsRepository, OrderExportJob, ResourceUrls],
 })

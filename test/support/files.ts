@@ -1,9 +1,19 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Response } from 'supertest';
 import { CHUNK_SIZE } from '../../src/files/storage/postgres-blob-storage';
 import type { TestApp } from './test-app';
 import type { SignedUpUser } from './users';
+
+/** A supertest parser that keeps any answer's body as its bytes (`.buffer(true).parse(asBytes)`). */
+export function asBytes(response: Response, done: (error: Error | null, body: Buffer) => void) {
+  const chunks: Buffer[] = [];
+  // In Node, superagent hands the parser the response stream itself.
+  (response as unknown as NodeJS.ReadableStream)
+    .on('data', (chunk: Buffer) => chunks.push(chunk))
+    .on('end', () => done(null, Buffer.concat(chunks)));
+}
 
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
