@@ -73,6 +73,8 @@ describe('file links: URLs of a file that open without a token', () => {
     const range = await open(body.url).set('Range', 'bytes=0-7').expect(206);
     expect(bytesOf(range)).toEqual(png.subarray(0, 8));
     await open(body.url).set('If-None-Match', whole.headers.etag).expect(304);
+    const head = await app.http.head(body.url).expect(200);
+    expect(head.headers['content-length']).toBe(String(png.length));
     const thumbnail = await open(body.thumbnailUrl).expect(200);
     expect(thumbnail.headers['content-type']).toBe('image/webp');
     // The link alone decides: another user's token sent with it changes nothing.
@@ -125,6 +127,18 @@ describe('file links: URLs of a file that open without a token', () => {
     expect(bytesOf(await open(`/api/files/${imageId}/content?link=${made}`).expect(200))).toEqual(
       png,
     );
+  });
+
+  it('takes one `link` and no other parameter; an empty one is refused, whatever token comes with it', async () => {
+    const { body } = await linksOf(ann, imageId).expect(200);
+    const twice = await attempt(`${body.url}&link=${linkIn(body.url)}`);
+    expectProblem(twice, 400, 'validation_failed');
+    expect(twice.body.errors).toEqual([{ field: 'link', message: expect.any(String) }]);
+    const extra = await attempt(`${body.url}&v=2`);
+    expectProblem(extra, 400, 'validation_failed');
+    expect(extra.body.errors).toEqual([{ field: 'v', message: expect.any(String) }]);
+    const empty = app.http.get(`/api/files/${imageId}/content?link=`).set(ann.auth);
+    expectProblem(await empty, 403, 'file_link_invalid');
   });
 
   it('stops opening once the file is deleted', async () => {

@@ -168,7 +168,8 @@ export class OrderServiceClient {
         parseAs: 'text',
       }),
     );
-    const absolute = (url: string) => new URL(url, `${this.baseUrl}/`).href;
+    // Relative to the service's root, as its paths are: kept under a baseUrl with a path prefix.
+    const absolute = (url: string) => (url.startsWith('/') ? `${this.baseUrl}${url}` : url);
     return {
       ...links,
       url: absolute(links.url),

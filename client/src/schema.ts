@@ -2326,7 +2326,7 @@ export interface operations {
     Files_content: {
         parameters: {
             query?: {
-                /** @description From `GET /api/files/{id}/links`; with it, no Authorization is needed (any sent is ignored). */
+                /** @description From `GET /api/files/{id}/links`; with it, no Authorization is needed (any sent is not used). */
                 link?: string;
             };
             header?: {
@@ -2479,7 +2479,7 @@ export interface operations {
     Files_thumbnail: {
         parameters: {
             query?: {
-                /** @description From `GET /api/files/{id}/links`; with it, no Authorization is needed (any sent is ignored). */
+                /** @description From `GET /api/files/{id}/links`; with it, no Authorization is needed (any sent is not used). */
                 link?: string;
             };
             header?: {

@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DomainError } from '../http/problem';
 
-/** What a link serves: the file's bytes or its thumbnail. */
-export type LinkedBytes = 'content' | 'thumbnail';
+/** What a link opens: the file's bytes (`content`) or its thumbnail. */
+export type LinkTarget = 'content' | 'thumbnail';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -26,26 +26,31 @@ export class FileLinks {
     private readonly nowMs: () => number = Date.now,
   ) {}
 
-  seal(ownerId: string, fileId: string, bytes: LinkedBytes, expiresAt: Date): string {
+  /** `seconds` from now, in whole seconds: what a link records. */
+  expiryIn(seconds: number): Date {
+    return new Date((Math.floor(this.nowMs() / 1000) + seconds) * 1000);
+  }
+
+  seal(ownerId: string, fileId: string, target: LinkTarget, expiresAt: Date): string {
     const iv = randomBytes(IV_BYTES);
     const plain = Buffer.alloc(SEALED_BYTES);
     plain.writeBigUInt64BE(BigInt(Math.floor(expiresAt.getTime() / 1000)));
     Buffer.from(ownerId.replaceAll('-', ''), 'hex').copy(plain, 8);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv).setAAD(boundTo(fileId, bytes));
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv).setAAD(boundTo(fileId, target));
     const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
     return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url');
   }
 
   /**
-   * The id of the user who made `link`, when it was made for this file's `bytes` and has not
+   * The id of the user who made `link`, when it was made for this file's `target` and has not
    * expired; otherwise 403: altered, made for another file, under an earlier secret, or expired.
    */
-  ownerOf(link: string, fileId: string, bytes: LinkedBytes): string {
+  ownerOf(link: string, fileId: string, target: LinkTarget): string {
     const raw = Buffer.from(link, 'base64url');
     if (raw.length !== LINK_BYTES || raw.toString('base64url') !== link)
       throw new FileLinkInvalidError();
     const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, IV_BYTES))
-      .setAAD(boundTo(fileId, bytes))
+      .setAAD(boundTo(fileId, target))
       .setAuthTag(raw.subarray(LINK_BYTES - TAG_BYTES));
     let plain: Buffer;
     try {
@@ -63,7 +68,7 @@ export class FileLinks {
 }
 
 /** The data a link is authenticated with, besides what it seals. */
-const boundTo = (fileId: string, bytes: LinkedBytes) => Buffer.from(`${bytes} ${fileId}`);
+const boundTo = (fileId: string, target: LinkTarget) => Buffer.from(`${target} ${fileId}`);
 
 function uuidOf(bytes: Buffer): string {
   const hex = bytes.toString('hex');

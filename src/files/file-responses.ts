@@ -3,7 +3,7 @@ import { ResourceUrls } from '../http/resource-urls';
 import { FileLinksResponse } from './dto/file-links.dto';
 import { FileResponse } from './dto/file.response';
 import { StoredFile } from './file.entity';
-import { FileLinks, type LinkedBytes } from './file-links';
+import { FileLinks, type LinkTarget } from './file-links';
 
 /** A file as the API shows it: to its owner, and in the events about it. */
 @Injectable()
@@ -32,9 +32,9 @@ export class FileResponses {
 
   /** The file's `url` and `thumbnailUrl`, each with a `link` that opens it until `expiresAt`. */
   linksTo(file: StoredFile, expiresAt: Date): FileLinksResponse {
-    const linked = (bytes: LinkedBytes) => {
-      const link = this.links.seal(file.userId, file.id, bytes, expiresAt);
-      return this.urls.to(`/api/files/${file.id}/${bytes}?link=${link}`);
+    const linked = (target: LinkTarget) => {
+      const link = this.links.seal(file.userId, file.id, target, expiresAt);
+      return this.urls.to(`/api/files/${file.id}/${target}?link=${link}`);
     };
     return {
       url: linked('content'),

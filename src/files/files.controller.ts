@@ -122,7 +122,7 @@ export class FilesController {
 
   /**
    * Streams the bytes: ETag is the SHA-256, Range gives 206 (or 416), If-None-Match 304. Public to
-   * the guard: a `link` opens it without a token (FilesService.reader).
+   * the guard: a `link` opens it without a token (FilesService.callerFor).
    */
   @Get(':id/content')
   @Public()
@@ -135,7 +135,7 @@ export class FilesController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const reader = this.files.reader(caller, query.link, id, 'content');
+    const reader = this.files.callerFor(caller, query.link, id, 'content');
     const { file, read } = await this.files.open(reader, id);
     const etag = `"${file.sha256}"`;
     if (answeredByPreconditions(reply, etag, { 'Accept-Ranges': 'bytes' }))
@@ -172,7 +172,7 @@ export class FilesController {
     @CurrentCaller() caller: Caller | null,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const reader = this.files.reader(caller, query.link, id, 'thumbnail');
+    const reader = this.files.callerFor(caller, query.link, id, 'thumbnail');
     const { etag, size, read } = await this.files.thumbnail(reader, id);
     if (answeredByPreconditions(reply, etag)) return void reply.send();
     void reply.header('Content-Type', 'image/webp').header('Content-Length', String(size));

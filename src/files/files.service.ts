@@ -20,7 +20,7 @@ import { isImageType } from './content-type';
 import { FileLinksResponse } from './dto/file-links.dto';
 import { FilePageResponse, FileResponse } from './dto/file.response';
 import { NOTHING_DERIVED, StoredFile } from './file.entity';
-import { FileLinks, type LinkedBytes } from './file-links';
+import { FileLinks, type LinkTarget } from './file-links';
 import { ThumbnailNotFoundError } from './files.errors';
 import { FilesRepository } from './files.repository';
 import { BlobStorages } from './storage/blob-storages';
@@ -102,16 +102,21 @@ export class FilesService {
   /** URLs of the file's bytes and thumbnail that open without a token for `seconds` from now. */
   async linksTo(caller: Caller, id: string, seconds: number): Promise<FileLinksResponse> {
     const file = await this.owned(caller, id);
-    const expiresAtSeconds = Math.floor(Date.now() / 1000) + seconds;
-    return this.responses.linksTo(file, new Date(expiresAtSeconds * 1000));
+    return this.responses.linksTo(file, this.links.expiryIn(seconds));
   }
 
   /**
-   * Whom a request for a file's `bytes` reads for: the maker of the `link` it carries (the URL
-   * alone decides, whatever token comes with it), else the Bearer token's caller.
+   * Whom a request for a file's `target` reads for: the maker of the `link` it carries (the URL
+   * alone decides, whatever token comes with it, and an empty `link` is refused, not skipped),
+   * else the Bearer token's caller.
    */
-  reader(caller: Caller | null, link: string | undefined, id: string, bytes: LinkedBytes): Caller {
-    if (link !== undefined) return { userId: this.links.ownerOf(link, id, bytes) };
+  callerFor(
+    caller: Caller | null,
+    link: string | undefined,
+    id: string,
+    target: LinkTarget,
+  ): Caller {
+    if (link !== undefined) return { userId: this.links.ownerOf(link, id, target) };
     if (!caller) throw new UnauthorizedError(NEEDS_TOKEN_OR_LINK);
     return caller;
   }

@@ -30,7 +30,7 @@ export class FileLinksResponse {
 
 /** The `link` a file's URL carries when it opens without a token. */
 export class FileLinkQuery {
-  /** From `GET /api/files/{id}/links`; with it, no Authorization is needed (any sent is ignored). */
+  /** From `GET /api/files/{id}/links`; with it, no Authorization is needed (any sent is not used). */
   @MaxLength(200)
   @IsString()
   @IsOptional()
