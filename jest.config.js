@@ -17,6 +17,9 @@ const transformation = {
 
 module.exports = {
   testTimeout: 90_000,
+  // A failed test may leave a child process or a socket open; without this the run would then
+  // never end (in band, as on 2 cores) and CI would stop at its time limit with nothing reported.
+  forceExit: true,
   projects: [
     {
       displayName: 'unit',

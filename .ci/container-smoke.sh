@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 server=${CI_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 db="order_service_smoke_$$"
 psql "$server" -qc "CREATE DATABASE $db"
-trap 'psql "$server" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"' EXIT
+pid=
+# A failed check (set -e) must not leave the service running, holding CI's output open.
+trap '[ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; }; psql "$server" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"' EXIT
 
 free_port() {
   node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
@@ -20,11 +22,11 @@ export DATABASE_URL="${server%/*}/$db" JWT_SECRET=ci-smoke-secret-ci-smoke-secre
 
 run_once() {
   node --max-old-space-size=160 dist/src/main.js & pid=$!
-  for _ in $(seq 1 60); do
+  for _ in $(seq 1 180); do
     curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
     sleep 0.5
   done
-  echo "service not ready within 30 s"; kill "$pid"; return 1
+  echo "service not ready within 90 s"; kill "$pid"; return 1
 }
 
 node dist/src/migrate.cli.js   # npm run migration:run, as an operator would before a rollout

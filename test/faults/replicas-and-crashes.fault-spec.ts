@@ -157,7 +157,7 @@ describe('faults: replicas, crashes, terminated connections, disconnecting clien
       fiveHundreds: unexpected5xx(answers).length,
       note: `${confirmed.size} orders confirmed, ${run.givenUp.length} keys given up, ${stuck.length} stuck`,
     });
-  });
+  }, 240_000); // ten kills and restarts, on a machine that may be loaded
 
   it('pg_terminate_backend of the service connections under load: the process survives, retries succeed, no duplicates', async () => {
     const service = await startReadyService(database.url, {}, 'build');

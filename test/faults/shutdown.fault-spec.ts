@@ -15,7 +15,7 @@ describe('faults: SIGTERM under load, on the embedded database', () => {
     const port = await freePort();
     const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', AUTH_RATE_LIMIT: '0' };
     const service = startService(env, 'build');
-    await waitUntilReady(port, 30_000);
+    await waitUntilReady(port, 90_000); // initdb on a loaded machine
     const baseUrl = `http://127.0.0.1:${port}`;
     const postmaster = Number(
       readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0],
@@ -44,7 +44,8 @@ describe('faults: SIGTERM under load, on the embedded database', () => {
     expect(exitCode).toBe(0);
     expect(isRunning(postmaster)).toBe(false);
     expect(service.stderr()).toBe('');
-    const before = answers.filter((answer) => answer.sentAt < sigtermAt - 50);
+    // Sent well before the signal (a loaded event loop may not have read one sent just before):
+    const before = answers.filter((answer) => answer.sentAt < sigtermAt - 250);
     expect(before.every((answer) => answer.status === 201)).toBe(true); // in flight when the signal came: finished
     const after = answers.filter((answer) => answer.sentAt >= sigtermAt);
     // Refused (no answer, or 503 while closing), or accepted just before the listener closed.
@@ -54,7 +55,7 @@ describe('faults: SIGTERM under load, on the embedded database', () => {
     // Every 201 the clients saw is really there after a restart on the same data.
     const again = startService(env, 'build');
     try {
-      await waitUntilReady(port, 30_000);
+      await waitUntilReady(port, 90_000); // initdb on a loaded machine
       const created = answers
         .filter((answer) => answer.status === 201)
         .map((answer) => (JSON.parse(answer.body) as { id: string }).id);

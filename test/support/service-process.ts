@@ -88,7 +88,7 @@ export async function startReadyService(
     entry,
     root,
   );
-  await Promise.race([waitUntilReady(port, 30_000), failOnExit(service)]);
+  await untilStarted(service, waitUntilReady(port, START_WITHIN_MS));
   return { ...service, port, baseUrl: `http://127.0.0.1:${port}` };
 }
 
@@ -103,11 +103,30 @@ const serviceEnv = (databaseUrl: string) => ({
   EXPORT_RATE_LIMIT: '0',
 });
 
-/** Rejects when the process exits: starting it failed. */
-const failOnExit = (service: ServiceProcess) =>
-  service.exited.then((code) =>
+/**
+ * How long a start may take: from source (ts-node) with migrations, on a loaded 2-core machine,
+ * several processes starting at once.
+ */
+const START_WITHIN_MS = 90_000;
+
+/**
+ * Resolves once `ready` does; rejects when the process exits first, or when `ready` rejects (in
+ * time), and then kills it: a process left running would keep the test run from ever ending.
+ */
+async function untilStarted(service: ServiceProcess, ready: Promise<unknown>): Promise<void> {
+  const exited = service.exited.then((code) =>
     Promise.reject(new Error(`service exited with ${code}: ${service.stderr()}`)),
   );
+  try {
+    await Promise.race([ready, exited]);
+  } catch (error) {
+    if (service.child.exitCode === null && service.child.signalCode === null) {
+      service.child.kill('SIGKILL');
+      await service.exited;
+    }
+    throw error;
+  }
+}
 
 /**
  * `npm run worker` (from dist/, or src/) on `databaseUrl`, resolved once its job runner has
@@ -129,10 +148,8 @@ export async function startReadyWorker(
     },
     entry,
   );
-  await Promise.race([
-    waitFor('worker running', () => worker.stdout().includes('worker running '), { ms: 30_000 }),
-    failOnExit(worker),
-  ]);
+  const running = () => worker.stdout().includes('worker running ');
+  await untilStarted(worker, waitFor('worker running', running, { ms: START_WITHIN_MS }));
   return { ...worker, port, baseUrl: `http://127.0.0.1:${port}` };
 }
 

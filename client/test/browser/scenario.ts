@@ -41,7 +41,7 @@ export async function uploadImageAndAwaitReady(serviceUrl: string) {
   const email = `browser-${newIdempotencyKey()}@example.com`;
   await client.signUp({ email, name: 'Browser Events', password });
   await client.signIn({ email, password });
-  const { data: feed } = await client.raw.GET('/api/events', { params: { query: { limit: 100 } } });
+  const feed = await feedHoldingSignUp(client);
   const canvas = new OffscreenCanvas(64, 48);
   canvas.getContext('2d')!.fillRect(0, 0, 32, 24);
   const uploaded = await client.uploadFile(await canvas.convertToBlob(), 'canvas.png');
@@ -56,6 +56,20 @@ export async function uploadImageAndAwaitReady(serviceUrl: string) {
     }
   }
   throw new Error(`the stream ended before file.ready: ${seen.join(', ')}`);
+}
+
+/**
+ * The caller's feed once it holds the sign-up's event: events are numbered just after they
+ * commit, and a feed read before would have no cursor to resume after.
+ */
+async function feedHoldingSignUp(client: OrderServiceClient) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { data } = await client.raw.GET('/api/events', { params: { query: { limit: 100 } } });
+    if (data && data.data.length > 0) return data;
+    if (Date.now() > deadline) throw new Error('no user.created in the feed within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** A sign-in with made-up credentials: what a page of this origin gets to see of the answer. */
