@@ -1,4 +1,5 @@
 import { derivedKey } from '../src/config/jwt-secret';
+import { SealedLinks } from '../src/auth/sealed-links';
 import { FileLinks } from '../src/files/file-links';
 import { asBytes, CSV } from './support/files';
 import { image } from './support/images';
@@ -17,7 +18,7 @@ describe('file links: URLs of a file that open without a token', () => {
   let png: Buffer;
   let imageId: string;
   /** Links made as the service makes them, to make ones it would not hand out (expired). */
-  const links = new FileLinks(derivedKey(TEST_JWT_SECRET, 'file-link-v1'));
+  const links = new FileLinks(new SealedLinks(derivedKey(TEST_JWT_SECRET, 'file-link-v1')));
   beforeAll(async () => {
     [app, ann, bob] = await withAnnAndBob(startTestAppOnOwnDatabase());
     png = await image('png', 64, 48);
@@ -95,34 +96,32 @@ describe('file links: URLs of a file that open without a token', () => {
     expectProblem(
       await attempt(`/api/files/${imageId}/content?link=${altered}`),
       403,
-      'file_link_invalid',
+      'link_invalid',
     );
     expectProblem(
       await attempt(`/api/files/${imageId}/content?link=nonsense`),
       403,
-      'file_link_invalid',
+      'link_invalid',
     );
     const other = await upload(ann, CSV, 'other.csv');
     expectProblem(
       await attempt(`/api/files/${other.id}/content?link=${link}`),
       403,
-      'file_link_invalid',
+      'link_invalid',
     );
     expectProblem(
       await attempt(`/api/files/${imageId}/thumbnail?link=${link}`),
       403,
-      'file_link_invalid',
+      'link_invalid',
     );
     const expired = links.seal(ann.id, imageId, 'content', new Date(Date.now() - 1000));
     const refused = await attempt(`/api/files/${imageId}/content?link=${expired}`);
-    expectProblem(refused, 403, 'file_link_expired');
-    const underOldSecret = new FileLinks(derivedKey(`${TEST_JWT_SECRET}-old`, 'file-link-v1'));
-    const old = underOldSecret.seal(ann.id, imageId, 'content', new Date(Date.now() + 60_000));
-    expectProblem(
-      await attempt(`/api/files/${imageId}/content?link=${old}`),
-      403,
-      'file_link_invalid',
+    expectProblem(refused, 403, 'link_expired');
+    const underOldSecret = new FileLinks(
+      new SealedLinks(derivedKey(`${TEST_JWT_SECRET}-old`, 'file-link-v1')),
     );
+    const old = underOldSecret.seal(ann.id, imageId, 'content', new Date(Date.now() + 60_000));
+    expectProblem(await attempt(`/api/files/${imageId}/content?link=${old}`), 403, 'link_invalid');
     const made = links.seal(ann.id, imageId, 'content', new Date(Date.now() + 60_000));
     expect(bytesOf(await open(`/api/files/${imageId}/content?link=${made}`).expect(200))).toEqual(
       png,
@@ -138,7 +137,7 @@ describe('file links: URLs of a file that open without a token', () => {
     expectProblem(extra, 400, 'validation_failed');
     expect(extra.body.errors).toEqual([{ field: 'v', message: expect.any(String) }]);
     const empty = app.http.get(`/api/files/${imageId}/content?link=`).set(ann.auth);
-    expectProblem(await empty, 403, 'file_link_invalid');
+    expectProblem(await empty, 403, 'link_invalid');
   });
 
   it('stops opening once the file is deleted', async () => {

@@ -57,6 +57,7 @@ const BEARER_OPERATIONS = [
   'GET /api/files/{id}/content',
   'GET /api/files/{id}/thumbnail',
   'GET /api/events',
+  'GET /api/events/links',
   'GET /api/events/stream',
   'POST /api/order-exports',
   'GET /api/order-exports',
@@ -141,9 +142,13 @@ describe('OpenAPI', () => {
       .map(({ name }) => name);
     expect(bearer.sort()).toEqual([...BEARER_OPERATIONS].sort());
     expect(served.paths['/api/users/{id}'].put.security).toContainEqual({}); // creating is public
-    for (const bytes of ['content', 'thumbnail'])
-      // or with a `link` and no token
-      expect(served.paths[`/api/files/{id}/${bytes}`].get.security).toContainEqual({});
+    // Or with a `link` and no token:
+    for (const path of [
+      '/api/files/{id}/content',
+      '/api/files/{id}/thumbnail',
+      '/api/events/stream',
+    ])
+      expect(served.paths[path].get.security).toContainEqual({});
   });
 
   it('documents the validators and locations each answer sends', () => {

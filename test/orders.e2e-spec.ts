@@ -97,6 +97,8 @@ describe('orders over HTTP', () => {
         'clientReference',
       ],
       ['a note with a NUL character', { note: 'a\u0000b' }, 'note'],
+      ['a note with an escape character', { note: 'a\u001b[31mb' }, 'note'],
+      ['a note with a right-to-left override', { note: 'a\u202eb' }, 'note'],
       ['a note with a lone surrogate', { note: 'a\ud800b' }, 'note'],
       ['a server-owned id', { id: randomUUID() }, 'id'],
       ['a server-owned userId', { userId: randomUUID() }, 'userId'],
@@ -111,6 +113,12 @@ describe('orders over HTTP', () => {
         expect.arrayContaining([{ field, message: expect.any(String) }]),
       );
       expect(await ordersOf(bob)).toBe(before);
+    });
+
+    it("keeps a note's lines, tabs and any script as sent", async () => {
+      const note = 'ring twice\r\n\tthen wait\u2028שלום, مرحبا 😀';
+      const response = await create(bob, { ...validOrder(), note }).expect(201);
+      expect(response.body.note).toBe(note);
     });
 
     it('answers 400 validation_failed for a body that is not well-formed UTF-8, and writes nothing', async () => {

@@ -26,6 +26,7 @@ export type OrderPage = Schemas['OrderPageResponse'];
 export type StoredFile = Schemas['FileResponse'];
 export type FilePage = Schemas['FilePageResponse'];
 export type FileLinks = Schemas['FileLinksResponse'];
+export type EventStreamLink = Schemas['EventLinksResponse'];
 export type OrderExportPage = Schemas['OrderExportPageResponse'];
 /** Which page of a list: at most `limit` items (default 20), after the `nextCursor` given as `cursor`. */
 export interface PageRequest {
@@ -168,13 +169,16 @@ export class OrderServiceClient {
         parseAs: 'text',
       }),
     );
-    // Relative to the service's root, as its paths are: kept under a baseUrl with a path prefix.
-    const absolute = (url: string) => (url.startsWith('/') ? `${this.baseUrl}${url}` : url);
     return {
       ...links,
-      url: absolute(links.url),
-      thumbnailUrl: links.thumbnailUrl === null ? null : absolute(links.thumbnailUrl),
+      url: this.absolute(links.url),
+      thumbnailUrl: links.thumbnailUrl === null ? null : this.absolute(links.thumbnailUrl),
     };
+  }
+
+  /** A URL the service gave relative to its root, under `baseUrl` (its path prefix kept). */
+  private absolute(url: string): string {
+    return url.startsWith('/') ? `${this.baseUrl}${url}` : url;
   }
 
   /** The caller's exports, newest first, each with its CSV's file once done; a page as `listOrders`. */
@@ -233,6 +237,18 @@ export class OrderServiceClient {
     const poll = (signal: AbortSignal) =>
       this.fetch(new Request(monitor, { headers: this.authorization(), signal }));
     return followExport(poll, accepted.retryAfterMs, settings);
+  }
+
+  /**
+   * The event stream's URL that opens without a token, absolute against `baseUrl`, for the
+   * browser's own `new EventSource(streamUrl)`; it lasts as long as the access token in use now.
+   * `events()` needs none of this.
+   */
+  async eventStreamLink(): Promise<EventStreamLink> {
+    const link = expectData<EventStreamLink>(
+      await this.raw.GET('/api/events/links', { parseAs: 'text' }),
+    );
+    return { ...link, streamUrl: this.absolute(link.streamUrl) };
   }
 
   /**

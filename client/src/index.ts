@@ -2,6 +2,7 @@ export {
   OrderServiceClient,
   type AccessToken,
   type Credentials,
+  type EventStreamLink,
   type FileLinks,
   type FilePage,
   type NewOrder,

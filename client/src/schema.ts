@@ -72,6 +72,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The stream's URL that needs no token (for EventSource), as long as the token lasts */
+        get: operations["Events_links"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events/stream": {
         parameters: {
             query?: never;
@@ -405,6 +422,15 @@ export interface components {
              *     `after` when the page is empty (null if none was given).
              */
             nextCursor: string | null;
+        };
+        EventLinksResponse: {
+            /**
+             * Format: date-time
+             * @description When the token it was made with expires: the link stops opening then, and its stream ends.
+             */
+            expiresAt: string;
+            /** @description The caller's stream, as `GET /api/events/stream` with their token gives it. */
+            streamUrl: string;
         };
         SignInDto: {
             email: string;
@@ -934,9 +960,46 @@ export interface operations {
             };
         };
     };
+    Events_links: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The URL of the caller's stream with a `link` that opens it without a token, for `new EventSource(streamUrl)`, until the token this request came with expires; a new one on every request (`Cache-Control: no-store`). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventLinksResponse"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+        };
+    };
     Events_stream: {
         parameters: {
             query?: {
+                /** @description From `GET /api/events/links`; with it, no Authorization is needed (any sent is not used). */
+                link?: string;
                 /** @description Opaque: a `nextCursor` (or a stream's event `id`); events strictly after it. */
                 after?: string;
             };
@@ -975,11 +1038,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
+            /** @description No `link`, and no valid Bearer token. */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `link` does not open the stream: `link_invalid` (altered, made for something else, or made before JWT_SECRET changed) or `link_expired`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2417,7 +2492,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `link` does not open this: `file_link_invalid` (altered, for another file or representation, or made under an earlier JWT_SECRET) or `file_link_expired`. */
+            /** @description The `link` does not open this: `link_invalid` (altered, for another file or representation, or made under an earlier JWT_SECRET) or `link_expired`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2535,7 +2610,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `link` does not open this: `file_link_invalid` (altered, for another file or representation, or made under an earlier JWT_SECRET) or `file_link_expired`. */
+            /** @description The `link` does not open this: `link_invalid` (altered, for another file or representation, or made under an earlier JWT_SECRET) or `link_expired`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

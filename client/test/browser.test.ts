@@ -108,6 +108,18 @@ describe('the client in Chromium, from a page on another origin than the service
     assert.equal((result.ready as { status: string }).status, 'ready');
   });
 
+  it("an allowed origin's own EventSource receives its events on the stream's link (no token)", async () => {
+    const { page } = await openPage(pages.allowedOrigin);
+    const result = await within(
+      runInPage(page, 'eventSourceOnLink', service.baseUrl),
+      30_000,
+      'order.created on EventSource',
+    );
+    await page.close();
+    assert.deepEqual(result, { type: 'order.created', isTheOrder: true, id: result.id });
+    assert.ok(result.id.length > 0); // the cursor, kept by EventSource as its Last-Event-ID
+  });
+
   it('another origin is refused by the browser (CORS), for a request the service itself answers', async () => {
     const outsideBrowser = new OrderServiceClient({ baseUrl: service.baseUrl });
     const credentials = { email: 'nobody@example.com', password: 'not a password' };

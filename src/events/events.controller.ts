@@ -1,22 +1,22 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { type Caller, CurrentCaller } from '../auth/caller';
+import { type Caller, CurrentCaller, Public } from '../auth/caller';
 import {
   requireEventStreamAccepted,
   startEventStream,
   varyByStreamHeaders,
 } from '../http/event-stream-response';
 import { ApiBearer, ApiProblems, ApiReadPage } from '../http/openapi.decorators';
+import { EventLinksResponse } from './dto/event-links.response';
 import { JsonBody, replyWithEtag } from '../http/responses';
 import { EventPageResponse } from './dto/cloud-event.response';
 import { ListEventsQuery, StreamEventsQuery } from './dto/list-events.query';
-import { ApiEventStream } from './events.openapi';
+import { ApiEventLinks, ApiEventStream } from './events.openapi';
 import { EventStreamHub } from './event-stream-hub';
 import { EventsService } from './events.service';
 
 @ApiTags('events')
-@ApiBearer()
 @Controller('api/events')
 export class EventsController {
   constructor(
@@ -26,6 +26,7 @@ export class EventsController {
 
   /** The caller's events, oldest first: every change to their resources, once each. */
   @Get()
+  @ApiBearer()
   @ApiOperation({ summary: "The caller's events, oldest first, a page at a time" })
   @ApiReadPage(EventPageResponse, "The caller's events.")
   @ApiProblems(400, 401, 410, 503)
@@ -37,21 +38,39 @@ export class EventsController {
     return replyWithEtag(reply, await this.events.page(caller, query.after, query.limit));
   }
 
+  /** Fresh each time (never cached): each link is a credential of its own. */
+  @Get('links')
+  @ApiBearer()
+  @ApiOperation({
+    summary: "The stream's URL that needs no token (for EventSource), as long as the token lasts",
+  })
+  @ApiEventLinks(EventLinksResponse)
+  links(
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): EventLinksResponse {
+    void reply.header('Cache-Control', 'no-store');
+    return this.events.streamLink(caller);
+  }
+
   /**
    * The caller's events as Server-Sent Events, as they commit at any replica: those after
-   * Last-Event-ID (or `after`) first, otherwise only those to come.
+   * Last-Event-ID (or `after`) first, otherwise only those to come. Public to the guard: a `link`
+   * opens it without a token (EventsService.streamCaller).
    */
   @Get('stream')
+  @Public()
   @ApiOperation({ summary: "The caller's events as they commit (Server-Sent Events)" })
   @ApiEventStream()
   async stream(
     @Query() query: StreamEventsQuery,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Headers('accept') accept: string | undefined,
-    @CurrentCaller() caller: Caller,
+    @CurrentCaller() token: Caller | null,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     varyByStreamHeaders(reply);
+    const caller = this.events.streamCaller(token, query.link);
     requireEventStreamAccepted(accept);
     // A bad cursor (400) or no database (503) answers as problem+json: the stream starts after.
     const after = await this.events.streamStart(caller, resumeCursor(lastEventId, query.after));

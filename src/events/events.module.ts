@@ -1,6 +1,8 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { SealedLinks } from '../auth/sealed-links';
 import { derivedKey } from '../config/jwt-secret';
+import { ResourceUrls } from '../http/resource-urls';
 import { EventCursors } from './event-cursor';
 import { EventMetrics } from './event-metrics';
 import { EventRelay } from './event-relay';
@@ -10,6 +12,7 @@ import { EventStreamHub } from './event-stream-hub';
 import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';
 import { EventsService } from './events.service';
+import { StreamLinks } from './stream-links';
 
 /**
  * Events: the outbox every feature writes to (EventsRepository.append in a transaction, or
@@ -19,9 +22,10 @@ import { EventsService } from './events.service';
 @Global()
 @Module({})
 export class EventsModule {
-  /** The cursors' key is derived from the service secret, so no second secret must be managed. */
+  /** The cursors' and links' keys are derived from the service secret: no second secret to manage. */
   static withSecret(serviceSecret: string): DynamicModule {
     const cursorKey = derivedKey(serviceSecret, 'event-cursor-v1');
+    const linkKey = derivedKey(serviceSecret, 'event-stream-link-v1');
     return {
       module: EventsModule,
       controllers: [EventsController],
@@ -33,6 +37,8 @@ export class EventsModule {
         EventMetrics,
         EventRetention,
         EventStreamHub,
+        ResourceUrls,
+        { provide: StreamLinks, useValue: new StreamLinks(new SealedLinks(linkKey)) },
         {
           provide: EventCursors,
           useFactory: (config: AppConfig) => new EventCursors(cursorKey, config.eventCursors),

@@ -1,6 +1,6 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiHeader, ApiProduces, ApiResponse } from '@nestjs/swagger';
-import { ApiProblem, ApiProblems } from '../http/openapi.decorators';
+import { ApiOptionalBearer, ApiProblem, ApiProblems } from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
 import { MAX_STREAMS, MAX_STREAMS_PER_USER } from './event-stream-hub';
 
@@ -11,16 +11,31 @@ const MESSAGE_FORMAT = [
   "Then one message per event of the caller, in the feed's order: `id:` the cursor (as `nextCursor`),",
   '`event:` the type (`order.created`, ...), `data:` the CloudEvent JSON on one line, exactly as',
   'the feed (GET /api/events) returns it. A comment line `: heartbeat` every 15 s; the stream',
-  'ends at the first heartbeat after the access token expires (reconnect with a fresh one).',
+  'ends at the first heartbeat after the access token (or the link) expires (reconnect with a',
+  'fresh one).',
   'A reconnect with Last-Event-ID gets every event after it, then the live ones: no gap, no repeat',
   '(410 cursor_expired instead when the retention has deleted events of the caller after it, or',
   'the cursor is of an earlier form or another key: read the current state again).',
   'A client that cannot keep up (64 KiB waiting) is disconnected, to resume the same way.',
 ].join(' ');
 
+/** GET /api/events/links: 200 with the stream's URL, never cached. */
+export function ApiEventLinks(type: Type<unknown>) {
+  return applyDecorators(
+    ApiResponse({
+      status: 200,
+      type,
+      description:
+        "The URL of the caller's stream with a `link` that opens it without a token, for `new EventSource(streamUrl)`, until the token this request came with expires; a new one on every request (`Cache-Control: no-store`).",
+    }),
+    ApiProblems(401),
+  );
+}
+
 /** GET /api/events/stream: the stream's answer, its resume inputs and the problems before it. */
 export function ApiEventStream() {
   return applyDecorators(
+    ApiOptionalBearer(), // or a `link` in the query
     ApiProduces('text/event-stream'),
     ApiHeader({
       name: 'Last-Event-ID',
@@ -54,8 +69,13 @@ export function ApiEventStream() {
       ['Retry-After', 'Vary'],
       `The database is unavailable, this instance is shutting down, or it holds ${MAX_STREAMS} streams already (\`service_unavailable\`); retry after \`Retry-After\` seconds.`,
     ),
-    // Every answer of the route itself varies; a 401 comes from the guard before it.
+    // Every answer of the route itself varies, its 401 and 403 too (the guard lets it through).
     ...[400, 406, 410].map((status) => ApiProblem(status, ['Vary'])),
-    ApiProblems(401),
+    ApiProblem(401, ['WWW-Authenticate', 'Vary'], 'No `link`, and no valid Bearer token.'),
+    ApiProblem(
+      403,
+      ['Vary'],
+      'The `link` does not open the stream: `link_invalid` (altered, made for something else, or made before JWT_SECRET changed) or `link_expired`.',
+    ),
   );
 }

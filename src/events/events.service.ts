@@ -1,10 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
+import { UnauthorizedError } from '../http/problem';
+import { ResourceUrls } from '../http/resource-urls';
 import { CloudEventResponse, EventPageResponse } from './dto/cloud-event.response';
+import { EventLinksResponse } from './dto/event-links.response';
 import { assertResumable, EventCursors } from './event-cursor';
 import { EventRow, EventsRepository } from './events.repository';
 import type { EventType } from './outbox';
+import { StreamLinks } from './stream-links';
 
 /** The CloudEvents `source` of every event this service writes. */
 export const EVENT_SOURCE = 'order-service';
@@ -15,7 +20,29 @@ export class EventsService {
     private readonly events: EventsRepository,
     private readonly transactions: Transactions,
     private readonly cursors: EventCursors,
+    private readonly links: StreamLinks,
+    private readonly urls: ResourceUrls,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** The caller's stream URL with a `link` that opens it without a token, as long as theirs lasts. */
+  streamLink(caller: Caller): EventLinksResponse {
+    const { link, expiresAt } = this.links.of(caller, this.config.accessTokenTtlSeconds);
+    return {
+      streamUrl: this.urls.to(`/api/events/stream?link=${link}`),
+      expiresAt: expiresAt.toISOString(),
+    };
+  }
+
+  /**
+   * Whom a stream is for: the maker of the `link` it carries (the URL alone decides, whatever
+   * token comes with it), else the Bearer token's caller.
+   */
+  streamCaller(caller: Caller | null, link: string | undefined): Caller {
+    if (link !== undefined) return this.links.callerOf(link);
+    if (!caller) throw new UnauthorizedError(NEEDS_TOKEN_OR_LINK);
+    return caller;
+  }
 
   /**
    * The caller's events after `after` (a cursor), oldest first, in the order they were numbered:
@@ -56,6 +83,9 @@ export class EventsService {
     return position;
   }
 }
+
+const NEEDS_TOKEN_OR_LINK =
+  'A valid Bearer access token is required, or a link from GET /api/events/links.';
 
 /** A cursor a stream resumes after, and where it came from (named in a 400). */
 export interface ResumeCursor {

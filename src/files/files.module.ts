@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Module, OnModuleInit } from '@nestjs/common';
+import { SealedLinks } from '../auth/sealed-links';
 import { derivedKey } from '../config/jwt-secret';
 import { JobTasks } from '../jobs/job-task';
 import { ResourceUrls } from '../http/resource-urls';
@@ -37,7 +38,7 @@ export class FilesModule implements OnModuleInit {
         ResourceUrls,
         ImageProcessing,
         FileResponses,
-        { provide: FileLinks, useValue: new FileLinks(linkKey) },
+        { provide: FileLinks, useValue: new FileLinks(new SealedLinks(linkKey)) },
       ],
       exports: [FilesService, FilesRepository, BlobStorages, FileResponses],
     };

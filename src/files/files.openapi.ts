@@ -39,7 +39,7 @@ const ApiTokenOrLink = () =>
     ApiProblem(
       403,
       [],
-      'The `link` does not open this: `file_link_invalid` (altered, for another file or representation, or made under an earlier JWT_SECRET) or `file_link_expired`.',
+      'The `link` does not open this: `link_invalid` (altered, for another file or representation, or made under an earlier JWT_SECRET) or `link_expired`.',
     ),
   );
 

@@ -36,11 +36,7 @@ export async function createEverything(serviceUrl: string) {
  * resumes after the feed's cursor from before the upload, so it cannot miss it.
  */
 export async function uploadImageAndAwaitReady(serviceUrl: string) {
-  const client = new OrderServiceClient({ baseUrl: serviceUrl });
-  const password = 'correct horse battery staple';
-  const email = `browser-${newIdempotencyKey()}@example.com`;
-  await client.signUp({ email, name: 'Browser Events', password });
-  await client.signIn({ email, password });
+  const client = await signedInClient(serviceUrl, 'Browser Events');
   const feed = await feedHoldingSignUp(client);
   const canvas = new OffscreenCanvas(64, 48);
   canvas.getContext('2d')!.fillRect(0, 0, 32, 24);
@@ -56,6 +52,46 @@ export async function uploadImageAndAwaitReady(serviceUrl: string) {
     }
   }
   throw new Error(`the stream ended before file.ready: ${seen.join(', ')}`);
+}
+
+/**
+ * The browser's own EventSource, which cannot send a token, on the stream's link: opened, it
+ * receives the order created next, under its type's name, and is closed.
+ */
+export async function eventSourceOnLink(serviceUrl: string) {
+  const client = await signedInClient(serviceUrl, 'Browser EventSource');
+  const { streamUrl } = await client.eventStreamLink();
+  const source = new EventSource(streamUrl);
+  try {
+    await new Promise((resolve, reject) => {
+      source.onopen = resolve; // attached: the order below is the stream's
+      source.onerror = () =>
+        reject(new Error(`EventSource failed (readyState ${source.readyState})`));
+    });
+    const received = new Promise<MessageEvent<string>>((resolve) =>
+      source.addEventListener('order.created', resolve, { once: true }),
+    );
+    const created = await client.createOrder(ORDER);
+    const message = await received;
+    const event = JSON.parse(message.data) as { type: string; subject: string };
+    return {
+      type: event.type,
+      isTheOrder: event.subject === created.data.id,
+      id: message.lastEventId,
+    };
+  } finally {
+    source.close();
+  }
+}
+
+/** A client of a new user's, signed in. */
+async function signedInClient(serviceUrl: string, name: string) {
+  const client = new OrderServiceClient({ baseUrl: serviceUrl });
+  const password = 'correct horse battery staple';
+  const email = `browser-${newIdempotencyKey()}@example.com`;
+  await client.signUp({ email, name, password });
+  await client.signIn({ email, password });
+  return client;
 }
 
 /**

@@ -4,10 +4,10 @@ import { PageLimit } from '../../http/page-limit';
 export const DEFAULT_EVENT_PAGE = 50;
 
 /**
- * GET /api/events/stream's query (Last-Event-ID, when sent, wins over `after`). Each property's
- * rules are checked bottom-up, the most basic first (see create-order.dto.ts).
+ * Where a read of the events starts. Each property's rules are checked bottom-up, the most basic
+ * first (see create-order.dto.ts).
  */
-export class StreamEventsQuery {
+class EventsAfterQuery {
   /** Opaque: a `nextCursor` (or a stream's event `id`); events strictly after it. */
   @MaxLength(200)
   @IsString()
@@ -15,7 +15,16 @@ export class StreamEventsQuery {
   after?: string;
 }
 
-export class ListEventsQuery extends StreamEventsQuery {
+/** GET /api/events/stream's query (Last-Event-ID, when sent, wins over `after`). */
+export class StreamEventsQuery extends EventsAfterQuery {
+  /** From `GET /api/events/links`; with it, no Authorization is needed (any sent is not used). */
+  @MaxLength(200)
+  @IsString()
+  @IsOptional()
+  link?: string;
+}
+
+export class ListEventsQuery extends EventsAfterQuery {
   @PageLimit(DEFAULT_EVENT_PAGE)
   limit: number = DEFAULT_EVENT_PAGE;
 }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -17,6 +17,7 @@ import {
 } from 'class-validator';
 import { CurrencyCodes } from 'validator/lib/isISO4217';
 import { SchemaStatesAllRules } from '../../http/compiled-bodies';
+import { BIDI_CONTROLS } from '../../http/text-rules';
 import { IsOmittable } from '../../http/validation';
 import { OptionalClientReference, VISIBLE_ASCII } from './client-reference';
 
@@ -53,6 +54,16 @@ export class OrderItemDto {
   unitPrice: number;
 }
 
+/**
+ * Free text a page shows, on several lines if need be: tabs and line breaks, but no other control
+ * character (NUL, which PostgreSQL text cannot hold, escapes, C1 controls) and no bidirectional
+ * override.
+ */
+const NOTE_TEXT = new RegExp(
+  `^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f${BIDI_CONTROLS}]*$`,
+  'u',
+);
+
 @SchemaStatesAllRules()
 export class CreateOrderDto {
   /** ISO 4217, upper case. */
@@ -78,9 +89,11 @@ export class CreateOrderDto {
   clientReference?: string;
 
   /** Left out, not null, when there is none. */
-  // PostgreSQL text cannot hold NUL: refuse it here as bad input rather than fail in SQL.
-  // eslint-disable-next-line no-control-regex
-  @Matches(/^[^\u0000]*$/, { message: 'note must not contain NUL characters' })
+  @ApiPropertyOptional({ maxLength: 1000, pattern: NOTE_TEXT.source })
+  @Matches(NOTE_TEXT, {
+    message:
+      'note must not contain control characters other than tabs and line breaks, nor bidirectional-override characters',
+  })
   @MaxLength(1000)
   @IsString()
   @IsOmittable()

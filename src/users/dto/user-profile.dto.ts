@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { EMAIL_FORMAT, EMAIL_OPTIONS } from '../../http/email-format';
+import { BIDI_CONTROLS } from '../../http/text-rules';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;
@@ -10,7 +11,7 @@ export const PASSWORD_MAX = 1024;
  * hold, line breaks, escapes), the line and paragraph separators, and the bidirectional
  * embeddings, overrides and isolates that make text read other than it is stored ("Trojan Source").
  */
-const FORBIDDEN = '\\p{Cc}\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+const FORBIDDEN = `\\p{Cc}\\u2028\\u2029${BIDI_CONTROLS}`;
 /**
  * What shows nothing by itself: white space, format characters (ZWSP, ZWJ, marks, tags), the
  * other default-ignorable code points (variation selectors, Hangul fillers), combining marks with
