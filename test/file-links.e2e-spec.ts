@@ -51,9 +51,9 @@ describe('file links: URLs of a file that open without a token', () => {
     const first = await linksOf(ann, imageId).expect(200);
     expect(first.headers['cache-control']).toBe('no-store');
     expect(first.body).toEqual({
-      url: expect.stringMatching(new RegExp(`^/api/files/${imageId}/content\\?link=[\\w-]{70}$`)),
+      url: expect.stringMatching(new RegExp(`^/api/files/${imageId}/content\\?link=[\\w-]{80}$`)),
       thumbnailUrl: expect.stringMatching(
-        new RegExp(`^/api/files/${imageId}/thumbnail\\?link=[\\w-]{70}$`),
+        new RegExp(`^/api/files/${imageId}/thumbnail\\?link=[\\w-]{80}$`),
       ),
       expiresAt: expect.any(String),
     });

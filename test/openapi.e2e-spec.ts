@@ -57,7 +57,7 @@ const BEARER_OPERATIONS = [
   'GET /api/files/{id}/content',
   'GET /api/files/{id}/thumbnail',
   'GET /api/events',
-  'GET /api/events/links',
+  'GET /api/events/stream/link',
   'GET /api/events/stream',
   'POST /api/order-exports',
   'GET /api/order-exports',

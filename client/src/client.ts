@@ -26,7 +26,7 @@ export type OrderPage = Schemas['OrderPageResponse'];
 export type StoredFile = Schemas['FileResponse'];
 export type FilePage = Schemas['FilePageResponse'];
 export type FileLinks = Schemas['FileLinksResponse'];
-export type EventStreamLink = Schemas['EventLinksResponse'];
+export type EventStreamLink = Schemas['EventStreamLinkResponse'];
 export type OrderExportPage = Schemas['OrderExportPageResponse'];
 /** Which page of a list: at most `limit` items (default 20), after the `nextCursor` given as `cursor`. */
 export interface PageRequest {
@@ -246,7 +246,7 @@ export class OrderServiceClient {
    */
   async eventStreamLink(): Promise<EventStreamLink> {
     const link = expectData<EventStreamLink>(
-      await this.raw.GET('/api/events/links', { parseAs: 'text' }),
+      await this.raw.GET('/api/events/stream/link', { parseAs: 'text' }),
     );
     return { ...link, streamUrl: this.absolute(link.streamUrl) };
   }

@@ -72,7 +72,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/events/links": {
+    "/api/events/stream/link": {
         parameters: {
             query?: never;
             header?: never;
@@ -80,7 +80,7 @@ export interface paths {
             cookie?: never;
         };
         /** The stream's URL that needs no token (for EventSource), as long as the token lasts */
-        get: operations["Events_links"];
+        get: operations["Events_streamLink"];
         put?: never;
         post?: never;
         delete?: never;
@@ -423,7 +423,7 @@ export interface components {
              */
             nextCursor: string | null;
         };
-        EventLinksResponse: {
+        EventStreamLinkResponse: {
             /**
              * Format: date-time
              * @description When the token it was made with expires: the link stops opening then, and its stream ends.
@@ -960,7 +960,7 @@ export interface operations {
             };
         };
     };
-    Events_links: {
+    Events_streamLink: {
         parameters: {
             query?: never;
             header?: never;
@@ -976,7 +976,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EventLinksResponse"];
+                    "application/json": components["schemas"]["EventStreamLinkResponse"];
                 };
             };
             400: components["responses"]["MalformedRequest"];
@@ -998,7 +998,7 @@ export interface operations {
     Events_stream: {
         parameters: {
             query?: {
-                /** @description From `GET /api/events/links`; with it, no Authorization is needed (any sent is not used). */
+                /** @description From `GET /api/events/stream/link`; with it, no Authorization is needed (any sent is not used). */
                 link?: string;
                 /** @description Opaque: a `nextCursor` (or a stream's event `id`); events strictly after it. */
                 after?: string;

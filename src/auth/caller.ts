@@ -9,6 +9,8 @@ export interface Caller {
    * event stream, ends then.
    */
   tokenExpiresAtMs?: number;
+  /** When the token was issued (its `iat`): what ACCESS_TOKEN_TTL, as set now, counts from. */
+  tokenIssuedAtMs?: number;
 }
 
 declare module 'fastify' {

@@ -3,13 +3,18 @@ import { DomainError } from '../http/problem';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** The expiry (seconds since the epoch, 8 bytes) and the owner's id (a UUID's 16 bytes). */
-const SEALED_BYTES = 8 + 16;
+/**
+ * When the link's grant began and when it ends (seconds since the epoch, 8 bytes each), and the
+ * owner's id (a UUID's 16 bytes).
+ */
+const SEALED_BYTES = 8 + 8 + 16;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LINK_BYTES = IV_BYTES + SEALED_BYTES + TAG_BYTES;
 
-/** What a link was made by and until when. */
-export interface LinkHolder {
+/** Whom a link stands for, from when (the grant it carries on) and until when. */
+export interface LinkGrant {
   ownerId: string;
+  issuedAt: Date;
   expiresAt: Date;
 }
 
@@ -34,21 +39,25 @@ export class SealedLinks {
     return new Date((Math.floor(this.nowMs() / 1000) + seconds) * 1000);
   }
 
-  seal(ownerId: string, scope: string, expiresAt: Date): string {
+  /** `issuedAt`: when the grant began, by default now (a stream link's is its token's `iat`). */
+  seal(ownerId: string, scope: string, expiresAt: Date, issuedAt = new Date(this.nowMs())): string {
+    if (!UUID.test(ownerId)) throw new Error(`a link's owner must be a UUID, not ${ownerId}`);
     const iv = randomBytes(IV_BYTES);
     const plain = Buffer.alloc(SEALED_BYTES);
-    plain.writeBigUInt64BE(BigInt(Math.floor(expiresAt.getTime() / 1000)));
-    Buffer.from(ownerId.replaceAll('-', ''), 'hex').copy(plain, 8);
+    plain.writeBigUInt64BE(BigInt(Math.floor(issuedAt.getTime() / 1000)));
+    plain.writeBigUInt64BE(BigInt(Math.floor(expiresAt.getTime() / 1000)), 8);
+    Buffer.from(ownerId.replaceAll('-', ''), 'hex').copy(plain, 16);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv).setAAD(Buffer.from(scope));
     const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
     return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url');
   }
 
   /**
-   * Who made `link` and until when, when it was made for `scope` and has not expired; otherwise
-   * 403: altered, made for something else, under another key, or expired.
+   * Whom `link` stands for, when it was made for `scope` and has not expired (nor, given
+   * `maxAgeSeconds`, outlived that from its `issuedAt`); otherwise 403: altered, made for
+   * something else, under another key, or expired.
    */
-  open(link: string, scope: string): LinkHolder {
+  open(link: string, scope: string, maxAgeSeconds = Infinity): LinkGrant {
     const raw = Buffer.from(link, 'base64url');
     if (raw.length !== LINK_BYTES || raw.toString('base64url') !== link)
       throw new LinkInvalidError();
@@ -64,9 +73,11 @@ export class SealedLinks {
     } catch {
       throw new LinkInvalidError();
     }
-    const expiresAt = new Date(Number(plain.readBigUInt64BE()) * 1000);
+    const issuedAtMs = Number(plain.readBigUInt64BE()) * 1000;
+    const sealedExpiryMs = Number(plain.readBigUInt64BE(8)) * 1000;
+    const expiresAt = new Date(Math.min(sealedExpiryMs, issuedAtMs + maxAgeSeconds * 1000));
     if (expiresAt.getTime() <= this.nowMs()) throw new LinkExpiredError(expiresAt);
-    return { ownerId: uuidOf(plain.subarray(8)), expiresAt };
+    return { ownerId: uuidOf(plain.subarray(16)), issuedAt: new Date(issuedAtMs), expiresAt };
   }
 }
 
@@ -81,7 +92,7 @@ export class LinkInvalidError extends DomainError {
       403,
       'link_invalid',
       'Invalid link',
-      'This link does not open this: it was altered, made for something else (another file, the thumbnail rather than the bytes), or made before JWT_SECRET changed.',
+      "This link does not open this: it was altered, made for something else (another file, the other of a file's bytes and thumbnail, or the event stream), or made before JWT_SECRET changed.",
     );
   }
 }

@@ -18,8 +18,9 @@ describe('TokenService', () => {
     const tokens = tokenService();
     const userId = randomUUID();
     const { accessToken } = await tokens.issue(userId);
-    const { exp } = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString());
-    const caller = { userId, tokenExpiresAtMs: exp * 1000 }; // verified, then remembered
+    const { exp, iat } = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString());
+    // Verified, then remembered:
+    const caller = { userId, tokenIssuedAtMs: iat * 1000, tokenExpiresAtMs: exp * 1000 };
     await expect(tokens.callerFrom(`Bearer ${accessToken}`)).resolves.toEqual(caller);
     await expect(tokens.callerFrom(`Bearer ${accessToken}`)).resolves.toEqual(caller);
   });
@@ -42,12 +43,14 @@ describe('TokenService', () => {
     const older = await jwt.signAsync({ sub: userId, iat: signedAt }, { expiresIn: 3600 });
     await expect(tokenService(3600).callerFrom(`Bearer ${older}`)).resolves.toEqual({
       userId,
+      tokenIssuedAtMs: signedAt * 1000,
       tokenExpiresAtMs: (signedAt + 3600) * 1000,
     });
     const shortened = tokenService(60); // the setting shortened after the token was signed
     await expect(shortened.callerFrom(`Bearer ${older}`)).rejects.toBeInstanceOf(UnauthorizedError);
     await expect(tokenService(300).callerFrom(`Bearer ${older}`)).resolves.toEqual({
       userId,
+      tokenIssuedAtMs: signedAt * 1000,
       tokenExpiresAtMs: (signedAt + 300) * 1000,
     });
   });

@@ -31,7 +31,7 @@ export class TokenService {
    * Tokens already verified, until they expire: a frontend sends the same token with every
    * request, and checking it again (decode, JSON, HMAC) is a visible share of a cheap request.
    */
-  private readonly verified = new Map<string, { userId: string; expiresAtMs: number }>();
+  private readonly verified = new Map<string, Required<Caller>>();
   private readonly callers = new WeakMap<FastifyRequest, Promise<Caller | null>>();
 
   constructor(
@@ -77,8 +77,7 @@ export class TokenService {
 
   private async verifiedCaller(token: string): Promise<Caller> {
     const known = this.verified.get(token);
-    if (known && known.expiresAtMs > Date.now())
-      return { userId: known.userId, tokenExpiresAtMs: known.expiresAtMs };
+    if (known && known.tokenExpiresAtMs > Date.now()) return known;
     try {
       const payload = await this.jwt.verifyAsync<{ sub?: unknown; exp?: number; iat?: number }>(
         token,
@@ -91,8 +90,13 @@ export class TokenService {
         throw new Error('no exp or iat');
       const expiresAtMs = this.expiryOf(payload.exp, payload.iat);
       if (expiresAtMs <= Date.now()) throw new Error('past the current lifetime');
-      this.remember(token, payload.sub, expiresAtMs);
-      return { userId: payload.sub, tokenExpiresAtMs: expiresAtMs };
+      const caller = {
+        userId: payload.sub,
+        tokenIssuedAtMs: payload.iat * 1000,
+        tokenExpiresAtMs: expiresAtMs,
+      };
+      this.remember(token, caller);
+      return caller;
     } catch {
       this.verified.delete(token);
       throw new UnauthorizedError('The access token is invalid or expired.');
@@ -108,9 +112,9 @@ export class TokenService {
     return Math.min(exp, iat + this.config.accessTokenTtlSeconds) * 1000;
   }
 
-  private remember(token: string, userId: string, expiresAtMs: number) {
+  private remember(token: string, caller: Required<Caller>) {
     if (this.verified.size >= VERIFIED_TOKENS_KEPT)
       this.verified.delete(this.verified.keys().next().value as string);
-    this.verified.set(token, { userId, expiresAtMs });
+    this.verified.set(token, caller);
   }
 }

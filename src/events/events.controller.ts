@@ -8,11 +8,11 @@ import {
   varyByStreamHeaders,
 } from '../http/event-stream-response';
 import { ApiBearer, ApiProblems, ApiReadPage } from '../http/openapi.decorators';
-import { EventLinksResponse } from './dto/event-links.response';
 import { JsonBody, replyWithEtag } from '../http/responses';
 import { EventPageResponse } from './dto/cloud-event.response';
+import { EventStreamLinkResponse } from './dto/event-stream-link.response';
 import { ListEventsQuery, StreamEventsQuery } from './dto/list-events.query';
-import { ApiEventLinks, ApiEventStream } from './events.openapi';
+import { ApiEventStreamLink, ApiEventStream } from './events.openapi';
 import { EventStreamHub } from './event-stream-hub';
 import { EventsService } from './events.service';
 
@@ -39,16 +39,16 @@ export class EventsController {
   }
 
   /** Fresh each time (never cached): each link is a credential of its own. */
-  @Get('links')
+  @Get('stream/link')
   @ApiBearer()
   @ApiOperation({
     summary: "The stream's URL that needs no token (for EventSource), as long as the token lasts",
   })
-  @ApiEventLinks(EventLinksResponse)
-  links(
+  @ApiEventStreamLink(EventStreamLinkResponse)
+  streamLink(
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): EventLinksResponse {
+  ): EventStreamLinkResponse {
     void reply.header('Cache-Control', 'no-store');
     return this.events.streamLink(caller);
   }
@@ -66,11 +66,11 @@ export class EventsController {
     @Query() query: StreamEventsQuery,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Headers('accept') accept: string | undefined,
-    @CurrentCaller() token: Caller | null,
+    @CurrentCaller() bearer: Caller | null,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     varyByStreamHeaders(reply);
-    const caller = this.events.streamCaller(token, query.link);
+    const caller = this.events.streamCaller(bearer, query.link);
     requireEventStreamAccepted(accept);
     // A bad cursor (400) or no database (503) answers as problem+json: the stream starts after.
     const after = await this.events.streamStart(caller, resumeCursor(lastEventId, query.after));

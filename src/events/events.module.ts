@@ -38,7 +38,12 @@ export class EventsModule {
         EventRetention,
         EventStreamHub,
         ResourceUrls,
-        { provide: StreamLinks, useValue: new StreamLinks(new SealedLinks(linkKey)) },
+        {
+          provide: StreamLinks,
+          useFactory: (config: AppConfig) =>
+            new StreamLinks(new SealedLinks(linkKey), config.accessTokenTtlSeconds),
+          inject: [APP_CONFIG],
+        },
         {
           provide: EventCursors,
           useFactory: (config: AppConfig) => new EventCursors(cursorKey, config.eventCursors),

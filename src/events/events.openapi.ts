@@ -19,8 +19,8 @@ const MESSAGE_FORMAT = [
   'A client that cannot keep up (64 KiB waiting) is disconnected, to resume the same way.',
 ].join(' ');
 
-/** GET /api/events/links: 200 with the stream's URL, never cached. */
-export function ApiEventLinks(type: Type<unknown>) {
+/** GET /api/events/stream/link: 200 with the stream's URL, never cached. */
+export function ApiEventStreamLink(type: Type<unknown>) {
   return applyDecorators(
     ApiResponse({
       status: 200,

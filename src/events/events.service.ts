@@ -1,11 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
 import { UnauthorizedError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import { CloudEventResponse, EventPageResponse } from './dto/cloud-event.response';
-import { EventLinksResponse } from './dto/event-links.response';
+import { EventStreamLinkResponse } from './dto/event-stream-link.response';
 import { assertResumable, EventCursors } from './event-cursor';
 import { EventRow, EventsRepository } from './events.repository';
 import type { EventType } from './outbox';
@@ -22,12 +21,11 @@ export class EventsService {
     private readonly cursors: EventCursors,
     private readonly links: StreamLinks,
     private readonly urls: ResourceUrls,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The caller's stream URL with a `link` that opens it without a token, as long as theirs lasts. */
-  streamLink(caller: Caller): EventLinksResponse {
-    const { link, expiresAt } = this.links.of(caller, this.config.accessTokenTtlSeconds);
+  streamLink(caller: Caller): EventStreamLinkResponse {
+    const { link, expiresAt } = this.links.of(caller);
     return {
       streamUrl: this.urls.to(`/api/events/stream?link=${link}`),
       expiresAt: expiresAt.toISOString(),
@@ -85,7 +83,7 @@ export class EventsService {
 }
 
 const NEEDS_TOKEN_OR_LINK =
-  'A valid Bearer access token is required, or a link from GET /api/events/links.';
+  'A valid Bearer access token is required, or a link from GET /api/events/stream/link.';
 
 /** A cursor a stream resumes after, and where it came from (named in a 400). */
 export interface ResumeCursor {

@@ -17,7 +17,7 @@ class EventsAfterQuery {
 
 /** GET /api/events/stream's query (Last-Event-ID, when sent, wins over `after`). */
 export class StreamEventsQuery extends EventsAfterQuery {
-  /** From `GET /api/events/links`; with it, no Authorization is needed (any sent is not used). */
+  /** From `GET /api/events/stream/link`; with it, no Authorization is needed (any sent is not used). */
   @MaxLength(200)
   @IsString()
   @IsOptional()
