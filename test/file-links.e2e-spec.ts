@@ -70,6 +70,8 @@ describe('file links: URLs of a file that open without a token', () => {
     const { body } = await linksOf(ann, imageId).expect(200);
     const whole = await open(body.url).expect(200);
     expect(bytesOf(whole)).toEqual(png);
+    // No Authorization, yet no shared cache may keep it past its link or the file.
+    expect(whole.headers['cache-control']).toBe('private, no-cache');
     expect(whole.headers['content-type']).toBe('image/png');
     const range = await open(body.url).set('Range', 'bytes=0-7').expect(206);
     expect(bytesOf(range)).toEqual(png.subarray(0, 8));

@@ -8,6 +8,7 @@ import {
   isRunning,
   type ServiceProcess,
   startService,
+  stopService,
   TEST_JWT_SECRET,
   waitUntilReady,
 } from './support/service-process';
@@ -102,8 +103,8 @@ describe('start-up and shutdown of the service process', () => {
       expect(isRunning(serverPid)).toBe(false);
       expect(second.stderr()).toBe(''); // nothing at warn level or above: a clean run
     } finally {
-      for (const service of started)
-        if (service.child.exitCode === null) service.child.kill('SIGTERM');
+      // SIGTERM stops a service's embedded PostgreSQL too; give each its exit before the folder goes.
+      await Promise.all(started.map((service) => stopService(service)));
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 300_000);

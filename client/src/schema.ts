@@ -1038,7 +1038,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No `link`, and no valid Bearer token. */
+            /** @description No `link`, and no valid Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2481,7 +2481,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
+            /** @description No `link`, and no valid Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2599,7 +2599,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`). */
+            /** @description No `link`, and no valid Bearer token (`unauthorized`). */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
-/** Who is making the request, taken from a verified Bearer token. */
+/** Who is making the request: from a verified Bearer token, or a link that stands for one. */
 export interface Caller {
   userId: string;
   /**

@@ -20,8 +20,8 @@ export interface LinkGrant {
 
 /**
  * The `link` parameter of URLs that open without a Bearer token, for what cannot send one
- * (`<img src>`, a download link, the browser's EventSource): its owner and expiry sealed with
- * AES-256-GCM, authenticated together with its `scope` (what it opens: a file's bytes, the event
+ * (`<img src>`, a download link, the browser's EventSource): its owner, when its grant began and
+ * its expiry sealed with AES-256-GCM, authenticated together with its `scope` (what it opens: a file's bytes, the event
  * stream), so a link opens that and nothing else. The owner is encrypted, not merely signed: a
  * shared link does not name the account it came from.
  *

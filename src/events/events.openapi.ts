@@ -71,7 +71,11 @@ export function ApiEventStream() {
     ),
     // Every answer of the route itself varies, its 401 and 403 too (the guard lets it through).
     ...[400, 406, 410].map((status) => ApiProblem(status, ['Vary'])),
-    ApiProblem(401, ['WWW-Authenticate', 'Vary'], 'No `link`, and no valid Bearer token.'),
+    ApiProblem(
+      401,
+      ['WWW-Authenticate', 'Vary'],
+      'No `link`, and no valid Bearer token (`unauthorized`).',
+    ),
     ApiProblem(
       403,
       ['Vary'],

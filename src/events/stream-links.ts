@@ -20,6 +20,7 @@ export class StreamLinks {
   /** A link for `caller` (from a verified token), with the token's issue and expiry. */
   of(caller: Caller): { link: string; expiresAt: Date } {
     const { tokenIssuedAtMs: issuedAtMs, tokenExpiresAtMs: expiresAtMs } = caller;
+    // The route takes a Bearer token only, and a verified token always gives both.
     if (issuedAtMs === undefined || expiresAtMs === undefined)
       throw new Error('a stream link is made for a caller with a verified token');
     const expiresAt = new Date(Math.floor(expiresAtMs / 1000) * 1000);

@@ -135,8 +135,8 @@ export class FilesController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const reader = this.files.callerFor(caller, query.link, id, 'content');
-    const { file, read } = await this.files.open(reader, id);
+    const owner = this.files.callerFor(caller, query.link, id, 'content');
+    const { file, read } = await this.files.open(owner, id);
     const etag = `"${file.sha256}"`;
     if (answeredByPreconditions(reply, etag, { 'Accept-Ranges': 'bytes' }))
       return void reply.send();
@@ -172,8 +172,8 @@ export class FilesController {
     @CurrentCaller() caller: Caller | null,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const reader = this.files.callerFor(caller, query.link, id, 'thumbnail');
-    const { etag, size, read } = await this.files.thumbnail(reader, id);
+    const owner = this.files.callerFor(caller, query.link, id, 'thumbnail');
+    const { etag, size, read } = await this.files.thumbnail(owner, id);
     if (answeredByPreconditions(reply, etag)) return void reply.send();
     void reply.header('Content-Type', 'image/webp').header('Content-Length', String(size));
     sendUnlessHead(reply, read);

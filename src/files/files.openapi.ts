@@ -36,6 +36,7 @@ export function ApiFileLinks(type: Type<unknown>) {
 const ApiTokenOrLink = () =>
   applyDecorators(
     ApiOptionalBearer(),
+    ApiProblem(401, ['WWW-Authenticate'], 'No `link`, and no valid Bearer token (`unauthorized`).'),
     ApiProblem(
       403,
       [],
@@ -81,7 +82,7 @@ export function ApiFileContent() {
       description: 'Not modified: If-None-Match holds the ETag.',
       headers: headers('ETag', 'Accept-Ranges'),
     }),
-    ApiProblems(400, 401, 404, 503),
+    ApiProblems(400, 404, 503),
     ApiProblem(416, ['ETag', 'Accept-Ranges', 'Content-Range']),
     ApiTokenOrLink(),
   );
@@ -102,7 +103,7 @@ export function ApiThumbnail() {
       description: 'Not modified: If-None-Match holds the ETag.',
       headers: headers('ETag'),
     }),
-    ApiProblems(400, 401, 503),
+    ApiProblems(400, 503),
     ApiProblem(
       404,
       ['Retry-After'],

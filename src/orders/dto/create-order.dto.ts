@@ -89,7 +89,7 @@ export class CreateOrderDto {
   clientReference?: string;
 
   /** Left out, not null, when there is none. */
-  @ApiPropertyOptional({ maxLength: 1000, pattern: NOTE_TEXT.source })
+  @ApiPropertyOptional({ pattern: NOTE_TEXT.source })
   @Matches(NOTE_TEXT, {
     message:
       'note must not contain control characters other than tabs and line breaks, nor bidirectional-override characters',
