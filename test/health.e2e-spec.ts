@@ -112,9 +112,20 @@ describe('a database that refuses connections or writes', () => {
   async function alterAndReconnect(change: string) {
     const name = new URL(database.url).pathname.slice(1);
     await admin.query(`ALTER DATABASE ${name} ${change}`);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [
+    // A session still starting (a poller reconnecting) may have read the settings from before the
+    // change, and is not in pg_stat_activity until it has started. It holds a lock on its database
+    // from before it reads them until it is listed, so pg_locks, read first, names it.
+    const starting = await admin.query(
+      `SELECT pid FROM pg_locks
+        WHERE locktype = 'object' AND classid = 'pg_database'::regclass
+          AND objid = (SELECT oid FROM pg_database WHERE datname = $1)`,
+      [name],
+    );
+    const started = await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
       name,
     ]);
+    const pids = [...starting.rows, ...started.rows].map((row: { pid: number }) => row.pid);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
   }
 
   (throughPooler ? it.skip : it)(
