@@ -870,9 +870,9 @@ export interface operations {
     Events_list: {
         parameters: {
             query?: {
-                limit?: number;
                 /** @description Opaque: a `nextCursor` (or a stream's event `id`); events strictly after it. */
                 after?: string;
+                limit?: number;
             };
             header?: {
                 "If-None-Match"?: string;
@@ -998,10 +998,10 @@ export interface operations {
     Events_stream: {
         parameters: {
             query?: {
-                /** @description From `GET /api/events/stream/link`; with it, no Authorization is needed (any sent is not used). */
-                link?: string;
                 /** @description Opaque: a `nextCursor` (or a stream's event `id`); events strictly after it. */
                 after?: string;
+                /** @description From `GET /api/events/stream/link`; with it, no Authorization is needed (any sent is not used). */
+                link?: string;
             };
             header?: {
                 /** @description Resume strictly after this cursor (an event `id:` of a stream, or a `nextCursor`); wins over `after`. */
@@ -1592,6 +1592,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description Opaque: the `nextCursor` of the previous page. */
+                cursor?: string;
                 /** @description Only orders with this status; all of them when absent. */
                 status?: "pending" | "cancelled";
                 /** @description Only orders created at or after this instant. */
@@ -1600,8 +1602,6 @@ export interface operations {
                 createdTo?: string;
                 /** @description Only the order with this clientReference (there is at most one): none when there is none. */
                 clientReference?: string;
-                /** @description Opaque: the `nextCursor` of the previous page. */
-                cursor?: string;
             };
             header?: never;
             path?: never;

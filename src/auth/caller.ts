@@ -1,5 +1,6 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
+import { UnauthorizedError } from '../http/problem';
 
 /** Who is making the request: from a verified Bearer token, or a link that stands for one. */
 export interface Caller {
@@ -17,6 +18,17 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null;
   }
+}
+
+/**
+ * The verified caller of a route that a link opens too, when the request has no link; 401 without
+ * one, naming `linkSource`, the route that gives such links.
+ */
+export function tokenCallerOrLinkNeeded(caller: Caller | null, linkSource: string): Caller {
+  if (caller) return caller;
+  throw new UnauthorizedError(
+    `A valid Bearer access token is required, or a link from ${linkSource}.`,
+  );
 }
 
 export const IS_PUBLIC = 'auth:public';

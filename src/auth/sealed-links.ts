@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { isUuid } from '../database/uuid';
 import { DomainError } from '../http/problem';
 
 const IV_BYTES = 12;
@@ -8,7 +9,6 @@ const TAG_BYTES = 16;
  * owner's id (a UUID's 16 bytes).
  */
 const SEALED_BYTES = 8 + 8 + 16;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LINK_BYTES = IV_BYTES + SEALED_BYTES + TAG_BYTES;
 
 /** Whom a link stands for, from when (the grant it carries on) and until when. */
@@ -21,9 +21,9 @@ export interface LinkGrant {
 /**
  * The `link` parameter of URLs that open without a Bearer token, for what cannot send one
  * (`<img src>`, a download link, the browser's EventSource): its owner, when its grant began and
- * its expiry sealed with AES-256-GCM, authenticated together with its `scope` (what it opens: a file's bytes, the event
- * stream), so a link opens that and nothing else. The owner is encrypted, not merely signed: a
- * shared link does not name the account it came from.
+ * its expiry sealed with AES-256-GCM, authenticated together with its `scope` (what it opens: a
+ * file's bytes, the event stream), so a link opens that and nothing else. The owner is encrypted,
+ * not merely signed: a shared link does not name the account it came from.
  *
  * Nothing is stored: a link works until it expires, what it opens is gone, or the key changes.
  */
@@ -41,7 +41,7 @@ export class SealedLinks {
 
   /** `issuedAt`: when the grant began, by default now (a stream link's is its token's `iat`). */
   seal(ownerId: string, scope: string, expiresAt: Date, issuedAt = new Date(this.nowMs())): string {
-    if (!UUID.test(ownerId)) throw new Error(`a link's owner must be a UUID, not ${ownerId}`);
+    if (!isUuid(ownerId)) throw new Error(`a link's owner must be a UUID, not ${ownerId}`);
     const iv = randomBytes(IV_BYTES);
     const plain = Buffer.alloc(SEALED_BYTES);
     plain.writeBigUInt64BE(BigInt(Math.floor(issuedAt.getTime() / 1000)));

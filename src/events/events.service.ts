@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Caller } from '../auth/caller';
+import { tokenCallerOrLinkNeeded, type Caller } from '../auth/caller';
 import { Transactions } from '../database/transactions';
-import { UnauthorizedError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import { CloudEventResponse, EventPageResponse } from './dto/cloud-event.response';
 import { EventStreamLinkResponse } from './dto/event-stream-link.response';
@@ -38,8 +37,7 @@ export class EventsService {
    */
   streamCaller(caller: Caller | null, link: string | undefined): Caller {
     if (link !== undefined) return this.links.callerOf(link);
-    if (!caller) throw new UnauthorizedError(NEEDS_TOKEN_OR_LINK);
-    return caller;
+    return tokenCallerOrLinkNeeded(caller, 'GET /api/events/stream/link');
   }
 
   /**
@@ -81,9 +79,6 @@ export class EventsService {
     return position;
   }
 }
-
-const NEEDS_TOKEN_OR_LINK =
-  'A valid Bearer access token is required, or a link from GET /api/events/stream/link.';
 
 /** A cursor a stream resumes after, and where it came from (named in a 400). */
 export interface ResumeCursor {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import type { Caller } from '../auth/caller';
+import { tokenCallerOrLinkNeeded, type Caller } from '../auth/caller';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { PageQuery } from '../http/dto/page.query';
@@ -8,7 +8,7 @@ import { etagOf } from '../http/etag';
 import { createdOutcome } from '../http/outcome';
 import { assertPreconditions, Preconditions } from '../http/preconditions';
 import { pageOf, pageWindow } from '../http/pages';
-import { NotFoundError, UnauthorizedError } from '../http/problem';
+import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import { EventsRepository } from '../events/events.repository';
 import type { EventType } from '../events/outbox';
@@ -117,8 +117,7 @@ export class FilesService {
     target: LinkTarget,
   ): Caller {
     if (link !== undefined) return { userId: this.links.ownerOf(link, id, target) };
-    if (!caller) throw new UnauthorizedError(NEEDS_TOKEN_OR_LINK);
-    return caller;
+    return tokenCallerOrLinkNeeded(caller, 'GET /api/files/{id}/links');
   }
 
   /** The metadata, and a reader of the bytes (all, or an inclusive range). */
@@ -185,9 +184,6 @@ export class FilesService {
     return this.events.append(tx, { type, owner: file.userId, subject: file.id, data });
   }
 }
-
-const NEEDS_TOKEN_OR_LINK =
-  'A valid Bearer access token is required, or a link from GET /api/files/{id}/links.';
 
 /** Uploads are fingerprinted by their bytes' SHA-256 and their name, not by a JSON body. */
 function withUpload(

@@ -26,7 +26,7 @@ import {
   ValidationTypes,
 } from 'class-validator';
 import { ValidationFailedError } from './problem';
-import { PageLimit } from './page-limit';
+import { PageLimit } from './query-parameters';
 import { createValidationPipe, IsOmittable } from './validation';
 
 /**

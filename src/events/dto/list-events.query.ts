@@ -1,5 +1,4 @@
-import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { PageLimit } from '../../http/page-limit';
+import { OpaqueQueryText, PageLimit } from '../../http/query-parameters';
 
 export const DEFAULT_EVENT_PAGE = 50;
 
@@ -9,18 +8,14 @@ export const DEFAULT_EVENT_PAGE = 50;
  */
 class EventsAfterQuery {
   /** Opaque: a `nextCursor` (or a stream's event `id`); events strictly after it. */
-  @MaxLength(200)
-  @IsString()
-  @IsOptional()
+  @OpaqueQueryText()
   after?: string;
 }
 
 /** GET /api/events/stream's query (Last-Event-ID, when sent, wins over `after`). */
 export class StreamEventsQuery extends EventsAfterQuery {
   /** From `GET /api/events/stream/link`; with it, no Authorization is needed (any sent is not used). */
-  @MaxLength(200)
-  @IsString()
-  @IsOptional()
+  @OpaqueQueryText()
   link?: string;
 }
 

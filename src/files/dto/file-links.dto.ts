@@ -1,6 +1,5 @@
-import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { ApiTimestamp } from '../../http/openapi.decorators';
-import { QueryInteger } from '../../http/page-limit';
+import { OpaqueQueryText, QueryInteger } from '../../http/query-parameters';
 
 export const DEFAULT_LINK_SECONDS = 60 * 60;
 /** A week: a link is a bearer credential for the file that cannot be revoked but by deleting it. */
@@ -31,8 +30,6 @@ export class FileLinksResponse {
 /** The `link` a file's URL carries when it opens without a token. */
 export class FileLinkQuery {
   /** From `GET /api/files/{id}/links`; with it, no Authorization is needed (any sent is not used). */
-  @MaxLength(200)
-  @IsString()
-  @IsOptional()
+  @OpaqueQueryText()
   link?: string;
 }

@@ -1,5 +1,4 @@
-import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { PageLimit } from '../page-limit';
+import { OpaqueQueryText, PageLimit } from '../query-parameters';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
@@ -12,8 +11,6 @@ export class PageQuery {
   limit: number = DEFAULT_PAGE_SIZE;
 
   /** Opaque: the `nextCursor` of the previous page. */
-  @MaxLength(200)
-  @IsString()
-  @IsOptional()
+  @OpaqueQueryText()
   cursor?: string;
 }

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 /** The most items a page of any list holds. */
 export const MAX_PAGE_SIZE = 100;
@@ -28,6 +28,20 @@ export const QueryInteger = (bounds: { default: number; minimum: number; maximum
     IsInt(),
     Min(bounds.minimum),
     Max(bounds.maximum),
+  );
+
+const MAX_OPAQUE_LENGTH = 200;
+
+/**
+ * An optional query parameter the service made and reads back whole (a cursor, a link): any
+ * string up to 200 characters here, its own reader refusing what it did not make.
+ */
+export const OpaqueQueryText = () =>
+  applyDecorators(
+    ApiPropertyOptional({ type: 'string', maxLength: MAX_OPAQUE_LENGTH }),
+    IsOptional(),
+    IsString(),
+    MaxLength(MAX_OPAQUE_LENGTH),
   );
 
 /** A list's `limit` query parameter: an integer from 1 to MAX_PAGE_SIZE, `defaultSize` when absent. */
