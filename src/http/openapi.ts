@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import { headers, RESPONSE_HEADERS } from './openapi.headers';
 import { makeStrict } from './openapi.strict';
 
@@ -62,10 +63,42 @@ function addRequestIdHeader(document: OpenAPIObject) {
   }
 }
 
+/**
+ * What the docs page may load: its own scripts, styles and images, and requests to this origin (the
+ * document, "Try it out"); nothing else, and no page may frame it. The token typed into its
+ * Authorize dialog lives on the API's origin, so no script from elsewhere may run there. Inline
+ * styles are the UI template's own.
+ */
+export const DOCS_CONTENT_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** Serves the document at /api/openapi.json and a browsable UI at /api/docs. */
 export function serveOpenApi(app: INestApplication) {
-  SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(app), {
+  // On the docs' routes alone (the static files' too), added as they are declared: no other
+  // request pays for a hook.
+  const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(`/${DOCS_PATH}`)) return;
+    const onSend = route.onSend ?? [];
+    route.onSend = [...(Array.isArray(onSend) ? onSend : [onSend]), sendDocsPolicy];
+  });
+  SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'api/openapi.json',
     yamlDocumentUrl: 'api/openapi.yaml',
   });
 }
+
+const DOCS_PATH = 'api/docs';
+
+const sendDocsPolicy: onSendHookHandler = (_request, reply, payload, done) => {
+  void reply.header('Content-Security-Policy', DOCS_CONTENT_POLICY);
+  done(null, payload);
+};

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumExecutable } from './support/chromium.js';
+import { startService, type RunningService } from './support/service.js';
+
+// The service's docs page (Swagger UI) in headless Chromium: it must work under the
+// Content-Security-Policy the service sends with it, which a policy too strict would break
+// silently (the browser only reports what it blocked).
+let service: RunningService;
+let browser: Browser;
+before(async () => {
+  const executablePath = chromiumExecutable();
+  service = await startService();
+  browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+});
+after(async () => {
+  await browser?.close();
+  await service?.stop();
+});
+
+type ViolationsWindow = { violations: string[] };
+
+describe('the docs page at /api/docs', () => {
+  it('renders its operations under its Content-Security-Policy, which blocks nothing it needs', async () => {
+    const page = await browser.newPage();
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as ViolationsWindow).violations = seen;
+      document.addEventListener('securitypolicyviolation', (event) =>
+        seen.push(`${event.effectiveDirective} ${event.blockedURI}`),
+      );
+    });
+    const response = await page.goto(`${service.baseUrl}/api/docs`);
+    assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+    await page.waitForSelector('.opblock-summary', { timeout: 20_000 }); // the operations, rendered
+    const violations = await page.evaluate(
+      () => (window as unknown as ViolationsWindow).violations,
+    );
+    await page.close();
+    assert.deepEqual(violations, []);
+  });
+
+  it('refuses an injected inline script', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${service.baseUrl}/api/docs`);
+    const blocked = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          document.addEventListener('securitypolicyviolation', (event) =>
+            resolve(event.effectiveDirective),
+          );
+          const script = document.createElement('script');
+          script.textContent = 'window.injected = true';
+          document.body.append(script); // an inline script allowed runs here, at once
+          if ('injected' in window) resolve('none: it ran');
+        }),
+    );
+    await page.close();
+    assert.equal(blocked, 'script-src-elem');
+  });
+});
