@@ -113,8 +113,9 @@ describe('a database that refuses connections or writes', () => {
     const name = new URL(database.url).pathname.slice(1);
     await admin.query(`ALTER DATABASE ${name} ${change}`);
     // A session still starting (a poller reconnecting) may have read the settings from before the
-    // change, and is not in pg_stat_activity until it has started. It holds a lock on its database
-    // from before it reads them until it is listed, so pg_locks, read first, names it.
+    // change, and pg_stat_activity names its database only once it has started. It holds a lock on
+    // its database from before it reads them until it is listed there, so pg_locks, read first and
+    // in a statement of its own, names it.
     const starting = await admin.query(
       `SELECT pid FROM pg_locks
         WHERE locktype = 'object' AND classid = 'pg_database'::regclass
@@ -125,7 +126,10 @@ describe('a database that refuses connections or writes', () => {
       name,
     ]);
     const pids = [...starting.rows, ...started.rows].map((row: { pid: number }) => row.pid);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+    // Waits (up to 5 s) for each to exit, so the service's next request cannot find one alive.
+    await admin.query('SELECT pg_terminate_backend(pid, 5000) FROM unnest($1::int[]) AS pid', [
+      pids,
+    ]);
   }
 
   (throughPooler ? it.skip : it)(

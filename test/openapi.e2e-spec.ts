@@ -8,6 +8,7 @@ import {
 } from './support/openapi-conformance';
 import type { Exchange } from './support/conformance/exchange';
 import { mismatchesOf } from './support/conformance/recorder';
+import { DOCS_CONTENT_POLICY } from '../src/http/openapi';
 import { startTestApp, TestApp } from './support/test-app';
 
 const committed = JSON.parse(
@@ -96,6 +97,23 @@ describe('OpenAPI', () => {
   it('serves a browsable UI at /api/docs', async () => {
     const page = await app.http.get('/api/docs').redirects(1).expect(200);
     expect(page.text).toContain('swagger-ui');
+  });
+
+  it("sends the docs' Content-Security-Policy with the docs page and its files, and with nothing else", async () => {
+    const policyOf = async (request: Promise<{ headers: Record<string, string> }>) =>
+      (await request).headers['content-security-policy'];
+    const docs = [
+      app.http.get('/api/docs').redirects(1).expect(200),
+      app.http.head('/api/docs').redirects(1).expect(200),
+      app.http.get('/api/docs/swagger-ui-init.js').expect(200),
+      app.http.get('/api/docs/swagger-ui-bundle.js').expect(200),
+    ];
+    for (const answer of docs) expect(await policyOf(answer)).toBe(DOCS_CONTENT_POLICY);
+    const others = [
+      app.http.get('/api/openapi.json').expect(200),
+      app.http.get('/health/live').expect(200),
+    ];
+    for (const answer of others) expect(await policyOf(answer)).toBeUndefined();
   });
 
   it('documents the Idempotency-Key on every create, required for orders, with its TTL', () => {

@@ -24,7 +24,7 @@ declare module 'fastify' {
  * The verified caller of a route that a link opens too, when the request has no link; 401 without
  * one, naming `linkSource`, the route that gives such links.
  */
-export function tokenCallerOrLinkNeeded(caller: Caller | null, linkSource: string): Caller {
+export function requireTokenCaller(caller: Caller | null, linkSource: string): Caller {
   if (caller) return caller;
   throw new UnauthorizedError(
     `A valid Bearer access token is required, or a link from ${linkSource}.`,

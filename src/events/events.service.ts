@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { tokenCallerOrLinkNeeded, type Caller } from '../auth/caller';
+import { requireTokenCaller, type Caller } from '../auth/caller';
 import { Transactions } from '../database/transactions';
 import { ResourceUrls } from '../http/resource-urls';
 import { CloudEventResponse, EventPageResponse } from './dto/cloud-event.response';
@@ -37,7 +37,7 @@ export class EventsService {
    */
   streamCaller(caller: Caller | null, link: string | undefined): Caller {
     if (link !== undefined) return this.links.callerOf(link);
-    return tokenCallerOrLinkNeeded(caller, 'GET /api/events/stream/link');
+    return requireTokenCaller(caller, 'GET /api/events/stream/link');
   }
 
   /**

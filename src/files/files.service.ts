@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { tokenCallerOrLinkNeeded, type Caller } from '../auth/caller';
+import { requireTokenCaller, type Caller } from '../auth/caller';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { PageQuery } from '../http/dto/page.query';
@@ -117,7 +117,7 @@ export class FilesService {
     target: LinkTarget,
   ): Caller {
     if (link !== undefined) return { userId: this.links.ownerOf(link, id, target) };
-    return tokenCallerOrLinkNeeded(caller, 'GET /api/files/{id}/links');
+    return requireTokenCaller(caller, 'GET /api/files/{id}/links');
   }
 
   /** The metadata, and a reader of the bytes (all, or an inclusive range). */

@@ -63,22 +63,30 @@ function addRequestIdHeader(document: OpenAPIObject) {
   }
 }
 
+const DOCS_PATH = 'api/docs';
+
 /**
- * What the docs page may load: its own scripts, styles and images, and requests to this origin (the
- * document, "Try it out"); nothing else, and no page may frame it. The token typed into its
+ * What the docs page may load: its own scripts and styles, images from this origin or made in the
+ * page (icons as data: URLs; a thumbnail "Try it out" fetched, as a blob: URL), and requests to
+ * this origin ("Try it out"); nothing else, and no page may frame it. The token typed into its
  * Authorize dialog lives on the API's origin, so no script from elsewhere may run there. Inline
- * styles are the UI template's own.
+ * styles stay allowed: the template has <style> blocks and the UI sets style attributes.
  */
 export const DOCS_CONTENT_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
+  "img-src 'self' data: blob:",
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+const sendDocsPolicy: onSendHookHandler = (_request, reply, payload, done) => {
+  void reply.header('Content-Security-Policy', DOCS_CONTENT_POLICY);
+  done(null, payload);
+};
 
 /** Serves the document at /api/openapi.json and a browsable UI at /api/docs. */
 export function serveOpenApi(app: INestApplication) {
@@ -86,7 +94,7 @@ export function serveOpenApi(app: INestApplication) {
   // request pays for a hook.
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
   fastify.addHook('onRoute', (route) => {
-    if (!route.url.startsWith(`/${DOCS_PATH}`)) return;
+    if (route.url !== `/${DOCS_PATH}` && !route.url.startsWith(`/${DOCS_PATH}/`)) return;
     const onSend = route.onSend ?? [];
     route.onSend = [...(Array.isArray(onSend) ? onSend : [onSend]), sendDocsPolicy];
   });
@@ -95,10 +103,3 @@ export function serveOpenApi(app: INestApplication) {
     yamlDocumentUrl: 'api/openapi.yaml',
   });
 }
-
-const DOCS_PATH = 'api/docs';
-
-const sendDocsPolicy: onSendHookHandler = (_request, reply, payload, done) => {
-  void reply.header('Content-Security-Policy', DOCS_CONTENT_POLICY);
-  done(null, payload);
-};
