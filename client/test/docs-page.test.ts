@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumExecutable } from './support/chromium.js';
+import { signedInUser } from './support/fixtures.js';
 import { startService, type RunningService } from './support/service.js';
 
 // The service's docs page (Swagger UI) in headless Chromium: it must work under the
@@ -21,16 +22,19 @@ after(async () => {
 
 type ViolationsWindow = { violations: string[] };
 
+/** Run in the page before its scripts: what the policy blocks, as `window.violations`. */
+function collectViolations() {
+  const seen: string[] = [];
+  (window as unknown as ViolationsWindow).violations = seen;
+  document.addEventListener('securitypolicyviolation', (event) =>
+    seen.push(`${event.effectiveDirective} ${event.blockedURI}`),
+  );
+}
+
 describe('the docs page at /api/docs', () => {
   it('renders its operations under its Content-Security-Policy, which blocks nothing it needs', async () => {
     const page = await browser.newPage();
-    await page.addInitScript(() => {
-      const seen: string[] = [];
-      (window as unknown as ViolationsWindow).violations = seen;
-      document.addEventListener('securitypolicyviolation', (event) =>
-        seen.push(`${event.effectiveDirective} ${event.blockedURI}`),
-      );
-    });
+    await page.addInitScript(collectViolations);
     const response = await page.goto(`${service.baseUrl}/api/docs`);
     assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
     await page.waitForSelector('.opblock-summary', { timeout: 20_000 }); // the operations, rendered
@@ -38,6 +42,30 @@ describe('the docs page at /api/docs', () => {
       () => (window as unknown as ViolationsWindow).violations,
     );
     await page.close();
+    assert.deepEqual(violations, []);
+  });
+
+  it('authorizes with a token and runs "Try it out" on the orders list, the policy blocking nothing', async () => {
+    const { accessToken } = await signedInUser(service.baseUrl);
+    const page = await browser.newPage();
+    await page.addInitScript(collectViolations);
+    await page.goto(`${service.baseUrl}/api/docs`);
+    await page.click('.btn.authorize');
+    await page.fill('.auth-container input', accessToken);
+    await page.click('.auth-btn-wrapper .authorize');
+    await page.click('.btn-done');
+    const list = page.locator('#operations-orders-Orders_list');
+    await list.locator('.opblock-summary').click();
+    await list.locator('.try-out__btn').click();
+    await list.locator('.execute').click();
+    const status = list.locator('.live-responses-table tbody .response-col_status');
+    await status.first().waitFor({ timeout: 10_000 });
+    const answered = (await status.first().textContent())?.trim();
+    const violations = await page.evaluate(
+      () => (window as unknown as ViolationsWindow).violations,
+    );
+    await page.close();
+    assert.equal(answered, '200');
     assert.deepEqual(violations, []);
   });
 
