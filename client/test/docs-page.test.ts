@@ -38,6 +38,7 @@ describe('the docs page at /api/docs', () => {
     const response = await page.goto(`${service.baseUrl}/api/docs`);
     assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
     await page.waitForSelector('.opblock-summary', { timeout: 20_000 }); // the operations, rendered
+    await page.waitForLoadState('networkidle'); // and whatever it loads after them
     const violations = await page.evaluate(
       () => (window as unknown as ViolationsWindow).violations,
     );
@@ -82,6 +83,7 @@ describe('the docs page at /api/docs', () => {
           script.textContent = 'window.injected = true';
           document.body.append(script); // an inline script allowed runs here, at once
           if ('injected' in window) resolve('none: it ran');
+          setTimeout(() => resolve('none reported within 5 s'), 5_000);
         }),
     );
     await page.close();

@@ -19,7 +19,8 @@ export const CHROMIUM_ARGS = [
 export function chromiumExecutable(): string {
   const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (existsSync(path)) return path;
-  throw new Error(
-    `Chromium is missing at ${path}: run "apt-get install -y --no-install-recommends chromium" as root, or set CHROMIUM_PATH`,
-  );
+  const remedy = process.env.CHROMIUM_PATH
+    ? 'CHROMIUM_PATH names no file'
+    : 'run "apt-get install -y --no-install-recommends chromium" as root, or set CHROMIUM_PATH';
+  throw new Error(`Chromium is missing at ${path}: ${remedy}`);
 }
