@@ -1,6 +1,6 @@
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiHeader, ApiProduces, ApiResponse } from '@nestjs/swagger';
-import { ApiOptionalBearer, ApiProblem, ApiProblems } from '../http/openapi.decorators';
+import { ApiProblem, ApiProblems, ApiTokenOrLink } from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
 import { MAX_STREAMS, MAX_STREAMS_PER_USER } from './event-stream-hub';
 
@@ -35,7 +35,7 @@ export function ApiEventStreamLink(type: Type<unknown>) {
 /** GET /api/events/stream: the stream's answer, its resume inputs and the problems before it. */
 export function ApiEventStream() {
   return applyDecorators(
-    ApiOptionalBearer(), // or a `link` in the query
+    ApiTokenOrLink('Vary'),
     ApiProduces('text/event-stream'),
     ApiHeader({
       name: 'Last-Event-ID',
@@ -69,13 +69,8 @@ export function ApiEventStream() {
       ['Retry-After', 'Vary'],
       `The database is unavailable, this instance is shutting down, or it holds ${MAX_STREAMS} streams already (\`service_unavailable\`); retry after \`Retry-After\` seconds.`,
     ),
-    // Every answer of the route itself varies, its 401 and 403 too (the guard lets it through).
+    // Every answer of the route itself varies, its 401 (above) and 403 too: the guard lets it through.
     ...[400, 406, 410].map((status) => ApiProblem(status, ['Vary'])),
-    ApiProblem(
-      401,
-      ['WWW-Authenticate', 'Vary'],
-      'No `link`, and no valid Bearer token (`unauthorized`).',
-    ),
     ApiProblem(
       403,
       ['Vary'],

@@ -1,10 +1,10 @@
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
 import {
-  ApiOptionalBearer,
   ApiProblem,
   ApiProblems,
   ApiReadPreconditions,
+  ApiTokenOrLink,
 } from '../http/openapi.decorators';
 import { headers } from '../http/openapi.headers';
 import { ALLOWED_TYPES } from './content-type';
@@ -33,10 +33,9 @@ export function ApiFileLinks(type: Type<unknown>) {
  * The bytes and the thumbnail open with the Bearer token or with a `link` in the URL: a link
  * that is altered, for another file or expired is 403.
  */
-const ApiTokenOrLink = () =>
+const ApiFileTokenOrLink = () =>
   applyDecorators(
-    ApiOptionalBearer(),
-    ApiProblem(401, ['WWW-Authenticate'], 'No `link`, and no valid Bearer token (`unauthorized`).'),
+    ApiTokenOrLink(),
     ApiProblem(
       403,
       [],
@@ -84,7 +83,7 @@ export function ApiFileContent() {
     }),
     ApiProblems(400, 404, 503),
     ApiProblem(416, ['ETag', 'Accept-Ranges', 'Content-Range']),
-    ApiTokenOrLink(),
+    ApiFileTokenOrLink(),
   );
 }
 
@@ -109,6 +108,6 @@ export function ApiThumbnail() {
       ['Retry-After'],
       "No such file of the caller's, or no thumbnail: `thumbnail_not_found`, with Retry-After while the image is processing.",
     ),
-    ApiTokenOrLink(),
+    ApiFileTokenOrLink(),
   );
 }

@@ -228,6 +228,20 @@ export const ApiBearer = () => ApiSecurity('bearer');
 /** Routes open to anyone that act for the token's user when one is sent (`{}`: no credentials). */
 export const ApiOptionalBearer = () => applyDecorators(ApiSecurity('bearer'), ApiSecurity({}));
 
+/**
+ * Routes that a Bearer token or a `link` in the query opens (requireTokenCaller): no credentials
+ * pass the security list, so the 401 names both. `more`: headers every answer of the route sends.
+ */
+export const ApiTokenOrLink = (...more: ResponseHeaderName[]) =>
+  applyDecorators(
+    ApiOptionalBearer(),
+    ApiProblem(
+      401,
+      ['WWW-Authenticate', ...more],
+      'No `link`, and no valid Bearer token (`unauthorized`).',
+    ),
+  );
+
 /** A resource's id (a UUIDv7 the service made, or a user's own from PUT): `format: uuid`. */
 export const ApiUuid = () => ApiProperty({ type: 'string', format: 'uuid' });
 
