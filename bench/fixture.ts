@@ -44,6 +44,22 @@ export async function fixture(service: Process): Promise<Fixture> {
   return { userId: user.id, auth, replayKeys, orderId, orderBody };
 }
 
+/** Retries every key of `f`'s replay pool once at `service`, 20 at a time; each must be a replay. */
+export async function retryAll(service: Process, f: Fixture): Promise<void> {
+  const retry = async (key: string) => {
+    const response = await fetch(`${service.baseUrl}/api/orders`, {
+      method: 'POST',
+      headers: { ...f.auth, 'Idempotency-Key': key },
+      body: ORDER,
+    });
+    await response.arrayBuffer();
+    if (response.headers.get('idempotent-replayed') !== 'true')
+      throw new Error(`a retry answered ${response.status}, not a replay`);
+  };
+  for (let at = 0; at < f.replayKeys.length; at += 20)
+    await Promise.all(f.replayKeys.slice(at, at + 20).map(retry));
+}
+
 /** raw-lean's own replay pool: the fixture's replay keys, created once there; an order's id. */
 export async function leanFixture(refs: Process, f: Fixture): Promise<string> {
   const create = async (key: string) => {
