@@ -58,6 +58,8 @@ describe('the service answers as its document says', () => {
       .send({ currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] })
       .expect(201);
 
+  const NO_BODY_TAKEN = 'This operation takes no request body (or only an empty JSON object, {}).';
+
   it('refuses a body on cancel with 415, other than {}, and leaves the order as it was', async () => {
     const { body: order } = await newOrder();
     const cancel = () => app.http.post(`/api/orders/${order.id}/cancel`).set(user.auth);
@@ -67,11 +69,16 @@ describe('the service answers as its document says', () => {
         .type('json')
         .send(body as object);
       expectProblem(refused, 415, 'unsupported_media_type');
-      expect(refused.body.detail).toBe(
-        'This operation takes no request body (or only an empty JSON object, {}).',
-      );
+      expect(refused.body.detail).toBe(NO_BODY_TAKEN);
     }
     expectProblem(await cancel().type('text/plain').send('x'), 415, 'unsupported_media_type');
+    // Refused as a body the operation does not take, whatever its coding or charset.
+    const coded = cancel().type('json').set('Content-Encoding', 'gzip').send(longerThanEmpty);
+    expect((await coded).body.detail).toBe(NO_BODY_TAKEN);
+    const latin1 = 'application/json; charset=latin1';
+    expect((await cancel().set('Content-Type', latin1).send(longerThanEmpty)).body.detail).toBe(
+      NO_BODY_TAKEN,
+    );
     const { body: unchanged } = await app.http
       .get(`/api/orders/${order.id}`)
       .set(user.auth)
@@ -86,6 +93,9 @@ describe('the service answers as its document says', () => {
     // A Content-Type without a body describes nothing: no 415, no "empty JSON body" 400.
     await cancel().set('Content-Type', 'text/plain').expect(200);
     await cancel().set('Content-Type', 'application/json').expect(200);
+    // Nor one that another check would refuse with a body: it is dropped before that check.
+    await cancel().set('Content-Type', 'application/json; charset=latin1').expect(200);
+    await cancel().set('Content-Type', 'not a media type').expect(200);
     const { body: another } = await newOrder();
     const withEmpty = app.http.post(`/api/orders/${another.id}/cancel`).set(user.auth);
     expect((await withEmpty.send({}).expect(200)).body.status).toBe('cancelled');

@@ -1,11 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBody } from '@nestjs/swagger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isJsonObject } from './json-text';
 import { ApiProblem } from './openapi.decorators';
 import { UnsupportedMediaTypeError } from './problem';
+import { addRouteHook } from './route-hooks';
 import { sendError } from './send-problem';
 
 declare module 'fastify' {
@@ -56,20 +57,22 @@ export const isJsonMediaType = (contentType: string | undefined): boolean =>
  * empty JSON body) on a DELETE or an action POST.
  */
 export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (!request.routeOptions.config.bodyless) return;
+  // Global, so that it runs before refuseUnreadableBodies' onRequest: a route's own hooks run
+  // after every global one of their kind, and that one would judge a Content-Type this drops.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!request.routeOptions.config.bodyless) return done();
     if (!hasBody(request.headers)) {
       delete request.headers['content-type'];
-      return;
+      return done();
     }
     const length = Number(request.headers['content-length']);
     if (isJsonMediaType(request.headers['content-type']) && length <= EMPTY_OBJECT_MAX_BYTES)
-      return; // judged once parsed
+      return done(); // judged once parsed
     sendError(new UnsupportedMediaTypeError(NO_BODY_TAKEN), request, reply);
-    return reply;
   });
-  fastify.addHook('preValidation', (request, reply, done) => {
-    if (!request.routeOptions.config.bodyless || isEmptyObject(request.body)) return done();
+  const bodyless = (route: RouteOptions) => route.config?.bodyless === true;
+  addRouteHook(fastify, 'preValidation', bodyless, (request, reply, done) => {
+    if (isEmptyObject(request.body)) return done();
     sendError(new UnsupportedMediaTypeError(NO_BODY_TAKEN), request, reply);
   });
 }

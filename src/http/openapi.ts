@@ -1,8 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance, onSendHookHandler } from 'fastify';
+import type { FastifyInstance, onSendHookHandler, RouteOptions } from 'fastify';
 import { headers, RESPONSE_HEADERS } from './openapi.headers';
 import { makeStrict } from './openapi.strict';
+import { addRouteHook } from './route-hooks';
 
 const PROBLEM_SCHEMA = {
   type: 'object',
@@ -90,14 +91,11 @@ const sendDocsPolicy: onSendHookHandler = (_request, reply, payload, done) => {
 
 /** Serves the document at /api/openapi.json and a browsable UI at /api/docs. */
 export function serveOpenApi(app: INestApplication) {
-  // On the docs' routes alone (the static files' too), added as they are declared: no other
-  // request pays for a hook.
+  // On the docs' routes alone (the static files' too): no other request pays for a hook.
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRoute', (route) => {
-    if (route.url !== `/${DOCS_PATH}` && !route.url.startsWith(`/${DOCS_PATH}/`)) return;
-    const onSend = route.onSend ?? [];
-    route.onSend = [...(Array.isArray(onSend) ? onSend : [onSend]), sendDocsPolicy];
-  });
+  const isDocs = (route: RouteOptions) =>
+    route.url === `/${DOCS_PATH}` || route.url.startsWith(`/${DOCS_PATH}/`);
+  addRouteHook(fastify, 'onSend', isDocs, sendDocsPolicy);
   SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'api/openapi.json',
     yamlDocumentUrl: 'api/openapi.yaml',

@@ -1,4 +1,5 @@
-import { FastifyInstance, FastifyRequest } from 'fastify';
+import { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { addRouteHook } from '../http/route-hooks';
 import type { TokenService } from '../auth/token.service';
 import { sendOutcome } from '../http/outcome';
 import { CreateExecutor } from './create-executor';
@@ -20,7 +21,9 @@ export function answerRetriesEarly(
   executor: Pick<CreateExecutor, 'lookUp'>,
   callers: Callers,
 ) {
-  fastify.addHook('preHandler', async (request, reply) => {
+  const repliesEarly = (route: RouteOptions) =>
+    route.config?.idempotency?.earlyReplay !== undefined;
+  addRouteHook(fastify, 'preHandler', repliesEarly, async (request, reply) => {
     const tableRead = idempotencyOptionsOf(request)?.earlyReplay;
     const idempotent = tableRead && mayBeRetry(request) && (await keyedRequestOf(request, callers));
     if (!idempotent) return;
