@@ -8,8 +8,8 @@ import { benchDatabase, Process, startService } from './processes';
 /**
  * `npm run bench:ab -- <other checkout>`: this build (A) against another checkout's build (B,
  * built there with `npm run build`), on one database, each workload run alternately A, B, A, B
- * so that machine noise falls on both, in two rounds: A's processes started first, then, anew,
- * B's, as the side started first measured differently (bench/README). Prints each round's A/B per
+ * so that machine noise falls on both, in two rounds: A's processes started (and measured) first,
+ * then, anew, B's, as the side started first measured differently (bench/README). Prints each round's A/B per
  * workload (above 1, A is faster) and each side's CPU µs per request, its own and PostgreSQL's
  * (/proc: the server must run here), then the geometric mean of the two rounds' A/B.
  * `BENCH_AB_ONLY=create,get` picks workloads.
@@ -25,8 +25,13 @@ interface Side {
 
 async function side(name: string, databaseUrl: string, root?: string): Promise<Side> {
   const service = await startService(databaseUrl, {}, root);
-  const replica = await startService(databaseUrl, { IDEMPOTENCY_MEMORY: '0' }, root);
-  return { name, service, replica };
+  try {
+    const replica = await startService(databaseUrl, { IDEMPOTENCY_MEMORY: '0' }, root);
+    return { name, service, replica };
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
 }
 
 /** A 1 MiB text file, as bench/run.ts uploads it. */
@@ -71,14 +76,14 @@ function workloads(s: Side, auth: Record<string, string>, keys: string[], orderI
 }
 
 /**
- * Each side creates a fixture of its own and retries the other's once, so both builds have served
- * the same requests before the first pass; A's fixture is the one measured.
+ * Each side creates a fixture of its own, then retries both fixtures' keys once, so both builds
+ * have served the same requests and remember the same answers before the first pass; A's
+ * fixture is the one measured.
  */
 async function fixtureServedAlike(a: Side, b: Side): Promise<Fixture> {
   const fa = await fixture(a.service);
   const fb = await fixture(b.service);
-  await retryAll(b.service, fa);
-  await retryAll(a.service, fb);
+  for (const s of [a, b]) for (const f of [fa, fb]) await retryAll(s.service, f);
   return fa;
 }
 
@@ -112,7 +117,9 @@ async function round(databaseUrl: string, other: string, first: 'A' | 'B', ratio
     for (const connections of CONNECTIONS) {
       for (const name of Object.keys(wa) as Workload[]) {
         if (only && !only.includes(name)) continue;
-        const m = await compare([wa[name], wb[name]], connections);
+        // The side started first is also measured first in each pair of passes.
+        const pair = first === 'A' ? [wa[name], wb[name]] : [wb[name], wa[name]];
+        const m = await compare(pair, connections);
         const [ma, mb] = [m[wa[name].name], m[wb[name].name]];
         const key = `${name} @${connections}`;
         ratios.set(key, [...(ratios.get(key) ?? []), ma.rps / mb.rps]);

@@ -44,9 +44,9 @@ export async function fixture(service: Process): Promise<Fixture> {
   return { userId: user.id, auth, replayKeys, orderId, orderBody };
 }
 
-/** Retries every key of `f`'s replay pool once at `service`, 20 at a time; each must be a replay. */
+/** Retries every key of `f`'s replay pool once at `service`; each must be a replay. */
 export async function retryAll(service: Process, f: Fixture): Promise<void> {
-  const retry = async (key: string) => {
+  await inBatches(f.replayKeys, async (key) => {
     const response = await fetch(`${service.baseUrl}/api/orders`, {
       method: 'POST',
       headers: { ...f.auth, 'Idempotency-Key': key },
@@ -55,14 +55,12 @@ export async function retryAll(service: Process, f: Fixture): Promise<void> {
     await response.arrayBuffer();
     if (response.headers.get('idempotent-replayed') !== 'true')
       throw new Error(`a retry answered ${response.status}, not a replay`);
-  };
-  for (let at = 0; at < f.replayKeys.length; at += 20)
-    await Promise.all(f.replayKeys.slice(at, at + 20).map(retry));
+  });
 }
 
 /** raw-lean's own replay pool: the fixture's replay keys, created once there; an order's id. */
 export async function leanFixture(refs: Process, f: Fixture): Promise<string> {
-  const create = async (key: string) => {
+  const ids = await inBatches(f.replayKeys, async (key) => {
     const response = await fetch(`${refs.baseUrl}/raw-lean`, {
       method: 'POST',
       headers: { ...f.auth, 'Idempotency-Key': key },
@@ -70,11 +68,16 @@ export async function leanFixture(refs: Process, f: Fixture): Promise<string> {
     });
     if (response.status !== 201) throw new Error(`raw-lean answered ${response.status}`);
     return (JSON.parse(await response.text()) as { id: string }).id;
-  };
-  let orderId = '';
-  for (let at = 0; at < f.replayKeys.length; at += 20)
-    [orderId] = await Promise.all(f.replayKeys.slice(at, at + 20).map(create));
-  return orderId;
+  });
+  return ids[ids.length - 1];
+}
+
+/** `send` for every key, 20 at a time; the results in the keys' order. */
+async function inBatches<T>(keys: string[], send: (key: string) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let at = 0; at < keys.length; at += 20)
+    results.push(...(await Promise.all(keys.slice(at, at + 20).map(send))));
+  return results;
 }
 
 /** `bytes` as the one part `file` of a multipart body, the way a browser form sends a file. */

@@ -56,6 +56,7 @@ function processOf(child: ChildProcess, baseUrl: string): Process {
     resetPeakRss: () => writeFileSync(`/proc/${child.pid}/clear_refs`, '5'),
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(); // gone already
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

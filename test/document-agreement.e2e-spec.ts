@@ -73,12 +73,14 @@ describe('the service answers as its document says', () => {
     }
     expectProblem(await cancel().type('text/plain').send('x'), 415, 'unsupported_media_type');
     // Refused as a body the operation does not take, whatever its coding or charset.
-    const coded = cancel().type('json').set('Content-Encoding', 'gzip').send(longerThanEmpty);
-    expect((await coded).body.detail).toBe(NO_BODY_TAKEN);
     const latin1 = 'application/json; charset=latin1';
-    expect((await cancel().set('Content-Type', latin1).send(longerThanEmpty)).body.detail).toBe(
-      NO_BODY_TAKEN,
-    );
+    for (const refused of [
+      await cancel().type('json').set('Content-Encoding', 'gzip').send(longerThanEmpty),
+      await cancel().set('Content-Type', latin1).send(longerThanEmpty),
+    ]) {
+      expectProblem(refused, 415, 'unsupported_media_type');
+      expect(refused.body.detail).toBe(NO_BODY_TAKEN);
+    }
     const { body: unchanged } = await app.http
       .get(`/api/orders/${order.id}`)
       .set(user.auth)
@@ -93,7 +95,8 @@ describe('the service answers as its document says', () => {
     // A Content-Type without a body describes nothing: no 415, no "empty JSON body" 400.
     await cancel().set('Content-Type', 'text/plain').expect(200);
     await cancel().set('Content-Type', 'application/json').expect(200);
-    // Nor one that another check would refuse with a body: it is dropped before that check.
+    // Nor a charset other than UTF-8, which the Content-Type check refuses on a body: it is
+    // dropped before that check. Nor one that is no media type.
     await cancel().set('Content-Type', 'application/json; charset=latin1').expect(200);
     await cancel().set('Content-Type', 'not a media type').expect(200);
     const { body: another } = await newOrder();

@@ -230,14 +230,14 @@ export const ApiOptionalBearer = () => applyDecorators(ApiSecurity('bearer'), Ap
 
 /**
  * Routes that a Bearer token or a `link` in the query opens (requireTokenCaller): no credentials
- * pass the security list, so the 401 names both. `more`: headers every answer of the route sends.
+ * pass the security list, so the 401 names both.
  */
-export const ApiTokenOrLink = (...more: ResponseHeaderName[]) =>
+export const ApiTokenOrLink = (...everyAnswersHeaders: ResponseHeaderName[]) =>
   applyDecorators(
     ApiOptionalBearer(),
     ApiProblem(
       401,
-      ['WWW-Authenticate', ...more],
+      ['WWW-Authenticate', ...everyAnswersHeaders],
       'No `link`, and no valid Bearer token (`unauthorized`).',
     ),
   );

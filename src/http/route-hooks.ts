@@ -1,6 +1,6 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 
-type RouteHookName = 'onRequest' | 'preValidation' | 'preHandler' | 'onSend';
+type RouteHookName = 'preValidation' | 'preHandler' | 'onSend';
 /** One hook of the kind `name` (RouteOptions takes one or a list). */
 type RouteHook<K extends RouteHookName> = Extract<
   NonNullable<RouteOptions[K]>,

@@ -1,7 +1,7 @@
 import { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import { addRouteHook } from '../http/route-hooks';
 import type { TokenService } from '../auth/token.service';
 import { sendOutcome } from '../http/outcome';
+import { addRouteHook } from '../http/route-hooks';
 import { CreateExecutor } from './create-executor';
 import { idempotencyOptionsOf, IdempotentRequest, idempotentRequestOf } from './idempotent-request';
 
