@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { orderCalls, validOrder } from './support/orders';
+import { item, orderCalls, validOrder } from './support/orders';
 import { startTestApp, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser, withAnnAndBob } from './support/users';
 
@@ -35,6 +35,28 @@ describe('orders over HTTP', () => {
         order.id,
       ]);
       expect(row.status).toBe('pending');
+    });
+
+    it('reads an order back byte for byte as its create and its cancel answered it, with their ETags', async () => {
+      const awkward = {
+        currency: 'JPY',
+        items: [item('A"\\/<x>', 10_000, 1_000_000_000), item('B', 1, 0), item('c', 3, 7)],
+        clientReference: `"\\{}[]:,</script>${randomUUID()}`,
+        note: 'tab\tline\nCR\r\n "quoted" \\ back /slash é 中文 😀 \u2028\u2029 \u00a0 </script>',
+      };
+      const created = await create(ann, awkward).expect(201);
+      const read = () => app.http.get(`/api/orders/${created.body.id}`).set(ann.auth).expect(200);
+      const first = await read();
+      expect(first.text).toBe(created.text);
+      expect(first.headers.etag).toBe(created.headers.etag);
+
+      const cancelled = await app.http
+        .post(`/api/orders/${created.body.id}/cancel`)
+        .set(ann.auth)
+        .expect(200);
+      const second = await read();
+      expect(second.text).toBe(cancelled.text);
+      expect(second.headers.etag).toBe(cancelled.headers.etag);
     });
 
     it('cancels with 200, a new updatedAt and ETag; cancelling again is harmless', async () => {

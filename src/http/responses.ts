@@ -22,7 +22,15 @@ export function replyWithEtag<T>(
   representation: T,
   more: RepresentationHeaders = {},
 ): JsonBody<T> | undefined {
-  const body: JsonBody<T> = JSON.stringify(representation);
+  return replyWithEtagOfJson(reply, JSON.stringify(representation), more);
+}
+
+/** replyWithEtag of a representation already serialized. */
+export function replyWithEtagOfJson<T>(
+  reply: FastifyReply,
+  body: JsonBody<T>,
+  more: RepresentationHeaders = {},
+): JsonBody<T> | undefined {
   if (answeredByPreconditions(reply, etagOfJson(body), more)) return undefined;
   void reply.header('Content-Type', JSON_CONTENT_TYPE);
   return body;

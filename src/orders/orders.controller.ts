@@ -5,7 +5,7 @@ import { TakesNoBody } from '../http/bodyless';
 import { sendOutcome } from '../http/outcome';
 import { linkNextPage } from '../http/pages';
 import { ResourceUrls } from '../http/resource-urls';
-import { JsonBody, replyUpdated, replyWithEtag } from '../http/responses';
+import { JsonBody, replyUpdated, replyWithEtagOfJson } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -71,7 +71,7 @@ export class OrdersController {
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonBody<OrderResponse> | undefined> {
-    return replyWithEtag(reply, await this.orders.get(caller, id));
+    return replyWithEtagOfJson(reply, await this.orders.get(caller, id));
   }
 
   @Post(':id/cancel')

@@ -7,6 +7,7 @@ import { CreateExecutor, Executed } from '../idempotency/create-executor';
 import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { HttpOutcome } from '../http/outcome';
+import type { JsonBody } from '../http/responses';
 import { OrderItemResponse, OrderResponse } from './dto/order.response';
 import { filterValues, ORDER_FILTER_SQL, OrderFilter } from './order-filter';
 import {
@@ -105,7 +106,31 @@ const OWNED = `
    SELECT ${ORDER_COLUMNS}
      FROM orders o WHERE o.id = :id AND o.user_id = :userId`;
 
-const FIND_OWNED = statement('OrdersRepository.findOwned', OWNED);
+/** An instant as `Date.prototype.toISOString` writes it (UTC, milliseconds, `Z`). */
+const isoInstant = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The order as JSON text, rendered by PostgreSQL byte for byte as JSON.stringify renders
+ * toResponse's object (the same keys in the same order, compact, strings escaped alike), so its
+ * ETag is the create's and the cancel's: a get sends it as it comes, with no row to parse, map and
+ * serialize again. row_to_json and array_to_json write no spaces (json_build_object and json_agg do).
+ */
+const FIND_OWNED_JSON = statement(
+  'OrdersRepository.findOwnedJson',
+  `
+   SELECT row_to_json(representation)::text AS json
+     FROM (SELECT o.id, o.user_id AS "userId", o.status, o.currency,
+                  (SELECT array_to_json(array_agg(item ORDER BY i.position))
+                     FROM order_items i,
+                          LATERAL (SELECT i.sku, i.quantity, i.unit_price AS "unitPrice",
+                                          i.line_total AS "lineTotal") item
+                    WHERE i.order_id = o.id) AS items,
+                  o.total, o.client_reference AS "clientReference", o.note,
+                  ${isoInstant('o.created_at')} AS "createdAt",
+                  ${isoInstant('o.updated_at')} AS "updatedAt"
+             FROM orders o WHERE o.id = :id AND o.user_id = :userId) representation`,
+);
 
 /**
  * Those the filter names, newest first, strictly older than the cursor; served by
@@ -205,7 +230,7 @@ export class OrdersRepository {
     CREATE.keyed,
     CREATE.unkeyed,
     CREATE.many!,
-    FIND_OWNED,
+    FIND_OWNED_JSON,
     LIST_OWNED,
     LIST_OWNED_BY_REFERENCE,
     LOCK_OWNED,
@@ -237,8 +262,10 @@ export class OrdersRepository {
     );
   }
 
-  findOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
-    return this.ownedOrder(tx, FIND_OWNED, userId, id);
+  /** The order as the JSON text its answer sends; null: no such order of the user's. */
+  async findOwnedJson(tx: Tx, userId: string, id: string): Promise<JsonBody<OrderResponse> | null> {
+    const rows = await run<{ json: string }>(tx, FIND_OWNED_JSON, { id, userId });
+    return rows.length ? rows[0].json : null;
   }
 
   /** A page of the user's orders the filter names; only the one with `clientReference`, if given. */

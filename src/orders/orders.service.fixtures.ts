@@ -47,9 +47,10 @@ export class FakeOrders {
     return Promise.resolve<Executed>({ outcome, replayed: false });
   }
 
-  findOwned(...args: [Tx, string, string]) {
-    this.asked.push({ method: 'findOwned', args });
-    return Promise.resolve(this.rows[0] ?? null);
+  /** The first of `rows` as JSON text, as PostgreSQL renders it. */
+  findOwnedJson(...args: [Tx, string, string]) {
+    this.asked.push({ method: 'findOwnedJson', args });
+    return Promise.resolve(this.rows.length ? JSON.stringify(this.rows[0]) : null);
   }
 
   listOwned(...args: [Tx, string, PageWindow, OrderFilter, string | undefined]) {

@@ -9,6 +9,7 @@ import { assertPreconditions, Preconditions } from '../http/preconditions';
 import { pageOf, pageWindow } from '../http/pages';
 import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
+import type { JsonBody } from '../http/responses';
 import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -56,8 +57,12 @@ export class OrdersService {
     return this.orders.create(order, outcome, idempotent, tx);
   }
 
-  async get(caller: Caller, id: string, tx = this.transactions.autocommit): Promise<OrderResponse> {
-    return this.found(await this.orders.findOwned(tx, caller.userId, id));
+  async get(
+    caller: Caller,
+    id: string,
+    tx = this.transactions.autocommit,
+  ): Promise<JsonBody<OrderResponse>> {
+    return this.found(await this.orders.findOwnedJson(tx, caller.userId, id));
   }
 
   /** 400 for a range that ends before it starts, or a cursor it did not make, before any read. */
@@ -97,8 +102,8 @@ export class OrdersService {
     });
   }
 
-  private found(order: OrderResponse | null): OrderResponse {
-    if (!order) throw new NotFoundError('order');
+  private found<T>(order: T | null): T {
+    if (order === null) throw new NotFoundError('order');
     return order;
   }
 }
