@@ -121,24 +121,31 @@ SELECT c.claimed_until, e.fingerprint, e.response_status, e.response_headers, e.
 
 -- OrdersRepository.findOwnedJson
 -- $1 id, $2 userId
-SELECT row_to_json(representation)::text AS json
-  FROM (SELECT o.id, o.user_id AS "userId", o.status, o.currency,
-               (SELECT array_to_json(array_agg(item ORDER BY i.position))
-                  FROM order_items i,
-                       LATERAL (SELECT i.sku, i.quantity, i.unit_price AS "unitPrice",
-                                       i.line_total AS "lineTotal") item
-                 WHERE i.order_id = o.id) AS items,
-               o.total, o.client_reference AS "clientReference", o.note,
-               to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
-               to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt"
-          FROM orders o WHERE o.id = $1 AND o.user_id = $2) representation;
+SELECT (SELECT row_to_json(representation)::text
+          FROM (SELECT o.id, o.user_id AS "userId", o.status, o.currency,
+                       (SELECT array_to_json(array_agg(item ORDER BY i.position))
+                          FROM order_items i,
+                               LATERAL (SELECT i.sku, i.quantity, i.unit_price AS "unitPrice",
+                                               i.line_total AS "lineTotal") item
+                         WHERE i.order_id = o.id) AS items,
+                       o.total, o.client_reference AS "clientReference", o.note,
+                       to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
+                       to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt") representation) AS json
+  FROM orders o WHERE o.id = $1 AND o.user_id = $2;
 
--- OrdersRepository.listOwned
+-- OrdersRepository.listOwnedJson
 -- $1 userId, $2 createdFrom, $3 createdTo, $4 status, $5 afterCreatedAt, $6 afterId, $7 limit
-SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
-       (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
-               ORDER BY i.position)
-          FROM order_items i WHERE i.order_id = o.id) AS items
+SELECT (SELECT row_to_json(representation)::text
+          FROM (SELECT o.id, o.user_id AS "userId", o.status, o.currency,
+                       (SELECT array_to_json(array_agg(item ORDER BY i.position))
+                          FROM order_items i,
+                               LATERAL (SELECT i.sku, i.quantity, i.unit_price AS "unitPrice",
+                                               i.line_total AS "lineTotal") item
+                         WHERE i.order_id = o.id) AS items,
+                       o.total, o.client_reference AS "clientReference", o.note,
+                       to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
+                       to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt") representation) AS json,
+       o.id, to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt"
   FROM orders o
  WHERE o.user_id = $1
    AND o.created_at >= $2::timestamptz AND o.created_at <= $3::timestamptz
@@ -148,12 +155,19 @@ SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.not
  ORDER BY o.created_at DESC, o.id DESC
  LIMIT $7;
 
--- OrdersRepository.listOwnedByReference
+-- OrdersRepository.listOwnedJsonByReference
 -- $1 userId, $2 clientReference, $3 createdFrom, $4 createdTo, $5 status, $6 afterCreatedAt, $7 afterId, $8 limit
-SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
-       (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
-               ORDER BY i.position)
-          FROM order_items i WHERE i.order_id = o.id) AS items
+SELECT (SELECT row_to_json(representation)::text
+          FROM (SELECT o.id, o.user_id AS "userId", o.status, o.currency,
+                       (SELECT array_to_json(array_agg(item ORDER BY i.position))
+                          FROM order_items i,
+                               LATERAL (SELECT i.sku, i.quantity, i.unit_price AS "unitPrice",
+                                               i.line_total AS "lineTotal") item
+                         WHERE i.order_id = o.id) AS items,
+                       o.total, o.client_reference AS "clientReference", o.note,
+                       to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
+                       to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt") representation) AS json,
+       o.id, to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt"
   FROM orders o
  WHERE o.user_id = $1 AND o.client_reference = $2
    AND o.created_at >= $3::timestamptz AND o.created_at <= $4::timestamptz

@@ -37,7 +37,7 @@ describe('orders over HTTP', () => {
       expect(row.status).toBe('pending');
     });
 
-    it('reads an order back byte for byte as its create and its cancel answered it, with their ETags', async () => {
+    it('reads an order back and lists it byte for byte as its create and its cancel answered it, with their ETags', async () => {
       const awkward = {
         currency: 'JPY',
         items: [item('A"\\/<x>', 10_000, 1_000_000_000), item('B', 1, 0), item('c', 3, 7)],
@@ -49,6 +49,12 @@ describe('orders over HTTP', () => {
       const first = await read();
       expect(first.text).toBe(created.text);
       expect(first.headers.etag).toBe(created.headers.etag);
+      const listed = await app.http
+        .get('/api/orders')
+        .query({ clientReference: awkward.clientReference })
+        .set(ann.auth)
+        .expect(200);
+      expect(listed.text).toBe(`{"data":[${created.text}],"nextCursor":null}`);
 
       const cancelled = await app.http
         .post(`/api/orders/${created.body.id}/cancel`)

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, pageOf, pageWindow } from './pages';
+import { decodeCursor, encodeCursor, pageOf, pageWindow, renderedPageOf } from './pages';
 import { ValidationFailedError } from './problem';
 
 describe('page cursors', () => {
@@ -48,5 +48,22 @@ describe('pages', () => {
     });
     expect(pageOf([item(2), item(1)], 2)).toEqual({ data: [item(2), item(1)], nextCursor: null });
     expect(pageOf([], 2)).toEqual({ data: [], nextCursor: null });
+  });
+
+  it('sends rendered items as they are, with the page JSON.stringify would make of them', () => {
+    const rendered = (n: number) => ({ ...item(n), json: JSON.stringify({ n, text: '"\n' }) });
+    const page = renderedPageOf([rendered(3), rendered(2), rendered(1)], 2);
+    expect(page.nextCursor).toBe(pageOf([item(3), item(2), item(1)], 2).nextCursor);
+    expect(page.body).toBe(
+      JSON.stringify({
+        data: [JSON.parse(rendered(3).json), JSON.parse(rendered(2).json)],
+        nextCursor: page.nextCursor,
+      }),
+    );
+    expect(renderedPageOf([rendered(1)], 2)).toEqual({
+      body: `{"data":[${rendered(1).json}],"nextCursor":null}`,
+      nextCursor: null,
+    });
+    expect(renderedPageOf([], 2).body).toBe('{"data":[],"nextCursor":null}');
   });
 });

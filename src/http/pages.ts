@@ -4,6 +4,7 @@ import { isUuid } from '../database/uuid';
 import type { PageQuery } from './dto/page.query';
 import { ValidationFailedError } from './problem';
 import type { ResourceUrls } from './resource-urls';
+import type { JsonBody } from './responses';
 
 /**
  * Where a newest-first page ended: the (createdAt, id) of its last item. Every list orders by
@@ -63,16 +64,43 @@ export function pageWindow({ limit, cursor }: PageQuery): PageWindow {
   return { limit: limit + 1, afterCreatedAt: after?.createdAt ?? null, afterId: after?.id ?? null };
 }
 
+/** Where a listed item stands in its list: what a cursor after it holds. */
+interface Listed {
+  id: string;
+  createdAt: string;
+}
+
 /** The page of `limit` items among `rows` (read through `pageWindow`), with the next one's cursor. */
-export function pageOf<T extends { id: string; createdAt: string }>(
-  rows: T[],
-  limit: number,
-): Page<T> {
-  const data = rows.slice(0, limit);
-  const last = data[data.length - 1];
-  const nextCursor =
-    rows.length > limit ? encodeCursor({ createdAt: new Date(last.createdAt), id: last.id }) : null;
-  return { data, nextCursor };
+export function pageOf<T extends Listed>(rows: T[], limit: number): Page<T> {
+  return { data: rows.slice(0, limit), nextCursor: nextCursorOf(rows, limit) };
+}
+
+/** An item as the JSON text PostgreSQL rendered, with its place in the list. */
+export interface RenderedItem extends Listed {
+  json: string;
+}
+
+/** A page sent as the JSON text its items were rendered in; `nextCursor` is for `Link`. */
+export interface RenderedPage<T> {
+  body: JsonBody<Page<T>>;
+  nextCursor: string | null;
+}
+
+/** pageOf of items already rendered: the page's JSON is theirs, joined, never parsed. */
+export function renderedPageOf<T>(rows: RenderedItem[], limit: number): RenderedPage<T> {
+  const data = rows.slice(0, limit).map((row) => row.json);
+  const nextCursor = nextCursorOf(rows, limit);
+  return {
+    body: `{"data":[${data.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`,
+    nextCursor,
+  };
+}
+
+/** The cursor after the page's last item when `rows` holds more than the page; else null. */
+function nextCursorOf(rows: Listed[], limit: number): string | null {
+  if (rows.length <= limit) return null;
+  const last = rows[limit - 1];
+  return encodeCursor({ createdAt: new Date(last.createdAt), id: last.id });
 }
 
 /**
@@ -80,13 +108,13 @@ export function pageOf<T extends { id: string; createdAt: string }>(
  * create), and `Link` to the next page: the same query (its size, its filters) from the cursor
  * `nextCursor` names.
  */
-export function linkNextPage<T>(
+export function linkNextPage<P extends { nextCursor: string | null }>(
   reply: FastifyReply,
   urls: ResourceUrls,
   path: string,
   query: PageQuery,
-  page: Page<T>,
-): Page<T> {
+  page: P,
+): P {
   void reply.header('Cache-Control', 'private, no-cache');
   if (page.nextCursor) {
     const next = new URLSearchParams();

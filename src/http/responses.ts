@@ -32,6 +32,11 @@ export function replyWithEtagOfJson<T>(
   more: RepresentationHeaders = {},
 ): JsonBody<T> | undefined {
   if (answeredByPreconditions(reply, etagOfJson(body), more)) return undefined;
+  return sendJson(reply, body);
+}
+
+/** `body` to be sent as it is, as JSON. */
+export function sendJson<T>(reply: FastifyReply, body: JsonBody<T>): JsonBody<T> {
   void reply.header('Content-Type', JSON_CONTENT_TYPE);
   return body;
 }

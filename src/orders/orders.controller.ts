@@ -5,7 +5,7 @@ import { TakesNoBody } from '../http/bodyless';
 import { sendOutcome } from '../http/outcome';
 import { linkNextPage } from '../http/pages';
 import { ResourceUrls } from '../http/resource-urls';
-import { JsonBody, replyUpdated, replyWithEtagOfJson } from '../http/responses';
+import { JsonBody, replyUpdated, replyWithEtagOfJson, sendJson } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -58,9 +58,9 @@ export class OrdersController {
     @Query() query: ListOrdersQuery,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<OrderPageResponse> {
+  ): Promise<JsonBody<OrderPageResponse>> {
     const page = await this.orders.list(caller, query);
-    return linkNextPage(reply, this.urls, '/api/orders', query, page);
+    return sendJson(reply, linkNextPage(reply, this.urls, '/api/orders', query, page).body);
   }
 
   @Get(':id')

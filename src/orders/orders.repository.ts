@@ -7,9 +7,17 @@ import { CreateExecutor, Executed } from '../idempotency/create-executor';
 import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { HttpOutcome } from '../http/outcome';
+import type { RenderedItem } from '../http/pages';
 import type { JsonBody } from '../http/responses';
-import { OrderItemResponse, OrderResponse } from './dto/order.response';
+import { OrderResponse } from './dto/order.response';
 import { filterValues, ORDER_FILTER_SQL, OrderFilter } from './order-filter';
+import {
+  isoInstant,
+  ORDER_COLUMNS,
+  ORDER_JSON,
+  OrderRow,
+  toResponse,
+} from './order-representation';
 import {
   EVENT_COLUMNS,
   eventColumns,
@@ -18,19 +26,6 @@ import {
   eventWriteMany,
 } from '../events/outbox';
 import { OrderReferenceTakenError } from './orders.errors';
-
-interface OrderRow {
-  id: string;
-  user_id: string;
-  status: OrderResponse['status'];
-  currency: string;
-  total: string;
-  client_reference: string | null;
-  note: string | null;
-  created_at: Date;
-  updated_at: Date;
-  items: OrderItemResponse[];
-}
 
 /** A create's columns in the batched statement, from `orderRow`. */
 const ORDER_COLUMNS_MANY = `id uuid, user_id uuid, status text, currency text, total bigint, client_reference text,
@@ -96,50 +91,33 @@ const CREATE = createStatement(
   CREATE_MANY,
 );
 
-/** Every column of the response, items aggregated in their original order: one round trip. */
-const ORDER_COLUMNS = `o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
-          (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
-                  ORDER BY i.position)
-             FROM order_items i WHERE i.order_id = o.id) AS items`;
-
-const OWNED = `
-   SELECT ${ORDER_COLUMNS}
-     FROM orders o WHERE o.id = :id AND o.user_id = :userId`;
-
-/** An instant as `Date.prototype.toISOString` writes it (UTC, milliseconds, `Z`). */
-const isoInstant = (column: string) =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
 /**
- * The order as JSON text, rendered by PostgreSQL byte for byte as JSON.stringify renders
- * toResponse's object (the same keys in the same order, compact, strings escaped alike), so its
- * ETag is the create's and the cancel's: a get sends it as it comes, with no row to parse, map and
- * serialize again. row_to_json and array_to_json write no spaces (json_build_object and json_agg do).
+ * The order as JSON text, PostgreSQL's rendering of it (ORDER_JSON): a get sends it as it comes, with
+ * no row to parse, map and serialize again.
  */
 const FIND_OWNED_JSON = statement(
   'OrdersRepository.findOwnedJson',
   `
-   SELECT row_to_json(representation)::text AS json
-     FROM (SELECT o.id, o.user_id AS "userId", o.status, o.currency,
-                  (SELECT array_to_json(array_agg(item ORDER BY i.position))
-                     FROM order_items i,
-                          LATERAL (SELECT i.sku, i.quantity, i.unit_price AS "unitPrice",
-                                          i.line_total AS "lineTotal") item
-                    WHERE i.order_id = o.id) AS items,
-                  o.total, o.client_reference AS "clientReference", o.note,
-                  ${isoInstant('o.created_at')} AS "createdAt",
-                  ${isoInstant('o.updated_at')} AS "updatedAt"
-             FROM orders o WHERE o.id = :id AND o.user_id = :userId) representation`,
+   SELECT ${ORDER_JSON} AS json
+     FROM orders o WHERE o.id = :id AND o.user_id = :userId`,
 );
+
+/** A listed order as JSON text, and where a page that ends with it ends (see RenderedItem). */
+const LISTED_ORDER = `${ORDER_JSON} AS json,
+          o.id, ${isoInstant('o.created_at')} AS "createdAt"`;
+
+const OWNED = `
+   SELECT ${ORDER_COLUMNS}
+     FROM orders o WHERE o.id = :id AND o.user_id = :userId`;
 
 /**
  * Those the filter names, newest first, strictly older than the cursor; served by
  * orders_user_created_idx (the instants are never null: see filterValues).
  */
 const LIST_OWNED = statement(
-  'OrdersRepository.listOwned',
+  'OrdersRepository.listOwnedJson',
   `
-   SELECT ${ORDER_COLUMNS}
+   SELECT ${LISTED_ORDER}
      FROM orders o
     WHERE o.user_id = :userId${ORDER_FILTER_SQL}${pageAfterCursor('o')}`,
 );
@@ -149,9 +127,9 @@ const LIST_OWNED = statement(
  * orders_user_client_reference_key, never a scan of the user's orders.
  */
 const LIST_OWNED_BY_REFERENCE = statement(
-  'OrdersRepository.listOwnedByReference',
+  'OrdersRepository.listOwnedJsonByReference',
   `
-   SELECT ${ORDER_COLUMNS}
+   SELECT ${LISTED_ORDER}
      FROM orders o
     WHERE o.user_id = :userId AND o.client_reference = :clientReference${ORDER_FILTER_SQL}${pageAfterCursor('o')}`,
 );
@@ -178,21 +156,6 @@ const CANCEL_OWNED = statement(
    SELECT ${ORDER_COLUMNS}
      FROM o`,
 );
-
-function toResponse(row: OrderRow): OrderResponse {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    status: row.status,
-    currency: row.currency,
-    items: row.items,
-    total: Number(row.total),
-    clientReference: row.client_reference,
-    note: row.note,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
-  };
-}
 
 /** The create as ORDER_COLUMNS_MANY names its values. */
 function orderRow(
@@ -268,17 +231,20 @@ export class OrdersRepository {
     return rows.length ? rows[0].json : null;
   }
 
-  /** A page of the user's orders the filter names; only the one with `clientReference`, if given. */
-  async listOwned(
+  /**
+   * A page of the user's orders the filter names, as JSON text; only the one with
+   * `clientReference`, if given.
+   */
+  listOwnedJson(
     tx: Tx,
     userId: string,
     window: PageWindow,
     filter: OrderFilter,
     clientReference?: string,
-  ): Promise<OrderResponse[]> {
+  ): Promise<RenderedItem[]> {
     const values = { userId, clientReference, ...window, ...filterValues(filter) };
     const query = clientReference === undefined ? LIST_OWNED : LIST_OWNED_BY_REFERENCE;
-    return (await run<OrderRow>(tx, query, values)).map(toResponse);
+    return run<RenderedItem>(tx, query, values);
   }
 
   /**

@@ -53,9 +53,12 @@ export class FakeOrders {
     return Promise.resolve(this.rows.length ? JSON.stringify(this.rows[0]) : null);
   }
 
-  listOwned(...args: [Tx, string, PageWindow, OrderFilter, string | undefined]) {
-    this.asked.push({ method: 'listOwned', args });
-    return Promise.resolve(this.rows);
+  /** `rows` as JSON text, each with its place in the list, as PostgreSQL renders them. */
+  listOwnedJson(...args: [Tx, string, PageWindow, OrderFilter, string | undefined]) {
+    this.asked.push({ method: 'listOwnedJson', args });
+    return Promise.resolve(
+      this.rows.map((row) => ({ json: JSON.stringify(row), id: row.id, createdAt: row.createdAt })),
+    );
   }
 
   /** The first of `rows`, as the cancel finds it under the lock. */

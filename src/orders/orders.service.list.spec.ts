@@ -9,7 +9,7 @@ describe('OrdersService.list', () => {
     const page = await service.list(ALICE, { limit: 2 });
     expect(orders.asked).toEqual([
       {
-        method: 'listOwned',
+        method: 'listOwnedJson',
         args: [
           AUTOCOMMIT,
           ALICE.userId,
@@ -19,7 +19,9 @@ describe('OrdersService.list', () => {
         ],
       },
     ]);
-    expect(page.data).toEqual([order(3), order(2)]);
+    const sent = JSON.parse(page.body) as { data: unknown[]; nextCursor: string };
+    expect(sent.data).toEqual([order(3), order(2)]);
+    expect(sent.nextCursor).toBe(page.nextCursor);
     expect(decodeCursor(page.nextCursor!)).toEqual({
       createdAt: new Date(order(2).createdAt),
       id: order(2).id,
@@ -35,10 +37,9 @@ describe('OrdersService.list', () => {
   it('answers no cursor on the last page', async () => {
     const { orders, service } = setup();
     orders.rows = [order(2), order(1)];
-    expect(await service.list(ALICE, { limit: 2 })).toEqual({
-      data: [order(2), order(1)],
-      nextCursor: null,
-    });
+    const page = await service.list(ALICE, { limit: 2 });
+    expect(page.nextCursor).toBeNull();
+    expect(page.body).toBe(JSON.stringify({ data: [order(2), order(1)], nextCursor: null }));
   });
 
   it('reads the page after the cursor it is given', async () => {

@@ -6,7 +6,7 @@ import { EventsRepository } from '../events/events.repository';
 import { etagOf } from '../http/etag';
 import { createdOutcome } from '../http/outcome';
 import { assertPreconditions, Preconditions } from '../http/preconditions';
-import { pageOf, pageWindow } from '../http/pages';
+import { pageWindow, RenderedPage, renderedPageOf } from '../http/pages';
 import { NotFoundError } from '../http/problem';
 import { ResourceUrls } from '../http/resource-urls';
 import type { JsonBody } from '../http/responses';
@@ -14,7 +14,7 @@ import type { Executed } from '../idempotency/create-executor';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
-import { OrderPageResponse, OrderResponse } from './dto/order.response';
+import { OrderResponse } from './dto/order.response';
 import { orderFilterOf } from './order-filter';
 import { priceItems } from './order-pricing';
 import { OrdersRepository } from './orders.repository';
@@ -66,18 +66,18 @@ export class OrdersService {
   }
 
   /** 400 for a range that ends before it starts, or a cursor it did not make, before any read. */
-  async list(caller: Caller, query: ListOrdersQuery): Promise<OrderPageResponse> {
+  async list(caller: Caller, query: ListOrdersQuery): Promise<RenderedPage<OrderResponse>> {
     const filter = orderFilterOf(query);
     const window = pageWindow(query);
     const db = this.transactions.autocommit;
-    const orders = await this.orders.listOwned(
+    const orders = await this.orders.listOwnedJson(
       db,
       caller.userId,
       window,
       filter,
       query.clientReference,
     );
-    return pageOf(orders, query.limit);
+    return renderedPageOf(orders, query.limit);
   }
 
   /**
