@@ -76,8 +76,8 @@ export function pageOf<T extends Listed>(rows: T[], limit: number): Page<T> {
 }
 
 /** An item as the JSON text PostgreSQL rendered, with its place in the list. */
-export interface RenderedItem extends Listed {
-  json: string;
+export interface RenderedItem<T> extends Listed {
+  json: JsonBody<T>;
 }
 
 /** A page sent as the JSON text its items were rendered in; `nextCursor` is for `Link`. */
@@ -87,7 +87,7 @@ export interface RenderedPage<T> {
 }
 
 /** pageOf of items already rendered: the page's JSON is theirs, joined, never parsed. */
-export function renderedPageOf<T>(rows: RenderedItem[], limit: number): RenderedPage<T> {
+export function renderedPageOf<T>(rows: RenderedItem<T>[], limit: number): RenderedPage<T> {
   const data = rows.slice(0, limit).map((row) => row.json);
   const nextCursor = nextCursorOf(rows, limit);
   return {

@@ -1,9 +1,10 @@
 import { OrderItemResponse, OrderResponse } from './dto/order.response';
 
-/**
- * How the orders' statements read an order (table alias `o`): as a row that `toResponse` maps,
- * where the order is changed in a transaction (the cancel), or as the JSON text its answer sends.
- */
+// How the orders' statements read an order (table alias `o`): as a row that toResponse maps,
+// where the order is changed in a transaction (the cancel), or as the JSON text an answer sends
+// (ORDER_JSON, for the reads).
+
+/** An order's row as ORDER_COLUMNS reads it. */
 export interface OrderRow {
   id: string;
   user_id: string;
@@ -38,7 +39,10 @@ export function toResponse(row: OrderRow): OrderResponse {
   };
 }
 
-/** An instant as `Date.prototype.toISOString` writes it (UTC, milliseconds, `Z`). */
+/**
+ * An instant as `Date.prototype.toISOString` writes it (UTC, milliseconds, `Z`), for the years
+ * 0000-9999 that both write with four digits: an order's instants come from the server's clock.
+ */
 export const isoInstant = (column: string) =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 

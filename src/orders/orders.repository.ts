@@ -241,10 +241,10 @@ export class OrdersRepository {
     window: PageWindow,
     filter: OrderFilter,
     clientReference?: string,
-  ): Promise<RenderedItem[]> {
+  ): Promise<RenderedItem<OrderResponse>[]> {
     const values = { userId, clientReference, ...window, ...filterValues(filter) };
     const query = clientReference === undefined ? LIST_OWNED : LIST_OWNED_BY_REFERENCE;
-    return run<RenderedItem>(tx, query, values);
+    return run<RenderedItem<OrderResponse>>(tx, query, values);
   }
 
   /**
