@@ -11,7 +11,8 @@
 # `move`: what moving an event from events_pending to events costs beside the create (move.sh).
 # `batch`: the creates a second of the statement's batched form, 5 and 10 creates a statement
 # (batch.sh).
-#   bash bench/pgbench/run.sh [sequencer|none|parts|move|batch] [server URL]   (default: sequencer, the machine's PG)
+# `reads`: what an order's get and a page of the list cost PostgreSQL (reads.sh).
+#   bash bench/pgbench/run.sh [sequencer|none|parts|move|batch|reads] [server URL]   (default: sequencer, the machine's PG)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 server=${2:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -25,7 +26,7 @@ npx ts-node --transpile-only bench/pgbench/statements.ts "$scripts"
 npx ts-node --transpile-only -e "require('./test/support/test-database').migrate('$url')"
 psql "$url" -qc "INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
   VALUES ('11111111-1111-4111-8111-111111111111', 'bench@example.com', 'bench@example.com', 'Bench', 'x', now(), now())"
-if [ "${1:-}" = parts ] || [ "${1:-}" = move ] || [ "${1:-}" = batch ]; then
+if [ "${1:-}" = parts ] || [ "${1:-}" = move ] || [ "${1:-}" = batch ] || [ "${1:-}" = reads ]; then
   bash "$here/$1.sh" "$url" "$scripts"
   exit
 fi

@@ -1,7 +1,8 @@
 /**
  * Writes pgbench scripts (into the folder given) from the statements as `npm run sql` wrote them
  * in sql/: the keyed order create, every value fixed except a fresh key (and lock id) per
- * transaction, its batched form, and the event sequencer's batch. Run by run.sh.
+ * transaction, its batched form, the event sequencer's batch, and the order reads (a get of one of
+ * reads.sh's 1,000 orders, the first page of 20). Run by run.sh.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -108,6 +109,24 @@ function manyValues(n: number): Record<string, string> {
   };
 }
 
+/**
+ * pgbench takes every `:name` for a variable, in a string literal too (a format's `HH24:MI`):
+ * those colons are spelt chr(58), which PostgreSQL folds back into the constant when it plans.
+ */
+const colonsSpeltOut = (sql: string) =>
+  sql.replace(/'[^']*'/g, (literal) => literal.replace(/:(?=[A-Za-z_])/g, "' || chr(58) || '"));
+
+/** One of reads.sh's orders, by its number (see there). */
+const ORDER_ID = "('00000000-0000-4000-8000-' || lpad((1 + :n::int % 1000)::text, 12, '0'))::uuid";
+const FIRST_PAGE: Record<string, string> = {
+  createdFrom: "'-infinity'",
+  createdTo: "'infinity'",
+  status: 'NULL',
+  afterCreatedAt: 'NULL',
+  afterId: 'NULL',
+  limit: '21',
+};
+
 const dir = process.argv[2];
 const create = statement('orders.sql', 'OrdersRepository.create (with Idempotency-Key)');
 const script = (sql: string) => `\\set k random(1, 1000000000000)\n${sql}\n`;
@@ -130,4 +149,13 @@ writeFileSync(
 writeFileSync(
   join(dir, 'sequence-100.sql'),
   `${statement('events.sql', 'EventsRepository.sequence', { batch: '100' })}\n`,
+);
+// `run.sh reads`: what an order's get and a page of the list cost PostgreSQL.
+writeFileSync(
+  join(dir, 'get.sql'),
+  `\\set n random(1, 1000)\n${colonsSpeltOut(statement('orders.sql', 'OrdersRepository.findOwnedJson', { id: ORDER_ID }))}\n`,
+);
+writeFileSync(
+  join(dir, 'list.sql'),
+  `${colonsSpeltOut(statement('orders.sql', 'OrdersRepository.listOwnedJson', FIRST_PAGE))}\n`,
 );

@@ -92,8 +92,8 @@ const CREATE = createStatement(
 );
 
 /**
- * The order as JSON text, PostgreSQL's rendering of it (ORDER_JSON): a get sends it as it comes, with
- * no row to parse, map and serialize again.
+ * The order as JSON text, PostgreSQL's rendering of it (ORDER_JSON): a get sends it as it comes,
+ * with no row to parse, map and serialize again.
  */
 const FIND_OWNED_JSON = statement(
   'OrdersRepository.findOwnedJson',
@@ -114,7 +114,7 @@ const OWNED = `
  * Those the filter names, newest first, strictly older than the cursor; served by
  * orders_user_created_idx (the instants are never null: see filterValues).
  */
-const LIST_OWNED = statement(
+const LIST_OWNED_JSON = statement(
   'OrdersRepository.listOwnedJson',
   `
    SELECT ${LISTED_ORDER}
@@ -126,7 +126,7 @@ const LIST_OWNED = statement(
  * The one order with a clientReference, if the filter and the cursor leave it: by the unique
  * orders_user_client_reference_key, never a scan of the user's orders.
  */
-const LIST_OWNED_BY_REFERENCE = statement(
+const LIST_OWNED_JSON_BY_REFERENCE = statement(
   'OrdersRepository.listOwnedJsonByReference',
   `
    SELECT ${LISTED_ORDER}
@@ -194,8 +194,8 @@ export class OrdersRepository {
     CREATE.unkeyed,
     CREATE.many!,
     FIND_OWNED_JSON,
-    LIST_OWNED,
-    LIST_OWNED_BY_REFERENCE,
+    LIST_OWNED_JSON,
+    LIST_OWNED_JSON_BY_REFERENCE,
     LOCK_OWNED,
     CANCEL_OWNED,
   ];
@@ -243,7 +243,7 @@ export class OrdersRepository {
     clientReference?: string,
   ): Promise<RenderedItem<OrderResponse>[]> {
     const values = { userId, clientReference, ...window, ...filterValues(filter) };
-    const query = clientReference === undefined ? LIST_OWNED : LIST_OWNED_BY_REFERENCE;
+    const query = clientReference === undefined ? LIST_OWNED_JSON : LIST_OWNED_JSON_BY_REFERENCE;
     return run<RenderedItem<OrderResponse>>(tx, query, values);
   }
 
@@ -251,18 +251,14 @@ export class OrdersRepository {
    * The order, its row locked until `tx` ends: a concurrent cancel waits for it, then reads what
    * this one wrote. Null: no such order of the user's.
    */
-  lockOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
-    return this.ownedOrder(tx, LOCK_OWNED, userId, id);
+  async lockOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
+    const rows = await run<OrderRow>(tx, LOCK_OWNED, { id, userId });
+    return rows.length ? toResponse(rows[0]) : null;
   }
 
   /** Cancels the order that `lockOwned` locked in `tx` (it exists, and nobody else can change it). */
   async cancelOwned(tx: Tx, userId: string, id: string, at: Date): Promise<OrderResponse> {
     const [row] = await run<OrderRow>(tx, CANCEL_OWNED, { id, userId, at });
     return toResponse(row);
-  }
-
-  private async ownedOrder(tx: Tx, query: Statement, userId: string, id: string) {
-    const rows = await run<OrderRow>(tx, query, { id, userId });
-    return rows.length ? toResponse(rows[0]) : null;
   }
 }
