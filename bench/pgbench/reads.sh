@@ -9,7 +9,7 @@ set -euo pipefail
 url=$1
 scripts=$2
 
-psql "$url" -q <<'SQL'
+psql "$url" -q -v ON_ERROR_STOP=1 <<'SQL'
 INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
   SELECT ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid,
          '11111111-1111-4111-8111-111111111111', 'pending', 'EUR', 2599, NULL, 'leave at the door',
@@ -24,11 +24,15 @@ SQL
 # µs a statement of script $1 over 8 s at one client; pgbench's own words if it failed.
 timed() {
   local out
-  out=$(pgbench "$url" -n -M prepared -c 1 -j 1 -T 8 -f "$scripts/$1" 2>&1)
+  out=$(pgbench "$url" -n -M prepared -c 1 -j 1 -T 8 -f "$scripts/$1" 2>&1) ||
+    { echo "$out" >&2; return 1; }
   awk '/^tps/ { printf "%.1f", 1e6 / $3; found = 1 } END { exit !found }' <<<"$out" ||
-    { echo "$out" >&2; exit 1; }
+    { echo "$out" >&2; return 1; }
 }
 
 for round in 1 2 3 4 5; do
-  echo "round $round: a get $(timed get.sql) µs, a page of 20 $(timed list.sql) µs"
+  # Assignments, not arguments to echo: under `set -e` a failed timing stops the script.
+  get=$(timed get.sql)
+  list=$(timed list.sql)
+  echo "round $round: a get $get µs, a page of 20 $list µs"
 done

@@ -114,7 +114,9 @@ function manyValues(n: number): Record<string, string> {
  * those colons are spelt chr(58), which PostgreSQL folds back into the constant when it plans.
  */
 const colonsSpeltOut = (sql: string) =>
-  sql.replace(/'[^']*'/g, (literal) => literal.replace(/:(?=[A-Za-z_])/g, "' || chr(58) || '"));
+  sql.replace(/'[^']*'/g, (literal) =>
+    literal.replace(/:(?=[A-Za-z_\u0080-\uffff])/g, "' || chr(58) || '"),
+  );
 
 /** One of reads.sh's orders, by its number (see there). */
 const ORDER_ID = "('00000000-0000-4000-8000-' || lpad((1 + :n::int % 1000)::text, 12, '0'))::uuid";
