@@ -179,10 +179,16 @@ SELECT (SELECT row_to_json(representation)::text
 
 -- OrdersRepository.lockOwned
 -- $1 id, $2 userId
-SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
-       (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
-               ORDER BY i.position)
-          FROM order_items i WHERE i.order_id = o.id) AS items
+SELECT o.status, (SELECT row_to_json(representation)::text
+          FROM (SELECT o.id, o.user_id AS "userId", o.status, o.currency,
+                       (SELECT array_to_json(array_agg(item ORDER BY i.position))
+                          FROM order_items i,
+                               LATERAL (SELECT i.sku, i.quantity, i.unit_price AS "unitPrice",
+                                               i.line_total AS "lineTotal") item
+                         WHERE i.order_id = o.id) AS items,
+                       o.total, o.client_reference AS "clientReference", o.note,
+                       to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
+                       to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt") representation) AS json
   FROM orders o WHERE o.id = $1 AND o.user_id = $2
    FOR UPDATE OF o;
 
@@ -193,8 +199,14 @@ WITH o AS (
      SET status = 'cancelled', updated_at = CASE WHEN status = 'cancelled' THEN updated_at ELSE $1::timestamptz END
    WHERE id = $2 AND user_id = $3
   RETURNING *)
-SELECT o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
-       (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
-               ORDER BY i.position)
-          FROM order_items i WHERE i.order_id = o.id) AS items
+SELECT (SELECT row_to_json(representation)::text
+          FROM (SELECT o.id, o.user_id AS "userId", o.status, o.currency,
+                       (SELECT array_to_json(array_agg(item ORDER BY i.position))
+                          FROM order_items i,
+                               LATERAL (SELECT i.sku, i.quantity, i.unit_price AS "unitPrice",
+                                               i.line_total AS "lineTotal") item
+                         WHERE i.order_id = o.id) AS items,
+                       o.total, o.client_reference AS "clientReference", o.note,
+                       to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
+                       to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt") representation) AS json
   FROM o;

@@ -63,10 +63,13 @@ export function answeredByPreconditions(
 
 /** 200 after a state change, with the new ETag so the client can chain conditional requests. */
 export function replyUpdated<T>(reply: FastifyReply, representation: T): JsonBody<T> {
-  const body: JsonBody<T> = JSON.stringify(representation);
+  return replyUpdatedWithJson(reply, JSON.stringify(representation));
+}
+
+/** replyUpdated of a representation already serialized. */
+export function replyUpdatedWithJson<T>(reply: FastifyReply, body: JsonBody<T>): JsonBody<T> {
   void reply.status(200).header('ETag', etagOfJson(body)).header('Cache-Control', 'no-store');
-  void reply.header('Content-Type', JSON_CONTENT_TYPE);
-  return body;
+  return sendJson(reply, body);
 }
 
 /**

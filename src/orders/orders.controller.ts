@@ -5,7 +5,7 @@ import { TakesNoBody } from '../http/bodyless';
 import { sendOutcome } from '../http/outcome';
 import { linkNextPage } from '../http/pages';
 import { ResourceUrls } from '../http/resource-urls';
-import { JsonBody, replyUpdated, replyWithEtagOfJson, sendJson } from '../http/responses';
+import { JsonBody, replyUpdatedWithJson, replyWithEtagOfJson, sendJson } from '../http/responses';
 import { UuidParam } from '../http/uuid.pipe';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -93,6 +93,7 @@ export class OrdersController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonBody<OrderResponse>> {
-    return replyUpdated(reply, await this.orders.cancel(caller, id, { ifMatch, ifNoneMatch }));
+    const cancelled = await this.orders.cancel(caller, id, { ifMatch, ifNoneMatch });
+    return replyUpdatedWithJson(reply, cancelled);
   }
 }

@@ -11,13 +11,7 @@ import type { RenderedItem } from '../http/pages';
 import type { JsonBody } from '../http/responses';
 import { OrderResponse } from './dto/order.response';
 import { filterValues, ORDER_FILTER_SQL, OrderFilter } from './order-filter';
-import {
-  isoInstant,
-  ORDER_COLUMNS,
-  ORDER_JSON,
-  OrderRow,
-  toResponse,
-} from './order-representation';
+import { isoInstant, LockedOrder, ORDER_JSON } from './order-representation';
 import {
   EVENT_COLUMNS,
   eventColumns,
@@ -106,10 +100,6 @@ const FIND_OWNED_JSON = statement(
 const LISTED_ORDER = `${ORDER_JSON} AS json,
           o.id, ${isoInstant('o.created_at')} AS "createdAt"`;
 
-const OWNED = `
-   SELECT ${ORDER_COLUMNS}
-     FROM orders o WHERE o.id = :id AND o.user_id = :userId`;
-
 /**
  * Those the filter names, newest first, strictly older than the cursor; served by
  * orders_user_created_idx (the instants are never null: see filterValues).
@@ -140,7 +130,9 @@ const LIST_OWNED_JSON_BY_REFERENCE = statement(
  */
 const LOCK_OWNED = statement(
   'OrdersRepository.lockOwned',
-  `${OWNED}
+  `
+   SELECT o.status, ${ORDER_JSON} AS json
+     FROM orders o WHERE o.id = :id AND o.user_id = :userId
       FOR UPDATE OF o`,
 );
 
@@ -153,7 +145,7 @@ const CANCEL_OWNED = statement(
         SET status = 'cancelled', updated_at = CASE WHEN status = 'cancelled' THEN updated_at ELSE :at::timestamptz END
       WHERE id = :id AND user_id = :userId
      RETURNING *)
-   SELECT ${ORDER_COLUMNS}
+   SELECT ${ORDER_JSON} AS json
      FROM o`,
 );
 
@@ -251,14 +243,22 @@ export class OrdersRepository {
    * The order, its row locked until `tx` ends: a concurrent cancel waits for it, then reads what
    * this one wrote. Null: no such order of the user's.
    */
-  async lockOwned(tx: Tx, userId: string, id: string): Promise<OrderResponse | null> {
-    const rows = await run<OrderRow>(tx, LOCK_OWNED, { id, userId });
-    return rows.length ? toResponse(rows[0]) : null;
+  async lockOwned(tx: Tx, userId: string, id: string): Promise<LockedOrder | null> {
+    const rows = await run<LockedOrder>(tx, LOCK_OWNED, { id, userId });
+    return rows[0] ?? null;
   }
 
-  /** Cancels the order that `lockOwned` locked in `tx` (it exists, and nobody else can change it). */
-  async cancelOwned(tx: Tx, userId: string, id: string, at: Date): Promise<OrderResponse> {
-    const [row] = await run<OrderRow>(tx, CANCEL_OWNED, { id, userId, at });
-    return toResponse(row);
+  /**
+   * Cancels the order that `lockOwned` locked in `tx` (it exists, and nobody else can change it):
+   * the order as it is now, as JSON text.
+   */
+  async cancelOwned(
+    tx: Tx,
+    userId: string,
+    id: string,
+    at: Date,
+  ): Promise<JsonBody<OrderResponse>> {
+    const [{ json }] = await run<{ json: string }>(tx, CANCEL_OWNED, { id, userId, at });
+    return json;
   }
 }

@@ -61,18 +61,19 @@ export class FakeOrders {
     );
   }
 
-  /** The first of `rows`, as the cancel finds it under the lock. */
+  /** The first of `rows`, as the cancel finds it under the lock: its status and JSON text. */
   lockOwned(...args: [Tx, string, string]) {
     this.asked.push({ method: 'lockOwned', args });
-    return Promise.resolve(this.rows[0] ?? null);
+    const [order] = this.rows;
+    return Promise.resolve(order ? { status: order.status, json: JSON.stringify(order) } : null);
   }
 
-  /** The first of `rows` cancelled at `at`; a cancelled one as it is. */
+  /** The first of `rows` cancelled at `at`, as JSON text; a cancelled one as it is. */
   cancelOwned(...args: [Tx, string, string, Date]) {
     this.asked.push({ method: 'cancelOwned', args });
     const [order] = this.rows;
     const cancelled = { ...order, status: 'cancelled', updatedAt: args[3].toISOString() };
-    return Promise.resolve(order.status === 'cancelled' ? order : cancelled);
+    return Promise.resolve(JSON.stringify(order.status === 'cancelled' ? order : cancelled));
   }
 }
 

@@ -3,7 +3,7 @@ import type { Caller } from '../auth/caller';
 import { Transactions, Tx } from '../database/transactions';
 import { newId } from '../database/uuid';
 import { EventsRepository } from '../events/events.repository';
-import { etagOf } from '../http/etag';
+import { etagOfJson } from '../http/etag';
 import { createdOutcome } from '../http/outcome';
 import { assertPreconditions, Preconditions } from '../http/preconditions';
 import { pageWindow, RenderedPage, renderedPageOf } from '../http/pages';
@@ -86,17 +86,21 @@ export class OrdersService {
    * lock, so nothing can change the order between the check and the cancel: of two cancels sent
    * with a pending order's ETag, the second waits for the lock, then fails on the new ETag (412).
    */
-  cancel(caller: Caller, id: string, preconditions: Preconditions = {}): Promise<OrderResponse> {
+  cancel(
+    caller: Caller,
+    id: string,
+    preconditions: Preconditions = {},
+  ): Promise<JsonBody<OrderResponse>> {
     return this.transactions.run(async (tx) => {
       const current = this.found(await this.orders.lockOwned(tx, caller.userId, id));
-      assertPreconditions(preconditions, etagOf(current));
+      assertPreconditions(preconditions, etagOfJson(current.json));
       const order = await this.orders.cancelOwned(tx, caller.userId, id, new Date());
       if (current.status !== 'cancelled')
         await this.events.append(tx, {
           type: 'order.cancelled',
           owner: caller.userId,
           subject: id,
-          data: JSON.stringify(order),
+          data: order,
         });
       return order;
     });
