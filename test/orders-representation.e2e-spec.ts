@@ -4,8 +4,9 @@ import { startTestApp, TestApp } from './support/test-app';
 import { signUpAndIn } from './support/users';
 
 /**
- * A get and a list send the order as PostgreSQL renders it (src/orders/order-representation.ts),
- * the create and the cancel as JSON.stringify does: the same bytes, so the same ETag.
+ * A get, a list and a cancel send the order as PostgreSQL renders it
+ * (src/orders/order-representation.ts), the create as JSON.stringify does: the same bytes, so the
+ * same ETag.
  */
 describe("an order's representation", () => {
   let app: TestApp;
@@ -44,6 +45,10 @@ describe("an order's representation", () => {
       .post(`/api/orders/${created.body.id}/cancel`)
       .set(dave.auth)
       .expect(200);
+    const { updatedAt } = cancelled.body as { updatedAt: string };
+    expect(cancelled.text).toBe(
+      JSON.stringify({ ...created.body, status: 'cancelled', updatedAt }),
+    );
     const second = await read();
     expect(second.text).toBe(cancelled.text);
     expect(second.headers.etag).toBe(cancelled.headers.etag);

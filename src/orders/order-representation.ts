@@ -1,9 +1,5 @@
-import type { JsonBody } from '../http/responses';
-import type { OrderStatus } from './order.entity';
-import type { OrderResponse } from './dto/order.response';
-
-// How the orders' statements read an order (table alias `o`): as the JSON text an answer sends,
-// so every answer and event that carries an order carries one rendering of it.
+// How the orders' statements read an order (table alias `o`): as the JSON text an answer sends, so
+// every answer and event read from the database carries one rendering of it.
 
 /**
  * An instant as `Date.prototype.toISOString` writes it (UTC, milliseconds, `Z`), for the years
@@ -28,9 +24,3 @@ export const ORDER_JSON = `(SELECT row_to_json(representation)::text
                           o.total, o.client_reference AS "clientReference", o.note,
                           ${isoInstant('o.created_at')} AS "createdAt",
                           ${isoInstant('o.updated_at')} AS "updatedAt") representation)`;
-
-/** An order as the cancel finds it under its row lock: its status, and the JSON its ETag is of. */
-export interface LockedOrder {
-  status: OrderStatus;
-  json: JsonBody<OrderResponse>;
-}

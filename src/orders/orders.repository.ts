@@ -11,7 +11,8 @@ import type { RenderedItem } from '../http/pages';
 import type { JsonBody } from '../http/responses';
 import { OrderResponse } from './dto/order.response';
 import { filterValues, ORDER_FILTER_SQL, OrderFilter } from './order-filter';
-import { isoInstant, LockedOrder, ORDER_JSON } from './order-representation';
+import { isoInstant, ORDER_JSON } from './order-representation';
+import type { OrderStatus } from './order.entity';
 import {
   EVENT_COLUMNS,
   eventColumns,
@@ -20,6 +21,12 @@ import {
   eventWriteMany,
 } from '../events/outbox';
 import { OrderReferenceTakenError } from './orders.errors';
+
+/** An order as the cancel finds it under its row lock: its status, and the JSON its ETag is of. */
+export interface LockedOrder {
+  status: OrderStatus;
+  json: JsonBody<OrderResponse>;
+}
 
 /** A create's columns in the batched statement, from `orderRow`. */
 const ORDER_COLUMNS_MANY = `id uuid, user_id uuid, status text, currency text, total bigint, client_reference text,
@@ -258,7 +265,11 @@ export class OrdersRepository {
     id: string,
     at: Date,
   ): Promise<JsonBody<OrderResponse>> {
-    const [{ json }] = await run<{ json: string }>(tx, CANCEL_OWNED, { id, userId, at });
+    const [{ json }] = await run<{ json: JsonBody<OrderResponse> }>(tx, CANCEL_OWNED, {
+      id,
+      userId,
+      at,
+    });
     return json;
   }
 }
