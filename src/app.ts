@@ -8,6 +8,7 @@ import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { Logger } from 'pino';
 import { AppDependencies, AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
+import { authenticateOnArrival } from './auth/authentication';
 import { TokenService } from './auth/token.service';
 import { refuseBodiesWhereNoneIsTaken } from './http/bodyless';
 import { refuseUnreadableBodies } from './http/body-encoding';
@@ -50,16 +51,12 @@ export async function createApp(
   app.flushLogs(); // now, in order, rather than once the server listens
   app.useGlobalPipes(createValidationPipe(compiledBodies(logger)));
   if (deps.config.corsOrigins.length > 0) enableCors(app, deps.config.corsOrigins);
-  installHttpBasics(app.getHttpAdapter().getInstance());
+  installHttpBasics(app.getHttpAdapter().getInstance(), app.get(TokenService));
   closeConnectionsWhileDraining(app.getHttpAdapter().getInstance(), app.get(Draining));
   refuseRequestsWhileClosing(app.getHttpAdapter().getInstance());
   serveOpenApi(app);
   recordMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics));
-  answerRetriesEarly(
-    app.getHttpAdapter().getInstance(),
-    app.get(CreateExecutor),
-    app.get(TokenService),
-  );
+  answerRetriesEarly(app.getHttpAdapter().getInstance(), app.get(CreateExecutor));
   // Uploads are read as streams by the files module, with per-request limits.
   await app.register(multipart, { throwFileSizeLimit: true });
   await app.init();
@@ -138,7 +135,7 @@ export class LoggedAppModule {
 /** The only routes that read multipart bodies; elsewhere such a body is the wrong media type. */
 const MULTIPART_ROUTES = new Set(['/api/files']);
 
-function installHttpBasics(fastify: FastifyInstance) {
+function installHttpBasics(fastify: FastifyInstance, tokens: TokenService) {
   fastify.removeContentTypeParser('text/plain'); // JSON only: anything else answers 415
   parseJsonBodies(fastify);
   // Hooks with nothing to wait for take `done` rather than being async: no promise per request.
@@ -146,6 +143,8 @@ function installHttpBasics(fastify: FastifyInstance) {
     setEveryAnswersHeaders(request, reply);
     done();
   });
+  // Before any judgement of the body: without credentials, a 401 is the whole answer.
+  authenticateOnArrival(fastify, tokens);
   refuseBodiesWhereNoneIsTaken(fastify);
   refuseUnreadableBodies(fastify, MULTIPART_ROUTES);
 }

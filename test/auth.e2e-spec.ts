@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { startTestApp, TestApp } from './support/test-app';
 import { forgeJwt } from './support/jwt';
 import { TEST_JWT_SECRET } from './support/service-process';
@@ -144,6 +145,33 @@ describe('POST /api/auth/token and Bearer tokens', () => {
       );
     }
   });
+
+  it.each([
+    ['malformed JSON', '/api/orders', 'application/json', '{"currency":', 400],
+    ['of a media type it does not take', '/api/orders', 'text/plain', 'EUR', 415],
+    ['over the limit', '/api/orders', 'application/json', `{"note":"${'x'.repeat(300_000)}"}`, 413],
+    [
+      'sent to an action that takes none',
+      `/api/orders/${randomUUID()}/cancel`,
+      'text/plain',
+      'x',
+      415,
+    ],
+  ])(
+    'answers 401 to a body %s sent without a valid token, before reading it',
+    async (_case, path, contentType, body, statusWithToken) => {
+      const post = (authorization?: string) => {
+        const request = app.http
+          .post(path)
+          .set('Content-Type', contentType)
+          .set('Idempotency-Key', randomUUID());
+        return (authorization ? request.set('Authorization', authorization) : request).send(body);
+      };
+      for (const authorization of [undefined, 'Bearer garbage', `Bearer ${user.token}x`])
+        expectProblem(await post(authorization), 401, 'unauthorized');
+      expect((await post(`Bearer ${user.token}`)).status).toBe(statusWithToken);
+    },
+  );
 
   it('takes the Bearer scheme in any case (RFC 9110 §11.1)', async () => {
     await app.http

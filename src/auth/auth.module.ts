@@ -1,12 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { createSecretKey } from 'node:crypto';
-import { AuthGuard } from './auth.guard';
 import { TokenService } from './token.service';
 
 /**
- * Plumbing every feature relies on: the global guard that names the caller, and the token service.
+ * Plumbing every feature relies on: the token service, which names each request's caller as it
+ * arrives (authenticateOnArrival, installed by app.ts).
  * Global, so features reach TokenService without importing this module (it needs the secret);
  * it imports no feature, so sign-in, which needs users, lives in the users module.
  */
@@ -21,7 +20,7 @@ export class AuthModule {
         // it as a public key on every call, which was the largest CPU cost of a request.
         JwtModule.register({ secret: createSecretKey(Buffer.from(jwtSecret)) }),
       ],
-      providers: [TokenService, { provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [TokenService],
       exports: [TokenService],
     };
   }

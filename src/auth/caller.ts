@@ -1,6 +1,7 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../http/problem';
+import { WithRouteConfig } from '../http/route-config';
 
 /** Who is making the request: from a verified Bearer token, or a link that stands for one. */
 export interface Caller {
@@ -16,7 +17,12 @@ export interface Caller {
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** Named on arrival (authenticateOnArrival), before anything else reads the request. */
     caller: Caller | null;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route (Public); unset: only a verified caller. */
+    access?: Access;
   }
 }
 
@@ -31,8 +37,6 @@ export function requireTokenCaller(caller: Caller | null, linkSource: string): C
   );
 }
 
-export const IS_PUBLIC = 'auth:public';
-
 /** Who may call a route: only a verified caller (unmarked), anyone, or anyone and unread tokens. */
 export type Access = undefined | 'public' | 'public, token ignored';
 
@@ -45,7 +49,7 @@ export type Access = undefined | 'public' | 'public, token ignored';
  * replays whether or not it carries the token the first request had).
  */
 export const Public = ({ ignoresToken = false } = {}) =>
-  SetMetadata<string, Access>(IS_PUBLIC, ignoresToken ? 'public, token ignored' : 'public');
+  WithRouteConfig({ access: ignoresToken ? 'public, token ignored' : 'public' });
 
 /** The verified caller; null on public routes called without a token (or ignoring the one sent). */
 export const CurrentCaller = createParamDecorator(

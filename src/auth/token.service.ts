@@ -32,7 +32,6 @@ export class TokenService {
    * request, and checking it again (decode, JSON, HMAC) is a visible share of a cheap request.
    */
   private readonly verified = new Map<string, Required<Caller>>();
-  private readonly callers = new WeakMap<FastifyRequest, Promise<Caller | null>>();
 
   constructor(
     private readonly jwt: JwtService,
@@ -48,20 +47,11 @@ export class TokenService {
     return { accessToken, tokenType: 'Bearer', expiresIn };
   }
 
-  /**
-   * The caller of `request`, checked once per request however many times it is asked (the early
-   * replay hook, then the guard).
-   */
+  /** The caller of `request`; null without an Authorization header. */
   callerOf(request: FastifyRequest): Promise<Caller | null> {
-    let caller = this.callers.get(request);
-    if (!caller) {
-      caller =
-        countHeaderFields(request.raw.rawHeaders, 'authorization') > 1
-          ? Promise.reject(new UnauthorizedError(ONE_AUTHORIZATION))
-          : this.callerFrom(request.headers.authorization);
-      this.callers.set(request, caller);
-    }
-    return caller;
+    if (countHeaderFields(request.raw.rawHeaders, 'authorization') > 1)
+      return Promise.reject(new UnauthorizedError(ONE_AUTHORIZATION));
+    return this.callerFrom(request.headers.authorization);
   }
 
   /** The caller named by `Authorization: Bearer <token>`; null when the header is absent. */

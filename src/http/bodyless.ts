@@ -1,11 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
-import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBody } from '@nestjs/swagger';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isJsonObject } from './json-text';
 import { ApiProblem } from './openapi.decorators';
 import { UnsupportedMediaTypeError } from './problem';
+import { WithRouteConfig } from './route-config';
 import { addRouteHook } from './route-hooks';
 import { sendError } from './send-problem';
 
@@ -23,7 +23,7 @@ declare module 'fastify' {
  */
 export const TakesNoBody = () =>
   applyDecorators(
-    RouteConfig({ bodyless: true }),
+    WithRouteConfig({ bodyless: true }),
     ApiBody({
       required: false,
       description: 'None; an empty JSON object is read as none.',

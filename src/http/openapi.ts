@@ -3,6 +3,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance, onSendHookHandler, RouteOptions } from 'fastify';
 import { headers, RESPONSE_HEADERS } from './openapi.headers';
 import { makeStrict } from './openapi.strict';
+import { addRouteConfig } from './route-config';
 import { addRouteHook } from './route-hooks';
 
 const PROBLEM_SCHEMA = {
@@ -89,15 +90,22 @@ const sendDocsPolicy: onSendHookHandler = (_request, reply, payload, done) => {
   done(null, payload);
 };
 
-/** Serves the document at /api/openapi.json and a browsable UI at /api/docs. */
+const DOCUMENT_PATHS = ['api/openapi.json', 'api/openapi.yaml'];
+
+/** Serves the document at /api/openapi.json and a browsable UI at /api/docs, to anyone. */
 export function serveOpenApi(app: INestApplication) {
   // On the docs' routes alone (the static files' too): no other request pays for a hook.
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
   const isDocs = (route: RouteOptions) =>
     route.url === `/${DOCS_PATH}` || route.url.startsWith(`/${DOCS_PATH}/`);
   addRouteHook(fastify, 'onSend', isDocs, sendDocsPolicy);
+  const isDocument = (route: RouteOptions) => DOCUMENT_PATHS.includes(route.url.slice(1));
+  addRouteConfig(fastify, (route) => isDocs(route) || isDocument(route), {
+    access: 'public, token ignored',
+  });
+  const [jsonDocumentUrl, yamlDocumentUrl] = DOCUMENT_PATHS;
   SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app), {
-    jsonDocumentUrl: 'api/openapi.json',
-    yamlDocumentUrl: 'api/openapi.yaml',
+    jsonDocumentUrl,
+    yamlDocumentUrl,
   });
 }

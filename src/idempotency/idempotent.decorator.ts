@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { RouteConfig } from '@nestjs/platform-fastify';
+import { WithRouteConfig } from '../http/route-config';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { IDEMPOTENCY_KEY_MAX_FIELD_LENGTH, IDEMPOTENCY_KEY_PATTERN } from './idempotency-key';
@@ -14,7 +14,7 @@ const IDEMPOTENCY_KEY_DESCRIPTION =
  */
 export const Idempotent = (options: IdempotencyOptions) =>
   applyDecorators(
-    RouteConfig({ idempotency: options }),
+    WithRouteConfig({ idempotency: options }),
     ApiHeader({
       name: 'Idempotency-Key',
       required: options.required,

@@ -15,7 +15,7 @@ export class ExportRateLimitGuard extends SharedRateLimitGuard {
   protected readonly budget = 'exportRateLimit';
   protected readonly keyPrefix = 'order-exports';
 
-  /** The caller, whom the global AuthGuard has named by now: a user's budget, whatever their IP. */
+  /** The caller, named as the request arrived: a user's budget, whatever their IP. */
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     const { caller } = request as unknown as FastifyRequest;
     if (!caller) throw new UnauthorizedError(); // only if the route were ever made public
