@@ -53,7 +53,6 @@ export async function createApp(
   if (deps.config.corsOrigins.length > 0) enableCors(app, deps.config.corsOrigins);
   installHttpBasics(app.getHttpAdapter().getInstance(), app.get(TokenService));
   closeConnectionsWhileDraining(app.getHttpAdapter().getInstance(), app.get(Draining));
-  refuseRequestsWhileClosing(app.getHttpAdapter().getInstance());
   serveOpenApi(app);
   recordMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics));
   answerRetriesEarly(app.getHttpAdapter().getInstance(), app.get(CreateExecutor));
@@ -143,6 +142,7 @@ function installHttpBasics(fastify: FastifyInstance, tokens: TokenService) {
     setEveryAnswersHeaders(request, reply);
     done();
   });
+  refuseRequestsWhileClosing(fastify);
   // Before any judgement of the body: without credentials, a 401 is the whole answer.
   authenticateOnArrival(fastify, tokens);
   refuseBodiesWhereNoneIsTaken(fastify);

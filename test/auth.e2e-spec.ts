@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { validOrder } from './support/orders';
 import { startTestApp, TestApp } from './support/test-app';
 import { forgeJwt } from './support/jwt';
 import { TEST_JWT_SECRET } from './support/service-process';
@@ -172,6 +173,21 @@ describe('POST /api/auth/token and Bearer tokens', () => {
       expect((await post(`Bearer ${user.token}`)).status).toBe(statusWithToken);
     },
   );
+
+  it("answers 401, not the stored answer, to an exact retry of a create without its caller's token", async () => {
+    const key = randomUUID();
+    const order = validOrder();
+    const create = (authorization?: string) => {
+      const request = app.http.post('/api/orders').set('Idempotency-Key', key);
+      return (authorization ? request.set('Authorization', authorization) : request).send(order);
+    };
+    const created = await create(`Bearer ${user.token}`).expect(201);
+    for (const authorization of [undefined, 'Bearer garbage'])
+      expectProblem(await create(authorization), 401, 'unauthorized');
+    const replayed = await create(`Bearer ${user.token}`).expect(201);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.text).toBe(created.text);
+  });
 
   it('takes the Bearer scheme in any case (RFC 9110 §11.1)', async () => {
     await app.http

@@ -35,6 +35,7 @@ async function appWith(callerOf: () => Promise<Caller | null>): Promise<Harness>
     return { ok: true };
   };
   app.post('/private', handler);
+  app.get('/private', handler);
   app.post('/public', { config: { access: 'public' } }, handler);
   app.post('/ignored', { config: { access: 'public, token ignored' } }, handler);
   await app.ready();
@@ -42,8 +43,15 @@ async function appWith(callerOf: () => Promise<Caller | null>): Promise<Harness>
   return harness;
 }
 
-const post = (app: FastifyInstance, url: string, payload = '{"a":1}') =>
-  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload });
+const TOKEN = { authorization: 'Bearer t' };
+
+const post = (app: FastifyInstance, url: string, payload = '{"a":1}', headers = {}) =>
+  app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/json', ...headers },
+    payload,
+  });
 
 const refused = () =>
   Promise.reject(new UnauthorizedError('The access token is invalid or expired.'));
@@ -70,15 +78,39 @@ describe('authenticateOnArrival', () => {
     },
   );
 
-  it('takes a refused token as none on a public route', async () => {
-    const harness = await appWith(refused);
+  it('answers 401 to a HEAD of a route that needs a token, as to its GET', async () => {
+    const harness = await appWith(() => Promise.resolve(null));
+    const response = await harness.app.inject({ method: 'HEAD', url: '/private' });
+    expect(response.statusCode).toBe(401);
+    expect(harness.handled).toEqual([]);
+  });
+
+  it('names the caller of a valid token on a public route, and takes a refused one as none', async () => {
+    const valid = await appWith(() => Promise.resolve(ALICE));
+    expect((await post(valid.app, '/public', '{}', TOKEN)).statusCode).toBe(200);
+    expect(valid.handled).toEqual([ALICE]);
+    const refusedOne = await appWith(refused);
+    expect((await post(refusedOne.app, '/public', '{}', TOKEN)).statusCode).toBe(200);
+    expect(refusedOne.handled).toEqual([null]);
+  });
+
+  it('does not ask for a token a public route was called without', async () => {
+    const harness = await appWith(() => Promise.resolve(ALICE));
     expect((await post(harness.app, '/public')).statusCode).toBe(200);
     expect(harness.handled).toEqual([null]);
+    expect(harness.counts.callerOf).toBe(0);
+  });
+
+  it('answers 500, not 401, when the token cannot be checked for another reason', async () => {
+    const harness = await appWith(() => Promise.reject(new Error('key store down')));
+    expect((await post(harness.app, '/public', '{}', TOKEN)).statusCode).toBe(500);
+    expect((await post(harness.app, '/private', '{}', TOKEN)).statusCode).toBe(500);
+    expect(harness.handled).toEqual([]);
   });
 
   it('never asks for the token on a route that ignores it', async () => {
     const harness = await appWith(() => Promise.resolve(ALICE));
-    expect((await post(harness.app, '/ignored')).statusCode).toBe(200);
+    expect((await post(harness.app, '/ignored', '{}', TOKEN)).statusCode).toBe(200);
     expect(harness.handled).toEqual([null]);
     expect(harness.counts.callerOf).toBe(0);
   });

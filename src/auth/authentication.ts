@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../http/problem';
 import { sendError } from '../http/send-problem';
-import type { Access, Caller } from './caller';
+import type { Caller } from './caller';
 import type { TokenService } from './token.service';
 
 /** What resolves a request's verified caller (null without credentials). */
@@ -17,12 +17,15 @@ type Callers = Pick<TokenService, 'callerOf'>;
 export function authenticateOnArrival(fastify: FastifyInstance, callers: Callers) {
   fastify.decorateRequest('caller', null); // every request object of one shape
   fastify.addHook('onRequest', (request, reply, done) => {
-    const { url, config } = request.routeOptions;
-    if (url === undefined) return done();
-    callerFor(callers, request, config.access).then(
-      (caller) => {
-        request.caller = caller;
-        if (caller || config.access) return done();
+    if (!readsToken(request)) return done(); // nobody: no promise to wait for
+    const caller = callers.callerOf(request);
+    const named = request.routeOptions.config.access
+      ? caller.catch(anonymousIfUnauthorized)
+      : caller;
+    named.then(
+      (verified) => {
+        request.caller = verified;
+        if (verified || request.routeOptions.config.access) return done();
         sendError(new UnauthorizedError(), request, reply);
       },
       (error: unknown) => sendError(error, request, reply),
@@ -30,18 +33,18 @@ export function authenticateOnArrival(fastify: FastifyInstance, callers: Callers
   });
 }
 
-/** The caller a route's access reads: a public route takes a token it cannot verify as none. */
-function callerFor(
-  callers: Callers,
-  request: FastifyRequest,
-  access: Access,
-): Promise<Caller | null> {
-  if (access === 'public, token ignored') return Promise.resolve(null);
-  const caller = callers.callerOf(request);
-  return access === 'public' ? caller.catch(anonymousIfUnauthorized) : caller;
+/**
+ * Whether the request's caller depends on its token: not on a path no route serves, nor on a
+ * route that ignores tokens, nor on a public route called without one.
+ */
+function readsToken(request: FastifyRequest): boolean {
+  const { url, config } = request.routeOptions;
+  if (url === undefined || config.access === 'public, token ignored') return false;
+  return config.access !== 'public' || request.headers.authorization !== undefined;
 }
 
-function anonymousIfUnauthorized(error: unknown): null {
+/** On a public route a token it cannot verify counts as none: what anyone may do needs none. */
+function anonymousIfUnauthorized(error: unknown): Caller | null {
   if (error instanceof UnauthorizedError) return null;
   throw error;
 }

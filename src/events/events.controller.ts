@@ -55,8 +55,8 @@ export class EventsController {
 
   /**
    * The caller's events as Server-Sent Events, as they commit at any replica: those after
-   * Last-Event-ID (or `after`) first, otherwise only those to come. Public to the guard: a `link`
-   * opens it without a token (EventsService.streamCaller).
+   * Last-Event-ID (or `after`) first, otherwise only those to come. Public as the request arrives:
+   * a `link` opens it without a token (EventsService.streamCaller).
    */
   @Get('stream')
   @Public()

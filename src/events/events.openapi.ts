@@ -69,7 +69,7 @@ export function ApiEventStream() {
       ['Retry-After', 'Vary'],
       `The database is unavailable, this instance is shutting down, or it holds ${MAX_STREAMS} streams already (\`service_unavailable\`); retry after \`Retry-After\` seconds.`,
     ),
-    // Every answer of the route itself varies, its 401 (above) and 403 too: the guard lets it through.
+    // Every answer of the route itself varies, its 401 (above) and 403 too: it is public on arrival.
     ...[400, 406, 410].map((status) => ApiProblem(status, ['Vary'])),
     ApiProblem(
       403,

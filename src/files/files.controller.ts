@@ -121,8 +121,8 @@ export class FilesController {
   }
 
   /**
-   * Streams the bytes: ETag is the SHA-256, Range gives 206 (or 416), If-None-Match 304. Public to
-   * the guard: a `link` opens it without a token (FilesService.callerFor).
+   * Streams the bytes: ETag is the SHA-256, Range gives 206 (or 416), If-None-Match 304. Public as
+   * the request arrives: a `link` opens it without a token (FilesService.callerFor).
    */
   @Get(':id/content')
   @Public()

@@ -100,6 +100,7 @@ export function serveOpenApi(app: INestApplication) {
     route.url === `/${DOCS_PATH}` || route.url.startsWith(`/${DOCS_PATH}/`);
   addRouteHook(fastify, 'onSend', isDocs, sendDocsPolicy);
   const isDocument = (route: RouteOptions) => DOCUMENT_PATHS.includes(route.url.slice(1));
+  // Every route under /api/docs is public: no route of the API may be declared there.
   addRouteConfig(fastify, (route) => isDocs(route) || isDocument(route), {
     access: 'public, token ignored',
   });

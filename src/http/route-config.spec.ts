@@ -13,11 +13,16 @@ describe('WithRouteConfig', () => {
       @WithRouteConfig({ access: 'public' })
       action() {}
 
+      @WithRouteConfig({ access: 'public' })
+      @WithRouteConfig({ bodyless: true })
+      reversed() {}
+
       @RouteConfig({ bodyless: true }) // Nest's own, applied last, would replace the config whole
       @WithRouteConfig({ access: 'public' })
       replaced() {}
     }
     expect(configOf(Routes.prototype.action)).toEqual({ access: 'public', bodyless: true });
+    expect(configOf(Routes.prototype.reversed)).toEqual({ access: 'public', bodyless: true });
     expect(configOf(Routes.prototype.replaced)).toEqual({ bodyless: true });
   });
 

@@ -1,3 +1,4 @@
+// The key RouteConfig writes; the package's index does not export it, its constants file does.
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
 import type { FastifyContextConfig, FastifyInstance, RouteOptions } from 'fastify';
 

@@ -33,7 +33,7 @@ export function answerRetriesEarly(
 function mayBeRetry(request: FastifyRequest): boolean {
   return (
     request.headers['idempotency-key'] !== undefined &&
-    request.caller !== null &&
+    Boolean(request.caller) && // null: a public route called without a token
     !request.isMultipart()
   );
 }
