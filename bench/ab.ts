@@ -63,6 +63,14 @@ function workloads(s: Side, auth: Record<string, string>, keys: string[], orderI
     },
     get: { ...base, name: `${s.name} get`, url: `${orders}/${orderId}`, method: 'GET' },
     list: { ...base, name: `${s.name} list`, url: `${orders}?limit=20`, method: 'GET' },
+    // What every request pays before any work of its own: a public route called without a token.
+    'no-op': {
+      ...base,
+      headers: {},
+      name: `${s.name} no-op`,
+      url: `${s.service.baseUrl}/health/live`,
+      method: 'GET',
+    },
     upload: {
       ...base,
       name: `${s.name} upload`,
