@@ -19,7 +19,7 @@ import { LEAN_TABLES, leanRoutes } from './lean';
  * Run on its own (`ts-node bench/references.ts <databaseUrl> <userId>`, JWT_SECRET set), it
  * prints its URL and serves until killed: the harness starts it as a process of its own, as the service is.
  */
-/** The same columns the service reads, so both answers carry the same representation. */
+/** The columns of the order's representation, so both answers carry the same one. */
 const ORDER_COLUMNS = `o.id, o.user_id, o.status, o.currency, o.total, o.client_reference, o.note, o.created_at, o.updated_at,
   (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
           ORDER BY i.position)

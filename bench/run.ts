@@ -97,7 +97,7 @@ function workloads(
         }),
     }),
     http: t('http-only', `${refs.baseUrl}/http-only`, { method: 'POST' }),
-    // The framework's floor: a route through Fastify, Nest's router and guard, with no work.
+    // The framework's floor: a route through Fastify, its hooks and Nest's router, with no work.
     noop: t('service no-op', `${service.baseUrl}/health/live`),
   };
 }

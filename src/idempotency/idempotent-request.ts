@@ -17,9 +17,10 @@ export interface IdempotencyOptions {
    * An exact retry may be answered before Nest's guards, pipes and validation (see
    * `answerRetriesEarly`), from this process's memory and the table `always`, or from the table
    * only `while-retries-are-common` (a read per create saved where retries are rare). Only for
-   * JSON creates whose full path guards nothing but the token, or a limit on what creates cost
-   * (exports', which must see every replay to leave it uncounted, so `always`): a limit on guesses
-   * (sign-up's) must count retries too, and an upload's fingerprint needs its bytes.
+   * JSON creates whose full path guards nothing (the token is checked on arrival), or a limit on
+   * what creates cost (exports', which must see every replay to leave it uncounted, so `always`):
+   * a limit on guesses (sign-up's) must count retries too, and an upload's fingerprint needs its
+   * bytes.
    */
   earlyReplay?: TableRead;
 }
