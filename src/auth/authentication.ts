@@ -10,9 +10,9 @@ type Callers = Pick<TokenService, 'callerOf'>;
 /**
  * Names every request's caller as it arrives (`request.caller`), before its body is read: a route
  * that needs a token (every route not declared `@Public()`) answers 401 to a request without a
- * valid one whatever its body says, so a body from nobody is never read, parsed or validated. A
- * request no route serves is left to its 404 or 405, and a preflight to CORS, which answers it
- * before this hook.
+ * valid one whatever its body says, so a body from nobody is never parsed or validated (Node only
+ * drains it, or the connection closes). A request no route serves is left to its 404 or 405, and a
+ * preflight to CORS, which answers it before this hook.
  */
 export function authenticateOnArrival(fastify: FastifyInstance, callers: Callers) {
   fastify.decorateRequest('caller', null); // every request object of one shape
