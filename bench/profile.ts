@@ -2,9 +2,10 @@
  * `npm run bench:profile`: where a create's CPU goes. The service from dist/ runs with
  * `cpu-profiler.js` preloaded (V8's CPU profiler, as `--cpu-prof` would, and a tally of garbage
  * collections), started and stopped by signals around one pass of creates with fresh keys (or,
- * with BENCH_PROFILE_REQUEST=get, GETs of one order) at BENCH_PROFILE_CONNECTIONS for
- * BENCH_SECONDS; then summarised: self time by package and by
- * function, and the inclusive time of the frames a create passes through (a text flame graph).
+ * with BENCH_PROFILE_REQUEST=get, GETs of one order; with =replay, retries of completed keys
+ * read from the table) at BENCH_PROFILE_CONNECTIONS for BENCH_SECONDS; then summarised: self
+ * time by package and by function, and the inclusive time of the frames a request passes through
+ * (a text flame graph).
  * With BENCH_PROFILE_HEAP=1, V8's sampling heap profiler instead of its CPU profiler: the bytes
  * each frame allocated per request, collected objects included.
  */
@@ -20,8 +21,13 @@ import { benchDatabase, Process, startService } from './processes';
 import { summarise, summariseAllocations } from './profile-summary';
 
 const CONNECTIONS = Number(process.env.BENCH_PROFILE_CONNECTIONS ?? 10);
-/** `BENCH_PROFILE_REQUEST=get`: GET of one order by id rather than creates with fresh keys. */
-const REQUEST = process.env.BENCH_PROFILE_REQUEST === 'get' ? 'get' : 'create';
+/**
+ * `BENCH_PROFILE_REQUEST`: `create` (fresh keys, the default), `get` (one order by id) or `replay`
+ * (retries of the fixture's completed keys at a service that keeps no answers in memory, so each
+ * is read from the table, as at a replica that did not write it).
+ */
+const REQUEST =
+  (['get', 'replay'] as const).find((r) => r === process.env.BENCH_PROFILE_REQUEST) ?? 'create';
 /** `BENCH_PROFILE_CPU=0`: the garbage collections only, without the profiler's own cost. */
 const PROFILING = process.env.BENCH_PROFILE_CPU !== '0';
 /** `BENCH_PROFILE_HEAP=1`: what a request allocates, rather than where its CPU time goes. */
@@ -35,6 +41,7 @@ async function main() {
     NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profiler.js')}`,
     CPU_PROFILE_DIR: dir,
     CPU_PROFILE: ALLOCATIONS ? 'heap' : PROFILING ? '1' : '0',
+    ...(REQUEST === 'replay' ? { IDEMPOTENCY_MEMORY: '0' } : {}),
   });
   const db = new Client({ connectionString: database.url });
   await db.connect();
@@ -71,12 +78,21 @@ async function profiledPass(service: Process, db: Client) {
   return measured.rps * SECONDS;
 }
 
-/** Creates with fresh keys, or (BENCH_PROFILE_REQUEST=get) GETs of the fixture's last order. */
+/** Creates with fresh keys, GETs of the fixture's last order, or retries of its keys. */
 function profiledTarget(service: Process, f: Fixture): Target {
   const orders = `${service.baseUrl}/api/orders`;
   const answering = { headers: f.auth, pid: service.child.pid };
   if (REQUEST === 'get')
     return { name: 'get', url: `${orders}/${f.orderId}`, method: 'GET', ...answering };
+  if (REQUEST === 'replay')
+    return {
+      name: 'replay',
+      url: orders,
+      method: 'POST',
+      body: ORDER,
+      key: f.replayKeys,
+      ...answering,
+    };
   return { name: 'create', url: orders, method: 'POST', body: ORDER, key: 'unique', ...answering };
 }
 

@@ -18,14 +18,12 @@ export function authenticateOnArrival(fastify: FastifyInstance, callers: Callers
   fastify.decorateRequest('caller', null); // every request object of one shape
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!readsToken(request)) return done(); // nobody: no promise to wait for
+    const isPublic = request.routeOptions.config.access !== undefined;
     const caller = callers.callerOf(request);
-    const named = request.routeOptions.config.access
-      ? caller.catch(anonymousIfUnauthorized)
-      : caller;
-    named.then(
+    (isPublic ? caller.catch(anonymousIfUnauthorized) : caller).then(
       (verified) => {
         request.caller = verified;
-        if (verified || request.routeOptions.config.access) return done();
+        if (verified || isPublic) return done();
         sendError(new UnauthorizedError(), request, reply);
       },
       (error: unknown) => sendError(error, request, reply),
