@@ -7,6 +7,16 @@ SELECT fingerprint, response_status, response_headers, response_body, expires_at
   FROM idempotency_keys
  WHERE caller = $1 AND method = $2 AND route = $3 AND key = $4 AND expires_at > now();
 
+-- IdempotencyRepository.findMany
+-- $1 callers, $2 methods, $3 routes, $4 keys
+SELECT k.fingerprint, k.response_status, k.response_headers, k.response_body, k.expires_at
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+       WITH ORDINALITY AS s(caller, method, route, key, position)
+  LEFT JOIN idempotency_keys k
+         ON k.caller = s.caller AND k.method = s.method AND k.route = s.route AND k.key = s.key
+        AND k.expires_at > now()
+ ORDER BY s.position;
+
 -- IdempotencyRepository.storeRejection (with Idempotency-Key)
 -- $1 caller, $2 method, $3 route, $4 key, $5 lockId, $6 fingerprint, $7 responseStatus, $8 responseHeaders, $9 responseBody, $10 ttlMs
 WITH

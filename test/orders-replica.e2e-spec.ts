@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { Response } from 'supertest';
+import { blockedServiceBackend, holdInTransaction } from './support/blocking';
+import { metric } from './support/metrics';
 import {
   startTestApp,
   startTestAppOnOwnDatabase,
@@ -8,6 +10,7 @@ import {
   TestAppOnOwnDatabase,
 } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+import { waitFor } from './support/wait';
 
 const order = () => ({
   currency: 'EUR',
@@ -47,7 +50,11 @@ describe('order retries at a replica that keeps no answers in memory', () => {
   let ann: SignedUpUser;
   beforeAll(async () => {
     app = await startTestAppOnOwnDatabase();
-    replica = await startTestApp({ IDEMPOTENCY_MEMORY: '0' }, app.databaseUrl);
+    // One statement of a kind at a time, so a test can queue reads behind one it holds.
+    replica = await startTestApp(
+      { IDEMPOTENCY_MEMORY: '0', CREATE_CONCURRENCY: '1' },
+      app.databaseUrl,
+    );
     ann = await signUpAndIn(app, 'Ann');
   });
   afterAll(async () => {
@@ -103,5 +110,41 @@ describe('order retries at a replica that keeps no answers in memory', () => {
     expect(await orderCount()).toBe(before + 1);
     const changed = { ...order(), note: 'another request' };
     expectProblem(await send(replica, changed, key), 422, 'idempotency_key_reused');
+  });
+
+  it('reads the keys of retries that queue during a read in one statement, each answered its own', async () => {
+    const keys = Array.from({ length: 5 }, () => randomUUID());
+    const expected: ReturnType<typeof answer>[] = [];
+    for (const key of keys) expected.push(await createdAndReplayed(key));
+    await retryStorm(keys[0], expected[0]); // the replica now reads a retry's key first
+    const reads = async () => ({
+      statements: await metric(replica, 'idempotency_lookup_batch_size_count'),
+      retries: await metric(replica, 'idempotency_lookup_batch_size_sum'),
+    });
+    const before = await reads();
+    // No read of the table goes through until released: the first read waits on the lock, and
+    // the retries that arrive meanwhile queue in the replica for the next statement.
+    const hold = await holdInTransaction(
+      app.databaseUrl,
+      'LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE',
+      [],
+    );
+    try {
+      const first = send(replica, order(), keys[0]).then((response) => response);
+      await blockedServiceBackend(hold.client);
+      const queued = keys.slice(1).map((key) => send(replica, order(), key).then((r) => r));
+      await waitFor('four retries queued for the next read', async () => {
+        return (await metric(replica, 'idempotency_lookups_waiting')) === keys.length - 1;
+      });
+      await hold.release();
+      expect((await Promise.all([first, ...queued])).map(answer)).toEqual(expected);
+    } finally {
+      await hold.release();
+    }
+    const after = await reads();
+    expect({
+      statements: after.statements - before.statements,
+      retries: after.retries - before.retries,
+    }).toEqual({ statements: 2, retries: 5 }); // the held read alone, then the four together
   });
 });

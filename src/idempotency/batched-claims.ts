@@ -7,7 +7,7 @@ import { Statement, Values } from '../database/statement';
 import { Transactions, Tx } from '../database/transactions';
 import { ServiceUnavailableError } from '../http/problem';
 import { Metrics } from '../metrics/metrics';
-import { Batches } from './create-batches';
+import { BatchLimits, Batches } from './create-batches';
 import { CreateStatement } from './create-statement';
 import { ClaimResult, IdempotencyRepository, KeyScope } from './idempotency.repository';
 
@@ -109,14 +109,7 @@ export class BatchedClaims {
             return itemFailure;
           },
         },
-        {
-          inFlight: this.config.createConcurrency,
-          nextRunAfterMs: NEXT_STATEMENT_AFTER_MS,
-          maxBatch: MAX_BATCH,
-          maxWaitMs: POOL_WAIT_MS,
-          waitedTooLong: () =>
-            new ServiceUnavailableError(2, 'The database is busy with order creates; retry later.'),
-        },
+        statementBatchLimits(this.config, 'order creates'),
       );
       this.batches.set(many, batches);
     }
@@ -130,6 +123,23 @@ export class BatchedClaims {
       ttlMs: this.config.idempotencyTtlMs,
     };
   }
+}
+
+/**
+ * How the idempotency store's batched statements run (see Batches): up to CREATE_CONCURRENCY at
+ * once, another only beside ones that have gone NEXT_STATEMENT_AFTER_MS; an item that waits as
+ * long as a pooled connection may be waited for fails with a 503 naming what keeps the database
+ * busy (`busyWith`).
+ */
+export function statementBatchLimits(config: AppConfig, busyWith: string): BatchLimits {
+  return {
+    inFlight: config.createConcurrency,
+    nextRunAfterMs: NEXT_STATEMENT_AFTER_MS,
+    maxBatch: MAX_BATCH,
+    maxWaitMs: POOL_WAIT_MS,
+    waitedTooLong: () =>
+      new ServiceUnavailableError(2, `The database is busy with ${busyWith}; retry later.`),
+  };
 }
 
 /** The claim's columns in a batched statement (`CLAIM_COLUMNS` in create-statement.ts). */

@@ -1,3 +1,4 @@
+import type { StoredOutcome } from './idempotency.repository';
 import { AUTOCOMMIT, exists, FIRST, keyed, plan, setup, stored } from './create-executor.fixtures';
 
 describe('CreateExecutor.lookUp', () => {
@@ -31,5 +32,26 @@ describe('CreateExecutor.lookUp', () => {
     expect(await executor.lookUp(keyed('k1', { another: 'body' }), 'always')).toBeNull();
     expect(store.called('find')).toHaveLength(2); // the last one was answered from memory
     expect(metrics.snapshot().mismatched).toBe(0);
+  });
+
+  it('reads the keys of retries that arrive during a read together, each answered its own', async () => {
+    const { store, executor } = setup();
+    let release!: (held: StoredOutcome) => void;
+    store.finds = [new Promise<StoredOutcome>((resolve) => (release = resolve))];
+    store.manyFinds = [[stored({ another: 'body' }), null, stored()]];
+    const first = executor.lookUp(keyed('k0'), 'always');
+    await store.reached(1);
+    const queued = ['k1', 'k2', 'k3'].map((key) => executor.lookUp(keyed(key), 'always'));
+    release(stored());
+    expect(await first).toEqual({ outcome: FIRST, replayed: true });
+    expect(await Promise.all(queued)).toEqual([null, null, { outcome: FIRST, replayed: true }]);
+    expect(store.calls).toMatchObject([
+      { method: 'find', tx: AUTOCOMMIT, values: keyed('k0').scope },
+      {
+        method: 'findMany',
+        tx: AUTOCOMMIT,
+        values: { scopes: ['k1', 'k2', 'k3'].map((key) => keyed(key).scope) },
+      },
+    ]);
   });
 });

@@ -7,6 +7,7 @@ import { HttpOutcome } from '../http/outcome';
 import { DomainError } from '../http/problem';
 import type { Metrics } from '../metrics/metrics';
 import { Registry } from 'prom-client';
+import { BatchedLookups } from './batched-lookups';
 import { BatchedClaims } from './batched-claims';
 import { CreateExecutor, PlannedCreate } from './create-executor';
 import { Deferred } from './deferred';
@@ -81,7 +82,7 @@ const merged = (values: Values): object =>
  */
 class FakeStore implements Pick<
   IdempotencyRepository,
-  'claim' | 'claimForRejection' | 'write' | 'find'
+  'claim' | 'claimForRejection' | 'write' | 'find' | 'findMany'
 > {
   /** Each call's values as one object, whether they came as one or as several. */
   readonly calls: { method: string; tx: Tx; values: object; statement?: Statement }[] = [];
@@ -91,6 +92,7 @@ class FakeStore implements Pick<
   rejections: Step<ClaimResult>[] = [WRITTEN];
   writes: Step<void>[] = [undefined];
   finds: Step<StoredOutcome | null>[] = [null];
+  manyFinds: Step<(StoredOutcome | null)[]>[] = [[]];
   maxRunning = 0;
   private running = 0;
   private readonly waiting: { count: number; resolve: () => void }[] = [];
@@ -103,6 +105,8 @@ class FakeStore implements Pick<
     this.answer({ method: 'write', tx, values: merged(values), statement }, this.writes);
   find = (tx: Tx, scope: KeyScope) =>
     this.answer({ method: 'find', tx, values: scope }, this.finds);
+  findMany = (tx: Tx, scopes: readonly KeyScope[]) =>
+    this.answer({ method: 'findMany', tx, values: { scopes } }, this.manyFinds);
 
   called(method: string) {
     return this.calls.filter((call) => call.method === method);
@@ -151,6 +155,7 @@ export function setup() {
     transactions,
     repository,
     new BatchedClaims(repository, transactions, config, registered),
+    new BatchedLookups(repository, transactions, config, registered),
     metrics,
     config,
     SECRET,

@@ -9,6 +9,7 @@ import { Transactions, Tx } from '../database/transactions';
 import { HttpOutcome, problemOutcome } from '../http/outcome';
 import { DomainError } from '../http/problem';
 import { BatchedClaims, ClaimValues } from './batched-claims';
+import { BatchedLookups } from './batched-lookups';
 import { CreateStatement } from './create-statement';
 import { hasDeferred, resolveDeferred } from './deferred';
 import { fingerprint } from './fingerprint';
@@ -74,6 +75,7 @@ export class CreateExecutor {
     private readonly transactions: Transactions,
     private readonly store: IdempotencyRepository,
     private readonly claims: BatchedClaims,
+    private readonly lookups: BatchedLookups,
     private readonly metrics: IdempotencyMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FINGERPRINT_SECRET) private readonly secret: Buffer,
@@ -122,7 +124,7 @@ export class CreateExecutor {
     const request = this.keyed(idempotent, id);
     if (remembered)
       return sameRequest(remembered, request) ? this.answerFrom(remembered, request) : null;
-    const stored = await this.store.find(this.transactions.autocommit, request.scope);
+    const stored = await this.lookups.find(request.scope);
     return stored && sameRequest(stored, request) ? this.replayFromStore(request, stored) : null;
   }
 

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { derivedKey } from '../config/jwt-secret';
 import { BatchedClaims } from './batched-claims';
+import { BatchedLookups } from './batched-lookups';
 import { ExpirySweeper } from './expiry-sweeper';
 import { IdempotencyMetrics } from './idempotency-metrics';
 import { IdempotencyRepository } from './idempotency.repository';
@@ -17,6 +18,7 @@ export class IdempotencyModule {
       providers: [
         CreateExecutor,
         BatchedClaims,
+        BatchedLookups,
         IdempotencyRepository,
         IdempotencyMetrics,
         ExpirySweeper,

@@ -25,7 +25,10 @@ interface StoredRow {
   expires_at: Date;
 }
 
-type ClaimRow = { claimed_until: Date | null } & (StoredRow | { [K in keyof StoredRow]: null });
+/** A stored row's columns where no row was found (an outer join's). */
+type NoRow = { [K in keyof StoredRow]: null };
+
+type ClaimRow = { claimed_until: Date | null } & (StoredRow | NoRow);
 
 export type ClaimResult =
   { state: 'written' } | { state: 'busy' } | { state: 'exists'; stored: StoredOutcome };
@@ -63,6 +66,22 @@ const FIND = statement(
     WHERE caller = :caller AND method = :method AND route = :route AND key = :key AND expires_at > now()`,
 );
 
+/**
+ * FIND for many scopes in one statement: a row per scope, in their order, all columns null where
+ * no live record is stored. The key's primary key finds each.
+ */
+const FIND_MANY = statement(
+  'IdempotencyRepository.findMany',
+  `
+   SELECT k.fingerprint, k.response_status, k.response_headers, k.response_body, k.expires_at
+     FROM unnest(:callers::text[], :methods::text[], :routes::text[], :keys::text[])
+          WITH ORDINALITY AS s(caller, method, route, key, position)
+     LEFT JOIN idempotency_keys k
+            ON k.caller = s.caller AND k.method = s.method AND k.route = s.route AND k.key = s.key
+           AND k.expires_at > now()
+    ORDER BY s.position`,
+);
+
 /** A business rejection (409 ...) stored as the key's answer: the claim with no rows. */
 const STORE_REJECTION = createStatement('IdempotencyRepository.storeRejection', []);
 
@@ -79,7 +98,12 @@ const DELETE_EXPIRED = statement(
 /** All SQL of the idempotency store; the statements are in `sql/idempotency.sql`. */
 @Injectable()
 export class IdempotencyRepository {
-  static readonly statements: Statement[] = [FIND, STORE_REJECTION.keyed, DELETE_EXPIRED];
+  static readonly statements: Statement[] = [
+    FIND,
+    FIND_MANY,
+    STORE_REJECTION.keyed,
+    DELETE_EXPIRED,
+  ];
 
   /**
    * Runs a create's keyed statement, which never waits on another request: `written` (the key
@@ -112,6 +136,17 @@ export class IdempotencyRepository {
   async find(tx: Tx, scope: KeyScope): Promise<StoredOutcome | null> {
     const rows = await run<StoredRow>(tx, FIND, scope);
     return rows.length ? toStored(rows[0]) : null;
+  }
+
+  /** `find` for each of `scopes`, in one statement: a result per scope, in their order. */
+  async findMany(tx: Tx, scopes: readonly KeyScope[]): Promise<(StoredOutcome | null)[]> {
+    const rows = await run<StoredRow | NoRow>(tx, FIND_MANY, {
+      callers: scopes.map((scope) => scope.caller),
+      methods: scopes.map((scope) => scope.method),
+      routes: scopes.map((scope) => scope.route),
+      keys: scopes.map((scope) => scope.key),
+    });
+    return rows.map((row) => (row.fingerprint === null ? null : toStored(row)));
   }
 
   /** Deletes up to `batchSize` expired records (none another transaction holds): how many went. */
