@@ -173,6 +173,26 @@ describe('orders over HTTP', () => {
       ]);
     });
 
+    it.each([
+      ['limit=5&limit=6', 'limit'],
+      ['status=pending&status=cancelled', 'status'],
+    ])('names a query parameter sent twice as such: %s', async (query, field) => {
+      const response = await app.http.get(`/api/orders?${query}`).set(ann.auth);
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors).toEqual([{ field, message: `${field} must be sent once` }]);
+    });
+
+    it.each(['constructor', 'toString', '__proto__'])(
+      'names a query parameter called %s too, which no DTO declares',
+      async (name) => {
+        const response = await app.http.get(`/api/orders?${name}=1`).set(ann.auth);
+        expectProblem(response, 400, 'validation_failed');
+        expect(response.body.errors).toEqual([
+          { field: name, message: `property ${name} should not exist` },
+        ]);
+      },
+    );
+
     it('lists only the orders the filter names, as an export takes it, and keeps the filter in Link', async () => {
       const fern = await signUpAndIn(app, 'Fern');
       const at = async (instant: string, cancelled = false) => {
@@ -224,7 +244,6 @@ describe('orders over HTTP', () => {
         'status',
         'status must be one of the following values: pending, cancelled',
       ],
-      ['status=pending&status=cancelled', 'status', 'status must be a string'],
       ['createdFrom=yesterday', 'createdFrom', NO_DATE_TIME('createdFrom')],
       // A raw "+" in a query is a space: the offset must be sent as %2B.
       ['createdFrom=2026-01-02T11:00:00+01:00', 'createdFrom', NO_DATE_TIME('createdFrom')],

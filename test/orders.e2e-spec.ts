@@ -105,6 +105,14 @@ describe('orders over HTTP', () => {
       ['a server-owned status', { status: 'cancelled' }, 'status'],
       ['a server-owned total', { total: 1 }, 'total'],
       ['a server-owned createdAt', { createdAt: new Date().toISOString() }, 'createdAt'],
+      // Named like an Object.prototype member, which the full validation pass would not see.
+      ['a field named toString', { toString: 'x' }, 'toString'],
+      ['a field named constructor', { constructor: 'x' }, 'constructor'],
+      [
+        'an item field named hasOwnProperty',
+        { items: [{ ...item('A', 1, 1), hasOwnProperty: 1 }] },
+        'items.0.hasOwnProperty',
+      ],
     ])('answers 400 validation_failed for %s and writes nothing', async (_case, change, field) => {
       const before = await ordersOf(bob);
       const response = await create(bob, { ...validOrder(), ...change });

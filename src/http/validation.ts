@@ -43,14 +43,51 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 }
 
 /**
+ * Field names the full pass would drop unseen: Object.prototype's members (`toString`,
+ * `constructor`, `__proto__` ...), whose keys class-transformer skips (their value on the new
+ * instance is a function) or Nest's pipe strips, and `prototype`, which it strips too. No DTO
+ * declares one, so each is an unknown field, refused here as the whitelist would refuse it.
+ */
+const DROPPED_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
+/** Every field of `value`, at any depth, that the full pass would drop (DROPPED_NAMES). */
+function droppedNameFields(value: unknown, parent = ''): FieldError[] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.keys(value).flatMap((key) => {
+    const field = parent ? `${parent}.${key}` : key;
+    if (!Array.isArray(value) && DROPPED_NAMES.has(key))
+      return [{ field, message: `property ${key} should not exist` }];
+    return droppedNameFields((value as Record<string, unknown>)[key], field);
+  });
+}
+
+/**
+ * A query parameter sent more than once, which the parser makes a list of: every parameter the
+ * service reads is one value, and the rules would only say the list is not of its type.
+ */
+function repeatedParameters(query: object): FieldError[] {
+  return Object.entries(query)
+    .filter(([, value]) => Array.isArray(value))
+    .map(([name]) => ({ field: name, message: `${name} must be sent once` }));
+}
+
+/** What the full pass would misname, or not see at all. */
+function fieldsRefusedFirst(value: unknown, { type }: ArgumentMetadata): FieldError[] {
+  if (type === 'custom' || value === null || typeof value !== 'object') return [];
+  const repeated = type === 'query' ? repeatedParameters(value) : [];
+  return [...repeated, ...droppedNameFields(value)];
+}
+
+/**
  * Nest's ValidationPipe for the values Fastify's parsers make: JSON bodies, query strings and path
  * parameters. A JSON body that its DTO's compiled schema accepts (`CompiledBodies`, most bodies)
  * goes to the handler as parsed, without class-transformer's instance or class-validator's pass;
  * any other body, and every other value, takes the full pass, whose messages are the answer.
  * None of these values can hold a sparse array or a binary value, so the two passes that look for
  * those (they guard multipart fields and socket messages) are skipped. Uploads never reach a
- * pipe; the files module reads multipart itself. The pass that strips `__proto__`, `constructor`
- * and `prototype` keys still runs on the full path; the compiled schemas admit no such key.
+ * pipe; the files module reads multipart itself. A field the full pass would drop unseen is
+ * refused before it (see DROPPED_NAMES; the compiled schemas admit no such key), and so is a query
+ * parameter sent twice.
  */
 class FastifyValidationPipe extends ValidationPipe {
   constructor(
@@ -69,6 +106,8 @@ class FastifyValidationPipe extends ValidationPipe {
         [{ field: '', message: 'the body must be a JSON object' }],
         'The body must be a JSON object.',
       );
+    const refused = fieldsRefusedFirst(value, metadata);
+    if (refused.length) throw new ValidationFailedError(refused);
     return super.transform(value, metadata);
   }
 
