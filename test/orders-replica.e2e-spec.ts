@@ -130,9 +130,14 @@ describe('order retries at a replica that keeps no answers in memory', () => {
       [],
     );
     try {
-      const first = send(replica, order(), keys[0]).then((response) => response);
+      // `then` sends a supertest request now, rather than when it is awaited.
+      const first = send(replica, order(), keys[0]).then();
+      // A service backend waits on the lock: the replica's read, or at worst a sweeper's delete;
+      // either way one read is held once four wait, whichever of the five it is.
       await blockedServiceBackend(hold.client);
-      const queued = keys.slice(1).map((key) => send(replica, order(), key).then((r) => r));
+      const queued = keys.slice(1).map((key) => send(replica, order(), key).then());
+      // The queued reads fail after 3 s (POOL_WAIT_MS), and their retries then take the full
+      // path: this wait and the release must come well within it, or the count below fails.
       await waitFor('four retries queued for the next read', async () => {
         return (await metric(replica, 'idempotency_lookups_waiting')) === keys.length - 1;
       });

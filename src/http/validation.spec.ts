@@ -156,9 +156,25 @@ describe('createValidationPipe', () => {
     ]);
   });
 
-  it('names a query parameter sent more than once as such, not by its type', async () => {
+  it('names a declared query parameter sent more than once as such, not by its type', async () => {
     expect(await errorsOf(pipe.transform({ limit: ['5', '6'] }, asQuery))).toEqual([
       { field: 'limit', message: 'limit must be sent once' },
+    ]);
+    // An unknown one is unknown however often it is sent, and named once.
+    expect(await errorsOf(pipe.transform({ _: ['1', '2'], valueOf: ['1', '2'] }, asQuery))).toEqual(
+      [
+        { field: 'valueOf', message: 'property valueOf should not exist' },
+        { field: '_', message: 'property _ should not exist' },
+      ],
+    );
+  });
+
+  it("answers such a field with the full pass's errors on the others", async () => {
+    const json =
+      '{"currency":"euro","items":[{"sku":"A","quantity":1,"unitPrice":1}],"toString":1}';
+    expect(await errorsOf(pipe.transform(parsed(json), asBody))).toEqual([
+      { field: 'toString', message: 'property toString should not exist' },
+      { field: 'currency', message: expect.any(String) },
     ]);
   });
 

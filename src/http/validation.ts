@@ -4,7 +4,7 @@ import {
   ValidationPipe,
   ValidationPipeOptions,
 } from '@nestjs/common';
-import { ValidateIf, ValidationTypes } from 'class-validator';
+import { getMetadataStorage, ValidateIf, ValidationTypes } from 'class-validator';
 import { CompiledBodies } from './compiled-bodies';
 import { isJsonObject } from './json-text';
 import { FieldError, ValidationFailedError } from './problem';
@@ -61,21 +61,45 @@ function droppedNameFields(value: unknown, parent = ''): FieldError[] {
   });
 }
 
+/** A DTO class, as Nest's metadata gives it. */
+type DtoClass = NonNullable<ArgumentMetadata['metatype']>;
+
+/** The properties a DTO declares rules for, by DTO class: asked on every list request. */
+const declaredNames = new WeakMap<DtoClass, Set<string>>();
+
+function declaredNamesOf(dto: DtoClass): Set<string> {
+  let names = declaredNames.get(dto);
+  if (!names) {
+    const rules = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
+    names = new Set(rules.map((rule) => rule.propertyName));
+    declaredNames.set(dto, names);
+  }
+  return names;
+}
+
 /**
- * A query parameter sent more than once, which the parser makes a list of: every parameter the
- * service reads is one value, and the rules would only say the list is not of its type.
+ * A parameter the query DTO declares, sent more than once (the parser makes a list of it): each
+ * is one value, and its rules would only say the list is not of its type. An unknown one, sent
+ * once or more, is left to the whitelist, which names it as unknown.
  */
-function repeatedParameters(query: object): FieldError[] {
+function repeatedParameters(query: object, dto: DtoClass): FieldError[] {
+  const declared = declaredNamesOf(dto);
   return Object.entries(query)
-    .filter(([, value]) => Array.isArray(value))
+    .filter(([name, value]) => Array.isArray(value) && declared.has(name))
     .map(([name]) => ({ field: name, message: `${name} must be sent once` }));
 }
 
 /** What the full pass would misname, or not see at all. */
-function fieldsRefusedFirst(value: unknown, { type }: ArgumentMetadata): FieldError[] {
-  if (type === 'custom' || value === null || typeof value !== 'object') return [];
-  const repeated = type === 'query' ? repeatedParameters(value) : [];
+function fieldsRefusedFirst(value: unknown, { type, metatype }: ArgumentMetadata): FieldError[] {
+  if (value === null || typeof value !== 'object') return [];
+  const repeated = type === 'query' && metatype ? repeatedParameters(value, metatype) : [];
   return [...repeated, ...droppedNameFields(value)];
+}
+
+/** `first`, then those of `rest` on a field `first` does not name. */
+function mergedByField(first: FieldError[], rest: FieldError[]): FieldError[] {
+  const named = new Set(first.map((error) => error.field));
+  return [...first, ...rest.filter((error) => !named.has(error.field))];
 }
 
 /**
@@ -86,8 +110,8 @@ function fieldsRefusedFirst(value: unknown, { type }: ArgumentMetadata): FieldEr
  * None of these values can hold a sparse array or a binary value, so the two passes that look for
  * those (they guard multipart fields and socket messages) are skipped. Uploads never reach a
  * pipe; the files module reads multipart itself. A field the full pass would drop unseen is
- * refused before it (see DROPPED_NAMES; the compiled schemas admit no such key), and so is a query
- * parameter sent twice.
+ * refused (see DROPPED_NAMES; the compiled schemas admit no such key), and so is a declared query
+ * parameter sent twice, with the full pass's other errors.
  */
 class FastifyValidationPipe extends ValidationPipe {
   constructor(
@@ -106,9 +130,17 @@ class FastifyValidationPipe extends ValidationPipe {
         [{ field: '', message: 'the body must be a JSON object' }],
         'The body must be a JSON object.',
       );
-    const refused = fieldsRefusedFirst(value, metadata);
-    if (refused.length) throw new ValidationFailedError(refused);
-    return super.transform(value, metadata);
+    const refused = this.toValidate(metadata) ? fieldsRefusedFirst(value, metadata) : [];
+    if (!refused.length) return super.transform(value, metadata);
+    // The full pass too, so that the answer names every field at fault at once.
+    const others = await super.transform(value, metadata).then(
+      () => [],
+      (error: unknown) => {
+        if (error instanceof ValidationFailedError) return error.errors ?? [];
+        throw error;
+      },
+    );
+    throw new ValidationFailedError(mergedByField(refused, others));
   }
 
   protected override closeArrayGaps(): void {}

@@ -2,25 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isRowFailure } from '../database/database-errors';
-import { POOL_WAIT_MS } from '../database/data-source';
 import { Statement, Values } from '../database/statement';
 import { Transactions, Tx } from '../database/transactions';
-import { ServiceUnavailableError } from '../http/problem';
 import { Metrics } from '../metrics/metrics';
-import { BatchLimits, Batches } from './create-batches';
+import { Batches } from './create-batches';
 import { CreateStatement } from './create-statement';
 import { ClaimResult, IdempotencyRepository, KeyScope } from './idempotency.repository';
-
-/** The most creates in one statement: bounds its size and the time its batch waits for it. */
-export const MAX_BATCH = 50;
-
-/**
- * A second statement starts beside the first only once the first has run this long. A statement
- * normally ends well within it, so under load the creates that queue go in one statement rather
- * than two (fewer statements and commits, and two cores not split between two backends); one held
- * up on a lock holds up the rest for no longer than this.
- */
-export const NEXT_STATEMENT_AFTER_MS = 20;
+import { MAX_BATCH, statementBatchLimits } from './statement-batches';
 
 /** The claim's own values, as the executor binds them to a keyed statement. */
 export interface ClaimValues {
@@ -123,23 +111,6 @@ export class BatchedClaims {
       ttlMs: this.config.idempotencyTtlMs,
     };
   }
-}
-
-/**
- * How the idempotency store's batched statements run (see Batches): up to CREATE_CONCURRENCY at
- * once, another only beside ones that have gone NEXT_STATEMENT_AFTER_MS; an item that waits as
- * long as a pooled connection may be waited for fails with a 503 naming what keeps the database
- * busy (`busyWith`).
- */
-export function statementBatchLimits(config: AppConfig, busyWith: string): BatchLimits {
-  return {
-    inFlight: config.createConcurrency,
-    nextRunAfterMs: NEXT_STATEMENT_AFTER_MS,
-    maxBatch: MAX_BATCH,
-    maxWaitMs: POOL_WAIT_MS,
-    waitedTooLong: () =>
-      new ServiceUnavailableError(2, `The database is busy with ${busyWith}; retry later.`),
-  };
 }
 
 /** The claim's columns in a batched statement (`CLAIM_COLUMNS` in create-statement.ts). */

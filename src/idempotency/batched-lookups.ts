@@ -3,15 +3,17 @@ import { Gauge, Histogram } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
 import { Metrics } from '../metrics/metrics';
-import { MAX_BATCH, statementBatchLimits } from './batched-claims';
 import { Batches } from './create-batches';
 import { IdempotencyRepository, KeyScope, StoredOutcome } from './idempotency.repository';
+import { MAX_BATCH, statementBatchLimits } from './statement-batches';
 
 /**
- * The reads of stored answers that retries make (`CreateExecutor.lookUp`), batched as order
- * creates are: a lone read runs at once, and the reads that arrive while one is going are made
- * together in the next statement. A retry storm at a replica that did not write the keys then
- * costs both processes a statement per batch rather than per retry.
+ * The reads of stored answers that the early replay makes (`CreateExecutor.lookUp`: an export's
+ * every keyed create, an order's while retries are common), batched as order creates are: a lone
+ * read runs at once, and the reads that arrive while one is going are made together in the next
+ * statement. A retry storm at a replica that did not write the keys then costs both processes a
+ * statement per batch rather than per retry. Up to CREATE_CONCURRENCY of them run at once, besides
+ * the order statements' own.
  */
 @Injectable()
 export class BatchedLookups {
@@ -25,7 +27,7 @@ export class BatchedLookups {
   ) {
     const sizes = new Histogram({
       name: 'idempotency_lookup_batch_size',
-      help: 'Reads of stored answers for retries, by the retries each carried.',
+      help: 'Reads of stored answers before the pipeline (early replays), by the keyed requests each carried.',
       buckets: [1, 2, 5, 10, 20, MAX_BATCH],
       registers: [metrics.registry],
     });
@@ -45,7 +47,7 @@ export class BatchedLookups {
     );
     new Gauge({
       name: 'idempotency_lookups_waiting',
-      help: 'Retries waiting for a read of stored answers to finish, to be read in the next.',
+      help: 'Keyed requests waiting for a read of stored answers to finish, to be read in the next.',
       registers: [metrics.registry],
       collect() {
         this.set(batches.queued);

@@ -1,6 +1,6 @@
 /** The fake store, plans and requests the CreateExecutor specs share. */
 import type { FastifyBaseLogger } from 'fastify';
-import { loadConfig } from '../config/app-config';
+import { type AppConfig, loadConfig } from '../config/app-config';
 import { valueSources, type Statement, type Values } from '../database/statement';
 import type { Transactions, Tx } from '../database/transactions';
 import { HttpOutcome } from '../http/outcome';
@@ -144,12 +144,12 @@ export const plan = (more: Partial<PlannedCreate> = {}): PlannedCreate => ({
   ...more,
 });
 
-export function setup() {
+export function setup(more: Partial<AppConfig> = {}) {
   const store = new FakeStore();
   const registered = prometheus();
   const metrics = new IdempotencyMetrics(registered);
   const transactions = { autocommit: AUTOCOMMIT } as unknown as Transactions;
-  const config = { ...loadConfig({}), idempotencyWaitMs: WAIT_MS };
+  const config = { ...loadConfig({}), idempotencyWaitMs: WAIT_MS, ...more };
   const repository = store as unknown as IdempotencyRepository;
   const executor = new CreateExecutor(
     transactions,
