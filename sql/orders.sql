@@ -133,6 +133,22 @@ SELECT (SELECT row_to_json(representation)::text
                        to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt") representation) AS json
   FROM orders o WHERE o.id = $1 AND o.user_id = $2;
 
+-- OrdersRepository.findManyOwnedJson
+-- $1 ids, $2 userIds
+SELECT (SELECT (SELECT row_to_json(representation)::text
+          FROM (SELECT o.id, o.user_id AS "userId", o.status, o.currency,
+                       (SELECT array_to_json(array_agg(item ORDER BY i.position))
+                          FROM order_items i,
+                               LATERAL (SELECT i.sku, i.quantity, i.unit_price AS "unitPrice",
+                                               i.line_total AS "lineTotal") item
+                         WHERE i.order_id = o.id) AS items,
+                       o.total, o.client_reference AS "clientReference", o.note,
+                       to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
+                       to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt") representation)
+          FROM orders o WHERE o.id = r.id AND o.user_id = r.user_id) AS json
+  FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS r(id, user_id, position)
+ ORDER BY r.position;
+
 -- OrdersRepository.listOwnedJson
 -- $1 userId, $2 createdFrom, $3 createdTo, $4 status, $5 afterCreatedAt, $6 afterId, $7 limit
 SELECT (SELECT row_to_json(representation)::text

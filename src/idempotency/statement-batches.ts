@@ -1,7 +1,8 @@
+import { Gauge, Histogram, Registry } from 'prom-client';
 import type { AppConfig } from '../config/app-config';
 import { POOL_WAIT_MS } from '../database/data-source';
 import { ServiceUnavailableError } from '../http/problem';
-import type { BatchLimits } from './create-batches';
+import { BatchLimits, Batches } from './create-batches';
 
 /** The most items (creates, reads) in one statement: bounds its size and its batch's wait. */
 export const MAX_BATCH = 50;
@@ -15,7 +16,7 @@ export const MAX_BATCH = 50;
 export const NEXT_STATEMENT_AFTER_MS = 20;
 
 /**
- * How the idempotency store's batched statements run, each kind on its own (see Batches): up to
+ * How batched statements run, each kind on its own (see Batches): up to
  * CREATE_CONCURRENCY at once, another only beside ones that have gone NEXT_STATEMENT_AFTER_MS; an
  * item that waits as long as a pooled connection may be waited for fails with a 503 naming what
  * keeps the database busy (`busyWith`).
@@ -29,4 +30,52 @@ export function statementBatchLimits(config: AppConfig, busyWith: string): Batch
     waitedTooLong: () =>
       new ServiceUnavailableError(2, `The database is busy with ${busyWith}; retry later.`),
   };
+}
+
+/** How a batched read is watched on /metrics: its statements' sizes, and what waits for one. */
+export interface ReadBatchMetrics {
+  registry: Registry;
+  /** A histogram: the statements run, by the items each carried. */
+  sizes: { name: string; help: string };
+  /** A gauge: the items waiting for a statement to finish, to go in the next. */
+  waiting: { name: string; help: string };
+}
+
+/**
+ * Single-row reads batched (see Batches), with `statementBatchLimits`: a read that finds none of
+ * its kind going runs alone (`one`), those that arrive meanwhile together (`many`, a result per
+ * item in their order). A read fails whole, for none of its items in particular.
+ */
+export function batchedReads<T, R>(
+  read: { one(item: T): Promise<R>; many(items: readonly T[]): Promise<R[]> },
+  limits: BatchLimits,
+  metrics: ReadBatchMetrics,
+): Batches<T, R> {
+  const sizes = new Histogram({
+    ...metrics.sizes,
+    buckets: [1, 2, 5, 10, 20, MAX_BATCH],
+    registers: [metrics.registry],
+  });
+  const batches = new Batches<T, R>(
+    {
+      one: (item) => {
+        sizes.observe(1);
+        return read.one(item);
+      },
+      many: (items) => {
+        sizes.observe(items.length);
+        return read.many(items);
+      },
+      isItemFailure: () => false,
+    },
+    limits,
+  );
+  new Gauge({
+    ...metrics.waiting,
+    registers: [metrics.registry],
+    collect() {
+      this.set(batches.queued);
+    },
+  });
+  return batches;
 }

@@ -1,96 +1,27 @@
-import { Injectable } from '@nestjs/common';
-import type { UniqueConflicts } from '../database/database-errors';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { pageAfterCursor, PageWindow } from '../database/page-window';
 import { run, statement, Statement } from '../database/statement';
-import { Tx } from '../database/transactions';
+import { Transactions, Tx } from '../database/transactions';
+import { Batches } from '../idempotency/create-batches';
+import { batchedReads, statementBatchLimits } from '../idempotency/statement-batches';
+import { Metrics } from '../metrics/metrics';
 import { CreateExecutor, Executed } from '../idempotency/create-executor';
-import { createStatement, write } from '../idempotency/create-statement';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
 import { HttpOutcome } from '../http/outcome';
 import type { RenderedItem } from '../http/pages';
 import type { JsonBody } from '../http/responses';
 import { OrderResponse } from './dto/order.response';
+import { CREATE_ORDER, createValuesOf, ORDER_CONFLICTS } from './order-create-statement';
 import { filterValues, ORDER_FILTER_SQL, OrderFilter } from './order-filter';
 import { isoInstant, ORDER_JSON } from './order-representation';
 import type { OrderStatus } from './order.entity';
-import {
-  EVENT_COLUMNS,
-  eventColumns,
-  eventValues,
-  eventWrite,
-  eventWriteMany,
-} from '../events/outbox';
-import { OrderReferenceTakenError } from './orders.errors';
 
 /** An order as the cancel finds it under its row lock: its status, and the JSON its ETag is of. */
 export interface LockedOrder {
   status: OrderStatus;
   json: JsonBody<OrderResponse>;
 }
-
-/** A create's columns in the batched statement, from `orderRow`. */
-const ORDER_COLUMNS_MANY = `id uuid, user_id uuid, status text, currency text, total bigint, client_reference text,
-      note text, created_at timestamptz, updated_at timestamptz,
-      skus text[], quantities integer[], unit_prices bigint[], line_totals bigint[], ${EVENT_COLUMNS}`;
-
-/** An order per claimed create, its values given as SQL expressions; `returningId` for the items. */
-function orderInsert(name: string, values: string, returningId = false) {
-  return write(
-    name,
-    `
-     INSERT INTO orders (id, user_id, status, currency, total, client_reference, note, created_at, updated_at)
-     SELECT ${values}
-       FROM claimed${returningId ? '\n     RETURNING id' : ''}`,
-  );
-}
-
-/** The items of each order in `from` (its `id`), from four arrays given as SQL expressions. */
-function itemsInsert(from: string, arrays: string) {
-  return write(
-    'inserted_items',
-    `
-     INSERT INTO order_items (order_id, position, sku, quantity, unit_price, line_total)
-     SELECT ${from}.id, item.position, item.sku, item.quantity, item.unit_price, item.line_total
-       FROM ${from},
-            unnest(${arrays})
-              WITH ORDINALITY AS item(sku, quantity, unit_price, line_total, position)`,
-  );
-}
-
-/** The orders and all their items of many creates at once (see ManyWrites). */
-const CREATE_MANY = {
-  columns: ORDER_COLUMNS_MANY,
-  writes: [
-    orderInsert(
-      'inserted_orders',
-      'id, user_id, status, currency, total, client_reference, note, created_at, updated_at',
-    ),
-    itemsInsert(
-      'claimed',
-      'claimed.skus, claimed.quantities, claimed.unit_prices, claimed.line_totals',
-    ),
-    eventWriteMany('order.created', 'claimed'),
-  ],
-};
-
-/** The order and all its items, written by the create executor's statement. */
-const CREATE = createStatement(
-  'OrdersRepository.create',
-  [
-    orderInsert(
-      'inserted_order',
-      `:id::uuid, :userId::uuid, :status::text, :currency::text, :total::bigint,
-            :clientReference::text, :note::text, :createdAt::timestamptz, :updatedAt::timestamptz`,
-      true,
-    ),
-    itemsInsert(
-      'inserted_order',
-      ':skus::text[], :quantities::integer[], :unitPrices::bigint[], :lineTotals::bigint[]',
-    ),
-    eventWrite('order.created', 'inserted_order'),
-  ],
-  CREATE_MANY,
-);
 
 /**
  * The order as JSON text, PostgreSQL's rendering of it (ORDER_JSON): a get sends it as it comes,
@@ -101,6 +32,16 @@ const FIND_OWNED_JSON = statement(
   `
    SELECT ${ORDER_JSON} AS json
      FROM orders o WHERE o.id = :id AND o.user_id = :userId`,
+);
+
+/** FIND_OWNED_JSON for many (id, owner) pairs: a row per pair, in their order, null where none. */
+const FIND_MANY_OWNED_JSON = statement(
+  'OrdersRepository.findManyOwnedJson',
+  `
+   SELECT (SELECT ${ORDER_JSON}
+             FROM orders o WHERE o.id = r.id AND o.user_id = r.user_id) AS json
+     FROM unnest(:ids::uuid[], :userIds::uuid[]) WITH ORDINALITY AS r(id, user_id, position)
+    ORDER BY r.position`,
 );
 
 /** A listed order as JSON text, and where a page that ends with it ends (see RenderedItem). */
@@ -156,50 +97,55 @@ const CANCEL_OWNED = statement(
      FROM o`,
 );
 
-/** The create as ORDER_COLUMNS_MANY names its values. */
-function orderRow(
-  order: OrderResponse,
-  items: { skus: string[]; quantities: number[]; unitPrices: number[]; lineTotals: number[] },
-  event: ReturnType<typeof eventValues>,
-) {
-  return {
-    id: order.id,
-    user_id: order.userId,
-    status: order.status,
-    currency: order.currency,
-    total: order.total,
-    client_reference: order.clientReference,
-    note: order.note,
-    created_at: order.createdAt,
-    updated_at: order.updatedAt,
-    skus: items.skus,
-    quantities: items.quantities,
-    unit_prices: items.unitPrices,
-    line_totals: items.lineTotals,
-    ...eventColumns(event),
-  };
+interface OwnedId {
+  userId: string;
+  id: string;
 }
 
-/** A reference the service's own check saw free, taken by a create that committed first. */
-const CONFLICTS: UniqueConflicts = new Map([
-  ['orders_user_client_reference_key', OrderReferenceTakenError],
-]);
+const GET_METRICS = {
+  sizes: {
+    name: 'orders_get_batch_size',
+    help: 'Reads of orders by id, by the gets each carried.',
+  },
+  waiting: {
+    name: 'orders_gets_waiting',
+    help: 'Gets of an order waiting for a read of orders to finish, to be read in the next.',
+  },
+};
 
 /** All SQL about orders. Every read and write is filtered by owner: another user's order does not exist. */
 @Injectable()
 export class OrdersRepository {
   static readonly statements: Statement[] = [
-    CREATE.keyed,
-    CREATE.unkeyed,
-    CREATE.many!,
+    CREATE_ORDER.keyed,
+    CREATE_ORDER.unkeyed,
+    CREATE_ORDER.many!,
     FIND_OWNED_JSON,
+    FIND_MANY_OWNED_JSON,
     LIST_OWNED_JSON,
     LIST_OWNED_JSON_BY_REFERENCE,
     LOCK_OWNED,
     CANCEL_OWNED,
   ];
 
-  constructor(private readonly creates: CreateExecutor) {}
+  /** Gets by id outside a transaction: one statement for those that arrive while one goes. */
+  private readonly gets: Batches<OwnedId, JsonBody<OrderResponse> | null>;
+
+  constructor(
+    private readonly creates: CreateExecutor,
+    transactions: Transactions,
+    @Inject(APP_CONFIG) config: AppConfig,
+    metrics: Metrics,
+  ) {
+    this.gets = batchedReads(
+      {
+        one: ({ userId, id }) => this.findOne(transactions.autocommit, userId, id),
+        many: (owned) => this.findMany(transactions.autocommit, owned),
+      },
+      statementBatchLimits(config, 'order reads'),
+      { registry: metrics.registry, ...GET_METRICS },
+    );
+  }
 
   /** The order and its items, with `outcome` stored under the key: all or nothing. */
   create(
@@ -208,26 +154,33 @@ export class OrdersRepository {
     idempotent: IdempotentRequest | null,
     tx?: Tx,
   ): Promise<Executed> {
-    const items = {
-      skus: order.items.map((item) => item.sku),
-      quantities: order.items.map((item) => item.quantity),
-      unitPrices: order.items.map((item) => item.unitPrice),
-      lineTotals: order.items.map((item) => item.lineTotal),
-    };
-    const event = eventValues({ owner: order.userId, subject: order.id, data: outcome.body });
-    const values = [order, items, event];
-    const row = orderRow(order, items, event);
+    const { values, row } = createValuesOf(order, outcome);
     return this.creates.execute(
       idempotent,
-      { statement: CREATE, values, row, outcome, conflicts: CONFLICTS },
+      { statement: CREATE_ORDER, values, row, outcome, conflicts: ORDER_CONFLICTS },
       tx,
     );
   }
 
-  /** The order as the JSON text its answer sends; null: no such order of the user's. */
-  async findOwnedJson(tx: Tx, userId: string, id: string): Promise<JsonBody<OrderResponse> | null> {
+  /**
+   * The order as the JSON text its answer sends; null: no such order of the user's. Outside a
+   * transaction (`tx.pool`), in a batch with the gets that arrive while a read goes.
+   */
+  findOwnedJson(tx: Tx, userId: string, id: string): Promise<JsonBody<OrderResponse> | null> {
+    return tx.pool ? this.gets.run({ userId, id }) : this.findOne(tx, userId, id);
+  }
+
+  private async findOne(tx: Tx, userId: string, id: string) {
     const rows = await run<{ json: string }>(tx, FIND_OWNED_JSON, { id, userId });
     return rows.length ? rows[0].json : null;
+  }
+
+  private async findMany(tx: Tx, owned: readonly OwnedId[]) {
+    const rows = await run<{ json: string | null }>(tx, FIND_MANY_OWNED_JSON, {
+      ids: owned.map((key) => key.id),
+      userIds: owned.map((key) => key.userId),
+    });
+    return rows.map((row) => row.json);
   }
 
   /**

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'supertest';
+import { blockedServiceBackend, holdInTransaction } from './support/blocking';
+import { metric } from './support/metrics';
+import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
+import { signUpAndIn, SignedUpUser } from './support/users';
+import { waitFor } from './support/wait';
+
+const order = (note: string) => ({
+  currency: 'EUR',
+  items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1250 }],
+  note,
+});
+
+/**
+ * Gets of an order by id that arrive while a read of orders goes wait for it and are then read
+ * together, in one statement (CREATE_CONCURRENCY: here one at a time). The test holds the first
+ * read on a lock of the orders table, so the gets sent after it queue in the service.
+ */
+describe('orders read together (batched gets)', () => {
+  let app: TestAppOnOwnDatabase; // a test locks the orders table, which other files must not feel
+  let ann: SignedUpUser;
+  let bea: SignedUpUser;
+  beforeAll(async () => {
+    app = await startTestAppOnOwnDatabase({ CREATE_CONCURRENCY: '1' });
+    ann = await signUpAndIn(app, 'Ann');
+    bea = await signUpAndIn(app, 'Bea');
+  });
+  afterAll(() => app.close());
+
+  const create = (user: SignedUpUser, note: string) =>
+    app.http
+      .post('/api/orders')
+      .set(user.auth)
+      .set('Idempotency-Key', randomUUID())
+      .send(order(note))
+      .expect(201);
+  // `then` sends a supertest request now, rather than when it is awaited.
+  const get = (user: SignedUpUser, id: string) =>
+    app.http.get(`/api/orders/${id}`).set(user.auth).then();
+  const reads = async () => ({
+    statements: await metric(app, 'orders_get_batch_size_count'),
+    gets: await metric(app, 'orders_get_batch_size_sum'),
+  });
+  /** What a client sees of a get: status, and the body and ETag, or the problem's code. */
+  const seen = (response: Response) =>
+    response.status === 200
+      ? [200, response.text, response.headers.etag]
+      : [response.status, response.body.code];
+
+  it("answers each get read in one statement with its own order, and none with another user's", async () => {
+    const anns = [await create(ann, 'one'), await create(ann, 'two'), await create(ann, 'three')];
+    const beas = await create(bea, 'four');
+    const before = await reads();
+    const hold = await holdInTransaction(
+      app.databaseUrl,
+      'LOCK TABLE orders IN ACCESS EXCLUSIVE MODE',
+      [],
+    );
+    let answers: Response[];
+    try {
+      const first = get(ann, anns[0].body.id);
+      await blockedServiceBackend(hold.client); // the first get's read
+      const queued = [
+        get(ann, anns[1].body.id),
+        get(ann, beas.body.id), // Bea's order, asked for by Ann: no such order of hers
+        get(bea, beas.body.id),
+        get(ann, anns[2].body.id),
+      ];
+      // The queued gets fail with 503 after 3 s (POOL_WAIT_MS): the release comes well within it.
+      await waitFor('four gets queued for the next read', async () => {
+        return (await metric(app, 'orders_gets_waiting')) === queued.length;
+      });
+      await hold.release();
+      answers = await Promise.all([first, ...queued]);
+    } finally {
+      await hold.release();
+    }
+    const created = (response: Response) => [200, response.text, response.headers.etag];
+    expect(answers.map(seen)).toEqual([
+      created(anns[0]),
+      created(anns[1]),
+      [404, 'not_found'],
+      created(beas),
+      created(anns[2]),
+    ]);
+    const after = await reads();
+    expect({
+      statements: after.statements - before.statements,
+      gets: after.gets - before.gets,
+    }).toEqual({ statements: 2, gets: 5 }); // the held read alone, then the four together
+  });
+});
