@@ -25,7 +25,7 @@ const FILES: Record<string, { source: string; statements: readonly Statement[] }
   },
   'users.sql': { source: 'src/users/users.repository.ts', statements: UsersRepository.statements },
   'orders.sql': {
-    source: 'src/orders/orders.repository.ts',
+    source: 'src/orders/orders.repository.ts, src/orders/order-create-statement.ts',
     statements: OrdersRepository.statements,
   },
   'files.sql': { source: 'src/files/files.repository.ts', statements: FilesRepository.statements },

@@ -14,7 +14,7 @@ const order = (note: string) => ({
 
 /**
  * Gets of an order by id that arrive while a read of orders goes wait for it and are then read
- * together, in one statement (CREATE_CONCURRENCY: here one at a time). The test holds the first
+ * together, in one statement (READ_CONCURRENCY: here one at a time). The test holds the first
  * read on a lock of the orders table, so the gets sent after it queue in the service.
  */
 describe('orders read together (batched gets)', () => {
@@ -22,7 +22,7 @@ describe('orders read together (batched gets)', () => {
   let ann: SignedUpUser;
   let bea: SignedUpUser;
   beforeAll(async () => {
-    app = await startTestAppOnOwnDatabase({ CREATE_CONCURRENCY: '1' });
+    app = await startTestAppOnOwnDatabase({ READ_CONCURRENCY: '1' });
     ann = await signUpAndIn(app, 'Ann');
     bea = await signUpAndIn(app, 'Bea');
   });
@@ -36,8 +36,8 @@ describe('orders read together (batched gets)', () => {
       .send(order(note))
       .expect(201);
   // `then` sends a supertest request now, rather than when it is awaited.
-  const get = (user: SignedUpUser, id: string) =>
-    app.http.get(`/api/orders/${id}`).set(user.auth).then();
+  const get = (user: SignedUpUser, id: string, headers: Record<string, string> = {}) =>
+    app.http.get(`/api/orders/${id}`).set(user.auth).set(headers).then();
   const reads = async () => ({
     statements: await metric(app, 'orders_get_batch_size_count'),
     gets: await metric(app, 'orders_get_batch_size_sum'),
@@ -66,9 +66,11 @@ describe('orders read together (batched gets)', () => {
         get(ann, beas.body.id), // Bea's order, asked for by Ann: no such order of hers
         get(bea, beas.body.id),
         get(ann, anns[2].body.id),
+        get(ann, anns[1].body.id), // the same get twice in one statement
+        get(ann, anns[2].body.id, { 'If-None-Match': anns[2].headers.etag }),
       ];
       // The queued gets fail with 503 after 3 s (POOL_WAIT_MS): the release comes well within it.
-      await waitFor('four gets queued for the next read', async () => {
+      await waitFor('six gets queued for the next read', async () => {
         return (await metric(app, 'orders_gets_waiting')) === queued.length;
       });
       await hold.release();
@@ -83,11 +85,13 @@ describe('orders read together (batched gets)', () => {
       [404, 'not_found'],
       created(beas),
       created(anns[2]),
+      created(anns[1]),
+      [304, undefined],
     ]);
     const after = await reads();
     expect({
       statements: after.statements - before.statements,
       gets: after.gets - before.gets,
-    }).toEqual({ statements: 2, gets: 5 }); // the held read alone, then the four together
+    }).toEqual({ statements: 2, gets: 7 }); // the held read alone, then the six together
   });
 });

@@ -52,7 +52,7 @@ describe('order retries at a replica that keeps no answers in memory', () => {
     app = await startTestAppOnOwnDatabase();
     // One statement of a kind at a time, so a test can queue reads behind one it holds.
     replica = await startTestApp(
-      { IDEMPOTENCY_MEMORY: '0', CREATE_CONCURRENCY: '1' },
+      { IDEMPOTENCY_MEMORY: '0', READ_CONCURRENCY: '1' },
       app.databaseUrl,
     );
     ann = await signUpAndIn(app, 'Ann');

@@ -62,6 +62,12 @@ export interface AppConfig {
    * arrive meanwhile wait and are written together in the next.
    */
   createConcurrency: number;
+  /**
+   * Statements a process runs at once per kind of batched read (gets of an order by id, the early
+   * replay's reads of stored answers): more than one only beside reads that have run 20 ms (a
+   * slow disk), since reads take no locks. The pool's size unless set.
+   */
+  readConcurrency: number;
   maxUploadBytes: number;
   storageDriver: StorageDriver;
   authRateLimit: number;
@@ -103,6 +109,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const nodeEnv = read(env, 'NODE_ENV') ?? 'development';
   const dataDir = read(env, 'DATA_DIR') ?? './.data';
   const port = integer(env, 'PORT', 3000, 0, 65535);
+  const databasePoolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 2, 1000);
   return {
     nodeEnv,
     logLevel: logLevel(env),
@@ -111,7 +118,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     metricsPort: metricsPort(env, port),
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     databaseDirectUrl: directUrl(env),
-    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 2, 1000),
+    databasePoolSize,
     databaseConnectTimeoutMs: duration(env, 'DATABASE_CONNECT_TIMEOUT', '10s', 0),
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
     publicBaseUrl: baseUrl(env),
@@ -125,6 +132,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     idempotencySweepIntervalMs: duration(env, 'IDEMPOTENCY_SWEEP_INTERVAL', '1m', 100),
     idempotencyMemory: integer(env, 'IDEMPOTENCY_MEMORY', 10_000, 0, 50_000),
     createConcurrency: integer(env, 'CREATE_CONCURRENCY', 2, 1, 1000),
+    readConcurrency: integer(env, 'READ_CONCURRENCY', databasePoolSize, 1, 1000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 26_214_400, 1, Number.MAX_SAFE_INTEGER),
     storageDriver: storageDriver(env),
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),

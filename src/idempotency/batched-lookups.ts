@@ -4,15 +4,14 @@ import { Transactions } from '../database/transactions';
 import { Metrics } from '../metrics/metrics';
 import { Batches } from './create-batches';
 import { IdempotencyRepository, KeyScope, StoredOutcome } from './idempotency.repository';
-import { batchedReads, statementBatchLimits } from './statement-batches';
+import { batchedReads } from './statement-batches';
 
 /**
  * The reads of stored answers that the early replay makes (`CreateExecutor.lookUp`: an export's
  * every keyed create, an order's while retries are common), batched as order creates are: a lone
  * read runs at once, and the reads that arrive while one is going are made together in the next
  * statement. A retry storm at a replica that did not write the keys then costs both processes a
- * statement per batch rather than per retry. Up to CREATE_CONCURRENCY of them run at once, besides
- * the order statements' own.
+ * statement per batch rather than per retry.
  */
 @Injectable()
 export class BatchedLookups {
@@ -29,7 +28,8 @@ export class BatchedLookups {
         one: (scope) => store.find(transactions.autocommit, scope),
         many: (scopes) => store.findMany(transactions.autocommit, scopes),
       },
-      statementBatchLimits(config, 'idempotent retries'),
+      config,
+      'idempotent retries',
       {
         registry: metrics.registry,
         sizes: {

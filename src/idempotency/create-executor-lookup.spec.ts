@@ -36,7 +36,7 @@ describe('CreateExecutor.lookUp', () => {
 
   it('reads the keys of retries that arrive during a read together, each answered its own', async () => {
     // One read at a time: with two, a second could start beside the held one after 20 ms.
-    const { store, executor } = setup({ createConcurrency: 1 });
+    const { store, executor } = setup({ readConcurrency: 1 });
     let release!: (held: StoredOutcome) => void;
     store.finds = [new Promise<StoredOutcome>((resolve) => (release = resolve))];
     store.manyFinds = [[stored({ another: 'body' }), null, stored()]];

@@ -42,15 +42,24 @@ export interface ReadBatchMetrics {
 }
 
 /**
- * Single-row reads batched (see Batches), with `statementBatchLimits`: a read that finds none of
- * its kind going runs alone (`one`), those that arrive meanwhile together (`many`, a result per
- * item in their order). A read fails whole, for none of its items in particular.
+ * Single-row reads batched (see Batches): a read that finds none of its kind going runs alone
+ * (`one`), those that arrive meanwhile together (`many`, a result per item in their order). As
+ * statementBatchLimits, but up to READ_CONCURRENCY (the pool's size) at once: a read takes no
+ * lock, so one that runs past NEXT_STATEMENT_AFTER_MS is slow (a table not in memory, a busy
+ * disk), and reads beside it keep the backends' reads going in parallel. A read fails whole, for none of its items in
+ * particular, and its items are not read again one by one (a database that fails one would
+ * likely fail them all, each after its own wait).
  */
 export function batchedReads<T, R>(
   read: { one(item: T): Promise<R>; many(items: readonly T[]): Promise<R[]> },
-  limits: BatchLimits,
+  config: AppConfig,
+  busyWith: string,
   metrics: ReadBatchMetrics,
 ): Batches<T, R> {
+  const limits = {
+    ...statementBatchLimits(config, busyWith),
+    inFlight: config.readConcurrency,
+  };
   const sizes = new Histogram({
     ...metrics.sizes,
     buckets: [1, 2, 5, 10, 20, MAX_BATCH],

@@ -4,7 +4,7 @@ import { pageAfterCursor, PageWindow } from '../database/page-window';
 import { run, statement, Statement } from '../database/statement';
 import { Transactions, Tx } from '../database/transactions';
 import { Batches } from '../idempotency/create-batches';
-import { batchedReads, statementBatchLimits } from '../idempotency/statement-batches';
+import { batchedReads } from '../idempotency/statement-batches';
 import { Metrics } from '../metrics/metrics';
 import { CreateExecutor, Executed } from '../idempotency/create-executor';
 import { IdempotentRequest } from '../idempotency/idempotent-request';
@@ -97,11 +97,13 @@ const CANCEL_OWNED = statement(
      FROM o`,
 );
 
+/** A get's order, as the owner asks for it. */
 interface OwnedId {
   userId: string;
   id: string;
 }
 
+/** How the batched gets show on /metrics (see batchedReads). */
 const GET_METRICS = {
   sizes: {
     name: 'orders_get_batch_size',
@@ -142,7 +144,8 @@ export class OrdersRepository {
         one: ({ userId, id }) => this.findOne(transactions.autocommit, userId, id),
         many: (owned) => this.findMany(transactions.autocommit, owned),
       },
-      statementBatchLimits(config, 'order reads'),
+      config,
+      'order reads',
       { registry: metrics.registry, ...GET_METRICS },
     );
   }
@@ -164,7 +167,9 @@ export class OrdersRepository {
 
   /**
    * The order as the JSON text its answer sends; null: no such order of the user's. Outside a
-   * transaction (`tx.pool`), in a batch with the gets that arrive while a read goes.
+   * transaction (`tx.pool`: the autocommit Tx, whose pool the batch reads through), in a batch
+   * with the gets that arrive while a read goes; in one (the create probe's), on its connection,
+   * which alone sees the order it has not committed.
    */
   findOwnedJson(tx: Tx, userId: string, id: string): Promise<JsonBody<OrderResponse> | null> {
     return tx.pool ? this.gets.run({ userId, id }) : this.findOne(tx, userId, id);
