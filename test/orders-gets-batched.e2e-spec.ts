@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { blockedServiceBackend, holdInTransaction } from './support/blocking';
+import { answersQueuedBehindLockedTable } from './support/blocking';
 import { metric } from './support/metrics';
 import { startTestAppOnOwnDatabase, TestAppOnOwnDatabase } from './support/test-app';
 import { signUpAndIn, SignedUpUser } from './support/users';
-import { waitFor } from './support/wait';
 
 const order = (note: string) => ({
   currency: 'EUR',
@@ -52,32 +51,20 @@ describe('orders read together (batched gets)', () => {
     const anns = [await create(ann, 'one'), await create(ann, 'two'), await create(ann, 'three')];
     const beas = await create(bea, 'four');
     const before = await reads();
-    const hold = await holdInTransaction(
+    const answers = await answersQueuedBehindLockedTable(
       app.databaseUrl,
-      'LOCK TABLE orders IN ACCESS EXCLUSIVE MODE',
-      [],
+      'orders',
+      () => metric(app, 'orders_gets_waiting'),
+      () => get(ann, anns[0].body.id),
+      [
+        () => get(ann, anns[1].body.id),
+        () => get(ann, beas.body.id), // Bea's order, asked for by Ann: no such order of hers
+        () => get(bea, beas.body.id),
+        () => get(ann, anns[2].body.id),
+        () => get(ann, anns[1].body.id), // the same get twice in one statement
+        () => get(ann, anns[2].body.id, { 'If-None-Match': anns[2].headers.etag }),
+      ],
     );
-    let answers: Response[];
-    try {
-      const first = get(ann, anns[0].body.id);
-      await blockedServiceBackend(hold.client); // the first get's read
-      const queued = [
-        get(ann, anns[1].body.id),
-        get(ann, beas.body.id), // Bea's order, asked for by Ann: no such order of hers
-        get(bea, beas.body.id),
-        get(ann, anns[2].body.id),
-        get(ann, anns[1].body.id), // the same get twice in one statement
-        get(ann, anns[2].body.id, { 'If-None-Match': anns[2].headers.etag }),
-      ];
-      // The queued gets fail with 503 after 3 s (POOL_WAIT_MS): the release comes well within it.
-      await waitFor('six gets queued for the next read', async () => {
-        return (await metric(app, 'orders_gets_waiting')) === queued.length;
-      });
-      await hold.release();
-      answers = await Promise.all([first, ...queued]);
-    } finally {
-      await hold.release();
-    }
     const created = (response: Response) => [200, response.text, response.headers.etag];
     expect(answers.map(seen)).toEqual([
       created(anns[0]),

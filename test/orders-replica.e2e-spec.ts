@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { Response } from 'supertest';
-import { blockedServiceBackend, holdInTransaction } from './support/blocking';
+import { answersQueuedBehindLockedTable } from './support/blocking';
 import { metric } from './support/metrics';
 import {
   startTestApp,
@@ -10,7 +10,6 @@ import {
   TestAppOnOwnDatabase,
 } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
-import { waitFor } from './support/wait';
 
 const order = () => ({
   currency: 'EUR',
@@ -124,28 +123,14 @@ describe('order retries at a replica that keeps no answers in memory', () => {
     const before = await reads();
     // No read of the table goes through until released: the first read waits on the lock, and
     // the retries that arrive meanwhile queue in the replica for the next statement.
-    const hold = await holdInTransaction(
+    const answers = await answersQueuedBehindLockedTable(
       app.databaseUrl,
-      'LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE',
-      [],
+      'idempotency_keys',
+      () => metric(replica, 'idempotency_lookups_waiting'),
+      () => send(replica, order(), keys[0]).then(),
+      keys.slice(1).map((key) => () => send(replica, order(), key).then()),
     );
-    try {
-      // `then` sends a supertest request now, rather than when it is awaited.
-      const first = send(replica, order(), keys[0]).then();
-      // A service backend waits on the lock: the replica's read, or at worst a sweeper's delete;
-      // either way one read is held once four wait, whichever of the five it is.
-      await blockedServiceBackend(hold.client);
-      const queued = keys.slice(1).map((key) => send(replica, order(), key).then());
-      // The queued reads fail after 3 s (POOL_WAIT_MS), and their retries then take the full
-      // path: this wait and the release must come well within it, or the count below fails.
-      await waitFor('four retries queued for the next read', async () => {
-        return (await metric(replica, 'idempotency_lookups_waiting')) === keys.length - 1;
-      });
-      await hold.release();
-      expect((await Promise.all([first, ...queued])).map(answer)).toEqual(expected);
-    } finally {
-      await hold.release();
-    }
+    expect(answers.map(answer)).toEqual(expected);
     const after = await reads();
     expect({
       statements: after.statements - before.statements,

@@ -78,6 +78,11 @@ describe('loadConfig', () => {
     });
   });
 
+  it('runs as many batched reads at once as the pool has connections, unless told', () => {
+    expect(loadConfig({ DATABASE_POOL_SIZE: '20' }).readConcurrency).toBe(20);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '20', READ_CONCURRENCY: '4' }).readConcurrency).toBe(4);
+  });
+
   it.each([
     ['PORT', { PORT: '70000' }],
     ['PORT', { PORT: '3000abc' }],

@@ -16,10 +16,10 @@ export const MAX_BATCH = 50;
 export const NEXT_STATEMENT_AFTER_MS = 20;
 
 /**
- * How batched statements run, each kind on its own (see Batches): up to
- * CREATE_CONCURRENCY at once, another only beside ones that have gone NEXT_STATEMENT_AFTER_MS; an
- * item that waits as long as a pooled connection may be waited for fails with a 503 naming what
- * keeps the database busy (`busyWith`).
+ * How batched statements run, each kind on its own (see Batches): up to CREATE_CONCURRENCY at once
+ * (batchedReads: READ_CONCURRENCY), another only beside ones that have gone
+ * NEXT_STATEMENT_AFTER_MS; an item that waits as long as a pooled connection may be waited for
+ * fails with a 503 naming what keeps the database busy (`busyWith`).
  */
 export function statementBatchLimits(config: AppConfig, busyWith: string): BatchLimits {
   return {
@@ -46,9 +46,9 @@ export interface ReadBatchMetrics {
  * (`one`), those that arrive meanwhile together (`many`, a result per item in their order). As
  * statementBatchLimits, but up to READ_CONCURRENCY (the pool's size) at once: a read takes no
  * lock, so one that runs past NEXT_STATEMENT_AFTER_MS is slow (a table not in memory, a busy
- * disk), and reads beside it keep the backends' reads going in parallel. A read fails whole, for none of its items in
- * particular, and its items are not read again one by one (a database that fails one would
- * likely fail them all, each after its own wait).
+ * disk), and reads beside it keep the backends' reads going in parallel. A read fails whole, for
+ * none of its items in particular, and its items are not read again one by one (a database that
+ * fails one would likely fail them all, each after its own wait).
  */
 export function batchedReads<T, R>(
   read: { one(item: T): Promise<R>; many(items: readonly T[]): Promise<R[]> },

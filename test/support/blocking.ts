@@ -112,3 +112,37 @@ export function sessionEnded(client: Client, pid: number, ms = 10_000) {
     { ms },
   );
 }
+
+/**
+ * Sends `first` and holds it in its statement on a lock of `table` (ACCESS EXCLUSIVE, which reads
+ * wait on too), then sends `rest`, which queue in the service behind it until `queued()` counts
+ * them all; then releases the lock and resolves to every answer, in order. Queued requests give up
+ * after the 3 s a request waits for its statement to start (POOL_WAIT_MS): this releases them as
+ * soon as they are counted. A service backend waiting on the lock is `first`'s statement, or at
+ * worst a sweeper's; either way one is held once all of `rest` wait.
+ */
+export async function answersQueuedBehindLockedTable<T>(
+  databaseUrl: string,
+  table: string,
+  queued: () => Promise<number>,
+  first: () => Promise<T>,
+  rest: (() => Promise<T>)[],
+): Promise<T[]> {
+  const hold = await holdInTransaction(
+    databaseUrl,
+    `LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`,
+    [],
+  );
+  try {
+    const held = first();
+    await blockedServiceBackend(hold.client);
+    const sent = rest.map((send) => send());
+    await waitFor(`${rest.length} requests queued behind a held one`, async () => {
+      return (await queued()) === rest.length;
+    });
+    await hold.release();
+    return await Promise.all([held, ...sent]);
+  } finally {
+    await hold.release();
+  }
+}
