@@ -23,15 +23,12 @@ import { requestIdFor } from './http/request-id';
 import { Draining } from './health/draining';
 import { serveOpenApi } from './http/openapi';
 import { isEventStream } from './http/event-stream-response';
-import { MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
+import { JSON_BODY_LIMIT, MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
 import { loneSurrogateField, prototypeKeyError } from './http/json-text';
 import { ServiceUnavailableError, ValidationFailedError } from './http/problem';
 import { sendError } from './http/send-problem';
 import { CompiledBodies } from './http/compiled-bodies';
 import { createValidationPipe } from './http/validation';
-
-/** JSON bodies are small: the largest order (100 items) is a few KiB. Uploads have their own limit. */
-const JSON_BODY_LIMIT = 256 * 1024;
 
 /** Builds the whole HTTP application; main.ts and the e2e tests both start it this way. */
 export async function createApp(

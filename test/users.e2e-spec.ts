@@ -217,6 +217,7 @@ describe('users over HTTP', () => {
         .post('/api/users')
         .send({ email: uniqueEmail(), name: 'x'.repeat(300_000), password: 'long enough' });
       expectProblem(huge, 413, 'payload_too_large');
+      expect(huge.body.detail).toBe('JSON bodies may be at most 262144 bytes (256 KiB).');
     });
 
     it('answers 415 for a compressed body and for JSON declared in another charset than UTF-8', async () => {

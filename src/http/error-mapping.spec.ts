@@ -1,4 +1,4 @@
-import { NotFoundException } from '@nestjs/common';
+import { HttpException, NotFoundException } from '@nestjs/common';
 import { toDomainError } from './error-mapping';
 import { DomainError } from './problem';
 
@@ -72,6 +72,16 @@ describe('toDomainError', () => {
       });
     },
   );
+
+  it("names the JSON body limit in a 413, as Nest hands on Fastify's own error", () => {
+    // What Nest's error handler makes of Fastify's FST_ERR_CTP_BODY_TOO_LARGE: its message alone.
+    const wrapped = new HttpException('Request body is too large', 413);
+    expect(toDomainError(wrapped)?.toProblem()).toMatchObject({
+      status: 413,
+      code: 'payload_too_large',
+      detail: 'JSON bodies may be at most 262144 bytes (256 KiB).',
+    });
+  });
 
   it('leaves programming errors unmapped, so they become a logged, opaque 500', () => {
     expect(toDomainError(new TypeError('x is undefined'))).toBeNull();

@@ -11,6 +11,7 @@ import {
   UnauthorizedError,
   ValidationFailedError,
 } from './problem';
+import { JSON_BODY_LIMIT } from './json-depth';
 
 const CODES_BY_STATUS: Record<number, [code: string, title: string]> = {
   400: ['bad_request', 'Bad request'],
@@ -24,9 +25,15 @@ const CODES_BY_STATUS: Record<number, [code: string, title: string]> = {
   429: ['rate_limited', 'Too many requests'],
 };
 
+/**
+ * Uploads are read as streams, with their own limit and answer (file_too_large): a body that
+ * Fastify's parsers refuse as too large is JSON.
+ */
+const BODY_TOO_LARGE = `JSON bodies may be at most ${JSON_BODY_LIMIT} bytes (${JSON_BODY_LIMIT / 1024} KiB).`;
+
 /** Fastify's own request errors (body parsing, limits) that arrive before any Nest handler. */
 const FASTIFY_DETAILS: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is larger than this endpoint accepts.',
+  FST_ERR_CTP_BODY_TOO_LARGE: BODY_TOO_LARGE,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body.',
 };
 
@@ -70,6 +77,9 @@ function isJsonSyntax(error: unknown): boolean {
 }
 
 function fromHttpException(error: HttpException): DomainError {
+  // Nest's error handler hands Fastify's errors on as HttpExceptions of their message alone
+  // ("Request body is too large"), without their code: the one 413 among them is the body limit.
+  if (error.getStatus() === 413) return fromStatus(413, BODY_TOO_LARGE);
   const detail = detailOf(error);
   // Nest raises a bare 400 for bodies it cannot parse: to the client that is invalid input like any other.
   if (error.getStatus() === 400)

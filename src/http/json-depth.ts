@@ -1,3 +1,6 @@
+/** JSON bodies are small: the largest order (100 items) is a few KiB. Uploads have their own limit. */
+export const JSON_BODY_LIMIT = 256 * 1024;
+
 /** Deeper JSON than any request of this API needs; past it parsing and validation would recurse for nothing. */
 export const MAX_JSON_DEPTH = 32;
 
