@@ -24,7 +24,7 @@ import { Draining } from './health/draining';
 import { serveOpenApi } from './http/openapi';
 import { isEventStream } from './http/event-stream-response';
 import { JSON_BODY_LIMIT, MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
-import { loneSurrogateField, prototypeKeyError } from './http/json-text';
+import { jsonRefusal, loneSurrogateField } from './http/json-text';
 import { ServiceUnavailableError, ValidationFailedError } from './http/problem';
 import { sendError } from './http/send-problem';
 import { CompiledBodies } from './http/compiled-bodies';
@@ -183,7 +183,7 @@ const notUtf8 = () =>
 /**
  * Fastify's own JSON parsing (proto-poisoning checks included), after a cheap nesting-depth check
  * and before a check for text that has no UTF-8 form. Its refusal says only "not valid JSON",
- * for a poisoning key too: that one is named.
+ * for a poisoning key too: that one is named (jsonRefusal).
  */
 function parseJsonBodies(fastify: FastifyInstance) {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
@@ -204,7 +204,8 @@ function parseJsonBodies(fastify: FastifyInstance) {
         );
       }
       void parseJson(request, body, (error: Error | null, value?: unknown) => {
-        if (error) return done(prototypeKeyError(body) ?? error, undefined);
+        // Refused here in the service's words: Nest would hand Fastify's error on by its message.
+        if (error) return done(jsonRefusal(body), undefined);
         const field = loneSurrogateField(body, value);
         if (field === null) return done(null, value);
         done(

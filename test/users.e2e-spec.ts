@@ -163,6 +163,15 @@ describe('users over HTTP', () => {
     it('answers 400 for malformed JSON, 415 for a body that is not JSON, 413 for an oversized body', async () => {
       const malformed = await postJson('{"email": ');
       expectProblem(malformed, 400, 'validation_failed');
+      expect([malformed.body.detail, malformed.body.errors]).toEqual([
+        'The body is not valid JSON.',
+        [{ field: '', message: 'the body is not valid JSON' }],
+      ]);
+      const empty = await postJson('');
+      expectProblem(empty, 400, 'validation_failed');
+      expect(empty.body.errors).toEqual([
+        { field: '', message: 'the body is empty: send a JSON object' },
+      ]);
       for (const notAnObject of ['[]', 'null', '"a@b.c"']) {
         const refused = await postJson(notAnObject);
         expectProblem(refused, 400, 'validation_failed');

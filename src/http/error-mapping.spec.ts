@@ -1,6 +1,12 @@
 import { HttpException, NotFoundException } from '@nestjs/common';
+import { RoutesResolver } from '@nestjs/core/router/routes-resolver';
+import { errorCodes } from 'fastify';
 import { toDomainError } from './error-mapping';
 import { DomainError } from './problem';
+
+/** What Nest's error handler hands on to the filters for an error Fastify raised. */
+const asNestHandsOn = (error: Error): unknown =>
+  RoutesResolver.prototype.mapExternalException.call(RoutesResolver.prototype, error);
 
 describe('toDomainError', () => {
   it('keeps domain errors as they are', () => {
@@ -73,14 +79,18 @@ describe('toDomainError', () => {
     },
   );
 
-  it("names the JSON body limit in a 413, as Nest hands on Fastify's own error", () => {
-    // What Nest's error handler makes of Fastify's FST_ERR_CTP_BODY_TOO_LARGE: its message alone.
-    const wrapped = new HttpException('Request body is too large', 413);
-    expect(toDomainError(wrapped)?.toProblem()).toMatchObject({
+  it("names the JSON body limit in a 413, as Nest hands on Fastify's error", () => {
+    const problem = toDomainError(asNestHandsOn(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE()));
+    expect(problem?.toProblem()).toMatchObject({
       status: 413,
       code: 'payload_too_large',
       detail: 'JSON bodies may be at most 262144 bytes (256 KiB).',
     });
+  });
+
+  it('keeps the message of an HttpException of its own', () => {
+    const problem = toDomainError(new HttpException('Too big for this', 413));
+    expect(problem?.toProblem()).toMatchObject({ status: 413, detail: 'Too big for this' });
   });
 
   it('leaves programming errors unmapped, so they become a logged, opaque 500', () => {

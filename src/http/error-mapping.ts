@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { errorCodes } from 'fastify';
 import {
   foreignKeyViolation,
   isDatabaseUnavailable,
@@ -26,16 +27,17 @@ const CODES_BY_STATUS: Record<number, [code: string, title: string]> = {
 };
 
 /**
- * Uploads are read as streams, with their own limit and answer (file_too_large): a body that
- * Fastify's parsers refuse as too large is JSON.
+ * Fastify's own request errors, by their message: Nest's error handler hands them on as
+ * HttpExceptions of their message alone (RoutesResolver.mapExternalException), without their code.
+ * The body limit is the JSON parser's: uploads are read as streams, with a limit and an answer
+ * (file_too_large) of their own. The JSON parser's other refusals are the service's own errors.
  */
-const BODY_TOO_LARGE = `JSON bodies may be at most ${JSON_BODY_LIMIT} bytes (${JSON_BODY_LIMIT / 1024} KiB).`;
-
-/** Fastify's own request errors (body parsing, limits) that arrive before any Nest handler. */
-const FASTIFY_DETAILS: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: BODY_TOO_LARGE,
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body.',
-};
+const FASTIFY_DETAILS = new Map([
+  [
+    new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE().message,
+    `JSON bodies may be at most ${JSON_BODY_LIMIT} bytes (${JSON_BODY_LIMIT / 1024} KiB).`,
+  ],
+]);
 
 /** Maps any thrown value to a DomainError, so every answer is problem+json with a stable code. */
 export function toDomainError(error: unknown): DomainError | null {
@@ -53,34 +55,17 @@ export function toDomainError(error: unknown): DomainError | null {
   return fromFastify(error);
 }
 
+/** What reaches no Nest handler, such as the router's refusals (a malformed URL). */
 function fromFastify(error: unknown): DomainError | null {
-  const { statusCode, code } = (error ?? {}) as { statusCode?: number; code?: string };
+  const { statusCode } = (error ?? {}) as { statusCode?: number };
   if (typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return null;
-  if (
-    code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
-    code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
-    isJsonSyntax(error)
-  ) {
-    return new ValidationFailedError(
-      [{ field: '', message: 'the body is not valid JSON' }],
-      'The body is not valid JSON.',
-    );
-  }
-  return fromStatus(statusCode, FASTIFY_DETAILS[code ?? ''] ?? null);
-}
-
-function isJsonSyntax(error: unknown): boolean {
-  return (
-    error instanceof SyntaxError ||
-    (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY'
-  );
+  return fromStatus(statusCode, null);
 }
 
 function fromHttpException(error: HttpException): DomainError {
-  // Nest's error handler hands Fastify's errors on as HttpExceptions of their message alone
-  // ("Request body is too large"), without their code: the one 413 among them is the body limit.
-  if (error.getStatus() === 413) return fromStatus(413, BODY_TOO_LARGE);
   const detail = detailOf(error);
+  const fastifyDetail = detail === null ? undefined : FASTIFY_DETAILS.get(detail);
+  if (fastifyDetail) return fromStatus(error.getStatus(), fastifyDetail);
   // Nest raises a bare 400 for bodies it cannot parse: to the client that is invalid input like any other.
   if (error.getStatus() === 400)
     return new ValidationFailedError(

@@ -1,4 +1,4 @@
-import { loneSurrogateField } from './json-text';
+import { jsonRefusal, loneSurrogateField } from './json-text';
 
 const parsed = (json: string) => [json, JSON.parse(json)] as const;
 
@@ -19,5 +19,19 @@ describe('loneSurrogateField', () => {
     ['other escapes', '{"note":"\\u00e9\\n\\\\ud800"}'],
   ])('finds none in %s', (_case, json) => {
     expect(loneSurrogateField(...parsed(json))).toBeNull();
+  });
+});
+
+describe('jsonRefusal', () => {
+  it.each([
+    ['text that is no JSON', '{"email": ', 'the body is not valid JSON'],
+    ['an empty body', ' \n', 'the body is empty: send a JSON object'],
+    [
+      'a __proto__ key',
+      '{"__proto__":{"admin":true}}',
+      'the body must not hold a __proto__ key, nor a constructor with a prototype',
+    ],
+  ])('says what is wrong with %s', (_case, json, message) => {
+    expect(jsonRefusal(json).errors).toEqual([{ field: '', message }]);
   });
 });

@@ -33,15 +33,23 @@ function findLoneSurrogate(value: unknown, path: string): string | null {
 }
 
 /**
- * Why Fastify's parser refused `json` when JSON.parse reads it: a `__proto__` key, or a
- * `constructor` holding a `prototype` (prototype poisoning, refused outright); null for text that
- * is no JSON at all. Called only once the parser has refused, so valid bodies never pay for it.
+ * Why Fastify's parser refused `json`: a `__proto__` key, or a `constructor` holding a `prototype`
+ * (prototype poisoning, refused outright) when JSON.parse reads it, else no JSON at all, or none
+ * (an empty body). Called only once the parser has refused, so valid bodies never pay for it.
  */
-export function prototypeKeyError(json: string): ValidationFailedError | null {
+export function jsonRefusal(json: string): ValidationFailedError {
+  if (json.trim() === '')
+    return new ValidationFailedError(
+      [{ field: '', message: 'the body is empty: send a JSON object' }],
+      'The body is empty.',
+    );
   try {
     JSON.parse(json);
   } catch {
-    return null;
+    return new ValidationFailedError(
+      [{ field: '', message: 'the body is not valid JSON' }],
+      'The body is not valid JSON.',
+    );
   }
   const message = 'the body must not hold a __proto__ key, nor a constructor with a prototype';
   return new ValidationFailedError([{ field: '', message }]);
