@@ -182,8 +182,9 @@ const notUtf8 = () =>
 
 /**
  * Fastify's own JSON parsing (proto-poisoning checks included), after a cheap nesting-depth check
- * and before a check for text that has no UTF-8 form. Its refusal says only "not valid JSON",
- * for a poisoning key too: that one is named (jsonRefusal).
+ * and before a check for text that has no UTF-8 form. Its refusals are answered in the service's
+ * words (jsonRefusal), a poisoning key named, since Nest would hand Fastify's error on by its
+ * message alone.
  */
 function parseJsonBodies(fastify: FastifyInstance) {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
@@ -204,7 +205,6 @@ function parseJsonBodies(fastify: FastifyInstance) {
         );
       }
       void parseJson(request, body, (error: Error | null, value?: unknown) => {
-        // Refused here in the service's words: Nest would hand Fastify's error on by its message.
         if (error) return done(jsonRefusal(body), undefined);
         const field = loneSurrogateField(body, value);
         if (field === null) return done(null, value);

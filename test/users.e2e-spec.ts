@@ -169,8 +169,9 @@ describe('users over HTTP', () => {
       ]);
       const empty = await postJson('');
       expectProblem(empty, 400, 'validation_failed');
-      expect(empty.body.errors).toEqual([
-        { field: '', message: 'the body is empty: send a JSON object' },
+      expect([empty.body.detail, empty.body.errors]).toEqual([
+        'The body is empty.',
+        [{ field: '', message: 'the body is empty' }],
       ]);
       for (const notAnObject of ['[]', 'null', '"a@b.c"']) {
         const refused = await postJson(notAnObject);

@@ -4,7 +4,10 @@ import { errorCodes } from 'fastify';
 import { toDomainError } from './error-mapping';
 import { DomainError } from './problem';
 
-/** What Nest's error handler hands on to the filters for an error Fastify raised. */
+/**
+ * What Nest's error handler hands on to the filters for an error Fastify raised. Nest's own code,
+ * not a copy: if it changes how it hands them on, these tests say so.
+ */
 const asNestHandsOn = (error: Error): unknown =>
   RoutesResolver.prototype.mapExternalException.call(RoutesResolver.prototype, error);
 

@@ -55,7 +55,7 @@ export function toDomainError(error: unknown): DomainError | null {
   return fromFastify(error);
 }
 
-/** What reaches no Nest handler, such as the router's refusals (a malformed URL). */
+/** Errors that carry an HTTP status of their own: the router's refusals (a malformed URL) and such. */
 function fromFastify(error: unknown): DomainError | null {
   const { statusCode } = (error ?? {}) as { statusCode?: number };
   if (typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return null;
@@ -66,7 +66,8 @@ function fromHttpException(error: HttpException): DomainError {
   const detail = detailOf(error);
   const fastifyDetail = detail === null ? undefined : FASTIFY_DETAILS.get(detail);
   if (fastifyDetail) return fromStatus(error.getStatus(), fastifyDetail);
-  // Nest raises a bare 400 for bodies it cannot parse: to the client that is invalid input like any other.
+  // Fastify's other 400s, handed on by their message alone: to the client that is invalid input
+  // like any other.
   if (error.getStatus() === 400)
     return new ValidationFailedError(
       [{ field: '', message: detail ?? 'invalid request' }],

@@ -25,10 +25,15 @@ describe('loneSurrogateField', () => {
 describe('jsonRefusal', () => {
   it.each([
     ['text that is no JSON', '{"email": ', 'the body is not valid JSON'],
-    ['an empty body', ' \n', 'the body is empty: send a JSON object'],
+    ['an empty body', ' \n', 'the body is empty'],
+    [
+      'a body of Unicode whitespace, which JSON does not take',
+      '\u00a0',
+      'the body is not valid JSON',
+    ],
     [
       'a __proto__ key',
-      '{"__proto__":{"admin":true}}',
+      '\ufeff{"__proto__":{"admin":true}}',
       'the body must not hold a __proto__ key, nor a constructor with a prototype',
     ],
   ])('says what is wrong with %s', (_case, json, message) => {

@@ -32,19 +32,24 @@ function findLoneSurrogate(value: unknown, path: string): string | null {
   return null;
 }
 
+/** JSON's own whitespace (RFC 8259), not String#trim's Unicode set: a lone U+00A0 is no JSON. */
+const JSON_WHITESPACE_ONLY = /^[ \t\n\r]*$/;
+
 /**
- * Why Fastify's parser refused `json`: a `__proto__` key, or a `constructor` holding a `prototype`
- * (prototype poisoning, refused outright) when JSON.parse reads it, else no JSON at all, or none
- * (an empty body). Called only once the parser has refused, so valid bodies never pay for it.
+ * Why Fastify's parser refused `json`: it is empty (or blank); it is no JSON at all; or JSON.parse
+ * reads it, so it held a `__proto__` key, or a `constructor` holding a `prototype` (prototype
+ * poisoning, refused outright). Called only once the parser has refused, so valid bodies never
+ * pay for it.
  */
 export function jsonRefusal(json: string): ValidationFailedError {
-  if (json.trim() === '')
+  if (JSON_WHITESPACE_ONLY.test(json))
     return new ValidationFailedError(
-      [{ field: '', message: 'the body is empty: send a JSON object' }],
+      [{ field: '', message: 'the body is empty' }],
       'The body is empty.',
     );
   try {
-    JSON.parse(json);
+    // Fastify's parser skips a leading byte order mark; JSON.parse would not.
+    JSON.parse(json.charCodeAt(0) === 0xfeff ? json.slice(1) : json);
   } catch {
     return new ValidationFailedError(
       [{ field: '', message: 'the body is not valid JSON' }],
