@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { startTestApp, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
 
@@ -108,6 +109,28 @@ describe('the service answers as its document says', () => {
       .attach('file', Buffer.from('a,b\n'), 'a.csv')
       .expect(201);
     await app.http.delete(`/api/files/${file.id}`).set(user.auth).send({}).expect(204);
+  });
+
+  it('reads a chunked body on cancel: {} cancels, any other is refused with 415', async () => {
+    const { body: order } = await newOrder();
+    const cancelChunked = (json: string) =>
+      new Promise<{ status?: number; body: string }>((answered, failed) => {
+        const sent = httpRequest(`${app.baseUrl}/api/orders/${order.id}/cancel`, {
+          method: 'POST',
+          headers: { ...user.auth, 'Content-Type': 'application/json' },
+        });
+        sent.on('error', failed).on('response', (response) => {
+          let body = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => answered({ status: response.statusCode, body }));
+        });
+        sent.write(json); // no Content-Length given: node:http sends it chunked
+        sent.end();
+      });
+    const refused = await cancelChunked('{"reason":"x"}');
+    expect([refused.status, JSON.parse(refused.body).detail]).toEqual([415, NO_BODY_TAKEN]);
+    const cancelled = await cancelChunked('{}');
+    expect([cancelled.status, JSON.parse(cancelled.body).status]).toEqual([200, 'cancelled']);
   });
 
   it('refuses null for an optional field the document types as a string', async () => {

@@ -51,8 +51,8 @@ export const isJsonMediaType = (contentType: string | undefined): boolean =>
 
 /**
  * Refuses a body on routes declared with `TakesNoBody`: one of another type, or JSON longer than
- * `{}` needs, before Fastify reads it; a short JSON one once parsed, unless it is `{}` (JSON that
- * cannot be read is 400, as on any route). Without a body, a Content-Type describes nothing:
+ * `{}` needs, before Fastify reads it; a short or chunked JSON one once parsed, unless it is `{}`
+ * (JSON that cannot be read is 400, as on any route). Without a body, a Content-Type describes nothing:
  * it is dropped, or Fastify would try to parse the absent body (415 for text/plain, 400 for an
  * empty JSON body) on a DELETE or an action POST.
  */
@@ -65,8 +65,7 @@ export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
       delete request.headers['content-type'];
       return done();
     }
-    const length = Number(request.headers['content-length']);
-    if (isJsonMediaType(request.headers['content-type']) && length <= EMPTY_OBJECT_MAX_BYTES)
+    if (isJsonMediaType(request.headers['content-type']) && mayBeEmptyObject(request.headers))
       return done(); // judged once parsed
     sendError(new UnsupportedMediaTypeError(NO_BODY_TAKEN), request, reply);
   });
@@ -75,6 +74,15 @@ export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
     if (isEmptyObject(request.body)) return done();
     sendError(new UnsupportedMediaTypeError(NO_BODY_TAKEN), request, reply);
   });
+}
+
+/**
+ * Whether the body's length leaves room for `{}`: a chunked one (no Content-Length) has none to
+ * tell before it is read, so it is read, within the JSON body limit, and judged once parsed.
+ */
+function mayBeEmptyObject(headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length'];
+  return length === undefined || Number(length) <= EMPTY_OBJECT_MAX_BYTES;
 }
 
 /** No body at all, or a parsed `{}`. */
