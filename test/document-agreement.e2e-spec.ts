@@ -73,6 +73,21 @@ describe('the service answers as its document says', () => {
       expect(refused.body.detail).toBe(NO_BODY_TAKEN);
     }
     expectProblem(await cancel().type('text/plain').send('x'), 415, 'unsupported_media_type');
+    // Chunked, even {} has no length to tell before it is read: refused unread.
+    const chunked = await new Promise<{ status?: number; body: string }>((answered, failed) => {
+      const sent = httpRequest(`${app.baseUrl}/api/orders/${order.id}/cancel`, {
+        method: 'POST',
+        headers: { ...user.auth, 'Content-Type': 'application/json' },
+      });
+      sent.on('error', failed).on('response', (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => answered({ status: response.statusCode, body }));
+      });
+      sent.write('{}'); // no Content-Length given: node:http sends it chunked
+      sent.end();
+    });
+    expect([chunked.status, JSON.parse(chunked.body).detail]).toEqual([415, NO_BODY_TAKEN]);
     // Refused as a body the operation does not take, whatever its coding or charset.
     const latin1 = 'application/json; charset=latin1';
     for (const refused of [
@@ -109,28 +124,6 @@ describe('the service answers as its document says', () => {
       .attach('file', Buffer.from('a,b\n'), 'a.csv')
       .expect(201);
     await app.http.delete(`/api/files/${file.id}`).set(user.auth).send({}).expect(204);
-  });
-
-  it('reads a chunked body on cancel: {} cancels, any other is refused with 415', async () => {
-    const { body: order } = await newOrder();
-    const cancelChunked = (json: string) =>
-      new Promise<{ status?: number; body: string }>((answered, failed) => {
-        const sent = httpRequest(`${app.baseUrl}/api/orders/${order.id}/cancel`, {
-          method: 'POST',
-          headers: { ...user.auth, 'Content-Type': 'application/json' },
-        });
-        sent.on('error', failed).on('response', (response) => {
-          let body = '';
-          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-          response.on('end', () => answered({ status: response.statusCode, body }));
-        });
-        sent.write(json); // no Content-Length given: node:http sends it chunked
-        sent.end();
-      });
-    const refused = await cancelChunked('{"reason":"x"}');
-    expect([refused.status, JSON.parse(refused.body).detail]).toEqual([415, NO_BODY_TAKEN]);
-    const cancelled = await cancelChunked('{}');
-    expect([cancelled.status, JSON.parse(cancelled.body).status]).toEqual([200, 'cancelled']);
   });
 
   it('refuses null for an optional field the document types as a string', async () => {

@@ -42,7 +42,11 @@ export function hasBody(headers: IncomingHttpHeaders): boolean {
 }
 
 const NO_BODY_TAKEN = 'This operation takes no request body (or only an empty JSON object, {}).';
-/** Room for `{}` with some whitespace: anything longer is a body, refused before it is read. */
+/**
+ * Room for `{}` with some whitespace: anything longer is a body, refused before it is read. So is a
+ * chunked one, `{}` included: with no length to tell, reading it could take up to the JSON body
+ * limit on a route that takes no body.
+ */
 const EMPTY_OBJECT_MAX_BYTES = 64;
 
 /** `application/json`, any case, with or without parameters; not `application/json-seq`. */
@@ -51,8 +55,8 @@ export const isJsonMediaType = (contentType: string | undefined): boolean =>
 
 /**
  * Refuses a body on routes declared with `TakesNoBody`: one of another type, or JSON longer than
- * `{}` needs, before Fastify reads it; a short or chunked JSON one once parsed, unless it is `{}`
- * (JSON that cannot be read is 400, as on any route). Without a body, a Content-Type describes nothing:
+ * `{}` needs, before Fastify reads it; a short JSON one once parsed, unless it is `{}` (JSON that
+ * cannot be read is 400, as on any route). Without a body, a Content-Type describes nothing:
  * it is dropped, or Fastify would try to parse the absent body (415 for text/plain, 400 for an
  * empty JSON body) on a DELETE or an action POST.
  */
@@ -65,7 +69,8 @@ export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
       delete request.headers['content-type'];
       return done();
     }
-    if (isJsonMediaType(request.headers['content-type']) && mayBeEmptyObject(request.headers))
+    const length = Number(request.headers['content-length']);
+    if (isJsonMediaType(request.headers['content-type']) && length <= EMPTY_OBJECT_MAX_BYTES)
       return done(); // judged once parsed
     sendError(new UnsupportedMediaTypeError(NO_BODY_TAKEN), request, reply);
   });
@@ -74,15 +79,6 @@ export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
     if (isEmptyObject(request.body)) return done();
     sendError(new UnsupportedMediaTypeError(NO_BODY_TAKEN), request, reply);
   });
-}
-
-/**
- * Whether the body's length leaves room for `{}`: a chunked one (no Content-Length) has none to
- * tell before it is read, so it is read, within the JSON body limit, and judged once parsed.
- */
-function mayBeEmptyObject(headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length'];
-  return length === undefined || Number(length) <= EMPTY_OBJECT_MAX_BYTES;
 }
 
 /** No body at all, or a parsed `{}`. */
