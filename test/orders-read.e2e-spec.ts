@@ -62,7 +62,7 @@ describe('orders over HTTP', () => {
     });
   });
 
-  it('answers a method the path does not take with 405 and Allow, not 404', async () => {
+  it('answers a method the path does not take with 405 and Allow, and a path no operation takes with 404 route_not_found', async () => {
     const { body: order } = await create(ann, validOrder()).expect(201);
     const deleted = await app.http.delete(`/api/orders/${order.id}`).set(ann.auth);
     expectProblem(deleted, 405, 'method_not_allowed');
@@ -70,17 +70,23 @@ describe('orders over HTTP', () => {
     const put = await app.http.put('/api/orders').set(ann.auth).send(validOrder());
     expectProblem(put, 405, 'method_not_allowed');
     expect(put.headers.allow).toBe('GET, HEAD, POST');
-    expectProblem(await app.http.get('/api/no-such-path').set(ann.auth), 404, 'not_found');
+    const noRoute = await app.http.get('/api/no-such-path?x=1').set(ann.auth);
+    expectProblem(noRoute, 404, 'route_not_found');
+    expect(noRoute.body.detail).toBe(
+      "No operation answers GET /api/no-such-path; the API's operations are in /api/openapi.json.",
+    );
+    // Without a token too: which URLs exist is no secret (the document lists them).
+    expectProblem(await app.http.delete('/api/no-such-path'), 404, 'route_not_found');
     // With a body of a type no route reads: still 405 and 404, never a 415 of no operation.
     const textDelete = app.http.delete(`/api/orders/${order.id}`).set(ann.auth);
     expectProblem(await textDelete.type('text/plain').send('x'), 405, 'method_not_allowed');
     const textPost = app.http.post('/api/no-such-path').set(ann.auth).type('text/plain');
-    expectProblem(await textPost.send('x'), 404, 'not_found');
+    expectProblem(await textPost.send('x'), 404, 'route_not_found');
     for (const [method, path] of [
       ['get', '/api/users/'], // an empty id: no route serves it, whatever the method
       ['post', '/api/orders/'],
     ] as const)
-      expectProblem(await app.http[method](path).set(ann.auth), 404, 'not_found');
+      expectProblem(await app.http[method](path).set(ann.auth), 404, 'route_not_found');
     await app.http.get(`/api/orders/${order.id}`).set(ann.auth).expect(200); // still there
   });
 
