@@ -100,7 +100,7 @@ deleted AS (
     SELECT ctid FROM events, cutoff
      WHERE time < cutoff.at AND position IS NOT NULL
        AND (NOT $2::boolean OR published_at < cutoff.at)
-     LIMIT $3 FOR UPDATE SKIP LOCKED))
+     ORDER BY time LIMIT $3 FOR UPDATE SKIP LOCKED))
   RETURNING user_id, position),
 horizon AS (
   INSERT INTO event_retention AS r (user_id, deleted_through)

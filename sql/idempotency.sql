@@ -47,6 +47,7 @@ SELECT (SELECT expires_at FROM claimed) AS claimed_until, e.*
 -- $1 batchSize
 WITH deleted AS (
   DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
-    SELECT ctid FROM idempotency_keys WHERE expires_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED))
+    SELECT ctid FROM idempotency_keys WHERE expires_at <= now()
+     ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED))
   RETURNING 1)
 SELECT count(*)::int AS deleted FROM deleted;

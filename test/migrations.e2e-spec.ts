@@ -2,7 +2,13 @@ import { Client } from 'pg';
 import { CLIENT_QUERY_TIMEOUT_MS, SESSION_SETTINGS } from '../src/database/data-source';
 import { LockKeys } from '../src/database/advisory-locks';
 import { directUrlFor } from './support/pgbouncer';
-import { createDatabaseOn, migrate, TestDatabase } from './support/test-database';
+import {
+  connectToMigratedDatabase,
+  createDatabaseOn,
+  MigratedDatabase,
+  migrate,
+  TestDatabase,
+} from './support/test-database';
 import { waitFor } from './support/wait';
 
 /** The longest of the request path's timeouts, the server's and the client's. */
@@ -54,18 +60,13 @@ describe('migrations at start-up', () => {
 });
 
 describe('the migration to NFC emails', () => {
-  let database: TestDatabase;
+  let database: MigratedDatabase;
   let db: Client;
   beforeAll(async () => {
-    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
-    await migrate(database.url);
-    db = new Client({ connectionString: directUrlFor(database.url) ?? database.url });
-    await db.connect();
+    database = await connectToMigratedDatabase();
+    db = database.db;
   });
-  afterAll(async () => {
-    await db?.end();
-    await database?.stop();
-  });
+  afterAll(() => database?.stop());
 
   let minutes = 0;
   /** A user row as the release before wrote it, each a minute younger than the one before. */

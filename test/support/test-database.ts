@@ -60,6 +60,29 @@ export async function migrate(url: string): Promise<void> {
   await migrated.close();
 }
 
+/** A migrated database of its own and a direct connection to it; stop() closes and drops both. */
+export interface MigratedDatabase extends TestDatabase {
+  db: Client;
+}
+
+/** A fresh database on the e2e server (E2E_DATABASE_URL), migrated, and a direct connection to it. */
+export async function connectToMigratedDatabase(): Promise<MigratedDatabase> {
+  const database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+  try {
+    await migrate(database.url);
+    const db = new Client({ connectionString: directUrlFor(database.url) ?? database.url });
+    await db.connect();
+    const stop = async () => {
+      await db.end();
+      await database.stop();
+    };
+    return { url: database.url, db, stop };
+  } catch (error) {
+    await database.stop();
+    throw error;
+  }
+}
+
 async function adminQuery(serverUrl: string, sql: string) {
   const client = new Client({ connectionString: serverUrl });
   await client.connect();

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import type { Statement } from '../src/database/statement';
+import { EventsRepository } from '../src/events/events.repository';
+import { IdempotencyRepository } from '../src/idempotency/idempotency.repository';
+import { connectToMigratedDatabase, MigratedDatabase } from './support/test-database';
+
+const ROWS = 20_000;
+
+/** Every plan node's type, depth first. */
+function nodeTypes(plan: {
+  'Node Type': string;
+  'Index Name'?: string;
+  Plans?: unknown[];
+}): string[] {
+  const children = (plan.Plans ?? []) as Parameters<typeof nodeTypes>[0][];
+  const self = plan['Index Name']
+    ? `${plan['Node Type']} ${plan['Index Name']}`
+    : plan['Node Type'];
+  return [self, ...children.flatMap(nodeTypes)];
+}
+
+/**
+ * The sweeps run every minute over tables that hold a day of keys or a week of events, where
+ * nothing may have expired: each must find its batch through its index, not by reading the whole
+ * table. Here the tables hold rows none of which has expired and no statistics (a new table before
+ * autovacuum analyzes it), where PostgreSQL guesses a third of the rows match; both the custom plan
+ * and the generic one that a prepared statement may switch to are checked.
+ */
+describe('the sweeps of expired keys and events', () => {
+  let database: MigratedDatabase;
+  let db: Client;
+  beforeAll(async () => {
+    database = await connectToMigratedDatabase();
+    db = database.db;
+    for (const table of ['idempotency_keys', 'events'])
+      await db.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
+    const userId = randomUUID();
+    await db.query(
+      `INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
+       VALUES ($1, 'a@example.com', 'a@example.com', 'A', 'x', now(), now())`,
+      [userId],
+    );
+    await db.query(
+      `INSERT INTO idempotency_keys (caller, method, route, key, fingerprint, response_status,
+                                     response_headers, response_body, created_at, expires_at)
+       SELECT $1, 'POST', '/api/orders', n::text, '\\x00', 201, '{}', repeat('x', 900), now(),
+              now() + interval '1 day' + n * interval '1 ms'
+         FROM generate_series(1, $2::integer) AS n`,
+      [userId, ROWS],
+    );
+    await db.query(
+      `INSERT INTO events (id, user_id, type, subject, time, data, position, published_at)
+       SELECT gen_random_uuid(), $1, 'order.created', gen_random_uuid(),
+              now() - n * interval '1 ms', '{}', n, now()
+         FROM generate_series(1, $2::integer) AS n`,
+      [userId, ROWS],
+    );
+  });
+  afterAll(() => database?.stop());
+
+  /** The plan of `statement` with `values`, as a prepared statement under `mode` runs it. */
+  async function planOf(statement: Statement, values: unknown[], mode: string) {
+    await db.query(`SET plan_cache_mode = ${mode}`);
+    await db.query(`PREPARE sweep AS ${statement.text}`);
+    try {
+      const placeholders = values.map((value) => db.escapeLiteral(String(value))).join(', ');
+      const { rows } = await db.query(`EXPLAIN (FORMAT JSON) EXECUTE sweep(${placeholders})`);
+      return nodeTypes(rows[0]['QUERY PLAN'][0].Plan);
+    } finally {
+      await db.query('DEALLOCATE sweep');
+    }
+  }
+
+  const SWEEPS = [
+    {
+      statements: IdempotencyRepository.statements,
+      name: 'IdempotencyRepository.deleteExpired',
+      values: { batchSize: 500 },
+      index: 'idempotency_keys_expires_at_idx',
+    },
+    {
+      statements: EventsRepository.statements,
+      name: 'EventsRepository.deleteExpired',
+      values: { retentionMs: 7 * 86_400_000, requirePublished: true, batch: 500 },
+      index: 'events_time_idx',
+    },
+  ];
+  const cases = SWEEPS.flatMap((sweep) =>
+    ['force_custom_plan', 'force_generic_plan'].map((mode) => ({ ...sweep, mode })),
+  );
+
+  it.each(cases)(
+    '$name reads $index, never the whole table ($mode)',
+    async ({ statements, name, values, index, mode }) => {
+      const statement = statements.find((candidate) => candidate.name === name)!;
+      const bound = statement.params.map((param) => values[param as keyof typeof values]);
+      expect(bound).not.toContain(undefined);
+      const plan = await planOf(statement, bound, mode);
+      expect(plan).toContain(`Index Scan ${index}`);
+      expect(plan).not.toContain('Seq Scan');
+    },
+  );
+});
