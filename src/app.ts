@@ -25,7 +25,7 @@ import { serveOpenApi } from './http/openapi';
 import { isEventStream } from './http/event-stream-response';
 import { JSON_BODY_LIMIT, MAX_JSON_DEPTH, nestingDepth } from './http/json-depth';
 import { jsonRefusal, loneSurrogateField } from './http/json-text';
-import { ServiceUnavailableError, ValidationFailedError } from './http/problem';
+import { bodyRefusal, ServiceUnavailableError, ValidationFailedError } from './http/problem';
 import { sendError } from './http/send-problem';
 import { CompiledBodies } from './http/compiled-bodies';
 import { createValidationPipe } from './http/validation';
@@ -175,10 +175,7 @@ function refuseRequestsWhileClosing(fastify: FastifyInstance) {
 const SHUTTING_DOWN = 'This instance is shutting down; retry, and another one will answer.';
 
 const notUtf8 = () =>
-  new ValidationFailedError(
-    [{ field: '', message: 'the body is not well-formed UTF-8' }],
-    'The body is not well-formed UTF-8.',
-  );
+  bodyRefusal('the body is not well-formed UTF-8', 'The body is not well-formed UTF-8.');
 
 /**
  * Fastify's own JSON parsing (proto-poisoning checks included), after a cheap nesting-depth check
@@ -197,12 +194,8 @@ function parseJsonBodies(fastify: FastifyInstance) {
       if (!isUtf8(bytes)) return done(notUtf8(), undefined);
       const body = bytes.toString('utf8');
       if (nestingDepth(body) > MAX_JSON_DEPTH) {
-        return done(
-          new ValidationFailedError([
-            { field: '', message: `JSON may be nested at most ${MAX_JSON_DEPTH} levels deep` },
-          ]),
-          undefined,
-        );
+        const message = `JSON may be nested at most ${MAX_JSON_DEPTH} levels deep`;
+        return done(bodyRefusal(message), undefined);
       }
       void parseJson(request, body, (error: Error | null, value?: unknown) => {
         if (error) return done(jsonRefusal(body), undefined);

@@ -11,6 +11,7 @@ import {
   ServiceUnavailableError,
   UnauthorizedError,
   ValidationFailedError,
+  bodyRefusal,
 } from './problem';
 import { JSON_BODY_LIMIT } from './json-depth';
 
@@ -47,9 +48,7 @@ export function toDomainError(error: unknown): DomainError | null {
   if (foreignKeyViolation(error)?.endsWith('_user_id_fkey'))
     return new UnauthorizedError('The access token names a user that no longer exists.');
   if (isUnstorableText(error)) {
-    return new ValidationFailedError([
-      { field: '', message: 'text must not contain NUL (\\u0000) characters' },
-    ]);
+    return bodyRefusal('text must not contain NUL (\\u0000) characters');
   }
   if (error instanceof HttpException) return fromHttpException(error);
   return fromFastify(error);

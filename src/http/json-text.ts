@@ -1,4 +1,4 @@
-import { ValidationFailedError } from './problem';
+import { bodyRefusal, ValidationFailedError } from './problem';
 
 /** A JSON object: not an array, not null, not a bare value. */
 export const isJsonObject = (value: unknown): value is object =>
@@ -43,19 +43,13 @@ const JSON_WHITESPACE_ONLY = /^[ \t\n\r]*$/;
  */
 export function jsonRefusal(json: string): ValidationFailedError {
   if (JSON_WHITESPACE_ONLY.test(json))
-    return new ValidationFailedError(
-      [{ field: '', message: 'the body is empty' }],
-      'The body is empty.',
-    );
+    return bodyRefusal('the body is empty', 'The body is empty.');
   try {
     // Fastify's parser skips a leading byte order mark; JSON.parse would not.
     JSON.parse(json.charCodeAt(0) === 0xfeff ? json.slice(1) : json);
   } catch {
-    return new ValidationFailedError(
-      [{ field: '', message: 'the body is not valid JSON' }],
-      'The body is not valid JSON.',
-    );
+    return bodyRefusal('the body is not valid JSON', 'The body is not valid JSON.');
   }
   const message = 'the body must not hold a __proto__ key, nor a constructor with a prototype';
-  return new ValidationFailedError([{ field: '', message }]);
+  return bodyRefusal(message);
 }

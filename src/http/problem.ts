@@ -58,6 +58,14 @@ export class ValidationFailedError extends DomainError {
   }
 }
 
+/**
+ * A refusal of the body as a whole rather than of one of its fields: one entry, field `""`
+ * (docs/api.md), with `detail` to say it in a sentence.
+ */
+export function bodyRefusal(message: string, detail?: string): ValidationFailedError {
+  return new ValidationFailedError([{ field: '', message }], detail);
+}
+
 export class NotFoundError extends DomainError {
   constructor(resource: string) {
     super(404, 'not_found', 'Not found', `No ${resource} with this id exists for the caller.`);

@@ -7,7 +7,7 @@ import {
 import { getMetadataStorage, ValidateIf, ValidationTypes } from 'class-validator';
 import { CompiledBodies } from './compiled-bodies';
 import { isJsonObject } from './json-text';
-import { FieldError, ValidationFailedError } from './problem';
+import { bodyRefusal, FieldError, ValidationFailedError } from './problem';
 
 /** Failures that are not about a field's value: an unknown field, or a value that is no object. */
 const NOT_A_FIELD = new Set<string>([ValidationTypes.WHITELIST, 'unknownValue']);
@@ -126,10 +126,7 @@ class FastifyValidationPipe extends ValidationPipe {
     // Else an array, null or a bare value would be told every field it lacks. No body at all is
     // told just that (the pipe reads it as {}), which a form can show field by field.
     if (metadata.type === 'body' && value !== undefined && !isJsonObject(value))
-      throw new ValidationFailedError(
-        [{ field: '', message: 'the body must be a JSON object' }],
-        'The body must be a JSON object.',
-      );
+      throw bodyRefusal('the body must be a JSON object', 'The body must be a JSON object.');
     const refused = this.toValidate(metadata) ? fieldsRefusedFirst(value, metadata) : [];
     if (!refused.length) return super.transform(value, metadata);
     // The full pass too, so that the answer names every field at fault at once.
