@@ -62,7 +62,7 @@ describe('orders over HTTP', () => {
     });
   });
 
-  it('answers a method the path does not take with 405 and Allow, and a path no operation takes with 404 route_not_found', async () => {
+  it('answers 405 and Allow for a method the path does not take, 404 route_not_found for a URL none does', async () => {
     const { body: order } = await create(ann, validOrder()).expect(201);
     const deleted = await app.http.delete(`/api/orders/${order.id}`).set(ann.auth);
     expectProblem(deleted, 405, 'method_not_allowed');
@@ -82,6 +82,18 @@ describe('orders over HTTP', () => {
     expectProblem(await textDelete.type('text/plain').send('x'), 405, 'method_not_allowed');
     const textPost = app.http.post('/api/no-such-path').set(ann.auth).type('text/plain');
     expectProblem(await textPost.send('x'), 404, 'route_not_found');
+    // The URL is what is wrong, whatever else is: a body that is not JSON, a method elsewhere.
+    const brokenJson = app.http.post('/api/no-such-path').set(ann.auth).type('json');
+    expectProblem(await brokenJson.send('{"x":'), 404, 'route_not_found');
+    const notJson = app.http.delete(`/api/orders/${order.id}`).set(ann.auth).type('json');
+    expectProblem(await notJson.send('{"x":'), 405, 'method_not_allowed');
+    // A file the docs' static route does not have; a long path shown cut short.
+    expectProblem(await app.http.get('/api/docs/no-such-file.js'), 404, 'route_not_found');
+    const long = await app.http.get(`/api/${'x'.repeat(1000)}`);
+    expectProblem(long, 404, 'route_not_found');
+    expect(long.body.detail).toBe(
+      `No operation answers GET /api/${'x'.repeat(195)}…; the API's operations are in /api/openapi.json.`,
+    );
     for (const [method, path] of [
       ['get', '/api/users/'], // an empty id: no route serves it, whatever the method
       ['post', '/api/orders/'],

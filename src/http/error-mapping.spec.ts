@@ -50,7 +50,7 @@ describe('toDomainError', () => {
   });
 
   it('maps framework HTTP errors to problems with stable codes', () => {
-    expect(toDomainError(new NotFoundException('Cannot GET /x'))?.toProblem()).toMatchObject({
+    expect(toDomainError(new NotFoundException('No such thing'))?.toProblem()).toMatchObject({
       status: 404,
       code: 'not_found',
     });

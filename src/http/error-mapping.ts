@@ -6,12 +6,12 @@ import {
   isUnstorableText,
 } from '../database/database-errors';
 import {
+  bodyRefusal,
   DomainError,
   problemType,
   ServiceUnavailableError,
   UnauthorizedError,
   ValidationFailedError,
-  bodyRefusal,
 } from './problem';
 import { JSON_BODY_LIMIT } from './json-depth';
 

@@ -1,4 +1,3 @@
-import { HttpException } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { DomainError } from './problem';
 
@@ -18,37 +17,39 @@ export class MethodNotAllowedError extends DomainError {
   }
 }
 
+/** The longest path a detail repeats: a URL may be as long as Node's header limit. */
+const PATH_SHOWN = 200;
+
 /**
  * A URL no operation answers, told apart from a resource that is not there (`not_found`): a client
  * that built a wrong URL is not led to think an order or a user is gone.
  */
 export class RouteNotFoundError extends DomainError {
   constructor(method: string, path: string) {
+    const shown = path.length > PATH_SHOWN ? `${path.slice(0, PATH_SHOWN)}…` : path;
     super(
       404,
       'route_not_found',
       'Not found',
-      `No operation answers ${method} ${path}; the API's operations are in /api/openapi.json.`,
+      `No operation answers ${method} ${shown}; the API's operations are in /api/openapi.json.`,
     );
   }
 }
 
 /**
- * For a request no route serves: a 405 with the methods its path does take (RFC 9110 asks for
- * them in Allow), so a client that sent the wrong method is not told the resource is missing, and
- * Nest's 404 for it (`Cannot GET /x`) as `route_not_found` where no method is served there either.
- * Null for a routed request, or for another error of an unrouted one (Fastify's 400 for a
- * malformed URL), which stays as it is.
+ * What a request no route serves is answered, whatever went wrong on its way (a body it sent that
+ * is not JSON, say): the URL is what is wrong. A 405 with the methods its path does take (RFC 9110
+ * asks for them in Allow), so a client that sent the wrong method is not told the resource is
+ * missing; else 404 `route_not_found` (also for a file the docs' static route does not have).
+ * Null for a routed request. Fastify's refusals before routing (a malformed URL) never come here.
  */
-export function unroutedRequestError(request: FastifyRequest, error: unknown): DomainError | null {
+export function unroutedRequestError(request: FastifyRequest): DomainError | null {
   if (request.routeOptions.url !== undefined) return null;
   const path = request.url.split('?', 1)[0];
   const allow = METHODS.filter((method) => serves(request, method, path));
-  if (allow.length) {
-    return allow.includes(request.method) ? null : new MethodNotAllowedError(request.method, allow);
-  }
-  const isNestNotFound = error instanceof HttpException && error.getStatus() === 404;
-  return isNestNotFound ? new RouteNotFoundError(request.method, path) : null;
+  if (allow.length && !allow.includes(request.method))
+    return new MethodNotAllowedError(request.method, allow);
+  return new RouteNotFoundError(request.method, path);
 }
 
 /**

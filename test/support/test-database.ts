@@ -73,8 +73,11 @@ export async function connectToMigratedDatabase(): Promise<MigratedDatabase> {
     const db = new Client({ connectionString: directUrlFor(database.url) ?? database.url });
     await db.connect();
     const stop = async () => {
-      await db.end();
-      await database.stop();
+      try {
+        await db.end();
+      } finally {
+        await database.stop();
+      }
     };
     return { url: database.url, db, stop };
   } catch (error) {
