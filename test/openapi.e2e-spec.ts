@@ -94,6 +94,13 @@ describe('OpenAPI', () => {
     );
   });
 
+  it("serves it as YAML too, under YAML's registered media type", async () => {
+    const yaml = await app.http.get('/api/openapi.yaml').expect(200);
+    expect(yaml.headers['content-type']).toBe('application/yaml; charset=utf-8');
+    expect(yaml.text).toMatch(/^openapi: 3\.1\.0$/m);
+    expect(yaml.text).toContain('/api/orders/{id}/cancel:');
+  });
+
   it('serves a browsable UI at /api/docs', async () => {
     const page = await app.http.get('/api/docs').redirects(1).expect(200);
     expect(page.text).toContain('swagger-ui');

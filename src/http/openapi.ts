@@ -92,7 +92,13 @@ const sendDocsPolicy: onSendHookHandler = (_request, reply, payload, done) => {
 
 const DOCUMENT_PATHS = ['api/openapi.json', 'api/openapi.yaml'];
 
-/** Serves the document at /api/openapi.json and a browsable UI at /api/docs, to anyone. */
+/** YAML's registered media type (RFC 9512), where @nestjs/swagger sends `text/yaml`. */
+const sendYamlMediaType: onSendHookHandler = (_request, reply, payload, done) => {
+  void reply.header('Content-Type', 'application/yaml; charset=utf-8');
+  done(null, payload);
+};
+
+/** Serves the document (/api/openapi.json, .yaml) and a browsable UI at /api/docs, to anyone. */
 export function serveOpenApi(app: INestApplication) {
   // On the docs' routes alone (the static files' too): no other request pays for a hook.
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
@@ -105,6 +111,12 @@ export function serveOpenApi(app: INestApplication) {
     access: 'public, token ignored',
   });
   const [jsonDocumentUrl, yamlDocumentUrl] = DOCUMENT_PATHS;
+  addRouteHook(
+    fastify,
+    'onSend',
+    (route) => route.url === `/${yamlDocumentUrl}`,
+    sendYamlMediaType,
+  );
   SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl,
     yamlDocumentUrl,
