@@ -99,6 +99,8 @@ describe('OpenAPI', () => {
     expect(yaml.headers['content-type']).toBe('application/yaml; charset=utf-8');
     expect(yaml.text).toMatch(/^openapi: 3\.1\.0$/m);
     expect(yaml.text).toContain('/api/orders/{id}/cancel:');
+    const head = await app.http.head('/api/openapi.yaml').expect(200);
+    expect(head.headers['content-type']).toBe('application/yaml; charset=utf-8');
   });
 
   it('serves a browsable UI at /api/docs', async () => {

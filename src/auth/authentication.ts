@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../http/problem';
 import { sendError } from '../http/send-problem';
+import { isUnrouted } from '../http/unrouted-request';
 import type { Caller } from './caller';
 import type { TokenService } from './token.service';
 
@@ -36,8 +37,8 @@ export function authenticateOnArrival(fastify: FastifyInstance, callers: Callers
  * route that ignores tokens, nor on a public route called without one.
  */
 function readsToken(request: FastifyRequest): boolean {
-  const { url, config } = request.routeOptions;
-  if (url === undefined || config.access === 'public, token ignored') return false;
+  const { config } = request.routeOptions;
+  if (isUnrouted(request) || config.access === 'public, token ignored') return false;
   return config.access !== 'public' || request.headers.authorization !== undefined;
 }
 

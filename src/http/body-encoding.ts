@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasBody, isJsonMediaType } from './bodyless';
 import { UnsupportedMediaTypeError } from './problem';
 import { sendError } from './send-problem';
+import { isUnrouted } from './unrouted-request';
 
 /** The `charset` parameter of a Content-Type, as sent. */
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
@@ -38,6 +39,8 @@ export function refuseUnreadableBodies(fastify: FastifyInstance, multipartRoutes
     );
   };
   fastify.addHook('onRequest', (request, reply, done) => {
+    // A request no route serves is answered as such (unrouted-request.ts), whatever its body.
+    if (isUnrouted(request)) return done();
     if (request.headers['content-encoding'] !== undefined && refusedCoded(request, reply)) return;
     const type = request.headers['content-type'];
     if (type === undefined || BODY_NEVER_READ.has(request.method)) return done();
@@ -61,6 +64,7 @@ export function refuseUnreadableBodies(fastify: FastifyInstance, multipartRoutes
   fastify.addHook('preValidation', (request, reply, done) => {
     if (!request.isMultipart() || multipartRoutes.has(request.routeOptions.url ?? ''))
       return done();
+    if (isUnrouted(request)) return done(); // answered as such, its body unread
     sendError(refusal(request), request, reply);
   });
 }

@@ -92,9 +92,13 @@ const sendDocsPolicy: onSendHookHandler = (_request, reply, payload, done) => {
 
 const DOCUMENT_PATHS = ['api/openapi.json', 'api/openapi.yaml'];
 
-/** YAML's registered media type (RFC 9512), where @nestjs/swagger sends `text/yaml`. */
+/**
+ * YAML's registered media type (RFC 9512), where @nestjs/swagger sends `text/yaml`: on the
+ * document alone, not on a problem the route may answer instead (503 while shutting down).
+ */
 const sendYamlMediaType: onSendHookHandler = (_request, reply, payload, done) => {
-  void reply.header('Content-Type', 'application/yaml; charset=utf-8');
+  if (String(reply.getHeader('content-type')).startsWith('text/yaml'))
+    void reply.header('Content-Type', 'application/yaml; charset=utf-8');
   done(null, payload);
 };
 

@@ -37,14 +37,22 @@ export class RouteNotFoundError extends DomainError {
 }
 
 /**
- * What a request no route serves is answered, whatever went wrong on its way (a body it sent that
- * is not JSON, say): the URL is what is wrong. A 405 with the methods its path does take (RFC 9110
+ * Whether no route serves the request. The router matches `/api/orders/` to `/api/orders/:id` with
+ * an empty id, which Nest then answers 404: no route serves that either.
+ */
+export function isUnrouted(request: FastifyRequest): boolean {
+  return request.routeOptions.url === undefined || hasEmptyParam(request.params as object);
+}
+
+/**
+ * What a request no route serves is answered, whatever went wrong with its body on the way (not
+ * JSON, say): the URL is what is wrong. A 405 with the methods its path does take (RFC 9110
  * asks for them in Allow), so a client that sent the wrong method is not told the resource is
  * missing; else 404 `route_not_found` (also for a file the docs' static route does not have).
  * Null for a routed request. Fastify's refusals before routing (a malformed URL) never come here.
  */
 export function unroutedRequestError(request: FastifyRequest): DomainError | null {
-  if (request.routeOptions.url !== undefined) return null;
+  if (!isUnrouted(request)) return null;
   const path = request.url.split('?', 1)[0];
   const allow = METHODS.filter((method) => serves(request, method, path));
   if (allow.length && !allow.includes(request.method))
@@ -52,14 +60,15 @@ export function unroutedRequestError(request: FastifyRequest): DomainError | nul
   return new RouteNotFoundError(request.method, path);
 }
 
-/**
- * Whether a route of `method` answers at `path`. The router matches `/api/orders/` to
- * `/api/orders/:id` with an empty id, which Nest then answers 404: no route serves that.
- */
+/** Whether a route of `method` answers at `path` (with no empty parameter, as isUnrouted). */
 function serves(request: FastifyRequest, method: string, path: string): boolean {
   const route = request.server.findRoute({ method, url: path });
-  return (
-    route !== null &&
-    Object.entries(route.params).every(([name, value]) => name === '*' || value !== '')
-  );
+  return route !== null && !hasEmptyParam(route.params);
+}
+
+/** A path parameter matched as empty (`*`, the docs' files, may be); runs on every request. */
+function hasEmptyParam(params: object): boolean {
+  const values = params as Record<string, unknown>;
+  for (const name in values) if (name !== '*' && values[name] === '') return true;
+  return false;
 }
