@@ -62,10 +62,16 @@ describe('requests no operation answers', () => {
   it('takes a path a route matches only with an empty id for one no route serves', async () => {
     for (const [method, path] of [
       ['get', '/api/users/'],
-      ['post', '/api/orders/'],
+      ['post', '/api/orders//cancel'],
+      ['delete', '/api/files/'],
     ] as const) {
       expectProblem(await app.http[method](path).set(ann.auth), 404, 'route_not_found');
       expectProblem(await app.http[method](path), 404, 'route_not_found'); // no token: no 401
+      // Nor the 415 of an operation that takes no body (cancel, a file's DELETE).
+      const text = app.http[method](path).set(ann.auth).type('text/plain');
+      expectProblem(await text.send('x'), 404, 'route_not_found');
+      const json = app.http[method](path).set(ann.auth).type('json');
+      expectProblem(await json.send('{"reason":"x"}'), 404, 'route_not_found');
     }
     const broken = app.http.put('/api/users/').set(ann.auth).type('json');
     expectProblem(await broken.send('{"x":'), 404, 'route_not_found');

@@ -8,6 +8,7 @@ import { UnsupportedMediaTypeError } from './problem';
 import { WithRouteConfig } from './route-config';
 import { addRouteHook } from './route-hooks';
 import { sendError } from './send-problem';
+import { isUnrouted } from './unrouted-request';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -64,7 +65,8 @@ export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
   // Global, so that it runs before refuseUnreadableBodies' onRequest: a route's own hooks run
   // after every global one of their kind, and that one would judge a Content-Type this drops.
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (!request.routeOptions.config.bodyless) return done();
+    // A path matched with an empty id is answered 404 route_not_found (unrouted-request.ts).
+    if (!request.routeOptions.config.bodyless || isUnrouted(request)) return done();
     if (!hasBody(request.headers)) {
       delete request.headers['content-type'];
       return done();
@@ -76,7 +78,7 @@ export function refuseBodiesWhereNoneIsTaken(fastify: FastifyInstance) {
   });
   const bodyless = (route: RouteOptions) => route.config?.bodyless === true;
   addRouteHook(fastify, 'preValidation', bodyless, (request, reply, done) => {
-    if (isEmptyObject(request.body)) return done();
+    if (isEmptyObject(request.body) || isUnrouted(request)) return done();
     sendError(new UnsupportedMediaTypeError(NO_BODY_TAKEN), request, reply);
   });
 }
