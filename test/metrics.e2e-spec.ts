@@ -33,11 +33,14 @@ describe('GET /metrics (Prometheus)', () => {
     await app.http.post('/api/users').set('Idempotency-Key', key).send(body).expect(201);
     const unmatched = `/nothing-here-${randomUUID()}`;
     await app.http.get(unmatched).expect(404);
+    await app.http.get('/api/users/').expect(404); // an empty id: no route serves it
     const after = await scrape();
 
     const delta = (series: string) => value(after, series) - value(before, series);
     expect(delta('resources_created_total{route="/api/users"}')).toBe(2);
     expect(delta('http_requests_total{method="POST",route="/api/users",status="201"}')).toBe(2);
+    expect(delta('http_requests_total{method="GET",route="unmatched",status="404"}')).toBe(2);
+    expect(delta('http_requests_total{method="GET",route="/api/users/:id",status="404"}')).toBe(0);
     expect(delta('idempotency_events_total{event="stored"}')).toBe(1);
     expect(delta('idempotency_events_total{event="replayed"}')).toBe(1);
     expect(

@@ -65,7 +65,7 @@ export interface MigratedDatabase extends TestDatabase {
   db: Client;
 }
 
-/** A fresh database on the e2e server (E2E_DATABASE_URL), migrated, and a direct connection to it. */
+/** A fresh database on the e2e server (E2E_DATABASE_URL), migrated, and a direct connection. */
 export async function connectToMigratedDatabase(): Promise<MigratedDatabase> {
   const database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
   try {
