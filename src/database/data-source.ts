@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import * as pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ServicePool, type ServicePoolConfig } from './service-pool';
 
 const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{js,ts}');
 
@@ -43,19 +44,6 @@ export const SESSION_SETTINGS = {
 
 const sessionUrls = new WeakMap<DataSource, string>();
 
-/**
- * pg's Pool, with every client it opens keeping an `error` listener for life. TypeORM listens
- * only while a client is checked out and stops listening as it releases a failed one; a killed
- * backend then emits its second error ("Connection terminated unexpectedly") with no listener,
- * which would crash the process. The failure itself still reaches the query that hit it.
- */
-class ClientErrorSafePool extends pg.Pool {
-  constructor(config?: pg.PoolConfig) {
-    super(config);
-    this.on('connect', (client) => client.on('error', () => undefined));
-  }
-}
-
 export function createDataSource({
   url,
   entities,
@@ -66,7 +54,7 @@ export function createDataSource({
 }: DataSourceSettings): DataSource {
   const dataSource = new DataSource({
     type: 'postgres',
-    driver: { ...pg, Pool: ClientErrorSafePool },
+    driver: { ...pg, Pool: ServicePool },
     url,
     entities,
     migrations: [MIGRATIONS_GLOB],
@@ -114,7 +102,8 @@ export function roleDefaultsStatement(): string {
 
 /**
  * A server that stops answering (frozen host, silent partition) must not hang requests for the
- * kernel's TCP timeout: the client gives up a little after statement_timeout.
+ * kernel's TCP timeout: a connection waiting this long without a byte from it is given up, a
+ * little after statement_timeout (ServicePool).
  */
 export const CLIENT_QUERY_TIMEOUT_MS = 20_000;
 
@@ -138,13 +127,13 @@ function migrationSettings(poolSize: number) {
  * node-postgres's pool settings, every wait bounded; with `sessionSettings`, SESSION_SETTINGS as
  * startup parameters.
  */
-function connectionSettings(poolSize: number, sessionSettings: boolean) {
+function connectionSettings(poolSize: number, sessionSettings: boolean): ServicePoolConfig {
   const { client_connection_check_interval: checkMs, ...timeouts } = SESSION_SETTINGS;
   return {
     max: poolSize,
     connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30_000,
-    query_timeout: CLIENT_QUERY_TIMEOUT_MS,
+    silenceTimeoutMillis: CLIENT_QUERY_TIMEOUT_MS,
     keepAliveInitialDelayMillis: 10_000,
     keepAlive: true,
     ...(sessionSettings

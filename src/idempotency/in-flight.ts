@@ -5,7 +5,12 @@
  * also orders replicas.
  */
 export class InFlightRequests {
-  private readonly running = new Map<string, Promise<unknown>>();
+  /**
+   * Each key's turn, settled when its holder is done: a promise of its own rather than the task's,
+   * so the map, long-lived, never holds a request's own promise chain (which kept the request's
+   * objects alive into V8's old generation: bench/README.md, "What reaches the old generation").
+   */
+  private readonly running = new Map<string, Promise<void>>();
 
   /**
    * Waits up to `waitMs` for the requests holding `id` in this process to finish, one after the
@@ -22,17 +27,15 @@ export class InFlightRequests {
     for (let current = this.running.get(id); current; current = this.running.get(id)) {
       if (!(await settlesWithin(current, deadline - Date.now()))) return { done: false };
     }
-    const running = task();
-    this.track(id, running);
-    return { done: true, value: await running };
-  }
-
-  private track(id: string, running: Promise<unknown>) {
-    this.running.set(id, running);
-    const release = () => {
-      if (this.running.get(id) === running) this.running.delete(id);
-    };
-    running.then(release, release);
+    let finished!: () => void;
+    const turn = new Promise<void>((resolve) => (finished = resolve));
+    this.running.set(id, turn);
+    try {
+      return { done: true, value: await task() };
+    } finally {
+      if (this.running.get(id) === turn) this.running.delete(id);
+      finished();
+    }
   }
 }
 
