@@ -29,17 +29,23 @@ describe('a connection whose server goes silent', () => {
   afterEach(() => pool.end());
   afterAll(() => database.stop());
 
-  it('fails a statement with no answer after the silence, and the pool goes on with a new connection', async () => {
-    const client = await pool.connect();
-    const pid = await backendPid(client);
+  /** `client`'s statement against a backend stopped with SIGSTOP: what it ends with. */
+  async function queryWhileStopped(client: PoolClient, pid: number) {
     process.kill(pid, 'SIGSTOP');
     // Resumed later in any case: a client that waits for ever then fails this test, not the run.
     const resume = setTimeout(() => process.kill(pid, 'SIGCONT'), 20 * SILENCE_MS);
-    const failure = await client.query('SELECT 1').catch((error: unknown) => error);
+    const outcome = await client.query('SELECT 1').catch((error: unknown) => error);
     clearTimeout(resume);
     process.kill(pid, 'SIGCONT');
-    expect(failure).toEqual(new Error(QUERY_READ_TIMEOUT));
-    client.release(failure as Error);
+    return outcome;
+  }
+
+  it('fails a statement with no answer after the silence, and the pool goes on with a new connection', async () => {
+    const client = await pool.connect();
+    const pid = await backendPid(client);
+    const outcome = await queryWhileStopped(client, pid);
+    client.release(true);
+    expect(outcome).toEqual(new Error(QUERY_READ_TIMEOUT));
     const next = await pool.connect();
     try {
       expect(await backendPid(next)).not.toBe(pid);
@@ -48,31 +54,37 @@ describe('a connection whose server goes silent', () => {
     }
   });
 
-  it('leaves an idle connection alone however long it is silent', async () => {
+  it('leaves an idle connection alone however long it is silent, and still watches it after', async () => {
     const client = await pool.connect();
     const pid = await backendPid(client);
     const socket = socketOf(client);
     client.release();
+    let noTimer: NodeJS.Timeout | undefined;
     await new Promise((resolve, reject) => {
       socket.once('timeout', resolve);
-      setTimeout(() => reject(new Error('the socket was given no idle timer')), 20 * SILENCE_MS);
-    });
+      noTimer = setTimeout(() => reject(new Error('no idle timer')), 20 * SILENCE_MS);
+    }).finally(() => clearTimeout(noTimer));
     expect(socket.destroyed).toBe(false);
     const again = await pool.connect();
-    try {
-      expect(await backendPid(again)).toBe(pid);
-    } finally {
-      again.release();
-    }
+    expect(await backendPid(again)).toBe(pid);
+    const outcome = await queryWhileStopped(again, pid);
+    again.release(true);
+    expect(outcome).toEqual(new Error(QUERY_READ_TIMEOUT));
   });
 
-  it('is what the service pool does, after the client query timeout', async () => {
+  it('is how the service pool watches its connections, after the client query timeout', async () => {
     const app = await startTestApp();
     try {
-      const options = (poolOf(app.dataSource) as unknown as { options: Record<string, unknown> })
-        .options;
-      expect(options.silenceTimeoutMillis).toBe(CLIENT_QUERY_TIMEOUT_MS);
-      expect(options.query_timeout).toBeUndefined();
+      const servicePool = poolOf(app.dataSource)!;
+      expect(servicePool).toBeInstanceOf(ServicePool);
+      const client = await servicePool.connect();
+      try {
+        const socket = socketOf(client);
+        expect(socket.timeout).toBe(CLIENT_QUERY_TIMEOUT_MS);
+        expect(socket.listenerCount('timeout')).toBe(1);
+      } finally {
+        client.release();
+      }
     } finally {
       await app.close();
     }

@@ -31,26 +31,32 @@ export class ServicePool extends pg.Pool {
 }
 
 interface ClientInternals {
-  connection: { stream: Socket };
+  connection?: { stream?: Socket };
   /** False from a statement's sending to its last answer (node-postgres's own flag). */
-  readyForQuery: boolean;
+  readyForQuery?: boolean;
 }
 
 /**
  * A server that stops answering (a frozen host, a silent partition) must not hang requests for the
- * kernel's TCP timeout. The socket's own idle timer, one per connection, pushed back by every byte
- * either way and holding nothing but the socket, fires after `ms` of silence; if the client is
- * waiting for an answer then, its socket is closed, which fails the statement (and any queued
+ * kernel's TCP timeout. The socket's own idle timer, one per connection and pushed back by every
+ * byte either way, fires after `ms` of silence, and again after each later silence; if the client
+ * is waiting for an answer then, its socket is closed, which fails the statement (and any queued
  * behind it), and the pool discards the connection. An idle pooled connection is left alone.
  * Not node-postgres's `query_timeout`: that arms a timer per statement whose closure holds the
- * statement's callback, and through it every request waiting on the statement, and under load
- * those requests' objects lived on into V8's old generation, so that major collections, which
- * pause every request in flight, came several times as often (bench/README.md).
+ * statement's callback, and through it every request waiting on the statement. Without it, far
+ * fewer of a create's objects reached V8's old generation under load, and major collections,
+ * which pause every request in flight, came less often (why V8 kept them was not established:
+ * bench/README.md, "What reaches the old generation").
  */
 function closeWhenSilent(client: pg.PoolClient, ms: number) {
   const internals = client as unknown as ClientInternals;
-  const socket = internals.connection.stream;
-  socket.setTimeout(ms, () => {
+  const socket = internals.connection?.stream;
+  // node-postgres's internals, read here and by nothing else (test/silent-server.e2e-spec.ts
+  // pins both): an upgrade that renames them must fail every connection, not leave it unwatched.
+  if (!socket) throw new Error('node-postgres changed: a client has no socket to watch');
+  socket.setTimeout(ms);
+  // Not setTimeout's callback: that listens once, and an idle spell would end the watch.
+  socket.on('timeout', () => {
     if (!internals.readyForQuery) socket.destroy(new Error(QUERY_READ_TIMEOUT));
   });
 }

@@ -117,10 +117,10 @@ export class Batches<T, R> {
   }
 
   /**
-   * The next run's items, oldest first: the whole queue where it fits, a new queue started. The
-   * queue is then a young array that lives for one run; a long-lived queue emptied by `splice`
-   * kept its items alive into V8's old generation (measured on batched reads: bench/README.md,
-   * "What reaches the old generation").
+   * The next run's items, oldest first: the whole queue where it fits, a new queue started, so
+   * the queue is an array that lives for one run. With one long-lived queue emptied by `splice`,
+   * more of a batched read's objects reached V8's old generation under load (bench/README.md,
+   * "What reaches the old generation"; why was not established).
    */
   private takeBatch(): Waiting<T, R>[] {
     if (this.waiting.length > this.limits.maxBatch)
