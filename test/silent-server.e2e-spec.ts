@@ -6,7 +6,8 @@ import { directUrlFor } from './support/pgbouncer';
 import { startTestApp } from './support/test-app';
 import { createDatabaseOn, TestDatabase } from './support/test-database';
 
-const SILENCE_MS = 300;
+/** Long enough that no answer of a busy CI machine's server is taken for silence. */
+const SILENCE_MS = 1_500;
 
 const backendPid = async (client: PoolClient) =>
   (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
@@ -31,26 +32,38 @@ describe('a connection whose server goes silent', () => {
 
   /** `client`'s statement against a backend stopped with SIGSTOP: what it ends with. */
   async function queryWhileStopped(client: PoolClient, pid: number) {
+    const resume = () => {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // gone already
+      }
+    };
     process.kill(pid, 'SIGSTOP');
     // Resumed later in any case: a client that waits for ever then fails this test, not the run.
-    const resume = setTimeout(() => process.kill(pid, 'SIGCONT'), 20 * SILENCE_MS);
+    const safety = setTimeout(resume, SILENCE_MS + 10_000);
     const outcome = await client.query('SELECT 1').catch((error: unknown) => error);
-    clearTimeout(resume);
-    process.kill(pid, 'SIGCONT');
+    clearTimeout(safety);
+    resume();
     return outcome;
   }
 
   it('fails a statement with no answer after the silence, and the pool goes on with a new connection', async () => {
     const client = await pool.connect();
-    const pid = await backendPid(client);
-    const outcome = await queryWhileStopped(client, pid);
-    client.release(true);
+    let pid: number;
+    let outcome: unknown;
+    try {
+      pid = await backendPid(client);
+      outcome = await queryWhileStopped(client, pid);
+    } finally {
+      client.release(true);
+    }
     expect(outcome).toEqual(new Error(QUERY_READ_TIMEOUT));
     const next = await pool.connect();
     try {
       expect(await backendPid(next)).not.toBe(pid);
     } finally {
-      next.release();
+      next.release(true);
     }
   });
 
@@ -62,13 +75,17 @@ describe('a connection whose server goes silent', () => {
     let noTimer: NodeJS.Timeout | undefined;
     await new Promise((resolve, reject) => {
       socket.once('timeout', resolve);
-      noTimer = setTimeout(() => reject(new Error('no idle timer')), 20 * SILENCE_MS);
+      noTimer = setTimeout(() => reject(new Error('no idle timer')), SILENCE_MS + 10_000);
     }).finally(() => clearTimeout(noTimer));
     expect(socket.destroyed).toBe(false);
     const again = await pool.connect();
-    expect(await backendPid(again)).toBe(pid);
-    const outcome = await queryWhileStopped(again, pid);
-    again.release(true);
+    let outcome: unknown;
+    try {
+      expect(await backendPid(again)).toBe(pid);
+      outcome = await queryWhileStopped(again, pid);
+    } finally {
+      again.release(true);
+    }
     expect(outcome).toEqual(new Error(QUERY_READ_TIMEOUT));
   });
 

@@ -102,8 +102,8 @@ export function roleDefaultsStatement(): string {
 
 /**
  * A server that stops answering (frozen host, silent partition) must not hang requests for the
- * kernel's TCP timeout: a connection waiting this long without a byte from it is given up, a
- * little after statement_timeout (ServicePool).
+ * kernel's TCP timeout: a connection waiting this long for an answer, with no byte either way,
+ * is given up, a little after statement_timeout (ServicePool).
  */
 export const CLIENT_QUERY_TIMEOUT_MS = 20_000;
 
