@@ -1,3 +1,5 @@
+import { QUERY_READ_TIMEOUT } from './service-pool';
+
 const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53', '57P']; // connection, resources, operator intervention
 const UNAVAILABLE_NODE_CODES = new Set([
   'ECONNREFUSED',
@@ -9,7 +11,7 @@ const UNAVAILABLE_NODE_CODES = new Set([
 ]);
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
-  'Query read timeout',
+  QUERY_READ_TIMEOUT, // ServicePool's, and node-postgres's own query_timeout (the LISTEN check)
   // TypeORM marks a query runner released once its connection died (terminated backend, restart).
   'Database connection provided by a query runner was already released',
   'Query runner already released',
