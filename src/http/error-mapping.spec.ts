@@ -1,6 +1,7 @@
 import { HttpException, NotFoundException } from '@nestjs/common';
 import { RoutesResolver } from '@nestjs/core/router/routes-resolver';
 import { errorCodes } from 'fastify';
+import { QUERY_READ_TIMEOUT } from '../database/service-pool';
 import { toDomainError } from './error-mapping';
 import { DomainError } from './problem';
 
@@ -28,6 +29,7 @@ describe('toDomainError', () => {
     ],
     ['a terminated connection', new Error('Connection terminated unexpectedly')],
     ['a pool timeout', new Error('timeout exceeded when trying to connect')],
+    ['a server gone silent (ServicePool)', new Error(QUERY_READ_TIMEOUT)],
     [
       'a query runner whose connection died',
       new Error(
