@@ -21,7 +21,7 @@ export NODE_ENV=production HOST=127.0.0.1 PORT=$port METRICS_PORT=$metrics_port 
 export DATABASE_URL="${server%/*}/$db" JWT_SECRET=ci-smoke-secret-ci-smoke-secret-ci-smoke
 
 run_once() {
-  node --max-old-space-size=160 dist/src/main.js & pid=$!
+  node --max-old-space-size=160 --heap-growing-percent=100 dist/src/main.js & pid=$!
   for _ in $(seq 1 180); do
     curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
     sleep 0.5

@@ -23,8 +23,8 @@ export type Entry = 'source' | 'build' | 'worker' | 'worker-source' | 'peer';
 const ENTRY_ARGS: Record<Entry, string[]> = {
   source: ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
   peer: ['bench/peer/dist/main.js'], // the stack teams build instead (see peer-process.ts)
-  build: ['--max-old-space-size=160', 'dist/src/main.js'], // as the image runs it
-  worker: ['--max-old-space-size=160', 'dist/src/worker.js'],
+  build: ['--max-old-space-size=160', '--heap-growing-percent=100', 'dist/src/main.js'], // as the image runs it
+  worker: ['--max-old-space-size=160', '--heap-growing-percent=100', 'dist/src/worker.js'],
   'worker-source': ['-r', 'ts-node/register/transpile-only', 'src/worker.ts'],
 };
 
