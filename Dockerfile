@@ -33,7 +33,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Applies pending migrations (under an advisory lock, so replicas may start together), then serves.
 # .ci/run starts this same command with this same environment, since CI has no Docker engine.
-# The old-space bound keeps RSS within the pod's memory; unbounded, V8 sizes its heap from the host's
-# memory and lets garbage grow it. Under that bound V8 lets the old space grow least (1.3x what the
-# last full, stop-the-world collection kept); 2x makes those pauses rarer (docs/operations.md).
+# The old-space bound keeps RSS within the pod's memory; unbounded, V8 sizes its heap from the
+# host's memory and lets garbage grow it. Under that bound V8 lets the old space grow at most 1.3x
+# what the last full collection kept; 2x makes their pauses rarer (docs/operations.md).
 CMD ["node", "--max-old-space-size=160", "--heap-growing-percent=100", "dist/src/main.js"]

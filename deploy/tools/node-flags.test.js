@@ -38,21 +38,33 @@ test('the manifests run the API and the worker with the same flags', () => {
   ]);
 });
 
+/** Text without whitespace or trailing commas: wrapping and formatting do not matter. */
+const compact = (text) => text.replace(/\s+/g, '').replace(/,([\])])/g, '$1');
+const holds = (path, expected) =>
+  assert.ok(compact(read(path)).includes(compact(expected)), `${path} runs ${expected}`);
+
 test('npm start, start:prod and worker, and the CI smoke run use the same flags', () => {
   const { scripts } = JSON.parse(read('package.json'));
   const line = (entry) => ['node', ...flags(), entry].join(' ');
   assert.ok(scripts.start.endsWith(`&& ${line('dist/src/main.js')}`), scripts.start);
   assert.equal(scripts['start:prod'], line('dist/src/main.js'));
   assert.equal(scripts.worker, line('dist/src/worker.js'));
-  assert.ok(read('.ci/container-smoke.sh').includes(line('dist/src/main.js')));
+  holds('.ci/container-smoke.sh', line('dist/src/main.js'));
 });
 
 test("the tests' and the sizing tool's processes start with the same flags", () => {
-  const quoted = flags()
-    .map((flag) => `'${flag}'`)
-    .join(', ');
-  const processes = read('test/support/service-process.ts');
-  assert.ok(processes.includes(`build: [${quoted}, 'dist/src/main.js']`));
-  assert.ok(processes.includes(`worker: [${quoted}, 'dist/src/worker.js']`));
-  assert.ok(read('deploy/tools/measure-rss.js').includes(`[${quoted}, \`dist/src/\${script}\`]`));
+  const quoted = flags().map((flag) => `'${flag}'`);
+  const args = (entry) => `[${[...quoted, entry].join(', ')}]`;
+  holds('test/support/service-process.ts', `build: ${args("'dist/src/main.js'")}`);
+  holds('test/support/service-process.ts', `worker: ${args("'dist/src/worker.js'")}`);
+  holds('deploy/tools/measure-rss.js', `spawn('node', ${args('`dist/src/${script}`')}`);
+});
+
+test('the operations guide shows the same commands', () => {
+  const line = (entry) => ['node', ...flags(), entry].join(' ');
+  holds('docs/operations.md', line('dist/src/main.js'));
+  holds('docs/operations.md', line('dist/src/worker.js'));
+  const quoted = flags().map((flag) => `'${flag}'`);
+  holds('docs/operations.md', `command: ['node', ${quoted.join(', ')}, 'dist/src/worker.js']`);
+  holds('docs/deploy.md', flags().join(' '));
 });

@@ -56,7 +56,7 @@ function serviceEntry(): string {
   return main;
 }
 
-/** `node dist/src/main.js` from the repository root, as the container image runs it. */
+/** `node dist/src/main.js` from the repository root, as the image runs it bar its memory flags. */
 function spawnService(main: string, env: Record<string, string>) {
   const child = spawn(process.execPath, [main], {
     cwd: REPO_ROOT,
