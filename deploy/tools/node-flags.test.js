@@ -19,6 +19,13 @@ function imageCommand() {
 }
 
 const flags = () => imageCommand().slice(1, -1);
+/** The command line that starts `entry` as the image would. */
+const commandLine = (entry) => ['node', ...flags(), entry].join(' ');
+/** The flags as a JavaScript array's items: `'--a', '--b'`. */
+const quotedFlags = () =>
+  flags()
+    .map((flag) => `'${flag}'`)
+    .join(', ');
 const manifestCommand = (file) =>
   YAML.parse(read(join('deploy', 'k8s', file))).spec.template.spec.containers[0].command;
 
@@ -45,26 +52,23 @@ const holds = (path, expected) =>
 
 test('npm start, start:prod and worker, and the CI smoke run use the same flags', () => {
   const { scripts } = JSON.parse(read('package.json'));
-  const line = (entry) => ['node', ...flags(), entry].join(' ');
-  assert.ok(scripts.start.endsWith(`&& ${line('dist/src/main.js')}`), scripts.start);
-  assert.equal(scripts['start:prod'], line('dist/src/main.js'));
-  assert.equal(scripts.worker, line('dist/src/worker.js'));
-  holds('.ci/container-smoke.sh', line('dist/src/main.js'));
+  assert.ok(scripts.start.endsWith(`&& ${commandLine('dist/src/main.js')}`), scripts.start);
+  assert.equal(scripts['start:prod'], commandLine('dist/src/main.js'));
+  assert.equal(scripts.worker, commandLine('dist/src/worker.js'));
+  holds('.ci/container-smoke.sh', commandLine('dist/src/main.js'));
 });
 
 test("the tests' and the sizing tool's processes start with the same flags", () => {
-  const quoted = flags().map((flag) => `'${flag}'`);
-  const args = (entry) => `[${[...quoted, entry].join(', ')}]`;
-  holds('test/support/service-process.ts', `build: ${args("'dist/src/main.js'")}`);
-  holds('test/support/service-process.ts', `worker: ${args("'dist/src/worker.js'")}`);
-  holds('deploy/tools/measure-rss.js', `spawn('node', ${args('`dist/src/${script}`')}`);
+  const processes = 'test/support/service-process.ts';
+  holds(processes, `const IMAGE_NODE_FLAGS = [${quotedFlags()}];`);
+  holds(processes, "build: [...IMAGE_NODE_FLAGS, 'dist/src/main.js']");
+  holds(processes, "worker: [...IMAGE_NODE_FLAGS, 'dist/src/worker.js']");
+  holds('deploy/tools/measure-rss.js', `spawn('node', [${quotedFlags()}, \`dist/src/\${script}\`]`);
 });
 
 test('the operations guide shows the same commands', () => {
-  const line = (entry) => ['node', ...flags(), entry].join(' ');
-  holds('docs/operations.md', line('dist/src/main.js'));
-  holds('docs/operations.md', line('dist/src/worker.js'));
-  const quoted = flags().map((flag) => `'${flag}'`);
-  holds('docs/operations.md', `command: ['node', ${quoted.join(', ')}, 'dist/src/worker.js']`);
+  holds('docs/operations.md', commandLine('dist/src/main.js'));
+  holds('docs/operations.md', commandLine('dist/src/worker.js'));
+  holds('docs/operations.md', `command: ['node', ${quotedFlags()}, 'dist/src/worker.js']`);
   holds('docs/deploy.md', flags().join(' '));
 });

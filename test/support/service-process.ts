@@ -20,11 +20,13 @@ export interface ServiceProcess {
  * and `worker-source` the same from src/; `peer` runs bench/peer's build, with its own defaults.
  */
 export type Entry = 'source' | 'build' | 'worker' | 'worker-source' | 'peer';
+/** The image's node flags (its Dockerfile's CMD; deploy/tools/node-flags.test.js keeps them so). */
+const IMAGE_NODE_FLAGS = ['--max-old-space-size=160', '--heap-growing-percent=100'];
 const ENTRY_ARGS: Record<Entry, string[]> = {
   source: ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
   peer: ['bench/peer/dist/main.js'], // the stack teams build instead (see peer-process.ts)
-  build: ['--max-old-space-size=160', '--heap-growing-percent=100', 'dist/src/main.js'], // as the image runs it
-  worker: ['--max-old-space-size=160', '--heap-growing-percent=100', 'dist/src/worker.js'],
+  build: [...IMAGE_NODE_FLAGS, 'dist/src/main.js'],
+  worker: [...IMAGE_NODE_FLAGS, 'dist/src/worker.js'],
   'worker-source': ['-r', 'ts-node/register/transpile-only', 'src/worker.ts'],
 };
 
