@@ -77,20 +77,28 @@ SELECT coalesce(max(position), 0) AS last,
 -- $1 batch
 SELECT id, user_id AS "userId", type, subject, time, data, position
   FROM events
- WHERE published_at IS NULL AND position IS NOT NULL
+ WHERE position > (SELECT published_through FROM event_relay_progress) AND published_at IS NULL
  ORDER BY position
  LIMIT $1;
 
 -- EventsRepository.markPublished
--- $1 ids
-UPDATE events SET published_at = now() WHERE id = ANY ($1::uuid[]);
+-- $1 ids, $2 through
+WITH marked AS (
+  UPDATE events SET published_at = clock_timestamp() WHERE id = ANY ($1::uuid[]))
+UPDATE event_relay_progress
+   SET published_through = greatest(published_through, $2::bigint);
 
 -- EventsRepository.backlog
-SELECT count(*)::int AS count,
-       coalesce(extract(epoch FROM now() - min(time)), 0)::float8 AS "oldestAgeSeconds"
-  FROM (SELECT time FROM events WHERE published_at IS NULL
-        UNION ALL
-        SELECT time FROM events_pending) waiting;
+SELECT ((SELECT last FROM event_positions) - p.published_through
+        + (SELECT count(*) FROM events WHERE position IS NULL)
+        + (SELECT count(*) FROM events_pending))::int AS count,
+       coalesce(extract(epoch FROM now() - least(
+         (SELECT time FROM events
+           WHERE position > p.published_through AND published_at IS NULL
+           ORDER BY position LIMIT 1),
+         (SELECT min(time) FROM events WHERE position IS NULL),
+         (SELECT min(time) FROM events_pending))), 0)::float8 AS "oldestAgeSeconds"
+  FROM event_relay_progress p;
 
 -- EventsRepository.deleteExpired
 -- $1 retentionMs, $2 requirePublished, $3 batch

@@ -1,6 +1,7 @@
 import { RateLimitCounter } from './auth/rate-limit-counter.entity';
 import {
   EventPositions,
+  EventRelayProgress,
   EventRetentionHorizon,
   PendingEvent,
   StoredEvent,
@@ -29,6 +30,7 @@ export const ENTITIES = [
   JobRunnerHeartbeat,
   StoredEvent,
   EventPositions,
+  EventRelayProgress,
   EventRetentionHorizon,
   PendingEvent,
   OrderExport,

@@ -79,37 +79,50 @@ describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
       return (await unpublished(app)) === 0 && messages.length === 5 && messages;
     });
     const repeatsBefore = await metric(app, 'events_publish_duplicates_total');
-    await app.dataSource.query('UPDATE events SET published_at = NULL WHERE user_id = $1', [
-      bob.id,
-    ]);
+    // As the crash leaves it: the relay's progress (and published_at) as before that batch.
+    await app.dataSource.query(
+      `WITH unmarked AS (UPDATE events SET published_at = NULL WHERE user_id = $1)
+       UPDATE event_relay_progress
+          SET published_through = (SELECT min(position) - 1 FROM events WHERE user_id = $1)`,
+      [bob.id],
+    );
     await app.dataSource.query(`SELECT pg_notify('events_positioned', '{}')`);
     await waitFor('republished', async () => (await unpublished(app)) === 0);
     expect(await metric(app, 'events_publish_duplicates_total')).toBe(repeatsBefore + 2);
     expect(await streamMessages(runNatsUrl(), names.NATS_STREAM)).toEqual(before);
   });
 
-  it('deletes events once published longer ago than EVENTS_RETENTION, never one waiting for NATS', async () => {
+  it('deletes events older than EVENTS_RETENTION once published, never one waiting for NATS', async () => {
     const cy = await signUpAndIn(app, 'Cy');
     await createOrder(app, cy);
     await waitFor('published', async () => (await unpublished(app)) === 0);
+    // Only this test's sweep deletes, and the relay would publish the waiting one again: both
+    // stopped first (this is the block's last test).
+    await app.nest.get(EventRetention).onApplicationShutdown();
+    await app.nest.get(EventRelay).onApplicationShutdown();
     await app.dataSource.query(
       `UPDATE events SET time = time - interval '8 days', published_at = published_at - interval '8 days'
         WHERE user_id = $1`,
       [cy.id],
     );
-    // The relay would publish the waiting one again: stop it first (this is the block's last test).
-    await app.nest.get(EventRelay).onApplicationShutdown();
+    // As if NATS had acknowledged only the first: the progress stops at it, the second waits.
     const [[waiting]] = await app.dataSource.query(
-      `UPDATE events SET published_at = NULL
-        WHERE id = (SELECT id FROM events WHERE user_id = $1 ORDER BY position LIMIT 1) RETURNING id`,
+      `WITH progress AS (
+         UPDATE event_relay_progress
+            SET published_through = (SELECT min(position) FROM events WHERE user_id = $1)
+         RETURNING published_through)
+       UPDATE events SET published_at = NULL
+         FROM progress
+        WHERE user_id = $1 AND position > published_through
+       RETURNING id`,
       [cy.id],
     );
     expect(await app.nest.get(EventRetention).sweep()).toBe(1);
     const kept = await app.dataSource.query('SELECT id FROM events WHERE user_id = $1', [cy.id]);
     expect(kept).toEqual([{ id: waiting.id }]);
-    // The feed starts past the retention's horizon (the deleted event's position), so it shows
-    // none of the two: it never hands out a cursor the retention has passed already.
-    expect(await feed(app, cy)).toEqual([]);
+    // The feed starts past the retention's horizon (the deleted event's position): the waiting
+    // event, written after it, is still there.
+    expect((await feed(app, cy)).map((event) => event.id)).toEqual([waiting.id]);
   });
 });
 
@@ -135,6 +148,41 @@ describe('events: NATS unreachable, then back', () => {
       });
       expect(new Set(messages.map((message) => message.msgId)).size).toBe(6);
       await waitFor('backlog gone', async () => (await metric(app, 'events_unpublished')) === 0);
+    } finally {
+      await app.close();
+      await nats.stop();
+    }
+  });
+});
+
+describe('events: beside a relay of the release before (published_at only, no progress)', () => {
+  it('skips the events that relay published and moves the progress past them', async () => {
+    const nats = await OwnNatsServer.reserve(await freePort());
+    const names = ownStream();
+    const app = await startTestAppOnOwnDatabase({ NATS_URL: nats.url, ...names });
+    try {
+      const fay = await signUpAndIn(app, 'Fay');
+      for (let i = 0; i < 3; i++) await createOrder(app, fay);
+      const events = await waitFor('four events numbered', async () => {
+        const data = await feed(app, fay);
+        return data.length === 4 && data;
+      });
+      // NATS is down for this release's relay: the release before's publishes the first two.
+      await app.dataSource.query(
+        `UPDATE events SET published_at = now() WHERE id = ANY ($1::uuid[])`,
+        [events.slice(0, 2).map((event) => event.id)],
+      );
+      await nats.resume();
+      await waitFor('the rest published', async () => (await unpublished(app)) === 0);
+      const stored = await streamMessages(nats.url, names.NATS_STREAM);
+      expect(stored.map((message) => message.msgId)).toEqual(
+        events.slice(2).map((event) => event.id),
+      );
+      const [progress] = await app.dataSource.query(
+        `SELECT published_through = (SELECT max(position) FROM events) AS "atLast"
+           FROM event_relay_progress`,
+      );
+      expect(progress).toEqual({ atLast: true });
     } finally {
       await app.close();
       await nats.stop();

@@ -1,4 +1,6 @@
 import { Client } from 'pg';
+import type { QueryRunner } from 'typeorm';
+import { AddEventRelayProgress1795400001000 } from '../migrations/1795400001000-AddEventRelayProgress';
 import { CLIENT_QUERY_TIMEOUT_MS, SESSION_SETTINGS } from '../src/database/data-source';
 import { LockKeys } from '../src/database/advisory-locks';
 import { directUrlFor } from './support/pgbouncer';
@@ -119,5 +121,63 @@ describe('the migration to NFC emails', () => {
     await expect(insertUser('BJÖRK@example.com'.toLowerCase().normalize('NFD'))).rejects.toThrow(
       /users_email_normalized_key/,
     );
+  });
+});
+
+describe("the relay's progress (AddEventRelayProgress)", () => {
+  let database: MigratedDatabase;
+  let db: Client;
+  beforeAll(async () => {
+    database = await connectToMigratedDatabase();
+    db = database.db;
+  });
+  afterAll(() => database?.stop());
+
+  /** The migration's own statements, run on this test's connection. */
+  const migration = new AddEventRelayProgress1795400001000();
+  const runner = { query: (sql: string) => db.query(sql) } as unknown as QueryRunner;
+  const published = async () =>
+    (
+      await db.query<{ position: string }>(
+        'SELECT position FROM events WHERE published_at IS NOT NULL ORDER BY position',
+      )
+    ).rows.map((row) => Number(row.position));
+
+  /** The progress the migration seeds, run again from the schema before it. */
+  const seeded = async () => {
+    await migration.down(runner);
+    await migration.up(runner);
+    const { rows } = await db.query('SELECT published_through FROM event_relay_progress');
+    return rows.map((row) => row.published_through);
+  };
+
+  it('starts before the first event left unpublished, or at the last position given; its down migration marks what the progress passed', async () => {
+    expect(await seeded()).toEqual(['0']); // no event at all
+    const { rows } = await db.query<{ id: string }>(
+      `INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
+       VALUES (gen_random_uuid(), 'relay@example.com', 'relay@example.com', 'Relay', 'none', now(), now())
+       RETURNING id`,
+    );
+    // As the release before's relay left them: the first two published, the next two waiting,
+    // and one written by an older release, not numbered yet.
+    await db.query(
+      `INSERT INTO events (id, user_id, type, subject, time, data, position, published_at)
+       SELECT gen_random_uuid(), $1::uuid, 'order.created', gen_random_uuid(), now(), '{}'::json, n,
+              CASE WHEN n <= 2 THEN now() END
+         FROM generate_series(1, 4) n
+       UNION ALL
+       SELECT gen_random_uuid(), $1::uuid, 'order.created', gen_random_uuid(), now(), '{}'::json, NULL, NULL`,
+      [rows[0].id],
+    );
+    await db.query('UPDATE event_positions SET last = 4'); // as the sequencer counted them
+    expect(await seeded()).toEqual(['2']);
+
+    // This release's relay published the third, then the fourth, moving only the progress.
+    await db.query('UPDATE event_relay_progress SET published_through = 3');
+    expect(await seeded()).toEqual(['3']);
+    expect(await published()).toEqual([1, 2, 3]);
+    await db.query('UPDATE event_relay_progress SET published_through = 4');
+    expect(await seeded()).toEqual(['4']); // none waiting: at the last position given
+    expect(await published()).toEqual([1, 2, 3, 4]);
   });
 });

@@ -10,7 +10,7 @@ import { LockKeys, tryXactLock } from '../database/advisory-locks';
 import { Notifications } from '../database/notifications';
 import { Transactions, type Tx } from '../database/transactions';
 import { EventMetrics } from './event-metrics';
-import { EventsRepository } from './events.repository';
+import { EventsRepository, type EventRow } from './events.repository';
 import { toCloudEvent } from './events.service';
 import { JetStreamPublisher } from './jetstream';
 import { SerialDrain } from './serial-drain';
@@ -104,14 +104,14 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     // The transaction holding the lock is the one relay at work among the replicas.
     if (!(await tryXactLock(tx, LockKeys.eventRelay))) return null;
     const rows = await this.events.unpublished(tx, BATCH);
-    const acknowledged: string[] = [];
+    const acknowledged: EventRow[] = [];
     let failure: Error | null = null;
     for (const row of rows) {
       try {
         const body = JSON.stringify(toCloudEvent(row));
         const repeat = await this.publisher!.publish(row, body);
         this.metrics.acknowledged(row.time, repeat);
-        acknowledged.push(row.id);
+        acknowledged.push(row);
       } catch (error) {
         failure = error as Error; // later events wait: one resource's events stay in order
         break;

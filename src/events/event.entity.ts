@@ -74,6 +74,19 @@ export class EventPositions {
   last: string;
 }
 
+/** How far the relay has published: every event up to this position is in JetStream (EventRelay). */
+@Entity({ name: 'event_relay_progress' })
+export class EventRelayProgress {
+  @PrimaryColumn('boolean', {
+    default: true,
+    primaryKeyConstraintName: 'event_relay_progress_pkey',
+  })
+  id: boolean;
+
+  @Column('bigint', { name: 'published_through' })
+  publishedThrough: string;
+}
+
 /** Per user, the highest position of theirs the retention has deleted (EventsRepository.deleteExpired). */
 @Entity({ name: 'event_retention' })
 export class EventRetentionHorizon {

@@ -114,34 +114,60 @@ const RETAINED_PAGE_OWNED = statement(
     ORDER BY e.position`,
 );
 
+/** How far the relay has published (EventRelayProgress): every event up to it is in JetStream. */
+const PUBLISHED_THROUGH = '(SELECT published_through FROM event_relay_progress)';
+
 /**
- * The oldest events NATS has not acknowledged, in commit order. Read by position, never "after
- * the last id sent": an event gets its position only once committed, so none is skipped.
+ * The oldest events NATS has not acknowledged, in commit order: those past the relay's progress.
+ * Read by position, never "after the last id sent": an event gets its position only once
+ * committed, so none is skipped. Those with `published_at` set were published by a relay of the
+ * release before, which moves no progress (release 1 of 2 of the progress; see
+ * migrations/*-AddEventRelayProgress.ts).
  */
 const UNPUBLISHED = statement(
   'EventsRepository.unpublished',
   `
    SELECT id, user_id AS "userId", type, subject, time, data, position
      FROM events
-    WHERE published_at IS NULL AND position IS NOT NULL
+    WHERE position > ${PUBLISHED_THROUGH} AND published_at IS NULL
     ORDER BY position
     LIMIT :batch`,
 );
 
+/**
+ * Moves the relay's progress to the last position NATS acknowledged; `published_at` too, for
+ * relays of the release before, which read only that (the time of this statement, after the acks:
+ * the retention counts from it).
+ */
 const MARK_PUBLISHED = statement(
   'EventsRepository.markPublished',
-  `UPDATE events SET published_at = now() WHERE id = ANY (:ids::uuid[])`,
+  `
+   WITH marked AS (
+     UPDATE events SET published_at = clock_timestamp() WHERE id = ANY (:ids::uuid[]))
+   UPDATE event_relay_progress
+      SET published_through = greatest(published_through, :through::bigint)`,
 );
 
-/** The outbox's backlog for /metrics: how many wait for NATS (numbered or not yet), and since when. */
+/**
+ * The outbox's backlog for /metrics, without counting rows: the positions past the relay's
+ * progress (so a scrape costs the same whatever the backlog), the unnumbered and the pending. Its
+ * age is the next event the relay publishes (the oldest numbered one waiting, give or take a late
+ * commit) or the oldest not numbered. Past the progress, events a relay of the release before
+ * published count too, until this release's relay passes them.
+ */
 const BACKLOG = statement(
   'EventsRepository.backlog',
   `
-   SELECT count(*)::int AS count,
-          coalesce(extract(epoch FROM now() - min(time)), 0)::float8 AS "oldestAgeSeconds"
-     FROM (SELECT time FROM events WHERE published_at IS NULL
-           UNION ALL
-           SELECT time FROM events_pending) waiting`,
+   SELECT ((SELECT last FROM event_positions) - p.published_through
+           + (SELECT count(*) FROM events WHERE position IS NULL)
+           + (SELECT count(*) FROM events_pending))::int AS count,
+          coalesce(extract(epoch FROM now() - least(
+            (SELECT time FROM events
+              WHERE position > p.published_through AND published_at IS NULL
+              ORDER BY position LIMIT 1),
+            (SELECT min(time) FROM events WHERE position IS NULL),
+            (SELECT min(time) FROM events_pending))), 0)::float8 AS "oldestAgeSeconds"
+     FROM event_relay_progress p`,
 );
 
 /**
@@ -253,8 +279,10 @@ export class EventsRepository {
     return run<EventRow>(tx, UNPUBLISHED, { batch });
   }
 
-  async markPublished(tx: Tx, ids: string[]): Promise<void> {
-    await run(tx, MARK_PUBLISHED, { ids });
+  /** `published`: the events NATS acknowledged, in position order. */
+  async markPublished(tx: Tx, published: EventRow[]): Promise<void> {
+    const through = published[published.length - 1].position;
+    await run(tx, MARK_PUBLISHED, { ids: published.map((event) => event.id), through });
   }
 
   async backlog(tx: Tx): Promise<EventBacklog> {
