@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout } from 'node:timers/promises';
 import { connect } from 'nats';
 import { Client } from 'pg';
+import { POLL_EVERY_MS as SEQUENCER_POLL_MS } from '../src/events/event-sequencer';
 import { OwnNatsServer, ownStream } from '../test/support/nats';
 import { openStream } from '../test/support/event-stream';
 import { COUNT_UNPUBLISHED_EVENTS } from '../test/support/outbox';
@@ -26,6 +28,24 @@ const drained = (db: Client) =>
   });
 
 /**
+ * One create after a pause of up to one sequencer poll (creates sent the moment the last event
+ * arrived lock onto the polls' phase, and the latency then says more of that phase than of the
+ * service): its order's id and when its 201 came.
+ */
+async function pausedCreate(baseUrl: string, auth: Record<string, string>) {
+  await setTimeout(Math.random() * SEQUENCER_POLL_MS);
+  const response = await fetch(`${baseUrl}/api/orders`, {
+    method: 'POST',
+    headers: { ...auth, 'Idempotency-Key': crypto.randomUUID() },
+    body: ORDER,
+  });
+  const answeredAt = performance.now();
+  const answeredAtMs = Date.now();
+  const { id } = (await response.json()) as { id: string };
+  return { id, answeredAt, answeredAtMs };
+}
+
+/**
  * Each order's 201 (from `publishing`) to its `order.created` reaching a NATS subscriber, and to
  * its arrival on an SSE stream held open at another replica (`streaming`), in ms.
  */
@@ -47,14 +67,7 @@ async function commitToDelivery(
   const lags: number[] = [];
   const sseLags: number[] = [];
   for (let i = 0; i < LATENCY_CREATES; i++) {
-    const response = await fetch(`${publishing.baseUrl}/api/orders`, {
-      method: 'POST',
-      headers: { ...auth, 'Idempotency-Key': crypto.randomUUID() },
-      body: ORDER,
-    });
-    const answeredAt = performance.now();
-    const answeredAtMs = Date.now();
-    const { id } = (await response.json()) as { id: string };
+    const { id, answeredAt, answeredAtMs } = await pausedCreate(publishing.baseUrl, auth);
     const at = await waitFor('the event', () => arrived.get(id), { ms: 10_000, every: 1 });
     lags.push(Math.max(0, at - answeredAt));
     const streamed = await waitFor(
@@ -104,11 +117,28 @@ async function createsWithAndWithoutRelay(report: BenchReport, create: Target, s
   return outbox;
 }
 
-/** Creates pile events up while the relay is stopped; then the time it takes to publish them. */
+const walLsn = async (db: Client) =>
+  (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn')).rows[0].lsn;
+
+const walBytesSince = async (db: Client, lsn: string) =>
+  Number(
+    (await db.query<{ bytes: string }>('SELECT pg_current_wal_lsn() - $1::pg_lsn AS bytes', [lsn]))
+      .rows[0].bytes,
+  );
+
+/**
+ * Creates pile events up while the relay is stopped; then the time it takes to publish them, and
+ * the WAL PostgreSQL writes meanwhile a published event (the other replica numbers them first).
+ */
 async function catchUp(report: BenchReport, outbox: Target, s: Setup) {
   hold(s.publishing);
   await measure({ ...outbox, before: undefined }, CONNECTIONS, BACKLOG_SECONDS);
+  await waitFor('the backlog numbered', async () => {
+    const { rows } = await s.db.query('SELECT 1 FROM events_pending LIMIT 1');
+    return rows.length === 0;
+  });
   const backlog = await unpublished(s.db);
+  const lsn = await walLsn(s.db);
   const started = performance.now();
   release(s.publishing);
   await drained(s.db);
@@ -117,6 +147,7 @@ async function catchUp(report: BenchReport, outbox: Target, s: Setup) {
     backlog,
     seconds: Math.round(seconds * 10) / 10,
     eventsPerSecond: Math.round(backlog / seconds),
+    walBytesPerEvent: Math.round((await walBytesSince(s.db, lsn)) / backlog),
   });
 }
 

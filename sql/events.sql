@@ -73,32 +73,16 @@ SELECT coalesce(max(position), 0) AS last,
   FROM events
  WHERE user_id = $1;
 
--- EventsRepository.unpublished
--- $1 batch
-SELECT id, user_id AS "userId", type, subject, time, data, position
-  FROM events
- WHERE position > (SELECT published_through FROM event_relay_progress) AND published_at IS NULL
- ORDER BY position
- LIMIT $1;
-
--- EventsRepository.markPublished
--- $1 ids, $2 through
-WITH marked AS (
-  UPDATE events SET published_at = clock_timestamp() WHERE id = ANY ($1::uuid[]))
-UPDATE event_relay_progress
-   SET published_through = greatest(published_through, $2::bigint);
-
--- EventsRepository.backlog
-SELECT ((SELECT last FROM event_positions) - p.published_through
-        + (SELECT count(*) FROM events WHERE position IS NULL)
-        + (SELECT count(*) FROM events_pending))::int AS count,
-       coalesce(extract(epoch FROM now() - least(
-         (SELECT time FROM events
-           WHERE position > p.published_through AND published_at IS NULL
-           ORDER BY position LIMIT 1),
-         (SELECT min(time) FROM events WHERE position IS NULL),
-         (SELECT min(time) FROM events_pending))), 0)::float8 AS "oldestAgeSeconds"
-  FROM event_relay_progress p;
+-- EventsRepository.checkpointPublished
+-- $1 retentionMs
+WITH pruned AS (
+  DELETE FROM event_relay_checkpoints
+   WHERE taken_at < (SELECT max(taken_at) FROM event_relay_checkpoints
+                      WHERE taken_at <= now() - $1::bigint * interval '1 millisecond'))
+INSERT INTO event_relay_checkpoints (taken_at, published_through)
+SELECT clock_timestamp(), published_through FROM event_relay_progress
+ WHERE NOT EXISTS (SELECT FROM event_relay_checkpoints
+                    WHERE taken_at > clock_timestamp() - interval '30 seconds');
 
 -- EventsRepository.deleteExpired
 -- $1 retentionMs, $2 requirePublished, $3 batch
@@ -107,7 +91,9 @@ deleted AS (
   DELETE FROM events WHERE ctid = ANY (ARRAY(
     SELECT ctid FROM events, cutoff
      WHERE time < cutoff.at AND position IS NOT NULL
-       AND (NOT $2::boolean OR published_at < cutoff.at)
+       AND (NOT $2::boolean OR published_at < cutoff.at
+            OR position <= (SELECT max(published_through) FROM event_relay_checkpoints
+                             WHERE taken_at <= cutoff.at))
      ORDER BY time LIMIT $3 FOR UPDATE SKIP LOCKED))
   RETURNING user_id, position),
 horizon AS (

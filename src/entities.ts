@@ -1,6 +1,7 @@
 import { RateLimitCounter } from './auth/rate-limit-counter.entity';
 import {
   EventPositions,
+  EventRelayCheckpoint,
   EventRelayProgress,
   EventRetentionHorizon,
   PendingEvent,
@@ -30,6 +31,7 @@ export const ENTITIES = [
   JobRunnerHeartbeat,
   StoredEvent,
   EventPositions,
+  EventRelayCheckpoint,
   EventRelayProgress,
   EventRetentionHorizon,
   PendingEvent,

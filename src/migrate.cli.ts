@@ -13,7 +13,7 @@ async function run(revert: boolean) {
   const database = await openDatabase(config, ENTITIES, (line) => console.log(line));
   try {
     if (revert) {
-      await database.dataSource.undoLastMigration({ transaction: 'each' });
+      await database.revertLastMigration();
       console.log('the last migration is undone');
     } else console.log('migrations are up to date');
   } finally {

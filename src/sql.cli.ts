@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { RateLimitsRepository } from './auth/rate-limits.repository';
 import { advisoryLockStatements } from './database/advisory-locks';
 import { Statement } from './database/statement';
+import { EventRelayRepository } from './events/event-relay.repository';
 import { EventsRepository } from './events/events.repository';
 import { FilesRepository } from './files/files.repository';
 import { BlobsRepository } from './files/storage/blobs.repository';
@@ -36,6 +37,10 @@ const FILES: Record<string, { source: string; statements: readonly Statement[] }
   'events.sql': {
     source: 'src/events/events.repository.ts',
     statements: EventsRepository.statements,
+  },
+  'event-relay.sql': {
+    source: 'src/events/event-relay.repository.ts',
+    statements: EventRelayRepository.statements,
   },
   'jobs.sql': { source: 'src/jobs/jobs.repository.ts', statements: JobsRepository.statements },
   'order-exports.sql': {

@@ -66,12 +66,12 @@ describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
     const config = await streamConfig(runNatsUrl(), names.NATS_STREAM);
     expect(config.subjects).toEqual([`${names.NATS_SUBJECT_PREFIX}.>`]);
     expect(config.duplicate_window).toBeGreaterThanOrEqual(120 * 1e9);
-    await waitFor('all marked published', async () => (await unpublished(app)) === 0);
+    await waitFor('all published', async () => (await unpublished(app)) === 0);
     expect(await metric(app, 'events_unpublished')).toBe(0);
     expect(await metric(app, 'events_oldest_unpublished_age_seconds')).toBe(0);
   });
 
-  it('publishes again what it could not mark (a crash between ack and commit), and JetStream stores it once', async () => {
+  it('publishes again what its progress had not passed (a crash between ack and commit), and JetStream stores it once', async () => {
     const bob = await signUpAndIn(app, 'Bob');
     await createOrder(app, bob);
     const before = await waitFor('both events published', async () => {
@@ -79,10 +79,9 @@ describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
       return (await unpublished(app)) === 0 && messages.length === 5 && messages;
     });
     const repeatsBefore = await metric(app, 'events_publish_duplicates_total');
-    // As the crash leaves it: the relay's progress (and published_at) as before that batch.
+    // As the crash leaves it: the relay's progress as before that batch.
     await app.dataSource.query(
-      `WITH unmarked AS (UPDATE events SET published_at = NULL WHERE user_id = $1)
-       UPDATE event_relay_progress
+      `UPDATE event_relay_progress
           SET published_through = (SELECT min(position) - 1 FROM events WHERE user_id = $1)`,
       [bob.id],
     );
@@ -92,32 +91,51 @@ describe('events: the relay to NATS JetStream (NATS_URL set)', () => {
     expect(await streamMessages(runNatsUrl(), names.NATS_STREAM)).toEqual(before);
   });
 
-  it('deletes events older than EVENTS_RETENTION once published, never one waiting for NATS', async () => {
+  /**
+   * The user's events written 8 days ago, NATS's acknowledgement as far as the first (the second
+   * waits); the app's own retention and relay stopped (the relay would publish the waiting one
+   * again), and no checkpoint left from their rounds. Their ids and positions, oldest first.
+   */
+  async function agedAndFirstPublished(user: SignedUpUser) {
+    await app.nest.get(EventRetention).onApplicationShutdown();
+    await app.nest.get(EventRelay).onApplicationShutdown();
+    return app.dataSource.query<{ id: string; position: string }[]>(
+      `WITH aged AS (
+         UPDATE events SET time = time - interval '8 days' WHERE user_id = $1
+         RETURNING id, position),
+       progress AS (
+         UPDATE event_relay_progress SET published_through = (SELECT min(position) FROM aged)),
+       forgotten AS (DELETE FROM event_relay_checkpoints)
+       SELECT id, position FROM aged ORDER BY position`,
+      [user.id],
+    );
+  }
+
+  it('deletes events EVENTS_RETENTION after they were published, never one waiting for NATS', async () => {
     const cy = await signUpAndIn(app, 'Cy');
     await createOrder(app, cy);
     await waitFor('published', async () => (await unpublished(app)) === 0);
-    // Only this test's sweep deletes, and the relay would publish the waiting one again: both
-    // stopped first (this is the block's last test).
-    await app.nest.get(EventRetention).onApplicationShutdown();
-    await app.nest.get(EventRelay).onApplicationShutdown();
+    const [first, waiting] = await agedAndFirstPublished(cy); // this block's last test
+    const retention = app.nest.get(EventRetention);
+    expect(await retention.sweep()).toBe(0); // written 8 days ago, but published just now
+    // Checkpoints past the retention and one within it, which the sweep must not go by.
     await app.dataSource.query(
-      `UPDATE events SET time = time - interval '8 days', published_at = published_at - interval '8 days'
-        WHERE user_id = $1`,
-      [cy.id],
+      `INSERT INTO event_relay_checkpoints (taken_at, published_through)
+       VALUES (now() - interval '9 days', 0), (now() - interval '8 days', $1),
+              (now() - interval '6 days', $2)`,
+      [first.position, waiting.position],
     );
-    // As if NATS had acknowledged only the first: the progress stops at it, the second waits.
-    const [[waiting]] = await app.dataSource.query(
-      `WITH progress AS (
-         UPDATE event_relay_progress
-            SET published_through = (SELECT min(position) FROM events WHERE user_id = $1)
-         RETURNING published_through)
-       UPDATE events SET published_at = NULL
-         FROM progress
-        WHERE user_id = $1 AND position > published_through
-       RETURNING id`,
-      [cy.id],
+    expect(await retention.sweep()).toBe(1); // the first: published 8 days ago
+    // The first sweep noted the progress; the newest checkpoint past 7 days and later ones stay.
+    const checkpoints = await app.dataSource.query(
+      `SELECT round(extract(epoch FROM now() - taken_at) / 86400) AS "daysAgo", published_through
+         FROM event_relay_checkpoints ORDER BY taken_at`,
     );
-    expect(await app.nest.get(EventRetention).sweep()).toBe(1);
+    expect(checkpoints).toEqual([
+      { daysAgo: '8', published_through: first.position },
+      { daysAgo: '6', published_through: waiting.position },
+      { daysAgo: '0', published_through: first.position },
+    ]);
     const kept = await app.dataSource.query('SELECT id FROM events WHERE user_id = $1', [cy.id]);
     expect(kept).toEqual([{ id: waiting.id }]);
     // The feed starts past the retention's horizon (the deleted event's position): the waiting
@@ -148,41 +166,6 @@ describe('events: NATS unreachable, then back', () => {
       });
       expect(new Set(messages.map((message) => message.msgId)).size).toBe(6);
       await waitFor('backlog gone', async () => (await metric(app, 'events_unpublished')) === 0);
-    } finally {
-      await app.close();
-      await nats.stop();
-    }
-  });
-});
-
-describe('events: beside a relay of the release before (published_at only, no progress)', () => {
-  it('skips the events that relay published and moves the progress past them', async () => {
-    const nats = await OwnNatsServer.reserve(await freePort());
-    const names = ownStream();
-    const app = await startTestAppOnOwnDatabase({ NATS_URL: nats.url, ...names });
-    try {
-      const fay = await signUpAndIn(app, 'Fay');
-      for (let i = 0; i < 3; i++) await createOrder(app, fay);
-      const events = await waitFor('four events numbered', async () => {
-        const data = await feed(app, fay);
-        return data.length === 4 && data;
-      });
-      // NATS is down for this release's relay: the release before's publishes the first two.
-      await app.dataSource.query(
-        `UPDATE events SET published_at = now() WHERE id = ANY ($1::uuid[])`,
-        [events.slice(0, 2).map((event) => event.id)],
-      );
-      await nats.resume();
-      await waitFor('the rest published', async () => (await unpublished(app)) === 0);
-      const stored = await streamMessages(nats.url, names.NATS_STREAM);
-      expect(stored.map((message) => message.msgId)).toEqual(
-        events.slice(2).map((event) => event.id),
-      );
-      const [progress] = await app.dataSource.query(
-        `SELECT published_through = (SELECT max(position) FROM events) AS "atLast"
-           FROM event_relay_progress`,
-      );
-      expect(progress).toEqual({ atLast: true });
     } finally {
       await app.close();
       await nats.stop();

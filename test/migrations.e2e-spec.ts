@@ -1,8 +1,11 @@
 import { Client } from 'pg';
 import type { QueryRunner } from 'typeorm';
 import { AddEventRelayProgress1795400001000 } from '../migrations/1795400001000-AddEventRelayProgress';
+import { DropEventsUnpublishedIndex1795400001100 } from '../migrations/1795400001100-DropEventsUnpublishedIndex';
 import { CLIENT_QUERY_TIMEOUT_MS, SESSION_SETTINGS } from '../src/database/data-source';
 import { LockKeys } from '../src/database/advisory-locks';
+import { openDatabase } from '../src/database/open-database';
+import { ENTITIES } from '../src/entities';
 import { directUrlFor } from './support/pgbouncer';
 import {
   connectToMigratedDatabase,
@@ -124,24 +127,61 @@ describe('the migration to NFC emails', () => {
   });
 });
 
-describe("the relay's progress (AddEventRelayProgress)", () => {
-  let database: MigratedDatabase;
-  let db: Client;
+/** A migrated database of the describe's own, handed to `connected` before its tests. */
+function ownMigratedDatabase(connected: (database: MigratedDatabase) => void) {
+  let database: MigratedDatabase | undefined;
   beforeAll(async () => {
     database = await connectToMigratedDatabase();
-    db = database.db;
+    connected(database);
   });
   afterAll(() => database?.stop());
+}
+
+/**
+ * A new user's events: positions 1 to `numbered` (the last position given, as the sequencer
+ * counts), the first `marked` of them with `published_at`, and `unnumbered` without a position.
+ */
+async function insertEvents(
+  db: Client,
+  { numbered, marked, unnumbered }: { numbered: number; marked: number; unnumbered: number },
+) {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
+     VALUES (gen_random_uuid(), 'relay@example.com', 'relay@example.com', 'Relay', 'none', now(), now())
+     RETURNING id`,
+  );
+  await db.query(
+    `INSERT INTO events (id, user_id, type, subject, time, data, position, published_at)
+     SELECT gen_random_uuid(), $1::uuid, 'order.created', gen_random_uuid(), now(), '{}'::json,
+            CASE WHEN n <= $2 THEN n END, CASE WHEN n <= $3 THEN now() END
+       FROM generate_series(1, $2::integer + $4::integer) n`,
+    [rows[0].id, numbered, marked, unnumbered],
+  );
+  await db.query('UPDATE event_positions SET last = greatest(last, $1)', [numbered]);
+}
+
+/** The positions of the events marked published (`published_at`), in order. */
+const markedPublished = async (db: Client) =>
+  (
+    await db.query<{ position: string }>(
+      'SELECT position FROM events WHERE published_at IS NOT NULL ORDER BY position',
+    )
+  ).rows.map((row) => Number(row.position));
+
+/** A migration's QueryRunner on a test's own connection: its statements, their rows. */
+const runnerOn = (db: () => Client) =>
+  ({
+    query: async (sql: string, values?: unknown[]) => (await db().query(sql, values)).rows,
+  }) as unknown as QueryRunner;
+
+describe("the relay's progress (AddEventRelayProgress)", () => {
+  let db: Client;
+  ownMigratedDatabase((own) => (db = own.db));
 
   /** The migration's own statements, run on this test's connection. */
   const migration = new AddEventRelayProgress1795400001000();
-  const runner = { query: (sql: string) => db.query(sql) } as unknown as QueryRunner;
-  const published = async () =>
-    (
-      await db.query<{ position: string }>(
-        'SELECT position FROM events WHERE published_at IS NOT NULL ORDER BY position',
-      )
-    ).rows.map((row) => Number(row.position));
+  const runner = runnerOn(() => db);
+  const published = () => markedPublished(db);
 
   /** The progress the migration seeds, run again from the schema before it. */
   const seeded = async () => {
@@ -153,23 +193,9 @@ describe("the relay's progress (AddEventRelayProgress)", () => {
 
   it('starts before the first event left unpublished, or at the last position given; its down migration marks what the progress passed', async () => {
     expect(await seeded()).toEqual(['0']); // no event at all
-    const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at)
-       VALUES (gen_random_uuid(), 'relay@example.com', 'relay@example.com', 'Relay', 'none', now(), now())
-       RETURNING id`,
-    );
     // As the release before's relay left them: the first two published, the next two waiting,
     // and one written by an older release, not numbered yet.
-    await db.query(
-      `INSERT INTO events (id, user_id, type, subject, time, data, position, published_at)
-       SELECT gen_random_uuid(), $1::uuid, 'order.created', gen_random_uuid(), now(), '{}'::json, n,
-              CASE WHEN n <= 2 THEN now() END
-         FROM generate_series(1, 4) n
-       UNION ALL
-       SELECT gen_random_uuid(), $1::uuid, 'order.created', gen_random_uuid(), now(), '{}'::json, NULL, NULL`,
-      [rows[0].id],
-    );
-    await db.query('UPDATE event_positions SET last = 4'); // as the sequencer counted them
+    await insertEvents(db, { numbered: 4, marked: 2, unnumbered: 1 });
     expect(await seeded()).toEqual(['2']);
 
     // This release's relay published the third, then the fourth, moving only the progress.
@@ -179,5 +205,76 @@ describe("the relay's progress (AddEventRelayProgress)", () => {
     await db.query('UPDATE event_relay_progress SET published_through = 4');
     expect(await seeded()).toEqual(['4']); // none waiting: at the last position given
     expect(await published()).toEqual([1, 2, 3, 4]);
+    await db.query('DELETE FROM events');
+    expect(await seeded()).toEqual(['4']); // all gone (retention): still the last position given
+  });
+});
+
+describe("the relay's progress, release 2 (DropEventsUnpublishedIndex)", () => {
+  let db: Client;
+  let url: string;
+  ownMigratedDatabase((own) => ({ db, url } = own));
+
+  const migration = new DropEventsUnpublishedIndex1795400001100();
+  const runner = runnerOn(() => db);
+  /** Whether the partial index is there, and valid (a failed CONCURRENTLY build leaves it not). */
+  const index = async () =>
+    (
+      await db.query(
+        `SELECT i.indisvalid AS valid FROM pg_index i
+          WHERE i.indexrelid = to_regclass('events_unpublished_idx')`,
+      )
+    ).rows;
+  const progress = async () =>
+    (await db.query('SELECT published_through FROM event_relay_progress')).rows[0]
+      .published_through;
+  const marked = () => markedPublished(db);
+
+  it('passes what a relay of the release before published, drops the index; its down migration marks what the progress passed and builds it again', async () => {
+    expect(await index()).toEqual([]);
+    await migration.down(runner);
+    expect(await index()).toEqual([{ valid: true }]);
+    // Release 1's progress at the first; the release before's relay published the next two.
+    await insertEvents(db, { numbered: 5, marked: 3, unnumbered: 0 });
+    await db.query('UPDATE event_relay_progress SET published_through = 1');
+
+    await migration.up(runner);
+    expect(await progress()).toBe('3');
+    expect(await index()).toEqual([]);
+
+    // Release 2 published the fourth (no mark); back to release 1, then forward again.
+    await db.query('UPDATE event_relay_progress SET published_through = 4');
+    await migration.down(runner);
+    expect(await marked()).toEqual([1, 2, 3, 4]);
+    expect(await index()).toEqual([{ valid: true }]);
+    await migration.up(runner);
+    expect(await progress()).toBe('4');
+    expect(await index()).toEqual([]);
+  });
+
+  it('is undone by npm run migration:revert: outside a transaction, on a pool of its own', async () => {
+    const database = await openDatabase(
+      {
+        databaseUrl: directUrlFor(url) ?? url,
+        databasePoolSize: 1,
+        dataDir: '',
+        databaseConnectTimeoutMs: 5_000,
+      },
+      ENTITIES,
+      () => undefined,
+    );
+    try {
+      await database.revertLastMigration();
+    } finally {
+      await database.close();
+    }
+    const { rows } = await db.query('SELECT name FROM migrations ORDER BY id DESC LIMIT 1');
+    expect(rows).toEqual([{ name: 'AddEventRelayProgress1795400001000' }]);
+    expect(await index()).toEqual([{ valid: true }]);
+    expect((await db.query("SELECT to_regclass('event_relay_checkpoints') AS t")).rows).toEqual([
+      { t: null },
+    ]);
+    await migrate(url); // forward again
+    expect(await index()).toEqual([]);
   });
 });

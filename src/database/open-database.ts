@@ -11,6 +11,8 @@ export interface OpenDatabase {
   dataSource: DataSource;
   /** Closes the pool, then stops the embedded server if this process started one. */
   close(): Promise<void>;
+  /** Undoes the last migration applied (`npm run migration:revert`), on a migration pool. */
+  revertLastMigration(): Promise<void>;
 }
 
 /** Thrown when the database cannot be reached at start-up; the message is one line. */
@@ -56,7 +58,12 @@ export async function openDatabase(
     await stopQuietly(dataSource, embedded);
     throw error;
   }
-  return { dataSource, close: () => stopQuietly(dataSource, embedded) };
+  return {
+    dataSource,
+    close: () => stopQuietly(dataSource, embedded),
+    revertLastMigration: () =>
+      revertOnOwnPool(sessionUrl ?? url, entities, config.databaseConnectTimeoutMs),
+  };
 }
 
 async function connectWithin(dataSource: DataSource, timeoutMs: number, url: string) {
@@ -128,6 +135,33 @@ async function migrateOnOwnPool(
   try {
     await connectWithin(direct, timeoutMs, url);
     return await migrateUnderLock(direct, roleDefaults);
+  } finally {
+    await direct.destroy().catch(() => undefined);
+  }
+}
+
+/**
+ * Undoes the last migration applied on a direct pool of its own without timeouts, as migrations
+ * run (a down migration may build an index on a large table), outside a transaction when the
+ * migration asks for none (CONCURRENTLY cannot run in one). TypeORM undoes the highest id.
+ */
+async function revertOnOwnPool(url: string, entities: EntityList, timeoutMs: number) {
+  const direct = createDataSource({
+    url,
+    entities,
+    poolSize: 1,
+    applicationName: 'order-service-migrations',
+    migrating: true,
+  });
+  try {
+    await connectWithin(direct, timeoutMs, url);
+    const [last] = await direct.query<{ name: string }[]>(
+      'SELECT name FROM migrations ORDER BY id DESC LIMIT 1',
+    );
+    const migration = direct.migrations.find((candidate) => candidate.name === last?.name);
+    await direct.undoLastMigration({
+      transaction: migration?.transaction === false ? 'none' : 'each',
+    });
   } finally {
     await direct.destroy().catch(() => undefined);
   }

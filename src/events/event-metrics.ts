@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { Transactions } from '../database/transactions';
 import { Metrics } from '../metrics/metrics';
 import { sharedScrape } from '../metrics/shared-scrape';
+import { EventRelayRepository } from './event-relay.repository';
 import { EventsRepository } from './events.repository';
 
 /**
@@ -18,6 +19,7 @@ export class EventMetrics {
   constructor(
     private readonly metrics: Metrics,
     private readonly events: EventsRepository,
+    private readonly relay: EventRelayRepository,
     private readonly transactions: Transactions,
   ) {
     const age = sharedScrape(() => events.oldestUnsequencedAge(transactions.autocommit), NaN);
@@ -60,7 +62,7 @@ export class EventMetrics {
   }
 
   private registerBacklog(registers: Metrics['registry'][]) {
-    const backlog = sharedScrape(() => this.events.backlog(this.transactions.autocommit), {
+    const backlog = sharedScrape(() => this.relay.backlog(this.transactions.autocommit), {
       count: NaN,
       oldestAgeSeconds: NaN,
     });

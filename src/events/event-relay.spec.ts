@@ -5,7 +5,8 @@ import type { Notifications } from '../database/notifications';
 import type { Transactions } from '../database/transactions';
 import type { EventMetrics } from './event-metrics';
 import { EventRelay } from './event-relay';
-import type { EventRow, EventsRepository } from './events.repository';
+import type { EventRelayRepository } from './event-relay.repository';
+import type { EventRow } from './events.repository';
 
 const ROW: EventRow = {
   id: 'e1',
@@ -22,21 +23,25 @@ const ROW: EventRow = {
  */
 function relayWithLock(lock: { held: boolean }) {
   jest.spyOn(advisoryLocks, 'tryXactLock').mockImplementation(() => Promise.resolve(lock.held));
-  const events = {
+  const relay = relayOn({
     unpublished: () => Promise.resolve([ROW]),
-    markPublished: () => Promise.resolve(),
-  } as unknown as EventsRepository;
-  const transactions = { run: (work: (tx: object) => unknown) => work({}) } as Transactions;
-  const config = { natsUrl: 'nats://127.0.0.1:1', natsStream: 'S', natsSubjectPrefix: 'p' };
-  const relay = new EventRelay(
-    events,
-    transactions,
-    {} as Notifications,
-    {} as EventMetrics,
-    config as AppConfig,
-  );
-  return { relay, drain: () => (relay as unknown as { drain(): Promise<void> }).drain() };
+    movePublishedThrough: () => Promise.resolve(),
+  });
+  return { relay, drain: () => drainOf(relay) };
 }
+
+/** A relay on these stubs, its transactions `work({})`, its NATS at port 1 until replaced. */
+function relayOn(relayRepository: object, metrics: object = {}) {
+  return new EventRelay(
+    relayRepository as EventRelayRepository,
+    { run: (work: (tx: object) => unknown) => work({}) } as Transactions,
+    {} as Notifications,
+    metrics as EventMetrics,
+    { natsUrl: 'nats://127.0.0.1:1', natsStream: 'S', natsSubjectPrefix: 'p' } as AppConfig,
+  );
+}
+
+const drainOf = (relay: EventRelay) => (relay as unknown as { drain(): Promise<void> }).drain();
 
 describe('EventRelay while NATS is down', () => {
   const said: string[] = [];
@@ -80,4 +85,41 @@ describe('EventRelay while NATS is down', () => {
       await relay.onApplicationShutdown();
     }
   });
+});
+
+describe('EventRelay, a publish failing in a batch', () => {
+  const rows = ['1', '2', '3'].map((position) => ({ ...ROW, id: `e${position}`, position }));
+  afterEach(() => jest.restoreAllMocks());
+
+  it.each([
+    ['none', null, ['1', '2', '3'], '3'],
+    ['the second', '2', ['1'], '1'],
+    ['the first', '1', [], null],
+  ])(
+    'moves the progress to the last event acknowledged before it: %s failing',
+    async (_case, failing, acknowledged, movedTo) => {
+      jest.spyOn(advisoryLocks, 'tryXactLock').mockResolvedValue(true);
+      jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const movePublishedThrough = jest.fn((_tx: object, _through: string) => Promise.resolve());
+      const relay = relayOn(
+        { unpublished: () => Promise.resolve(rows), movePublishedThrough },
+        { acknowledged: () => undefined },
+      );
+      const published: string[] = [];
+      // In place of NATS: acknowledges every event but the failing one, in the order sent.
+      Object.assign(relay, {
+        publisher: {
+          publish: (row: EventRow) => {
+            if (row.position === failing) return Promise.reject(new Error('no ack'));
+            published.push(row.position);
+            return Promise.resolve(false);
+          },
+        },
+      });
+      await drainOf(relay);
+      expect(published).toEqual(acknowledged);
+      const moves = movePublishedThrough.mock.calls.map(([, through]) => through);
+      expect(moves).toEqual(movedTo === null ? [] : [movedTo]);
+    },
+  );
 });

@@ -10,7 +10,7 @@ import { LockKeys, tryXactLock } from '../database/advisory-locks';
 import { Notifications } from '../database/notifications';
 import { Transactions, type Tx } from '../database/transactions';
 import { EventMetrics } from './event-metrics';
-import { EventsRepository, type EventRow } from './events.repository';
+import { EventRelayRepository } from './event-relay.repository';
 import { toCloudEvent } from './events.service';
 import { JetStreamPublisher } from './jetstream';
 import { SerialDrain } from './serial-drain';
@@ -28,10 +28,11 @@ interface BatchOutcome {
 }
 
 /**
- * Publishes committed events to NATS JetStream, in position order, awaiting each ack, and marks
- * them published: at least once (a crash between ack and mark publishes again, and JetStream drops
- * the repeat by its `Nats-Msg-Id`). Every replica runs one; an advisory lock held for each batch's
- * transaction lets one publish at a time, and passes on the moment its holder's connection ends.
+ * Publishes committed events to NATS JetStream, in position order, awaiting each ack, and moves
+ * its progress (`event_relay_progress`) past them: at least once (a crash between ack and commit
+ * publishes again, and JetStream drops the repeat by its `Nats-Msg-Id`). Every replica runs one;
+ * an advisory lock held for each batch's transaction lets one publish at a time, and passes on
+ * the moment its holder's connection ends.
  * Woken when the sequencer announces new positions. With NATS down it backs off and lets events
  * wait: creates never wait for NATS.
  */
@@ -48,7 +49,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
   private retryAt = 0;
 
   constructor(
-    private readonly events: EventsRepository,
+    private readonly relay: EventRelayRepository,
     private readonly transactions: Transactions,
     private readonly notifications: Notifications,
     private readonly metrics: EventMetrics,
@@ -103,21 +104,21 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
   private async publishBatch(tx: Tx): Promise<BatchOutcome | null> {
     // The transaction holding the lock is the one relay at work among the replicas.
     if (!(await tryXactLock(tx, LockKeys.eventRelay))) return null;
-    const rows = await this.events.unpublished(tx, BATCH);
-    const acknowledged: EventRow[] = [];
+    const rows = await this.relay.unpublished(tx, BATCH);
+    let lastAcknowledged: string | null = null;
     let failure: Error | null = null;
     for (const row of rows) {
       try {
         const body = JSON.stringify(toCloudEvent(row));
         const repeat = await this.publisher!.publish(row, body);
         this.metrics.acknowledged(row.time, repeat);
-        acknowledged.push(row);
+        lastAcknowledged = row.position;
       } catch (error) {
         failure = error as Error; // later events wait: one resource's events stay in order
         break;
       }
     }
-    if (acknowledged.length > 0) await this.events.markPublished(tx, acknowledged);
+    if (lastAcknowledged !== null) await this.relay.movePublishedThrough(tx, lastAcknowledged);
     return { read: rows.length, failure };
   }
 

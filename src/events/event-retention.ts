@@ -11,6 +11,8 @@ const BATCH_SIZE = 500;
 /**
  * Deletes events `EVENTS_RETENTION` after they were published (after they were written, where no
  * NATS is configured), in small batches, one replica at a time. An event waiting for NATS stays.
+ * With NATS, each batch first notes how far the relay has published by then (a checkpoint): what
+ * tells, a retention later, which events were published that long ago.
  */
 @Injectable()
 export class EventRetention extends BatchedSweep {
@@ -26,7 +28,10 @@ export class EventRetention extends BatchedSweep {
       everyMs: SWEEP_EVERY_MS,
       batchSize: BATCH_SIZE,
       lockKey: LockKeys.eventRetention,
-      batch: (tx) => events.deleteExpired(tx, rule, BATCH_SIZE),
+      batch: async (tx) => {
+        if (rule.requirePublished) await events.checkpointPublished(tx, rule);
+        return events.deleteExpired(tx, rule, BATCH_SIZE);
+      },
       warn: (message) => logger.warn(message),
     });
   }

@@ -11,7 +11,7 @@ const BATCH = 100;
  * a transaction that notifies holds a database-wide lock through its commit, which would make
  * every create commit one after the other.
  */
-const POLL_EVERY_MS = 50;
+export const POLL_EVERY_MS = 50;
 const WARN_EVERY_MS = 10_000;
 
 /**

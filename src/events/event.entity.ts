@@ -26,8 +26,8 @@ abstract class EventColumns {
  * `events_pending` (PendingEvent) in its own statement or transaction; after commit the one
  * sequencer at work (EventSequencer) moves it here with its `position`, once committed: the feed
  * and the stream read by it, so that no reader ever skips a row that committed late.
- * `publishedAt`: when NATS JetStream acknowledged it. A null `position` is a row the release before
- * wrote here directly during a rollout; the sequencer numbers those in place.
+ * A null `position` is a row the release before wrote here directly during a rollout; the
+ * sequencer numbers those in place. What NATS JetStream has acknowledged is EventRelayProgress.
  */
 @Entity({ name: 'events' })
 @Index('events_user_position_idx', ['userId', 'position'])
@@ -44,6 +44,10 @@ export class StoredEvent extends EventColumns {
   @Column('bigint', { nullable: true })
   position: string | null;
 
+  /**
+   * When NATS acknowledged it, as relays set it before their progress was one position; release 1
+   * of that progress still writes it, so it stays until no such pod can run.
+   */
   @Column('timestamptz', { name: 'published_at', nullable: true })
   publishedAt: Date | null;
 }
@@ -82,6 +86,22 @@ export class EventRelayProgress {
     primaryKeyConstraintName: 'event_relay_progress_pkey',
   })
   id: boolean;
+
+  @Column('bigint', { name: 'published_through' })
+  publishedThrough: string;
+}
+
+/**
+ * How far the relay had published at a moment (EventsRepository.checkpointPublished): what the
+ * retention keeps events by, EVENTS_RETENTION after they were published.
+ */
+@Entity({ name: 'event_relay_checkpoints' })
+export class EventRelayCheckpoint {
+  @PrimaryColumn('timestamptz', {
+    name: 'taken_at',
+    primaryKeyConstraintName: 'event_relay_checkpoints_pkey',
+  })
+  takenAt: Date;
 
   @Column('bigint', { name: 'published_through' })
   publishedThrough: string;

@@ -10,6 +10,7 @@ import { EventRetention } from './event-retention';
 import { EventSequencer } from './event-sequencer';
 import { EventStreamHub } from './event-stream-hub';
 import { EventsController } from './events.controller';
+import { EventRelayRepository } from './event-relay.repository';
 import { EventsRepository } from './events.repository';
 import { EventsService } from './events.service';
 import { StreamLinks } from './stream-links';
@@ -31,6 +32,7 @@ export class EventsModule {
       controllers: [EventsController],
       providers: [
         EventsRepository,
+        EventRelayRepository,
         EventsService,
         EventSequencer,
         EventRelay,

@@ -114,78 +114,47 @@ const RETAINED_PAGE_OWNED = statement(
     ORDER BY e.position`,
 );
 
-/** How far the relay has published (EventRelayProgress): every event up to it is in JetStream. */
-const PUBLISHED_THROUGH = '(SELECT published_through FROM event_relay_progress)';
+/** The retention's horizon in time: what was written, or published, before it may go. */
+const RETENTION_CUTOFF = `now() - :retentionMs::bigint * interval '1 millisecond'`;
 
 /**
- * The oldest events NATS has not acknowledged, in commit order: those past the relay's progress.
- * Read by position, never "after the last id sent": an event gets its position only once
- * committed, so none is skipped. Those with `published_at` set were published by a relay of the
- * release before, which moves no progress (release 1 of 2 of the progress; see
- * migrations/*-AddEventRelayProgress.ts).
+ * Notes how far the relay has published at this moment, for the retention: an event at or before
+ * a checkpoint older than the retention was published that long ago (the relay moves its progress
+ * only once NATS has acknowledged). At most one every 30 s, whatever the sweep's batches; keeps
+ * the newest checkpoint past the retention and those after it.
  */
-const UNPUBLISHED = statement(
-  'EventsRepository.unpublished',
+const CHECKPOINT_PUBLISHED = statement(
+  'EventsRepository.checkpointPublished',
   `
-   SELECT id, user_id AS "userId", type, subject, time, data, position
-     FROM events
-    WHERE position > ${PUBLISHED_THROUGH} AND published_at IS NULL
-    ORDER BY position
-    LIMIT :batch`,
-);
-
-/**
- * Moves the relay's progress to the last position NATS acknowledged; `published_at` too, for
- * relays of the release before, which read only that (the time of this statement, after the acks:
- * the retention counts from it).
- */
-const MARK_PUBLISHED = statement(
-  'EventsRepository.markPublished',
-  `
-   WITH marked AS (
-     UPDATE events SET published_at = clock_timestamp() WHERE id = ANY (:ids::uuid[]))
-   UPDATE event_relay_progress
-      SET published_through = greatest(published_through, :through::bigint)`,
-);
-
-/**
- * The outbox's backlog for /metrics, without counting rows: the positions past the relay's
- * progress (so a scrape costs the same whatever the backlog), the unnumbered and the pending. Its
- * age is the next event the relay publishes (the oldest numbered one waiting, give or take a late
- * commit) or the oldest not numbered. Past the progress, events a relay of the release before
- * published count too, until this release's relay passes them.
- */
-const BACKLOG = statement(
-  'EventsRepository.backlog',
-  `
-   SELECT ((SELECT last FROM event_positions) - p.published_through
-           + (SELECT count(*) FROM events WHERE position IS NULL)
-           + (SELECT count(*) FROM events_pending))::int AS count,
-          coalesce(extract(epoch FROM now() - least(
-            (SELECT time FROM events
-              WHERE position > p.published_through AND published_at IS NULL
-              ORDER BY position LIMIT 1),
-            (SELECT min(time) FROM events WHERE position IS NULL),
-            (SELECT min(time) FROM events_pending))), 0)::float8 AS "oldestAgeSeconds"
-     FROM event_relay_progress p`,
+   WITH pruned AS (
+     DELETE FROM event_relay_checkpoints
+      WHERE taken_at < (SELECT max(taken_at) FROM event_relay_checkpoints
+                         WHERE taken_at <= ${RETENTION_CUTOFF}))
+   INSERT INTO event_relay_checkpoints (taken_at, published_through)
+   SELECT clock_timestamp(), published_through FROM event_relay_progress
+    WHERE NOT EXISTS (SELECT FROM event_relay_checkpoints
+                       WHERE taken_at > clock_timestamp() - interval '30 seconds')`,
 );
 
 /**
  * Deletes up to `batch` events older than the retention, published that long ago when they are
- * published at all (`requirePublished`: NATS is configured). An unpublished event is never deleted
- * while it waits for NATS. Each user's highest position deleted becomes their horizon. Oldest
- * first, in the order of `time`'s index, so the index is the plan whatever the statistics say (as
- * IdempotencyRepository.deleteExpired).
+ * published at all (`requirePublished`: NATS is configured): at or before the progress of a
+ * checkpoint that old (see CHECKPOINT_PUBLISHED), or marked so by a relay before the progress. An
+ * unpublished event is never deleted while it waits for NATS. Each user's highest position deleted
+ * becomes their horizon. Oldest first, in the order of `time`'s index, so the index is the plan
+ * whatever the statistics say (as IdempotencyRepository.deleteExpired).
  */
 const DELETE_EXPIRED = statement(
   'EventsRepository.deleteExpired',
   `
-   WITH cutoff AS (SELECT now() - :retentionMs::bigint * interval '1 millisecond' AS at),
+   WITH cutoff AS (SELECT ${RETENTION_CUTOFF} AS at),
    deleted AS (
      DELETE FROM events WHERE ctid = ANY (ARRAY(
        SELECT ctid FROM events, cutoff
         WHERE time < cutoff.at AND position IS NOT NULL
-          AND (NOT :requirePublished::boolean OR published_at < cutoff.at)
+          AND (NOT :requirePublished::boolean OR published_at < cutoff.at
+               OR position <= (SELECT max(published_through) FROM event_relay_checkpoints
+                                WHERE taken_at <= cutoff.at))
         ORDER BY time LIMIT :batch FOR UPDATE SKIP LOCKED))
      RETURNING user_id, position),
    horizon AS (
@@ -228,9 +197,7 @@ export class EventsRepository {
     OLDEST_UNSEQUENCED,
     RETAINED_PAGE_OWNED,
     LAST_POSITION_OWNED,
-    UNPUBLISHED,
-    MARK_PUBLISHED,
-    BACKLOG,
+    CHECKPOINT_PUBLISHED,
     DELETE_EXPIRED,
   ];
 
@@ -275,19 +242,8 @@ export class EventsRepository {
     }).then(([row]) => row);
   }
 
-  unpublished(tx: Tx, batch: number): Promise<EventRow[]> {
-    return run<EventRow>(tx, UNPUBLISHED, { batch });
-  }
-
-  /** `published`: the events NATS acknowledged, in position order. */
-  async markPublished(tx: Tx, published: EventRow[]): Promise<void> {
-    const through = published[published.length - 1].position;
-    await run(tx, MARK_PUBLISHED, { ids: published.map((event) => event.id), through });
-  }
-
-  async backlog(tx: Tx): Promise<EventBacklog> {
-    const [row] = await run<EventBacklog>(tx, BACKLOG, {});
-    return row;
+  async checkpointPublished(tx: Tx, retention: RetentionRule): Promise<void> {
+    await run(tx, CHECKPOINT_PUBLISHED, { retentionMs: retention.retentionMs });
   }
 
   /** How many events went (at most `batch`). */
@@ -308,11 +264,6 @@ export interface RetentionHorizon {
 /** The last position given to any event (`event_positions.last`). */
 export interface Numbered {
   numbered: string;
-}
-
-export interface EventBacklog {
-  count: number;
-  oldestAgeSeconds: number;
 }
 
 export interface RetentionRule {

@@ -14,7 +14,8 @@ const publishedCount = async (databaseUrl: string) =>
     (
       await queryOn<{ n: string }>(
         databaseUrl,
-        'SELECT count(*) AS n FROM events WHERE published_at IS NOT NULL',
+        `SELECT count(*) AS n FROM events
+          WHERE position <= (SELECT published_through FROM event_relay_progress)`,
       )
     )[0].n,
   );

@@ -42,6 +42,8 @@ export interface StoredMessage {
   msgId: string;
   userId: string;
   event: { id: string; type: string; subject: string; data: unknown };
+  /** When JetStream stored it. */
+  storedAt: Date;
 }
 
 /** Every message the stream holds, in stream order; none when the stream does not exist yet. */
@@ -58,6 +60,7 @@ export async function streamMessages(url: string, stream: string): Promise<Store
         msgId: message.header.get('Nats-Msg-Id'),
         userId: message.header.get('Order-Service-User-Id'),
         event: message.json(),
+        storedAt: message.time,
       });
     }
     return messages;

@@ -50,16 +50,19 @@ export async function relayAudit(databaseUrl: string, natsUrl: string, stream: s
     ms: 60_000,
     every: 200,
   });
-  const events = await queryOn<{ id: string; type: string; lag_ms: number }>(
+  const events = await queryOn<{ id: string; type: string; time: Date }>(
     databaseUrl,
-    `SELECT id, type, extract(epoch FROM published_at - time) * 1000 AS lag_ms FROM events`,
+    'SELECT id, type, time FROM events',
   );
   const [{ orders }] = await queryOn<{ orders: string }>(
     databaseUrl,
     'SELECT count(*) AS orders FROM orders',
   );
   const stored = await streamMessages(natsUrl, stream);
-  const storedIds = new Set(stored.map((message) => message.msgId));
+  const storedAt = new Map<string, number>();
+  for (const message of stored)
+    if (!storedAt.has(message.msgId)) storedAt.set(message.msgId, message.storedAt.getTime());
+  const storedIds = new Set(storedAt.keys());
   return {
     events: events.length,
     orders: Number(orders),
@@ -67,6 +70,9 @@ export async function relayAudit(databaseUrl: string, natsUrl: string, stream: s
     stored: stored.length,
     lost: events.filter((event) => !storedIds.has(event.id)).length,
     storedTwice: stored.length - storedIds.size,
-    maxLagMs: Math.round(Math.max(...events.map((event) => Number(event.lag_ms)))),
+    // From an event's write to JetStream's first store of it.
+    maxLagMs: Math.round(
+      Math.max(...events.map((event) => (storedAt.get(event.id) ?? NaN) - event.time.getTime())),
+    ),
   };
 }
