@@ -2,8 +2,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The relay's progress as one position (release 1 of 2): every event up to `published_through` is
- * in JetStream. It replaces marking each event's `published_at`, an update of an indexed column
- * that is never HOT and so rewrote the event's row and every index of `events` once per event.
+ * in JetStream. It replaces marking each event's `published_at`, an update of a column in an
+ * index's predicate, never HOT: a new version of the event's row and an entry in every index of
+ * `events`, once per event.
  * This release's relay still sets `published_at` too, and skips events it finds set, so it runs
  * beside relays of the release before (which read `published_at IS NULL` and move no progress).
  * Starts just before the first unpublished event, or at the last position given when none waits.

@@ -8,8 +8,8 @@ const MARK_BATCH = 10_000;
  * `event_relay_progress.published_through` and no longer sets `published_at`, so the partial index
  * of unpublished events goes, and the retention keeps events by checkpoints of the progress.
  * Deploy it only over pods of release 1, whose relays move the progress too; the column stays
- * while such pods may still write it. Outside a transaction, so that the
- * index is dropped and built CONCURRENTLY: writers of `events` never wait for it.
+ * while such pods may still write it. Outside a transaction, so that the index is dropped and
+ * built CONCURRENTLY: writers of `events` never wait for it.
  */
 export class DropEventsUnpublishedIndex1795400001100 implements MigrationInterface {
   name = 'DropEventsUnpublishedIndex1795400001100';
