@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { measure, Target } from './measure';
 import { hold, Process, release } from './processes';
 import { fillKeys } from './scale';
+import { walPosition, walSince } from './wal';
 
 /** Expired keys loaded for each of the two sweeps (idle, then under create load). */
 const EXPIRED = Number(process.env.BENCH_CAPACITY_EXPIRED ?? 200_000);
@@ -11,16 +12,6 @@ const EXPIRED = Number(process.env.BENCH_CAPACITY_EXPIRED ?? 200_000);
 const LOAD_SECONDS = Number(process.env.BENCH_CAPACITY_SWEEP_SECONDS ?? 20);
 const SAMPLE_EVERY_MS = 200;
 const GIVE_UP_MS = 600_000;
-
-const walPosition = async (db: Client) =>
-  (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn')).rows[0].lsn;
-
-/** WAL bytes written since `from` (by the whole server). */
-const walSince = async (db: Client, from: string) =>
-  Number(
-    (await db.query<{ n: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1) AS n', [from]))
-      .rows[0].n,
-  );
 
 /** The sweeper's own count of what it deleted, from the process's /metrics. */
 async function sweptSoFar(service: Process): Promise<number> {

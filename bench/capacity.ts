@@ -10,6 +10,7 @@ import { fixture, Fixture, ORDER } from './fixture';
 import { measure, measureAmount, RATE, Target, WARMUP_SECONDS } from './measure';
 import { cpuMicros, pgCpu, pgCpuSpent } from './proc-cpu';
 import { benchDatabase, databaseLabel, Process, startServiceAndReplica } from './processes';
+import { walPosition } from './wal';
 
 /** Requests per measured pass; CPU time is divided by what the pass did. */
 const REQUESTS = Number(process.env.BENCH_CAPACITY_REQUESTS ?? 20_000);
@@ -96,8 +97,7 @@ async function storage(db: Client) {
       total: Number(rows[0].total),
     };
   }
-  const [{ lsn }] = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn')).rows;
-  return { tables, lsn };
+  return { tables, lsn: await walPosition(db) };
 }
 
 type Storage = Awaited<ReturnType<typeof storage>>;

@@ -10,6 +10,7 @@ import { waitFor } from '../test/support/wait';
 import { Fixture, ORDER } from './fixture';
 import { compare, measure, percentile, Target } from './measure';
 import { hold, Process, release, startService } from './processes';
+import { walPosition, walSince } from './wal';
 import { BenchReport } from './report';
 
 /** Creates timed one after the other, idle, from their 201 to their event's delivery. */
@@ -117,15 +118,6 @@ async function createsWithAndWithoutRelay(report: BenchReport, create: Target, s
   return outbox;
 }
 
-const walLsn = async (db: Client) =>
-  (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn')).rows[0].lsn;
-
-const walBytesSince = async (db: Client, lsn: string) =>
-  Number(
-    (await db.query<{ bytes: string }>('SELECT pg_current_wal_lsn() - $1::pg_lsn AS bytes', [lsn]))
-      .rows[0].bytes,
-  );
-
 /**
  * Creates pile events up while the relay is stopped; then the time it takes to publish them, and
  * the WAL PostgreSQL writes meanwhile a published event (the other replica numbers them first).
@@ -138,7 +130,7 @@ async function catchUp(report: BenchReport, outbox: Target, s: Setup) {
     return rows.length === 0;
   });
   const backlog = await unpublished(s.db);
-  const lsn = await walLsn(s.db);
+  const wal = await walPosition(s.db);
   const started = performance.now();
   release(s.publishing);
   await drained(s.db);
@@ -147,7 +139,7 @@ async function catchUp(report: BenchReport, outbox: Target, s: Setup) {
     backlog,
     seconds: Math.round(seconds * 10) / 10,
     eventsPerSecond: Math.round(backlog / seconds),
-    walBytesPerEvent: Math.round((await walBytesSince(s.db, lsn)) / backlog),
+    walBytesPerEvent: Math.round((await walSince(s.db, wal)) / backlog),
   });
 }
 

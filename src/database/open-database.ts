@@ -125,19 +125,9 @@ async function migrateOnOwnPool(
   timeoutMs: number,
   roleDefaults?: string,
 ) {
-  const direct = createDataSource({
-    url,
-    entities,
-    poolSize: 2,
-    applicationName: 'order-service-migrations',
-    migrating: true,
-  });
-  try {
-    await connectWithin(direct, timeoutMs, url);
-    return await migrateUnderLock(direct, roleDefaults);
-  } finally {
-    await direct.destroy().catch(() => undefined);
-  }
+  return onMigrationPool(url, entities, timeoutMs, 2, (direct) =>
+    migrateUnderLock(direct, roleDefaults),
+  );
 }
 
 /**
@@ -145,16 +135,8 @@ async function migrateOnOwnPool(
  * run (a down migration may build an index on a large table), outside a transaction when the
  * migration asks for none (CONCURRENTLY cannot run in one). TypeORM undoes the highest id.
  */
-async function revertOnOwnPool(url: string, entities: EntityList, timeoutMs: number) {
-  const direct = createDataSource({
-    url,
-    entities,
-    poolSize: 1,
-    applicationName: 'order-service-migrations',
-    migrating: true,
-  });
-  try {
-    await connectWithin(direct, timeoutMs, url);
+function revertOnOwnPool(url: string, entities: EntityList, timeoutMs: number) {
+  return onMigrationPool(url, entities, timeoutMs, 1, async (direct) => {
     const [last] = await direct.query<{ name: string }[]>(
       'SELECT name FROM migrations ORDER BY id DESC LIMIT 1',
     );
@@ -162,6 +144,27 @@ async function revertOnOwnPool(url: string, entities: EntityList, timeoutMs: num
     await direct.undoLastMigration({
       transaction: migration?.transaction === false ? 'none' : 'each',
     });
+  });
+}
+
+/** `work` on a direct pool of its own for migrations (no timeouts), closed after it. */
+async function onMigrationPool<T>(
+  url: string,
+  entities: EntityList,
+  timeoutMs: number,
+  poolSize: number,
+  work: (direct: DataSource) => Promise<T>,
+): Promise<T> {
+  const direct = createDataSource({
+    url,
+    entities,
+    poolSize,
+    applicationName: 'order-service-migrations',
+    migrating: true,
+  });
+  try {
+    await connectWithin(direct, timeoutMs, url);
+    return await work(direct);
   } finally {
     await direct.destroy().catch(() => undefined);
   }
