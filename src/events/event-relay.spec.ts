@@ -7,6 +7,7 @@ import type { EventMetrics } from './event-metrics';
 import { EventRelay } from './event-relay';
 import type { EventRelayRepository } from './event-relay.repository';
 import type { EventRow } from './events.repository';
+import type { OutgoingEvent, PublishOutcome } from './jetstream';
 
 const ROW: EventRow = {
   id: 'e1',
@@ -91,6 +92,41 @@ describe('EventRelay, a publish failing in a batch', () => {
   const rows = ['1', '2', '3'].map((position) => ({ ...ROW, id: `e${position}`, position }));
   afterEach(() => jest.restoreAllMocks());
 
+  /**
+   * In place of NATS, answering as JetStream does: `refuse(event)` says how an event is not stored
+   * (its publish failing, or out of turn), and every event after one not stored is refused for
+   * expecting it last in the stream.
+   */
+  function relayPublishing(refuse: (position: string) => PublishOutcome | null) {
+    jest.spyOn(advisoryLocks, 'tryXactLock').mockResolvedValue(true);
+    const warned: string[] = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message) => {
+      warned.push(String(message));
+    });
+    let through = '0';
+    const movePublishedThrough = jest.fn((_tx: object, position: string) => {
+      through = position;
+      return Promise.resolve();
+    });
+    const unpublished = () => Promise.resolve(rows.filter(({ position }) => position > through));
+    const relay = relayOn({ unpublished, movePublishedThrough }, { acknowledged: () => undefined });
+    const published: string[] = [];
+    const publishInOrder = (events: OutgoingEvent[]) => {
+      let stored = true;
+      return Promise.resolve(
+        events.map(({ event }): PublishOutcome => {
+          const refused = stored ? refuse(event.position) : OUT_OF_TURN;
+          if (refused) return ((stored = false), refused);
+          published.push(event.position);
+          return { repeat: false };
+        }),
+      );
+    };
+    Object.assign(relay, { publisher: { publishInOrder } });
+    const moves = () => movePublishedThrough.mock.calls.map(([, position]) => position);
+    return { drain: () => drainOf(relay), published, moves, warned };
+  }
+
   it.each([
     ['none', null, ['1', '2', '3'], '3'],
     ['the second', '2', ['1'], '1'],
@@ -98,28 +134,26 @@ describe('EventRelay, a publish failing in a batch', () => {
   ])(
     'moves the progress to the last event acknowledged before it: %s failing',
     async (_case, failing, acknowledged, movedTo) => {
-      jest.spyOn(advisoryLocks, 'tryXactLock').mockResolvedValue(true);
-      jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-      const movePublishedThrough = jest.fn((_tx: object, _through: string) => Promise.resolve());
-      const relay = relayOn(
-        { unpublished: () => Promise.resolve(rows), movePublishedThrough },
-        { acknowledged: () => undefined },
+      const { drain, published, moves, warned } = relayPublishing((position) =>
+        position === failing ? { error: new Error('no ack'), outOfTurn: false } : null,
       );
-      const published: string[] = [];
-      // In place of NATS: acknowledges every event but the failing one, in the order sent.
-      Object.assign(relay, {
-        publisher: {
-          publish: (row: EventRow) => {
-            if (row.position === failing) return Promise.reject(new Error('no ack'));
-            published.push(row.position);
-            return Promise.resolve(false);
-          },
-        },
-      });
-      await drainOf(relay);
+      await drain();
       expect(published).toEqual(acknowledged);
-      const moves = movePublishedThrough.mock.calls.map(([, through]) => through);
-      expect(moves).toEqual(movedTo === null ? [] : [movedTo]);
+      expect(moves()).toEqual(movedTo === null ? [] : [movedTo]);
+      expect(warned.some((line) => line.startsWith('events not published'))).toBe(!!failing);
     },
   );
+
+  it('goes on at once, without backing off, when an event was refused out of turn', async () => {
+    let refusals = 0;
+    const { drain, published, moves, warned } = relayPublishing((position) =>
+      position === '2' && refusals++ === 0 ? OUT_OF_TURN : null,
+    );
+    await drain();
+    expect(published).toEqual(['1', '2', '3']);
+    expect(moves()).toEqual(['1', '3']);
+    expect(warned.filter((line) => line.startsWith('events not published'))).toEqual([]);
+  });
 });
+
+const OUT_OF_TURN: PublishOutcome = { error: new Error('wrong last msg ID: x'), outOfTurn: true };

@@ -31,7 +31,9 @@ describe('JetStreamPublisher while NATS refuses connections', () => {
 
     // The relay retries its batch now and then; each publish finds no connection and asks again.
     for (let i = 0; i < 5; i++) {
-      await expect(publisher.publish(ROW, '{}')).rejects.toThrow('not connected to NATS');
+      await expect(publisher.publishInOrder([{ event: ROW, body: '{}' }])).rejects.toThrow(
+        'not connected to NATS',
+      );
       await settle();
     }
     expect(attempts).toBe(1);

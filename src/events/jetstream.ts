@@ -17,6 +17,24 @@ const RETRY_CONNECT_MS = 1_000;
 /** What a shutdown gives in-flight publishes to finish before the connection is closed. */
 const DRAIN_WITHIN_MS = 2_000;
 
+export interface OutgoingEvent {
+  event: EventRow;
+  /** The CloudEvent as JSON. */
+  body: string;
+}
+
+/**
+ * Acknowledged (`repeat` when JetStream already had it), or not stored. `outOfTurn`: refused
+ * because the stream's last message was not the event before it.
+ */
+export type PublishOutcome = { repeat: boolean } | { error: Error; outOfTurn: boolean };
+
+/** JetStream's answer to a publish whose `Nats-Expected-Last-Msg-Id` is not the stream's last. */
+const WRONG_LAST_MSG_ID = 10070;
+
+const isWrongLastMessage = (error: unknown) =>
+  (error as NatsError).api_error?.err_code === WRONG_LAST_MSG_ID;
+
 export interface JetStreamTarget {
   servers: string;
   stream: string;
@@ -70,6 +88,9 @@ export class JetStreamPublisher {
       name: 'order-service',
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1_000,
+      // Else every publish captures a stack trace (`new Error()`) in case it fails, a cost paid
+      // for each event; the relay logs a failure by its message alone.
+      noAsyncTraces: true,
     }).then(
       (connection) => {
         this.connecting = false;
@@ -86,10 +107,14 @@ export class JetStreamPublisher {
   }
 
   /**
-   * Publishes one event and waits for its ack; true when JetStream already had it (a repeat). Its
-   * owner goes in a header: the CloudEvent of a file or an export does not name them.
+   * Publishes events in the order given without waiting for each ack: all go out on the connection
+   * at once, and each after the first expects the one before it to be the stream's last message
+   * (`Nats-Expected-Last-Msg-Id`), so that JetStream stores none after one it did not store: the
+   * stream keeps their order whichever fail. A repeat is dropped by its `Nats-Msg-Id` before that
+   * check, so publishing again after a crash passes it. Outcomes come in the same order. Each
+   * event's owner goes in a header: the CloudEvent of a file or an export does not name them.
    */
-  async publish(event: EventRow, body: string): Promise<boolean> {
+  async publishInOrder(events: readonly OutgoingEvent[]): Promise<PublishOutcome[]> {
     const connection = this.connection;
     if (!connection || connection.isClosed()) {
       this.connection = null;
@@ -98,21 +123,34 @@ export class JetStreamPublisher {
     }
     try {
       if (!this.streamChecked) await this.ensureStream(connection);
-      const header = headers();
-      header.set('Content-Type', 'application/cloudevents+json');
-      if (event.userId) header.set(OWNER_HEADER, event.userId);
-      const ack = await connection
-        .jetstream()
-        .publish(`${this.target.subjectPrefix}.${event.type}`, this.encoder.encode(body), {
-          msgID: event.id,
-          headers: header,
-          timeout: ACK_TIMEOUT_MS,
-        });
-      return ack.duplicate;
     } catch (error) {
       this.streamChecked = false;
       throw error;
     }
+    const jetstream = connection.jetstream();
+    // Sent in this loop, in order: the client writes each publish before its promise returns.
+    const acks = events.map(({ event, body }, index) =>
+      jetstream.publish(`${this.target.subjectPrefix}.${event.type}`, this.encoder.encode(body), {
+        msgID: event.id,
+        headers: this.headersFor(event),
+        timeout: ACK_TIMEOUT_MS,
+        expect: index > 0 ? { lastMsgID: events[index - 1].event.id } : {},
+      }),
+    );
+    const settled = await Promise.allSettled(acks);
+    if (settled.some(({ status }) => status === 'rejected')) this.streamChecked = false;
+    return settled.map((ack) =>
+      ack.status === 'fulfilled'
+        ? { repeat: ack.value.duplicate }
+        : { error: ack.reason as Error, outOfTurn: isWrongLastMessage(ack.reason) },
+    );
+  }
+
+  private headersFor(event: EventRow) {
+    const header = headers();
+    header.set('Content-Type', 'application/cloudevents+json');
+    if (event.userId) header.set(OWNER_HEADER, event.userId);
+    return header;
   }
 
   /**

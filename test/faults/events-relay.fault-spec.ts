@@ -20,7 +20,10 @@ const publishedCount = async (databaseUrl: string) =>
     )[0].n,
   );
 
-/** Checks and prints one scenario: every event stored once, every order with its event. */
+/**
+ * Checks and prints one scenario: every event stored once and in position order, every order with
+ * its event.
+ */
 async function expectEveryEventOnce(
   scenario: string,
   databaseUrl: string,
@@ -30,7 +33,7 @@ async function expectEveryEventOnce(
   note = '',
 ) {
   const audit = await relayAudit(databaseUrl, nats.url, names.NATS_STREAM);
-  expect(audit).toMatchObject({ lost: 0, storedTwice: 0, stored: audit.events });
+  expect(audit).toMatchObject({ lost: 0, storedTwice: 0, outOfOrder: 0, stored: audit.events });
   expect(audit.orderEvents).toBe(audit.orders);
   report({
     scenario,

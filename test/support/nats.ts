@@ -75,6 +75,19 @@ export async function streamConfig(url: string, stream: string) {
   });
 }
 
+/** A stream made before the service sees it, as an operator would, its messages at most `maxMsgSize`. */
+export async function createStream(
+  url: string,
+  stream: string,
+  subjects: string,
+  maxMsgSize: number,
+) {
+  await withConnection(url, async (connection) => {
+    const manager = await connection.jetstreamManager();
+    await manager.streams.add({ name: stream, subjects: [subjects], max_msg_size: maxMsgSize });
+  });
+}
+
 export async function deleteStream(url: string, stream: string): Promise<void> {
   await withConnection(url, async (connection) => {
     const manager = await connection.jetstreamManager();

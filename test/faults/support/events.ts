@@ -1,5 +1,5 @@
 import { connect, NatsConnection } from 'nats';
-import { streamMessages } from '../../support/nats';
+import { type StoredMessage, streamMessages } from '../../support/nats';
 import { COUNT_UNPUBLISHED_EVENTS } from '../../support/outbox';
 import { waitFor } from '../../support/wait';
 import { queryOn } from './jobs';
@@ -41,18 +41,32 @@ export class PublishCounter {
 export const unpublishedCount = async (databaseUrl: string) =>
   Number((await queryOn<{ n: string }>(databaseUrl, COUNT_UNPUBLISHED_EVENTS))[0].n);
 
+/** Messages the stream holds after one of a later position: the relay publishes in position order. */
+function outOfOrder(stored: StoredMessage[], events: { id: string; position: string }[]) {
+  const positionOf = new Map(events.map((event) => [event.id, BigInt(event.position)]));
+  let latest = -1n;
+  let count = 0;
+  for (const message of stored) {
+    const position = positionOf.get(message.msgId) ?? -1n;
+    if (position < latest) count++;
+    else latest = position;
+  }
+  return count;
+}
+
 /**
  * Once the outbox is empty: every event the database holds against what the stream stores. Lost:
- * an event not in the stream; stored twice: a repeat JetStream kept.
+ * an event not in the stream; stored twice: a repeat JetStream kept; out of order: stored after an
+ * event of a later position.
  */
 export async function relayAudit(databaseUrl: string, natsUrl: string, stream: string) {
   await waitFor('every event published', async () => (await unpublishedCount(databaseUrl)) === 0, {
     ms: 60_000,
     every: 200,
   });
-  const events = await queryOn<{ id: string; type: string; time: Date }>(
+  const events = await queryOn<{ id: string; type: string; time: Date; position: string }>(
     databaseUrl,
-    'SELECT id, type, time FROM events',
+    'SELECT id, type, time, position FROM events',
   );
   const [{ orders }] = await queryOn<{ orders: string }>(
     databaseUrl,
@@ -70,6 +84,7 @@ export async function relayAudit(databaseUrl: string, natsUrl: string, stream: s
     stored: stored.length,
     lost: events.filter((event) => !storedIds.has(event.id)).length,
     storedTwice: stored.length - storedIds.size,
+    outOfOrder: outOfOrder(stored, events),
     // From an event's write to JetStream's first store of it.
     maxLagMs: Math.round(
       Math.max(...events.map((event) => (storedAt.get(event.id) ?? NaN) - event.time.getTime())),
