@@ -38,7 +38,7 @@ describe('events: a batch published in order without awaiting each ack (JetStrea
     await deleteStream(runNatsUrl(), names.NATS_STREAM);
   });
 
-  it('stores none after an event it did not store, and says which were refused out of turn', async () => {
+  it('stores none after one it did not store, the later ones refused out of turn', async () => {
     const outcomes = await publisher.publishInOrder([
       outgoing('a'),
       outgoing('too-large', 2_000),
@@ -64,7 +64,7 @@ describe('events: a batch published in order without awaiting each ack (JetStrea
     expect(await stored()).toEqual(['a', 'b', 'c']);
   });
 
-  it('refuses out of turn an event whose one before is not the last stored, and takes it first in a batch', async () => {
+  it('refuses an event whose one before is not last in the stream; takes it first in a batch', async () => {
     await publisher.publishInOrder([outgoing('a'), outgoing('b')]);
     // `a` is a repeat, and `b` is last in the stream: `c` expects `a` and is refused.
     const outcomes = await publisher.publishInOrder([outgoing('a'), outgoing('c')]);

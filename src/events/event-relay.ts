@@ -18,7 +18,8 @@ import { SerialDrain } from './serial-drain';
 
 /**
  * Events per transaction, published at once: the lock and a connection are held until their acks
- * are in, and a crash before the commit publishes them again (JetStream drops the repeats).
+ * are in (each within its ack timeout), a crash before the commit publishes them again (JetStream
+ * drops the repeats), and an event that fails sends the rest of its batch again with it.
  */
 const BATCH = 500;
 /** Catches up should a notification be missed, and ends a back-off. */
@@ -34,8 +35,8 @@ interface BatchOutcome {
 }
 
 /**
- * Publishes committed events to NATS JetStream, in position order, a batch at once (its acks
- * awaited together), and moves its progress (`event_relay_progress`) past them: at least once (a
+ * Publishes committed events to NATS JetStream, in position order, a batch at a time (at once to a
+ * stream of one replica, see JetStreamPublisher), and moves its progress (`event_relay_progress`) past them: at least once (a
  * crash between ack and commit publishes again, and JetStream drops the repeat by its
  * `Nats-Msg-Id`). Every replica runs one; an advisory lock held for each batch's transaction lets
  * one publish at a time, and passes on the moment its holder's connection ends.

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { connect } from 'nats';
+import { type connect, type JetStreamPublishOptions, nanos, type PubAck } from 'nats';
 import type { EventRow } from './events.repository';
 import { JetStreamPublisher } from './jetstream';
 
@@ -48,5 +48,76 @@ describe('JetStreamPublisher while NATS refuses connections', () => {
     jest.advanceTimersByTime(5_000);
     await settle();
     expect(attempts).toBe(4); // closed: the loop ends with the timer already set
+  });
+});
+
+/**
+ * A connected publisher on a stand-in for NATS whose stream has `replicas`; `answer` acknowledges
+ * or refuses each publish. Records each publish's id, expectation and the publishes then unsettled.
+ */
+async function publisherTo(replicas: number, answer: (id: string) => Promise<Partial<PubAck>>) {
+  const sent: { id: string; expect: unknown; unsettled: number }[] = [];
+  let unsettled = 0;
+  const info = { config: { num_replicas: replicas, duplicate_window: nanos(300_000) } };
+  const connection = {
+    isClosed: () => false,
+    jetstreamManager: () => Promise.resolve({ streams: { info: () => Promise.resolve(info) } }),
+    jetstream: () => ({
+      publish: (_subject: string, _data: Uint8Array, options: JetStreamPublishOptions) => {
+        sent.push({ id: options.msgID, expect: options.expect, unsettled: ++unsettled });
+        return answer(options.msgID).finally(() => unsettled--);
+      },
+    }),
+    status: async function* () {},
+    drain: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  const connecting = (() => Promise.resolve(connection)) as unknown as typeof connect;
+  const publisher = new JetStreamPublisher(TARGET, new Logger('jetstream.spec'), connecting);
+  await new Promise<void>((connected) => publisher.start(connected));
+  return { publisher, sent };
+}
+
+const events = ['e1', 'e2', 'e3'].map((id) => ({ event: { ...ROW, id }, body: '{}' }));
+const acknowledged = (seq: number) => Promise.resolve({ seq, duplicate: false });
+
+describe('JetStreamPublisher, by the stream’s replicas', () => {
+  it('sends a batch at once to a stream of one replica, each expecting the one before', async () => {
+    const { publisher, sent } = await publisherTo(1, () => acknowledged(1));
+    expect(await publisher.publishInOrder(events)).toEqual([
+      { repeat: false },
+      { repeat: false },
+      { repeat: false },
+    ]);
+    expect(sent).toEqual([
+      { id: 'e1', expect: {}, unsettled: 1 },
+      { id: 'e2', expect: { lastMsgID: 'e1' }, unsettled: 2 },
+      { id: 'e3', expect: { lastMsgID: 'e2' }, unsettled: 3 },
+    ]);
+    await publisher.close();
+  });
+
+  it('sends one event at a time to a replicated stream, no expectations, to the first failure', async () => {
+    const { publisher, sent } = await publisherTo(3, (id) =>
+      id === 'e2' ? Promise.reject(new Error('timeout')) : acknowledged(1),
+    );
+    const outcomes = await publisher.publishInOrder(events);
+    expect(outcomes).toEqual([
+      { repeat: false },
+      { error: new Error('timeout'), outOfTurn: false },
+    ]);
+    expect(sent).toEqual([
+      { id: 'e1', expect: {}, unsettled: 1 },
+      { id: 'e2', expect: {}, unsettled: 1 },
+    ]);
+    await publisher.close();
+  });
+
+  it('does not take the ack of a repeat still being stored (sequence 0) as acknowledged', async () => {
+    const { publisher } = await publisherTo(3, () => Promise.resolve({ seq: 0, duplicate: true }));
+    const [outcome] = await publisher.publishInOrder(events.slice(0, 1));
+    expect(outcome).toMatchObject({ outOfTurn: false });
+    expect('error' in outcome).toBe(true);
+    await publisher.close();
   });
 });

@@ -1,6 +1,17 @@
 import type { Logger } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
-import { connect, Events, headers, nanos, NatsConnection, NatsError, StorageType } from 'nats';
+import {
+  connect,
+  Events,
+  headers,
+  type JetStreamManager,
+  nanos,
+  NatsConnection,
+  NatsError,
+  type PubAck,
+  StorageType,
+  type StreamConfig,
+} from 'nats';
 import type { EventRow } from './events.repository';
 
 /** The header naming the user an event belongs to (their id), for consumers that route by it. */
@@ -32,8 +43,19 @@ export type PublishOutcome = { repeat: boolean } | { error: Error; outOfTurn: bo
 /** JetStream's answer to a publish whose `Nats-Expected-Last-Msg-Id` is not the stream's last. */
 const WRONG_LAST_MSG_ID = 10070;
 
-const isWrongLastMessage = (error: unknown) =>
-  (error as NatsError).api_error?.err_code === WRONG_LAST_MSG_ID;
+/**
+ * An ack of `seq` 0 says a repeat of a message still being stored (replicated streams of some
+ * servers): not stored yet, so not acknowledged.
+ */
+function outcomeOf(ack: PromiseSettledResult<PubAck>): PublishOutcome {
+  if (ack.status === 'rejected') {
+    const error = ack.reason as NatsError;
+    return { error, outOfTurn: error.api_error?.err_code === WRONG_LAST_MSG_ID };
+  }
+  if (ack.value.duplicate && ack.value.seq === 0)
+    return { error: new Error('a repeat of a message still being stored'), outOfTurn: false };
+  return { repeat: ack.value.duplicate };
+}
 
 export interface JetStreamTarget {
   servers: string;
@@ -51,7 +73,9 @@ export class JetStreamPublisher {
   /** From a first attempt until connected or closed: one loop of attempts, however many ask. */
   private connecting = false;
   private closed = false;
-  private streamChecked = false;
+  /** The JetStream manager of the connection it was made on. */
+  private manager: { connection: NatsConnection; manager: JetStreamManager } | null = null;
+  private warnedOfWindow = false;
   private readonly encoder = new TextEncoder();
   private onConnected: () => void = () => undefined;
 
@@ -107,12 +131,16 @@ export class JetStreamPublisher {
   }
 
   /**
-   * Publishes events in the order given without waiting for each ack: all go out on the connection
-   * at once, and each after the first expects the one before it to be the stream's last message
-   * (`Nats-Expected-Last-Msg-Id`), so that JetStream stores none after one it did not store: the
-   * stream keeps their order whichever fail. A repeat is dropped by its `Nats-Msg-Id` before that
-   * check, so publishing again after a crash passes it. Outcomes come in the same order. Each
-   * event's owner goes in a header: the CloudEvent of a file or an export does not name them.
+   * Publishes events in the order given, their outcomes in the same order; the stream keeps that
+   * order whichever fail. To a stream of one replica they go at once, each after the first
+   * expecting the one before it to be the stream's last message (`Nats-Expected-Last-Msg-Id`), so
+   * that JetStream stores none after one it did not store; a repeat is dropped by its
+   * `Nats-Msg-Id` before that check, so a batch published again after a crash passes it. To a
+   * replicated stream they go one at a time, each after the one before was acknowledged, and the
+   * outcomes end at the first failure: there the expectation is checked only once the replicas
+   * agree, and a message it refuses keeps its id held as "in process" for the duplicate window,
+   * which would hold that event back as long. Each event's owner goes in a header: the CloudEvent
+   * of a file or an export does not name them.
    */
   async publishInOrder(events: readonly OutgoingEvent[]): Promise<PublishOutcome[]> {
     const connection = this.connection;
@@ -121,14 +149,20 @@ export class JetStreamPublisher {
       if (!this.closed) this.connect();
       throw new Error('not connected to NATS');
     }
-    try {
-      if (!this.streamChecked) await this.ensureStream(connection);
-    } catch (error) {
-      this.streamChecked = false;
-      throw error;
+    const { num_replicas: replicas } = await this.streamOn(connection);
+    if (replicas <= 1) return this.allAtOnce(connection, events);
+    const outcomes: PublishOutcome[] = [];
+    for (const outgoing of events) {
+      const [outcome] = await this.allAtOnce(connection, [outgoing]); // alone: no expectation
+      outcomes.push(outcome);
+      if ('error' in outcome) break;
     }
+    return outcomes;
+  }
+
+  private async allAtOnce(connection: NatsConnection, events: readonly OutgoingEvent[]) {
     const jetstream = connection.jetstream();
-    // Sent in this loop, in order: the client writes each publish before its promise returns.
+    // The client queues each publish on the connection before its promise returns: in this order.
     const acks = events.map(({ event, body }, index) =>
       jetstream.publish(`${this.target.subjectPrefix}.${event.type}`, this.encoder.encode(body), {
         msgID: event.id,
@@ -137,13 +171,7 @@ export class JetStreamPublisher {
         expect: index > 0 ? { lastMsgID: events[index - 1].event.id } : {},
       }),
     );
-    const settled = await Promise.allSettled(acks);
-    if (settled.some(({ status }) => status === 'rejected')) this.streamChecked = false;
-    return settled.map((ack) =>
-      ack.status === 'fulfilled'
-        ? { repeat: ack.value.duplicate }
-        : { error: ack.reason as Error, outOfTurn: isWrongLastMessage(ack.reason) },
-    );
+    return (await Promise.allSettled(acks)).map(outcomeOf);
   }
 
   private headersFor(event: EventRow) {
@@ -172,23 +200,32 @@ export class JetStreamPublisher {
       if (status.type === Events.Reconnect) this.onConnected();
   }
 
-  private async ensureStream(connection: NatsConnection) {
-    const manager = await connection.jetstreamManager();
+  /**
+   * The stream's configuration, the stream made when missing. Asked before each batch, so that a
+   * stream given replicas meanwhile is published to one event at a time from the next.
+   */
+  private async streamOn(connection: NatsConnection): Promise<StreamConfig> {
+    if (this.manager?.connection !== connection)
+      this.manager = { connection, manager: await connection.jetstreamManager() };
+    const { manager } = this.manager;
     const { stream, subjectPrefix } = this.target;
     try {
       const { config } = await manager.streams.info(stream);
-      if (config.duplicate_window < nanos(LEAST_DUPLICATE_WINDOW_MS))
+      if (config.duplicate_window < nanos(LEAST_DUPLICATE_WINDOW_MS) && !this.warnedOfWindow) {
+        this.warnedOfWindow = true;
         this.logger.warn(`stream ${stream}: duplicate window under 2 min, repeats may be stored`);
+      }
+      return config;
     } catch (error) {
       if ((error as NatsError).api_error?.err_code !== STREAM_NOT_FOUND) throw error;
-      await manager.streams.add({
+      const { config } = await manager.streams.add({
         name: stream,
         subjects: [`${subjectPrefix}.>`],
         duplicate_window: nanos(DUPLICATE_WINDOW_MS),
         storage: StorageType.File,
       });
       this.logger.log(`stream ${stream} created for ${subjectPrefix}.>`);
+      return config;
     }
-    this.streamChecked = true;
   }
 }

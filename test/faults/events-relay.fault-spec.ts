@@ -70,10 +70,11 @@ describe('faults: the events relay to NATS JetStream', () => {
     const api = await startReadyService(database.url, { WORKER_CONCURRENCY: '0' }, 'build');
     const { token } = await signUp(api.baseUrl);
     const load = createLoad(() => api.baseUrl, token);
-    let last: Awaited<ReturnType<typeof startReadyWorker>> | null = null;
+    // The relay of the moment: stopped at the end whatever fails, so none outlives the test.
+    let relay: Awaited<ReturnType<typeof startReadyWorker>> | null = null;
     try {
       for (let round = 0; round < 5; round++) {
-        const relay = await startReadyWorker(database.url, natsEnv());
+        relay = await startReadyWorker(database.url, natsEnv());
         const before = await publishedCount(database.url);
         await waitFor(
           'the relay publishing',
@@ -87,7 +88,7 @@ describe('faults: the events relay to NATS JetStream', () => {
         await relay.exited;
       }
       await load.stop();
-      last = await startReadyWorker(database.url, natsEnv());
+      relay = await startReadyWorker(database.url, natsEnv());
       await expectEveryEventOnce(
         'events relay SIGKILLed 5 times',
         database.url,
@@ -98,7 +99,7 @@ describe('faults: the events relay to NATS JetStream', () => {
       expect(unexpected5xx(load.answers)).toEqual([]);
     } finally {
       await load.stop();
-      if (last) await stopService(last); // also when a check failed: no worker outlives the test
+      if (relay) await stopService(relay);
       await stopService(api);
     }
   }, 180_000);

@@ -75,7 +75,7 @@ export async function streamConfig(url: string, stream: string) {
   });
 }
 
-/** A stream made before the service sees it, as an operator would, its messages at most `maxMsgSize`. */
+/** A stream made before the service sees it, as an operator would; messages up to `maxMsgSize`. */
 export async function createStream(
   url: string,
   stream: string,

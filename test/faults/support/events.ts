@@ -41,7 +41,7 @@ export class PublishCounter {
 export const unpublishedCount = async (databaseUrl: string) =>
   Number((await queryOn<{ n: string }>(databaseUrl, COUNT_UNPUBLISHED_EVENTS))[0].n);
 
-/** Messages the stream holds after one of a later position: the relay publishes in position order. */
+/** Messages the stream holds after one of a later position: the relay publishes in their order. */
 function outOfOrder(stored: StoredMessage[], events: { id: string; position: string }[]) {
   const positionOf = new Map(events.map((event) => [event.id, BigInt(event.position)]));
   let latest = -1n;
