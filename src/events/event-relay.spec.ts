@@ -95,9 +95,10 @@ describe('EventRelay, a publish failing in a batch', () => {
   /**
    * In place of NATS, answering as JetStream does: `refuse(event)` says how an event is not stored
    * (its publish failing, or out of turn), and every event after one not stored is refused for
-   * expecting it last in the stream.
+   * expecting it last in the stream; or `STOP`: the publisher gives no outcome from that event on
+   * (out of time, one at a time to a replicated stream).
    */
-  function relayPublishing(refuse: (position: string) => PublishOutcome | null) {
+  function relayPublishing(refuse: (position: string) => PublishOutcome | typeof STOP | null) {
     jest.spyOn(advisoryLocks, 'tryXactLock').mockResolvedValue(true);
     const warned: string[] = [];
     jest.spyOn(Logger.prototype, 'warn').mockImplementation((message) => {
@@ -112,15 +113,16 @@ describe('EventRelay, a publish failing in a batch', () => {
     const relay = relayOn({ unpublished, movePublishedThrough }, { acknowledged: () => undefined });
     const published: string[] = [];
     const publishInOrder = (events: OutgoingEvent[]) => {
+      const outcomes: PublishOutcome[] = [];
       let stored = true;
-      return Promise.resolve(
-        events.map(({ event }): PublishOutcome => {
-          const refused = stored ? refuse(event.position) : OUT_OF_TURN;
-          if (refused) return ((stored = false), refused);
-          published.push(event.position);
-          return { repeat: false };
-        }),
-      );
+      for (const { event } of events) {
+        const refused = stored ? refuse(event.position) : OUT_OF_TURN;
+        if (refused === STOP) break;
+        if (refused) stored = false;
+        else published.push(event.position);
+        outcomes.push(refused ?? { repeat: false });
+      }
+      return Promise.resolve(outcomes);
     };
     Object.assign(relay, { publisher: { publishInOrder } });
     const moves = () => movePublishedThrough.mock.calls.map(([, position]) => position);
@@ -144,10 +146,13 @@ describe('EventRelay, a publish failing in a batch', () => {
     },
   );
 
-  it('goes on at once, without backing off, when an event was refused out of turn', async () => {
-    let refusals = 0;
+  it.each([
+    ['an event was refused out of turn', () => OUT_OF_TURN],
+    ['the publisher stopped early (out of time), without a failure', (): typeof STOP => STOP],
+  ])('goes on at once, without backing off, when %s', async (_case, cut) => {
+    let cuts = 0;
     const { drain, published, moves, warned } = relayPublishing((position) =>
-      position === '2' && refusals++ === 0 ? OUT_OF_TURN : null,
+      position === '2' && cuts++ === 0 ? cut() : null,
     );
     await drain();
     expect(published).toEqual(['1', '2', '3']);
@@ -157,3 +162,4 @@ describe('EventRelay, a publish failing in a batch', () => {
 });
 
 const OUT_OF_TURN: PublishOutcome = { error: new Error('wrong last msg ID: x'), outOfTurn: true };
+const STOP = 'stop' as const;

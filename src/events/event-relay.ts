@@ -17,9 +17,10 @@ import { JetStreamPublisher, type PublishOutcome } from './jetstream';
 import { SerialDrain } from './serial-drain';
 
 /**
- * Events per transaction, published at once: the lock and a connection are held until their acks
- * are in (each within its ack timeout), a crash before the commit publishes them again (JetStream
- * drops the repeats), and an event that fails sends the rest of its batch again with it.
+ * Events per transaction: the lock and a connection are held until their acks are in, a crash
+ * before the commit publishes them again (JetStream drops the repeats), and an event that fails
+ * sends the rest of its batch again with it. To a stream of one replica they go at once; to a
+ * replicated one, one at a time, for a few seconds at most (JetStreamPublisher).
  */
 const BATCH = 500;
 /** Catches up should a notification be missed, and ends a back-off. */
@@ -35,11 +36,11 @@ interface BatchOutcome {
 }
 
 /**
- * Publishes committed events to NATS JetStream, in position order, a batch at a time (at once to a
- * stream of one replica, see JetStreamPublisher), and moves its progress (`event_relay_progress`) past them: at least once (a
- * crash between ack and commit publishes again, and JetStream drops the repeat by its
- * `Nats-Msg-Id`). Every replica runs one; an advisory lock held for each batch's transaction lets
- * one publish at a time, and passes on the moment its holder's connection ends.
+ * Publishes committed events to NATS JetStream, in position order, a batch at a time (at once to
+ * a stream of one replica, see JetStreamPublisher), and moves its progress (`event_relay_progress`)
+ * past them: at least once (a crash between ack and commit publishes again, and JetStream drops
+ * the repeat by its `Nats-Msg-Id`). Every replica runs one; an advisory lock held for each batch's
+ * transaction lets one publish at a time, and passes on the moment its holder's connection ends.
  * Woken when the sequencer announces new positions. With NATS down it backs off and lets events
  * wait: creates never wait for NATS.
  */
@@ -122,9 +123,11 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
       return { read: rows.length, failure: error as Error, cutShort: false };
     }
     const failed = outcomes.findIndex((outcome) => 'error' in outcome);
-    const acknowledged = failed === -1 ? rows.length : failed;
+    const acknowledged = failed === -1 ? outcomes.length : failed;
     await this.passAcknowledged(tx, rows.slice(0, acknowledged), outcomes);
-    if (failed === -1) return { read: rows.length, failure: null, cutShort: false };
+    // Fewer outcomes than events and no failure: the publisher stopped for time; the rest go next.
+    if (failed === -1)
+      return { read: rows.length, failure: null, cutShort: acknowledged < rows.length };
     const { error, outOfTurn } = outcomes[failed] as { error: Error; outOfTurn: boolean };
     // Refused because the stream's last message is not the relay's event before it (something
     // else was stored between): no NATS failure, and the next batch starts with this event, which

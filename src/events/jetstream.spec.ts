@@ -55,10 +55,16 @@ describe('JetStreamPublisher while NATS refuses connections', () => {
  * A connected publisher on a stand-in for NATS whose stream has `replicas`; `answer` acknowledges
  * or refuses each publish. Records each publish's id, expectation and the publishes then unsettled.
  */
-async function publisherTo(replicas: number, answer: (id: string) => Promise<Partial<PubAck>>) {
+async function publisherTo(
+  { replicas, peers = 0 }: { replicas: number; peers?: number },
+  answer: (id: string) => Promise<Partial<PubAck>>,
+) {
   const sent: { id: string; expect: unknown; unsettled: number }[] = [];
   let unsettled = 0;
-  const info = { config: { num_replicas: replicas, duplicate_window: nanos(300_000) } };
+  const info = {
+    config: { num_replicas: replicas, duplicate_window: nanos(300_000) },
+    cluster: { replicas: Array.from({ length: peers }, (_, peer) => ({ name: `n${peer}` })) },
+  };
   const connection = {
     isClosed: () => false,
     jetstreamManager: () => Promise.resolve({ streams: { info: () => Promise.resolve(info) } }),
@@ -83,7 +89,7 @@ const acknowledged = (seq: number) => Promise.resolve({ seq, duplicate: false })
 
 describe('JetStreamPublisher, by the stream’s replicas', () => {
   it('sends a batch at once to a stream of one replica, each expecting the one before', async () => {
-    const { publisher, sent } = await publisherTo(1, () => acknowledged(1));
+    const { publisher, sent } = await publisherTo({ replicas: 1 }, () => acknowledged(1));
     expect(await publisher.publishInOrder(events)).toEqual([
       { repeat: false },
       { repeat: false },
@@ -97,24 +103,32 @@ describe('JetStreamPublisher, by the stream’s replicas', () => {
     await publisher.close();
   });
 
-  it('sends one event at a time to a replicated stream, no expectations, to the first failure', async () => {
-    const { publisher, sent } = await publisherTo(3, (id) =>
-      id === 'e2' ? Promise.reject(new Error('timeout')) : acknowledged(1),
-    );
-    const outcomes = await publisher.publishInOrder(events);
-    expect(outcomes).toEqual([
-      { repeat: false },
-      { error: new Error('timeout'), outOfTurn: false },
-    ]);
-    expect(sent).toEqual([
-      { id: 'e1', expect: {}, unsettled: 1 },
-      { id: 'e2', expect: {}, unsettled: 1 },
-    ]);
-    await publisher.close();
-  });
+  it.each([
+    ['three replicas', { replicas: 3 }],
+    ['one replica being moved (a peer beside its leader)', { replicas: 1, peers: 1 }],
+  ])(
+    'sends one event at a time to a stream of %s, no expectations, to the first failure',
+    async (_case, stream) => {
+      const { publisher, sent } = await publisherTo(stream, (id) =>
+        id === 'e2' ? Promise.reject(new Error('timeout')) : acknowledged(1),
+      );
+      const outcomes = await publisher.publishInOrder(events);
+      expect(outcomes).toEqual([
+        { repeat: false },
+        { error: new Error('timeout'), outOfTurn: false },
+      ]);
+      expect(sent).toEqual([
+        { id: 'e1', expect: {}, unsettled: 1 },
+        { id: 'e2', expect: {}, unsettled: 1 },
+      ]);
+      await publisher.close();
+    },
+  );
 
   it('does not take the ack of a repeat still being stored (sequence 0) as acknowledged', async () => {
-    const { publisher } = await publisherTo(3, () => Promise.resolve({ seq: 0, duplicate: true }));
+    const { publisher } = await publisherTo({ replicas: 3 }, () =>
+      Promise.resolve({ seq: 0, duplicate: true }),
+    );
     const [outcome] = await publisher.publishInOrder(events.slice(0, 1));
     expect(outcome).toMatchObject({ outOfTurn: false });
     expect('error' in outcome).toBe(true);

@@ -10,7 +10,7 @@ import {
   NatsError,
   type PubAck,
   StorageType,
-  type StreamConfig,
+  type StreamInfo,
 } from 'nats';
 import type { EventRow } from './events.repository';
 
@@ -23,6 +23,8 @@ export const DUPLICATE_WINDOW_MS = 5 * 60_000;
 const LEAST_DUPLICATE_WINDOW_MS = 2 * 60_000;
 /** How long a publish waits for JetStream's acknowledgement before it counts as failed. */
 const ACK_TIMEOUT_MS = 2_000;
+/** How long a batch goes to a replicated stream, one event at a time, before the rest waits. */
+const ONE_AT_A_TIME_FOR_MS = 5_000;
 const STREAM_NOT_FOUND = 10059;
 const RETRY_CONNECT_MS = 1_000;
 /** What a shutdown gives in-flight publishes to finish before the connection is closed. */
@@ -66,7 +68,7 @@ export interface JetStreamTarget {
 /**
  * The service's one NATS connection, reconnecting for ever in the background: a publish while it
  * is down fails at once (or at its ack timeout), and the caller retries later. The stream is
- * created when missing, before the first publish and again after a publish fails.
+ * looked up before each batch, and created when missing.
  */
 export class JetStreamPublisher {
   private connection: NatsConnection | null = null;
@@ -131,14 +133,14 @@ export class JetStreamPublisher {
   }
 
   /**
-   * Publishes events in the order given, their outcomes in the same order; the stream keeps that
-   * order whichever fail. To a stream of one replica they go at once, each after the first
-   * expecting the one before it to be the stream's last message (`Nats-Expected-Last-Msg-Id`), so
-   * that JetStream stores none after one it did not store; a repeat is dropped by its
-   * `Nats-Msg-Id` before that check, so a batch published again after a crash passes it. To a
-   * replicated stream they go one at a time, each after the one before was acknowledged, and the
-   * outcomes end at the first failure: there the expectation is checked only once the replicas
-   * agree, and a message it refuses keeps its id held as "in process" for the duplicate window,
+   * Publishes events in the order given, their outcomes in the same order (fewer than the events
+   * to a replicated stream, see oneAtATime); the stream keeps that order whichever fail. To a
+   * stream of one replica they go at once, each after the first expecting the one before it to be
+   * the stream's last message (`Nats-Expected-Last-Msg-Id`), so that JetStream stores none after
+   * one it did not store; a repeat is dropped by its `Nats-Msg-Id` before that check, so a batch
+   * published again after a crash passes it. To a replicated stream they go one at a time, each
+   * after the one before was acknowledged: there the expectation is checked only once the replicas
+   * agree, and a message refused then keeps its id held as "in process" for the duplicate window,
    * which would hold that event back as long. Each event's owner goes in a header: the CloudEvent
    * of a file or an export does not name them.
    */
@@ -149,13 +151,23 @@ export class JetStreamPublisher {
       if (!this.closed) this.connect();
       throw new Error('not connected to NATS');
     }
-    const { num_replicas: replicas } = await this.streamOn(connection);
-    if (replicas <= 1) return this.allAtOnce(connection, events);
+    const { config, cluster } = await this.streamOn(connection);
+    // Peers beside the leader: replicated, or an R1 stream being moved (a Raft group as well).
+    const replicated = config.num_replicas > 1 || (cluster?.replicas?.length ?? 0) > 0;
+    return replicated ? this.oneAtATime(connection, events) : this.allAtOnce(connection, events);
+  }
+
+  /**
+   * Each after the one before was acknowledged, alone (no expectation); the outcomes end at the
+   * first failure, or once ONE_AT_A_TIME_FOR_MS has gone (the caller's transaction stays short).
+   */
+  private async oneAtATime(connection: NatsConnection, events: readonly OutgoingEvent[]) {
+    const started = performance.now();
     const outcomes: PublishOutcome[] = [];
     for (const outgoing of events) {
-      const [outcome] = await this.allAtOnce(connection, [outgoing]); // alone: no expectation
+      const [outcome] = await this.allAtOnce(connection, [outgoing]);
       outcomes.push(outcome);
-      if ('error' in outcome) break;
+      if ('error' in outcome || performance.now() - started > ONE_AT_A_TIME_FOR_MS) break;
     }
     return outcomes;
   }
@@ -204,28 +216,30 @@ export class JetStreamPublisher {
    * The stream's configuration, the stream made when missing. Asked before each batch, so that a
    * stream given replicas meanwhile is published to one event at a time from the next.
    */
-  private async streamOn(connection: NatsConnection): Promise<StreamConfig> {
-    if (this.manager?.connection !== connection)
-      this.manager = { connection, manager: await connection.jetstreamManager() };
+  private async streamOn(connection: NatsConnection): Promise<StreamInfo> {
+    if (this.manager?.connection !== connection) {
+      const manager = await connection.jetstreamManager({ timeout: ACK_TIMEOUT_MS });
+      this.manager = { connection, manager };
+    }
     const { manager } = this.manager;
     const { stream, subjectPrefix } = this.target;
     try {
-      const { config } = await manager.streams.info(stream);
-      if (config.duplicate_window < nanos(LEAST_DUPLICATE_WINDOW_MS) && !this.warnedOfWindow) {
+      const info = await manager.streams.info(stream);
+      if (info.config.duplicate_window < nanos(LEAST_DUPLICATE_WINDOW_MS) && !this.warnedOfWindow) {
         this.warnedOfWindow = true;
         this.logger.warn(`stream ${stream}: duplicate window under 2 min, repeats may be stored`);
       }
-      return config;
+      return info;
     } catch (error) {
       if ((error as NatsError).api_error?.err_code !== STREAM_NOT_FOUND) throw error;
-      const { config } = await manager.streams.add({
+      const info = await manager.streams.add({
         name: stream,
         subjects: [`${subjectPrefix}.>`],
         duplicate_window: nanos(DUPLICATE_WINDOW_MS),
         storage: StorageType.File,
       });
       this.logger.log(`stream ${stream} created for ${subjectPrefix}.>`);
-      return config;
+      return info;
     }
   }
 }
