@@ -1466,7 +1466,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replace only if the user still has this ETag. */
+                /** @description Replace only if the user still has this ETag; a user who already has the name and email sent is answered 200 whatever it says (the replace is done). */
                 "If-Match"?: string;
                 /** @description `*`: create only, never replace. */
                 "If-None-Match"?: string;
@@ -1879,7 +1879,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Cancelled (again: unchanged). */
+            /** @description Cancelled (again: unchanged, and answered so under a stale `If-Match` too, the cancel it asks for being done). */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

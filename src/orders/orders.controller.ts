@@ -81,7 +81,8 @@ export class OrdersController {
   @ApiResponse({
     status: 200,
     type: OrderResponse,
-    description: 'Cancelled (again: unchanged).',
+    description:
+      'Cancelled (again: unchanged, and answered so under a stale `If-Match` too, the cancel it asks for being done).',
     headers: headers('ETag'),
   })
   @ApiChangePreconditions('Cancel')

@@ -177,4 +177,20 @@ describe('OrdersService.get and cancel', () => {
       expect(appended).toEqual([]);
     },
   );
+
+  it('cancel of a cancelled order answers it under a stale If-Match: the cancel it asks for is done', async () => {
+    const { orders, service, appended } = setup();
+    orders.rows = [{ ...order(1), status: 'cancelled' }];
+    const again = await service.cancel(ALICE, order(1).id, { ifMatch: etagOf(order(1)) });
+    expect(again).toBe(JSON.stringify(orders.rows[0]));
+    expect(appended).toEqual([]);
+  });
+
+  it('cancel of a cancelled order still answers 412 when If-None-Match holds', async () => {
+    const { orders, service } = setup();
+    orders.rows = [{ ...order(1), status: 'cancelled' }];
+    const ifNoneMatch = etagOf(orders.rows[0]);
+    const error = await service.cancel(ALICE, order(1).id, { ifNoneMatch }).catch((e) => e);
+    expect(error).toBeInstanceOf(PreconditionFailedError);
+  });
 });

@@ -83,8 +83,10 @@ export class OrdersService {
   /**
    * Cancelling is idempotent: a cancelled order is returned as it is, and only the cancel that
    * changed it writes `order.cancelled`, in its transaction. If-Match is compared under the row
-   * lock, so nothing can change the order between the check and the cancel: of two cancels sent
-   * with a pending order's ETag, the second waits for the lock, then fails on the new ETag (412).
+   * lock, so nothing can change the order between the check and the cancel. A cancelled order
+   * is what any cancel asks for, so a stale If-Match does not refuse it: of two cancels sent with
+   * a pending order's ETag (or one sent again after its answer was lost) the second waits for the
+   * lock, then answers the order as the first left it.
    */
   cancel(
     caller: Caller,
@@ -93,9 +95,10 @@ export class OrdersService {
   ): Promise<JsonBody<OrderResponse>> {
     return this.transactions.run(async (tx) => {
       const current = this.found(await this.orders.lockOwned(tx, caller.userId, id));
-      assertPreconditions(preconditions, etagOfJson(current.json));
+      const cancelled = current.status === 'cancelled';
+      assertPreconditions(preconditions, etagOfJson(current.json), cancelled);
       const order = await this.orders.cancelOwned(tx, caller.userId, id, new Date());
-      if (current.status !== 'cancelled')
+      if (!cancelled)
         await this.events.append(tx, {
           type: 'order.cancelled',
           owner: caller.userId,

@@ -30,7 +30,8 @@ export const ApiPutUser = () =>
     ApiHeader({
       name: 'If-Match',
       required: false,
-      description: 'Replace only if the user still has this ETag.',
+      description:
+        'Replace only if the user still has this ETag; a user who already has the name and email sent is answered 200 whatever it says (the replace is done).',
     }),
     ApiHeader({
       name: 'If-None-Match',

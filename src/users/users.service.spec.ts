@@ -242,6 +242,17 @@ describe('UsersService.put', () => {
     expect(users.called('updateProfile')).toEqual([]);
   });
 
+  it('answers the same profile again as done under a stale If-Match, changing nothing', async () => {
+    const { users, service } = setup();
+    users.user = ALICE;
+    const same = { email: ALICE.email, name: ALICE.name };
+    const answer = await put(service, same, { userId: ALICE_ID }, '"stale"');
+    expect(answer).toEqual({ replaced: UserResponse.from(ALICE) });
+    expect(users.called('updateProfile')).toEqual([]);
+    const changed = await put(service, { ...same, name: 'Alice B.' }, { userId: ALICE_ID }, '"x"');
+    expect(changed).toBeInstanceOf(PreconditionFailedError);
+  });
+
   it('answers 400 when a password is sent to replace, and changes nothing', async () => {
     const { users, service } = setup();
     users.user = ALICE;

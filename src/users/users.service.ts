@@ -148,15 +148,16 @@ export class UsersService {
   ) {
     if (!caller) throw new UnauthorizedError(REPLACE_NEEDS_TOKEN);
     if (caller.userId !== existing.id) throw new NotFoundError('user');
-    assertPreconditions(preconditions, etagOf(UserResponse.from(existing)));
+    // The same profile again changes nothing (no new updatedAt or ETag, no event), and is answered
+    // as done whatever If-Match says: it is a replace sent again, or one another client made.
+    const unchanged = input.email === existing.email && input.name === existing.name;
+    assertPreconditions(preconditions, etagOf(UserResponse.from(existing)), unchanged);
     if (input.password !== undefined) {
       throw new ValidationFailedError([
         { field: 'password', message: 'password cannot be changed with PUT' },
       ]);
     }
-    // The same profile again changes nothing: no new updatedAt or ETag, and no event.
-    if (input.email === existing.email && input.name === existing.name)
-      return UserResponse.from(existing);
+    if (unchanged) return UserResponse.from(existing);
     const change = {
       email: input.email,
       emailNormalized: normalizeEmail(input.email),
