@@ -110,3 +110,25 @@ describe.each(['postgres', 'filesystem'])('a 200 MiB upload with the %s driver',
     }
   });
 });
+
+describe('libvips (sharp) in a service process', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createDatabaseOn(process.env.E2E_DATABASE_URL!);
+  });
+  afterAll(() => database.stop());
+
+  it.each([
+    ['an API process that runs no jobs never maps it', '0', false],
+    ['a process that runs jobs maps it as it starts', '1', true],
+  ])('%s', async (_case, concurrency, mapped) => {
+    const service = await startReadyService(database.url, { WORKER_CONCURRENCY: concurrency });
+    try {
+      const maps = readFileSync(`/proc/${service.child.pid}/maps`, 'utf8');
+      expect(maps.includes('libvips')).toBe(mapped);
+    } finally {
+      service.child.kill('SIGTERM');
+      await service.exited;
+    }
+  });
+});

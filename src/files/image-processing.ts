@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { v5 as uuidV5 } from 'uuid';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
@@ -25,8 +25,22 @@ export function thumbnailBlobIdOf(fileId: string): string {
   return uuidV5(fileId, THUMBNAIL_NAMESPACE);
 }
 
-// libvips's operation cache keeps decoded images between calls: memory a job never reuses.
-sharp.cache(false);
+let loadedSharp: typeof Sharp | undefined;
+
+/**
+ * sharp, required on first use rather than imported: loading it maps libvips, memory an API
+ * process that runs no jobs (WORKER_CONCURRENCY=0) would hold for nothing. A process that runs
+ * jobs loads it as it starts (`ImageProcessing`), so a missing libvips still stops it there.
+ */
+function sharp(): typeof Sharp {
+  if (!loadedSharp) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loadedSharp = require('sharp') as typeof Sharp;
+    // libvips's operation cache keeps decoded images between calls: memory a job never reuses.
+    loadedSharp.cache(false);
+  }
+  return loadedSharp;
+}
 
 interface Rendered {
   width: number;
@@ -62,7 +76,9 @@ export class ImageProcessing implements JobTask<{ fileId: string }> {
     private readonly transactions: Transactions,
     private readonly service: FilesService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    if (config.workerConcurrency > 0) sharp();
+  }
 
   async run({ fileId }: { fileId: string }): Promise<void> {
     const db = this.transactions.autocommit;
@@ -117,7 +133,7 @@ export class ImageProcessing implements JobTask<{ fileId: string }> {
  */
 export async function renderThumbnail(bytes: Buffer, maxPixels: number): Promise<Rendered> {
   // The header alone, unlimited, so that a bomb is named as such rather than as undecodable.
-  const metadata = await sharp(bytes, { limitInputPixels: false })
+  const metadata = await sharp()(bytes, { limitInputPixels: false })
     .metadata()
     .catch((error: Error) => {
       throw undecodable(error);
@@ -134,7 +150,7 @@ export async function renderThumbnail(bytes: Buffer, maxPixels: number): Promise
       'image_too_large',
       `The image declares ${width}×${height} pixels; sides of at most ${MAX_IMAGE_SIDE} are processed.`,
     );
-  const thumbnail = await sharp(bytes, { limitInputPixels: maxPixels })
+  const thumbnail = await sharp()(bytes, { limitInputPixels: maxPixels })
     .rotate() // as EXIF orientation says, like every viewer shows it
     .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
     .webp()
