@@ -228,6 +228,15 @@ async function uploadRun(report: BenchReport, w: Workloads, service: Process, co
   });
 }
 
+/**
+ * The largest RSS each process has had since it started (VmHWM): the bound is on the whole run,
+ * not only on the moment after the creates.
+ */
+function checkPeakRss(report: BenchReport, when: string, ...processes: Process[]) {
+  const [service, replica] = processes.map((p) => Math.round(p.peakRssMiB()));
+  report.check(`peak RSS ${when} (MiB)`, { service, replica, goal: '≤ 200 MB' });
+}
+
 async function main() {
   const database = await benchDatabase();
   // No job runners here: the export phase measures the one process that runs its job.
@@ -244,6 +253,7 @@ async function main() {
     if (runs('create')) await createRun(db, report, w, f, service, connections);
   }
   for (const connections of CONNECTIONS) if (runs('reads')) await readRuns(report, w, connections);
+  if (runs('create') || runs('reads')) checkPeakRss(report, 'through creates and reads', service);
   for (const connections of CONNECTIONS) {
     if (runs('upload')) await uploadRun(report, w, service, connections);
   }
@@ -257,6 +267,7 @@ async function main() {
       measurePeer(database.url, report, f, w),
     );
   if (runs('export')) await measureExport(db, report, database.url);
+  checkPeakRss(report, 'through the run', service, replica);
   await refs.stop();
   await replica.stop();
   await service.stop();
