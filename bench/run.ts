@@ -253,7 +253,8 @@ async function main() {
     if (runs('create')) await createRun(db, report, w, f, service, connections);
   }
   for (const connections of CONNECTIONS) if (runs('reads')) await readRuns(report, w, connections);
-  if (runs('create') || runs('reads')) checkPeakRss(report, 'through creates and reads', service);
+  if (runs('create') || runs('reads'))
+    checkPeakRss(report, 'through creates and reads', service, replica);
   for (const connections of CONNECTIONS) {
     if (runs('upload')) await uploadRun(report, w, service, connections);
   }

@@ -143,10 +143,11 @@ describe('OrdersService.get and cancel', () => {
     ]);
   });
 
-  it('cancel of a cancelled order answers it as it is and writes no event', async () => {
+  it('cancel of a cancelled order answers it as it is, writing nothing', async () => {
     const { orders, service, appended } = setup();
     orders.rows = [{ ...order(1), status: 'cancelled' }];
     expect(await service.cancel(ALICE, order(1).id)).toBe(JSON.stringify(orders.rows[0]));
+    expect(orders.asked.map(({ method }) => method)).toEqual(['lockOwned']); // no UPDATE
     expect(appended).toEqual([]);
   });
 
@@ -183,6 +184,7 @@ describe('OrdersService.get and cancel', () => {
     orders.rows = [{ ...order(1), status: 'cancelled' }];
     const again = await service.cancel(ALICE, order(1).id, { ifMatch: etagOf(order(1)) });
     expect(again).toBe(JSON.stringify(orders.rows[0]));
+    expect(orders.asked.map(({ method }) => method)).toEqual(['lockOwned']);
     expect(appended).toEqual([]);
   });
 

@@ -97,14 +97,14 @@ export class OrdersService {
       const current = this.found(await this.orders.lockOwned(tx, caller.userId, id));
       const cancelled = current.status === 'cancelled';
       assertPreconditions(preconditions, etagOfJson(current.json), cancelled);
+      if (cancelled) return current.json; // nothing to write: the order as it is
       const order = await this.orders.cancelOwned(tx, caller.userId, id, new Date());
-      if (!cancelled)
-        await this.events.append(tx, {
-          type: 'order.cancelled',
-          owner: caller.userId,
-          subject: id,
-          data: order,
-        });
+      await this.events.append(tx, {
+        type: 'order.cancelled',
+        owner: caller.userId,
+        subject: id,
+        data: order,
+      });
       return order;
     });
   }

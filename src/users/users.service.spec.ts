@@ -251,6 +251,14 @@ describe('UsersService.put', () => {
     expect(users.called('updateProfile')).toEqual([]);
     const changed = await put(service, { ...same, name: 'Alice B.' }, { userId: ALICE_ID }, '"x"');
     expect(changed).toBeInstanceOf(PreconditionFailedError);
+    // A password is refused as ever, the If-Match being no reason to refuse first.
+    const withPassword = await put(
+      service,
+      { ...same, password: PASSWORD },
+      { userId: ALICE_ID },
+      '"x"',
+    );
+    expect(withPassword).toMatchObject({ status: 400, errors: [{ field: 'password' }] });
   });
 
   it('answers 400 when a password is sent to replace, and changes nothing', async () => {
