@@ -120,7 +120,8 @@ describe('an order under If-Match and If-None-Match', () => {
 
   it('cancels once for two cancels in flight with the same ETag: the other waits, then finds it done', async () => {
     const { user, id, etag } = await newOrder();
-    // Both cancels wait on the order's row before either reads it: a read-then-write lets both pass.
+    // Both cancels wait on the order's row before either reads it: read unlocked, both would see it
+    // pending and announce it twice.
     const hold = await holdInTransaction(
       app.databaseUrl,
       'SELECT 1 FROM orders WHERE id = $1 FOR UPDATE',
