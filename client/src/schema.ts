@@ -1862,7 +1862,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cancel only if the current ETag is listed (`*`: any); weak tags never match. */
+                /** @description Cancel only if the current ETag is listed (`*`: any); weak tags never match. An order already cancelled is answered 200 as it is, whatever the tag. */
                 "If-Match"?: string;
                 /** @description Cancel only if the current ETag is not listed (`*`: never, as the resource exists). */
                 "If-None-Match"?: string;

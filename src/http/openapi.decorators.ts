@@ -184,14 +184,16 @@ function ApiReadAnswers(
 
 /**
  * The conditional headers a change of an existing resource takes (`assertPreconditions`), and its
- * 412; `action` names the change ("Cancel", "Delete").
+ * 412; `action` names the change ("Cancel", "Delete"). `whenDone`: how the change is answered when
+ * it was already made, where that answer does not depend on If-Match (RFC 9110 §13.1.1).
  */
-export function ApiChangePreconditions(action: string) {
+export function ApiChangePreconditions(action: string, whenDone?: string) {
+  const ifMatch = `${action} only if the current ETag is listed (\`*\`: any); weak tags never match.`;
   return applyDecorators(
     ApiHeader({
       name: 'If-Match',
       required: false,
-      description: `${action} only if the current ETag is listed (\`*\`: any); weak tags never match.`,
+      description: whenDone ? `${ifMatch} ${whenDone}` : ifMatch,
     }),
     ApiHeader({
       name: 'If-None-Match',

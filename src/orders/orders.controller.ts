@@ -85,7 +85,10 @@ export class OrdersController {
       'Cancelled (again: unchanged, and answered so under a stale `If-Match` too, the cancel it asks for being done).',
     headers: headers('ETag'),
   })
-  @ApiChangePreconditions('Cancel')
+  @ApiChangePreconditions(
+    'Cancel',
+    'An order already cancelled is answered 200 as it is, whatever the tag.',
+  )
   @ApiProblems(400, 401, 404, 503)
   async cancel(
     @UuidParam() id: string,

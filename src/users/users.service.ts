@@ -151,13 +151,14 @@ export class UsersService {
     // The same profile again changes nothing (no new updatedAt or ETag, no event), and is answered
     // as done whatever If-Match says: it is a replace sent again, or one another client made.
     const unchanged = input.email === existing.email && input.name === existing.name;
-    assertPreconditions(preconditions, etagOf(UserResponse.from(existing)), unchanged);
+    const current = UserResponse.from(existing);
+    assertPreconditions(preconditions, etagOf(current), unchanged);
     if (input.password !== undefined) {
       throw new ValidationFailedError([
         { field: 'password', message: 'password cannot be changed with PUT' },
       ]);
     }
-    if (unchanged) return UserResponse.from(existing);
+    if (unchanged) return current;
     const change = {
       email: input.email,
       emailNormalized: normalizeEmail(input.email),
