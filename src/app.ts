@@ -12,7 +12,7 @@ import { authenticateOnArrival } from './auth/authentication';
 import { TokenService } from './auth/token.service';
 import { refuseBodiesWhereNoneIsTaken } from './http/bodyless';
 import { refuseUnreadableBodies } from './http/body-encoding';
-import { handleClientError } from './http/client-error';
+import { clientErrorHandler } from './http/client-error';
 import { allowOriginBeforeHooks, enableCors } from './http/cors';
 import { setEveryAnswersHeaders } from './http/every-answer';
 import { CreateExecutor } from './idempotency/create-executor';
@@ -96,7 +96,7 @@ function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
       headersTimeout: Math.min(NODE_HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
       connectionsCheckingInterval: timeoutCheckInterval(config.requestTimeoutMs),
     },
-    clientErrorHandler: handleClientError,
+    clientErrorHandler: clientErrorHandler(config.corsOrigins),
     // Router-level rejections (malformed URL, a path parameter over 100 characters) as problem+json
     // too; no onRequest hook has run for them, so they get every answer's headers and CORS here.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { headerOf, rawExchange } from './support/raw-http';
 import { startTestApp, TestApp } from './support/test-app';
 import { signUpAndIn } from './support/users';
 
@@ -52,6 +53,34 @@ describe('CORS for frontend apps', () => {
       expect(allowed.headers.vary).toBe('Origin');
       const other = await app.http.get(path).set('Origin', 'https://evil.example').expect(status);
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    },
+  );
+
+  it.each([
+    [
+      'headers too large (431)',
+      (origin: string) =>
+        `GET /api/orders HTTP/1.1\r\nHost: x\r\norigin: ${origin}\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+      431,
+    ],
+    [
+      'bytes that are not HTTP (400)',
+      (origin: string) =>
+        `GET /api/orders HTTP/1.1\r\nHost: x\r\nOrigin: ${origin}\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n`,
+      400,
+    ],
+  ])(
+    'lets browser code read the problem of %s, answered before Fastify has the headers',
+    async (_c, request, status) => {
+      const allowed = await rawExchange(app, request(ORIGIN));
+      expect(allowed).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(headerOf(allowed, 'Access-Control-Allow-Origin')).toBe(ORIGIN);
+      expect(headerOf(allowed, 'Access-Control-Expose-Headers')).toContain('X-Request-Id');
+      expect(headerOf(allowed, 'Vary')).toBe('Origin');
+      const other = await rawExchange(app, request('https://evil.example'));
+      expect(other).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(headerOf(other, 'Access-Control-Allow-Origin')).toBeUndefined();
+      expect(headerOf(other, 'Vary')).toBe('Origin');
     },
   );
 

@@ -1,24 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
+import { headerOf, rawExchange } from './support/raw-http';
 import { startTestApp, TestApp } from './support/test-app';
 import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
-
-/** Sends raw bytes and returns the whole answer: for requests supertest cannot make. */
-function rawExchange(app: TestApp, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let received = '';
-    const socket = connect(Number(new URL(app.baseUrl).port), '127.0.0.1', () =>
-      socket.write(request),
-    );
-    socket.on('data', (chunk) => (received += chunk.toString()));
-    socket.on('close', () => resolve(received));
-    socket.on('error', reject);
-  });
-}
-
-const headerOf = (answer: string, name: string) =>
-  new RegExp(`^${name}: (.+)$`, 'im').exec(answer.split('\r\n\r\n')[0])?.[1]?.trim();
 
 /** Where the service once answered other than its OpenAPI document says. */
 describe('the service answers as its document says', () => {

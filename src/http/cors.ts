@@ -53,15 +53,24 @@ export function enableCors(app: NestFastifyApplication, origins: string[]) {
  * network error rather than the problem and its X-Request-Id.
  */
 export function allowOriginBeforeHooks(
-  origins: string[],
+  origins: readonly string[],
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
-  if (origins.length === 0) return;
-  void reply.header('Vary', 'Origin');
-  const origin = request.headers.origin;
-  if (origin === undefined || !origins.includes(origin)) return;
-  void reply
-    .header('Access-Control-Allow-Origin', origin)
-    .header('Access-Control-Expose-Headers', CORS_EXPOSED_HEADERS.join(', '));
+  for (const [name, value] of corsHeaders(origins, request.headers.origin))
+    void reply.header(name, value);
+}
+
+/** The CORS headers the CORS hook would set on an answer to `origin`: none without CORS_ORIGINS. */
+export function corsHeaders(
+  origins: readonly string[],
+  origin: string | undefined,
+): [name: string, value: string][] {
+  if (origins.length === 0) return [];
+  if (origin === undefined || !origins.includes(origin)) return [['Vary', 'Origin']];
+  return [
+    ['Vary', 'Origin'],
+    ['Access-Control-Allow-Origin', origin],
+    ['Access-Control-Expose-Headers', CORS_EXPOSED_HEADERS.join(', ')],
+  ];
 }
