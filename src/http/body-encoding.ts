@@ -70,12 +70,14 @@ export function refuseUnreadableBodies(fastify: FastifyInstance, multipartRoutes
 }
 
 /**
- * Refuses a body with a content coding, and says so; without a body there is nothing coded (a GET
- * that carries the header is answered as usual).
+ * Refuses a body with a content coding, and says so; without a body, or on a GET or HEAD, whose
+ * body is never read, there is nothing coded to refuse (answered as usual, as the document says).
  */
 function refusedCoded(request: FastifyRequest, reply: FastifyReply): boolean {
   const coding = request.headers['content-encoding']!;
-  if (coding.trim().toLowerCase() === 'identity' || !hasBody(request.headers)) return false;
+  if (coding.trim().toLowerCase() === 'identity' || BODY_NEVER_READ.has(request.method))
+    return false;
+  if (!hasBody(request.headers)) return false;
   const detail = 'Content-Encoding is not supported: send the body uncompressed.';
   void reply.header('Accept-Encoding', 'identity'); // what RFC 9110 §12.5.3 has a 415 name
   sendError(new UnsupportedMediaTypeError(detail), request, reply);
