@@ -146,6 +146,13 @@ describe('OpenAPI', () => {
     expect(without('Retry-After', retryable)).toEqual([]);
   });
 
+  it('lists 503 on every operation: any request may reach an instance as it shuts down', () => {
+    const without503 = operationsOf(served)
+      .filter(({ operation }) => !operation.responses['503'])
+      .map(({ name }) => name);
+    expect(without503).toEqual([]);
+  });
+
   it('documents X-Request-Id on every response, and Idempotent-Replayed where a stored answer is replayed', () => {
     expect(without('X-Request-Id', responsesOf(served))).toEqual([]);
     const replayable = ['POST /api/users 201', 'POST /api/users 409']

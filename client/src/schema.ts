@@ -714,6 +714,17 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description This instance is shutting down (`service_unavailable`): a request that arrives on a connection still open then; the connection is closed, and a retry reaches another instance. */
+        ShuttingDown: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: never;
     requestBodies: never;
@@ -769,6 +780,7 @@ export interface operations {
             400: components["responses"]["MalformedRequest"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ShuttingDown"];
         };
     };
     Health_ready: {
@@ -993,6 +1005,7 @@ export interface operations {
             };
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ShuttingDown"];
         };
     };
     Events_stream: {

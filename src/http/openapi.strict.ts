@@ -11,7 +11,10 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
  * Answers Node and Fastify give before any route runs, shared by the operations that can get them:
  * `when` says which (a JSON body, a path parameter, or any request).
  */
-const PRE_ROUTING: Record<string, { status: number; when: Exposure; description: string }> = {
+const PRE_ROUTING: Record<
+  string,
+  { status: number; when: Exposure; description: string; retryAfter?: true }
+> = {
   MalformedRequest: {
     status: 400,
     when: 'any',
@@ -44,6 +47,13 @@ const PRE_ROUTING: Record<string, { status: number; when: Exposure; description:
     when: 'any',
     description:
       'The request line and headers are larger than the server accepts (`headers_too_large`); the connection is closed.',
+  },
+  ShuttingDown: {
+    status: 503,
+    when: 'any',
+    description:
+      'This instance is shutting down (`service_unavailable`): a request that arrives on a connection still open then; the connection is closed, and a retry reaches another instance.',
+    retryAfter: true,
   },
 };
 type Exposure = 'any' | 'json-body' | 'path-parameter';
@@ -123,9 +133,13 @@ function closeRequestSchemas(document: OpenAPIObject) {
 
 function preRoutingResponses(): Record<string, ResponseObject> {
   return Object.fromEntries(
-    Object.entries(PRE_ROUTING).map(([name, { description }]) => [
+    Object.entries(PRE_ROUTING).map(([name, { description, retryAfter }]) => [
       name,
-      { description, ...PROBLEM, headers: headers('X-Request-Id') },
+      {
+        description,
+        ...PROBLEM,
+        headers: retryAfter ? headers('X-Request-Id', 'Retry-After') : headers('X-Request-Id'),
+      },
     ]),
   );
 }
