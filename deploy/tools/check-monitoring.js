@@ -7,8 +7,9 @@
 //   and at least one promtool test where it fires and one where it stays quiet;
 // - the scrape jobs the rules name (job="...") are in prometheus.yml, and its rule files exist;
 // - recording rules keep the label job through every aggregation (by (job, ...)), and every read of
-//   a recorded series (rules and dashboard) selects its job: in a shared Prometheus another team's
-//   rule of the same name records the same name too.
+//   a recorded series or of a raw metric (rules and dashboard) selects its job: in a shared
+//   Prometheus other services expose the same generic names, and another team's rule of the same
+//   name records the same name too. cAdvisor's, scraped by the cluster's job, select the namespace.
 //
 //   node tools/check-monitoring.js            exit 1 and one line per problem when anything is wrong
 const { existsSync, readdirSync, readFileSync } = require('node:fs');
@@ -37,9 +38,9 @@ const EXTERNAL = new Set([
   'pgbouncer_pools_client_waiting_connections',
   'pgbouncer_pools_server_active_connections',
   'pgbouncer_pools_server_idle_connections',
-  'container_memory_working_set_bytes',
-  'container_cpu_usage_seconds_total',
 ]);
+/** The kubelet's cAdvisor: scraped by the cluster's own job, read by the service's namespace. */
+const CADVISOR = new Set(['container_memory_working_set_bytes', 'container_cpu_usage_seconds_total']);
 
 const readYaml = (path) => YAML.parse(readFileSync(path, 'utf8'));
 
@@ -57,11 +58,12 @@ function aggregationsDroppingJob(expr) {
   return dropping;
 }
 
-/** Recorded names that `expr` reads without a job="..." matcher. */
-function recordedReadsWithoutJob(expr, recorded) {
+/** The names among `names` that `expr` reads without a `label="..."` matcher. */
+function readsWithout(label, expr, names) {
   const bare = [];
+  const matcher = new RegExp(`\\b${label}\\s*=\\s*"`);
   for (const [, name, matchers] of expr.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\{[^}]*\})?/g))
-    if (recorded.has(name) && !/\bjob\s*=\s*"/.test(matchers ?? '')) bare.push(name);
+    if (names.has(name) && !matcher.test(matchers ?? '')) bare.push(name);
   return bare;
 }
 const rulesOf = (file) => (file?.groups ?? []).flatMap((group) => group.rules ?? []);
@@ -101,15 +103,21 @@ function checkMonitoring(paths = DEFAULT_PATHS) {
   const service = serviceMetrics(paths.src);
   const checkExpr = (where, expr) => {
     for (const name of metricNames(expr)) {
-      if (recorded.has(name) || EXTERNAL.has(name) || service.has(name)) continue;
+      if (recorded.has(name) || EXTERNAL.has(name) || CADVISOR.has(name) || service.has(name))
+        continue;
       errors.push(
           `${where}: ${name} is neither a metric of the service, a recorded rule nor a known external metric`,
         );
     }
   };
+  const scrapedByJob = {
+    has: (name) => recorded.has(name) || EXTERNAL.has(name) || service.has(name),
+  };
   const checkJob = (where, expr) => {
-    for (const name of recordedReadsWithoutJob(expr, recorded))
+    for (const name of readsWithout('job', expr, scrapedByJob))
       errors.push(`${where}: reads ${name} without a job selector`);
+    for (const name of readsWithout('namespace', expr, CADVISOR))
+      errors.push(`${where}: reads ${name} without a namespace selector`);
   };
   for (const rule of rules) {
     const where = `${rule.file}: ${rule.record ?? rule.alert}`;
@@ -185,6 +193,6 @@ if (require.main === module) {
 module.exports = {
   checkMonitoring,
   aggregationsDroppingJob,
-  recordedReadsWithoutJob,
+  readsWithout,
   DEFAULT_PATHS,
 };

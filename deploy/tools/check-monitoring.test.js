@@ -6,7 +6,7 @@ const { test } = require('node:test');
 const {
   checkMonitoring,
   aggregationsDroppingJob,
-  recordedReadsWithoutJob,
+  readsWithout,
   DEFAULT_PATHS,
 } = require('./check-monitoring');
 const { metricNames } = require('./promql-names');
@@ -93,7 +93,7 @@ test('a misspelt metric or recorded rule in the rules is caught', () => {
   );
 });
 
-test('aggregations that drop job, and reads of recorded series without job, are found', () => {
+test('aggregations that drop job, and reads without a job selector, are found', () => {
   assert.deepEqual(
     aggregationsDroppingJob(
       'sum by (job, route) (a) / sum(b) + max by (route) (c) + histogram_quantile(0.9, sum by (le, job) (d))',
@@ -105,7 +105,8 @@ test('aggregations that drop job, and reads of recorded series without job, are 
   ]);
   const recorded = new Set(['job:a:rate5m', 'route:b:rate5m']);
   assert.deepEqual(
-    recordedReadsWithoutJob(
+    readsWithout(
+      'job',
       'job:a:rate5m{job="x"} > 0 and on (job) route:b:rate5m{route="/r"} or deriv(job:a:rate5m[5m]) or c',
       recorded,
     ),
@@ -113,7 +114,7 @@ test('aggregations that drop job, and reads of recorded series without job, are 
   );
 });
 
-test('a rule that drops job, or a read of a recorded series without job, is caught', () => {
+test('a rule that drops job, or a read of a recorded series or raw metric without its selector, is caught', () => {
   expectProblem(
     withEdit('recording-rules.yml', (t) =>
       t.replace(
@@ -146,6 +147,27 @@ test('a rule that drops job, or a read of a recorded series without job, is caug
       t.replace('"job:jobs_failed:max{job=\\"order-service\\"}"', '"job:jobs_failed:max"'),
     ),
     /dashboard: reads job:jobs_failed:max without a job selector/,
+  );
+  expectProblem(
+    withEdit('recording-rules.yml', (t) =>
+      t.replace('max by (job) (jobs_queued{job="order-service"})', 'max by (job) (jobs_queued)'),
+    ),
+    /job:jobs_queued:max: reads jobs_queued without a job selector/,
+  );
+  expectProblem(
+    withEdit('dashboard', (t) =>
+      t.replace('db_pool_waiting_requests{job=\\"order-service\\"}', 'db_pool_waiting_requests'),
+    ),
+    /dashboard: reads db_pool_waiting_requests without a job selector/,
+  );
+  expectProblem(
+    withEdit('dashboard', (t) =>
+      t.replace(
+        'container_memory_working_set_bytes{namespace=\\"order-service\\", ',
+        'container_memory_working_set_bytes{',
+      ),
+    ),
+    /dashboard: reads container_memory_working_set_bytes without a namespace selector/,
   );
 });
 

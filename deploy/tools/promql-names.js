@@ -49,14 +49,19 @@ function sourceFiles(folder) {
  * The names the service registers with prom-client, in files that import it: `name: '...'`, or
  * the first argument of a helper called with a name and a help text (`gauge('db_pool_connections',
  * 'Connections ...', ...)`). A templated name (`jobs_${state}`) is returned as a pattern whose variable part must be one of
- * the file's string literals (`'queued'`).
+ * the file's string literals (`'queued'`). In other files, a name given with its help text
+ * (`{ name: 'orders_gets_waiting', help: '...' }`), which a helper elsewhere registers.
  */
 function serviceMetrics(srcFolder) {
   const exact = new Set();
   const patterns = [];
   for (const file of sourceFiles(srcFolder)) {
     const text = readFileSync(file, 'utf8');
-    if (!/from 'prom-client'/.test(text)) continue;
+    if (!/from 'prom-client'/.test(text)) {
+      for (const [, name] of text.matchAll(/\bname:\s*'([a-z][a-z0-9_]*)',\s*help:/g))
+        exact.add(name);
+      continue;
+    }
     const literals = new Set([...text.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]));
     for (const [, quote, name] of text.matchAll(/\bname:\s*(['`])([a-z_:${}A-Z]+)\1/g)) {
       if (quote === "'" || !name.includes('${')) exact.add(name);
