@@ -59,28 +59,22 @@ describe('CORS for frontend apps', () => {
   it.each([
     [
       'headers too large (431)',
-      (origin: string) =>
-        `GET /api/orders HTTP/1.1\r\nHost: x\r\norigin: ${origin}\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+      `GET /api/orders HTTP/1.1\r\nHost: x\r\nOrigin: ${ORIGIN}\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
       431,
     ],
     [
       'bytes that are not HTTP (400)',
-      (origin: string) =>
-        `GET /api/orders HTTP/1.1\r\nHost: x\r\nOrigin: ${origin}\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n`,
+      `GET /api/orders HTTP/1.1\r\nHost: x\r\nOrigin: ${ORIGIN}\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n`,
       400,
     ],
   ])(
-    'lets browser code read the problem of %s, answered before Fastify has the headers',
+    'lets browser code read the problem of %s, whose Origin Node never parsed',
     async (_c, request, status) => {
-      const allowed = await rawExchange(app, request(ORIGIN));
-      expect(allowed).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-      expect(headerOf(allowed, 'Access-Control-Allow-Origin')).toBe(ORIGIN);
-      expect(headerOf(allowed, 'Access-Control-Expose-Headers')).toContain('X-Request-Id');
-      expect(headerOf(allowed, 'Vary')).toBe('Origin');
-      const other = await rawExchange(app, request('https://evil.example'));
-      expect(other).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-      expect(headerOf(other, 'Access-Control-Allow-Origin')).toBeUndefined();
-      expect(headerOf(other, 'Vary')).toBe('Origin');
+      const answer = await rawExchange(app, request);
+      expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      // Any origin: the answer is the same for everyone and holds nothing of any user's.
+      expect(headerOf(answer, 'Access-Control-Allow-Origin')).toBe('*');
+      expect(headerOf(answer, 'Access-Control-Expose-Headers')).toContain('X-Request-Id');
     },
   );
 

@@ -53,24 +53,29 @@ export function enableCors(app: NestFastifyApplication, origins: string[]) {
  * network error rather than the problem and its X-Request-Id.
  */
 export function allowOriginBeforeHooks(
-  origins: readonly string[],
+  origins: string[],
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
-  for (const [name, value] of corsHeaders(origins, request.headers.origin))
-    void reply.header(name, value);
+  if (origins.length === 0) return;
+  void reply.header('Vary', 'Origin');
+  const origin = request.headers.origin;
+  if (origin === undefined || !origins.includes(origin)) return;
+  void reply
+    .header('Access-Control-Allow-Origin', origin)
+    .header('Access-Control-Expose-Headers', CORS_EXPOSED_HEADERS.join(', '));
 }
 
-/** The CORS headers the CORS hook would set on an answer to `origin`: none without CORS_ORIGINS. */
-export function corsHeaders(
-  origins: readonly string[],
-  origin: string | undefined,
-): [name: string, value: string][] {
+/**
+ * CORS for an answer to a request Node could not parse, whose Origin is unread (a 400 for bytes
+ * that are not HTTP, a 408, a 431): readable from any origin, so that browser code sees the problem
+ * and its X-Request-Id rather than a network error. Safe because such an answer is the same for
+ * everyone and holds nothing of any user's; none without CORS_ORIGINS, as on every answer.
+ */
+export function unparsedRequestCors(origins: readonly string[]): [name: string, value: string][] {
   if (origins.length === 0) return [];
-  if (origin === undefined || !origins.includes(origin)) return [['Vary', 'Origin']];
   return [
-    ['Vary', 'Origin'],
-    ['Access-Control-Allow-Origin', origin],
+    ['Access-Control-Allow-Origin', '*'],
     ['Access-Control-Expose-Headers', CORS_EXPOSED_HEADERS.join(', ')],
   ];
 }
