@@ -29,10 +29,20 @@ describe('the service answers as its document says', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
     expect(headerOf(answer, 'X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(headerOf(answer, 'X-Content-Type-Options')).toBe('nosniff');
+    expect(headerOf(answer, 'Access-Control-Allow-Origin')).toBeUndefined(); // no CORS_ORIGINS
     expect(headerOf(answer, 'Content-Type')).toContain('application/problem+json');
     const problem = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
     expect(problem).toMatchObject({ status: 431, code: 'headers_too_large' });
     expect(problem.title).toBe('Headers too large'); // sentence case, as every other title
+  });
+
+  it('answers as usual a Content-Encoding that names nothing read: no 415 the operation does not list', async () => {
+    // A GET's body is never read (sent raw: the document, and so its conformance check, has none).
+    const codedGet = `GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx`;
+    expect(await rawExchange(app, codedGet)).toMatch(/^HTTP\/1\.1 200 /);
+    // Without a body there is nothing coded, on an operation that reads bodies too.
+    const gone = app.http.delete(`/api/files/${randomUUID()}`).set(user.auth);
+    expectProblem(await gone.set('Content-Encoding', 'gzip'), 404, 'not_found');
   });
 
   const newOrder = () =>
