@@ -146,6 +146,12 @@ describe('OpenAPI', () => {
     expect(without('Retry-After', retryable)).toEqual([]);
   });
 
+  it('describes every tag its operations use, and declares no other', () => {
+    const used = new Set(operationsOf(served).flatMap(({ operation }) => operation.tags ?? []));
+    expect(served.tags.map((tag) => tag.name).sort()).toEqual([...used].sort());
+    expect(served.tags.filter((tag) => !tag.description)).toEqual([]);
+  });
+
   it('lists 503 on every operation: any request may reach an instance as it shuts down', () => {
     const without503 = operationsOf(served)
       .filter(({ operation }) => !operation.responses['503'])

@@ -714,7 +714,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description This instance is shutting down (`service_unavailable`): a request that arrives on a connection still open then; the connection is closed, and a retry reaches another instance. */
+        /** @description This instance is shutting down (`service_unavailable`): a request pipelined behind one in flight; the connection is closed, and a retry reaches another instance. */
         ShuttingDown: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -1,4 +1,4 @@
-import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
+import type { OpenAPIObject, OperationObject, ResponseObject, TagObject } from '@nestjs/swagger';
 import { PROBLEM } from './openapi.decorators';
 import { headers } from './openapi.headers';
 
@@ -8,8 +8,9 @@ type Answer = ResponseObject & { $ref?: never };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 /**
- * Answers Node and Fastify give before any route runs, shared by the operations that can get them:
- * `when` says which (a JSON body, a path parameter, or any request).
+ * Answers given before any route runs (by Node, by Fastify, or by the service's own first hook
+ * while it shuts down), shared by the operations that can get them: `when` says which (a JSON
+ * body, a path parameter, or any request).
  */
 const PRE_ROUTING: Record<
   string,
@@ -52,7 +53,7 @@ const PRE_ROUTING: Record<
     status: 503,
     when: 'any',
     description:
-      'This instance is shutting down (`service_unavailable`): a request that arrives on a connection still open then; the connection is closed, and a retry reaches another instance.',
+      'This instance is shutting down (`service_unavailable`): a request pipelined behind one in flight; the connection is closed, and a retry reaches another instance.',
     retryAfter: true,
   },
 };
@@ -79,9 +80,11 @@ export function makeStrict(document: OpenAPIObject): OpenAPIObject {
 }
 
 /** Every tag an operation uses, declared once at the top (sorted, as the generator does not). */
-function tagsOf(document: OpenAPIObject): { name: string }[] {
+/** The tags operations use, in order, each with the description it was declared with. */
+function tagsOf(document: OpenAPIObject): TagObject[] {
+  const declared = new Map((document.tags ?? []).map((tag) => [tag.name, tag]));
   const names = new Set(operationsOf(document).flatMap((operation) => operation.tags ?? []));
-  return [...names].sort().map((name) => ({ name }));
+  return [...names].sort().map((name) => declared.get(name) ?? { name });
 }
 
 function operationsOf(document: OpenAPIObject): OperationObject[] {

@@ -6,6 +6,21 @@ import { makeStrict } from './openapi.strict';
 import { addRouteConfig } from './route-config';
 import { addRouteHook } from './route-hooks';
 
+/** What each group of operations is for, as documentation tools show it above the group. */
+const TAGS: Record<string, string> = {
+  auth: 'Access tokens: sign in with an email and password for a Bearer token.',
+  users: 'Sign-up, and your own user: read it, or replace its name and email.',
+  orders:
+    'Orders, each created exactly once per Idempotency-Key; read, listed and cancelled by their owner only.',
+  files:
+    'Uploads (images get a WebP thumbnail in the background), their metadata and bytes, whole or by range, and links that need no token.',
+  'order-exports':
+    'CSV exports of your orders, made in the background: 202 Accepted, then follow the export until it is done.',
+  events:
+    'Every change to your users, orders, files and exports, as pages or as a live stream (Server-Sent Events).',
+  health: 'Probes for orchestrators and load balancers, and the synthetic create check.',
+};
+
 const PROBLEM_SCHEMA = {
   type: 'object',
   description: 'RFC 9457 problem details with a stable machine-readable `code`.',
@@ -38,9 +53,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Every answer also carries X-Content-Type-Options: nosniff and Cache-Control: no-store on creates, changes and problems, private, no-cache on reads.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
-    .build();
-  const document = SwaggerModule.createDocument(app, config, {
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer');
+  for (const [name, description] of Object.entries(TAGS)) config.addTag(name, description);
+  const document = SwaggerModule.createDocument(app, config.build(), {
     operationIdFactory: (controllerKey, methodKey) =>
       `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });

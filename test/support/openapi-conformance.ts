@@ -13,6 +13,7 @@ export type Response = {
   content?: Record<string, { schema?: Record<string, unknown> }>;
 };
 export type Operation = {
+  tags?: string[];
   parameters?: { name: string; required: boolean }[];
   security?: Record<string, string[]>[];
   responses: Record<string, Response>;
@@ -21,6 +22,7 @@ export type Document = {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
   components: { headers: Record<string, Header>; responses: Record<string, Response> };
+  tags: { name: string; description?: string }[];
 };
 
 /**
