@@ -58,14 +58,28 @@ function aggregationsDroppingJob(expr) {
   return dropping;
 }
 
-/** The names among `names` that `expr` reads without a `label="..."` matcher. */
-function readsWithout(label, expr, names) {
+/** The names `expr` reads for which `isNamed` holds, without a `label="..."` (or `=~`) matcher. */
+function readsWithout(label, expr, isNamed) {
   const bare = [];
-  const matcher = new RegExp(`\\b${label}\\s*=\\s*"`);
+  const matcher = new RegExp(`\\b${label}\\s*=~?\\s*"`);
   for (const [, name, matchers] of expr.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\{[^}]*\})?/g))
-    if (names.has(name) && !matcher.test(matchers ?? '')) bare.push(name);
+    if (isNamed(name) && !matcher.test(matchers ?? '')) bare.push(name);
   return bare;
 }
+
+/**
+ * Reads of `expr` that another service's series of the same name would move: a metric the scrape
+ * job gives (`scrapedByJob`) without its job, cAdvisor's without the namespace.
+ */
+function unselectedReads(expr, scrapedByJob) {
+  return [
+    ...readsWithout('job', expr, scrapedByJob).map((name) => `reads ${name} without a job selector`),
+    ...readsWithout('namespace', expr, (name) => CADVISOR.has(name)).map(
+      (name) => `reads ${name} without a namespace selector`,
+    ),
+  ];
+}
+
 const rulesOf = (file) => (file?.groups ?? []).flatMap((group) => group.rules ?? []);
 
 function exprsOf(value, found = []) {
@@ -110,14 +124,9 @@ function checkMonitoring(paths = DEFAULT_PATHS) {
         );
     }
   };
-  const scrapedByJob = {
-    has: (name) => recorded.has(name) || EXTERNAL.has(name) || service.has(name),
-  };
+  const scrapedByJob = (name) => recorded.has(name) || EXTERNAL.has(name) || service.has(name);
   const checkJob = (where, expr) => {
-    for (const name of readsWithout('job', expr, scrapedByJob))
-      errors.push(`${where}: reads ${name} without a job selector`);
-    for (const name of readsWithout('namespace', expr, CADVISOR))
-      errors.push(`${where}: reads ${name} without a namespace selector`);
+    for (const problem of unselectedReads(expr, scrapedByJob)) errors.push(`${where}: ${problem}`);
   };
   for (const rule of rules) {
     const where = `${rule.file}: ${rule.record ?? rule.alert}`;

@@ -108,9 +108,13 @@ test('aggregations that drop job, and reads without a job selector, are found', 
     readsWithout(
       'job',
       'job:a:rate5m{job="x"} > 0 and on (job) route:b:rate5m{route="/r"} or deriv(job:a:rate5m[5m]) or c',
-      recorded,
+      (name) => recorded.has(name),
     ),
     ['route:b:rate5m', 'job:a:rate5m'],
+  );
+  assert.deepEqual(
+    readsWithout('job', 'job:a:rate5m{job=~"x|y"}', (name) => recorded.has(name)),
+    [],
   );
 });
 

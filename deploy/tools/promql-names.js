@@ -50,7 +50,8 @@ function sourceFiles(folder) {
  * the first argument of a helper called with a name and a help text (`gauge('db_pool_connections',
  * 'Connections ...', ...)`). A templated name (`jobs_${state}`) is returned as a pattern whose variable part must be one of
  * the file's string literals (`'queued'`). In other files, a name given with its help text
- * (`{ name: 'orders_gets_waiting', help: '...' }`), which a helper elsewhere registers.
+ * (`{ name: 'orders_gets_waiting', help: '...' }`): taken on trust that a helper elsewhere
+ * registers it (the shape is a metric's; nothing here follows the object to the helper).
  */
 function serviceMetrics(srcFolder) {
   const exact = new Set();
