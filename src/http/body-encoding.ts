@@ -75,9 +75,8 @@ export function refuseUnreadableBodies(fastify: FastifyInstance, multipartRoutes
  */
 function refusedCoded(request: FastifyRequest, reply: FastifyReply): boolean {
   const coding = request.headers['content-encoding']!;
-  if (coding.trim().toLowerCase() === 'identity' || BODY_NEVER_READ.has(request.method))
-    return false;
-  if (!hasBody(request.headers)) return false;
+  const nothingCoded = BODY_NEVER_READ.has(request.method) || !hasBody(request.headers);
+  if (coding.trim().toLowerCase() === 'identity' || nothingCoded) return false;
   const detail = 'Content-Encoding is not supported: send the body uncompressed.';
   void reply.header('Accept-Encoding', 'identity'); // what RFC 9110 §12.5.3 has a 415 name
   sendError(new UnsupportedMediaTypeError(detail), request, reply);

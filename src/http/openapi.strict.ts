@@ -79,8 +79,10 @@ export function makeStrict(document: OpenAPIObject): OpenAPIObject {
   return document;
 }
 
-/** Every tag an operation uses, declared once at the top (sorted, as the generator does not). */
-/** The tags operations use, in order, each with the description it was declared with. */
+/**
+ * Every tag an operation uses, declared once at the top (sorted, as the generator does not), with
+ * the description it was declared with.
+ */
 function tagsOf(document: OpenAPIObject): TagObject[] {
   const declared = new Map((document.tags ?? []).map((tag) => [tag.name, tag]));
   const names = new Set(operationsOf(document).flatMap((operation) => operation.tags ?? []));
