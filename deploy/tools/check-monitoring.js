@@ -115,16 +115,15 @@ function checkMonitoring(paths = DEFAULT_PATHS) {
     );
   const recorded = new Set(rules.filter((r) => r.record).map((r) => r.record));
   const service = serviceMetrics(paths.src);
+  const scrapedByJob = (name) => recorded.has(name) || EXTERNAL.has(name) || service.has(name);
   const checkExpr = (where, expr) => {
     for (const name of metricNames(expr)) {
-      if (recorded.has(name) || EXTERNAL.has(name) || CADVISOR.has(name) || service.has(name))
-        continue;
+      if (scrapedByJob(name) || CADVISOR.has(name)) continue;
       errors.push(
           `${where}: ${name} is neither a metric of the service, a recorded rule nor a known external metric`,
         );
     }
   };
-  const scrapedByJob = (name) => recorded.has(name) || EXTERNAL.has(name) || service.has(name);
   const checkJob = (where, expr) => {
     for (const problem of unselectedReads(expr, scrapedByJob)) errors.push(`${where}: ${problem}`);
   };

@@ -12,6 +12,8 @@ const CORS_EXPOSED_HEADERS = [
   'Content-Disposition', // a download's filename
   'Content-Range', // a partial download's place in the whole
 ];
+/** The exposed headers as one header value. */
+const EXPOSED = CORS_EXPOSED_HEADERS.join(', ');
 const CORS_ALLOWED_HEADERS = [
   'Content-Type',
   'Authorization',
@@ -63,7 +65,7 @@ export function allowOriginBeforeHooks(
   if (origin === undefined || !origins.includes(origin)) return;
   void reply
     .header('Access-Control-Allow-Origin', origin)
-    .header('Access-Control-Expose-Headers', CORS_EXPOSED_HEADERS.join(', '));
+    .header('Access-Control-Expose-Headers', EXPOSED);
 }
 
 /**
@@ -76,6 +78,6 @@ export function unparsedRequestCors(origins: readonly string[]): [name: string, 
   if (origins.length === 0) return [];
   return [
     ['Access-Control-Allow-Origin', '*'],
-    ['Access-Control-Expose-Headers', CORS_EXPOSED_HEADERS.join(', ')],
+    ['Access-Control-Expose-Headers', EXPOSED],
   ];
 }
