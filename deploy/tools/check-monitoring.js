@@ -40,7 +40,10 @@ const EXTERNAL = new Set([
   'pgbouncer_pools_server_idle_connections',
 ]);
 /** The kubelet's cAdvisor: scraped by the cluster's own job, read by the service's namespace. */
-const CADVISOR = new Set(['container_memory_working_set_bytes', 'container_cpu_usage_seconds_total']);
+const CADVISOR = new Set([
+  'container_memory_working_set_bytes',
+  'container_cpu_usage_seconds_total',
+]);
 
 const readYaml = (path) => YAML.parse(readFileSync(path, 'utf8'));
 
@@ -73,7 +76,9 @@ function readsWithout(label, expr, isNamed) {
  */
 function unselectedReads(expr, scrapedByJob) {
   return [
-    ...readsWithout('job', expr, scrapedByJob).map((name) => `reads ${name} without a job selector`),
+    ...readsWithout('job', expr, scrapedByJob).map(
+      (name) => `reads ${name} without a job selector`,
+    ),
     ...readsWithout('namespace', expr, (name) => CADVISOR.has(name)).map(
       (name) => `reads ${name} without a namespace selector`,
     ),
@@ -106,87 +111,104 @@ function anchors(path) {
   );
 }
 
-function checkMonitoring(paths = DEFAULT_PATHS) {
-  const errors = [];
-  const rules = readdirSync(paths.prometheus)
+/** Every rule of the `*-rules.yml` files, each with the file it is in. */
+function loadRules(dir) {
+  return readdirSync(dir)
     .filter((f) => /-rules\.ya?ml$/.test(f))
-    .flatMap((f) =>
-      rulesOf(readYaml(join(paths.prometheus, f))).map((rule) => ({ ...rule, file: f })),
+    .flatMap((f) => rulesOf(readYaml(join(dir, f))).map((rule) => ({ ...rule, file: f })));
+}
+
+/** Where a problem of `rule` is: its file and its name. */
+const ruleAt = (rule) => `${rule.file}: ${rule.record ?? rule.alert}`;
+
+/** An expression's problems: a metric nobody exposes, a read another service's series would move. */
+function exprProblems(where, expr, scrapedByJob) {
+  const unknown = metricNames(expr)
+    .filter((name) => !scrapedByJob(name) && !CADVISOR.has(name))
+    .map(
+      (name) =>
+        `${where}: ${name} is neither a metric of the service, a recorded rule nor a known external metric`,
     );
-  const recorded = new Set(rules.filter((r) => r.record).map((r) => r.record));
-  const service = serviceMetrics(paths.src);
-  const scrapedByJob = (name) => recorded.has(name) || EXTERNAL.has(name) || service.has(name);
-  const checkExpr = (where, expr) => {
-    for (const name of metricNames(expr)) {
-      if (scrapedByJob(name) || CADVISOR.has(name)) continue;
-      errors.push(
-          `${where}: ${name} is neither a metric of the service, a recorded rule nor a known external metric`,
-        );
-    }
-  };
-  const checkJob = (where, expr) => {
-    for (const problem of unselectedReads(expr, scrapedByJob)) errors.push(`${where}: ${problem}`);
-  };
-  for (const rule of rules) {
-    const where = `${rule.file}: ${rule.record ?? rule.alert}`;
-    checkExpr(where, rule.expr);
-    checkJob(where, rule.expr ?? '');
+  return [...unknown, ...unselectedReads(expr, scrapedByJob).map((p) => `${where}: ${p}`)];
+}
+
+function ruleProblems(rules, scrapedByJob) {
+  return rules.flatMap((rule) => {
+    const where = ruleAt(rule);
+    const expr = rule.expr ?? '';
     // Recorded series keep job (another team's rule may share the name), and so do alerts (routed
     // and silenced by it).
-    for (const aggregation of aggregationsDroppingJob(rule.expr ?? ''))
-      errors.push(`${where}: ${aggregation} drops the label job`);
-  }
+    const dropping = aggregationsDroppingJob(expr).map((a) => `${where}: ${a} drops the label job`);
+    return [...exprProblems(where, expr, scrapedByJob), ...dropping];
+  });
+}
 
-  let dashboard = null;
+function dashboardProblems(path, scrapedByJob) {
+  let dashboard;
   try {
-    dashboard = JSON.parse(readFileSync(paths.dashboard, 'utf8'));
+    dashboard = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    errors.push(`dashboard: not JSON: ${error.message.split('\n')[0]}`);
+    return { exprs: [], errors: [`dashboard: not JSON: ${error.message.split('\n')[0]}`] };
   }
-  const dashboardExprs = dashboard ? exprsOf(dashboard.panels ?? []) : [];
-  if (dashboard && dashboardExprs.length === 0)
-    errors.push('dashboard: no expression in any panel');
-  for (const expr of dashboardExprs) {
-    checkExpr('dashboard', expr);
-    checkJob('dashboard', expr);
-  }
+  const exprs = exprsOf(dashboard.panels ?? []);
+  const errors = exprs.flatMap((expr) => exprProblems('dashboard', expr, scrapedByJob));
+  if (exprs.length === 0) errors.push('dashboard: no expression in any panel');
+  return { exprs, errors };
+}
 
+/** Each alert has its runbook sentence and section, a test where it fires and one where it does not. */
+function alertProblems(rules, paths) {
   const sections = anchors(paths.runbook);
   const tests = readdirSync(join(paths.prometheus, 'tests'))
     .filter((f) => /\.ya?ml$/.test(f))
     .flatMap((f) => readYaml(join(paths.prometheus, 'tests', f)).tests ?? [])
     .flatMap((t) => t.alert_rule_test ?? []);
-  for (const rule of rules.filter((r) => r.alert)) {
-    const where = `${rule.file}: ${rule.alert}`;
-    const { runbook, runbook_url: url } = rule.annotations ?? {};
-    if (!runbook) errors.push(`${where}: no runbook annotation`);
-    const anchor = /^docs\/runbook\.md#(.+)$/.exec(url ?? '')?.[1];
-    if (!anchor || !sections.has(anchor))
-      errors.push(`${where}: runbook_url ${url} is not a section of docs/runbook.md`);
-    const own = tests.filter((t) => t.alertname === rule.alert);
-    if (!own.some((t) => (t.exp_alerts ?? []).length > 0))
-      errors.push(`${where}: no test where it fires`);
-    if (!own.some((t) => (t.exp_alerts ?? []).length === 0))
-      errors.push(`${where}: no test where it stays quiet`);
-  }
+  return rules
+    .filter((r) => r.alert)
+    .flatMap((rule) => {
+      const where = ruleAt(rule);
+      const { runbook, runbook_url: url } = rule.annotations ?? {};
+      const anchor = /^docs\/runbook\.md#(.+)$/.exec(url ?? '')?.[1];
+      const own = tests.filter((t) => t.alertname === rule.alert);
+      return [
+        !runbook && `${where}: no runbook annotation`,
+        !(anchor && sections.has(anchor)) &&
+          `${where}: runbook_url ${url} is not a section of docs/runbook.md`,
+        !own.some((t) => (t.exp_alerts ?? []).length > 0) && `${where}: no test where it fires`,
+        !own.some((t) => (t.exp_alerts ?? []).length === 0) &&
+          `${where}: no test where it stays quiet`,
+      ].filter(Boolean);
+    });
+}
 
-  const config = readYaml(join(paths.prometheus, 'prometheus.yml'));
+/** The scrape jobs the rules name, and the rule files prometheus.yml loads, exist. */
+function configProblems(rules, dir) {
+  const config = readYaml(join(dir, 'prometheus.yml'));
   const jobs = new Set((config.scrape_configs ?? []).map((s) => s.job_name));
-  for (const rule of rules)
-    for (const [, job] of (rule.expr ?? '').matchAll(/\bjob="([^"]+)"/g))
-      if (!jobs.has(job))
-        errors.push(
-          `${rule.file}: ${rule.record ?? rule.alert}: no scrape job ${job} in prometheus.yml`,
-        );
-  for (const file of config.rule_files ?? [])
-    if (!existsSync(join(paths.prometheus, file)))
-      errors.push(`prometheus.yml: rule file ${file} does not exist`);
+  const missingJobs = rules.flatMap((rule) =>
+    [...(rule.expr ?? '').matchAll(/\bjob="([^"]+)"/g)]
+      .filter(([, job]) => !jobs.has(job))
+      .map(([, job]) => `${ruleAt(rule)}: no scrape job ${job} in prometheus.yml`),
+  );
+  const missingFiles = (config.rule_files ?? [])
+    .filter((file) => !existsSync(join(dir, file)))
+    .map((file) => `prometheus.yml: rule file ${file} does not exist`);
+  return [...missingJobs, ...missingFiles];
+}
 
-  return {
-    errors,
-    rules: rules.length,
-    dashboardExprs: dashboardExprs.length,
-  };
+function checkMonitoring(paths = DEFAULT_PATHS) {
+  const rules = loadRules(paths.prometheus);
+  const recorded = new Set(rules.filter((r) => r.record).map((r) => r.record));
+  const service = serviceMetrics(paths.src);
+  const scrapedByJob = (name) => recorded.has(name) || EXTERNAL.has(name) || service.has(name);
+  const dashboard = dashboardProblems(paths.dashboard, scrapedByJob);
+  const errors = [
+    ...ruleProblems(rules, scrapedByJob),
+    ...dashboard.errors,
+    ...alertProblems(rules, paths),
+    ...configProblems(rules, paths.prometheus),
+  ];
+  return { errors, rules: rules.length, dashboardExprs: dashboard.exprs.length };
 }
 
 if (require.main === module) {

@@ -198,11 +198,15 @@ test('an alert without a runbook, or without tests both ways, is caught', () => 
   );
 });
 
-test('a probe job the rules name must be scraped', () => {
+test('a probe job the rules name must be scraped, and the rule files loaded must exist', () => {
   expectProblem(
     withEdit('prometheus.yml', (t) =>
       t.replace('job_name: order-service-create-probe', 'job_name: create-probe'),
     ),
     /no scrape job order-service-create-probe in prometheus.yml/,
+  );
+  expectProblem(
+    withEdit('prometheus.yml', (t) => t.replace('  - alerting-rules.yml', '  - alerts.yml')),
+    /prometheus.yml: rule file alerts.yml does not exist/,
   );
 });

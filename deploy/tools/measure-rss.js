@@ -35,11 +35,15 @@ const cpuSeconds = (pid) => {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function start(script, env) {
-  const child = spawn('node', ['--max-old-space-size=160', '--heap-growing-percent=100', `dist/src/${script}`], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    'node',
+    ['--max-old-space-size=160', '--heap-growing-percent=100', `dist/src/${script}`],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   return child;
 }
 
