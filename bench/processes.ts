@@ -14,13 +14,18 @@ import {
   startReadyWorker,
   TEST_JWT_SECRET,
 } from '../test/support/service-process';
+import { prepareWalSegments } from './wal';
 
-/** A fresh, migrated database: on DATABASE_URL's server when set, else a temporary embedded one. */
+/**
+ * A fresh, migrated database: on DATABASE_URL's server when set, else a temporary embedded one;
+ * its server's WAL segments made beforehand (prepareWalSegments).
+ */
 export async function benchDatabase(): Promise<TestDatabase> {
   const database = process.env.DATABASE_URL
     ? await createDatabaseOn(process.env.DATABASE_URL)
     : await startTemporaryEmbedded();
   await migrate(database.url);
+  await prepareWalSegments(database.url);
   return database;
 }
 
