@@ -11,38 +11,41 @@ export const walSince = async (db: Client, from: string) =>
       .rows[0].n,
   );
 
+/** At most this many segments are made: a server tuned to a large `max_wal_size` is spared GBs. */
+const MOST_SEGMENTS = 128;
+
 /**
  * Has the server create its WAL segments before anything is measured. A cluster that has not yet
  * written about `max_wal_size` of WAL (a new embedded one, or a new machine's) creates a 16 MB
  * segment, zero-filled and synced, each time the last fills: under the bench's creates every second
- * or so, and every commit waits behind it (10-20 ms). Which pass those stalls fall in then sets its
+ * or so, and every commit waits behind it (12-22 ms). Which pass those stalls fall in then sets its
  * p99 at 50 connections. A cluster in steady state, as in production, recycles the segments a
- * checkpoint frees instead. So: one segment switch per segment of `max_wal_size`, then two
- * checkpoints, after which the switched segments are kept as the next ones to write
- * (bench/README.md, "WAL segments made before the run").
+ * checkpoint frees instead. So: one segment switch per segment of `max_wal_size`, then a
+ * checkpoint, which keeps the switched segments as the next ones to write (bench/README.md, "WAL
+ * segments made before the run").
  */
 export async function prepareWalSegments(url: string): Promise<void> {
   const db = new Client({ connectionString: url });
   await db.connect();
   try {
-    const { rows } = await db.query<{ segments: number }>(
-      `SELECT (SELECT setting::bigint FROM pg_settings WHERE name = 'max_wal_size') * 1024 * 1024
-                / (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')
-                AS segments`,
+    // Both need a superuser (or pg_checkpoint and pg_switch_wal granted): asked before any write.
+    await db.query('CHECKPOINT');
+    await db.query('SELECT pg_switch_wal()');
+    const { rows } = await db.query<{ segments: string }>(
+      `SELECT pg_size_bytes(current_setting('max_wal_size'))
+                / pg_size_bytes(current_setting('wal_segment_size')) AS segments`,
     );
     await db.query('CREATE TABLE bench_wal_switch (written int)');
-    for (let i = 0; i < Number(rows[0].segments); i++) {
+    for (let i = 0; i < Math.min(Number(rows[0].segments), MOST_SEGMENTS); i++) {
       // A switch moves to a new segment only after some WAL was written since the last one.
       await db.query('INSERT INTO bench_wal_switch VALUES ($1)', [i]);
       await db.query('SELECT pg_switch_wal()');
     }
-    await db.query('DROP TABLE bench_wal_switch');
-    await db.query('CHECKPOINT');
     await db.query('CHECKPOINT');
   } catch (error) {
-    // Not allowed (neither a superuser nor granted the functions): the run goes on without it.
     console.warn(`WAL segments not prepared: ${(error as Error).message}`);
   } finally {
+    await db.query('DROP TABLE IF EXISTS bench_wal_switch').catch(() => undefined);
     await db.end();
   }
 }

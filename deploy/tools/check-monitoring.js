@@ -121,7 +121,10 @@ function loadRules(dir) {
 /** Where a problem of `rule` is: its file and its name. */
 const ruleAt = (rule) => `${rule.file}: ${rule.record ?? rule.alert}`;
 
-/** An expression's problems: a metric nobody exposes, a read another service's series would move. */
+/**
+ * An expression's problems: a metric nobody exposes, a read that another service's series of the
+ * same name would move.
+ */
 function exprProblems(where, expr, scrapedByJob) {
   const unknown = metricNames(expr)
     .filter((name) => !scrapedByJob(name) && !CADVISOR.has(name))
@@ -132,6 +135,7 @@ function exprProblems(where, expr, scrapedByJob) {
   return [...unknown, ...unselectedReads(expr, scrapedByJob).map((p) => `${where}: ${p}`)];
 }
 
+/** Each rule's expression, and whether its aggregations keep the label job. */
 function ruleProblems(rules, scrapedByJob) {
   return rules.flatMap((rule) => {
     const where = ruleAt(rule);
@@ -143,6 +147,7 @@ function ruleProblems(rules, scrapedByJob) {
   });
 }
 
+/** The dashboard's expressions (returned, for the count) and their problems. */
 function dashboardProblems(path, scrapedByJob) {
   let dashboard;
   try {
@@ -150,13 +155,16 @@ function dashboardProblems(path, scrapedByJob) {
   } catch (error) {
     return { exprs: [], errors: [`dashboard: not JSON: ${error.message.split('\n')[0]}`] };
   }
-  const exprs = exprsOf(dashboard.panels ?? []);
+  const exprs = exprsOf(dashboard?.panels ?? []);
   const errors = exprs.flatMap((expr) => exprProblems('dashboard', expr, scrapedByJob));
   if (exprs.length === 0) errors.push('dashboard: no expression in any panel');
   return { exprs, errors };
 }
 
-/** Each alert has its runbook sentence and section, a test where it fires and one where it does not. */
+/**
+ * Each alert has its runbook sentence and section, a test where it fires and one where it stays
+ * quiet.
+ */
 function alertProblems(rules, paths) {
   const sections = anchors(paths.runbook);
   const tests = readdirSync(join(paths.prometheus, 'tests'))
