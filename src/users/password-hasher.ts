@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes, scrypt, ScryptOptions, timingSafeEqual } from 'node:crypto';
+import { Gate } from '../http/gate';
 import { DomainError } from '../http/problem';
 
 // OWASP Password Storage Cheat Sheet: scrypt N=2^15, r=8, p=3 (32 MiB), equivalent to N=2^17, p=1.
@@ -18,34 +19,6 @@ const CONCURRENT_DERIVATIONS = 2;
  */
 const WAITING_DERIVATIONS = 32;
 
-/**
- * Runs at most `limit` tasks at a time; the others wait in arrival order, at most `maxWaiting` of
- * them (more: 429). A finishing task hands its slot straight to the next waiter, so a newcomer
- * cannot take it in between.
- */
-export class Gate {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(
-    private readonly limit: number,
-    private readonly maxWaiting = Infinity,
-  ) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running < this.limit) this.running++;
-    else if (this.waiting.length >= this.maxWaiting) throw new ChecksBusyError();
-    else await new Promise<void>((go) => this.waiting.push(go)); // woken holding a slot
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
-}
-
 /** Refused before any work: the client's retry is as safe as its first try. */
 export class ChecksBusyError extends DomainError {
   constructor() {
@@ -59,7 +32,11 @@ export class ChecksBusyError extends DomainError {
   }
 }
 
-const derivations = new Gate(CONCURRENT_DERIVATIONS, WAITING_DERIVATIONS);
+const derivations = new Gate(
+  CONCURRENT_DERIVATIONS,
+  WAITING_DERIVATIONS,
+  () => new ChecksBusyError(),
+);
 
 function derive(
   password: string,
