@@ -1,5 +1,4 @@
-import { request } from 'node:http';
-import { ELF, filesOn, PNG } from './support/files';
+import { answerTo, ELF, filesOn, PNG } from './support/files';
 import { image } from './support/images';
 import { startTestAppOnOwnDatabase, TestApp } from './support/test-app';
 import { traversableTempDir } from './support/test-database';
@@ -10,7 +9,11 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
   const dataDir = traversableTempDir(`order-service-files-${driver}-`);
   let app: TestApp;
   let ann: SignedUpUser;
-  const { env, upload, blobCount, tempCount, uploadStarted } = filesOn(driver, dataDir, () => app);
+  const { env, upload, rawUpload, blobCount, tempCount, uploadStarted } = filesOn(
+    driver,
+    dataDir,
+    () => app,
+  );
   beforeAll(async () => {
     // A database of its own: these tests count and age every blob, and other files upload too.
     app = await startTestAppOnOwnDatabase(env);
@@ -37,37 +40,10 @@ describe.each(['postgres', 'filesystem'])('files with the %s storage driver', (d
     expect(await blobCount()).toBe(before);
   });
 
-  /**
-   * A multipart upload of `filename` written by hand, `announced` bytes long: its head is sent,
-   * and the test writes the bytes it wants (never all of them, here).
-   */
-  function rawUpload(user: SignedUpUser, filename: string, announced: number) {
-    const boundary = 'raw-boundary';
-    const call = request(`${app.baseUrl}/api/files`, {
-      method: 'POST',
-      headers: {
-        ...user.auth,
-        'Content-Type': `multipart/form-data; boundary=${boundary}`,
-        'Content-Length': announced,
-      },
-    });
-    call.on('error', () => undefined); // the test's own abort, or the connection an answer closes
-    call.write(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n\r\n`,
-    );
-    return call;
-  }
-
   it('answers 413 as soon as an upload crosses MAX_UPLOAD_BYTES, without waiting for the rest', async () => {
     const before = await blobCount();
     const call = rawUpload(ann, 'big.txt', 100 * 1024 * 1024); // announced, never all sent
-    const answered = new Promise<{ status?: number; body: string }>((resolve) =>
-      call.on('response', (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode, body }));
-      }),
-    );
+    const answered = answerTo(call);
     call.write(Buffer.alloc(1024 * 1024 + 64 * 1024, 'x')); // past the limit, then nothing more
     const { status, body } = await answered;
     call.destroy();

@@ -151,13 +151,16 @@ async function main() {
       Buffer.alloc(1024 * 1024, 'a'),
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
-    results['upload 1 MiB c10'] = await load(api.pid, {
-      url: `${base}/api/files`,
-      connections: 10,
-      method: 'POST',
-      headers: { ...auth, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
-      body: file,
-    });
+    // Past UPLOAD_CONCURRENCY (4) uploads wait unread: 50 connections show that bound holding.
+    for (const connections of [10, 50]) {
+      results[`upload 1 MiB c${connections}`] = await load(api.pid, {
+        url: `${base}/api/files`,
+        connections,
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+        body: file,
+      });
+    }
     results.workerAfterMiB = status(worker.pid, 'VmRSS');
     console.log(JSON.stringify(results, null, 2));
   } finally {

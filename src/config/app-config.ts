@@ -69,6 +69,13 @@ export interface AppConfig {
    */
   readConcurrency: number;
   maxUploadBytes: number;
+  /**
+   * Uploads a process reads and stores at once. Each holds a few MiB of buffers while its bytes
+   * pass; the others wait unread (TCP holds their bytes back), so memory does not grow with them.
+   */
+  uploadConcurrency: number;
+  /** Uploads that may wait for one of those; past it an upload is 429 at once, before its body. */
+  uploadQueue: number;
   storageDriver: StorageDriver;
   authRateLimit: number;
   /** Order exports one user may ask for a minute, all replicas together; 0: no limit. */
@@ -134,6 +141,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     createConcurrency: integer(env, 'CREATE_CONCURRENCY', 2, 1, 1000),
     readConcurrency: integer(env, 'READ_CONCURRENCY', databasePoolSize, 1, 1000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 26_214_400, 1, Number.MAX_SAFE_INTEGER),
+    uploadConcurrency: integer(env, 'UPLOAD_CONCURRENCY', 4, 1, 1000),
+    uploadQueue: integer(env, 'UPLOAD_QUEUE', 100, 0, 100_000),
     storageDriver: storageDriver(env),
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),
     exportRateLimit: integer(env, 'EXPORT_RATE_LIMIT', 10, 0, 1_000_000),

@@ -19,6 +19,7 @@ import {
   ApiChangePreconditions,
   ApiCreate,
   ApiListPage,
+  ApiProblem,
   ApiProblems,
   ApiRead,
 } from '../http/openapi.decorators';
@@ -67,6 +68,11 @@ export class FilesController {
   @ApiCreate(FileResponse, {
     problems: [400, 401, 408, 413, 415, 422],
   })
+  @ApiProblem(
+    429,
+    ['Retry-After'],
+    'UPLOAD_QUEUE uploads already wait at this instance for one of its UPLOAD_CONCURRENCY slots (`rate_limited`); answered before the body is read, with `Connection: close`: retry after `Retry-After` seconds.',
+  )
   async upload(
     @Req() request: FastifyRequest,
     @CurrentCaller() caller: Caller,

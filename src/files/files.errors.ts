@@ -38,6 +38,19 @@ export class UploadTimeoutError extends DomainError {
   }
 }
 
+/** Refused before its body is read: the retry sends it again, as safely as the first try. */
+export class UploadsBusyError extends DomainError {
+  constructor() {
+    super(
+      429,
+      'rate_limited',
+      'Too many requests',
+      'Too many uploads are waiting at this instance; retry after Retry-After seconds.',
+      { 'Retry-After': '1' },
+    );
+  }
+}
+
 export class RangeNotSatisfiableError extends DomainError {
   constructor(size: number) {
     super(416, 'range_not_satisfiable', 'Range not satisfiable', `The file has ${size} bytes.`, {

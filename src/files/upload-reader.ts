@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Multipart, MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
+import { Gauge } from 'prom-client';
 import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { newId } from '../database/uuid';
+import { Gate } from '../http/gate';
 import { DomainError } from '../http/problem';
+import { Metrics } from '../metrics/metrics';
 import { AllowedType, extensionFits, textTypeFor } from './content-type';
 import { sanitizeFilename } from './filename';
 import {
@@ -13,6 +16,7 @@ import {
   FileTooLargeError,
   NotMultipartError,
   UnsupportedFileTypeError,
+  UploadsBusyError,
   UploadTimeoutError,
 } from './files.errors';
 import { BlobStorages } from './storage/blob-storages';
@@ -34,16 +38,43 @@ const ONE_PART = 'send exactly one part: the file, named "file" and with a filen
 /**
  * Streams a multipart upload into storage while hashing and judging it, before any transaction
  * opens (a slow client must not hold one). Whatever goes wrong, nothing of the upload is kept.
+ * At most UPLOAD_CONCURRENCY uploads are read at once: the memory a process needs then stays the
+ * same however many clients upload together.
  */
 @Injectable()
 export class UploadReader {
+  private readonly reading: Gate;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly storages: BlobStorages,
-  ) {}
+    metrics: Metrics,
+  ) {
+    const reading = new Gate(
+      config.uploadConcurrency,
+      config.uploadQueue,
+      () => new UploadsBusyError(),
+    );
+    this.reading = reading;
+    new Gauge({
+      name: 'uploads_waiting',
+      help: 'Uploads waiting at this process for one of UPLOAD_CONCURRENCY slots, their bodies unread.',
+      registers: [metrics.registry],
+      collect() {
+        this.set(reading.queued);
+      },
+    });
+  }
 
   async stage(request: FastifyRequest): Promise<StagedUpload> {
     if (!request.isMultipart()) throw new NotMultipartError();
+    return this.reading.run(() => this.read(request));
+  }
+
+  private async read(request: FastifyRequest): Promise<StagedUpload> {
+    // A client gone while its upload waited (for a slot, or for the key's claim): the multipart
+    // reader listens for the request's close only from now on, and would wait for bytes forever.
+    if (request.raw.destroyed) throw badUpload('the request closed before its body was read');
     const limits = {
       fileSize: this.config.maxUploadBytes,
       files: 1,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { type ClientRequest, request } from 'node:http';
 import { join } from 'node:path';
 import type { Response } from 'supertest';
 import { CHUNK_SIZE } from '../../src/files/storage/postgres-blob-storage';
@@ -42,6 +43,15 @@ export function text(bytes: number): Buffer {
 /** A small CSV upload, with a multi-byte character. */
 export const CSV = Buffer.from('sku,quantity\nA-1,2\nB-€,3\n');
 
+const RAW_BOUNDARY = 'raw-boundary';
+
+/** What a raw upload (`filesOn`'s `rawUpload`) sends before the file's bytes, and after them. */
+export const rawUploadHead = (filename: string) =>
+  Buffer.from(
+    `--${RAW_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n\r\n`,
+  );
+export const RAW_UPLOAD_TAIL = Buffer.from(`\r\n--${RAW_BOUNDARY}--\r\n`);
+
 const list = (folder: string) => (existsSync(folder) ? readdirSync(folder) : []);
 
 /**
@@ -67,6 +77,23 @@ export function filesOn(driver: string, dataDir: string, app: () => TestApp) {
       return list(join(dataDir, 'files')).filter((name) => name !== 'tmp').length;
     return Number((await app().dataSource.query('SELECT count(*) AS n FROM file_blobs'))[0].n);
   };
+  /**
+   * A multipart upload of `filename` written by hand, `announced` bytes long: its head is sent,
+   * and the test writes the bytes it wants (`answerTo` reads the answer).
+   */
+  const rawUpload = (user: SignedUpUser, filename: string, announced: number) => {
+    const call = request(`${app().baseUrl}/api/files`, {
+      method: 'POST',
+      headers: {
+        ...user.auth,
+        'Content-Type': `multipart/form-data; boundary=${RAW_BOUNDARY}`,
+        'Content-Length': announced,
+      },
+    });
+    call.on('error', () => undefined); // the test's own abort, or the connection an answer closes
+    call.write(rawUploadHead(filename));
+    return call;
+  };
   const tempFolder = join(dataDir, 'files', 'tmp');
   const tempCount = () => (driver === 'filesystem' ? list(tempFolder).length : 0);
   /**
@@ -80,5 +107,16 @@ export function filesOn(driver: string, dataDir: string, app: () => TestApp) {
             (statSync(join(tempFolder, name), { throwIfNoEntry: false })?.size ?? 0) > CHUNK_SIZE,
         )
       : (await blobCount()) > blobsBefore;
-  return { env, upload, blobCount, tempCount, uploadStarted };
+  return { env, upload, rawUpload, blobCount, tempCount, uploadStarted };
+}
+
+/** The answer to a request written by hand: its status and body as text. */
+export function answerTo(call: ClientRequest): Promise<{ status?: number; body: string }> {
+  return new Promise((resolve) =>
+    call.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode, body }));
+    }),
+  );
 }

@@ -1,0 +1,77 @@
+import { answerTo, filesOn, RAW_UPLOAD_TAIL, rawUploadHead, text } from './support/files';
+import { startTestAppOnOwnDatabase, TestApp } from './support/test-app';
+import { traversableTempDir } from './support/test-database';
+import { expectProblem, signUpAndIn, SignedUpUser } from './support/users';
+import { waitFor } from './support/wait';
+
+/** The length of a raw upload of `filename` holding `bytes` bytes. */
+const rawLength = (filename: string, bytes: number) =>
+  rawUploadHead(filename).length + bytes + RAW_UPLOAD_TAIL.length;
+
+describe('uploads past UPLOAD_CONCURRENCY', () => {
+  const dataDir = traversableTempDir('order-service-upload-slots-');
+  let app: TestApp;
+  let ann: SignedUpUser;
+  const { env, upload, rawUpload, blobCount, uploadStarted } = filesOn(
+    'postgres',
+    dataDir,
+    () => app,
+  );
+  beforeAll(async () => {
+    // A database of its own: the tests count every blob.
+    app = await startTestAppOnOwnDatabase({ ...env, UPLOAD_CONCURRENCY: '1', UPLOAD_QUEUE: '1' });
+    ann = await signUpAndIn(app, 'Ann');
+  });
+  afterAll(() => app.close());
+
+  const uploadsWaiting = async () => {
+    const metrics = await app.http.get('/metrics').expect(200);
+    return Number(/^uploads_waiting (\d+)$/m.exec(metrics.text)![1]);
+  };
+
+  /** An upload that holds the one slot: stored in part, the rest of it sent by `finish`. */
+  async function heldUpload(filename: string) {
+    const before = await blobCount();
+    const bytes = text(100_000);
+    const call = rawUpload(ann, filename, rawLength(filename, bytes.length));
+    call.write(bytes.subarray(0, 50_000));
+    await waitFor('the held upload reaching storage', () => uploadStarted(before));
+    const answer = answerTo(call);
+    const finish = () => {
+      call.end(Buffer.concat([bytes.subarray(50_000), RAW_UPLOAD_TAIL]));
+      return answer;
+    };
+    return { call, finish };
+  }
+
+  it('reads one upload at a time: the next waits unread, one more is 429 at once, and both stored then', async () => {
+    const before = await blobCount();
+    const held = await heldUpload('first.txt');
+    const second = upload(ann, text(1_000), 'second.txt', 'text/plain').then((answer) => answer);
+    await waitFor('the second upload waiting', async () => (await uploadsWaiting()) === 1);
+
+    const refused = await upload(ann, text(1_000), 'third.txt', 'text/plain');
+    expectProblem(refused, 429, 'rate_limited');
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(await blobCount()).toBe(before + 1); // the second's bytes are not read yet
+
+    expect((await held.finish()).status).toBe(201);
+    expect((await second).status).toBe(201);
+    expect(await blobCount()).toBe(before + 2);
+    expect(await uploadsWaiting()).toBe(0);
+  });
+
+  it('passes the slot on when a waiting client goes away, keeping nothing of its upload', async () => {
+    const before = await blobCount();
+    const held = await heldUpload('first.txt');
+    const gone = rawUpload(ann, 'gone.txt', rawLength('gone.txt', 1_000));
+    gone.write(Buffer.concat([text(1_000), RAW_UPLOAD_TAIL]));
+    await waitFor('the second upload waiting', async () => (await uploadsWaiting()) === 1);
+    gone.destroy();
+
+    expect((await held.finish()).status).toBe(201);
+    await waitFor('the slot passed on', async () => (await uploadsWaiting()) === 0);
+    expect((await upload(ann, text(1_000), 'next.txt', 'text/plain')).status).toBe(201);
+    expect(await blobCount()).toBe(before + 2);
+  });
+});
