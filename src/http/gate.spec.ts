@@ -40,3 +40,24 @@ describe('Gate', () => {
     await again;
   });
 });
+
+describe('Gate with an abort signal', () => {
+  it('lets a waiting task leave the line when its signal aborts, the slot going to the next', async () => {
+    const gate = new Gate(1, 2, busy);
+    let release!: () => void;
+    const holding = gate.run(() => new Promise<void>((done) => (release = done)));
+    const leaving = new AbortController();
+    const left = gate.run(() => Promise.resolve('ran'), leaving.signal);
+    const next = gate.run(() => Promise.resolve('next ran'));
+    expect(gate.queued).toBe(2);
+    leaving.abort(new Error('gone'));
+    await expect(left).rejects.toThrow('gone');
+    expect(gate.queued).toBe(1);
+    release();
+    await holding;
+    await expect(next).resolves.toBe('next ran');
+    expect(gate.queued).toBe(0);
+    // The slot was handed on and given back: a new task runs at once.
+    await expect(gate.run(() => Promise.resolve('again'))).resolves.toBe('again');
+  });
+});

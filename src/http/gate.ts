@@ -18,10 +18,11 @@ export class Gate {
     return this.waiting.length;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /** Runs `task` in a slot; a task still waiting when `signal` aborts leaves the line, rejected. */
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.running < this.limit) this.running++;
     else if (this.waiting.length >= this.maxWaiting) throw this.busy();
-    else await new Promise<void>((go) => this.waiting.push(go)); // woken holding a slot
+    else await this.turn(signal); // woken holding a slot
     try {
       return await task();
     } finally {
@@ -29,5 +30,21 @@ export class Gate {
       if (next) next();
       else this.running--;
     }
+  }
+
+  private turn(signal?: AbortSignal): Promise<void> {
+    return new Promise((go, leave) => {
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        go();
+      };
+      const onAbort = () => {
+        this.waiting.splice(this.waiting.indexOf(wake), 1);
+        const reason: unknown = signal!.reason;
+        leave(reason instanceof Error ? reason : new Error('left the line'));
+      };
+      this.waiting.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }
