@@ -47,6 +47,7 @@ describe('uploads past UPLOAD_CONCURRENCY', () => {
   it('reads one upload at a time: the next waits unread, one more is 429 at once, and both stored then', async () => {
     const before = await blobCount();
     const held = await heldUpload('first.txt');
+    // then() sends it now (supertest sends a request once it is awaited or then'd).
     const second = upload(ann, text(1_000), 'second.txt', 'text/plain').then((answer) => answer);
     await waitFor('the second upload waiting', async () => (await uploadsWaiting()) === 1);
 
@@ -61,17 +62,54 @@ describe('uploads past UPLOAD_CONCURRENCY', () => {
     expect(await uploadsWaiting()).toBe(0);
   });
 
-  it('passes the slot on when a waiting client goes away, keeping nothing of its upload', async () => {
+  it('drops a waiting upload from the line when its client goes away, keeping nothing of it', async () => {
     const before = await blobCount();
     const held = await heldUpload('first.txt');
     const gone = rawUpload(ann, 'gone.txt', rawLength('gone.txt', 1_000));
     gone.write(Buffer.concat([text(1_000), RAW_UPLOAD_TAIL]));
     await waitFor('the second upload waiting', async () => (await uploadsWaiting()) === 1);
     gone.destroy();
+    // Gone from the line while the first still holds the slot: it counts against UPLOAD_QUEUE no more.
+    await waitFor('the gone upload leaving the line', async () => (await uploadsWaiting()) === 0);
 
+    const next = upload(ann, text(1_000), 'next.txt', 'text/plain').then((answer) => answer);
+    await waitFor('the next upload waiting', async () => (await uploadsWaiting()) === 1);
     expect((await held.finish()).status).toBe(201);
-    await waitFor('the slot passed on', async () => (await uploadsWaiting()) === 0);
-    expect((await upload(ann, text(1_000), 'next.txt', 'text/plain')).status).toBe(201);
+    expect((await next).status).toBe(201);
     expect(await blobCount()).toBe(before + 2);
+  });
+});
+
+describe('an upload that sends nothing for UPLOAD_IDLE_TIMEOUT', () => {
+  const dataDir = traversableTempDir('order-service-upload-idle-');
+  let app: TestApp;
+  let ann: SignedUpUser;
+  const { env, upload, rawUpload, blobCount } = filesOn('postgres', dataDir, () => app);
+  beforeAll(async () => {
+    app = await startTestAppOnOwnDatabase({
+      ...env,
+      UPLOAD_CONCURRENCY: '1',
+      UPLOAD_IDLE_TIMEOUT: '2s',
+    });
+    ann = await signUpAndIn(app, 'Ann');
+  });
+  afterAll(() => app.close());
+
+  it('is cut off with 408, keeps nothing, and gives its slot to the next', async () => {
+    const before = await blobCount();
+    const started = Date.now();
+    const stalled = rawUpload(ann, 'stalled.txt', rawLength('stalled.txt', 100_000));
+    const answer = answerTo(stalled);
+    stalled.write(text(50_000)); // and nothing more
+    const next = upload(ann, text(1_000), 'next.txt', 'text/plain').then((response) => response);
+
+    const { status, body } = await answer;
+    expect([status, JSON.parse(body).code]).toEqual([408, 'request_timeout']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect((await next).status).toBe(201);
+    await waitFor(
+      'nothing of the stalled upload kept',
+      async () => (await blobCount()) === before + 1,
+    );
   });
 });

@@ -2087,7 +2087,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The upload did not arrive whole within REQUEST_TIMEOUT (`request_timeout`). */
+            /** @description The upload did not arrive whole within REQUEST_TIMEOUT, or sent nothing for UPLOAD_IDLE_TIMEOUT while it was being read (`request_timeout`). */
             408: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2139,7 +2139,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description UPLOAD_QUEUE uploads already wait at this instance for one of its UPLOAD_CONCURRENCY slots (`rate_limited`); answered before the body is read, with `Connection: close`: retry after `Retry-After` seconds. */
+            /** @description UPLOAD_QUEUE uploads already wait at this instance for one of its UPLOAD_CONCURRENCY slots (`rate_limited`); answered before the body is read, with `Connection: close` unless the whole body had arrived: retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

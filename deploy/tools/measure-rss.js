@@ -151,8 +151,8 @@ async function main() {
       Buffer.alloc(1024 * 1024, 'a'),
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
-    // Past UPLOAD_CONCURRENCY (4) uploads wait unread: 50 connections show that bound holding.
-    for (const connections of [10, 50]) {
+    // Past UPLOAD_CONCURRENCY (4) uploads wait unread: 50 and 200 connections show that bound.
+    for (const connections of [10, 50, 200]) {
       results[`upload 1 MiB c${connections}`] = await load(api.pid, {
         url: `${base}/api/files`,
         connections,

@@ -76,6 +76,8 @@ export interface AppConfig {
   uploadConcurrency: number;
   /** Uploads that may wait for one of those; past it an upload is 429 at once, before its body. */
   uploadQueue: number;
+  /** Longest an upload being read may send nothing: past it 408, and its slot goes to the next. */
+  uploadIdleTimeoutMs: number;
   storageDriver: StorageDriver;
   authRateLimit: number;
   /** Order exports one user may ask for a minute, all replicas together; 0: no limit. */
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 26_214_400, 1, Number.MAX_SAFE_INTEGER),
     uploadConcurrency: integer(env, 'UPLOAD_CONCURRENCY', 4, 1, 1000),
     uploadQueue: integer(env, 'UPLOAD_QUEUE', 100, 0, 100_000),
+    uploadIdleTimeoutMs: duration(env, 'UPLOAD_IDLE_TIMEOUT', '30s', 1_000),
     storageDriver: storageDriver(env),
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', 60, 0, 1_000_000),
     exportRateLimit: integer(env, 'EXPORT_RATE_LIMIT', 10, 0, 1_000_000),

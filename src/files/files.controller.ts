@@ -71,7 +71,7 @@ export class FilesController {
   @ApiProblem(
     429,
     ['Retry-After'],
-    'UPLOAD_QUEUE uploads already wait at this instance for one of its UPLOAD_CONCURRENCY slots (`rate_limited`); answered before the body is read, with `Connection: close`: retry after `Retry-After` seconds.',
+    'UPLOAD_QUEUE uploads already wait at this instance for one of its UPLOAD_CONCURRENCY slots (`rate_limited`); answered before the body is read, with `Connection: close` unless the whole body had arrived: retry after `Retry-After` seconds.',
   )
   async upload(
     @Req() request: FastifyRequest,

@@ -38,6 +38,24 @@ export class UploadTimeoutError extends DomainError {
   }
 }
 
+/** A client gone before its upload was read (while it waited for a slot): nobody reads this. */
+export class ClientGoneError extends DomainError {
+  constructor() {
+    super(400, 'bad_request', 'Bad request', 'The connection closed before the upload was read.');
+  }
+}
+
+export class UploadIdleError extends DomainError {
+  constructor(idleMs: number) {
+    super(
+      408,
+      'request_timeout',
+      'Request timeout',
+      `The upload sent nothing for ${idleMs / 1000} s while it was being read (UPLOAD_IDLE_TIMEOUT).`,
+    );
+  }
+}
+
 /** Refused before its body is read: the retry sends it again, as safely as the first try. */
 export class UploadsBusyError extends DomainError {
   constructor() {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Multipart, MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database-errors';
@@ -11,8 +12,10 @@ import { DomainError } from '../http/problem';
 import { Metrics } from '../metrics/metrics';
 import { AllowedType, extensionFits, textTypeFor } from './content-type';
 import { sanitizeFilename } from './filename';
+import { IdleWatch } from './idle-watch';
 import {
   badUpload,
+  ClientGoneError,
   FileTooLargeError,
   NotMultipartError,
   UnsupportedFileTypeError,
@@ -68,13 +71,13 @@ export class UploadReader {
 
   async stage(request: FastifyRequest): Promise<StagedUpload> {
     if (!request.isMultipart()) throw new NotMultipartError();
-    return this.reading.run(() => this.read(request));
+    return this.reading.run(() => this.read(request), whenClosed(request.raw));
   }
 
   private async read(request: FastifyRequest): Promise<StagedUpload> {
-    // A client gone while its upload waited (for a slot, or for the key's claim): the multipart
-    // reader listens for the request's close only from now on, and would wait for bytes forever.
-    if (request.raw.destroyed) throw badUpload('the request closed before its body was read');
+    // A client gone as its turn came: the multipart reader listens for the request's close only
+    // from now on, and would wait for bytes forever.
+    if (request.raw.destroyed) throw new ClientGoneError();
     const limits = {
       fileSize: this.config.maxUploadBytes,
       files: 1,
@@ -83,7 +86,21 @@ export class UploadReader {
       headerPairs: 20,
     };
     const parts = request.parts({ limits });
-    const part = await this.onlyFilePart(parts);
+    const idle = new IdleWatch(request.raw, this.config.uploadIdleTimeoutMs);
+    try {
+      const part = await this.onlyFilePart(parts);
+      idle.partStarted(part.file);
+      return await this.stageFile(parts, part);
+    } finally {
+      idle.stop();
+    }
+  }
+
+  /** Stores the file's part, then judges it: what it holds, and that nothing follows it. */
+  private async stageFile(
+    parts: AsyncIterableIterator<Multipart>,
+    part: MultipartFile,
+  ): Promise<StagedUpload> {
     const blobId = newId();
     const storage = this.storages.current;
     try {
@@ -179,6 +196,13 @@ export class UploadReader {
       return badUpload('the multipart body is malformed');
     return error;
   }
+}
+
+/** Aborts when the client's connection closes: an upload waiting for a slot then leaves the line. */
+function whenClosed(request: IncomingMessage): AbortSignal {
+  const closed = new AbortController();
+  request.once('close', () => closed.abort(new ClientGoneError()));
+  return closed.signal;
 }
 
 /** Reads the rest of a part and drops it; settles at its end, or when it fails or is cut off. */

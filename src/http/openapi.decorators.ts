@@ -19,7 +19,7 @@ const PROBLEM_MEANINGS: Record<number, string> = {
   401: 'No, bad or expired Bearer token, or two `Authorization` fields (`unauthorized`).',
   404: "No such resource for this caller (`not_found`): other users' resources are never revealed.",
   406: '`Accept` admits none of the media types this operation answers (`not_acceptable`).',
-  408: 'The upload did not arrive whole within REQUEST_TIMEOUT (`request_timeout`).',
+  408: 'The upload did not arrive whole within REQUEST_TIMEOUT, or sent nothing for UPLOAD_IDLE_TIMEOUT while it was being read (`request_timeout`).',
   409: 'The email belongs to another user (`email_taken`).',
   410: 'The cursor is older than EVENTS_RETENTION, so events after it may be deleted, or it is of an earlier form, or was made before JWT_SECRET changed (`cursor_expired`): read the current state again, then follow the events without a cursor.',
   412: '`If-Match` / `If-None-Match` do not hold (`precondition_failed`).',
