@@ -8,6 +8,12 @@ import { waitFor } from './support/wait';
 const rawLength = (filename: string, bytes: number) =>
   rawUploadHead(filename).length + bytes + RAW_UPLOAD_TAIL.length;
 
+/** The uploads waiting for a slot at `app`, as /metrics reports them. */
+async function uploadsWaiting(app: TestApp): Promise<number> {
+  const metrics = await app.http.get('/metrics').expect(200);
+  return Number(/^uploads_waiting (\d+)$/m.exec(metrics.text)![1]);
+}
+
 describe('uploads past UPLOAD_CONCURRENCY', () => {
   const dataDir = traversableTempDir('order-service-upload-slots-');
   let app: TestApp;
@@ -23,11 +29,6 @@ describe('uploads past UPLOAD_CONCURRENCY', () => {
     ann = await signUpAndIn(app, 'Ann');
   });
   afterAll(() => app.close());
-
-  const uploadsWaiting = async () => {
-    const metrics = await app.http.get('/metrics').expect(200);
-    return Number(/^uploads_waiting (\d+)$/m.exec(metrics.text)![1]);
-  };
 
   /** An upload that holds the one slot: stored in part, the rest of it sent by `finish`. */
   async function heldUpload(filename: string) {
@@ -49,7 +50,7 @@ describe('uploads past UPLOAD_CONCURRENCY', () => {
     const held = await heldUpload('first.txt');
     // then() sends it now (supertest sends a request once it is awaited or then'd).
     const second = upload(ann, text(1_000), 'second.txt', 'text/plain').then((answer) => answer);
-    await waitFor('the second upload waiting', async () => (await uploadsWaiting()) === 1);
+    await waitFor('the second upload waiting', async () => (await uploadsWaiting(app)) === 1);
 
     const refused = await upload(ann, text(1_000), 'third.txt', 'text/plain');
     expectProblem(refused, 429, 'rate_limited');
@@ -59,7 +60,7 @@ describe('uploads past UPLOAD_CONCURRENCY', () => {
     expect((await held.finish()).status).toBe(201);
     expect((await second).status).toBe(201);
     expect(await blobCount()).toBe(before + 2);
-    expect(await uploadsWaiting()).toBe(0);
+    expect(await uploadsWaiting(app)).toBe(0);
   });
 
   it('drops a waiting upload from the line when its client goes away, keeping nothing of it', async () => {
@@ -67,13 +68,16 @@ describe('uploads past UPLOAD_CONCURRENCY', () => {
     const held = await heldUpload('first.txt');
     const gone = rawUpload(ann, 'gone.txt', rawLength('gone.txt', 1_000));
     gone.write(Buffer.concat([text(1_000), RAW_UPLOAD_TAIL]));
-    await waitFor('the second upload waiting', async () => (await uploadsWaiting()) === 1);
+    await waitFor('the second upload waiting', async () => (await uploadsWaiting(app)) === 1);
     gone.destroy();
     // Gone from the line while the first still holds the slot: it counts against UPLOAD_QUEUE no more.
-    await waitFor('the gone upload leaving the line', async () => (await uploadsWaiting()) === 0);
+    await waitFor(
+      'the gone upload leaving the line',
+      async () => (await uploadsWaiting(app)) === 0,
+    );
 
     const next = upload(ann, text(1_000), 'next.txt', 'text/plain').then((answer) => answer);
-    await waitFor('the next upload waiting', async () => (await uploadsWaiting()) === 1);
+    await waitFor('the next upload waiting', async () => (await uploadsWaiting(app)) === 1);
     expect((await held.finish()).status).toBe(201);
     expect((await next).status).toBe(201);
     expect(await blobCount()).toBe(before + 2);
@@ -84,12 +88,17 @@ describe('an upload that sends nothing for UPLOAD_IDLE_TIMEOUT', () => {
   const dataDir = traversableTempDir('order-service-upload-idle-');
   let app: TestApp;
   let ann: SignedUpUser;
-  const { env, upload, rawUpload, blobCount } = filesOn('postgres', dataDir, () => app);
+  const { env, upload, rawUpload, blobCount, uploadStarted } = filesOn(
+    'postgres',
+    dataDir,
+    () => app,
+  );
+  const IDLE_MS = 3_000;
   beforeAll(async () => {
     app = await startTestAppOnOwnDatabase({
       ...env,
       UPLOAD_CONCURRENCY: '1',
-      UPLOAD_IDLE_TIMEOUT: '2s',
+      UPLOAD_IDLE_TIMEOUT: `${IDLE_MS}ms`,
     });
     ann = await signUpAndIn(app, 'Ann');
   });
@@ -101,15 +110,29 @@ describe('an upload that sends nothing for UPLOAD_IDLE_TIMEOUT', () => {
     const stalled = rawUpload(ann, 'stalled.txt', rawLength('stalled.txt', 100_000));
     const answer = answerTo(stalled);
     stalled.write(text(50_000)); // and nothing more
+    await waitFor('the stalled upload reaching storage', () => uploadStarted(before));
     const next = upload(ann, text(1_000), 'next.txt', 'text/plain').then((response) => response);
+    await waitFor('the next upload waiting', async () => (await uploadsWaiting(app)) === 1);
 
     const { status, body } = await answer;
     expect([status, JSON.parse(body).code]).toEqual([408, 'request_timeout']);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_MS);
     expect((await next).status).toBe(201);
-    await waitFor(
-      'nothing of the stalled upload kept',
-      async () => (await blobCount()) === before + 1,
-    );
+    await waitFor('nothing of it kept', async () => (await blobCount()) === before + 1);
+  });
+
+  it('is cut off when it holds back only the closing boundary, keeping nothing', async () => {
+    const before = await blobCount();
+    const started = Date.now();
+    const stalled = rawUpload(ann, 'tail.txt', rawLength('tail.txt', 1_000));
+    const closed = new Promise<void>((resolve) => stalled.on('close', () => resolve()));
+    // The file's part ends at the boundary; only the closing "--\r\n" is held back.
+    stalled.write(Buffer.concat([text(1_000), RAW_UPLOAD_TAIL.subarray(0, -4)]));
+    await waitFor('the upload reaching storage', () => uploadStarted(before));
+
+    await closed; // the service cut the request, and its connection with it
+    expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_MS);
+    await waitFor('nothing of it kept', async () => (await blobCount()) === before);
+    expect((await upload(ann, text(1_000), 'next.txt', 'text/plain')).status).toBe(201);
   });
 });

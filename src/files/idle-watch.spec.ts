@@ -41,6 +41,18 @@ describe('IdleWatch', () => {
     watch.stop();
   });
 
+  it('cuts the request once the part has ended and the client holds back the closing boundary', () => {
+    const request = fakeRequest();
+    // Read to its end by storage; the request goes on, waiting for the boundary.
+    const part = { readableEnded: true, destroyed: false, destroy: jest.fn() };
+    const watch = new IdleWatch(request as unknown as IncomingMessage, 1_000);
+    watch.partStarted(part as unknown as PassThrough);
+    jest.advanceTimersByTime(1_000);
+    expect(request.errored).toBeInstanceOf(UploadIdleError);
+    expect(part.destroy).not.toHaveBeenCalled();
+    watch.stop();
+  });
+
   it('does not count time the service is not reading (backpressure) or after the request is whole', () => {
     const paused = fakeRequest();
     const pausedWatch = new IdleWatch(paused as unknown as IncomingMessage, 1_000);

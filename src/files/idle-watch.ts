@@ -10,22 +10,19 @@ import { UploadIdleError } from './files.errors';
  */
 export class IdleWatch {
   private readonly timer: NodeJS.Timeout;
-  /** What a cut destroys: the request until the file's part starts, then the part (a 408 goes out). */
-  private target: Readable;
+  private part: Readable | null = null;
 
+  /** Start it once the multipart reader pipes the request: a 'data' listener alone would take the bytes. */
   constructor(
     private readonly request: IncomingMessage,
     private readonly ms: number,
   ) {
-    this.target = request;
-    // Added after the multipart reader piped the request: a 'data' listener on a request not yet
-    // flowing would start it, and its bytes would reach this listener alone.
     request.on('data', this.touch);
     this.timer = setTimeout(this.check, ms);
   }
 
   partStarted(part: Readable): void {
-    this.target = part;
+    this.part = part;
   }
 
   stop(): void {
@@ -38,6 +35,9 @@ export class IdleWatch {
   private readonly check = () => {
     if (this.request.complete) return;
     if (this.request.readableFlowing === false) return void this.timer.refresh();
-    this.target.destroy(new UploadIdleError(this.ms));
+    // The file's part, while it is arriving, so that the 408 can still be answered; before it, or
+    // once it has ended (the client holds back the closing boundary), the request and its socket.
+    const reading = this.part && !this.part.readableEnded && !this.part.destroyed;
+    (reading ? this.part! : this.request).destroy(new UploadIdleError(this.ms));
   };
 }

@@ -86,9 +86,10 @@ export class UploadReader {
       headerPairs: 20,
     };
     const parts = request.parts({ limits });
+    const firstPart = this.onlyFilePart(parts); // its first next() starts the reader's pipe
     const idle = new IdleWatch(request.raw, this.config.uploadIdleTimeoutMs);
     try {
-      const part = await this.onlyFilePart(parts);
+      const part = await firstPart;
       idle.partStarted(part.file);
       return await this.stageFile(parts, part);
     } finally {
@@ -201,7 +202,8 @@ export class UploadReader {
 /** Aborts when the client's connection closes: an upload waiting for a slot then leaves the line. */
 function whenClosed(request: IncomingMessage): AbortSignal {
   const closed = new AbortController();
-  request.once('close', () => closed.abort(new ClientGoneError()));
+  if (request.destroyed) closed.abort(new ClientGoneError());
+  else request.once('close', () => closed.abort(new ClientGoneError()));
   return closed.signal;
 }
 

@@ -61,3 +61,32 @@ describe('Gate with an abort signal', () => {
     await expect(gate.run(() => Promise.resolve('again'))).resolves.toBe('again');
   });
 });
+
+describe('Gate with an abort signal, at its edges', () => {
+  it('refuses a task whose signal has already aborted, taking no slot', async () => {
+    const gate = new Gate(1, 1, busy);
+    await expect(
+      gate.run(() => Promise.resolve(), AbortSignal.abort(new Error('gone'))),
+    ).rejects.toThrow('gone');
+    await expect(gate.run(() => Promise.resolve('ran'))).resolves.toBe('ran');
+  });
+
+  it('ignores an abort once the task holds its slot', async () => {
+    const gate = new Gate(1, 1, busy);
+    let release!: () => void;
+    const holding = gate.run(() => new Promise<void>((done) => (release = done)));
+    const late = new AbortController();
+    let resume!: () => void;
+    const resumed = new Promise<void>((done) => (resume = done));
+    const woken = gate.run(async () => {
+      late.abort(new Error('too late'));
+      await resumed;
+      return 'finished';
+    }, late.signal);
+    release();
+    await holding;
+    resume();
+    await expect(woken).resolves.toBe('finished');
+    expect(gate.queued).toBe(0);
+  });
+});

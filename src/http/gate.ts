@@ -20,6 +20,7 @@ export class Gate {
 
   /** Runs `task` in a slot; a task still waiting when `signal` aborts leaves the line, rejected. */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw reasonOf(signal);
     if (this.running < this.limit) this.running++;
     else if (this.waiting.length >= this.maxWaiting) throw this.busy();
     else await this.turn(signal); // woken holding a slot
@@ -39,12 +40,17 @@ export class Gate {
         go();
       };
       const onAbort = () => {
-        this.waiting.splice(this.waiting.indexOf(wake), 1);
-        const reason: unknown = signal!.reason;
-        leave(reason instanceof Error ? reason : new Error('left the line'));
+        const place = this.waiting.indexOf(wake);
+        if (place >= 0) this.waiting.splice(place, 1);
+        leave(reasonOf(signal!));
       };
       this.waiting.push(wake);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+function reasonOf(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('left the line');
 }
