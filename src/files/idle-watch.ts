@@ -12,7 +12,10 @@ export class IdleWatch {
   private readonly timer: NodeJS.Timeout;
   private part: Readable | null = null;
 
-  /** Start it once the multipart reader pipes the request: a 'data' listener alone would take the bytes. */
+  /**
+   * Start it once the multipart reader pipes the request: a 'data' listener on a request not yet
+   * piped would set it flowing, and the bytes would reach this listener alone.
+   */
   constructor(
     private readonly request: IncomingMessage,
     private readonly ms: number,

@@ -41,8 +41,8 @@ const ONE_PART = 'send exactly one part: the file, named "file" and with a filen
 /**
  * Streams a multipart upload into storage while hashing and judging it, before any transaction
  * opens (a slow client must not hold one). Whatever goes wrong, nothing of the upload is kept.
- * At most UPLOAD_CONCURRENCY uploads are read at once: the memory a process needs then stays the
- * same however many clients upload together.
+ * At most UPLOAD_CONCURRENCY uploads are read at once, so a process's memory does not grow with
+ * the clients uploading together.
  */
 @Injectable()
 export class UploadReader {
