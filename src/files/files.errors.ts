@@ -38,13 +38,6 @@ export class UploadTimeoutError extends DomainError {
   }
 }
 
-/** A client gone before its upload was read (while it waited for a slot): nobody reads this. */
-export class ClientGoneError extends DomainError {
-  constructor() {
-    super(400, 'bad_request', 'Bad request', 'The connection closed before the upload was read.');
-  }
-}
-
 export class UploadIdleError extends DomainError {
   constructor(idleMs: number) {
     super(

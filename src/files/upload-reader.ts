@@ -8,14 +8,13 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { newId } from '../database/uuid';
 import { Gate } from '../http/gate';
-import { DomainError } from '../http/problem';
+import { ConnectionClosedError, DomainError } from '../http/problem';
 import { Metrics } from '../metrics/metrics';
 import { AllowedType, extensionFits, textTypeFor } from './content-type';
 import { sanitizeFilename } from './filename';
 import { IdleWatch } from './idle-watch';
 import {
   badUpload,
-  ClientGoneError,
   FileTooLargeError,
   NotMultipartError,
   UnsupportedFileTypeError,
@@ -77,7 +76,7 @@ export class UploadReader {
   private async read(request: FastifyRequest): Promise<StagedUpload> {
     // A client gone as its turn came: the multipart reader listens for the request's close only
     // from now on, and would wait for bytes forever.
-    if (request.raw.destroyed) throw new ClientGoneError();
+    if (request.raw.destroyed) throw new ConnectionClosedError();
     const limits = {
       fileSize: this.config.maxUploadBytes,
       files: 1,
@@ -202,8 +201,8 @@ export class UploadReader {
 /** Aborts when the client's connection closes: an upload waiting for a slot then leaves the line. */
 function whenClosed(request: IncomingMessage): AbortSignal {
   const closed = new AbortController();
-  if (request.destroyed) closed.abort(new ClientGoneError());
-  else request.once('close', () => closed.abort(new ClientGoneError()));
+  if (request.destroyed) closed.abort(new ConnectionClosedError());
+  else request.once('close', () => closed.abort(new ConnectionClosedError()));
   return closed.signal;
 }
 

@@ -49,6 +49,21 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * The client's connection closed before its request body was read whole (a cancelled upload, one
+ * cut at REQUEST_TIMEOUT, one whose client left while it waited): nobody reads this answer.
+ */
+export class ConnectionClosedError extends DomainError {
+  constructor() {
+    super(
+      400,
+      'bad_request',
+      'Bad request',
+      'The connection closed before the request body arrived whole.',
+    );
+  }
+}
+
 export class ValidationFailedError extends DomainError {
   constructor(
     errors: FieldError[],

@@ -1,7 +1,7 @@
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { INTERNAL_ERROR_PROBLEM, toDomainError } from './error-mapping';
 import { routeOf } from './logger';
-import { DomainError, PROBLEM_CONTENT_TYPE } from './problem';
+import { ConnectionClosedError, PROBLEM_CONTENT_TYPE } from './problem';
 
 /** Writes `error` as problem+json; unexpected errors are logged with the request id and hidden. */
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
@@ -18,7 +18,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
       .send(INTERNAL_ERROR_PROBLEM);
     return;
   }
-  if (domainError === ABORTED)
+  if (domainError instanceof ConnectionClosedError)
     request.log.info(
       { method: request.method, route: routeOf(request) },
       'the connection closed before the request body arrived whole',
@@ -38,12 +38,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     .send(domainError.toProblem());
 }
 
-const ABORTED = new DomainError(
-  400,
-  'bad_request',
-  'Bad request',
-  'The connection closed before the request body arrived whole.',
-);
+const ABORTED = new ConnectionClosedError();
 
 /**
  * The connection closed before the body arrived whole (the client cancelled an upload, or
