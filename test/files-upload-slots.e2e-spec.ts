@@ -14,27 +14,39 @@ async function uploadsWaiting(app: TestApp): Promise<number> {
   return Number(/^uploads_waiting (\d+)$/m.exec(metrics.text)![1]);
 }
 
-describe('uploads past UPLOAD_CONCURRENCY', () => {
-  const dataDir = traversableTempDir('order-service-upload-slots-');
-  let app: TestApp;
-  let ann: SignedUpUser;
-  const { env, upload, rawUpload, blobCount, uploadStarted } = filesOn(
+/**
+ * For the describe block it is called in: an app with one upload slot and `env`, on a database of
+ * its own (the tests count every blob), with Ann signed in; read `signedIn` in the tests.
+ */
+function oneSlotApp(name: string, env: Record<string, string>) {
+  const signedIn = {} as { app: TestApp; ann: SignedUpUser };
+  const files = filesOn(
     'postgres',
-    dataDir,
-    () => app,
+    traversableTempDir(`order-service-${name}-`),
+    () => signedIn.app,
   );
   beforeAll(async () => {
-    // A database of its own: the tests count every blob.
-    app = await startTestAppOnOwnDatabase({ ...env, UPLOAD_CONCURRENCY: '1', UPLOAD_QUEUE: '1' });
-    ann = await signUpAndIn(app, 'Ann');
+    signedIn.app = await startTestAppOnOwnDatabase({
+      ...files.env,
+      UPLOAD_CONCURRENCY: '1',
+      ...env,
+    });
+    signedIn.ann = await signUpAndIn(signedIn.app, 'Ann');
   });
-  afterAll(() => app.close());
+  afterAll(() => signedIn.app.close());
+  return { signedIn, ...files };
+}
+
+describe('uploads past UPLOAD_CONCURRENCY', () => {
+  const { signedIn, upload, rawUpload, blobCount, uploadStarted } = oneSlotApp('upload-slots', {
+    UPLOAD_QUEUE: '1',
+  });
 
   /** An upload that holds the one slot: stored in part, the rest of it sent by `finish`. */
   async function heldUpload(filename: string) {
     const before = await blobCount();
     const bytes = text(100_000);
-    const call = rawUpload(ann, filename, rawLength(filename, bytes.length));
+    const call = rawUpload(signedIn.ann, filename, rawLength(filename, bytes.length));
     call.write(bytes.subarray(0, 50_000));
     await waitFor('the held upload reaching storage', () => uploadStarted(before));
     const answer = answerTo(call);
@@ -49,10 +61,15 @@ describe('uploads past UPLOAD_CONCURRENCY', () => {
     const before = await blobCount();
     const held = await heldUpload('first.txt');
     // then() sends it now (supertest sends a request once it is awaited or then'd).
-    const second = upload(ann, text(1_000), 'second.txt', 'text/plain').then((answer) => answer);
-    await waitFor('the second upload waiting', async () => (await uploadsWaiting(app)) === 1);
+    const second = upload(signedIn.ann, text(1_000), 'second.txt', 'text/plain').then(
+      (answer) => answer,
+    );
+    await waitFor(
+      'the second upload waiting',
+      async () => (await uploadsWaiting(signedIn.app)) === 1,
+    );
 
-    const refused = await upload(ann, text(1_000), 'third.txt', 'text/plain');
+    const refused = await upload(signedIn.ann, text(1_000), 'third.txt', 'text/plain');
     expectProblem(refused, 429, 'rate_limited');
     expect(refused.headers['retry-after']).toBe('1');
     expect(await blobCount()).toBe(before + 1); // the second's bytes are not read yet
@@ -60,24 +77,32 @@ describe('uploads past UPLOAD_CONCURRENCY', () => {
     expect((await held.finish()).status).toBe(201);
     expect((await second).status).toBe(201);
     expect(await blobCount()).toBe(before + 2);
-    expect(await uploadsWaiting(app)).toBe(0);
+    expect(await uploadsWaiting(signedIn.app)).toBe(0);
   });
 
   it('drops a waiting upload from the line when its client goes away, keeping nothing of it', async () => {
     const before = await blobCount();
     const held = await heldUpload('first.txt');
-    const gone = rawUpload(ann, 'gone.txt', rawLength('gone.txt', 1_000));
+    const gone = rawUpload(signedIn.ann, 'gone.txt', rawLength('gone.txt', 1_000));
     gone.write(Buffer.concat([text(1_000), RAW_UPLOAD_TAIL]));
-    await waitFor('the second upload waiting', async () => (await uploadsWaiting(app)) === 1);
+    await waitFor(
+      'the second upload waiting',
+      async () => (await uploadsWaiting(signedIn.app)) === 1,
+    );
     gone.destroy();
     // Gone from the line while the first still holds the slot: it counts against UPLOAD_QUEUE no more.
     await waitFor(
       'the gone upload leaving the line',
-      async () => (await uploadsWaiting(app)) === 0,
+      async () => (await uploadsWaiting(signedIn.app)) === 0,
     );
 
-    const next = upload(ann, text(1_000), 'next.txt', 'text/plain').then((answer) => answer);
-    await waitFor('the next upload waiting', async () => (await uploadsWaiting(app)) === 1);
+    const next = upload(signedIn.ann, text(1_000), 'next.txt', 'text/plain').then(
+      (answer) => answer,
+    );
+    await waitFor(
+      'the next upload waiting',
+      async () => (await uploadsWaiting(signedIn.app)) === 1,
+    );
     expect((await held.finish()).status).toBe(201);
     expect((await next).status).toBe(201);
     expect(await blobCount()).toBe(before + 2);
@@ -85,34 +110,25 @@ describe('uploads past UPLOAD_CONCURRENCY', () => {
 });
 
 describe('an upload that sends nothing for UPLOAD_IDLE_TIMEOUT', () => {
-  const dataDir = traversableTempDir('order-service-upload-idle-');
-  let app: TestApp;
-  let ann: SignedUpUser;
-  const { env, upload, rawUpload, blobCount, uploadStarted } = filesOn(
-    'postgres',
-    dataDir,
-    () => app,
-  );
   const IDLE_MS = 3_000;
-  beforeAll(async () => {
-    app = await startTestAppOnOwnDatabase({
-      ...env,
-      UPLOAD_CONCURRENCY: '1',
-      UPLOAD_IDLE_TIMEOUT: `${IDLE_MS}ms`,
-    });
-    ann = await signUpAndIn(app, 'Ann');
+  const { signedIn, upload, rawUpload, blobCount, uploadStarted } = oneSlotApp('upload-idle', {
+    UPLOAD_IDLE_TIMEOUT: `${IDLE_MS}ms`,
   });
-  afterAll(() => app.close());
 
   it('is cut off with 408, keeps nothing, and gives its slot to the next', async () => {
     const before = await blobCount();
     const started = Date.now();
-    const stalled = rawUpload(ann, 'stalled.txt', rawLength('stalled.txt', 100_000));
+    const stalled = rawUpload(signedIn.ann, 'stalled.txt', rawLength('stalled.txt', 100_000));
     const answer = answerTo(stalled);
     stalled.write(text(50_000)); // and nothing more
     await waitFor('the stalled upload reaching storage', () => uploadStarted(before));
-    const next = upload(ann, text(1_000), 'next.txt', 'text/plain').then((response) => response);
-    await waitFor('the next upload waiting', async () => (await uploadsWaiting(app)) === 1);
+    const next = upload(signedIn.ann, text(1_000), 'next.txt', 'text/plain').then(
+      (response) => response,
+    );
+    await waitFor(
+      'the next upload waiting',
+      async () => (await uploadsWaiting(signedIn.app)) === 1,
+    );
 
     const { status, body } = await answer;
     expect([status, JSON.parse(body).code]).toEqual([408, 'request_timeout']);
@@ -124,7 +140,7 @@ describe('an upload that sends nothing for UPLOAD_IDLE_TIMEOUT', () => {
   it('is cut off when it holds back only the closing boundary, keeping nothing', async () => {
     const before = await blobCount();
     const started = Date.now();
-    const stalled = rawUpload(ann, 'tail.txt', rawLength('tail.txt', 1_000));
+    const stalled = rawUpload(signedIn.ann, 'tail.txt', rawLength('tail.txt', 1_000));
     const closed = new Promise<void>((resolve) => stalled.on('close', () => resolve()));
     // The file's part ends at the boundary; only the closing "--\r\n" is held back.
     stalled.write(Buffer.concat([text(1_000), RAW_UPLOAD_TAIL.subarray(0, -4)]));
@@ -133,6 +149,6 @@ describe('an upload that sends nothing for UPLOAD_IDLE_TIMEOUT', () => {
     await closed; // the service cut the request, and its connection with it
     expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_MS);
     await waitFor('nothing of it kept', async () => (await blobCount()) === before);
-    expect((await upload(ann, text(1_000), 'next.txt', 'text/plain')).status).toBe(201);
+    expect((await upload(signedIn.ann, text(1_000), 'next.txt', 'text/plain')).status).toBe(201);
   });
 });
